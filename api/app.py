@@ -1,0 +1,51 @@
+"""FastAPI application factory. The engine and state are built in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from api import errors
+from api.routers import meters, readings, sites
+from api.state import AppState
+from ecc import __version__
+from ecc.db import make_engine
+from ecc.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.ecc = AppState.build(settings, engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Energy-carbon management center API",
+        version=__version__,
+        lifespan=lifespan,
+        description="Metered telemetry in, rollups and totals out. Every endpoint needs "
+                    "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
+    )
+    errors.install(app)
+    for module in (readings, meters, sites):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict:
+        with app.state.ecc.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "path": "timescaledb" if app.state.ecc.writer.timescale
+                else "postgresql"}
+
+    return app

@@ -1,0 +1,38 @@
+"""Sites: the tree park → enterprise → plant → workshop → line; totals per carrier."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+
+from api.deps import Configurer, DbSession, Reader
+from api.schemas import SiteCreate, SiteOut, SiteTotalsOut
+from metering import registry, series
+
+router = APIRouter(tags=["sites"])
+
+
+def _out(site, codes: dict[int, str]) -> SiteOut:  # noqa: ANN001
+    return SiteOut(code=site.code, name=site.name, parent=codes.get(site.parent_id),
+                   timezone=site.timezone, region=site.region)
+
+
+@router.post("/sites", response_model=SiteOut, status_code=201)
+def create_site(body: SiteCreate, session: DbSession, _: Configurer) -> SiteOut:
+    site = registry.create_site(session, registry.SiteIn(**body.model_dump()))
+    session.commit()
+    return _out(site, registry.site_codes(session))
+
+
+@router.get("/sites", response_model=list[SiteOut])
+def list_sites(session: DbSession, _: Reader) -> list[SiteOut]:
+    codes = registry.site_codes(session)
+    return [_out(s, codes) for s in registry.list_sites(session)]
+
+
+@router.get("/sites/{code}/totals", response_model=SiteTotalsOut)
+def site_totals(code: str, start: datetime, end: datetime, session: DbSession,
+                _: Reader) -> dict:
+    """Energy per carrier over (start, end], sub-meters not double-counted."""
+    return series.site_totals(session, code, start, end)

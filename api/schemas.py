@@ -1,0 +1,104 @@
+"""Request and response models of the HTTP API (the field names are a contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Rejection(BaseModel):
+    index: int = Field(description="Position of the item in the request (0-based)")
+    error: str = Field(description="The field and the reason")
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: list[Rejection]
+
+
+class SiteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    parent: str | None = None
+    timezone: str = "Asia/Shanghai"
+    region: str | None = Field(default=None, description="Power-grid region for carbon factors")
+
+
+class SiteOut(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+    timezone: str
+    region: str | None
+
+
+class MeterCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    site: str
+    parent: str | None = Field(default=None, description="Parent meter (sub-metering)")
+    carrier: str
+    unit: str
+    kind: str = Field(description="counter | delta | gauge")
+    interval_s: int = Field(default=900, description="Expected reading interval, seconds")
+    multiplier: float = Field(default=1.0, description="CT/PT ratio applied to every value")
+    rollover: float | None = Field(default=None, description="Counter register maximum")
+
+
+class MeterOut(BaseModel):
+    code: str
+    name: str
+    site: str
+    parent: str | None
+    carrier: str
+    unit: str
+    canonical_unit: str
+    kind: str
+    interval_s: int
+    multiplier: float
+    rollover: float | None
+
+
+class Point(BaseModel):
+    ts: datetime
+    value: float | None
+    energy: float | None = None
+    n: int | None = None
+    min: float | None = None
+    max: float | None = None
+    avg: float | None = None
+    last: float | None = None
+
+
+class SeriesOut(BaseModel):
+    meter: str
+    unit: str
+    kind: str
+    resolution: str
+    points: list[Point]
+
+
+class CarrierTotal(BaseModel):
+    carrier: str
+    unit: str
+    total: float
+
+
+class MeterTotal(BaseModel):
+    meter: str
+    carrier: str
+    unit: str
+    total: float
+    submeter: bool
+
+
+class SiteTotalsOut(BaseModel):
+    site: str
+    start: datetime
+    end: datetime
+    carriers: list[CarrierTotal]
+    meters: list[MeterTotal]

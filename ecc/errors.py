@@ -1,0 +1,36 @@
+"""Domain errors, free of HTTP. ``api.errors`` maps them to status codes."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: carries the offending field and a human reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(DomainError):
+    """A referenced object does not exist (404)."""
+
+
+class Conflict(DomainError):
+    """The request contradicts stored data (409)."""
+
+
+class Invalid(DomainError):
+    """The request is well-formed but its content is wrong (422)."""
+
+
+class Overloaded(Exception):
+    """The service cannot take more work now (503 with Retry-After)."""
+
+    def __init__(self, retry_after_s: int = 1) -> None:
+        super().__init__("overloaded")
+        self.retry_after_s = retry_after_s
+
+
+class TooLarge(Exception):
+    """The request body or batch exceeds the configured limit (413)."""

@@ -1,0 +1,54 @@
+"""Ingest a request body end to end: parse → validate → write (one commit) → answer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from ecc.db import psycopg_connection
+from ecc.errors import Overloaded, TooLarge
+from ingest.parsers import RawItems, parse_body
+from ingest.validate import MeterInfo, validate
+from ingest.writer import WriterConfig, write_batch
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    engine: Engine
+    writer: WriterConfig
+    lookup_meters: Callable[[set[str]], Mapping[str, MeterInfo]]
+    write_slots: threading.BoundedSemaphore
+    write_wait_s: float = 2.0
+    max_batch: int = 200_000
+    future_tolerance_s: int = 300
+
+
+def ingest_body(ctx: IngestContext, content_type: str | None, body: bytes,
+                key_name: str | None = None) -> dict:
+    """Parse and store one request body; the answer is returned only after the commit."""
+    items = parse_body(content_type, body)
+    return ingest_items(ctx, items, key_name=key_name, source=_source(content_type))
+
+
+def ingest_items(ctx: IngestContext, items: RawItems, *, key_name: str | None = None,
+                 source: str = "api") -> dict:
+    if len(items) > ctx.max_batch:
+        raise TooLarge(f"{len(items)} readings in one request; the limit is {ctx.max_batch}")
+    batch = validate(items, ctx.lookup_meters, future_tolerance_s=ctx.future_tolerance_s)
+    if not ctx.write_slots.acquire(timeout=ctx.write_wait_s):
+        raise Overloaded(retry_after_s=1)
+    try:
+        with psycopg_connection(ctx.engine) as conn:
+            result = write_batch(conn, batch, ctx.writer, key_name=key_name, source=source)
+    finally:
+        ctx.write_slots.release()
+    rejected = sorted(batch.rejected + result.conflicts, key=lambda r: r["index"])
+    return {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": rejected}
+
+
+def _source(content_type: str | None) -> str:
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    return {"text/csv": "csv", "application/x-ndjson": "ndjson"}.get(media, "json")

@@ -1,0 +1,166 @@
+"""Sites and meters: create, list, look up. Plain functions over a SQLAlchemy session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecc import units
+from ecc.errors import Conflict, Invalid, NotFound
+from ingest.validate import MeterInfo
+from models import Meter, Site
+
+SITE_LEVELS = ("park", "enterprise", "plant", "workshop", "line")
+
+
+@dataclass(frozen=True)
+class SiteIn:
+    code: str
+    name: str
+    parent: str | None = None
+    timezone: str = "Asia/Shanghai"
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class MeterIn:
+    code: str
+    name: str
+    site: str
+    carrier: str
+    unit: str
+    kind: str
+    parent: str | None = None
+    interval_s: int = 900
+    multiplier: float = 1.0
+    rollover: float | None = None
+
+
+def create_site(session: Session, data: SiteIn) -> Site:
+    if session.scalar(select(Site.id).where(Site.code == data.code)) is not None:
+        raise Conflict("code", f"site {data.code!r} already exists")
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("timezone", f"unknown IANA timezone {data.timezone!r}") from None
+    parent_id = None
+    if data.parent is not None:
+        parent_id = session.scalar(select(Site.id).where(Site.code == data.parent))
+        if parent_id is None:
+            raise Invalid("parent", f"unknown site {data.parent!r}")
+    site = Site(code=data.code, name=data.name, parent_id=parent_id, timezone=data.timezone,
+                region=data.region)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def create_meter(session: Session, data: MeterIn) -> Meter:
+    if session.scalar(select(Meter.id).where(Meter.code == data.code)) is not None:
+        raise Conflict("code", f"meter {data.code!r} already exists")
+    try:
+        carrier = units.Carrier(data.carrier)
+    except ValueError:
+        raise Invalid("carrier", f"unknown carrier {data.carrier!r}; known: "
+                      f"{', '.join(c.value for c in units.Carrier)}") from None
+    try:
+        kind = units.MeterKind(data.kind)
+    except ValueError:
+        raise Invalid("kind", f"must be counter, delta or gauge, not {data.kind!r}") from None
+    unit = units.lookup(data.unit, "unit")
+    if kind is not units.MeterKind.GAUGE and not units.is_quantity_unit(unit.symbol):
+        raise Invalid("unit", f"a {kind.value} meter needs a quantity unit (energy, volume, "
+                      f"mass), not {data.unit!r} ({unit.dimension})")
+    if data.interval_s <= 0:
+        raise Invalid("interval_s", "must be a positive number of seconds")
+    if not data.multiplier > 0:
+        raise Invalid("multiplier", "must be positive")
+    site_id = session.scalar(select(Site.id).where(Site.code == data.site))
+    if site_id is None:
+        raise Invalid("site", f"unknown site {data.site!r}")
+    parent_id = None
+    if data.parent is not None:
+        parent = session.scalar(select(Meter).where(Meter.code == data.parent))
+        if parent is None:
+            raise Invalid("parent", f"unknown meter {data.parent!r}")
+        parent_id = parent.id
+    canonical = units.canonical_unit(carrier, unit.symbol)
+    factor, offset = units.conversion(unit.symbol, canonical)
+    rollover = None
+    if data.rollover is not None:
+        if kind is not units.MeterKind.COUNTER or data.rollover <= 0:
+            raise Invalid("rollover", "only a counter has a rollover, and it must be positive")
+        rollover = data.rollover * data.multiplier * factor + offset
+    meter = Meter(code=data.code, name=data.name, site_id=site_id, parent_id=parent_id,
+                  carrier=carrier.value, unit=unit.symbol, canonical_unit=canonical,
+                  kind=kind.value, interval_s=data.interval_s, multiplier=data.multiplier,
+                  rollover=rollover)
+    session.add(meter)
+    session.flush()
+    return meter
+
+
+def list_sites(session: Session) -> list[Site]:
+    return list(session.scalars(select(Site).order_by(Site.id)))
+
+
+def list_meters(session: Session, site: str | None = None) -> list[Meter]:
+    stmt = select(Meter).order_by(Meter.id)
+    if site is not None:
+        stmt = stmt.join(Site, Site.id == Meter.site_id).where(Site.code == site)
+    return list(session.scalars(stmt))
+
+
+def get_meter(session: Session, code: str) -> Meter:
+    meter = session.scalar(select(Meter).where(Meter.code == code))
+    if meter is None:
+        raise NotFound("meter", f"unknown meter {code!r}")
+    return meter
+
+
+def get_site(session: Session, code: str) -> Site:
+    site = session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        raise NotFound("site", f"unknown site {code!r}")
+    return site
+
+
+def site_subtree_ids(session: Session, code: str) -> list[int]:
+    """Ids of the site and all its descendants."""
+    root = get_site(session, code)
+    rows = session.execute(select(Site.id, Site.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for sid, parent in rows:
+        children.setdefault(parent, []).append(sid)
+    out, stack = [], [root.id]
+    while stack:
+        sid = stack.pop()
+        out.append(sid)
+        stack.extend(children.get(sid, []))
+    return out
+
+
+def meter_infos(session: Session, codes: Iterable[str]) -> dict[str, MeterInfo]:
+    codes = list(codes)
+    if not codes:
+        return {}
+    rows = session.scalars(select(Meter).where(Meter.code.in_(codes)))
+    return {m.code: to_info(m) for m in rows}
+
+
+def to_info(m: Meter) -> MeterInfo:
+    return MeterInfo(id=m.id, code=m.code, kind=m.kind, unit=m.unit,
+                     canonical_unit=m.canonical_unit, multiplier=m.multiplier,
+                     rollover=m.rollover)
+
+
+def meter_parent_codes(session: Session) -> dict[int, str]:
+    return {m.id: m.code for m in session.scalars(select(Meter))}
+
+
+def site_codes(session: Session) -> dict[int, str]:
+    return {s.id: s.code for s in session.scalars(select(Site))}

@@ -1,0 +1,124 @@
+"""Sites, meters, readings and API keys: the backbone schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+
+class Site(Base):
+    """A node of the site tree: park → enterprise → plant → workshop → line."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    region: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    parent: Mapped[Site | None] = relationship(remote_side=[id])
+
+
+class Meter(Base):
+    """A physical or virtual meter.
+
+    ``unit`` is the unit the meter reports in; readings are stored in ``canonical_unit``
+    after ``value * multiplier * factor + offset``. ``rollover`` is the register maximum of a
+    counter, in canonical units.
+    """
+
+    __tablename__ = "meter"
+    __table_args__ = (
+        CheckConstraint("kind IN ('counter', 'delta', 'gauge')", name="kind"),
+        CheckConstraint("interval_s > 0", name="interval_positive"),
+        CheckConstraint("multiplier > 0", name="multiplier_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    canonical_unit: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8))
+    interval_s: Mapped[int] = mapped_column(Integer, default=900)
+    multiplier: Mapped[float] = mapped_column(Double, default=1.0)
+    rollover: Mapped[float | None] = mapped_column(Double)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    site: Mapped[Site] = relationship()
+    parent: Mapped[Meter | None] = relationship(remote_side=[id])
+
+
+class Reading(Base):
+    """One reading in canonical units; TimescaleDB hypertable where available.
+
+    ``energy`` is the quantity attributed to the interval that ends at ``ts``: the value
+    itself for delta meters, the register increase since the previous reading for counters
+    (resets and rollovers handled), NULL for gauges and for a counter's first reading.
+    """
+
+    __tablename__ = "reading"
+
+    meter_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    value: Mapped[float] = mapped_column(Double)
+    energy: Mapped[float | None] = mapped_column(Double)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ApiKey(Base):
+    """An API key, stored as a SHA-256 hash of the secret; the secret is shown once."""
+
+    __tablename__ = "api_key"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('ingest', 'viewer', 'engineer', 'manager', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IngestLog(Base):
+    """One row per accepted ingest request: who sent how many readings, for audit."""
+
+    __tablename__ = "ingest_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    key_name: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(32))
+    accepted: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)

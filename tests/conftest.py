@@ -1,0 +1,103 @@
+"""Shared fixtures: a fresh database on the real PostgreSQL server per test session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from ecc import keys, migrate
+from ecc.db import make_engine
+from ecc.settings import Settings
+
+SERVER_URL = os.environ.get("ECC_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def db_url() -> Iterator[str]:
+    name = f"ecc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        _admin(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:  # the suite needs the real server
+        pytest.fail(f"PostgreSQL at {SERVER_URL} is not reachable: {exc}")
+    base = SERVER_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    engine = make_engine(Settings(database_url=url), pool_size=1)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("ecc"))
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings):  # noqa: ANN201
+    eng = make_engine(settings)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:  # noqa: ANN001
+    with Session(engine) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def make_key(engine, role: str) -> str:  # noqa: ANN001
+    with Session(engine) as s:
+        secret = keys.create_key(s, role, f"{role}-{uuid.uuid4().hex[:8]}")
+        s.commit()
+    return secret
+
+
+@pytest.fixture(scope="session")
+def admin_headers(engine) -> dict[str, str]:  # noqa: ANN001
+    return {"Authorization": f"Bearer {make_key(engine, 'admin')}"}
+
+
+@pytest.fixture
+def uid() -> str:
+    """A short unique suffix so tests sharing the session database never collide."""
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def plant(client: TestClient, admin_headers: dict[str, str], uid: str) -> dict[str, str]:
+    """A site with one meter of each kind; returns their codes."""
+    site = f"S-{uid}"
+    r = client.post("/api/v1/sites", json={"code": site, "name": "Plant"}, headers=admin_headers)
+    assert r.status_code == 201, r.text
+    codes = {"site": site}
+    for kind, unit, carrier in (("counter", "kWh", "electricity"),
+                                ("delta", "kWh", "electricity"),
+                                ("gauge", "kW", "electricity")):
+        code = f"{kind.upper()}-{uid}"
+        r = client.post("/api/v1/meters", headers=admin_headers, json={
+            "code": code, "name": kind, "site": site, "carrier": carrier, "unit": unit,
+            "kind": kind, "interval_s": 60})
+        assert r.status_code == 201, r.text
+        codes[kind] = code
+    return codes
