@@ -31,11 +31,14 @@ WITH k AS (
   INSERT INTO ingest_keys (level, meter_id, bucket) SELECT '1m', meter_id, bucket FROM k
 )
 INSERT INTO rollup_1m ({_COLUMNS})
-SELECT r.meter_id, k.bucket, sum(r.energy), count(*), min(r.value), max(r.value), sum(r.value),
-       (array_agg(r.value ORDER BY r.ts DESC))[1], max(r.ts)
-FROM k JOIN reading r
-  ON r.meter_id = k.meter_id AND r.ts >= k.bucket AND r.ts < k.bucket + INTERVAL '1 minute'
-GROUP BY r.meter_id, k.bucket
+SELECT k.meter_id, k.bucket, a.*
+FROM k CROSS JOIN LATERAL (
+  SELECT sum(r.energy), count(*) AS n, min(r.value), max(r.value), sum(r.value),
+         (array_agg(r.value ORDER BY r.ts DESC))[1], max(r.ts)
+  FROM reading r
+  WHERE r.meter_id = k.meter_id AND r.ts >= k.bucket AND r.ts < k.bucket + INTERVAL '1 minute'
+) a
+WHERE a.n > 0
 {_UPSERT_TAIL}
 """
 
@@ -56,11 +59,14 @@ WITH k AS (
   INSERT INTO ingest_keys (level, meter_id, bucket) SELECT '{level}', meter_id, bucket FROM k
 )
 INSERT INTO rollup_{level} ({_COLUMNS})
-SELECT r.meter_id, k.bucket, sum(r.energy), sum(r.n), min(r.value_min), max(r.value_max),
-       sum(r.value_sum), (array_agg(r.value_last ORDER BY r.ts_last DESC))[1], max(r.ts_last)
-FROM k JOIN rollup_{source_level} r
-  ON r.meter_id = k.meter_id AND r.bucket >= k.bucket AND r.bucket < {end}
-GROUP BY r.meter_id, k.bucket
+SELECT k.meter_id, k.bucket, a.*
+FROM k CROSS JOIN LATERAL (
+  SELECT sum(r.energy), sum(r.n)::bigint AS n, min(r.value_min), max(r.value_max),
+         sum(r.value_sum), (array_agg(r.value_last ORDER BY r.ts_last DESC))[1], max(r.ts_last)
+  FROM rollup_{source_level} r
+  WHERE r.meter_id = k.meter_id AND r.bucket >= k.bucket AND r.bucket < {end}
+) a
+WHERE a.n > 0
 {_UPSERT_TAIL}
 """
 

@@ -8,8 +8,10 @@ Usage::
         with srv.connect() as conn:                           # prepare_threshold=None
             conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
 
-``srv.url`` is ``postgresql://postgres:postgres@127.0.0.1:PORT/postgres`` (any
-password is accepted).  If you connect yourself, pass ``prepare_threshold=None``.
+``srv.url`` is ``postgresql://postgres:postgres@127.0.0.1:PORT/postgres?sslmode=disable``
+(any password is accepted; ``sslmode=disable`` is required, the server cannot answer
+an SSLRequest).  If you connect yourself, pass ``prepare_threshold=None``.
+In pytest fixtures use :func:`start_pglite_or_skip`.
 
 Limits of the WASM server (each one crashes it or fails):
 
@@ -18,7 +20,10 @@ Limits of the WASM server (each one crashes it or fails):
 * no ``COPY ... FROM STDIN`` -- use ``INSERT ... SELECT FROM unnest(%s::t[], ...)``;
 * no pipeline mode -- no ``executemany``, run statements one by one;
 * background workers never run -- call ``refresh_continuous_aggregate`` /
-  ``compress_chunk`` yourself; policies are only registered;
+  ``compress_chunk`` yourself; policies are only registered (``CALL run_job(id)``
+  runs one in the foreground);
+* a reopened data dir needs ``LOAD 'timescaledb'`` before use (server.mjs does
+  it), otherwise compressed chunks read as empty and caggs crash the server;
 * it is slow: correctness only, never benchmark on it.
 
 Node.js and npm are needed.  ``node_modules`` is installed on first use with

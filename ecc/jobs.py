@@ -1,0 +1,74 @@
+"""Every periodic job, listed in one place, run by ``ecc scheduler`` (one process only).
+
+Jobs never overlap (``max_instances=1``) and missed runs are coalesced into one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: Callable[[Engine], object]
+    seconds: int
+    doc: str
+
+
+def silent_meters(engine: Engine) -> list[dict]:
+    """Meters with no reading for more than three expected intervals (data-quality finding)."""
+    sql = text("""
+        SELECT m.code, m.interval_s, max(r.ts) AS last_ts
+        FROM meter m LEFT JOIN LATERAL (
+            SELECT ts FROM reading WHERE meter_id = m.id ORDER BY ts DESC LIMIT 1) r ON true
+        GROUP BY m.code, m.interval_s
+        HAVING max(r.ts) IS NULL OR max(r.ts) < now() - make_interval(secs => 3 * m.interval_s)
+    """)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(sql)]
+    for row in rows:
+        log.warning("meter %s silent since %s", row["code"], row["last_ts"])
+    return rows
+
+
+def refresh_timescale_aggregates(engine: Engine) -> None:
+    """On TimescaleDB the policies refresh the aggregates; this is a no-op safety net that
+    refreshes the newest day when background workers are disabled (``timescaledb.max_background_workers = 0``)."""
+    with engine.connect() as conn:
+        path = conn.execute(
+            text("SELECT value FROM ecc_meta WHERE key = 'timeseries_path'")).scalar()
+        if path != "timescaledb":
+            return
+        workers = conn.execute(text("SHOW timescaledb.max_background_workers")).scalar()
+    if int(workers or 0) > 0:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for level in ("1m", "15m", "1h", "1d"):
+            conn.execute(text(f"CALL refresh_continuous_aggregate('rollup_{level}', "
+                              "now() - INTERVAL '2 days', NULL)"))
+
+
+JOBS: list[Job] = [
+    Job("silent_meters", silent_meters, 60, "log meters silent for 3 expected intervals"),
+    Job("refresh_timescale_aggregates", refresh_timescale_aggregates, 60,
+        "refresh continuous aggregates when TimescaleDB runs without background workers"),
+]
+
+
+def build_scheduler(engine: Engine, jobs: list[Job] = JOBS):  # noqa: ANN201
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    for job in jobs:
+        scheduler.add_job(job.func, "interval", seconds=job.seconds, args=[engine], id=job.id,
+                          max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
+                          misfire_grace_time=job.seconds)
+    return scheduler

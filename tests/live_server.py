@@ -1,0 +1,192 @@
+"""Run the real API in a uvicorn subprocess for end-to-end concurrency and crash tests.
+
+Usage (see tests/test_concurrency.py and tests/test_durability.py)::
+
+    @pytest.fixture
+    def server(db_url, tmp_path):
+        with LiveServer(db_url, tmp_path) as srv:   # started, /healthz answered
+            yield srv                               # srv.url, srv.pid
+                                                    # stopped gracefully on exit
+
+    srv.kill()   # SIGKILL: no shutdown hooks, no flush, nothing
+    srv.stop()   # SIGTERM: uvicorn's graceful shutdown (SIGKILL if it does not end in time)
+
+The subprocess imports the app from the same source tree as these tests (``--app-dir``), runs
+in its own working directory (no stray ``.env``) and gets every ``ECC_*`` variable from here
+only, so a developer's environment cannot change its limits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from ecc import keys
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+API = "/api/v1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """One uvicorn process serving ``api.app:create_app`` on a free 127.0.0.1 port."""
+
+    def __init__(self, db_url: str, workdir: Path, *, env: dict[str, str] | None = None,
+                 startup_timeout_s: float = 30.0) -> None:
+        self.db_url = db_url
+        self.workdir = Path(workdir) / f"server-{uuid.uuid4().hex[:6]}"
+        self.workdir.mkdir(parents=True)
+        self.extra_env = dict(env or {})
+        self.startup_timeout_s = startup_timeout_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+        self.log_path = self.workdir / "uvicorn.log"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self.port is not None, "server not started"
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "server not started"
+        return self.proc.pid
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
+        env.update({
+            "ECC_DATABASE_URL": self.db_url,
+            "ECC_DATA_DIR": str(self.workdir / "data"),
+            "ECC_LOG_LEVEL": "warning",
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> LiveServer:
+        last_error = "not started"
+        for _ in range(3):  # a free port can be taken between probing and binding: retry
+            self.port = free_port()
+            log = self.log_path.open("ab")
+            try:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+                     "--app-dir", str(REPO_ROOT), "--host", "127.0.0.1",
+                     "--port", str(self.port), "--log-level", "warning", "--no-access-log",
+                     "--timeout-graceful-shutdown", "5"],
+                    cwd=self.workdir, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+                )
+            finally:
+                log.close()
+            ok, last_error = self._wait_healthy()
+            if ok:
+                return self
+            self.kill()
+        raise RuntimeError(f"live server did not become healthy: {last_error}\n{self.log()}")
+
+    def _wait_healthy(self) -> tuple[bool, str]:
+        assert self.proc is not None
+        deadline = time.monotonic() + self.startup_timeout_s
+        error = ""
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False, f"exited with {self.proc.returncode}"
+            try:
+                r = httpx.get(f"{self.url}/healthz", timeout=2.0)
+                if r.status_code == 200 and r.json().get("status") == "ok":
+                    return True, ""
+                error = f"/healthz answered {r.status_code}: {r.text[:200]}"
+            except httpx.HTTPError as exc:
+                error = repr(exc)
+            time.sleep(0.05)
+        return False, f"timeout after {self.startup_timeout_s} s ({error})"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> int | None:
+        """SIGKILL the server (a crash: no graceful shutdown) and reap it."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        return self.proc.wait(timeout=10)
+
+    def stop(self, timeout_s: float = 10.0) -> int | None:
+        """Graceful stop (SIGTERM → uvicorn drains and runs the lifespan exit)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                return self.kill()
+        return self.proc.returncode
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- client helpers --------------------------------------------------------------------
+
+    def client(self, secret: str, timeout_s: float = 60.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout_s,
+                            headers={"Authorization": f"Bearer {secret}"})
+
+
+def new_key(engine: Any, role: str) -> tuple[str, str]:
+    """A fresh API key: ``(name, secret)``; the name identifies its rows in ``ingest_log``."""
+    name = f"{role}-{uuid.uuid4().hex[:10]}"
+    with Session(engine) as s:
+        secret = keys.create_key(s, role, name)
+        s.commit()
+    return name, secret
+
+
+def create_meters(client: httpx.Client, site: str, meters: dict[str, str]) -> None:
+    """Create ``site`` and the meters ``{code: kind}`` (kWh, electricity) through the API."""
+    r = client.post(f"{API}/sites", json={"code": site, "name": site})
+    assert r.status_code == 201, r.text
+    for code, kind in meters.items():
+        r = client.post(f"{API}/meters", json={
+            "code": code, "name": code, "site": site, "carrier": "electricity",
+            "unit": "kWh", "kind": kind, "interval_s": 60})
+        assert r.status_code == 201, r.text
+
+
+def post_readings(client: httpx.Client, readings: list[dict]) -> httpx.Response:
+    return client.post(f"{API}/readings", json={"readings": readings})
+
+
+def series(client: httpx.Client, code: str, start: str, end: str,
+           resolution: str = "raw") -> list[dict]:
+    r = client.get(f"{API}/meters/{code}/series",
+                   params={"start": start, "end": end, "resolution": resolution})
+    assert r.status_code == 200, r.text
+    return r.json()["points"]
