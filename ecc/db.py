@@ -82,7 +82,10 @@ def timescale_available(conn: Connection) -> bool:
 def psycopg_connection(engine: Engine) -> Iterator[Any]:
     """Borrow a pooled connection and hand out the underlying psycopg connection (for COPY)."""
     raw = engine.raw_connection()
+    conn = raw.driver_connection
     try:
-        yield raw.driver_connection
+        if conn.info.transaction_status != 0:  # e.g. left open by the pool's pre-ping
+            conn.rollback()
+        yield conn
     finally:
         raw.close()

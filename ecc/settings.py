@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     future_tolerance_s: int = Field(
         default=300, description="Readings stamped further in the future are rejected."
     )
+    rollup_worker: bool = Field(
+        default=True, description="Run the rollup refresher in each API process (plain PG)."
+    )
     log_level: str = Field(default="info", description="Log level of the services.")
 
 

@@ -37,6 +37,7 @@ class RawItems:
     value: list[Any] = field(default_factory=list)
     unit: list[Any] = field(default_factory=list)
     errors: dict[int, str] = field(default_factory=dict)
+    runs: list[tuple[int, int]] = field(default_factory=list)  # [lo, hi) of columnar series
 
     def __len__(self) -> int:
         return len(self.meter)
@@ -104,6 +105,7 @@ def _add_series(items: RawItems, s: Any, s_no: int) -> None:
     if len(ts) != len(values):
         raise Invalid(f"series[{s_no}]", f'"ts" has {len(ts)} items but "value" {len(values)}')
     n = len(ts)
+    items.runs.append((len(items.meter), len(items.meter) + n))
     items.meter.extend([s.get("meter")] * n)
     items.unit.extend([s.get("unit")] * n)
     items.ts.extend(ts)

@@ -1,8 +1,10 @@
-"""Item-by-item validation of raw readings into canonical, insert-ready columns.
+"""Item-by-item validation of raw readings into canonical, insert-ready numpy columns.
 
 Every rejection names the field and the reason. Canonical value =
 ``value × multiplier × unit factor + unit offset`` (the multiplier is the meter's CT/PT ratio,
-applied to what the meter registers).
+applied to what the meter registers). Timestamps become integer microseconds since the Unix
+epoch (UTC), exactly. Columnar series with clean values are validated with numpy in one pass;
+anything irregular falls back to the item-by-item path, which gives the same answers.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from ecc import units
 from ecc.errors import Invalid
 from ingest.parsers import MISSING, RawItems
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -37,18 +44,28 @@ class MeterInfo:
 
 @dataclass
 class ValidBatch:
-    """Insert-ready columns plus what was rejected or found duplicated within the request."""
+    """Insert-ready columns sorted by (meter, ts), plus what was rejected or duplicated."""
 
-    idx: list[int] = field(default_factory=list)
-    meter_id: list[int] = field(default_factory=list)
-    ts: list[datetime] = field(default_factory=list)
-    value: list[float] = field(default_factory=list)
+    idx: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    meter_id: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
+    ts_us: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    value: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
     rejected: list[dict] = field(default_factory=list)
     duplicates: int = 0
     meters: dict[int, MeterInfo] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.idx)
+
+    def timestamps(self) -> list[datetime]:
+        return [EPOCH + timedelta(microseconds=int(t)) for t in self.ts_us]
+
+    def timestamps_at(self, positions: np.ndarray) -> list[datetime]:
+        return [EPOCH + timedelta(microseconds=int(t)) for t in self.ts_us[positions]]
+
+
+def ts_to_us(ts: datetime) -> int:
+    return (ts - EPOCH) // US
 
 
 def _parse_ts(raw: object) -> datetime | str:
@@ -64,6 +81,20 @@ def _parse_ts(raw: object) -> datetime | str:
     return ts
 
 
+class _Collector:
+    def __init__(self) -> None:
+        self.idx: list[np.ndarray] = []
+        self.meter: list[np.ndarray] = []
+        self.ts: list[np.ndarray] = []
+        self.value: list[np.ndarray] = []
+
+    def add(self, idx, meter_id, ts_us, value) -> None:  # noqa: ANN001
+        self.idx.append(np.asarray(idx, np.int64))
+        self.meter.append(np.asarray(meter_id, np.int32))
+        self.ts.append(np.asarray(ts_us, np.int64))
+        self.value.append(np.asarray(value, np.float64))
+
+
 def validate(
     items: RawItems,
     lookup_meters: Callable[[Iterable[str]], Mapping[str, MeterInfo]],
@@ -72,22 +103,69 @@ def validate(
 ) -> ValidBatch:
     """Validate raw items; ``lookup_meters`` maps codes to meters (unknown codes absent)."""
     now = now or datetime.now(UTC)
-    horizon = now + timedelta(seconds=future_tolerance_s)
+    horizon_us = ts_to_us(now) + future_tolerance_s * 1_000_000
     codes = {m for m in set(items.meter) if isinstance(m, str)}
     meters = lookup_meters(codes)
     out = ValidBatch()
+    col = _Collector()
+    done = 0
+    for lo, hi in items.runs:
+        if lo > done:  # items outside any series run
+            _validate_items(items, range(done, lo), meters, horizon_us, future_tolerance_s,
+                            out, col)
+        if not _validate_run_fast(items, lo, hi, meters, horizon_us, col):
+            _validate_items(items, range(lo, hi), meters, horizon_us, future_tolerance_s,
+                            out, col)
+        done = hi
+    if done < len(items):
+        _validate_items(items, range(done, len(items)), meters, horizon_us, future_tolerance_s,
+                        out, col)
+    _finish(out, col, meters)
+    return out
+
+
+def _validate_run_fast(items: RawItems, lo: int, hi: int, meters: Mapping[str, MeterInfo],
+                       horizon_us: int, col: _Collector) -> bool:
+    """One series (same meter and unit) validated with numpy; False → use the slow path."""
+    if hi - lo < 16:
+        return False
+    code, unit = items.meter[lo], items.unit[lo]
+    meter = meters.get(code) if isinstance(code, str) else None
+    if meter is None or (unit is not None and not isinstance(unit, str)):
+        return False
+    values = items.value[lo:hi]
+    if not set(map(type, values)) <= {float, int}:
+        return False
+    try:
+        factor, offset = meter.factor_offset(unit)
+        stamps = [datetime.fromisoformat(t) for t in items.ts[lo:hi]]
+    except (Invalid, ValueError, TypeError):
+        return False
+    if any(t.utcoffset() is None for t in stamps):
+        return False
+    v = np.asarray(values, np.float64)
+    if not np.isfinite(v).all() or (meter.kind != "gauge" and (v < 0).any()):
+        return False
+    ts_us = np.fromiter(((t - EPOCH) // US for t in stamps), np.int64, hi - lo)
+    if (ts_us > horizon_us).any():
+        return False
+    col.add(np.arange(lo, hi), np.full(hi - lo, meter.id), ts_us, v * factor + offset)
+    return True
+
+
+def _validate_items(items: RawItems, indexes: range, meters: Mapping[str, MeterInfo],
+                    horizon_us: int, future_tolerance_s: int, out: ValidBatch,
+                    col: _Collector) -> None:
     reject = out.rejected.append
     conversions: dict[tuple[str, object], tuple[float, float] | str] = {}
-    seen: dict[tuple[int, datetime], float] = {}
     errors = items.errors
     isfinite = math.isfinite
-
-    for i, (code, raw_ts, raw_value, unit) in enumerate(
-        zip(items.meter, items.ts, items.value, items.unit, strict=True)
-    ):
+    idx_l, meter_l, ts_l, value_l = [], [], [], []
+    for i in indexes:
         if i in errors:
             reject({"index": i, "error": errors[i]})
             continue
+        code, raw_ts, raw_value, unit = items.meter[i], items.ts[i], items.value[i], items.unit[i]
         meter = meters.get(code) if isinstance(code, str) else None
         if meter is None:
             reason = "missing" if code is None else f"unknown meter {code!r}"
@@ -104,7 +182,8 @@ def validate(
         if isinstance(ts, str):
             reject({"index": i, "error": f"ts: {ts}"})
             continue
-        if ts > horizon:
+        ts_us = (ts - EPOCH) // US
+        if ts_us > horizon_us:
             reject({"index": i, "error": f"ts: more than {future_tolerance_s} s in the future"})
             continue
         conv = conversions.get((code, unit))
@@ -119,23 +198,39 @@ def validate(
             reject({"index": i, "error": f"value: negative {what} ({raw_value}) on a "
                                          f"{meter.kind} meter"})
             continue
-        value = raw_value * conv[0] + conv[1]
-        key = (meter.id, ts)
-        earlier = seen.get(key)
-        if earlier is not None:
-            if _same(earlier, value):
+        idx_l.append(i)
+        meter_l.append(meter.id)
+        ts_l.append(ts_us)
+        value_l.append(raw_value * conv[0] + conv[1])
+    if idx_l:
+        col.add(idx_l, meter_l, ts_l, value_l)
+
+
+def _finish(out: ValidBatch, col: _Collector, meters: Mapping[str, MeterInfo]) -> None:
+    """Concatenate, sort by (meter, ts, index) and resolve repeats inside the request."""
+    if not col.idx:
+        return
+    idx, meter_id = np.concatenate(col.idx), np.concatenate(col.meter)
+    ts_us, value = np.concatenate(col.ts), np.concatenate(col.value)
+    order = np.lexsort((idx, ts_us, meter_id))
+    idx, meter_id, ts_us, value = idx[order], meter_id[order], ts_us[order], value[order]
+    repeat = np.zeros(len(idx), bool)
+    repeat[1:] = (meter_id[1:] == meter_id[:-1]) & (ts_us[1:] == ts_us[:-1])
+    if repeat.any():
+        by_id = {m.id: m for m in meters.values()}
+        first = np.maximum.accumulate(np.where(~repeat, np.arange(len(idx)), 0))
+        for j in np.flatnonzero(repeat):
+            if same_value(value[first[j]], value[j]):
                 out.duplicates += 1
             else:
-                reject({"index": i, "error": f"value: conflicts with another reading of meter "
-                                             f"{code!r} at {raw_ts} in this request"})
-            continue
-        seen[key] = value
-        out.idx.append(i)
-        out.meter_id.append(meter.id)
-        out.ts.append(ts)
-        out.value.append(value)
-        out.meters[meter.id] = meter
-    return out
+                out.rejected.append({"index": int(idx[j]), "error": (
+                    f"value: conflicts with another reading of meter "
+                    f"{by_id[int(meter_id[j])].code!r} at the same ts in this request")})
+        keep = ~repeat
+        idx, meter_id, ts_us, value = idx[keep], meter_id[keep], ts_us[keep], value[keep]
+    out.idx, out.meter_id, out.ts_us, out.value = idx, meter_id, ts_us, value
+    present = set(np.unique(meter_id).tolist())
+    out.meters = {m.id: m for m in meters.values() if m.id in present}
 
 
 def _conversion(meter: MeterInfo, unit: object) -> tuple[float, float] | str:
@@ -147,7 +242,6 @@ def _conversion(meter: MeterInfo, unit: object) -> tuple[float, float] | str:
         return f"unit: {exc.reason} (meter {meter.code!r} reports {meter.unit})"
 
 
-def _same(a: float, b: float) -> bool:
+def same_value(a: float, b: float) -> bool:
     """Equal up to floating-point noise from unit conversion."""
-    return a == b or abs(a - b) <= 1e-9 * max(abs(a), abs(b))
-
+    return bool(a == b or abs(a - b) <= 1e-9 * max(abs(a), abs(b)))

@@ -1,15 +1,19 @@
-"""The one write path for readings: stage → insert once → counter energy → rollups, one commit.
+"""The one write path for readings: every batch is stored once, in one transaction.
 
-1. Per-meter advisory locks (sorted, so concurrent writers cannot deadlock) serialise writers of
-   the same meter; counter energy and rollups depend on neighbouring readings.
-2. The batch is staged with binary COPY into a temp table (``INSERT … unnest`` where COPY is
-   unavailable, e.g. the PGlite test server).
-3. ``INSERT … ON CONFLICT DO NOTHING`` adds only readings not yet stored; the rest are compared
-   with what is stored: equal value → duplicate (counted once), different → rejected conflict.
-4. Counter energy is recomputed for the new readings and the successor of each (out-of-order
-   arrival changes the successor's interval).
-5. On plain PostgreSQL the rollups of every touched bucket are recomputed
-   (:mod:`ingest.rollup_sql`); on TimescaleDB continuous aggregates do it.
+1. Per-meter advisory locks (taken in meter order, so writers cannot deadlock) serialise the
+   writers of a meter: counter energy and rollups depend on neighbouring readings.
+2. Fast path — the common case of new readings arriving in order: counter energy is computed
+   here (:mod:`ingest.counters`) from the stored predecessor, and the rows go straight into
+   ``reading`` with one binary COPY inside a savepoint.
+3. Careful path — if a reading is already stored (a retry, a conflict) or a counter reading
+   arrives before stored ones: the batch is staged with COPY into a temp table,
+   ``INSERT … ON CONFLICT DO NOTHING`` adds only what is new, the rest is compared with what
+   is stored (equal → duplicate, counted once; different → rejected conflict; never
+   overwritten), and counter energy is recomputed in SQL for the new rows and their
+   successors.
+4. The changed time range of each meter is queued in ``rollup_pending`` in the same
+   transaction; :mod:`ingest.rollup_refresh` folds it into the rollup tables (plain
+   PostgreSQL). On TimescaleDB continuous aggregates do that work.
 """
 
 from __future__ import annotations
@@ -17,17 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest import rollup_sql
-from ingest.validate import ValidBatch
+import numpy as np
+from psycopg import errors as pg_errors
+
+from ingest import copy_binary
+from ingest.counters import counter_delta
+from ingest.validate import ValidBatch, same_value
 
 LOCK_CLASS = 4242
 
-_TEMP_TABLES = """
-CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-  idx int, meter_id int, ts timestamptz, value double precision) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS ingest_changed (meter_id int, ts timestamptz)
-  ON COMMIT DELETE ROWS;
-""" + rollup_sql.KEYS_1M
+_TEMP_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_stage (idx int, meter_id int, ts timestamptz, "
+    "value double precision) ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_changed (meter_id int, ts timestamptz) "
+    "ON COMMIT DELETE ROWS",
+)
 
 _INSERT = """
 WITH ins AS (
@@ -47,8 +55,8 @@ WHERE NOT EXISTS (
   SELECT 1 FROM ingest_changed c WHERE c.meter_id = s.meter_id AND c.ts = s.ts)
 """
 
-# Energy of counter readings: recomputed over [predecessor of the first new reading,
-# successor of the last new reading] per meter; rows whose energy changed are recorded.
+# Counter energy recomputed over [predecessor of the first new reading, successor of the last]
+# per meter; rows whose energy changed are recorded for the rollups.
 _COUNTER_ENERGY = """
 WITH span AS (
   SELECT c.meter_id, min(c.ts) AS lo, max(c.ts) AS hi
@@ -62,7 +70,7 @@ WITH span AS (
               ORDER BY r.ts LIMIT 1), s.hi) AS hi
   FROM span s
 ), calc AS (
-  SELECT r.meter_id, r.ts, r.energy AS old_energy,
+  SELECT r.meter_id, r.ts,
     lag(r.ts) OVER w AS prev_ts,
     ecc_counter_delta(lag(r.value) OVER w, r.value, m.rollover) AS new_energy
   FROM win JOIN reading r ON r.meter_id = win.meter_id AND r.ts BETWEEN win.lo AND win.hi
@@ -75,11 +83,27 @@ WITH span AS (
     AND r.energy IS DISTINCT FROM c.new_energy
   RETURNING r.meter_id, r.ts
 )
-INSERT INTO ingest_changed (meter_id, ts)
-SELECT u.meter_id, u.ts FROM upd u
-WHERE NOT EXISTS (SELECT 1 FROM ingest_changed c WHERE c.meter_id = u.meter_id AND c.ts = u.ts)
+INSERT INTO ingest_changed (meter_id, ts) SELECT meter_id, ts FROM upd
 """
 
+# Stored neighbours of each counter meter's first new reading: the predecessor's value and
+# whether anything is stored at or after it (then the careful path is needed).
+_COUNTER_CONTEXT = """
+SELECT b.id, p.value,
+       EXISTS (SELECT 1 FROM reading r WHERE r.meter_id = b.id AND r.ts >= b.lo)
+FROM unnest(%s::int[], %s::timestamptz[]) AS b(id, lo)
+LEFT JOIN LATERAL (SELECT value FROM reading r WHERE r.meter_id = b.id AND r.ts < b.lo
+                   ORDER BY r.ts DESC LIMIT 1) p ON true
+"""
+
+_PENDING_FROM_ARRAYS = """
+INSERT INTO rollup_pending (meter_id, lo, hi)
+SELECT * FROM unnest(%s::int[], %s::timestamptz[], %s::timestamptz[])
+"""
+_PENDING_FROM_CHANGED = """
+INSERT INTO rollup_pending (meter_id, lo, hi)
+SELECT meter_id, min(ts), max(ts) FROM ingest_changed GROUP BY meter_id
+"""
 _STAGE_UNNEST = """
 INSERT INTO ingest_stage (idx, meter_id, ts, value)
 SELECT * FROM unnest(%s::int[], %s::int[], %s::timestamptz[], %s::float8[])
@@ -91,6 +115,7 @@ class WriteResult:
     accepted: int = 0
     duplicates: int = 0
     conflicts: list[dict] = field(default_factory=list)
+    fast_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,52 +155,92 @@ def write_batch(conn: Any, batch: ValidBatch, cfg: WriterConfig, *,
     return result
 
 
+def _groups(batch: ValidBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per meter (the batch is sorted by meter, ts): meter ids, first and last positions."""
+    starts = np.flatnonzero(np.r_[True, batch.meter_id[1:] != batch.meter_id[:-1]])
+    ends = np.r_[starts[1:], len(batch)] - 1
+    return batch.meter_id[starts], starts, ends
+
+
 def _write(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResult) -> None:
-    for stmt in _TEMP_TABLES.split(";"):
-        if stmt.strip():
-            conn.execute(stmt)
-    meter_ids = sorted(batch.meters)
-    conn.execute(
-        "SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
-        (LOCK_CLASS, meter_ids),
-    )
-    _stage(conn, batch, cfg)
+    ids, starts, ends = _groups(batch)
+    conn.execute("SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
+                 (LOCK_CLASS, sorted(ids.tolist())))
+    energy = _fast_energy(conn, batch, ids, starts, ends)
+    if energy is not None and cfg.use_copy:
+        try:
+            with conn.transaction():  # savepoint: a stored duplicate aborts only this
+                with conn.cursor().copy("COPY reading (meter_id, ts, value, energy) FROM STDIN "
+                                        "(FORMAT BINARY)") as copy:
+                    copy.write(copy_binary.reading_rows(batch.meter_id, batch.ts_us,
+                                                        batch.value, energy))
+        except pg_errors.UniqueViolation:
+            pass
+        else:
+            result.accepted, result.fast_path = len(batch), True
+            if not cfg.timescale:
+                ts = batch.timestamps_at
+                conn.execute(_PENDING_FROM_ARRAYS, (ids.tolist(), ts(starts), ts(ends)))
+            return
+    _careful(conn, batch, cfg, result)
+
+
+def _fast_energy(conn: Any, batch: ValidBatch, ids: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray) -> np.ndarray | None:
+    """Energy per row, or None when a counter reading arrives before stored ones."""
+    energy = np.full(len(batch), np.nan)
+    counters = []
+    for k, mid in enumerate(ids.tolist()):
+        meter = batch.meters[mid]
+        sl = slice(starts[k], ends[k] + 1)
+        if meter.kind == "delta":
+            energy[sl] = batch.value[sl]
+        elif meter.kind == "counter":
+            counters.append((k, mid))
+    if not counters:
+        return energy
+    los = batch.timestamps_at(np.array([starts[k] for k, _ in counters]))
+    context = {row[0]: row for row in conn.execute(
+        _COUNTER_CONTEXT, ([mid for _, mid in counters], los)).fetchall()}
+    for k, mid in counters:
+        _, prev_value, later_stored = context[mid]
+        if later_stored:
+            return None
+        sl = slice(starts[k], ends[k] + 1)
+        values = batch.value[sl]
+        prev = np.r_[np.nan if prev_value is None else prev_value, values[:-1]]
+        energy[sl] = counter_delta(prev, values, batch.meters[mid].rollover)
+    return energy
+
+
+def _careful(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResult) -> None:
+    for stmt in _TEMP_TABLES:
+        conn.execute(stmt)
+    if cfg.use_copy:
+        with conn.cursor().copy(
+            "COPY ingest_stage (idx, meter_id, ts, value) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.write(copy_binary.stage_rows(batch.idx, batch.meter_id, batch.ts_us,
+                                              batch.value))
+    else:
+        conn.execute(_STAGE_UNNEST, (batch.idx.tolist(), batch.meter_id.tolist(),
+                                     batch.timestamps(), batch.value.tolist()))
     result.accepted = conn.execute(_INSERT).rowcount
-    staged = len(batch)
-    if result.accepted < staged:
+    if result.accepted < len(batch):
+        unit = {m.id: m.canonical_unit for m in batch.meters.values()}
+        meter_at = dict(zip(batch.idx.tolist(), batch.meter_id.tolist(), strict=True))
         for idx, stored, sent in conn.execute(_EXISTING).fetchall():
-            if stored == sent or abs(stored - sent) <= 1e-9 * max(abs(stored), abs(sent)):
+            if same_value(stored, sent):
                 result.duplicates += 1
             else:
                 result.conflicts.append({
                     "index": idx,
                     "error": f"value: conflicts with the stored reading ({stored} "
-                             f"{batch.meters[_meter_of(batch, idx)].canonical_unit}); "
-                             "readings are never overwritten",
+                             f"{unit[meter_at[idx]]}); readings are never overwritten",
                 })
     if result.accepted == 0:
         return
     if any(m.kind == "counter" for m in batch.meters.values()):
         conn.execute(_COUNTER_ENERGY)
     if not cfg.timescale:
-        conn.execute(rollup_sql.ROLLUP_1M)
-        conn.execute(rollup_sql.ROLLUP_15M)
-        conn.execute(rollup_sql.ROLLUP_1H)
-        conn.execute(rollup_sql.ROLLUP_1D, {"tz": cfg.day_timezone})
-
-
-def _meter_of(batch: ValidBatch, idx: int) -> int:
-    return batch.meter_id[batch.idx.index(idx)]
-
-
-def _stage(conn: Any, batch: ValidBatch, cfg: WriterConfig) -> None:
-    if cfg.use_copy:
-        with conn.cursor().copy(
-            "COPY ingest_stage (idx, meter_id, ts, value) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["int4", "int4", "timestamptz", "float8"])
-            write = copy.write_row
-            for row in zip(batch.idx, batch.meter_id, batch.ts, batch.value, strict=True):
-                write(row)
-    else:
-        conn.execute(_STAGE_UNNEST, (batch.idx, batch.meter_id, batch.ts, batch.value))
+        conn.execute(_PENDING_FROM_CHANGED)

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ecc.db import psycopg_connection
 from ecc.errors import Invalid
+from ingest.rollup_refresh import refresh_all
 from metering import registry
 from models import Meter
 
@@ -60,14 +62,37 @@ def meter_series(session: Session, code: str, start: datetime, end: datetime,
             "resolution": resolution, "points": points}
 
 
+def ensure_fresh(session: Session, meter_ids: list[int]) -> None:
+    """Fold queued rollup work of these meters first (plain PostgreSQL path), so a reader
+    always sees every committed reading, as TimescaleDB's real-time aggregates do."""
+    meta = dict(session.execute(text("SELECT key, value FROM ecc_meta")).all())
+    if meta.get("timeseries_path") != "postgresql" or not meter_ids:
+        return
+    with psycopg_connection(session.get_bind()) as conn:
+        refresh_all(conn, meta.get("day_timezone", "UTC"), meter_ids)
+
+
+# 1-minute buckets come straight from the readings on both paths (a bucket holds about one
+# reading; the TimescaleDB continuous aggregate rollup_1m gives the same rows).
+_ONE_MINUTE = text("""
+SELECT ecc_bucket(INTERVAL '1 minute', ts) AS bucket, sum(energy), count(*), min(value),
+       max(value), sum(value), (array_agg(value ORDER BY ts DESC))[1]
+FROM reading WHERE meter_id = :m AND ts >= :s AND ts < :e
+GROUP BY 1 ORDER BY 1
+""")
+
+
 def _rollup_points(session: Session, meter: Meter, start: datetime, end: datetime,
                    resolution: str) -> list[dict]:
-    rows = session.execute(
-        text(f"SELECT bucket, energy, n, value_min, value_max, value_sum, value_last "
-             f"FROM rollup_{resolution} WHERE meter_id = :m AND bucket >= :s AND bucket < :e "
-             f"ORDER BY bucket"),
-        {"m": meter.id, "s": start + _US, "e": end + _US},
-    ).all()
+    params = {"m": meter.id, "s": start + _US, "e": end + _US}
+    if resolution == "1m":
+        rows = session.execute(_ONE_MINUTE, params).all()
+    else:
+        ensure_fresh(session, [meter.id])
+        rows = session.execute(
+            text(f"SELECT bucket, energy, n, value_min, value_max, value_sum, value_last "
+                 f"FROM rollup_{resolution} WHERE meter_id = :m AND bucket >= :s "
+                 f"AND bucket < :e ORDER BY bucket"), params).all()
     if meter.kind == "gauge":
         return [{"ts": b - _US, "value": vs / n, "min": lo, "max": hi, "avg": vs / n,
                  "last": last, "n": n} for b, _, n, lo, hi, vs, last in rows]
@@ -85,7 +110,7 @@ def _best_resolution(start: datetime, end: datetime, day_tz: str) -> str | None:
 
     if midnight(start) and midnight(end):
         return "1d"
-    for res, step in (("1h", 3600), ("15m", 900), ("1m", 60)):
+    for res, step in (("1h", 3600), ("15m", 900)):
         if start.timestamp() % step == 0 and end.timestamp() % step == 0:
             return res
     return None
@@ -131,6 +156,8 @@ def _energy_by_meter(session: Session, meter_ids: list[int], start: datetime,
     if not meter_ids:
         return {}
     res = _best_resolution(start, end, day_timezone(session))
+    if res is not None:
+        ensure_fresh(session, meter_ids)
     if res is None:
         sql = ("SELECT meter_id, sum(energy) FROM reading WHERE meter_id = ANY(:m) "
                "AND ts > :s AND ts <= :e GROUP BY meter_id")

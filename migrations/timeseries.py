@@ -11,8 +11,10 @@ Path 1, TimescaleDB: ``reading`` is a hypertable; ``rollup_1m`` is a continuous 
 and ``rollup_15m``/``rollup_1h``/``rollup_1d`` are hierarchical continuous aggregates, all with
 real-time aggregation; raw chunks are compressed after 7 days, 1-minute rollups kept 400 days.
 
-Path 2, plain PostgreSQL: the same relation names and columns as tables, upserted by the ingest
-writer in the same transaction as the readings (``ingest.rollup_sql``).
+Path 2, plain PostgreSQL: the same relation names and columns as tables. The writer queues each
+changed range in ``rollup_pending`` in the same transaction as the readings and
+``ingest.rollup_refresh`` recomputes the touched buckets (a background worker, and readers for
+the meters they read, so a query always sees every committed reading).
 """
 
 from __future__ import annotations
@@ -67,10 +69,24 @@ DROP FUNCTION IF EXISTS ecc_counter_delta(double precision, double precision, do
 """
 
 
+ROLLUP_1M_VIEW = """
+CREATE VIEW rollup_1m AS
+SELECT meter_id, ecc_bucket(INTERVAL '1 minute', ts) AS bucket, sum(energy) AS energy,
+       count(*) AS n, min(value) AS value_min, max(value) AS value_max, sum(value) AS value_sum,
+       (array_agg(value ORDER BY ts DESC))[1] AS value_last, max(ts) AS ts_last
+FROM reading GROUP BY 1, 2
+"""
+
+
 def plain_tables_sql() -> str:
-    """Rollup tables maintained by the application (plain PostgreSQL path)."""
-    parts = []
-    for level in LEVELS:
+    """Rollups maintained by the application (plain PostgreSQL path).
+
+    ``rollup_1m`` is a plain view here: at 1-minute resolution a bucket holds about one reading,
+    so materialising it would double every write; the API computes 1-minute buckets from
+    ``reading`` with a time-range predicate on both paths (``metering.series``).
+    """
+    parts = [ROLLUP_1M_VIEW + ";"]
+    for level in ("15m", "1h", "1d"):
         parts.append(
             f"""
 CREATE TABLE rollup_{level} (
@@ -90,7 +106,8 @@ CREATE TABLE rollup_{level} (
 
 
 def plain_drop_sql() -> str:
-    return "\n".join(f"DROP TABLE IF EXISTS rollup_{level};" for level in reversed(LEVELS))
+    return ("DROP TABLE IF EXISTS rollup_1d; DROP TABLE IF EXISTS rollup_1h; "
+            "DROP TABLE IF EXISTS rollup_15m; DROP VIEW IF EXISTS rollup_1m;")
 
 
 def _time_bucket(level: str, column: str, timezone: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Identity,
     Integer,
     String,
     Text,
@@ -122,3 +123,15 @@ class IngestLog(Base):
     duplicates: Mapped[int] = mapped_column(Integer)
     rejected: Mapped[int] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class RollupPending(Base):
+    """Time ranges whose rollups must be recomputed (plain PostgreSQL path only)."""
+
+    __tablename__ = "rollup_pending"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    meter_id: Mapped[int] = mapped_column(Integer)
+    lo: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hi: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -25,16 +25,20 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ecc import keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 API = "/api/v1"
+US = timedelta(microseconds=1)
 
 
 def free_port() -> int:
@@ -56,6 +60,7 @@ class LiveServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self.log_path = self.workdir / "uvicorn.log"
+        self.forced_kill = False  # stop() had to escalate to SIGKILL
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -130,7 +135,11 @@ class LiveServer:
         return self.proc.wait(timeout=10)
 
     def stop(self, timeout_s: float = 10.0) -> int | None:
-        """Graceful stop (SIGTERM → uvicorn drains and runs the lifespan exit)."""
+        """Graceful stop (SIGTERM → uvicorn drains and runs the lifespan exit).
+
+        uvicorn ≥ 0.29 re-raises the signal once it has shut down, so a clean exit is
+        ``0`` or ``-SIGTERM``; ``forced_kill`` tells whether it had to be SIGKILLed.
+        """
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -138,6 +147,7 @@ class LiveServer:
             try:
                 return self.proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
+                self.forced_kill = True
                 return self.kill()
         return self.proc.returncode
 
@@ -190,3 +200,71 @@ def series(client: httpx.Client, code: str, start: str, end: str,
                    params={"start": start, "end": end, "resolution": resolution})
     assert r.status_code == 200, r.text
     return r.json()["points"]
+
+
+# -- expectations and checks -----------------------------------------------------------------
+
+
+def iso(ts: datetime) -> str:
+    return ts.isoformat()
+
+
+def hour_bucket(ts: datetime) -> datetime:
+    """Start label of the end-closed bucket (start, start + 1 h] that holds ``ts``."""
+    t = ts - US
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def expected_hourly(points: list[tuple[datetime, float]]) -> dict[datetime, float]:
+    out: dict[datetime, float] = defaultdict(float)
+    for ts, energy in points:
+        out[hour_bucket(ts)] += energy
+    return dict(out)
+
+
+def api_hourly(client: httpx.Client, code: str, start: datetime, end: datetime
+               ) -> tuple[dict[datetime, float], int]:
+    pts = series(client, code, iso(start), iso(end), "1h")
+    return ({datetime.fromisoformat(p["ts"]): p["value"] for p in pts},
+            sum(p["n"] for p in pts))
+
+
+def stored(engine, codes: list[str]) -> set[tuple[str, datetime, float]]:  # noqa: ANN001
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT m.code, r.ts, r.value FROM reading r JOIN meter m ON m.id = r.meter_id "
+            "WHERE m.code = ANY(:c)"), {"c": codes}).all()
+    return {(c, ts, v) for c, ts, v in rows}
+
+
+def pending_rollups(engine, codes: list[str]) -> int:  # noqa: ANN001
+    """Queued rollup work of these meters (0 where rollups are written with the readings)."""
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT to_regclass('rollup_pending')")).scalar() is None:
+            return 0
+        return conn.execute(text(
+            "SELECT count(*) FROM rollup_pending p JOIN meter m ON m.id = p.meter_id "
+            "WHERE m.code = ANY(:c)"), {"c": codes}).scalar()
+
+
+def rollups_match_readings(engine, codes: list[str], wait_s: float = 20.0) -> None:  # noqa: ANN001
+    """Every rollup level holds exactly the count and energy of the stored readings.
+
+    Rollups may be folded in after the commit (a queue drained by the API's background
+    worker): wait for the queue of these meters to drain first, which needs a live server.
+    """
+    deadline = time.monotonic() + wait_s
+    while (left := pending_rollups(engine, codes)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert left == 0, f"{left} rollup ranges still queued after {wait_s} s"
+    with engine.connect() as conn:
+        raw = dict((c, (n, e)) for c, n, e in conn.execute(text(
+            "SELECT m.code, count(*), coalesce(sum(r.energy), 0) FROM reading r "
+            "JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"),
+            {"c": codes}).all())
+        for level in ("1m", "15m", "1h", "1d"):
+            agg = dict((c, (n, e)) for c, n, e in conn.execute(text(
+                f"SELECT m.code, sum(r.n), coalesce(sum(r.energy), 0) FROM rollup_{level} r "
+                f"JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"),
+                {"c": codes}).all())
+            assert agg == raw, f"rollup_{level} disagrees with reading: {agg} != {raw}"

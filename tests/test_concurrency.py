@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -19,11 +19,20 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.live_server import LiveServer, create_meters, new_key, post_readings, series
+from tests.live_server import (
+    LiveServer,
+    api_hourly,
+    create_meters,
+    expected_hourly,
+    iso,
+    new_key,
+    post_readings,
+    rollups_match_readings,
+    series,
+    stored,
+)
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
-HOUR = timedelta(hours=1)
-US = timedelta(microseconds=1)
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -45,16 +54,6 @@ def admin(server: LiveServer, engine) -> Iterator[httpx.Client]:  # noqa: ANN001
 # -- helpers -------------------------------------------------------------------------------
 
 
-def iso(ts: datetime) -> str:
-    return ts.isoformat()
-
-
-def hour_bucket(ts: datetime) -> datetime:
-    """Start label of the end-closed bucket (start, start + 1 h] that holds ``ts``."""
-    t = ts - US
-    return t.replace(minute=0, second=0, microsecond=0)
-
-
 def counter_registers(rng: random.Random, n: int, start: float,
                       rollover: float | None = None) -> tuple[list[float], list[float]]:
     """Register readings and the energy of each interval (first interval: 0)."""
@@ -67,43 +66,6 @@ def counter_registers(rng: random.Random, n: int, start: float,
         regs.append(reg)
         incs.append(inc)
     return regs, incs
-
-
-def expected_hourly(points: list[tuple[datetime, float]]) -> dict[datetime, float]:
-    out: dict[datetime, float] = defaultdict(float)
-    for ts, energy in points:
-        out[hour_bucket(ts)] += energy
-    return dict(out)
-
-
-def api_hourly(client: httpx.Client, code: str, start: datetime, end: datetime
-               ) -> tuple[dict[datetime, float], int]:
-    pts = series(client, code, iso(start), iso(end), "1h")
-    return ({datetime.fromisoformat(p["ts"]): p["value"] for p in pts},
-            sum(p["n"] for p in pts))
-
-
-def stored(engine, codes: list[str]) -> set[tuple[str, datetime, float]]:  # noqa: ANN001
-    with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT m.code, r.ts, r.value FROM reading r JOIN meter m ON m.id = r.meter_id "
-            "WHERE m.code = ANY(:c)"), {"c": codes}).all()
-    return {(c, ts, v) for c, ts, v in rows}
-
-
-def rollups_match_readings(engine, codes: list[str]) -> None:  # noqa: ANN001
-    """Every rollup level holds exactly the count and energy of the stored readings."""
-    with engine.connect() as conn:
-        raw = dict((c, (n, e)) for c, n, e in conn.execute(text(
-            "SELECT m.code, count(*), coalesce(sum(r.energy), 0) FROM reading r "
-            "JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"),
-            {"c": codes}).all())
-        for level in ("1m", "15m", "1h", "1d"):
-            agg = dict((c, (n, e)) for c, n, e in conn.execute(text(
-                f"SELECT m.code, sum(r.n), coalesce(sum(r.energy), 0) FROM rollup_{level} r "
-                f"JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"),
-                {"c": codes}).all())
-            assert agg == raw, f"rollup_{level} disagrees with reading: {agg} != {raw}"
 
 
 def fire(server: LiveServer, secret: str, bodies: list[list[dict]], threads: int,

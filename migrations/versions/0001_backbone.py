@@ -98,6 +98,14 @@ def upgrade() -> None:
         sa.Column("rejected", sa.Integer, nullable=False),
         sa.Column("detail", sa.Text),
     )
+    op.create_table(
+        "rollup_pending",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("meter_id", sa.Integer, nullable=False),
+        sa.Column("lo", TZ, nullable=False),
+        sa.Column("hi", TZ, nullable=False),
+        sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+    )
     op.execute(timeseries.COMMON_FUNCTIONS)
 
     bind = op.get_bind()
@@ -129,5 +137,5 @@ def downgrade() -> None:
     else:
         op.execute(timeseries.plain_drop_sql())
     op.execute(timeseries.DROP_COMMON_FUNCTIONS)
-    for table in ("ingest_log", "api_key", "reading", "meter", "site", "ecc_meta"):
+    for table in ("rollup_pending", "ingest_log", "api_key", "reading", "meter", "site", "ecc_meta"):
         op.drop_table(table)

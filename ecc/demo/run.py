@@ -1,0 +1,206 @@
+"""``ecc demo``: database → schema → demo plant → 90 days of history → API → live stream.
+
+A second run reuses everything: the plant exists, the generator state is in
+``data_dir/demo/state.json`` and only the time since the last run is backfilled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ecc import keys
+from ecc.demo import history, plant
+from ecc.errors import NotFound
+from ecc.runtime import open_database
+from ecc.settings import Settings
+from ingest.parsers import RawItems
+from ingest.service import IngestContext, ingest_items
+from ingest.writer import detect_writer
+from metering import registry
+
+SEED = 42
+BATCH = 20_000
+
+
+def ensure_plant(engine: Engine) -> None:
+    """Create the demo sites and meters that do not exist yet."""
+    with Session(engine) as session:
+        for site in plant.SITES:
+            try:
+                registry.get_site(session, site["code"])
+            except NotFound:
+                registry.create_site(session, registry.SiteIn(**site))
+        session.flush()
+        existing = registry.meter_infos(session, [m["code"] for m in plant.METERS])
+        for meter in plant.METERS:
+            if meter["code"] not in existing:
+                registry.create_meter(session, registry.MeterIn(**meter))
+                session.flush()
+        session.commit()
+
+
+def ensure_key(engine: Engine, path: Path, role: str) -> str:
+    """The demo's key of ``role``, kept in ``path`` so later runs print the same one."""
+    if path.exists():
+        secret = path.read_text().strip()
+        with Session(engine) as session:
+            if keys.verify(session, secret) is not None:
+                return secret
+    with Session(engine) as session:
+        secret = keys.create_key(session, role, f"demo-{role}-{int(time.time())}")
+        session.commit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    return secret
+
+
+def backfill(engine: Engine, state: history.GeneratorState, start: datetime, end: datetime,
+             console: Console) -> int:
+    """Generate [start, end) and write it through validation and the writer."""
+    with engine.connect() as conn:
+        writer = detect_writer(conn.connection.driver_connection)
+    with Session(engine) as session:
+        known = registry.meter_infos(session, [m["code"] for m in plant.METERS])
+    ctx = IngestContext(engine=engine, writer=writer,
+                        lookup_meters=lambda codes: {c: known[c] for c in codes if c in known},
+                        write_slots=threading.BoundedSemaphore(1), write_wait_s=3600,
+                        max_batch=10**9)
+    total_points = int((end - start).total_seconds() // 60) * len(plant.METERS)
+    written = 0
+    items = RawItems()
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task(f"backfilling {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}",
+                                 total=total_points)
+
+        def flush() -> None:
+            nonlocal items, written
+            out = ingest_items(ctx, items, key_name="demo-backfill", source="demo")
+            if out["rejected"]:
+                raise RuntimeError(f"demo data rejected: {out['rejected'][:3]}")
+            written += out["accepted"]
+            progress.update(task, advance=len(items))
+            items = RawItems()
+
+        for chunk in history.generate(plant.METERS, start, end, step_s=60, seed=SEED,
+                                      state=state):
+            stamps = [datetime.fromtimestamp(int(t), UTC).isoformat() for t in chunk.ts]
+            items.meter.extend([chunk.meter] * len(chunk))
+            items.ts.extend(stamps)
+            items.value.extend(chunk.value.tolist())
+            items.unit.extend([None] * len(chunk))
+            if len(items) >= BATCH:
+                flush()
+        if len(items):
+            flush()
+    return written
+
+
+def _start_api(settings: Settings, console: Console) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+           "--host", settings.api_host, "--port", str(settings.api_port),
+           "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=os.environ.copy())
+    url = f"http://{settings.api_host}:{settings.api_port}/healthz"
+    for _ in range(150):
+        if proc.poll() is not None:
+            raise RuntimeError(f"the API exited with code {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("the API did not become healthy in 30 s")
+
+
+def _load_state(path: Path) -> history.GeneratorState | None:
+    if path.exists():
+        return history.GeneratorState.from_dict(json.loads(path.read_text()))
+    return None
+
+
+def run_demo(settings: Settings, console: Console, *, days: int = 90,
+             stream_every_s: float = 5.0, stream: bool = True) -> None:
+    demo_dir = settings.data_dir / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    console.print("[bold]Energy-carbon management center — demo[/]")
+    url, engine = open_database(settings, upgrade=True)
+    console.print(f"database: {url}")
+    ensure_plant(engine)
+    admin_key = ensure_key(engine, demo_dir / "admin.key", "admin")
+    state_path = demo_dir / "state.json"
+    state = _load_state(state_path)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    if state is None or state.last_ts is None:
+        state = history.GeneratorState(seed=SEED)
+        start = now - timedelta(days=days)
+    else:
+        start = datetime.fromtimestamp(state.last_ts + 60, UTC)
+    if start < now:
+        n = backfill(engine, state, start, now, console)
+        state_path.write_text(json.dumps(state.to_dict()))
+        console.print(f"history: {n:,} readings written")
+    api = _start_api(settings, console)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"API:       {base}/docs")
+    console.print(f"demo key:  {admin_key}   (admin; also in {demo_dir / 'admin.key'})",
+                  soft_wrap=True)
+    console.print(f'try:       curl -H "Authorization: Bearer {admin_key}" {base}/api/v1/meters',
+                  soft_wrap=True)
+    try:
+        if stream:
+            _stream(base, admin_key, state, state_path, stream_every_s, console)
+    finally:
+        api.send_signal(signal.SIGINT)
+        try:
+            api.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            api.kill()
+        state_path.write_text(json.dumps(state.to_dict()))
+        engine.dispose()
+        console.print("demo stopped; data kept for the next run")
+
+
+def _stream(base: str, key: str, state: history.GeneratorState, state_path: Path,
+            every_s: float, console: Console) -> None:
+    """Post one reading per meter every ``every_s`` seconds through the HTTP API."""
+    console.print(f"streaming live readings every {every_s:g} s — Ctrl-C stops")
+    headers = {"Authorization": f"Bearer {key}"}
+    sent = 0
+    with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
+        try:
+            while True:
+                ts = datetime.now(UTC)
+                values = history.live_step(plant.METERS, state, ts)
+                body = {"readings": [{"meter": code, "ts": ts.isoformat(), "value": v}
+                                     for code, v in values.items()]}
+                try:
+                    out = client.post("/api/v1/readings", json=body).json()
+                    sent += out.get("accepted", 0)
+                    if out.get("rejected"):
+                        console.print(f"[red]rejected: {out['rejected'][:2]}[/]")
+                except httpx.HTTPError as exc:
+                    console.print(f"[yellow]API unreachable ({exc}); retrying[/]")
+                if sent and sent % (len(values) * 12) == 0:
+                    state_path.write_text(json.dumps(state.to_dict()))
+                    console.print(f"{ts:%H:%M:%S} live readings stored: {sent:,}")
+                time.sleep(max(0.0, every_s - (datetime.now(UTC) - ts).total_seconds()))
+        except KeyboardInterrupt:
+            pass

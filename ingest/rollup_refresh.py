@@ -1,0 +1,154 @@
+"""Application-maintained rollups (plain PostgreSQL path): the equivalent of refreshing
+TimescaleDB continuous aggregates.
+
+Writers queue the changed time range of each meter in ``rollup_pending`` (same transaction as
+the readings). :func:`refresh_pending` takes queued ranges (``FOR UPDATE SKIP LOCKED``, so
+several refreshers can run), merges them per meter, takes the writers' per-meter advisory
+locks and recomputes every touched bucket from the level below: 15 min from ``reading``,
+1 h and 1 day from 15 min (``rollup_1m`` is a view on this path). Whole buckets are recomputed, never incremented,
+so retries, late data and counter corrections are exact by construction. Readers call it for
+the meters they read (read-your-writes); a background worker keeps the queue short.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from sqlalchemy.exc import SQLAlchemyError
+
+from ingest.writer import LOCK_CLASS
+
+log = logging.getLogger(__name__)
+MERGE_GAP = timedelta(hours=1)
+
+_UPSERT_TAIL = """
+ON CONFLICT (meter_id, bucket) DO UPDATE SET
+  energy = EXCLUDED.energy, n = EXCLUDED.n, value_min = EXCLUDED.value_min,
+  value_max = EXCLUDED.value_max, value_sum = EXCLUDED.value_sum,
+  value_last = EXCLUDED.value_last, ts_last = EXCLUDED.ts_last
+"""
+_COLUMNS = "meter_id, bucket, energy, n, value_min, value_max, value_sum, value_last, ts_last"
+_RANGES = "unnest(%(m)s::int[], %(lo)s::timestamptz[], %(hi)s::timestamptz[]) AS p(meter_id, lo, hi)"
+
+REFRESH_15M = f"""
+INSERT INTO rollup_15m ({_COLUMNS})
+SELECT r.meter_id, ecc_bucket(INTERVAL '15 minutes', r.ts), sum(r.energy), count(*),
+       min(r.value), max(r.value), sum(r.value), (array_agg(r.value ORDER BY r.ts DESC))[1],
+       max(r.ts)
+FROM {_RANGES}
+JOIN reading r ON r.meter_id = p.meter_id
+  AND r.ts >= ecc_bucket(INTERVAL '15 minutes', p.lo)
+  AND r.ts < ecc_bucket(INTERVAL '15 minutes', p.hi) + INTERVAL '15 minutes'
+GROUP BY 1, 2
+{_UPSERT_TAIL}
+"""
+
+
+def _refresh_level(level: str, width: str, source: str) -> str:
+    return f"""
+INSERT INTO rollup_{level} ({_COLUMNS})
+SELECT r.meter_id, ecc_bucket(INTERVAL '{width}', r.bucket), sum(r.energy), sum(r.n)::bigint,
+       min(r.value_min), max(r.value_max), sum(r.value_sum),
+       (array_agg(r.value_last ORDER BY r.ts_last DESC))[1], max(r.ts_last)
+FROM {_RANGES}
+JOIN rollup_{source} r ON r.meter_id = p.meter_id
+  AND r.bucket >= ecc_bucket(INTERVAL '{width}', p.lo)
+  AND r.bucket < ecc_bucket(INTERVAL '{width}', p.hi) + INTERVAL '{width}'
+GROUP BY 1, 2
+{_UPSERT_TAIL}
+"""
+
+
+REFRESH_1H = _refresh_level("1h", "1 hour", "15m")
+REFRESH_1D = f"""
+INSERT INTO rollup_1d ({_COLUMNS})
+SELECT r.meter_id, ecc_day_bucket(r.bucket, %(tz)s), sum(r.energy), sum(r.n)::bigint,
+       min(r.value_min), max(r.value_max), sum(r.value_sum),
+       (array_agg(r.value_last ORDER BY r.ts_last DESC))[1], max(r.ts_last)
+FROM {_RANGES}
+JOIN rollup_15m r ON r.meter_id = p.meter_id
+  AND r.bucket >= ecc_day_bucket(p.lo, %(tz)s)
+  AND r.bucket < ((((ecc_day_bucket(p.hi, %(tz)s) - INTERVAL '1 microsecond') AT TIME ZONE %(tz)s)
+                   + INTERVAL '1 day') AT TIME ZONE %(tz)s) + INTERVAL '1 microsecond'
+GROUP BY 1, 2
+{_UPSERT_TAIL}
+"""
+
+_TAKE = """
+DELETE FROM rollup_pending WHERE id IN (
+  SELECT id FROM rollup_pending {where} ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+RETURNING meter_id, lo, hi
+"""
+
+
+def merge_ranges(rows: Iterable[tuple[int, datetime, datetime]],
+                 gap: timedelta = MERGE_GAP) -> list[tuple[int, datetime, datetime]]:
+    """Merge overlapping or nearby ranges of the same meter (nearby: within ``gap``)."""
+    out: list[tuple[int, datetime, datetime]] = []
+    for meter_id, lo, hi in sorted(rows):
+        if out and out[-1][0] == meter_id and lo <= out[-1][2] + gap:
+            out[-1] = (meter_id, out[-1][1], max(out[-1][2], hi))
+        else:
+            out.append((meter_id, lo, hi))
+    return out
+
+
+def refresh_pending(conn: Any, day_timezone: str, meter_ids: list[int] | None = None,
+                    limit: int = 5000) -> int:
+    """Fold up to ``limit`` queued ranges into the rollups; returns how many were taken."""
+    where = "" if meter_ids is None else "WHERE meter_id = ANY(%(ids)s)"
+    with conn.transaction():
+        taken = conn.execute(_TAKE.format(where=where),
+                             {"limit": limit, "ids": meter_ids}).fetchall()
+        if not taken:
+            return 0
+        ranges = merge_ranges(taken)
+        meters = sorted({m for m, _, _ in ranges})
+        conn.execute("SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
+                     (LOCK_CLASS, meters))
+        params = {"m": [r[0] for r in ranges], "lo": [r[1] for r in ranges],
+                  "hi": [r[2] for r in ranges], "tz": day_timezone}
+        for sql in (REFRESH_15M, REFRESH_1H, REFRESH_1D):
+            conn.execute(sql, params)
+    return len(taken)
+
+
+def refresh_all(conn: Any, day_timezone: str, meter_ids: list[int] | None = None) -> int:
+    total = 0
+    while n := refresh_pending(conn, day_timezone, meter_ids):
+        total += n
+    return total
+
+
+class RollupWorker:
+    """Background thread that keeps ``rollup_pending`` short (plain PostgreSQL path only)."""
+
+    def __init__(self, connect, day_timezone: str, idle_s: float = 0.5) -> None:  # noqa: ANN001
+        self._connect = connect
+        self._tz = day_timezone
+        self._idle_s = idle_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rollup-worker", daemon=True)
+
+    def start(self) -> RollupWorker:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self._connect() as conn:
+                    while not self._stop.is_set() and refresh_pending(conn, self._tz, limit=500):
+                        pass
+            except (psycopg.Error, SQLAlchemyError):  # survive a database restart
+                log.exception("rollup refresh failed; retrying")
+            self._stop.wait(self._idle_s)
