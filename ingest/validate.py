@@ -138,19 +138,55 @@ def _validate_run_fast(items: RawItems, lo: int, hi: int, meters: Mapping[str, M
         return False
     try:
         factor, offset = meter.factor_offset(unit)
-        stamps = [datetime.fromisoformat(t) for t in items.ts[lo:hi]]
-    except (Invalid, ValueError, TypeError):
+    except Invalid:
         return False
-    if any(t.utcoffset() is None for t in stamps):
+    ts_us = _stamps_us(items.ts[lo:hi])
+    if ts_us is None:
         return False
     v = np.asarray(values, np.float64)
     if not np.isfinite(v).all() or (meter.kind != "gauge" and (v < 0).any()):
         return False
-    ts_us = np.fromiter(((t - EPOCH) // US for t in stamps), np.int64, hi - lo)
     if (ts_us > horizon_us).any():
         return False
     col.add(np.arange(lo, hi), np.full(hi - lo, meter.id), ts_us, v * factor + offset)
     return True
+
+
+_OFFSET_CHARS = set("0123456789")
+
+
+def _stamps_us(stamps: list) -> np.ndarray | None:
+    """Microseconds since the epoch for RFC 3339 strings, or None if any is irregular.
+
+    Common case first: every string has the same UTC offset suffix (``Z`` or ``±HH:MM``); the
+    rest is parsed by numpy in C. Otherwise each string goes through ``fromisoformat``.
+    """
+    if not stamps or not all(type(t) is str for t in stamps):
+        return None
+    suffixes = {t[-6:] for t in stamps}
+    if len(suffixes) == 1:
+        sfx = next(iter(suffixes))
+        if sfx.endswith("Z") or sfx.endswith("z"):
+            cut, offset_s = 1, 0
+        elif sfx[0] in "+-" and sfx[3] == ":" and set(sfx[1:3] + sfx[4:]) <= _OFFSET_CHARS:
+            cut = 6
+            offset_s = (int(sfx[1:3]) * 3600 + int(sfx[4:]) * 60) * (1 if sfx[0] == "+" else -1)
+        else:
+            cut = 0
+        if cut and all(len(t) >= 19 + cut and t[10] in "Tt " for t in stamps):
+            try:
+                local = np.array([t[:-cut] for t in stamps], dtype="datetime64[us]")
+            except ValueError:
+                local = None
+            if local is not None:
+                return local.astype(np.int64) - offset_s * 1_000_000
+    try:
+        parsed = [datetime.fromisoformat(t) for t in stamps]
+    except ValueError:
+        return None
+    if any(t.utcoffset() is None for t in parsed):
+        return None
+    return np.fromiter(((t - EPOCH) // US for t in parsed), np.int64, len(parsed))
 
 
 def _validate_items(items: RawItems, indexes: range, meters: Mapping[str, MeterInfo],

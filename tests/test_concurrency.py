@@ -266,3 +266,38 @@ def test_overload_answers_503_with_retry_after(tight_server, engine, uid) -> Non
     assert stored(engine, codes) == set().union(*rows)
     rollups_match_readings(engine, codes)
     assert httpx.get(f"{tight_server.url}/healthz", timeout=5).status_code == 200
+
+
+def test_rollups_read_your_writes_under_background_refresh(server, admin, engine, uid) -> None:  # noqa: ANN001
+    """A series read right after a 200 shows every reading of that request, while other
+    writers keep the API's background rollup refresher busy."""
+    threads, rounds, per_meter = 4, 6, 1000
+    codes = [[f"RW{t}_{k}-{uid}" for k in range(rounds)] for t in range(threads)]
+    create_meters(admin, f"SR-{uid}", {c: "delta" for row in codes for c in row})
+    _, secret = new_key(engine, "ingest")
+    stamps = [T0 + timedelta(minutes=i + 1) for i in range(per_meter)]
+    end = T0 + timedelta(hours=20)
+    stale: list[tuple[str, str, int, float]] = []
+    barrier = threading.Barrier(threads, timeout=30)
+
+    def worker(t: int) -> None:
+        rng = random.Random(f"ryw-{t}-{uid}")
+        with server.client(secret) as c:
+            barrier.wait()
+            for code in codes[t]:
+                values = [rng.randint(0, 40) / 4 for _ in stamps]
+                r = post_readings(c, [{"meter": code, "ts": iso(ts), "value": v}
+                                      for ts, v in zip(stamps, values)])
+                assert r.status_code == 200 and r.json()["accepted"] == per_meter, r.text
+                time.sleep(rng.random() * 0.3)
+                for res in ("1m", "1h"):
+                    pts = series(c, code, iso(T0), iso(end), res)
+                    n, total = sum(p["n"] for p in pts), sum(p["value"] for p in pts)
+                    if (n, total) != (per_meter, sum(values)):
+                        stale.append((code, res, n, total))
+
+    with ThreadPoolExecutor(threads) as ex:
+        for f in [ex.submit(worker, t) for t in range(threads)]:
+            f.result(timeout=120)
+    assert stale == [], f"{len(stale)} of {2 * threads * rounds} reads missed acknowledged " \
+                        f"readings: {stale[:5]}"
