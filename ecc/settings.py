@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", description="Address `ecc serve` binds.")
     api_port: int = Field(default=8000, description="Port `ecc serve` binds.")
     dashboard_port: int = Field(default=8050, description="Port of the Dash UI.")
-    pool_min_size: int = Field(default=2, description="Minimum connections in the pool.")
     pool_max_size: int = Field(default=8, description="Maximum connections in the pool.")
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, description="Largest accepted request body (413 above)."

@@ -274,7 +274,7 @@ def test_rollups_read_your_writes_under_background_refresh(server, admin, engine
     threads, rounds, per_meter = 4, 6, 1000
     codes = [[f"RW{t}_{k}-{uid}" for k in range(rounds)] for t in range(threads)]
     create_meters(admin, f"SR-{uid}", {c: "delta" for row in codes for c in row})
-    _, secret = new_key(engine, "ingest")
+    _, secret = new_key(engine, "engineer")  # may write and read
     stamps = [T0 + timedelta(minutes=i + 1) for i in range(per_meter)]
     end = T0 + timedelta(hours=20)
     stale: list[tuple[str, str, int, float]] = []
