@@ -89,3 +89,10 @@ def psycopg_connection(engine: Engine) -> Iterator[Any]:
         yield conn
     finally:
         raw.close()
+
+
+def stop_embedded() -> None:
+    """Stop the embedded servers this process started (they also stop at interpreter exit)."""
+    while _embedded:
+        _, server = _embedded.popitem()
+        server.cleanup()

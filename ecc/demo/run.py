@@ -100,6 +100,7 @@ def backfill(engine: Engine, state: history.GeneratorState, start: datetime, end
         for chunk in history.generate(plant.METERS, start, end, step_s=60, seed=SEED,
                                       state=state):
             stamps = [datetime.fromtimestamp(int(t), UTC).isoformat() for t in chunk.ts]
+            items.runs.append((len(items), len(items) + len(chunk)))  # one meter: numpy path
             items.meter.extend([chunk.meter] * len(chunk))
             items.ts.extend(stamps)
             items.value.extend(chunk.value.tolist())
@@ -183,7 +184,7 @@ def _stream(base: str, key: str, state: history.GeneratorState, state_path: Path
     """Post one reading per meter every ``every_s`` seconds through the HTTP API."""
     console.print(f"streaming live readings every {every_s:g} s — Ctrl-C stops")
     headers = {"Authorization": f"Bearer {key}"}
-    sent = 0
+    sent, posts = 0, 0
     with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
         try:
             while True:
@@ -194,11 +195,12 @@ def _stream(base: str, key: str, state: history.GeneratorState, state_path: Path
                 try:
                     out = client.post("/api/v1/readings", json=body).json()
                     sent += out.get("accepted", 0)
+                    posts += 1
                     if out.get("rejected"):
                         console.print(f"[red]rejected: {out['rejected'][:2]}[/]")
                 except httpx.HTTPError as exc:
                     console.print(f"[yellow]API unreachable ({exc}); retrying[/]")
-                if sent and sent % (len(values) * 12) == 0:
+                if posts % max(1, round(60 / every_s)) == 1:
                     state_path.write_text(json.dumps(state.to_dict()))
                     console.print(f"{ts:%H:%M:%S} live readings stored: {sent:,}")
                 time.sleep(max(0.0, every_s - (datetime.now(UTC) - ts).total_seconds()))
