@@ -40,8 +40,8 @@ def silent_meters(engine: Engine) -> list[dict]:
 
 
 def refresh_timescale_aggregates(engine: Engine) -> None:
-    """On TimescaleDB the policies refresh the aggregates; this is a no-op safety net that
-    refreshes the newest day when background workers are disabled (``timescaledb.max_background_workers = 0``)."""
+    """On TimescaleDB the policies refresh the aggregates; this safety net refreshes the newest
+    two days when background workers are disabled (``timescaledb.max_background_workers``)."""
     with engine.connect() as conn:
         path = conn.execute(
             text("SELECT value FROM ecc_meta WHERE key = 'timeseries_path'")).scalar()

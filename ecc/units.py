@@ -126,7 +126,7 @@ _THERMAL = {Carrier.STEAM, Carrier.HEAT, Carrier.HOT_WATER, Carrier.COOLING}
 
 
 def lookup(symbol: str, field: str = "unit") -> Unit:
-    """The unit for a symbol, accepting common spellings; ``Invalid`` naming ``field`` if unknown."""
+    """The unit for a symbol (common spellings accepted); ``Invalid`` naming ``field`` if unknown."""
     unit = UNITS.get(symbol) or UNITS.get(_ALIASES.get(symbol.strip().lower(), "\0"))
     if unit is None:
         raise Invalid(field, f"unknown unit {symbol!r}; known: {', '.join(sorted(UNITS))}")

@@ -16,7 +16,7 @@ import csv
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,7 @@ class CsvMapping:
 
 def parse_tz(text: str) -> tzinfo:
     if text.upper() in ("Z", "UTC"):
-        return timezone.utc
+        return UTC
     if text[:1] in "+-":
         try:
             hours, minutes = text[1:].split(":") if ":" in text else (text[1:3], text[3:5] or "0")
@@ -71,8 +71,8 @@ def read_batches(path: Path, mapping: CsvMapping, batch_rows: int = 5000) -> Ite
         if missing:
             raise Invalid("map", f"columns not in the file: {', '.join(missing)}; "
                           f"the header has {', '.join(header)}")
-        items, rows, previous = RawItems(), 0, None
-        for row in reader:
+        items, previous = RawItems(), None
+        for rows, row in enumerate(reader, start=1):
             ts_text = (row[mapping.ts_col] or "").strip()
             ts = _parse(ts_text, mapping.ts_format, tz)
             if isinstance(ts, datetime):
@@ -93,7 +93,6 @@ def read_batches(path: Path, mapping: CsvMapping, batch_rows: int = 5000) -> Ite
                 items.ts.append(ts_out)
                 items.value.append(value)
                 items.unit.append(None)
-            rows += 1
             if rows % batch_rows == 0:
                 yield items
                 items = RawItems()

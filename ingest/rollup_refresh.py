@@ -5,8 +5,8 @@ Writers queue the changed time range of each meter in ``rollup_pending`` (same t
 the readings). :func:`refresh_pending` takes queued ranges (``FOR UPDATE SKIP LOCKED``, so
 several refreshers can run), merges them per meter, takes the writers' per-meter advisory
 locks and recomputes every touched bucket from the level below: 15 min from ``reading``,
-1 h and 1 day from 15 min (``rollup_1m`` is a view on this path). Whole buckets are recomputed, never incremented,
-so retries, late data and counter corrections are exact by construction. Readers call it for
+1 h and 1 day from 15 min (``rollup_1m`` is a view on this path). Whole buckets are
+recomputed, never incremented, so retries, late data and counter corrections are exact by construction. Readers call it for
 the meters they read (read-your-writes); a background worker keeps the queue short.
 """
 
@@ -33,7 +33,8 @@ ON CONFLICT (meter_id, bucket) DO UPDATE SET
   value_last = EXCLUDED.value_last, ts_last = EXCLUDED.ts_last
 """
 _COLUMNS = "meter_id, bucket, energy, n, value_min, value_max, value_sum, value_last, ts_last"
-_RANGES = "unnest(%(m)s::int[], %(lo)s::timestamptz[], %(hi)s::timestamptz[]) AS p(meter_id, lo, hi)"
+_RANGES = ("unnest(%(m)s::int[], %(lo)s::timestamptz[], %(hi)s::timestamptz[]) "
+           "AS p(meter_id, lo, hi)")
 
 REFRESH_15M = f"""
 INSERT INTO rollup_15m ({_COLUMNS})

@@ -169,11 +169,12 @@ def _write(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResult)
     energy = _fast_energy(conn, batch, ids, starts, ends)
     if energy is not None and cfg.use_copy:
         try:
-            with conn.transaction():  # savepoint: a stored duplicate aborts only this
-                with conn.cursor().copy("COPY reading (meter_id, ts, value, energy) FROM STDIN "
-                                        "(FORMAT BINARY)") as copy:
-                    copy.write(copy_binary.reading_rows(batch.meter_id, batch.ts_us,
-                                                        batch.value, energy))
+            # savepoint: a stored duplicate aborts only this COPY
+            with conn.transaction(), conn.cursor().copy(
+                    "COPY reading (meter_id, ts, value, energy) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.write(copy_binary.reading_rows(batch.meter_id, batch.ts_us, batch.value,
+                                                    energy))
         except pg_errors.UniqueViolation:
             pass
         else:

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import numpy as np
-import psycopg
 import orjson
+import psycopg
 from rich.console import Console
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
