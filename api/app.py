@@ -28,9 +28,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state = AppState.build(settings, engine)
         app.state.ecc = state
         worker = None
-        if not state.writer.timescale and settings.rollup_worker:
-            worker = RollupWorker(lambda: psycopg_connection(engine),
-                                  state.writer.day_timezone).start()
+        if settings.rollup_worker:
+            worker = RollupWorker(lambda: psycopg_connection(engine), state.writer.day_timezone,
+                                  timescale=state.writer.timescale).start()
         try:
             yield
         finally:

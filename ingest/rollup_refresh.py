@@ -119,6 +119,32 @@ def refresh_pending(conn: Any, day_timezone: str, meter_ids: list[int] | None = 
     return len(taken)
 
 
+# TimescaleDB: width of each continuous aggregate, refreshed bottom-up over the late ranges.
+_CAGG_LEVELS = (("rollup_1m", timedelta(minutes=1)), ("rollup_15m", timedelta(minutes=15)),
+                ("rollup_1h", timedelta(hours=1)), ("rollup_1d", timedelta(days=2)))
+
+
+def refresh_pending_timescale(conn: Any, limit: int = 5000) -> int:
+    """TimescaleDB path: refresh the continuous aggregates over queued ranges older than the
+    materialisation watermark (newer data is already visible through real-time aggregation).
+    ``conn`` must be in autocommit mode (refresh cannot run inside a transaction)."""
+    taken = conn.execute(_TAKE.format(where=""), {"limit": limit}).fetchall()
+    if not taken:
+        return 0
+    watermark = conn.execute(
+        "SELECT _timescaledb_functions.to_timestamp(_timescaledb_functions.cagg_watermark("
+        "mat_hypertable_id)) FROM _timescaledb_catalog.continuous_agg "
+        "WHERE user_view_name = 'rollup_1m'").fetchone()
+    merged = merge_ranges([(0, lo, hi) for _, lo, hi in taken], gap=timedelta(days=1))
+    for _, lo, hi in merged:
+        if watermark and watermark[0] is not None and lo >= watermark[0]:
+            continue
+        for view, width in _CAGG_LEVELS:
+            conn.execute(f"CALL refresh_continuous_aggregate('{view}', %s, %s)",
+                         (lo - width, hi + width))
+    return len(taken)
+
+
 def refresh_all(conn: Any, day_timezone: str, meter_ids: list[int] | None = None) -> int:
     total = 0
     while n := refresh_pending(conn, day_timezone, meter_ids):
@@ -127,11 +153,13 @@ def refresh_all(conn: Any, day_timezone: str, meter_ids: list[int] | None = None
 
 
 class RollupWorker:
-    """Background thread that keeps ``rollup_pending`` short (plain PostgreSQL path only)."""
+    """Background thread that keeps ``rollup_pending`` short, on both database paths."""
 
-    def __init__(self, connect, day_timezone: str, idle_s: float = 0.5) -> None:  # noqa: ANN001
+    def __init__(self, connect, day_timezone: str, idle_s: float = 0.5,  # noqa: ANN001
+                 timescale: bool = False) -> None:
         self._connect = connect
         self._tz = day_timezone
+        self._timescale = timescale
         self._idle_s = idle_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rollup-worker", daemon=True)
@@ -148,7 +176,15 @@ class RollupWorker:
         while not self._stop.is_set():
             try:
                 with self._connect() as conn:
-                    while not self._stop.is_set() and refresh_pending(conn, self._tz, limit=500):
+                    if self._timescale:
+                        conn.autocommit = True
+                        try:
+                            while not self._stop.is_set() and refresh_pending_timescale(conn):
+                                pass
+                        finally:
+                            conn.autocommit = False
+                    while not self._timescale and not self._stop.is_set() and refresh_pending(
+                            conn, self._tz, limit=500):
                         pass
             except (psycopg.Error, SQLAlchemyError):  # survive a database restart
                 log.exception("rollup refresh failed; retrying")

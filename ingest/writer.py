@@ -13,7 +13,8 @@
    successors.
 4. The changed time range of each meter is queued in ``rollup_pending`` in the same
    transaction; :mod:`ingest.rollup_refresh` folds it into the rollup tables (plain
-   PostgreSQL). On TimescaleDB continuous aggregates do that work.
+   PostgreSQL) or refreshes the continuous aggregates over it (TimescaleDB, where real-time
+   aggregation covers new data but late data below the watermark needs a refresh).
 """
 
 from __future__ import annotations
@@ -179,9 +180,8 @@ def _write(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResult)
             pass
         else:
             result.accepted, result.fast_path = len(batch), True
-            if not cfg.timescale:
-                ts = batch.timestamps_at
-                conn.execute(_PENDING_FROM_ARRAYS, (ids.tolist(), ts(starts), ts(ends)))
+            ts = batch.timestamps_at
+            conn.execute(_PENDING_FROM_ARRAYS, (ids.tolist(), ts(starts), ts(ends)))
             return
     _careful(conn, batch, cfg, result)
 
@@ -243,5 +243,4 @@ def _careful(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResul
         return
     if any(m.kind == "counter" for m in batch.meters.values()):
         conn.execute(_COUNTER_ENERGY)
-    if not cfg.timescale:
-        conn.execute(_PENDING_FROM_CHANGED)
+    conn.execute(_PENDING_FROM_CHANGED)
