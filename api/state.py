@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecc import keys
 from ecc.db import psycopg_connection
 from ecc.settings import Settings
+from ingest.events import ReadingBus
 from ingest.validate import MeterInfo
 from ingest.writer import WriterConfig, detect_writer
 from metering import registry
@@ -26,6 +27,7 @@ class AppState:
     sessions: sessionmaker[Session]
     writer: WriterConfig
     write_slots: threading.BoundedSemaphore
+    bus: ReadingBus = field(default_factory=ReadingBus)
     _meters: dict[str, MeterInfo] = field(default_factory=dict)
     _keys: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from ecc.db import psycopg_connection
 from ecc.errors import Overloaded, TooLarge
+from ingest.events import ReadingBus
 from ingest.parsers import RawItems, parse_body
 from ingest.validate import MeterInfo, validate
 from ingest.writer import WriterConfig, write_batch
@@ -24,6 +25,7 @@ class IngestContext:
     write_wait_s: float = 2.0
     max_batch: int = 200_000
     future_tolerance_s: int = 300
+    bus: ReadingBus | None = None
 
 
 def ingest_body(ctx: IngestContext, content_type: str | None, body: bytes,
@@ -45,6 +47,8 @@ def ingest_items(ctx: IngestContext, items: RawItems, *, key_name: str | None = 
             result = write_batch(conn, batch, ctx.writer, key_name=key_name, source=source)
     finally:
         ctx.write_slots.release()
+    if ctx.bus is not None and result.accepted:
+        ctx.bus.publish(batch)
     rejected = sorted(batch.rejected + result.conflicts, key=lambda r: r["index"])
     return {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": rejected}
 

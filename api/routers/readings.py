@@ -50,7 +50,7 @@ async def post_readings(request: Request, who: ReadingWriter, state: State) -> d
         engine=state.engine, writer=state.writer, lookup_meters=state.lookup_meters,
         write_slots=state.write_slots, write_wait_s=state.settings.write_wait_s,
         max_batch=state.settings.max_batch_readings,
-        future_tolerance_s=state.settings.future_tolerance_s,
+        future_tolerance_s=state.settings.future_tolerance_s, bus=state.bus,
     )
     return await run_in_threadpool(
         ingest_body, ctx, request.headers.get("content-type"), body, who.name
