@@ -41,10 +41,10 @@ INSERT INTO rollup_15m ({_COLUMNS})
 SELECT r.meter_id, ecc_bucket(INTERVAL '15 minutes', r.ts), sum(r.energy), count(*),
        min(r.value), max(r.value), sum(r.value), (array_agg(r.value ORDER BY r.ts DESC))[1],
        max(r.ts)
-FROM {_RANGES}
-JOIN reading r ON r.meter_id = p.meter_id
-  AND r.ts >= ecc_bucket(INTERVAL '15 minutes', p.lo)
-  AND r.ts < ecc_bucket(INTERVAL '15 minutes', p.hi) + INTERVAL '15 minutes'
+FROM (SELECT DISTINCT ON (r.meter_id, r.ts) r.* FROM {_RANGES}
+      JOIN reading r ON r.meter_id = p.meter_id
+        AND r.ts >= ecc_bucket(INTERVAL '15 minutes', p.lo)
+        AND r.ts < ecc_bucket(INTERVAL '15 minutes', p.hi) + INTERVAL '15 minutes') r
 GROUP BY 1, 2
 {_UPSERT_TAIL}
 """
@@ -56,10 +56,10 @@ INSERT INTO rollup_{level} ({_COLUMNS})
 SELECT r.meter_id, ecc_bucket(INTERVAL '{width}', r.bucket), sum(r.energy), sum(r.n)::bigint,
        min(r.value_min), max(r.value_max), sum(r.value_sum),
        (array_agg(r.value_last ORDER BY r.ts_last DESC))[1], max(r.ts_last)
-FROM {_RANGES}
-JOIN rollup_{source} r ON r.meter_id = p.meter_id
-  AND r.bucket >= ecc_bucket(INTERVAL '{width}', p.lo)
-  AND r.bucket < ecc_bucket(INTERVAL '{width}', p.hi) + INTERVAL '{width}'
+FROM (SELECT DISTINCT ON (r.meter_id, r.bucket) r.* FROM {_RANGES}
+      JOIN rollup_{source} r ON r.meter_id = p.meter_id
+        AND r.bucket >= ecc_bucket(INTERVAL '{width}', p.lo)
+        AND r.bucket < ecc_bucket(INTERVAL '{width}', p.hi) + INTERVAL '{width}') r
 GROUP BY 1, 2
 {_UPSERT_TAIL}
 """
@@ -71,18 +71,19 @@ INSERT INTO rollup_1d ({_COLUMNS})
 SELECT r.meter_id, ecc_day_bucket(r.bucket, %(tz)s), sum(r.energy), sum(r.n)::bigint,
        min(r.value_min), max(r.value_max), sum(r.value_sum),
        (array_agg(r.value_last ORDER BY r.ts_last DESC))[1], max(r.ts_last)
-FROM {_RANGES}
-JOIN rollup_15m r ON r.meter_id = p.meter_id
-  AND r.bucket >= ecc_day_bucket(p.lo, %(tz)s)
-  AND r.bucket < ((((ecc_day_bucket(p.hi, %(tz)s) - INTERVAL '1 microsecond') AT TIME ZONE %(tz)s)
-                   + INTERVAL '1 day') AT TIME ZONE %(tz)s) + INTERVAL '1 microsecond'
+FROM (SELECT DISTINCT ON (r.meter_id, r.bucket) r.* FROM {_RANGES}
+      JOIN rollup_15m r ON r.meter_id = p.meter_id
+        AND r.bucket >= ecc_day_bucket(p.lo, %(tz)s)
+        AND r.bucket < ((((ecc_day_bucket(p.hi, %(tz)s) - INTERVAL '1 microsecond')
+                          AT TIME ZONE %(tz)s) + INTERVAL '1 day') AT TIME ZONE %(tz)s)
+                       + INTERVAL '1 microsecond') r
 GROUP BY 1, 2
 {_UPSERT_TAIL}
 """
 
 _TAKE = """
 DELETE FROM rollup_pending WHERE id IN (
-  SELECT id FROM rollup_pending {where} ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+  SELECT id FROM rollup_pending {where} ORDER BY id LIMIT %(limit)s FOR UPDATE {skip})
 RETURNING meter_id, lo, hi
 """
 
@@ -104,7 +105,10 @@ def refresh_pending(conn: Any, day_timezone: str, meter_ids: list[int] | None = 
     """Fold up to ``limit`` queued ranges into the rollups; returns how many were taken."""
     where = "" if meter_ids is None else "WHERE meter_id = ANY(%(ids)s)"
     with conn.transaction():
-        taken = conn.execute(_TAKE.format(where=where),
+        # A reader (meter_ids given) must wait for entries another refresher has taken but
+        # not committed yet; only the background worker may skip them.
+        skip = "SKIP LOCKED" if meter_ids is None else ""
+        taken = conn.execute(_TAKE.format(where=where, skip=skip),
                              {"limit": limit, "ids": meter_ids}).fetchall()
         if not taken:
             return 0
@@ -128,7 +132,7 @@ def refresh_pending_timescale(conn: Any, limit: int = 5000) -> int:
     """TimescaleDB path: refresh the continuous aggregates over queued ranges older than the
     materialisation watermark (newer data is already visible through real-time aggregation).
     ``conn`` must be in autocommit mode (refresh cannot run inside a transaction)."""
-    taken = conn.execute(_TAKE.format(where=""), {"limit": limit}).fetchall()
+    taken = conn.execute(_TAKE.format(where="", skip="SKIP LOCKED"), {"limit": limit}).fetchall()
     if not taken:
         return 0
     watermark = conn.execute(

@@ -8,7 +8,8 @@ Usage (see tests/test_concurrency.py and tests/test_durability.py)::
             yield srv                               # srv.url, srv.pid
                                                     # stopped gracefully on exit
 
-    srv.kill()   # SIGKILL: no shutdown hooks, no flush, nothing
+    srv.kill()   # SIGKILL: no shutdown hooks, no flush, nothing; then waits until PostgreSQL
+                 # has ended the dead process's sessions (tagged with PGAPPNAME)
     srv.stop()   # SIGTERM: uvicorn's graceful shutdown (SIGKILL if it does not end in time)
 
 The subprocess imports the app from the same source tree as these tests (``--app-dir``), runs
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -61,6 +63,9 @@ class LiveServer:
         self.port: int | None = None
         self.log_path = self.workdir / "uvicorn.log"
         self.forced_kill = False  # stop() had to escalate to SIGKILL
+        # Tags the server's database sessions (libpq reads PGAPPNAME) so a crash test can wait
+        # for PostgreSQL to finish or abort what the dead process had already sent.
+        self.app_name = f"ecc-live-{uuid.uuid4().hex[:10]}"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -81,6 +86,7 @@ class LiveServer:
             "ECC_DATA_DIR": str(self.workdir / "data"),
             "ECC_LOG_LEVEL": "warning",
             "PYTHONUNBUFFERED": "1",
+            "PGAPPNAME": self.app_name,
         })
         env.update(self.extra_env)
         return env
@@ -126,13 +132,33 @@ class LiveServer:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def kill(self) -> int | None:
-        """SIGKILL the server (a crash: no graceful shutdown) and reap it."""
+    def kill(self, db_timeout_s: float = 30.0) -> int | None:
+        """SIGKILL the server (a crash: no graceful shutdown), reap it, and wait until its
+        database sessions are gone.
+
+        A commit the process sent just before it died can still complete on the server after
+        the process is gone; only once its sessions have ended is what the database holds
+        final, so checks after a crash compare one settled state.
+        """
         if self.proc is None:
             return None
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
-        return self.proc.wait(timeout=10)
+        code = self.proc.wait(timeout=10)
+        self.wait_sessions_gone(db_timeout_s)
+        return code
+
+    def db_sessions(self) -> int:
+        url = self.db_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url, autocommit=True) as conn:
+            return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name "
+                                "= %s", (self.app_name,)).fetchone()[0]
+
+    def wait_sessions_gone(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while (left := self.db_sessions()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert left == 0, f"{left} sessions of the dead server still open after {timeout_s} s"
 
     def stop(self, timeout_s: float = 10.0) -> int | None:
         """Graceful stop (SIGTERM → uvicorn drains and runs the lifespan exit).

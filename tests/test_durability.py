@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import httpx
 from sqlalchemy import text
@@ -46,8 +47,9 @@ def test_acknowledged_batch_survives_sigkill(db_url, engine, tmp_path, uid) -> N
     incs = [0.0] + [rng.randint(0, 40) / 4 for _ in range(per_meter - 1)]
     regs = [500.0 + sum(incs[: i + 1]) for i in range(per_meter)]
     deltas = [rng.randint(0, 40) / 4 for _ in range(per_meter)]
-    batch = ([{"meter": counter, "ts": iso(t), "value": v} for t, v in zip(stamps, regs)]
-             + [{"meter": delta, "ts": iso(t), "value": v} for t, v in zip(stamps, deltas)])
+    batch = [{"meter": code, "ts": iso(t), "value": v}
+             for code, values in ((counter, regs), (delta, deltas))
+             for t, v in zip(stamps, values, strict=True)]
     rng.shuffle(batch)
     n = len(batch)
 
@@ -72,14 +74,14 @@ def test_acknowledged_batch_survives_sigkill(db_url, engine, tmp_path, uid) -> N
             end = T0 + timedelta(hours=30)
             raw = series(c, counter, iso(T0), iso(end))
             assert [(datetime.fromisoformat(p["ts"]), p["value"], p["energy"]) for p in raw] \
-                == list(zip(stamps, regs, [None] + incs[1:]))
+                == list(zip(stamps, regs, [None] + incs[1:], strict=True))
             raw = series(c, delta, iso(T0), iso(end))
             assert [(datetime.fromisoformat(p["ts"]), p["value"]) for p in raw] \
-                == list(zip(stamps, deltas))
+                == list(zip(stamps, deltas, strict=True))
             for code, energy in ((counter, incs), (delta, deltas)):
                 hourly, count = api_hourly(c, code, T0, end)
                 assert count == per_meter
-                assert hourly == expected_hourly(list(zip(stamps, energy)))
+                assert hourly == expected_hourly(list(zip(stamps, energy, strict=True)))
         with second.client(secret) as c:
             again = post_readings(c, batch)
         assert again.status_code == 200, again.text
@@ -115,6 +117,7 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
     bodies = {(w, b): batch(w, b) for w in range(writers) for b in range(max_batches)}
     answered: dict[tuple[int, int], dict] = {}
     cut_off: list[tuple[int, int]] = []
+    failures: list[str] = []
     lock = threading.Lock()
     enough = threading.Event()
 
@@ -125,24 +128,35 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
                 create_meters(c, f"SK{w}-{uid}", {counter: "counter", delta: "delta"})
 
         def writer(w: int) -> None:
-            with first.client(secret, timeout_s=20) as c:
-                for b in range(max_batches):
-                    try:
-                        r = post_readings(c, bodies[(w, b)])
-                    except httpx.HTTPError:
+            try:
+                with first.client(secret, timeout_s=20) as c:
+                    for b in range(max_batches):
+                        try:
+                            r = post_readings(c, bodies[(w, b)])
+                        except httpx.TimeoutException as exc:  # a hang, not a crash
+                            failures.append(f"writer {w} batch {b}: {exc!r}")
+                            return
+                        except httpx.TransportError:  # the connection died with the server
+                            with lock:
+                                cut_off.append((w, b))
+                            return
+                        try:
+                            body = r.json()
+                        except ValueError:
+                            body = r.text
                         with lock:
-                            cut_off.append((w, b))
-                        return
-                    with lock:
-                        answered[(w, b)] = {"status": r.status_code, "body": r.json()}
-                        if len(answered) >= 3 * writers:
-                            enough.set()
+                            answered[(w, b)] = {"status": r.status_code, "body": body}
+                            if len(answered) >= 3 * writers:
+                                enough.set()
+            except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+                failures.append(f"writer {w}: {exc!r}")
 
         threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
         for t in threads:
             t.start()
         assert enough.wait(30), "writers made no progress"
         time.sleep(0.05)  # let new requests get into their transactions
+        assert first.db_sessions() > 0  # its sessions are tagged: kill() can wait for them
         first.kill()
         for t in threads:
             t.join(30)
@@ -150,6 +164,7 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
     finally:
         first.kill()
 
+    assert failures == []
     assert all(a["status"] == 200 for a in answered.values()), answered
     assert all(a["body"] == {"accepted": per_batch, "duplicates": 0, "rejected": []}
                for a in answered.values())
@@ -159,13 +174,13 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
     have = stored(engine, codes)
     for key in answered:
         assert _rows(bodies[key]) <= have, f"acknowledged batch {key} lost"
-    partial_or_done = set()
+    committed_unanswered = set()
     for key in cut_off:
         part = _rows(bodies[key]) & have
         assert len(part) in (0, per_batch), f"batch {key} half-stored: {len(part)}"
         if part:
-            partial_or_done.add(key)
-    expected = set().union(*(_rows(bodies[k]) for k in [*answered, *partial_or_done]))
+            committed_unanswered.add(key)
+    expected = set().union(*(_rows(bodies[k]) for k in [*answered, *committed_unanswered]))
     assert have == expected
     with engine.connect() as conn:
         logged = conn.execute(text("SELECT coalesce(sum(accepted), 0) FROM ingest_log "
@@ -180,16 +195,16 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
             assert r.status_code == 200, r.text
             out = r.json()
             assert out["rejected"] == []
-            done = key in answered or key in partial_or_done
+            done = key in answered or key in committed_unanswered
             assert (out["accepted"], out["duplicates"]) == (
                 (0, per_batch) if done else (per_batch, 0)), key
         rollups_match_readings(engine, codes)
     # Counter energy is still exact across the crash: register increase per interval.
     with engine.connect() as conn:
-        for w, (counter, _) in meters.items():
+        for counter, _ in meters.values():
             rows = conn.execute(text(
                 "SELECT r.value, r.energy FROM reading r JOIN meter m ON m.id = r.meter_id "
                 "WHERE m.code = :c ORDER BY r.ts"), {"c": counter}).all()
             assert rows[0].energy is None
-            for prev, cur in zip(rows, rows[1:]):
+            for prev, cur in pairwise(rows):
                 assert cur.energy == cur.value - prev.value, (counter, prev, cur)
