@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from alarms.engine import start_for_app as start_alarms
 from api import errors
-from api.routers import meters, readings, sites
+from api.routers import alarm_rules, alarms, carbon_all, meters, readings, sites
 from api.state import AppState
 from ecc import __version__
 from ecc.db import make_engine, psycopg_connection
@@ -31,9 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.rollup_worker:
             worker = RollupWorker(lambda: psycopg_connection(engine), state.writer.day_timezone,
                                   timescale=state.writer.timescale).start()
+        app.state.alarms = start_alarms(settings, engine, state.bus)  # None when disabled
         try:
             yield
         finally:
+            if app.state.alarms is not None:
+                app.state.alarms.stop()
             if worker is not None:
                 worker.stop()
             engine.dispose()
@@ -46,8 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
     )
     errors.install(app)
-    for module in (readings, meters, sites):
+    for module in (readings, meters, sites, alarm_rules, alarms):
         app.include_router(module.router, prefix=API_PREFIX)
+    for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
+        app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:

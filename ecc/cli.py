@@ -18,9 +18,11 @@ app = typer.Typer(help="Digital energy-carbon management center.", no_args_is_he
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print one JSON line.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports (carbon accounting).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
+app.add_typer(report_app, name="report")
 console = Console(stderr=True)
 
 
@@ -171,6 +173,59 @@ def demo(
              stream=not no_stream)
 
 
+@app.command("dashboard")
+def dashboard_cmd(
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default ECC_DASHBOARD_PORT)")] = None,
+) -> None:
+    """Run the control-room UI (wall, engineer, manager) against the API at ECC_API_URL."""
+    from dashboard.app import api_url, serve
+
+    _logging()
+    settings = get_settings()
+    if not settings.dashboard_key:
+        settings = settings.model_copy(update={"dashboard_key": _dashboard_key(settings)})
+    console.print(f"dashboard: http://{host}:{port or settings.dashboard_port}/wall "
+                  f"(API {api_url(settings)})")
+    serve(settings, host, port or settings.dashboard_port)
+
+
+def _dashboard_key(settings) -> str:  # noqa: ANN001
+    """A viewer key for the dashboard, kept in data_dir so restarts reuse it."""
+    from ecc import keys
+    from ecc.runtime import open_database
+
+    path = settings.data_dir / "dashboard.key"
+    _, engine = open_database(settings, upgrade=True)
+    with Session(engine) as session:
+        if path.exists() and keys.verify(session, secret := path.read_text().strip()):
+            return secret
+        secret = keys.create_key(session, "viewer", "dashboard")
+        session.commit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    console.print(f"dashboard: created a viewer key ({path}); set ECC_DASHBOARD_KEY to an "
+                  "engineer key to acknowledge alarms from /engineer")
+    return secret
+
+
+@bench_app.command("dashboard")
+def bench_dashboard(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+    meters: Annotated[int, typer.Option(help="Meters in the bench plant")] = 200,
+    days: Annotated[int, typer.Option(help="Days of 1-minute history")] = 90,
+    refreshes: Annotated[int, typer.Option(help="Wall refreshes timed")] = 30,
+    keep: Annotated[bool, typer.Option(help="Keep the bench data for the next run")] = False,
+) -> None:
+    """Wall-screen refresh server time and first paint of /wall on a large plant."""
+    from ecc.bench.dashboard import run_dashboard_bench
+
+    result = run_dashboard_bench(get_settings(), meters=meters, days=days,
+                                 refreshes=refreshes, keep=keep, console=console)
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
 @bench_app.command("ingest")
 def bench_ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
@@ -185,6 +240,84 @@ def bench_ingest(
     result = run_ingest_bench(get_settings(), rows=rows, clients=clients, batch=batch,
                               workers=workers, console=console)
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@bench_app.command("forecast")
+def bench_forecast(
+    csv: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV file (.gz too)")],
+    ts_col: Annotated[str, typer.Option(help="Timestamp column")],
+    value_col: Annotated[str, typer.Option(help="Column to forecast")],
+    exog_col: Annotated[list[str] | None, typer.Option(
+        help="Exogenous column known ahead (plan, weather); repeatable")] = None,
+    freq: Annotated[str | None, typer.Option(help="15min, 1h, …; default: detected")] = None,
+    horizon: Annotated[int | None, typer.Option(help="Steps ahead; default one day")] = None,
+    folds: Annotated[int, typer.Option(help="Rolling-origin folds")] = 8,
+    step: Annotated[int | None, typer.Option(help="Steps between folds; default horizon")] = None,
+    models: Annotated[str, typer.Option(help="Comma-separated model names")] =
+        "naive_daily,naive_weekly,prophet,hgb",
+    holidays: Annotated[str, typer.Option(help="Holiday country (CN, KR, …) or none")] = "CN",
+    tz: Annotated[str | None, typer.Option(help="Zone of naive stamps / to show")] = None,
+    ts_format: Annotated[str | None, typer.Option(help="strptime format if not ISO")] = None,
+    fix_midnight: Annotated[bool, typer.Option(help="Repair 24:00 rows labelled 00:00")] = False,
+    plot: Annotated[Path | None, typer.Option(help="PNG of the last fold")] = None,
+    fleet: Annotated[int | None, typer.Option(
+        help="Instead: time N one-year series made from this one")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+) -> None:
+    """Backtest the forecasting models on any CSV series (MASE, WAPE, CV(RMSE), NMBE, …)."""
+    from ecc.bench import forecast
+
+    series = forecast.load(csv, ts_col, value_col, exog_col or [], freq=freq, tz=tz,
+                           ts_format=ts_format, fix_midnight=fix_midnight)
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if fleet:
+        result = forecast.run_fleet_bench(series, count=fleet, model=names[-1],
+                                          holidays=holidays, workers=None, console=console)
+    else:
+        result = forecast.run_forecast_bench(series, horizon=horizon, folds=folds, step=step,
+                                             models=names, holidays=holidays, plot=plot,
+                                             console=console)
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@bench_app.command("alarms")
+def bench_alarms(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+    rate: Annotated[int, typer.Option(help="Readings per second, all clients")] = 20_000,
+    seconds: Annotated[float, typer.Option(help="How long to ingest")] = 30.0,
+    clients: Annotated[int, typer.Option(help="Concurrent HTTP clients")] = 4,
+    batch: Annotated[int, typer.Option(help="Readings per request")] = 5_000,
+    workers: Annotated[int, typer.Option(help="API worker processes")] = 2,
+    poll_s: Annotated[float, typer.Option(help="API polling period of the watcher")] = 0.05,
+    rollup_worker: Annotated[bool, typer.Option(help="Run the rollup worker")] = True,
+) -> None:
+    """Alarm latency (reading 2xx → visible in the API and on MQTT) with 1,000 rules."""
+    from ecc.bench.alarms import run_alarm_bench
+
+    result = run_alarm_bench(get_settings(), rate=rate, seconds=seconds, clients=clients,
+                             batch=batch, workers=workers, poll_s=poll_s,
+                             rollup_worker=rollup_worker, console=console)
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@report_app.command("ghg-inventory")
+def report_ghg_inventory(
+    site: Annotated[str, typer.Option(help="Site code (its descendants are included)")],
+    year: Annotated[int, typer.Option(help="Reporting year")],
+    fmt: Annotated[list[str] | None, typer.Option(
+        "--format", help="json, xlsx, pdf; repeatable (default: xlsx and pdf)")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("."),
+    version: Annotated[int | None, typer.Option(help="Calculation version")] = None,
+) -> None:
+    """The annual GHG inventory (GB/T 32150 structure) as files; prints their paths."""
+    from carbon.report import write_files
+    from ecc.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with Session(engine) as session:
+        for path in write_files(session, site, year, fmt or ["xlsx", "pdf"], out,
+                                version=version):
+            print(path)
 
 
 if __name__ == "__main__":

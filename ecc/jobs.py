@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
 
+from alarms import jobs as alarm_jobs
+
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +62,10 @@ JOBS: list[Job] = [
     Job("silent_meters", silent_meters, 60, "log meters silent for 3 expected intervals"),
     Job("refresh_timescale_aggregates", refresh_timescale_aggregates, 60,
         "refresh continuous aggregates when TimescaleDB runs without background workers"),
+    Job("alarm_time_rules", alarm_jobs.evaluate_time_rules, 10,
+        "alarm rules on the clock: stale data, 15-minute demand, shelving expiry"),
+    Job("alarm_notifications", alarm_jobs.deliver_notifications, 5,
+        "alarm notifications: retries with backoff, flood summaries"),
 ]
 
 

@@ -25,6 +25,18 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", description="Address `ecc serve` binds.")
     api_port: int = Field(default=8000, description="Port `ecc serve` binds.")
     dashboard_port: int = Field(default=8050, description="Port of the Dash UI.")
+    api_url: str | None = Field(
+        default=None,
+        description="API base URL the dashboard reads. Unset: http://api_host:api_port.",
+    )
+    dashboard_key: str | None = Field(
+        default=None,
+        description="API key of the dashboard (viewer or engineer). Unset: `ecc dashboard` "
+                    "creates a viewer key in data_dir.",
+    )
+    contracted_demand_kw: float | None = Field(
+        default=None, description="Contracted maximum demand shown on the wall screen, kW."
+    )
     pool_max_size: int = Field(default=8, description="Maximum connections in the pool.")
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, description="Largest accepted request body (413 above)."
@@ -45,6 +57,36 @@ class Settings(BaseSettings):
         default=True, description="Run the rollup refresher in each API process (plain PG)."
     )
     log_level: str = Field(default="info", description="Log level of the services.")
+    # alarms (alarms/config.py reads these)
+    alarm_engine: bool = Field(
+        default=True, description="Evaluate alarm rules on the ingest stream in each API process."
+    )
+    mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker for alarm messages.")
+    mqtt_port: int = Field(default=1883, description="MQTT broker port.")
+    alarm_mqtt_topic: str = Field(default="ecc/alarms", description="Alarm topic prefix.")
+    alarm_webhook_urls: str = Field(
+        default="", description="Comma-separated webhooks that receive every annunciation."
+    )
+    alarm_rule_burst: int = Field(
+        default=6, description="Flood protection: notifications per rule per window."
+    )
+    alarm_rule_window_s: float = Field(default=600.0, description="Per-rule flood window.")
+    alarm_global_per_min: int = Field(
+        default=120, description="Flood protection: notifications per minute in total."
+    )
+    alarm_summary_interval_s: float = Field(
+        default=60.0, description="How often a flood summary reports held-back notifications."
+    )
+    alarm_webhook_timeout_s: float = Field(default=5.0, description="Webhook request timeout.")
+    alarm_retry_base_s: float = Field(
+        default=1.0, description="First retry delay of a failed delivery (doubles each time)."
+    )
+    alarm_retry_max_attempts: int = Field(
+        default=8, description="Delivery attempts before a notification is marked failed."
+    )
+    alarm_max_shelve_s: float = Field(
+        default=86_400.0, description="Longest time an operator may shelve an alarm."
+    )
 
 
 @lru_cache

@@ -245,6 +245,7 @@ def _validate_items(items: RawItems, indexes: range, meters: Mapping[str, MeterI
 def _finish(out: ValidBatch, col: _Collector, meters: Mapping[str, MeterInfo]) -> None:
     """Concatenate, sort by (meter, ts, index) and resolve repeats inside the request."""
     if not col.idx:
+        out.rejected.sort(key=lambda r: r["index"])
         return
     idx, meter_id = np.concatenate(col.idx), np.concatenate(col.meter)
     ts_us, value = np.concatenate(col.ts), np.concatenate(col.value)
@@ -265,6 +266,7 @@ def _finish(out: ValidBatch, col: _Collector, meters: Mapping[str, MeterInfo]) -
         keep = ~repeat
         idx, meter_id, ts_us, value = idx[keep], meter_id[keep], ts_us[keep], value[keep]
     out.idx, out.meter_id, out.ts_us, out.value = idx, meter_id, ts_us, value
+    out.rejected.sort(key=lambda r: r["index"])
     present = set(np.unique(meter_id).tolist())
     out.meters = {m.id: m for m in meters.values() if m.id in present}
 

@@ -1,5 +1,7 @@
 """SQLAlchemy ORM classes of the schema (not machine-learning models: see ``forecasting``)."""
 
+import models.alarms  # noqa: F401  (registers the alarm tables)
+import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 from models.base import Base
 from models.metering import ApiKey, IngestLog, Meter, Reading, RollupPending, Site
 

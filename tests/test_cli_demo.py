@@ -38,7 +38,8 @@ def world_dir() -> Path:
 @pytest.mark.slow
 def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
     tmp_path = world_dir
-    first = _ecc(["demo", "--days", "2", "--no-stream"], tmp_path, ECC_API_PORT="8093")
+    first = _ecc(["demo", "--days", "2", "--no-stream"], tmp_path, ECC_API_PORT="8093",
+                 ECC_DASHBOARD_PORT="8094")
     assert first.returncode == 0, first.stderr[-2000:]
     assert "history: 77,760 readings written" in first.stderr  # 2 days x 1440 min x 27 meters
     key = (tmp_path / "demo" / "admin.key").read_text().strip()
@@ -55,7 +56,8 @@ def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
     assert n == 77_760
     assert path == ("postgresql",)
 
-    second = _ecc(["demo", "--days", "2", "--no-stream"], tmp_path, ECC_API_PORT="8093")
+    second = _ecc(["demo", "--days", "2", "--no-stream"], tmp_path, ECC_API_PORT="8093",
+                 ECC_DASHBOARD_PORT="8094")
     assert second.returncode == 0, second.stderr[-2000:]
     assert key in second.stderr  # same key, same data
     assert "77,760 readings written" not in second.stderr

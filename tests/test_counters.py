@@ -40,7 +40,7 @@ LEVELS = ("1m", "15m", "1h", "1d")
 ROLLOVER = 10_000.0
 MAX_INC_MILLI = 140_000  # ≤ 140 kWh per minute
 GAP_STEPS = (1, 1, 1, 1, 2, 3, 7)  # minutes between sent readings; 7 × 140 = 980 < 0.1 × rollover
-TS_OFFSETS = (timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)))
+TS_OFFSETS = (UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)))
 
 PROPERTY = h_settings(max_examples=30, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -122,12 +122,11 @@ class Api:
     def settle(self, code: str, timeout_s: float = 60.0) -> None:
         """Wait until no rollup work of meter ``code`` is queued or being folded elsewhere.
 
-        A reader is meant to fold a meter's queued rollup work itself (read-your-writes), but
-        it skips queue entries that another refresher (the API's background worker) holds and
-        then reads the rollups before that refresher commits: see
-        ``test_rollups.py::test_reader_waits_for_a_busy_refresher``. Tests of rollup *values*
-        wait here so that they do not depend on that race. Nothing to wait for when the
-        database has no queue (rollups written in the ingest transaction).
+        Tests of rollup *values* wait here so that they do not also depend on read-your-writes
+        (a reader folding the meter's queued work itself, waiting for entries that the API's
+        background worker holds), which ``test_reader_waits_for_a_busy_refresher`` in
+        ``test_rollups.py`` checks on its own. Nothing to wait for when the database has no
+        queue (rollups written in the ingest transaction).
         """
         deadline = time.monotonic() + timeout_s
         with self.engine.connect() as conn:
@@ -233,6 +232,41 @@ def test_out_of_order_reading_updates_successor_and_its_bucket(api: Api) -> None
     assert [p["n"] for p in hour] == [4]
 
 
+EDGES = [  # (previous register, register, rollover, energy): the rule's edge cases
+    (9000.0, 1000.0, ROLLOVER, 2000.0),   # wrap from the very edge of the top 10 %
+    (9100.0, 50.0, ROLLOVER, 950.0),      # wrap from low in the top band
+    (9999.0, 0.0, ROLLOVER, 1.0),         # wrap to exactly zero
+    (8999.0, 1000.0, ROLLOVER, 1000.0),   # just below the top band: reset
+    (9000.0, 1001.0, ROLLOVER, 1001.0),   # just above the bottom band: reset
+    (9500.0, 9400.0, ROLLOVER, 9400.0),   # decrease inside the top band: reset
+    (5000.0, 0.0, ROLLOVER, 0.0),         # reset to zero
+    (9950.0, 30.0, None, 30.0),           # no rollover configured: reset
+    (7.0, 7.0, ROLLOVER, 0.0),            # unchanged
+]
+
+
+@pytest.mark.parametrize("arrival", ["one request", "in order", "late predecessor"])
+def test_rule_edges_on_every_write_path(api: Api, arrival: str) -> None:
+    """The same rule whatever the arrival: both readings in one request, the later one in a
+    later request (energy from the stored predecessor), or the predecessor arriving after its
+    successor is stored (energy recomputed for the stored successor)."""
+    t0 = datetime(2025, 2, 5, 0, 1, tzinfo=UTC)
+    for k, (prev, cur, rollover, energy) in enumerate(EDGES):
+        _, code = api.counter(rollover=rollover)
+        t = t0 + timedelta(minutes=10 * k)
+        a = {"meter": code, "ts": t.isoformat(), "value": prev}
+        b = {"meter": code, "ts": (t + timedelta(minutes=1)).isoformat(), "value": cur}
+        sends = {"one request": [[a, b]], "in order": [[a], [b]],
+                 "late predecessor": [[b], [a]]}[arrival]
+        for rows in sends:
+            assert api.post(rows)["accepted"] == len(rows)
+        raw = api.series(code, t - timedelta(hours=1), t + timedelta(hours=1), "raw")
+        assert [p["energy"] for p in raw] == [None, pytest.approx(energy, abs=1e-9)], \
+            (prev, cur, rollover)
+        hour = api.series(code, t - timedelta(hours=1), t + timedelta(hours=1), "1h")
+        assert math.fsum(p["value"] for p in hour) == pytest.approx(energy, abs=1e-9)
+
+
 def test_rollover_is_converted_with_unit_and_multiplier(api: Api) -> None:
     # register in Wh behind a CT ratio of 2: a 5 000 000 Wh register is a 10 000 kWh rollover
     _, code = api.counter(rollover=5_000_000, unit="Wh", multiplier=2.0)
@@ -274,8 +308,8 @@ def counter_cases(draw) -> CounterCase:  # noqa: ANN001
     reset_wish = draw(st.lists(st.sampled_from([False] * 19 + [True]),
                                min_size=len(gaps), max_size=len(gaps)))
     aim_wrap = False
-    if rollover is None:
-        reg = draw(st.integers(0, 10**9)) / 1000
+    if rollover is None:  # often small, so that some resets leave the register higher
+        reg = draw(st.one_of(st.integers(0, 10**9), st.integers(0, 2_000_000))) / 1000
     else:
         reg = draw(st.integers(0, 9_999_999)) / 1000
         total = math.fsum(incs)
@@ -391,6 +425,7 @@ def test_counter_rollups_equal_true_consumption(api: Api, day_tz: ZoneInfo,
     mid = len(case.ts) // 2
     windows.append((first, case.ts[mid], math.fsum(case.consumed[:mid + 1])))
     windows.append((case.ts[mid], last + US, math.fsum(case.consumed[mid + 1:])))
+    windows.append((day0, case.ts[mid], math.fsum(case.consumed[:mid + 1])))  # mixed ends
     for start, end, want in windows:
         carrier_total, meter_total = api.total(site, start, end)
         assert carrier_total == approx(want), (start, end)

@@ -131,6 +131,32 @@ def _start_api(settings: Settings, console: Console) -> subprocess.Popen:
     raise RuntimeError("the API did not become healthy in 30 s")
 
 
+def _start_dashboard(settings: Settings, api_base: str, key: str,
+                     console: Console) -> subprocess.Popen | None:
+    """``ecc dashboard`` next to the API, logged in with the demo's engineer key."""
+    env = {**os.environ, "ECC_API_URL": api_base, "ECC_DASHBOARD_KEY": key}
+    env.setdefault("ECC_CONTRACTED_DEMAND_KW", "6000")  # the demo plant's contract
+    cmd = [sys.executable, "-m", "ecc.cli", "dashboard", "--host", settings.api_host,
+           "--port", str(settings.dashboard_port)]
+    log_path = settings.data_dir / "demo" / "dashboard.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{settings.api_host}:{settings.dashboard_port}/wall"
+    for _ in range(150):
+        if proc.poll() is not None:
+            break
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    console.print(f"[yellow]the dashboard did not start on {url} (see {log_path}); the API "
+                  "runs without it[/]")
+    return None
+
+
 def _load_state(path: Path) -> history.GeneratorState | None:
     if path.exists():
         return history.GeneratorState.from_dict(json.loads(path.read_text()))
@@ -146,6 +172,7 @@ def run_demo(settings: Settings, console: Console, *, days: int = 90,
     console.print(f"database: {url}")
     ensure_plant(engine)
     admin_key = ensure_key(engine, demo_dir / "admin.key", "admin")
+    engineer_key = ensure_key(engine, demo_dir / "engineer.key", "engineer")
     state_path = demo_dir / "state.json"
     state = _load_state(state_path)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -161,6 +188,11 @@ def run_demo(settings: Settings, console: Console, *, days: int = 90,
     api = _start_api(settings, console)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"API:       {base}/docs")
+    dash = _start_dashboard(settings, base, engineer_key, console)
+    if dash is not None:
+        ui = f"http://{settings.api_host}:{settings.dashboard_port}"
+        console.print(f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1; {ui}/engineer, "
+                      f"{ui}/manager)", soft_wrap=True)
     console.print(f"demo key:  {admin_key}   (admin; also in {demo_dir / 'admin.key'})",
                   soft_wrap=True)
     console.print(f'try:       curl -H "Authorization: Bearer {admin_key}" {base}/api/v1/meters',
@@ -169,6 +201,12 @@ def run_demo(settings: Settings, console: Console, *, days: int = 90,
         if stream:
             _stream(base, admin_key, state, state_path, stream_every_s, console)
     finally:
+        if dash is not None:
+            dash.terminate()
+            try:
+                dash.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                dash.kill()
         api.send_signal(signal.SIGINT)
         try:
             api.wait(timeout=10)

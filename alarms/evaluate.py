@@ -1,0 +1,421 @@
+"""Rule evaluation: on committed reading batches (threshold, rate, idle) and on the clock
+(stale data, demand, shelving expiry).
+
+Batch path, one transaction: find the stream rules of the batch's meters, lock their alarm
+points (and those of the rules they suppress) in id order, drop every reading at or before a
+point's ``eval_ts`` (re-sent, duplicate and late readings never raise or clear anything: the
+condition follows reading time forward only), compute the rule's quantity for the rest (from
+the batch, or from ``reading`` for counter energy, windows and rollups), run the deadband and
+delays (:mod:`alarms.conditions`), record the transitions (:mod:`alarms.store`) and the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from alarms import outbox
+from alarms.conditions import DebounceState, debounce, limit_masks
+from alarms.config import AlarmConfig
+from alarms.lifecycle import Action
+from alarms.rules import LIMITS, STREAM_TYPES, TIMED_TYPES
+from alarms.schedule import Window, in_windows, local_us, parse_holidays, parse_windows
+from alarms.store import PointRow, Recorder, db_now, lock_points, resync_children
+from ecc import units
+from models.alarms import RuleType
+
+US = 1_000_000
+WIDTH_US = {"15m": 900 * US, "1h": 3600 * US, "1d": 86_400 * US}
+RECENT_US = 300 * US  # demand projection: power over the last five minutes
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A rule ready to evaluate: limits and deadband converted to the quantity's unit."""
+
+    id: int
+    version: int
+    type: RuleType
+    meter_id: int | None
+    site_id: int | None
+    kind: str | None
+    interval_s: int
+    tz: str
+    limits: dict[str, float]
+    deadband: float
+    on_delay_us: int
+    off_delay_us: int
+    x_scale: float
+    resolution: str
+    window_us: int
+    intervals: float
+    method: str
+    block_us: int
+    schedule: list[Window] | None
+    idle: list[Window] | None
+    holidays: list[date]
+    created_us: int
+
+
+
+_RULES = """
+SELECT r.id, r.version, r.type, r.meter_id, r.site_id, r.high, r.low, r.high_high, r.low_low,
+       r.deadband, r.on_delay_s, r.off_delay_s, r.unit, r.params, r.schedule,
+       (extract(epoch FROM r.created_at) * 1000000)::bigint,
+       m.kind, m.interval_s, m.canonical_unit, coalesce(s.timezone, 'UTC')
+FROM alarm_rule r LEFT JOIN meter m ON m.id = r.meter_id
+LEFT JOIN site s ON s.id = coalesce(r.site_id, m.site_id)
+WHERE r.id = ANY(:ids)
+"""
+
+
+def compile_rule(row: Any) -> Compiled:
+    (rid, version, rtype, meter_id, site_id, high, low, hh, ll, deadband, on_s, off_s, unit,
+     params, schedule, created_us, kind, interval_s, canonical, tz) = row
+    rtype = RuleType(rtype)
+    params = params or {}
+    quantity = "kW" if rtype is RuleType.DEMAND else (canonical or "1")
+    factor, offset, x_scale = 1.0, 0.0, 1.0
+    if unit is not None and rtype is not RuleType.STALE:
+        if units.lookup(unit).dimension == units.lookup(quantity).dimension:
+            factor, offset = units.conversion(unit, quantity)
+        else:  # idle on an energy meter with a power baseline: energy per interval → kW
+            factor, offset = units.conversion(unit, "kW")
+            x_scale = units.conversion(quantity, "kWh")[0] * 3600.0 / interval_s
+    raw = dict(zip(LIMITS, (high, hh, low, ll), strict=True))
+    limits = {k: v * factor + offset for k, v in raw.items() if v is not None}
+    return Compiled(
+        id=rid, version=version, type=rtype, meter_id=meter_id, site_id=site_id, kind=kind,
+        interval_s=interval_s or 60, tz=tz, limits=limits, deadband=deadband * factor,
+        on_delay_us=int(on_s * US), off_delay_us=int(off_s * US), x_scale=x_scale,
+        resolution=params.get("resolution", "raw"),
+        window_us=int(params.get("window_s", 0) * US), intervals=params.get("intervals", 3.0),
+        method=params.get("method", "block"), block_us=int(params.get("block_s", 900)) * US,
+        schedule=parse_windows(schedule, "schedule") if schedule else None,
+        idle=parse_windows(params["idle_periods"], "idle_periods")
+        if rtype is RuleType.IDLE else None,
+        holidays=parse_holidays(params.get("holidays")), created_us=created_us)
+
+
+class RuleCache:
+    """Compiled rules by (id, version), per process; a changed rule has a new version."""
+
+    def __init__(self, max_size: int = 20_000) -> None:
+        self._rules: dict[tuple[int, int], Compiled] = {}
+        self._max = max_size
+
+    def get(self, conn: Connection, versions: dict[int, int]) -> dict[int, Compiled]:
+        missing = [rid for rid, v in versions.items() if (rid, v) not in self._rules]
+        if missing:
+            if len(self._rules) + len(missing) > self._max:
+                self._rules.clear()
+            for row in conn.execute(text(_RULES), {"ids": missing}).all():
+                c = compile_rule(row)
+                self._rules[(c.id, c.version)] = c
+        return {rid: self._rules[(rid, v)] for rid, v in versions.items()
+                if (rid, v) in self._rules}
+
+
+@dataclass
+class History:
+    """Stored readings of one meter (µs, value, energy) around the batch."""
+
+    ts: np.ndarray
+    value: np.ndarray
+    energy: np.ndarray
+
+    def base(self, kind: str | None) -> np.ndarray:
+        return self.energy if kind == "counter" else self.value
+
+    def at(self, t: np.ndarray, kind: str | None) -> np.ndarray:
+        """The quantity of the stored reading at each time (NaN where none)."""
+        i = np.searchsorted(self.ts, t)
+        ok = i < len(self.ts)
+        ok[ok] = self.ts[i[ok]] == t[ok]
+        out = np.full(len(t), np.nan)
+        out[ok] = self.base(kind)[i[ok]]
+        return out
+
+
+_HISTORY = """
+SELECT r.meter_id, array_agg((extract(epoch FROM r.ts) * 1000000)::bigint ORDER BY r.ts),
+       array_agg(r.value ORDER BY r.ts),
+       array_agg(coalesce(r.energy, 'NaN'::float8) ORDER BY r.ts)
+FROM unnest(%(m)s::int[], %(lo)s::bigint[], %(hi)s::bigint[]) AS q(m, lo, hi)
+JOIN reading r ON r.meter_id = q.m
+ AND r.ts > timestamptz 'epoch' + q.lo * interval '1 microsecond'
+ AND r.ts <= timestamptz 'epoch' + q.hi * interval '1 microsecond'
+GROUP BY r.meter_id
+"""
+
+
+def _history(conn: Connection, spans: dict[int, tuple[int, int]]) -> dict[int, History]:
+    """Stored readings per meter over its span, fetched as binary arrays (the hot query)."""
+    if not spans:
+        return {}
+    ids = list(spans)
+    raw = conn.connection.dbapi_connection  # psycopg, in this transaction
+    assert raw is not None
+    with raw.cursor(binary=True) as cur:
+        cur.execute(_HISTORY, {"m": ids, "lo": [spans[m][0] for m in ids],
+                               "hi": [spans[m][1] for m in ids]})
+        rows = cur.fetchall()
+    empty = History(np.empty(0, np.int64), np.empty(0), np.empty(0))
+    out = dict.fromkeys(ids, empty)
+    for mid, ts, value, energy in rows:
+        out[mid] = History(np.array(ts, np.int64), np.array(value, np.float64),
+                           np.array(energy, np.float64))
+    return out
+
+
+def _bucket_starts(t: np.ndarray, rule: Compiled) -> np.ndarray:
+    w = WIDTH_US[rule.resolution]
+    off = local_us(t, rule.tz) - t if rule.resolution == "1d" else np.zeros_like(t)
+    return ((t - 1 + off) // w) * w - off
+
+
+def _span(rule: Compiled, t: np.ndarray) -> tuple[int, int]:
+    """The stored readings (lo, hi] the rule's quantity at times ``t`` depends on."""
+    lo, hi = int(t.min()), int(t.max())
+    if rule.type is RuleType.RATE:
+        return lo - 2 * rule.window_us - 1, hi
+    if rule.resolution != "raw":
+        return int(_bucket_starts(t, rule).min()), hi
+    return lo - 1, hi
+
+
+def quantity(rule: Compiled, t: np.ndarray, hist: History | None) -> np.ndarray:
+    """The compared quantity at each reading time (canonical units; NaN: not defined), from the
+    stored readings: a reading the writer rejected as a conflict is never evaluated."""
+    if rule.type is RuleType.RATE:
+        assert hist is not None
+        base = hist.base(rule.kind)
+        now = hist.at(t, rule.kind)
+        j = np.searchsorted(hist.ts, t - rule.window_us, side="right") - 1
+        ok = (j >= 0) & (hist.ts[np.maximum(j, 0)] >= t - 2 * rule.window_us) if len(
+            hist.ts) else np.zeros(len(t), bool)
+        out = np.full(len(t), np.nan)
+        out[ok] = now[ok] - base[j[ok]]
+        return out
+    if rule.resolution != "raw":
+        assert hist is not None
+        b = np.nan_to_num(hist.base(rule.kind))
+        cs = np.concatenate(([0.0], np.cumsum(b)))
+        it = np.searchsorted(hist.ts, t, side="right")
+        i0 = np.searchsorted(hist.ts, _bucket_starts(t, rule), side="right")
+        total = cs[it] - cs[i0]
+        if rule.kind == "gauge":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return total / (it - i0)
+        return total
+    assert hist is not None
+    return hist.at(t, rule.kind) * rule.x_scale
+
+
+def _armed(rule: Compiled, t: np.ndarray) -> np.ndarray | None:
+    mask = None
+    if rule.schedule:
+        mask = in_windows(t, rule.tz, rule.schedule)
+    if rule.idle is not None:
+        idle = in_windows(t, rule.tz, rule.idle, rule.holidays)
+        mask = idle if mask is None else mask & idle
+    return mask
+
+
+def _masks(rule: Compiled, condition: str, x: np.ndarray, armed: np.ndarray | None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    if condition == "stale":
+        limit_s = rule.intervals * rule.interval_s
+        on, off = x > limit_s, x <= limit_s
+    else:
+        on, off = limit_masks(x, condition, rule.limits[condition], rule.deadband)
+    if armed is not None:
+        on &= armed
+        off |= ~armed
+    return on, off
+
+
+def _run_point(rec: Recorder, row: PointRow, rule: Compiled, t: np.ndarray, x: np.ndarray,
+               armed: np.ndarray | None, reading_us: int | None = None) -> bool:
+    """Evaluate one point on its new readings; True if its condition changed."""
+    state = row.debounce
+    if state.eval_ts is not None:
+        new = t > state.eval_ts
+        if not new.any():
+            return False
+        t, x = t[new], x[new]
+        armed = armed[new] if armed is not None else None
+    on, off = _masks(rule, row.condition, x, armed)
+    state = DebounceState(state.eval_ts, state.raw, state.raw_since, row.point.condition_active)
+    new_state, changes = debounce(t, on, off, state, rule.on_delay_us, rule.off_delay_us)
+    last = float(x[-1]) if np.isfinite(x[-1]) else row.last_value
+    rec.evaluated(row, new_state, last)
+    for c in changes:
+        value = float(x[c.index]) if np.isfinite(x[c.index]) else None
+        rec.act(row, Action.ACTIVATE if c.active else Action.CLEAR, user=SYSTEM, value=value,
+                reading_us=int(t[c.index]) if reading_us is None else reading_us)
+    return bool(changes)
+
+
+def _points_by_rule(rows: dict[int, PointRow]) -> dict[int, list[PointRow]]:
+    out: dict[int, list[PointRow]] = {}
+    for row in rows.values():
+        out.setdefault(row.rule_id, []).append(row)
+    return out
+
+
+def evaluate_readings(conn: Connection, meter_id: np.ndarray, ts_us: np.ndarray,
+                      config: AlarmConfig, cache: RuleCache) -> list[int]:
+    """Evaluate the readings committed at these (meter, time) pairs, sorted by meter then
+    time; returns the ids of the outbox rows to deliver."""
+    meters = np.unique(meter_id)
+    found = conn.execute(text(
+        "SELECT id, version FROM alarm_rule WHERE meter_id = ANY(:m) AND type = ANY(:t) "
+        "AND deleted_at IS NULL AND enabled"),
+        {"m": meters.tolist(), "t": [t.value for t in STREAM_TYPES]}).all()
+    if not found:
+        return []
+    versions = dict(found)
+    rows = lock_points(conn, rule_ids=list(versions), family=True)
+    rules = cache.get(conn, versions)
+    lo = np.searchsorted(meter_id, meters, side="left")
+    hi = np.searchsorted(meter_id, meters, side="right")
+    slices = {int(m): (int(a), int(b)) for m, a, b in zip(meters, lo, hi, strict=True)}
+    spans: dict[int, tuple[int, int]] = {}
+    for rule in rules.values():
+        if rule.meter_id in slices:
+            a, b = slices[rule.meter_id]
+            s_lo, s_hi = _span(rule, ts_us[a:b])
+            old = spans.get(rule.meter_id)
+            spans[rule.meter_id] = (s_lo, s_hi) if old is None else (min(old[0], s_lo),
+                                                                      max(old[1], s_hi))
+    hist = _history(conn, spans)
+    rec = Recorder(conn, db_now(conn), config)
+    changed = set()
+    for rid, points in _points_by_rule(rows).items():
+        rule = rules.get(rid)
+        if rule is None or rule.meter_id not in slices:
+            continue  # a suppressed child of a rule in the batch, or a rule not evaluated here
+        a, b = slices[rule.meter_id]
+        t = ts_us[a:b]
+        x = quantity(rule, t, hist.get(rule.meter_id))
+        armed = _armed(rule, t)
+        for row in points:
+            if row.condition in rule.limits and _run_point(rec, row, rule, t, x, armed):
+                changed.add(rid)
+    ids = rec.flush()
+    if changed:
+        ids += resync_children(conn, sorted(changed), rec.now, config, rows=rows)
+    return ids
+
+
+# --- clock-driven rules -------------------------------------------------------------------
+
+_LAST_READING = """
+SELECT m.id, (SELECT (extract(epoch FROM max(r.ts)) * 1000000)::bigint
+              FROM reading r WHERE r.meter_id = m.id)
+FROM meter m WHERE m.id = ANY(:m)
+"""
+
+_DEMAND_METERS = """
+WITH RECURSIVE tree AS (
+  SELECT id FROM site WHERE id = :site
+  UNION ALL SELECT s.id FROM site s JOIN tree t ON s.parent_id = t.id
+), em AS (
+  SELECT m.id, m.parent_id FROM meter m
+  WHERE m.site_id IN (SELECT id FROM tree) AND m.carrier = 'electricity' AND m.kind <> 'gauge'
+)
+SELECT id FROM em WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM em)
+"""
+
+
+def _energy_kwh(conn: Connection, rule: Compiled, meter_ids: list[int], lo_us: int,
+                hi_us: int) -> float:
+    """Energy (kWh) over (lo, hi]: summed interval energy, or mean power × time (gauge)."""
+    span = {"m": meter_ids, "lo": lo_us, "hi": hi_us}
+    where = ("meter_id = ANY(:m) AND ts > timestamptz 'epoch' + :lo * interval '1 microsecond' "
+             "AND ts <= timestamptz 'epoch' + :hi * interval '1 microsecond'")
+    if rule.kind == "gauge":
+        avg = conn.execute(text(f"SELECT avg(value) FROM reading WHERE {where}"), span).scalar()
+        return 0.0 if avg is None else float(avg) * (hi_us - lo_us) / 3600 / US
+    total = conn.execute(text(f"SELECT sum(energy) FROM reading WHERE {where}"), span).scalar()
+    return 0.0 if total is None else float(total)
+
+
+def demand_kw(conn: Connection, rule: Compiled, now_us: int) -> float:
+    """Block demand projected to the end of the current block, or rolling demand, in kW."""
+    if rule.meter_id is not None:
+        meter_ids = [rule.meter_id]
+    else:
+        meter_ids = [r[0] for r in conn.execute(text(_DEMAND_METERS), {"site": rule.site_id})]
+    block_h = rule.block_us / 3600 / US
+    if rule.method == "rolling":
+        return _energy_kwh(conn, rule, meter_ids, now_us - rule.block_us, now_us) / block_h
+    start = now_us // rule.block_us * rule.block_us
+    so_far = _energy_kwh(conn, rule, meter_ids, start, now_us)
+    recent_kw = _energy_kwh(conn, rule, meter_ids, now_us - RECENT_US, now_us) / (
+        RECENT_US / 3600 / US)
+    remaining_h = (start + rule.block_us - now_us) / 3600 / US
+    return (so_far + recent_kw * remaining_h) / block_h
+
+
+def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> list[int]:
+    """Stale-data and demand rules at the database's current time; returns outbox ids."""
+    found = conn.execute(text(
+        "SELECT id, version FROM alarm_rule WHERE type = ANY(:t) AND deleted_at IS NULL "
+        "AND enabled"), {"t": [t.value for t in TIMED_TYPES]}).all()
+    ids = expire_shelves(conn, config)
+    if not found:
+        return ids
+    versions = dict(found)
+    rows = lock_points(conn, rule_ids=list(versions), family=True)
+    rules = cache.get(conn, versions)
+    now = db_now(conn)
+    now_us = int(now.timestamp() * US)
+    stale_meters = [r.meter_id for r in rules.values() if r.type is RuleType.STALE]
+    last = dict(conn.execute(text(_LAST_READING), {"m": stale_meters}).all()) if stale_meters \
+        else {}
+    rec = Recorder(conn, now, config)
+    changed = set()
+    t = np.array([now_us], np.int64)
+    for rid, points in _points_by_rule(rows).items():
+        rule = rules.get(rid)
+        if rule is None:
+            continue
+        seen = None
+        if rule.type is RuleType.STALE:
+            seen = last.get(rule.meter_id)
+            x = np.array([(now_us - (seen if seen is not None else rule.created_us)) / US])
+        else:
+            x = np.array([demand_kw(conn, rule, now_us)])
+        armed = _armed(rule, t)
+        for row in points:
+            if (row.condition == "stale" or row.condition in rule.limits) and _run_point(
+                    rec, row, rule, t, x, armed, reading_us=seen):
+                changed.add(rid)
+    ids += rec.flush()
+    if changed:
+        ids += resync_children(conn, sorted(changed), now, config, rows=rows)
+    return ids
+
+
+def expire_shelves(conn: Connection, config: AlarmConfig) -> list[int]:
+    """Unshelve every alarm whose shelving has expired (recorded as ``shelve_expired``)."""
+    due = [r[0] for r in conn.execute(text(
+        "SELECT id FROM alarm WHERE shelved_until <= now() AND retired_at IS NULL"))]
+    if not due:
+        return []
+    rows = lock_points(conn, alarm_ids=due)
+    rec = Recorder(conn, db_now(conn), config)
+    for row in rows.values():
+        rec.act(row, Action.SHELVE_EXPIRED, user=SYSTEM, comment="shelving expired")
+    return rec.flush()
+
+
+def flood_summaries(conn: Connection, config: AlarmConfig) -> list[int]:
+    return outbox.flood_summaries(conn, db_now(conn), config)

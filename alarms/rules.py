@@ -1,0 +1,432 @@
+"""Alarm rules: validation (every mistake names its field), create, update, delete, list.
+
+The contract fields (``name``, ``meter``/``site``, ``type``, ``high``, ``low``, ``high_high``,
+``low_low``, ``deadband``, ``on_delay_s``, ``off_delay_s``, ``priority``, ``message``) are
+columns; type-specific settings go to ``params``:
+
+=========== ===============================================================================
+type        evaluated quantity and settings
+=========== ===============================================================================
+threshold   the meter's value (gauge), its quantity per interval (delta, counter), or with
+            ``resolution`` 15m/1h/1d the running bucket total (average for gauges)
+rate        change of that quantity over ``window_s``
+idle        that quantity (or power: ``unit`` kW on an energy meter) above the baseline
+            ``high`` inside ``idle_periods`` (weekly windows) and on ``holidays``
+stale       no reading for ``intervals`` × the meter's expected interval (scheduler)
+demand      15-minute (``block_s``) demand in kW, ``method`` block (projected to the end of
+            the block) or rolling, against the contracted maximum ``high`` (scheduler)
+=========== ===============================================================================
+
+Every rule may carry a shift ``schedule`` (weekly windows: armed only inside them) and a
+``parent_rule`` (suppressed by design while that rule has an active alarm). Limits are in
+``unit`` (default: the quantity's canonical unit) and stored as given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from alarms import store
+from alarms.config import AlarmConfig
+from alarms.lifecycle import Action
+from alarms.schedule import parse_holidays, parse_windows
+from ecc import units
+from ecc.errors import Conflict, Invalid, NotFound
+from models import Meter, Site
+from models.alarms import AlarmRule, AlarmRuleLog, Priority, RuleType
+
+LIMITS = ("high", "high_high", "low", "low_low")
+STREAM_TYPES = (RuleType.THRESHOLD, RuleType.RATE, RuleType.IDLE)
+TIMED_TYPES = (RuleType.STALE, RuleType.DEMAND)
+NOT_AVAILABLE = {
+    RuleType.FORECAST_DEVIATION: "forecasts (the forecasting package has no stored forecasts)",
+    RuleType.BUDGET: "budgets (no energy or carbon budgets are stored)",
+}
+RESOLUTIONS = ("raw", "15m", "1h", "1d")
+SITE_TYPES = {RuleType.DEMAND, RuleType.FORECAST_DEVIATION, RuleType.BUDGET}
+# type-specific fields and the types that use them
+PARAMS: dict[str, tuple[RuleType, ...]] = {
+    "resolution": (RuleType.THRESHOLD,),
+    "window_s": (RuleType.RATE,),
+    "intervals": (RuleType.STALE,),
+    "method": (RuleType.DEMAND,),
+    "block_s": (RuleType.DEMAND,),
+    "idle_periods": (RuleType.IDLE,),
+    "holidays": (RuleType.IDLE,),
+    "consecutive": (RuleType.FORECAST_DEVIATION,),
+    "period": (RuleType.BUDGET,),
+}
+IMMUTABLE = ("type", "meter", "site")
+NOT_NULL = ("name", "type", "deadband", "on_delay_s", "off_delay_s", "priority", "message",
+            "enabled")
+
+
+@dataclass
+class RuleIn:
+    """A rule as the API receives it (all contract and type-specific fields)."""
+
+    name: str
+    type: str
+    meter: str | None = None
+    site: str | None = None
+    high: float | None = None
+    low: float | None = None
+    high_high: float | None = None
+    low_low: float | None = None
+    deadband: float = 0.0
+    on_delay_s: float = 0.0
+    off_delay_s: float = 0.0
+    unit: str | None = None
+    priority: str = Priority.MEDIUM.value
+    message: str = ""
+    schedule: list | None = None
+    parent_rule: int | None = None
+    webhook_url: str | None = None
+    enabled: bool = True
+    resolution: str | None = None
+    window_s: float | None = None
+    intervals: float | None = None
+    method: str | None = None
+    block_s: int | None = None
+    idle_periods: list | None = None
+    holidays: list | None = None
+    consecutive: int | None = None
+    period: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _finite(name: str, value: float | None) -> None:
+    if value is not None and not math.isfinite(value):
+        raise Invalid(name, "must be a finite number")
+
+
+def quantity_unit(rtype: RuleType, meter: Meter | None) -> str:
+    """Canonical unit of what the rule compares with its limits."""
+    if rtype is RuleType.DEMAND:
+        return "kW"
+    assert meter is not None
+    return meter.canonical_unit
+
+
+def _check_unit(data: RuleIn, rtype: RuleType, meter: Meter | None) -> None:
+    if rtype is RuleType.STALE:
+        if data.unit is not None:
+            raise Invalid("unit", "a stale rule has no limits and no unit")
+        return
+    target = quantity_unit(rtype, meter)
+    if data.unit is None:
+        return
+    given = units.lookup(data.unit, "unit")
+    want = units.lookup(target, "unit")
+    if given.dimension == want.dimension:
+        return
+    if (rtype is RuleType.IDLE and meter is not None and want.dimension == "energy"
+            and given.dimension == "power"):
+        return  # energy per interval compared as average power
+    where = f"meter {meter.code!r}" if meter is not None else "this rule"
+    raise Invalid("unit", f"{data.unit!r} ({given.dimension}) does not fit {where}: its "
+                  f"quantity is in {target} ({want.dimension})")
+
+
+def _check_limits(data: RuleIn, rtype: RuleType) -> None:
+    for name in (*LIMITS, "deadband", "on_delay_s", "off_delay_s", "window_s", "intervals"):
+        _finite(name, getattr(data, name))
+    for name in ("deadband", "on_delay_s", "off_delay_s"):
+        if getattr(data, name) < 0:
+            raise Invalid(name, "must not be negative")
+    given = [n for n in LIMITS if getattr(data, n) is not None]
+    if rtype is RuleType.STALE:
+        if given:
+            raise Invalid(given[0], "a stale rule has no limits; set intervals")
+        return
+    if rtype in (RuleType.IDLE, RuleType.DEMAND):
+        if data.high is None:
+            what = "baseline" if rtype is RuleType.IDLE else "contracted maximum demand (kW)"
+            raise Invalid("high", f"a {rtype.value} rule needs high (the {what})")
+        for n in ("low", "low_low"):
+            if getattr(data, n) is not None:
+                raise Invalid(n, f"a {rtype.value} rule has no low limits")
+    if not given:
+        raise Invalid("high", "give at least one of high, low, high_high, low_low")
+    hi, lo, hh, ll = data.high, data.low, data.high_high, data.low_low
+    if lo is not None and hi is not None and lo >= hi:
+        raise Invalid("low", f"low ({lo}) must be below high ({hi})")
+    if hh is not None and hi is not None and hh < hi:
+        raise Invalid("high_high", f"high_high ({hh}) must not be below high ({hi})")
+    if ll is not None and lo is not None and ll > lo:
+        raise Invalid("low_low", f"low_low ({ll}) must not be above low ({lo})")
+    top = next((v for v in (hi, hh) if v is not None), None)
+    bottom = next((v for v in (lo, ll) if v is not None), None)
+    if top is not None and bottom is not None:
+        if bottom >= top:
+            raise Invalid("low" if lo is not None else "low_low", "must be below the high limits")
+        if data.deadband >= top - bottom:
+            raise Invalid("deadband", f"must be smaller than the gap between the low and high "
+                          f"limits ({top - bottom})")
+
+
+def _params(data: RuleIn, rtype: RuleType) -> dict:
+    for name, types in PARAMS.items():
+        if getattr(data, name) is not None and rtype not in types:
+            raise Invalid(name, f"not used by a {rtype.value} rule")
+    p: dict[str, Any] = {}
+    if rtype is RuleType.THRESHOLD:
+        res = data.resolution or "raw"
+        if res not in RESOLUTIONS:
+            raise Invalid("resolution", f"must be one of {', '.join(RESOLUTIONS)}")
+        p["resolution"] = res
+    elif rtype is RuleType.RATE:
+        if data.window_s is None or data.window_s <= 0:
+            raise Invalid("window_s", "a rate rule needs a positive window_s")
+        p["window_s"] = data.window_s
+    elif rtype is RuleType.STALE:
+        n = 3.0 if data.intervals is None else data.intervals
+        if n <= 0:
+            raise Invalid("intervals", "must be positive")
+        p["intervals"] = n
+    elif rtype is RuleType.DEMAND:
+        method = data.method or "block"
+        if method not in ("block", "rolling"):
+            raise Invalid("method", "must be block or rolling")
+        block = 900 if data.block_s is None else data.block_s
+        if not 60 <= block <= 3600 or 3600 % block:
+            raise Invalid("block_s", "must divide an hour, 60 to 3600 seconds")
+        p.update(method=method, block_s=block)
+    elif rtype is RuleType.IDLE:
+        parse_windows(data.idle_periods, "idle_periods")
+        p["idle_periods"] = data.idle_periods
+        parse_holidays(data.holidays)
+        p["holidays"] = data.holidays or []
+    return p
+
+
+def _rule_type(raw: str) -> RuleType:
+    try:
+        rtype = RuleType(raw)
+    except ValueError:
+        raise Invalid("type", f"must be one of {', '.join(t.value for t in RuleType)}; "
+                      f"got {raw!r}") from None
+    if rtype in NOT_AVAILABLE:
+        raise Invalid("type", f"{rtype.value} rules are not available yet: they need "
+                      f"{NOT_AVAILABLE[rtype]}")
+    return rtype
+
+
+def _target(session: Session, data: RuleIn, rtype: RuleType) -> tuple[Meter | None, Site | None]:
+    if (data.meter is None) == (data.site is None):
+        raise Invalid("meter", "give exactly one of meter or site")
+    if data.site is not None:
+        if rtype not in SITE_TYPES:
+            raise Invalid("meter", f"a {rtype.value} rule needs a meter, not a site")
+        site = session.scalar(select(Site).where(Site.code == data.site))
+        if site is None:
+            raise Invalid("site", f"unknown site {data.site!r}")
+        return None, site
+    meter = session.scalar(select(Meter).where(Meter.code == data.meter))
+    if meter is None:
+        raise Invalid("meter", f"unknown meter {data.meter!r}")
+    if rtype is RuleType.DEMAND and (meter.carrier != "electricity" or units.lookup(
+            meter.canonical_unit).dimension not in ("energy", "power")):
+        raise Invalid("meter", f"demand needs an electricity energy or power meter; "
+                      f"{meter.code!r} is {meter.carrier} in {meter.canonical_unit}")
+    return meter, None
+
+
+def _parent(session: Session, raw: int | None, rule_id: int | None) -> int | None:
+    if raw is None:
+        return None
+    seen = {rule_id}
+    cur: int | None = raw
+    while cur is not None:
+        if cur in seen:
+            raise Invalid("parent_rule", "a rule cannot be suppressed by itself (cycle)")
+        seen.add(cur)
+        row = session.get(AlarmRule, cur)
+        if row is None or row.deleted_at is not None:
+            raise Invalid("parent_rule", f"unknown alarm rule {cur}")
+        cur = row.parent_rule_id
+    return raw
+
+
+def validate(session: Session, data: RuleIn, rule_id: int | None = None) -> dict:
+    """Column values of a valid rule; raises ``Invalid`` naming the first wrong field."""
+    if data.extra:
+        raise Invalid(next(iter(data.extra)), "unknown field")
+    if not data.name or not data.name.strip() or len(data.name) > 200:
+        raise Invalid("name", "must be 1 to 200 characters")
+    rtype = _rule_type(data.type)
+    try:
+        priority = Priority(data.priority)
+    except ValueError:
+        raise Invalid("priority", "must be critical, high, medium or low") from None
+    meter, site = _target(session, data, rtype)
+    _check_limits(data, rtype)
+    _check_unit(data, rtype, meter)
+    params = _params(data, rtype)
+    if data.schedule is not None:
+        parse_windows(data.schedule, "schedule")
+    if data.webhook_url is not None and not data.webhook_url.startswith(("http://", "https://")):
+        raise Invalid("webhook_url", "must be an http:// or https:// URL")
+    clash = select(AlarmRule.id).where(AlarmRule.name == data.name,
+                                       AlarmRule.deleted_at.is_(None))
+    if rule_id is not None:
+        clash = clash.where(AlarmRule.id != rule_id)
+    if session.scalar(clash) is not None:
+        raise Conflict("name", f"an alarm rule named {data.name!r} exists")
+    return {
+        "name": data.name, "type": rtype.value,
+        "meter_id": meter.id if meter else None, "site_id": site.id if site else None,
+        **{n: getattr(data, n) for n in LIMITS},
+        "deadband": data.deadband, "on_delay_s": data.on_delay_s,
+        "off_delay_s": data.off_delay_s, "unit": data.unit, "priority": priority.value,
+        "message": data.message, "params": params, "schedule": data.schedule,
+        "parent_rule_id": _parent(session, data.parent_rule, rule_id),
+        "webhook_url": data.webhook_url, "enabled": data.enabled,
+    }
+
+
+def conditions_of(rule: AlarmRule) -> list[str]:
+    """The alarm points a rule has: one per limit it sets (``stale`` for stale rules)."""
+    if rule.type == RuleType.STALE:
+        return ["stale"]
+    return [n for n in LIMITS if getattr(rule, n) is not None]
+
+
+def get_rule(session: Session, rule_id: int) -> AlarmRule:
+    rule = session.get(AlarmRule, rule_id)
+    if rule is None or rule.deleted_at is not None:
+        raise NotFound("id", f"unknown alarm rule {rule_id}")
+    return rule
+
+
+def list_rules(session: Session, meter: str | None = None, site: str | None = None
+               ) -> list[AlarmRule]:
+    stmt = select(AlarmRule).where(AlarmRule.deleted_at.is_(None)).order_by(AlarmRule.id)
+    if meter is not None:
+        stmt = stmt.join(Meter, Meter.id == AlarmRule.meter_id).where(Meter.code == meter)
+    if site is not None:
+        site_id = select(Site.id).where(Site.code == site).scalar_subquery()
+        stmt = stmt.where((AlarmRule.site_id == site_id) | AlarmRule.meter_id.in_(
+            select(Meter.id).where(Meter.site_id == site_id)))
+    return list(session.scalars(stmt))
+
+
+def to_dict(session: Session, rule: AlarmRule) -> dict:
+    """The rule in contract form (flat: contract fields plus its type-specific ones)."""
+    meter = session.get(Meter, rule.meter_id) if rule.meter_id else None
+    site = session.get(Site, rule.site_id) if rule.site_id else None
+    out = {"id": rule.id, "name": rule.name, "type": rule.type,
+           "meter": meter.code if meter else None, "site": site.code if site else None,
+           **{n: getattr(rule, n) for n in LIMITS},
+           "deadband": rule.deadband, "on_delay_s": rule.on_delay_s,
+           "off_delay_s": rule.off_delay_s, "unit": rule.unit, "priority": rule.priority,
+           "message": rule.message, "schedule": rule.schedule,
+           "parent_rule": rule.parent_rule_id, "webhook_url": rule.webhook_url,
+           "enabled": rule.enabled, "version": rule.version,
+           "created_at": rule.created_at, "created_by": rule.created_by,
+           "updated_at": rule.updated_at, "updated_by": rule.updated_by}
+    out.update(rule.params or {})
+    return out
+
+
+def _log(session: Session, rule: AlarmRule, action: str, user: str) -> None:
+    snapshot = {k: v for k, v in to_dict(session, rule).items()
+                if k not in ("created_at", "updated_at")}
+    session.add(AlarmRuleLog(rule_id=rule.id, version=rule.version, action=action,
+                             user_name=user, snapshot=snapshot))
+
+
+def _sync_points(session: Session, rule: AlarmRule, user: str, now: datetime,
+                 config: AlarmConfig) -> list[int]:
+    """Make the rule's alarm points match its limits, enabled flag and parent; returns the
+    outbox ids of the notifications this produced."""
+    conn = session.connection()
+    wanted = conditions_of(rule)
+    conn.execute(text("INSERT INTO alarm (rule_id, condition) SELECT :r, unnest(CAST(:c AS text[]))"
+                      " ON CONFLICT (rule_id, condition) DO NOTHING"),
+                 {"r": rule.id, "c": wanted})
+    conn.execute(text("UPDATE alarm SET retired_at = NULL WHERE rule_id = :r "
+                      "AND condition = ANY(:c) AND retired_at IS NOT NULL"),
+                 {"r": rule.id, "c": wanted})
+    rows = store.lock_points(conn, rule_ids=[rule.id], include_retired=True)
+    parent_active = store.rules_active(conn, [rule.parent_rule_id]) if rule.parent_rule_id else {}
+    rec = store.Recorder(conn, now, config)
+    for row in rows.values():
+        if row.condition not in wanted:
+            if not row.retired:
+                rec.act(row, Action.RESET, user=user, comment="limit removed from the rule")
+                rec.retire(row)
+            continue
+        if rule.enabled and row.point.out_of_service:
+            rec.act(row, Action.RETURN_TO_SERVICE, user=user, comment="rule enabled")
+        elif not rule.enabled and not row.point.out_of_service:
+            rec.act(row, Action.REMOVE_FROM_SERVICE, user=user, comment="rule disabled")
+        suppress = parent_active.get(rule.parent_rule_id, False)
+        rec.act(row, Action.SUPPRESS if suppress else Action.UNSUPPRESS, user="system",
+                comment=f"parent rule {rule.parent_rule_id}" if suppress else None)
+    return rec.flush()
+
+
+def create_rule(session: Session, data: RuleIn, user: str, config: AlarmConfig
+                ) -> tuple[AlarmRule, list[int]]:
+    values = validate(session, data)
+    rule = AlarmRule(**values, created_by=user, updated_by=user, version=1)
+    session.add(rule)
+    session.flush()
+    _log(session, rule, "create", user)
+    outbox = _sync_points(session, rule, user, store.db_now(session.connection()), config)
+    return rule, outbox
+
+
+def update_rule(session: Session, rule_id: int, changes: dict[str, Any], user: str,
+                config: AlarmConfig) -> tuple[AlarmRule, list[int]]:
+    """Apply a partial update (PATCH); the whole rule is validated again."""
+    for name in NOT_NULL:
+        if name in changes and changes[name] is None:
+            raise Invalid(name, "must not be null")
+    rule = get_rule(session, rule_id)
+    session.refresh(rule, with_for_update=True)
+    current = to_dict(session, rule)
+    for name in IMMUTABLE:
+        if name in changes and changes[name] != current[name]:
+            raise Invalid(name, "cannot be changed; create a new rule instead")
+    known = {f.name for f in fields(RuleIn)} - {"extra"}
+    merged = {k: v for k, v in current.items() if k in known}
+    extra = {k: v for k, v in changes.items() if k not in known}
+    merged.update({k: v for k, v in changes.items() if k in known})
+    values = validate(session, RuleIn(**merged, extra=extra), rule_id=rule.id)
+    for key, value in values.items():
+        setattr(rule, key, value)
+    rule.version += 1
+    rule.updated_by = user
+    rule.updated_at = store.db_now(session.connection())
+    session.flush()
+    _log(session, rule, "update", user)
+    conn = session.connection()
+    store.lock_points(conn, rule_ids=[rule.id], family=True)  # every lock, in one order
+    outbox = _sync_points(session, rule, user, rule.updated_at, config)
+    return rule, outbox + store.resync_children(conn, [rule.id], rule.updated_at, config)
+
+
+def delete_rule(session: Session, rule_id: int, user: str, config: AlarmConfig) -> list[int]:
+    """Retire the rule: its alarms return to normal (recorded), history is kept."""
+    rule = get_rule(session, rule_id)
+    session.refresh(rule, with_for_update=True)
+    conn = session.connection()
+    now = store.db_now(conn)
+    rows = store.lock_points(conn, rule_ids=[rule.id], family=True)
+    rec = store.Recorder(conn, now, config)
+    for row in (r for r in rows.values() if r.rule_id == rule.id):
+        rec.act(row, Action.RESET, user=user, comment="rule deleted")
+        rec.retire(row)
+    outbox = rec.flush()
+    rule.deleted_at, rule.deleted_by = now, user
+    session.flush()
+    _log(session, rule, "delete", user)
+    return outbox + store.resync_children(conn, [rule.id], now, config)

@@ -1,0 +1,159 @@
+"""Alarms: lists, operator actions with an audit trail, history, and the alarm-system KPIs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from alarms import metrics, service
+from alarms.config import AlarmConfig
+from alarms.lifecycle import Action
+from api.deps import Configurer, DbSession, Reader, State
+
+router = APIRouter(tags=["alarms"])
+
+
+class AlarmOut(BaseModel):
+    id: int
+    rule: int
+    rule_name: str
+    type: str
+    meter: str | None
+    site: str | None
+    condition: str
+    limit: float | None
+    unit: str | None
+    priority: str
+    message: str
+    state: str = Field(description="normal | active_unacknowledged | active_acknowledged | "
+                                   "returned_unacknowledged | shelved | suppressed | "
+                                   "out_of_service")
+    condition_active: bool
+    acknowledged: bool
+    shelved_until: datetime | None
+    suppressed: bool
+    out_of_service: bool
+    activation_count: int
+    activated_at: datetime | None
+    cleared_at: datetime | None
+    acked_at: datetime | None
+    acked_by: str | None
+    value: float | None = Field(description="Value that raised the alarm last")
+    reading_ts: datetime | None = Field(description="Time of that reading")
+    last_value: float | None
+    updated_at: datetime
+    seq: int
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    from_state: str
+    to_state: str
+    user: str
+    comment: str | None
+    value: float | None
+    reading_ts: datetime | None
+    annunciated: bool
+    detail: dict | None
+
+
+class Comment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class Shelve(Comment):
+    duration_s: float | None = Field(default=None, description="Shelve for this long, or …")
+    until: datetime | None = Field(default=None, description="… until this time")
+
+
+def after_commit(request: Request, outbox_ids: list[int]) -> None:
+    """Wake this process's delivery threads for what the request just committed."""
+    engine = getattr(request.app.state, "alarms", None)
+    if outbox_ids and engine is not None:
+        engine.kick()
+
+
+def _config(state: State) -> AlarmConfig:
+    return AlarmConfig.from_settings(state.settings)
+
+
+@router.get("/alarms", response_model=list[AlarmOut])
+def list_alarms(session: DbSession, state: State, _: Reader, request: Request,
+                alarm_state: Annotated[str, Query(alias="state")] = "active",
+                meter: str | None = None,
+                site: str | None = None, rule: int | None = None, priority: str | None = None,
+                since: datetime | None = None, limit: int = 1000) -> list[dict]:
+    """``state``: active | unacknowledged | shelved | suppressed | out_of_service | normal |
+    all. ``since``: only alarms changed after this time (incremental polling)."""
+    after_commit(request, service.expire(session, _config(state)))
+    session.commit()
+    return service.list_alarms(session, alarm_state, meter=meter, site=site, rule=rule,
+                               priority=priority, since=since, limit=limit)
+
+
+@router.get("/alarms/metrics")
+def alarm_metrics(session: DbSession, _: Reader, start: datetime | None = None,
+                  end: datetime | None = None, operators: int = 1) -> dict:
+    """KPIs of the alarm system over (start, end] (default: the last 24 hours)."""
+    return metrics.alarm_metrics(session, start, end, operators)
+
+
+@router.get("/alarms/{alarm_id}", response_model=AlarmOut)
+def get_alarm(alarm_id: int, session: DbSession, _: Reader) -> dict:
+    return service.get_alarm(session, alarm_id)
+
+
+@router.get("/alarms/{alarm_id}/history", response_model=list[EventOut])
+def alarm_history(alarm_id: int, session: DbSession, _: Reader) -> list[dict]:
+    """Every transition, in order (``seq`` 1, 2, …), with time, user and comment."""
+    return service.history(session, alarm_id)
+
+
+def _act(request: Request, session: DbSession, state: State, alarm_id: int, action: Action,
+         user: str, body: Comment) -> dict:
+    extra = {"duration_s": body.duration_s, "until": body.until} if isinstance(
+        body, Shelve) else {}
+    alarm, outbox = service.act(session, alarm_id, action, user, _config(state),
+                                comment=body.comment, **extra)
+    session.commit()
+    after_commit(request, outbox)
+    return alarm
+
+
+@router.post("/alarms/{alarm_id}/ack", response_model=AlarmOut)
+def acknowledge(alarm_id: int, request: Request, session: DbSession, state: State,
+                who: Configurer, body: Comment | None = None) -> dict:
+    return _act(request, session, state, alarm_id, Action.ACK, who.name, body or Comment())
+
+
+@router.post("/alarms/{alarm_id}/shelve", response_model=AlarmOut)
+def shelve(alarm_id: int, body: Shelve, request: Request, session: DbSession, state: State,
+           who: Configurer) -> dict:
+    """Shelve for ``duration_s`` or until ``until`` (at most ECC_ALARM_MAX_SHELVE_S)."""
+    return _act(request, session, state, alarm_id, Action.SHELVE, who.name, body)
+
+
+@router.post("/alarms/{alarm_id}/unshelve", response_model=AlarmOut)
+def unshelve(alarm_id: int, request: Request, session: DbSession, state: State,
+             who: Configurer, body: Comment | None = None) -> dict:
+    return _act(request, session, state, alarm_id, Action.UNSHELVE, who.name, body or Comment())
+
+
+@router.post("/alarms/{alarm_id}/out-of-service", response_model=AlarmOut)
+def remove_from_service(alarm_id: int, request: Request, session: DbSession, state: State,
+                        who: Configurer, body: Comment | None = None) -> dict:
+    return _act(request, session, state, alarm_id, Action.REMOVE_FROM_SERVICE, who.name,
+                body or Comment())
+
+
+@router.post("/alarms/{alarm_id}/return-to-service", response_model=AlarmOut)
+def return_to_service(alarm_id: int, request: Request, session: DbSession, state: State,
+                      who: Configurer, body: Comment | None = None) -> dict:
+    return _act(request, session, state, alarm_id, Action.RETURN_TO_SERVICE, who.name,
+                body or Comment())

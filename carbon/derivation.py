@@ -1,0 +1,58 @@
+"""Derivations: the inputs, formulas and results behind a figure, addressed by the sha256 of
+their canonical JSON, so a verifier can recompute both the figure and the hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ecc.errors import NotFound
+from models.carbon import CarbonDerivation
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, datetime):  # one spelling per instant: UTC
+        return o.astimezone(UTC).isoformat() if o.tzinfo else o.isoformat()
+    if isinstance(o, date):
+        return o.isoformat()
+    if isinstance(o, Decimal):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, no spaces, UTF-8, timestamps as ISO 8601 in UTC: the bytes hashed."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_default, allow_nan=False)
+
+
+def content_hash(inputs: dict, formulas: dict) -> str:
+    """sha256 over ``{"formulas": …, "inputs": …}`` in canonical JSON."""
+    blob = canonical_json({"formulas": formulas, "inputs": inputs})
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def record(session: Session, kind: str, inputs: dict, formulas: dict, results: dict) -> str:
+    """Store a derivation (idempotent) and return its hash."""
+    digest = content_hash(inputs, formulas)
+    body = json.loads(canonical_json({
+        "kind": kind, "hash": digest,
+        "hash_rule": "sha256 of canonical JSON (sorted keys, separators ',' ':', UTF-8) of "
+                     "{\"formulas\": formulas, \"inputs\": inputs}",
+        "inputs": inputs, "formulas": formulas, "results": results}))
+    session.execute(insert(CarbonDerivation).values(hash=digest, kind=kind, body=body)
+                    .on_conflict_do_nothing(index_elements=["hash"]))
+    return digest
+
+
+def get(session: Session, digest: str) -> dict:
+    row = session.get(CarbonDerivation, digest)
+    if row is None:
+        raise NotFound("hash", f"no derivation {digest!r}")
+    return row.body

@@ -1,0 +1,123 @@
+"""The Dash shell: the app factory, the top bar with navigation and the language switch,
+and ``serve`` (a production WSGI server, waitress). Pages live in ``dashboard/pages``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import flask
+from dash import Dash, clientside_callback, dcc, html
+from dash.dependencies import Input, Output
+
+from dashboard import ids, runtime
+from dashboard.client import ApiClient
+from dashboard.i18n import current, t
+from ecc.settings import Settings, get_settings
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
+
+
+INDEX = """<!DOCTYPE html>
+<html>
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        <link rel="preload" as="script" href="{%plotly%}">
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def api_url(settings: Settings) -> str:
+    if settings.api_url:
+        return settings.api_url.rstrip("/")
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
+    return f"http://{host}:{settings.api_port}"
+
+
+def _shell() -> html.Div:
+    lang = current()
+    links = [
+        ("/wall", "nav_wall"),
+        ("/engineer", "nav_engineer"),
+        ("/manager", "nav_manager"),
+        ("/sites", "nav_sites"),
+    ]
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.Span(t("app_title", lang), className="brand"),
+                    html.Nav(
+                        [
+                            dcc.Link(t(key, lang), href=href, className="nav-link")
+                            for href, key in links
+                        ]
+                    ),
+                    html.Button(t("language", lang), id=ids.LANG_TOGGLE, className="btn btn-lang"),
+                ],
+                className="topbar",
+            ),
+            html.Main(dash.page_container, className="page"),
+        ],
+        className="shell",
+    )
+
+
+def create_app(settings: Settings | None = None, api: ApiClient | None = None) -> Dash:
+    """Build the dashboard: one per process (Dash pages register globally)."""
+    settings = settings or get_settings()
+    runtime.install(api or ApiClient(api_url(settings), settings.dashboard_key), settings)
+    app = Dash(
+        "dashboard",
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        title="ECC",
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.layout = _shell
+    # Fetch plotly.js (4.8 MB) with the first scripts instead of when the first graph mounts.
+    plotly_js = app.get_relative_path("/_dash-component-suites/plotly/package_data/plotly.min.js")
+    app.index_string = INDEX.replace("{%plotly%}", plotly_js)
+
+    @app.server.before_request
+    def _home_is_the_wall():  # noqa: ANN202  (a Flask hook)
+        if flask.request.path == "/":
+            return flask.redirect(
+                "/wall"
+                + (f"?{flask.request.query_string.decode()}" if flask.request.query_string else "")
+            )
+        return None
+
+    clientside_callback(
+        "function(n) { if (n) { window.eccToggleLanguage(); } "
+        "return window.dash_clientside.no_update; }",
+        Output(ids.LANG_TOGGLE, "className"),
+        Input(ids.LANG_TOGGLE, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    return app
+
+
+def serve(settings: Settings, host: str, port: int, threads: int = 8) -> None:
+    """Run the dashboard with waitress (threads serve callbacks concurrently)."""
+    from waitress import serve as waitress_serve
+
+    app = create_app(settings)
+    log.info("dashboard on http://%s:%s/wall reading %s", host, port, api_url(settings))
+    waitress_serve(app.server, host=host, port=port, threads=threads, ident="ecc-dashboard")

@@ -1,0 +1,284 @@
+"""The dashboard's only way to data: the HTTP API, with the dashboard's own API key.
+
+Callbacks never open a database session. Errors come back as three kinds so the pages can
+say the right thing instead of breaking:
+
+* :class:`Unreachable` — the API is down, restarting or too slow (the wall shows
+  "reconnecting" and recovers by itself on the next tick);
+* :class:`NotAvailable` — the endpoint does not exist in this deployment (carbon, forecasts
+  or alarms not installed yet): the tile shows "—" with a small "not available" note;
+* :class:`Rejected` — the API refused the request (403, 404 naming a field, 409, 422): the
+  page shows the API's message, e.g. a rule editor's validation error.
+
+Which optional endpoints exist is read from the running API's OpenAPI document (cached for a
+minute, so endpoints that land while the wall runs appear by themselves).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+API = "/api/v1"
+OPENAPI_TTL_S = 60.0
+
+
+class ApiError(Exception):
+    def __init__(self, path: str, status: int | None, detail: str) -> None:
+        super().__init__(f"{path}: {status} {detail}")
+        self.path, self.status, self.detail = path, status, detail
+
+
+class Unreachable(ApiError):
+    """No answer, a timeout or a 5xx: try again later."""
+
+
+class NotAvailable(ApiError):
+    """The endpoint is not part of this deployment."""
+
+
+class Rejected(ApiError):
+    """A 4xx with the API's own message."""
+
+
+def _iso(value: datetime | date) -> str:
+    return value.isoformat()
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, list):  # FastAPI validation errors: name the field
+        parts = []
+        for item in detail:
+            loc = [str(x) for x in item.get("loc", []) if x not in ("body", "query", "path")]
+            parts.append(f"{'.'.join(loc)}: {item.get('msg', '')}".strip(": "))
+        return "; ".join(parts)
+    return str(detail)
+
+
+class _Entry:
+    __slots__ = ("at", "value", "refreshing")
+
+    def __init__(self, at: float, value: Any) -> None:
+        self.at, self.value, self.refreshing = at, value, False
+
+
+class ApiClient:
+    """A pooled HTTP client of the API; thread-safe (callbacks run in server threads).
+
+    ``cached(key, ttl_s, fetch)`` keeps slow, slowly changing answers (carbon figures, the
+    meter registry): a fresh entry is returned as is, an expired one is returned at once
+    while one background thread fetches its successor (stale-while-revalidate), so a wall
+    refresh never waits on a slow figure it already has.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        key: str | None,
+        *,
+        timeout_s: float = 5.0,
+        workers: int = 8,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        limits = httpx.Limits(max_connections=2 * workers, max_keepalive_connections=workers)
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout_s,
+            limits=limits,
+            transport=transport,
+        )
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecc-dash")
+        self._cache: dict[Any, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self._http.close()
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            r = self._http.request(method, path, **kw)
+        except httpx.HTTPError as exc:
+            raise Unreachable(path, None, type(exc).__name__) from exc
+        if r.status_code >= 500:
+            raise Unreachable(path, r.status_code, _detail(r))
+        if r.status_code == 404 and _detail(r) == "Not Found":  # no such route
+            raise NotAvailable(path, 404, "Not Found")
+        if r.status_code == 405:
+            raise NotAvailable(path, 405, _detail(r))
+        if r.status_code >= 400:
+            raise Rejected(path, r.status_code, _detail(r))
+        return r.json() if r.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        clean = {
+            k: (_iso(v) if isinstance(v, date | datetime) else v)
+            for k, v in params.items()
+            if v is not None
+        }
+        return self._send("GET", path, params=clean)
+
+    def post(self, path: str, body: dict | None = None) -> Any:
+        return self._send("POST", path, json=body) if body is not None else self._send("POST", path)
+
+    def cached(self, key: Any, ttl_s: float, fetch: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None and now - entry.at < ttl_s:
+                return entry.value
+            stale = entry is not None and not entry.refreshing
+            if stale:
+                entry.refreshing = True
+        if stale:
+            self.pool.submit(self._revalidate, key, fetch)
+            return entry.value
+        if entry is not None:  # expired and already being refreshed
+            return entry.value
+        value = fetch()
+        with self._lock:
+            self._cache[key] = _Entry(time.monotonic(), value)
+            if len(self._cache) > 512:  # old keys (yesterday's windows) age out
+                for k, _ in sorted(self._cache.items(), key=lambda kv: kv[1].at)[:128]:
+                    self._cache.pop(k, None)
+        return value
+
+    def _revalidate(self, key: Any, fetch: Callable[[], Any]) -> None:
+        try:
+            value = fetch()
+        except ApiError:
+            with self._lock:
+                if key in self._cache:
+                    self._cache[key].refreshing = False
+            return
+        with self._lock:
+            self._cache[key] = _Entry(time.monotonic(), value)
+
+    def forget(self, prefix: str) -> None:
+        """Drop cached answers whose key starts with ``prefix`` (after a write)."""
+        with self._lock:
+            for k in [k for k in self._cache if isinstance(k, tuple) and k[0] == prefix]:
+                del self._cache[k]
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Future:
+        return self.pool.submit(fn, *args, **kw)
+
+    # -- what exists -----------------------------------------------------------------------
+
+    def openapi(self) -> dict:
+        """The running API's OpenAPI document ({} if it publishes none)."""
+
+        def fetch() -> dict:
+            try:
+                return self.get("/openapi.json")
+            except NotAvailable:
+                return {}
+
+        return self.cached(("openapi",), OPENAPI_TTL_S, fetch)
+
+    def _paths(self) -> dict[str, dict]:
+        """OpenAPI paths with every ``{param}`` written ``{}``."""
+        return {
+            re.sub(r"\{[^}]*\}", "{}", p): ops for p, ops in self.openapi().get("paths", {}).items()
+        }
+
+    def has(self, path: str, method: str = "get") -> bool:
+        """Whether the running API serves ``METHOD /api/v1{path}`` (``{}`` for a parameter)."""
+        return method in self._paths().get(API + path, {})
+
+    def body_fields(self, path: str) -> set[str]:
+        """Property names of the JSON body of ``POST /api/v1{path}`` (empty if none)."""
+        spec = self.openapi()
+        op = self._paths().get(API + path, {}).get("post", {})
+        schema = (
+            op.get("requestBody", {})
+            .get("content", {})
+            .get("application/json", {})
+            .get("schema", {})
+        )
+        ref = schema.get("$ref") or next(
+            (s.get("$ref") for s in schema.get("anyOf", []) if "$ref" in s), None
+        )
+        if ref:
+            schema = spec.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+        return set(schema.get("properties", {}))
+
+    # -- metering (always there) -----------------------------------------------------------
+
+    def sites(self) -> list[dict]:
+        return self.cached(("sites",), 60.0, lambda: self.get(f"{API}/sites"))
+
+    def meters(self) -> list[dict]:
+        return self.cached(("meters",), 60.0, lambda: self.get(f"{API}/meters"))
+
+    def series(self, code: str, start: datetime, end: datetime, resolution: str) -> dict:
+        return self.get(f"{API}/meters/{code}/series", start=start, end=end, resolution=resolution)
+
+    def totals(self, site: str, start: datetime, end: datetime) -> dict:
+        return self.get(f"{API}/sites/{site}/totals", start=start, end=end)
+
+    # -- optional domains (check ``has`` first) --------------------------------------------
+
+    def emissions(self, site: str, start: datetime, end: datetime) -> dict:
+        return self.get(f"{API}/carbon/emissions", site=site, start=start, end=end)
+
+    def carbon_series(self, site: str, start: datetime, end: datetime, resolution: str) -> dict:
+        return self.get(
+            f"{API}/carbon/series", site=site, start=start, end=end, resolution=resolution
+        )
+
+    def intensity(self, site: str, period: str, day: date) -> dict:
+        return self.get(f"{API}/kpis/intensity", site=site, period=period, date=day)
+
+    def forecasts(self, site: str, target: str, start: datetime, end: datetime) -> Any:
+        return self.get(f"{API}/forecasts", site=site, target=target, start=start, end=end)
+
+    def alarms(self, state: str = "active") -> Any:
+        return self.get(f"{API}/alarms", state=state)
+
+    def alarm_action(
+        self, alarm_id: str, action: str, comment: str | None = None, shelve_s: float | None = None
+    ) -> Any:
+        """``ack``, ``shelve``, ``unshelve``, ``comment``, ``out-of-service``, … with only
+        the body fields the alarm service declares (it owns their names): the comment, and
+        for shelving the first of duration / until / minutes it accepts."""
+        fields = self.body_fields(f"/alarms/{{}}/{action}")
+        body: dict[str, Any] = {}
+        if comment and "comment" in fields:
+            body["comment"] = comment
+        if shelve_s is not None:
+            until = (datetime.now(UTC) + timedelta(seconds=shelve_s)).isoformat()
+            for name, value in (
+                ("duration_s", shelve_s),
+                ("until", until),
+                ("minutes", shelve_s / 60),
+                ("expires_at", until),
+                ("shelved_until", until),
+            ):
+                if name in fields:
+                    body[name] = value
+                    break
+        return self.post(f"{API}/alarms/{alarm_id}/{action}", body or None)
+
+    def alarm_rules(self) -> Any:
+        return self.get(f"{API}/alarm-rules")
+
+    def create_rule(self, body: dict) -> Any:
+        return self.post(f"{API}/alarm-rules", body)

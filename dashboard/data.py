@@ -1,0 +1,512 @@
+"""Pure shaping of API answers into what the pages show (no I/O, unit-tested).
+
+Vocabulary (README "Canonical units"): a meter's ``total`` is its energy over a period in
+its canonical unit; ``load_kw`` is site electricity demand = grid import + on-site
+generation − export, per interval, divided by the interval length in hours.
+
+Energy flow (the wall's Sankey): sources (top-level meters: grid, PV, gas, purchased steam
+…) → distribution (the meter tree at plant level) → workshops (the sites directly below
+the plant). At every distribution node the difference parent − Σ children is drawn as its
+own flow to "Unmetered & losses"; nothing is scaled to make the picture balance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from dashboard.i18n import t
+
+# Carriers bought or generated on site (primary for the plant). Water is not energy;
+# compressed air and cooling are made on site from these, so drawing them would count twice.
+PURCHASED = (
+    "electricity",
+    "natural_gas",
+    "steam",
+    "heat",
+    "hot_water",
+    "coal",
+    "diesel",
+    "gasoline",
+    "lpg",
+    "fuel_oil",
+)
+GENERATION = ("pv_generation", "wind_generation")
+EXPORT = ("grid_export",)
+SOURCE_TEXT = {
+    "electricity": "src_grid",
+    "natural_gas": "src_natural_gas",
+    "steam": "src_steam",
+    "heat": "src_heat",
+    "hot_water": "src_heat",
+    "pv_generation": "src_pv",
+    "wind_generation": "src_pv",
+}
+PRIORITIES = ("critical", "high", "medium", "low")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def local_name(name: str, lang: str) -> str:
+    """``"Stamping feeder 冲压车间馈线"`` → the English or the Chinese half (bilingual
+    names are the convention of the demo plant; other names are returned as they are)."""
+    m = _CJK.search(name)
+    if m is None:
+        return name
+    cut = name.rfind(" ", 0, m.start()) + 1  # the word holding the first CJK character
+    if cut == 0:
+        return name
+    en, zh = name[:cut].strip(), name[cut:].strip()
+    return zh if lang == "zh" else en
+
+
+# -- the site tree and the meters in it --------------------------------------------------
+
+
+def site_children(sites: list[dict]) -> dict[str | None, list[str]]:
+    out: dict[str | None, list[str]] = defaultdict(list)
+    for s in sites:
+        out[s["parent"]].append(s["code"])
+    return out
+
+
+def subtree(sites: list[dict], root: str) -> list[str]:
+    kids = site_children(sites)
+    order, todo = [], [root]
+    while todo:
+        code = todo.pop(0)
+        order.append(code)
+        todo.extend(kids.get(code, []))
+    return order
+
+
+def default_site(sites: list[dict], meters: list[dict]) -> str | None:
+    """The root site whose tree holds the most meters (the wall's site unless chosen)."""
+    roots = [s["code"] for s in sites if s["parent"] is None]
+    if not roots:
+        return None
+    count = defaultdict(int)
+    for m in meters:
+        count[m["site"]] += 1
+    return max(roots, key=lambda r: (sum(count[c] for c in subtree(sites, r)), r))
+
+
+@dataclass
+class Scope:
+    """A site, its descendants and the meters installed in them."""
+
+    site: str
+    sites: dict[str, dict]
+    meters: dict[str, dict]
+    tz: str = "Asia/Shanghai"
+
+    @property
+    def top(self) -> list[dict]:
+        """Meters whose metering parent is outside the scope (not double counted)."""
+        return [
+            m
+            for m in self.meters.values()
+            if m["kind"] != "gauge" and (m["parent"] is None or m["parent"] not in self.meters)
+        ]
+
+    def load_codes(self) -> dict[str, list[str]]:
+        """Top meters that make up site electricity demand, by role."""
+        roles: dict[str, list[str]] = {"grid": [], "gen": [], "export": []}
+        for m in self.top:
+            if m["carrier"] == "electricity":
+                roles["grid"].append(m["code"])
+            elif m["carrier"] in GENERATION:
+                roles["gen"].append(m["code"])
+            elif m["carrier"] in EXPORT:
+                roles["export"].append(m["code"])
+        return {k: sorted(v) for k, v in roles.items()}
+
+    def interval_s(self) -> int:
+        codes = [c for v in self.load_codes().values() for c in v]
+        return max([int(self.meters[c]["interval_s"]) for c in codes] or [60])
+
+
+def scope(sites: list[dict], meters: list[dict], site: str) -> Scope:
+    by_code = {s["code"]: s for s in sites}
+    codes = set(subtree(sites, site))
+    return Scope(
+        site=site,
+        sites={c: by_code[c] for c in codes},
+        meters={m["code"]: m for m in meters if m["site"] in codes},
+        tz=by_code[site].get("timezone") or "Asia/Shanghai",
+    )
+
+
+# -- load and energy ---------------------------------------------------------------------
+
+SIGN = {"grid": 1.0, "gen": 1.0, "export": -1.0}
+
+
+def consumption_kwh(totals: dict[str, float], roles: dict[str, list[str]]) -> float:
+    """Site electricity consumption = grid + on-site generation − export."""
+    return sum(SIGN[r] * totals.get(c, 0.0) for r, codes in roles.items() for c in codes)
+
+
+def meter_totals(*answers: dict) -> dict[str, float]:
+    """Per-meter totals of several ``/sites/{code}/totals`` answers over adjacent periods."""
+    out: dict[str, float] = defaultdict(float)
+    for a in answers:
+        for m in a["meters"]:
+            out[m["meter"]] += m["total"]
+    return dict(out)
+
+
+def load_frame(
+    points: dict[str, list[dict]],
+    roles: dict[str, list[str]],
+    step_s: int,
+    complete_before: datetime | None = None,
+) -> pd.DataFrame:
+    """Site load per rollup bucket: ``ts`` (bucket start, UTC), ``load_kw``, ``gen_kw``.
+
+    Buckets that end after ``complete_before`` (the latest reading) are dropped: a partial
+    bucket would read as a fall in load.
+    """
+    rows = []
+    for role, codes in roles.items():
+        for code in codes:
+            for p in points.get(code, []):
+                rows.append((p["ts"], role, SIGN[role] * float(p["value"] or 0.0)))
+    if not rows:
+        return pd.DataFrame(
+            {
+                "ts": pd.Series(dtype="datetime64[ns, UTC]"),
+                "load_kw": pd.Series(dtype=float),
+                "gen_kw": pd.Series(dtype=float),
+            }
+        )
+    df = pd.DataFrame(rows, columns=["ts", "role", "kwh"])
+    df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
+    wide = df.pivot_table(index="ts", columns="role", values="kwh", aggfunc="sum").fillna(0.0)
+    per_h = 3600.0 / step_s
+    out = pd.DataFrame(
+        {
+            "ts": wide.index,
+            "load_kw": wide.sum(axis=1).to_numpy() * per_h,
+            "gen_kw": wide.get("gen", pd.Series(0.0, index=wide.index)).to_numpy() * per_h,
+        }
+    )
+    if complete_before is not None:
+        out = out[out["ts"] + pd.Timedelta(seconds=step_s) <= pd.Timestamp(complete_before)]
+    return out.reset_index(drop=True)
+
+
+def load_now(
+    raw: dict[str, list[dict]], roles: dict[str, list[str]], window_s: int = 300
+) -> tuple[float | None, datetime | None]:
+    """Average site load (kW) over the ``window_s`` before the latest reading, and that
+    reading's time; ``(None, None)`` without readings."""
+    stamps = [datetime.fromisoformat(p["ts"]) for pts in raw.values() for p in pts]
+    if not stamps:
+        return None, None
+    last = max(stamps)
+    lo = last - timedelta(seconds=window_s)
+    kwh = 0.0
+    for role, codes in roles.items():
+        for code in codes:
+            for p in raw.get(code, []):
+                ts = datetime.fromisoformat(p["ts"])
+                if lo < ts <= last:
+                    kwh += SIGN[role] * float(p.get("energy") or 0.0)
+    return kwh * 3600.0 / window_s, last
+
+
+def tail_kwh(
+    raw: dict[str, list[dict]], roles: dict[str, list[str]], start: datetime, end: datetime
+) -> float:
+    """Site consumption over (start, end] from the load meters' raw readings."""
+    return sum(
+        SIGN[r] * float(p.get("energy") or 0.0)
+        for r, codes in roles.items()
+        for c in codes
+        for p in raw.get(c, [])
+        if start < datetime.fromisoformat(p["ts"]) <= end
+    )
+
+
+def change_pct(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return (now - before) / abs(before) * 100.0
+
+
+# -- energy flow -------------------------------------------------------------------------
+
+
+def _ancestors(sc: Scope, site: str) -> list[str]:
+    out = []
+    while site in sc.sites:
+        out.append(site)
+        site = sc.sites[site]["parent"]
+    return out
+
+
+def hub_site(sc: Scope, codes: list[str]) -> str:
+    """The lowest site containing every one of these meters (the plant)."""
+    chains = [list(reversed(_ancestors(sc, sc.meters[c]["site"]))) for c in codes]
+    if not chains:
+        return sc.site
+    hub = sc.site
+    for level in zip(*chains, strict=False):
+        if len(set(level)) != 1:
+            break
+        hub = level[0]
+    return hub
+
+
+def workshop_of(sc: Scope, site: str, hub: str) -> str | None:
+    """The site directly below the hub that contains ``site`` (None at hub level)."""
+    chain = _ancestors(sc, site)
+    if hub not in chain or chain[0] == hub:
+        return None
+    return chain[chain.index(hub) - 1]
+
+
+@dataclass
+class Flows:
+    links: pd.DataFrame  # source, target, value, carrier, kind ("supply"|"feed"|"loss"|"export")
+    labels: dict[str, str]  # node id → label
+    unit: str
+    columns: dict[str, int] = field(default_factory=dict)  # node id → column (0 source … 3)
+
+
+def energy_flows(
+    sc: Scope, totals: dict[str, float], tce_per_unit: dict[str, float] | None, lang: str
+) -> Flows:
+    """Links of the energy-flow Sankey over one period.
+
+    ``tce_per_unit`` (carrier → tce per canonical unit, from the carbon service) puts every
+    carrier in tce; without it only electricity is drawn, in kWh.
+    """
+    if tce_per_unit is None:
+        factor = {c: 1.0 for c in ("electricity", *GENERATION, *EXPORT)}
+        unit = "kWh"
+    else:
+        factor = dict(tce_per_unit)
+        unit = "tce"
+    energy = {
+        c: m
+        for c, m in sc.meters.items()
+        if m["kind"] != "gauge"
+        and m["carrier"] in factor
+        and m["carrier"] in (*PURCHASED, *GENERATION, *EXPORT)
+    }
+    kids: dict[str, list[str]] = defaultdict(list)
+    for c, m in sorted(energy.items()):
+        p = m["parent"]
+        if p in energy and energy[p]["carrier"] == m["carrier"]:
+            kids[p].append(c)
+    tops = sorted(
+        c
+        for c, m in energy.items()
+        if not (m["parent"] in energy and energy[m["parent"]]["carrier"] == m["carrier"])
+    )
+    hub = hub_site(sc, tops)
+    links: list[tuple[str, str, float, str, str]] = []
+    labels: dict[str, str] = {"losses": t("losses", lang), "export": t("export", lang)}
+    columns: dict[str, int] = {}
+
+    def q(code: str) -> float:
+        return max(0.0, totals.get(code, 0.0)) * factor[energy[code]["carrier"]]
+
+    def shop(code: str) -> str | None:
+        ws = workshop_of(sc, energy[code]["site"], hub)
+        if ws is not None:
+            labels["ws:" + ws] = local_name(sc.sites[ws]["name"], lang)
+            columns["ws:" + ws] = 3
+        return None if ws is None else "ws:" + ws
+
+    def distribute(node: str, inflow: float, children: list[str], carrier: str, depth: int) -> None:
+        """Links from ``node`` to its sub-meters (or their workshops) and the remainder."""
+        feed: dict[str, float] = defaultdict(float)
+        for ch in children:
+            ws = shop(ch)
+            if ws is None:  # still distribution (plant level): its own node
+                cid = "m:" + ch
+                labels[cid] = local_name(energy[ch]["name"], lang)
+                columns[cid] = min(depth + 1, 2)
+                links.append((node, cid, q(ch), carrier, "feed"))
+                distribute(cid, q(ch), kids.get(ch, []), carrier, depth + 1)
+            else:
+                feed[ws] += q(ch)
+        for ws, v in sorted(feed.items()):
+            links.append((node, ws, v, carrier, "feed"))
+        rest = inflow - sum(q(ch) for ch in children)
+        if rest > 1e-9 * max(1.0, inflow):
+            links.append((node, "losses", rest, carrier, "loss"))
+
+    by_carrier: dict[str, list[str]] = defaultdict(list)
+    for c in tops:
+        by_carrier[energy[c]["carrier"]].append(c)
+    gen, exp = (
+        by_carrier.pop("pv_generation", []) + by_carrier.pop("wind_generation", []),
+        by_carrier.pop("grid_export", []),
+    )
+    for carrier, codes in sorted(by_carrier.items()):
+        src_label = t(SOURCE_TEXT.get(carrier, "src_other"), lang)
+        use_bus = carrier == "electricity" and (gen or exp or len(codes) > 1)
+        bus = "bus:" + carrier
+        if use_bus:
+            labels[bus] = t("electricity_kwh", lang)
+            columns[bus] = 1
+        bus_in = 0.0
+        for c in codes:
+            sid = "src:" + c
+            labels[sid] = (
+                src_label
+                if len(codes) == 1
+                else f"{src_label} · {local_name(energy[c]['name'], lang)}"
+            )
+            columns[sid] = 0
+            ws = shop(c)
+            if ws is not None:  # bought straight into a workshop (e.g. purchased steam)
+                links.append((sid, ws, q(c), carrier, "supply"))
+            elif use_bus:
+                links.append((sid, bus, q(c), carrier, "supply"))
+                bus_in += q(c)
+            else:
+                distribute(sid, q(c), kids.get(c, []), carrier, 0)
+        if use_bus:
+            for g in gen:
+                sid = "src:" + g
+                labels[sid] = (
+                    t("src_pv", lang)
+                    if len(gen) == 1
+                    else f"{t('src_pv', lang)} · {local_name(energy[g]['name'], lang)}"
+                )
+                columns[sid] = 0
+                links.append((sid, bus, q(g), energy[g]["carrier"], "supply"))
+                bus_in += q(g)
+            for e in exp:
+                links.append((bus, "export", q(e), "grid_export", "export"))
+                bus_in -= q(e)
+            children = [ch for c in codes for ch in kids.get(c, [])]
+            distribute(bus, bus_in, children, carrier, 1)
+    columns.setdefault("losses", 3)
+    columns.setdefault("export", 2)
+    df = pd.DataFrame(links, columns=["source", "target", "value", "carrier", "kind"])
+    df = df[df["value"] > 0].reset_index(drop=True)
+    used = set(df["source"]) | set(df["target"])
+    return Flows(
+        links=df,
+        labels={k: v for k, v in labels.items() if k in used},
+        unit=unit,
+        columns={k: v for k, v in columns.items() if k in used},
+    )
+
+
+def tce_factors(emissions: dict) -> dict[str, float]:
+    """tce per canonical unit of each carrier, read off the carbon service's answer."""
+    out = {}
+    for row in emissions.get("by_carrier", []):
+        if row.get("quantity"):
+            out[row["carrier"]] = float(row["tce"]) / float(row["quantity"])
+    return out
+
+
+# -- forecasts and alarms (other services' answers, read defensively) -------------------
+
+_TS_KEYS = ("ts", "time", "timestamp", "start")
+_VALUE_KEYS = ("value", "yhat", "mean", "p50", "q50", "forecast", "predicted")
+_LOWER_KEYS = ("lower", "yhat_lower", "lo", "p05", "q05", "p10", "q10", "lower_90")
+_UPPER_KEYS = ("upper", "yhat_upper", "hi", "p95", "q95", "p90", "q90", "upper_90")
+
+
+def _first(d: dict, keys: tuple[str, ...]) -> object:
+    for k in keys:
+        if d.get(k) is not None:
+            return d[k]
+    return None
+
+
+def _points(answer: object) -> list[dict]:
+    if isinstance(answer, list):
+        if answer and isinstance(answer[0], dict) and "points" in answer[0]:
+            return [p for run in answer for p in run.get("points", [])]
+        return [p for p in answer if isinstance(p, dict)]
+    if isinstance(answer, dict):
+        for k in ("points", "forecast", "forecasts", "items", "data"):
+            if isinstance(answer.get(k), list):
+                return _points(answer[k])
+    return []
+
+
+def forecast_frame(answer: object) -> pd.DataFrame | None:
+    """``ts, value, lower, upper`` from a forecasts answer; None when it holds no points."""
+    rows = []
+    for p in _points(answer):
+        ts, v = _first(p, _TS_KEYS), _first(p, _VALUE_KEYS)
+        if ts is None or v is None:
+            continue
+        lo, hi = _first(p, _LOWER_KEYS), _first(p, _UPPER_KEYS)
+        rows.append(
+            (ts, float(v), None if lo is None else float(lo), None if hi is None else float(hi))
+        )
+    if not rows:
+        return None
+    df = pd.DataFrame(rows, columns=["ts", "value", "lower", "upper"])
+    df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
+    return df.sort_values("ts").reset_index(drop=True)
+
+
+def alarm_rows(answer: object) -> list[dict]:
+    """Alarms normalised to ``id, priority, state, acknowledged, message, subject, since``,
+    most urgent first (priority, then oldest)."""
+    items = answer if isinstance(answer, list) else _points(answer)
+    out = []
+    for a in items:
+        state = str(a.get("state", "active"))
+        acked = a.get("acknowledged")
+        if acked is None:
+            low = state.lower()
+            acked = ("acknowledged" in low and "unacknowledged" not in low) or a.get(
+                "acknowledged_at"
+            ) is not None
+        priority = str(a.get("priority", "low")).lower()
+        out.append(
+            {
+                "id": str(a.get("id", "")),
+                "priority": priority if priority in PRIORITIES else "low",
+                "state": state,
+                "acknowledged": bool(acked),
+                "message": str(
+                    a.get("message") or a.get("rule_name") or a.get("name") or a.get("rule") or ""
+                ),
+                "subject": str(a.get("meter") or a.get("site") or a.get("subject") or ""),
+                "since": str(
+                    _first(
+                        a,
+                        ("raised_at", "activated_at", "active_since", "since", "created_at", "ts"),
+                    )
+                    or ""
+                ),
+                "comment": str(a.get("comment") or ""),
+                "value": a.get("value"),
+                "limit": a.get("limit"),
+                "unit": str(a.get("unit") or ""),
+            }
+        )
+    out.sort(key=lambda r: (PRIORITIES.index(r["priority"]), r["since"]))
+    return out
+
+
+# -- tables for export -------------------------------------------------------------------
+
+
+def series_frame(answer: dict) -> pd.DataFrame:
+    """A ``/meters/{code}/series`` answer as a frame (``ts`` UTC + the point fields)."""
+    df = pd.DataFrame(answer.get("points", []))
+    if df.empty:
+        return pd.DataFrame(
+            {"ts": pd.Series(dtype="datetime64[ns, UTC]"), "value": pd.Series(dtype=float)}
+        )
+    df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
+    return df.dropna(axis=1, how="all")

@@ -1,0 +1,180 @@
+"""The manager's figures: energy and carbon per bucket, scopes, top consumers, trends."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.figures import theme
+from dashboard.i18n import t
+
+
+def _empty(fig: go.Figure, text: str) -> go.Figure:
+    fig.add_annotation(
+        text=text,
+        showarrow=False,
+        font={"color": theme.MUTED, "size": 16},
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -> go.Figure:
+    """Electricity (kWh) bars, total energy (tce) and CO₂ (t) lines on a second axis."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.update_layout(**theme.layout(1.0, hovermode="x unified", barmode="group"))
+    if df is None or df.empty:
+        return _empty(fig, t("no_reading", lang))
+    x = df["ts"] if bucket == "month" else df["ts"].dt.tz_convert(tz)
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=df["electricity_kwh"],
+            name=f"{t('electricity_kwh', lang)} kWh",
+            marker={"color": theme.CARRIER["electricity"]},
+            hovertemplate="%{y:,.0f} kWh",
+        ),
+        secondary_y=False,
+    )
+    if df["energy_tce"].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=df["energy_tce"],
+                name=f"{t('energy_tce', lang)} tce",
+                mode="lines+markers",
+                line={"color": theme.WARN, "width": 2},
+                hovertemplate="%{y:,.2f} tce",
+            ),
+            secondary_y=True,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=df["co2_t"],
+                name=f"{t('co2_t', lang)} tCO₂",
+                mode="lines+markers",
+                line={"color": theme.BAD, "width": 2},
+                hovertemplate="%{y:,.2f} tCO₂",
+            ),
+            secondary_y=True,
+        )
+    fig.update_yaxes(title_text="kWh", tickformat=",.0f", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(
+        title_text="tce · tCO₂",
+        tickformat=",.1f",
+        secondary_y=True,
+        showgrid=False,
+        rangemode="tozero",
+        zerolinecolor=theme.GRID,
+    )
+    if bucket == "1h":
+        fig.update_xaxes(tickformat="%H:%M")
+    elif bucket == "month":
+        fig.update_xaxes(type="category")
+    return fig
+
+
+def scopes(df: pd.DataFrame | None, *, lang: str = "en") -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(**theme.layout(1.0, showlegend=False))
+    if df is None or df.empty:
+        return _empty(fig, t("carbon_na", lang))
+    colours = [theme.WARN, theme.ACCENT, "#a78bfa"]
+    fig.add_trace(
+        go.Bar(
+            x=df["scope"],
+            y=df["tco2"],
+            marker={"color": colours[: len(df)]},
+            text=[f"{v:,.2f}" for v in df["tco2"]],
+            textposition="auto",
+            hovertemplate="%{x}: %{y:,.3f} tCO₂e<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text="tCO₂e", tickformat=",.1f")
+    return fig
+
+
+def top_consumers(df: pd.DataFrame | None, *, lang: str = "en") -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        **theme.layout(1.0, showlegend=False, margin={"l": 180, "r": 110, "t": 20, "b": 36})
+    )
+    if df is None or df.empty:
+        return _empty(fig, t("no_reading", lang))
+    d = df.iloc[::-1]
+    fig.add_trace(
+        go.Bar(
+            x=d["kwh"],
+            y=d["name"],
+            orientation="h",
+            marker={"color": theme.CARRIER["electricity"]},
+            text=[f"{v:,.0f} kWh" for v in d["kwh"]],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=d["meter"],
+            hovertemplate="%{customdata}: %{x:,.0f} kWh<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="kWh", tickformat=",.0f")
+    return fig
+
+
+def intensity_trend(df: pd.DataFrame | None, *, lang: str = "en") -> go.Figure:
+    """Monthly energy (tce), CO₂ and the renewable / green-power shares (right axis)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.update_layout(**theme.layout(1.0, hovermode="x unified"))
+    if df is None or df.empty:
+        return _empty(fig, t("carbon_na", lang))
+    fig.add_trace(
+        go.Bar(
+            x=df["month"],
+            y=df["carbon_tco2e"],
+            name=f"{t('co2_t', lang)} tCO₂e",
+            marker={"color": theme.rgba(theme.BAD, 0.7)},
+            hovertemplate="%{y:,.1f} tCO₂e",
+        ),
+        secondary_y=False,
+    )
+    if df["carbon_intensity"].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=df["month"],
+                y=df["carbon_intensity"],
+                name=t("carbon_intensity", lang),
+                mode="lines+markers",
+                line={"color": theme.WARN},
+            ),
+            secondary_y=False,
+        )
+    for col, name, colour in (
+        ("renewable_pct", "renewable_share", theme.GOOD),
+        ("green_pct", "green_share", "#a3e635"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=df["month"],
+                y=df[col],
+                name=f"{t(name, lang)} %",
+                mode="lines+markers",
+                line={"color": colour},
+                hovertemplate="%{y:,.1f} %",
+            ),
+            secondary_y=True,
+        )
+    fig.update_yaxes(title_text="tCO₂e", tickformat=",.0f", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(
+        title_text="%",
+        tickformat=",.1f",
+        secondary_y=True,
+        showgrid=False,
+        rangemode="tozero",
+        zerolinecolor=theme.GRID,
+    )
+    return fig

@@ -1,0 +1,222 @@
+"""English / 简体中文: every text the dashboard shows, and number formatting with units.
+
+The language is a cookie (``ecc_lang``) set by the switch in the shell, so layouts and
+callbacks read it from the request they run in; nothing is passed around.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+LANGS = ("en", "zh")
+COOKIE = "ecc_lang"
+DASH = "—"
+
+TEXT: dict[str, tuple[str, str]] = {
+    # shell
+    "app_title": ("Energy-carbon management center", "数字化能碳管理中心"),
+    "nav_wall": ("Wall", "大屏"),
+    "nav_engineer": ("Engineer", "运行工程师"),
+    "nav_manager": ("Manager", "管理驾驶舱"),
+    "nav_sites": ("Sites & meters", "站点与计量"),
+    "language": ("中文", "English"),
+    "not_available": ("not available", "暂不可用"),
+    "reconnecting": ("API unreachable — reconnecting…", "接口连接中断 — 正在重连…"),
+    "forbidden": ("this dashboard's key may not do this", "仪表盘密钥无此权限"),
+    "no_site": ("no site configured yet", "尚未配置站点"),
+    # wall
+    "wall_title": ("Energy & carbon — live", "能碳实时监控"),
+    "load_now": ("Site load now", "当前负荷"),
+    "of_contract": ("of {v} contracted", "合同需量 {v}"),
+    "contract_unknown": ("contracted demand not set", "未设置合同需量"),
+    "energy_today": ("Energy today", "今日能耗"),
+    "co2_today": ("CO₂ today", "今日碳排放"),
+    "carbon_intensity": ("Carbon intensity", "碳排放强度"),
+    "renewable_share": ("Renewable share", "可再生能源占比"),
+    "green_share": ("Green-power share", "绿电占比"),
+    "no_production": ("no production data today", "今日无产量数据"),
+    "vs_15min": ("vs 15 min ago", "较15分钟前"),
+    "vs_yesterday": ("vs yesterday", "较昨日同期"),
+    "vs_prev_day": ("vs yesterday", "较昨日"),
+    "energy_flow": ("Energy flow today", "今日能流图"),
+    "load_24h": ("Load, last 24 h", "近24小时负荷"),
+    "load": ("Load", "负荷"),
+    "pv": ("PV", "光伏"),
+    "forecast": ("Forecast", "预测"),
+    "forecast_band": ("Forecast interval", "预测区间"),
+    "contracted": ("Contracted demand", "合同需量"),
+    "forecast_na": ("forecast not available", "预测暂不可用"),
+    "alarms_na": ("alarms not available", "报警暂不可用"),
+    "no_alarms": ("No active alarms", "无活动报警"),
+    "alarms_more": ("+{n} more", "另有 {n} 条"),
+    "last_reading": ("last reading {age} ago", "最新数据 {age} 前"),
+    "no_reading": ("no readings", "无数据"),
+    "view_overview": ("Overview", "总览"),
+    "view_flow": ("Energy flow", "能流"),
+    "view_load": ("Load", "负荷"),
+    "sankey_tce": ("all carriers in tce", "各能源折标准煤 tce"),
+    "sankey_kwh": (
+        "electricity only, kWh (tce conversion not available)",
+        "仅电力 kWh（折标煤暂不可用）",
+    ),
+    # energy flow nodes
+    "src_grid": ("Grid", "电网"),
+    "src_pv": ("PV", "光伏"),
+    "src_natural_gas": ("Natural gas", "天然气"),
+    "src_steam": ("Purchased steam", "外购蒸汽"),
+    "src_heat": ("Purchased heat", "外购热力"),
+    "src_other": ("Other", "其他"),
+    "export": ("Export to grid", "上网电量"),
+    "losses": ("Unmetered & losses", "未计量及损耗"),
+    "common": ("Plant common", "厂区公用"),
+    # engineer
+    "eng_title": ("Engineer's console", "运行工程师控制台"),
+    "alarms": ("Alarms", "报警"),
+    "ack": ("Acknowledge", "确认"),
+    "shelve": ("Shelve", "搁置"),
+    "unshelve": ("Unshelve", "取消搁置"),
+    "comment": ("Comment", "备注"),
+    "add_comment": ("Add comment", "添加备注"),
+    "out_of_service": ("Out of service", "停用"),
+    "return_to_service": ("Return to service", "恢复投用"),
+    "shelve_for": ("Shelve for", "搁置时长"),
+    "state": ("State", "状态"),
+    "state_active": ("Active", "活动"),
+    "state_unacknowledged": ("Unacknowledged", "未确认"),
+    "state_shelved": ("Shelved", "已搁置"),
+    "state_all": ("All", "全部"),
+    "select_alarm": ("select an alarm first", "请先选择报警"),
+    "done": ("done", "已完成"),
+    "rules": ("Alarm rules", "报警规则"),
+    "rule_name": ("Name", "名称"),
+    "rule_type": ("Type", "类型"),
+    "priority": ("Priority", "优先级"),
+    "message": ("Message", "消息"),
+    "create_rule": ("Create rule", "创建规则"),
+    "rule_created": ("rule created", "规则已创建"),
+    "drilldown": ("Meter drill-down", "计量表钻取"),
+    "pick_meter": ("choose a meter", "请选择计量表"),
+    "meter": ("Meter", "计量表"),
+    "resolution": ("Resolution", "分辨率"),
+    "auto": ("auto", "自动"),
+    "overlay_raw": ("overlay raw readings", "叠加原始读数"),
+    "raw_too_long": ("raw readings only for ranges up to 3 days", "原始读数仅限3天以内"),
+    "export_csv": ("Export CSV", "导出 CSV"),
+    "period": ("Period", "时段"),
+    "from": ("From", "开始"),
+    "to": ("To", "结束"),
+    "raw": ("raw", "原始"),
+    "rollup": ("rolled up", "汇总"),
+    "points": ("{n} points", "{n} 个点"),
+    # manager
+    "mgr_title": ("Energy & carbon performance", "能碳绩效"),
+    "day": ("Day", "日"),
+    "week": ("Week", "周"),
+    "month": ("Month", "月"),
+    "year": ("Year", "年"),
+    "date": ("Date", "日期"),
+    "site": ("Site", "站点"),
+    "electricity_kwh": ("Electricity", "电力"),
+    "energy_tce": ("Energy", "综合能耗"),
+    "co2_t": ("CO₂", "碳排放"),
+    "energy_carbon_by": ("Energy and carbon by {p}", "按{p}能耗与碳排放"),
+    "kpi_table": ("Key figures", "关键指标"),
+    "metric": ("Metric", "指标"),
+    "value": ("Value", "数值"),
+    "mom": ("MoM", "环比"),
+    "yoy": ("YoY", "同比"),
+    "intensity_trend": ("Intensity, last 12 months", "近12个月强度趋势"),
+    "scopes": ("Scope 1 / scope 2", "范围一 / 范围二"),
+    "scope1": ("Scope 1", "范围一"),
+    "scope2_location": ("Scope 2 (location)", "范围二（基于位置）"),
+    "scope2_market": ("Scope 2 (market)", "范围二（基于市场）"),
+    "top_consumers": ("Top consumers (electricity)", "主要用能单元（电力）"),
+    "carbon_na": ("carbon accounting not available", "碳核算暂不可用"),
+    "energy_intensity": ("Energy intensity", "能耗强度"),
+    "total": ("Total", "合计"),
+    # meter and sites
+    "meter_title": ("Meter {code}", "计量表 {code}"),
+    "unknown_meter": ("unknown meter {code}", "未知计量表 {code}"),
+    "carrier": ("Carrier", "能源品种"),
+    "kind": ("Kind", "类型"),
+    "unit": ("Unit", "单位"),
+    "interval": ("Interval", "采集周期"),
+    "parent": ("Parent meter", "上级表"),
+    "children": ("Sub-meters", "下级表"),
+    "last_24h": ("Last 24 h", "近24小时"),
+    "last_7d": ("Last 7 days", "近7天"),
+    "last_30d": ("Last 30 days", "近30天"),
+    "today_total": ("Today", "今日累计"),
+    "sites_title": ("Site tree", "站点树"),
+    "meters_n": ("{n} meters", "{n} 块表"),
+    "meter_1": ("1 meter", "1 块表"),
+}
+
+_AGE_UNITS = (("d", "天", 86400), ("h", "小时", 3600), ("min", "分钟", 60), ("s", "秒", 1))
+
+
+def current() -> str:
+    """The language of the request being served (cookie), English outside a request."""
+    try:
+        import flask
+
+        value = flask.request.cookies.get(COOKIE, "en")
+    except RuntimeError:  # no request context (tests, the CLI)
+        return "en"
+    return value if value in LANGS else "en"
+
+
+def t(key: str, lang: str | None = None, **fmt: object) -> str:
+    en, zh = TEXT[key]
+    text = zh if (lang or current()) == "zh" else en
+    return text.format(**fmt) if fmt else text
+
+
+def digits_for(value: float) -> int:
+    """Decimals that keep three to four significant figures on a wall tile."""
+    a = abs(value)
+    if a >= 100:
+        return 0
+    if a >= 10:
+        return 1
+    if a >= 1:
+        return 2
+    return 3
+
+
+def fmt_num(value: float | None, unit: str = "", digits: int | None = None) -> str:
+    """``12,345.6 kWh``: thousands separators, a fixed number of decimals, the unit."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return DASH
+    d = digits_for(value) if digits is None else digits
+    text = f"{value:,.{d}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    return f"{text} {unit}".rstrip()
+
+
+def fmt_pct(share: float | None, digits: int = 1) -> str:
+    """A share 0..1 as ``12.3 %``."""
+    return DASH if share is None else fmt_num(share * 100.0, "%", digits)
+
+
+def fmt_change(pct: float | None) -> str:
+    return DASH if pct is None else f"{pct:+,.1f} %"
+
+
+def fmt_age(seconds: float, lang: str | None = None) -> str:
+    """``3 s``, ``5 min``, ``2 h``: the largest whole unit."""
+    zh = (lang or current()) == "zh"
+    s = max(0, int(seconds))
+    for en, cn, width in _AGE_UNITS:
+        if s >= width or width == 1:
+            return f"{s // width:,} {cn if zh else en}"
+    return ""
+
+
+def fmt_time(ts: datetime, tz: str, with_date: bool = False) -> str:
+    from zoneinfo import ZoneInfo
+
+    local = ts.astimezone(ZoneInfo(tz))
+    return local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M:%S")

@@ -1,0 +1,104 @@
+"""Every component id in one place (pages import these; tests select by them)."""
+
+# shell
+LANG_TOGGLE = "lang-toggle"
+
+# wall
+WALL = "wall"
+WALL_TICK = "wall-tick"  # refresh interval (server callback)
+WALL_SECOND = "wall-second"  # clock and freshness (client-side, no server)
+WALL_ROTATE = "wall-rotate"  # kiosk rotation timer
+WALL_VIEWPORT = "wall-viewport"
+WALL_STATE = "wall-state"  # {reachable, last_ms, stale_after_s, tz, texts}
+WALL_SITE = "wall-site"
+WALL_SITE_NAME = "wall-site-name"
+WALL_CLOCK = "wall-clock"
+WALL_DATE = "wall-date"
+WALL_FRESHNESS = "wall-freshness"
+WALL_STATUS = "wall-status"
+WALL_ALARMS = "wall-alarms"
+WALL_KPIS = "wall-kpis"
+WALL_MAIN = "wall-main"
+WALL_SANKEY = "wall-sankey"
+WALL_SANKEY_NOTE = "wall-sankey-note"
+WALL_TREND = "wall-trend"
+WALL_TREND_NOTE = "wall-trend-note"
+WALL_VIEW_BUTTONS = "wall-view-buttons"
+WALL_VIEW = "wall-view"
+WALL_LANG = "wall-lang"
+
+# engineer
+ENG_ALARM_STATE = "eng-alarm-state"
+ENG_ALARM_TICK = "eng-alarm-tick"
+ENG_ALARM_TABLE = "eng-alarm-table"
+ENG_ALARM_NOTE = "eng-alarm-note"
+ENG_COMMENT = "eng-comment"
+ENG_SHELVE_MIN = "eng-shelve-minutes"
+ENG_ACTIONS = "eng-actions"
+ENG_RULE_FORM = "eng-rule-form"
+ENG_ACTION_MSG = "eng-action-message"
+ENG_RULES = "eng-rules"
+
+
+def eng_action(action: str) -> str:
+    """The button of an alarm action (``ack``, ``shelve``, ``out-of-service`` …)."""
+    return f"eng-act-{action}"
+
+
+ENG_RULE_FIELDS = (
+    "name",
+    "meter",
+    "type",
+    "high",
+    "low",
+    "high_high",
+    "low_low",
+    "deadband",
+    "on_delay_s",
+    "off_delay_s",
+    "priority",
+    "message",
+)
+ENG_RULE_CREATE = "eng-rule-create"
+ENG_RULE_MSG = "eng-rule-result"
+ENG_METER = "eng-meter"
+ENG_DRILL = "eng-drill"
+
+
+def rule_field(name: str) -> str:
+    return f"eng-rule-{name}"
+
+
+# meter drill-down (pattern-matching ids: one per page that shows it)
+DD_GRAPH = "dd-graph"
+DD_RANGE = "dd-range"
+DD_RES = "dd-res"
+DD_RAW = "dd-raw"
+DD_NOTE = "dd-note"
+DD_CSV = "dd-csv"
+DD_DOWNLOAD = "dd-download"
+DD_CODE = "dd-code"
+DD_ZOOM = "dd-zoom"
+
+
+def dd(kind: str, page: str) -> dict[str, str]:
+    return {"type": kind, "page": page}
+
+
+# manager
+MGR_SITE = "mgr-site"
+MGR_PERIOD = "mgr-period"
+MGR_DATE = "mgr-date"
+MGR_ENERGY = "mgr-energy"
+MGR_KPIS = "mgr-kpis"
+MGR_SCOPES = "mgr-scopes"
+MGR_TOP = "mgr-top"
+MGR_TREND = "mgr-trend"
+MGR_NOTE = "mgr-note"
+MGR_CSV = "mgr-csv"
+MGR_DOWNLOAD = "mgr-download"
+MGR_STATUS = "mgr-status"
+
+# meter page and site tree
+METER_INFO = "meter-info"
+SITES_TREE = "sites-tree"

@@ -1,0 +1,272 @@
+"""The wall screen: KPI tiles, active alarms, energy flow and the 24-hour load.
+
+``/wall?site=CODE`` picks the site (default: the root site with the most meters);
+``/wall?kiosk=1`` hides the menus and rotates overview → energy flow → load every 30 s
+(``&rotate=SECONDS`` to change).
+Refreshes every 5 s through one server callback; the clock and the data-freshness line
+tick in the browser, so they keep moving (and turn red) while the API is away.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+
+from dashboard import ids, runtime, service
+from dashboard.components import alarm_banner, kpi_tile
+from dashboard.figures import theme
+from dashboard.figures.wall import load_trend, sankey
+from dashboard.i18n import current, t
+
+dash.register_page(__name__, path="/wall", title="ECC · wall", name="Wall")
+
+REFRESH_MS = 5_000
+ROTATE_MS = 30_000
+VIEWS = ("overview", "flow", "load")
+_GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def layout(
+    site: str | None = None, kiosk: str | None = None, rotate: str | None = None, **_: str
+) -> html.Div:
+    """``rotate``: seconds between kiosk views (default 30)."""
+    lang = current()
+    kiosk_on = (kiosk or "").lower() in ("1", "true", "yes", "on")
+    rotate_ms = (
+        int(float(rotate) * 1000) if (rotate or "").replace(".", "", 1).isdigit() else ROTATE_MS
+    )
+    texts = {
+        "last": t("last_reading", lang, age="{age}"),
+        "none": t("no_reading", lang),
+        "units": ["天", "小时", "分钟", "秒"] if lang == "zh" else ["d", "h", "min", "s"],
+    }
+    views = html.Div(
+        [
+            html.Button(t(f"view_{v}", lang), id=f"wall-view-{v}", className="wall-view-btn")
+            for v in VIEWS
+        ],
+        className="wall-views",
+    )
+    nav = html.Nav(
+        [
+            dcc.Link(t("nav_engineer", lang), href="/engineer"),
+            dcc.Link(t("nav_manager", lang), href="/manager"),
+            dcc.Link(t("nav_sites", lang), href="/sites"),
+            html.Button(t("language", lang), id=ids.WALL_LANG, className="linklike"),
+        ],
+        className="wall-nav",
+    )
+    return html.Div(
+        id=ids.WALL,
+        className="wall kiosk" if kiosk_on else "wall",
+        children=[
+            dcc.Store(id=ids.WALL_SITE, data=site),
+            dcc.Store(id=ids.WALL_VIEWPORT),
+            dcc.Store(id=ids.WALL_VIEW, data="overview"),
+            dcc.Store(
+                id=ids.WALL_STATE,
+                data={
+                    "reachable": True,
+                    "last_ms": None,
+                    "stale_s": 120,
+                    "tz": runtime.settings().timezone,
+                    "texts": texts,
+                },
+            ),
+            dcc.Interval(id=ids.WALL_TICK, interval=REFRESH_MS),
+            dcc.Interval(id=ids.WALL_SECOND, interval=1_000),
+            dcc.Interval(id=ids.WALL_ROTATE, interval=max(1000, rotate_ms), disabled=not kiosk_on),
+            html.Header(
+                [
+                    html.Div(
+                        [
+                            html.Span(t("wall_title", lang)),
+                            html.Span(id=ids.WALL_SITE_NAME, className="wall-site"),
+                        ],
+                        className="wall-title",
+                    ),
+                    html.Div(id=ids.WALL_STATUS, className="wall-status"),
+                    html.Div(id=ids.WALL_FRESHNESS, className="wall-fresh"),
+                    html.Div(
+                        [
+                            html.Span(id=ids.WALL_DATE, className="wall-date"),
+                            html.Span(id=ids.WALL_CLOCK),
+                        ],
+                        className="wall-clock",
+                    ),
+                    html.Div([views, nav], className="wall-menu"),
+                ],
+                className="wall-head",
+            ),
+            html.Div(id=ids.WALL_ALARMS, className="wall-alarms"),
+            html.Div(
+                id=ids.WALL_KPIS,
+                className="wall-kpis",
+                children=[html.Div(className="tile") for _ in range(6)],
+            ),
+            html.Div(
+                id=ids.WALL_MAIN,
+                className="wall-main view-overview",
+                children=[
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    t("energy_flow", lang),
+                                    html.Span(id=ids.WALL_SANKEY_NOTE, className="panel-note"),
+                                ],
+                                className="panel-title",
+                            ),
+                            dcc.Graph(
+                                id=ids.WALL_SANKEY,
+                                figure=theme.empty(),
+                                config=_GRAPH_CONFIG,
+                                className="panel-graph",
+                                style={"height": "100%", "width": "100%"},
+                            ),
+                        ],
+                        className="panel panel-flow",
+                    ),
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    t("load_24h", lang),
+                                    html.Span(id=ids.WALL_TREND_NOTE, className="panel-note"),
+                                ],
+                                className="panel-title",
+                            ),
+                            dcc.Graph(
+                                id=ids.WALL_TREND,
+                                figure=theme.empty(),
+                                config=_GRAPH_CONFIG,
+                                className="panel-graph",
+                                style={"height": "100%", "width": "100%"},
+                            ),
+                        ],
+                        className="panel panel-load",
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+@callback(
+    Output(ids.WALL_KPIS, "children"),
+    Output(ids.WALL_ALARMS, "children"),
+    Output(ids.WALL_SANKEY, "figure"),
+    Output(ids.WALL_SANKEY_NOTE, "children"),
+    Output(ids.WALL_TREND, "figure"),
+    Output(ids.WALL_TREND_NOTE, "children"),
+    Output(ids.WALL_SITE_NAME, "children"),
+    Output(ids.WALL_STATUS, "children"),
+    Output(ids.WALL_STATE, "data"),
+    Input(ids.WALL_TICK, "n_intervals"),
+    Input(ids.WALL_VIEWPORT, "data"),
+    State(ids.WALL_SITE, "data"),
+    State(ids.WALL_STATE, "data"),
+    prevent_initial_call=True,
+)
+def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
+    """One complete refresh: one service call, then components and figures."""
+    lang = current()
+    scale = 1.2 * max(0.6, min(3.0, (viewport or {}).get("h", 1080) / 1080))  # 5 m away
+    snap = service.wall_snapshot(
+        runtime.api(), site, lang, contracted_kw=runtime.settings().contracted_demand_kw
+    )
+    if not snap.reachable:
+        return (*[no_update] * 7, t("reconnecting", lang), {**state, "reachable": False})
+    if snap.site is None:
+        return (*[no_update] * 6, t("no_site", lang), "", {**state, "reachable": True})
+    flows_note = t("sankey_tce" if snap.flows.unit == "tce" else "sankey_kwh", lang)
+    state = {
+        **state,
+        "reachable": True,
+        "stale_s": snap.stale_after_s,
+        "tz": snap.tz,
+        "last_ms": None if snap.last_reading is None else snap.last_reading.timestamp() * 1000,
+    }
+    return (
+        [kpi_tile(k, lang) for k in snap.kpis],
+        alarm_banner(snap.alarms, lang),
+        sankey(snap.flows, scale, lang=lang),
+        flows_note,
+        load_trend(snap.load, snap.forecast, snap.contracted_kw, snap.tz, scale, lang=lang),
+        snap.forecast_note,
+        snap.site_name,
+        "",
+        state,
+    )
+
+
+clientside_callback(
+    "function(id) { return {h: window.innerHeight, w: window.innerWidth}; }",
+    Output(ids.WALL_VIEWPORT, "data"),
+    Input(ids.WALL, "id"),
+)
+
+clientside_callback(
+    """
+    function(tick, state) {
+        const s = state || {};
+        const tz = s.tz || 'Asia/Shanghai';
+        const now = new Date();
+        const clock = new Intl.DateTimeFormat('en-GB', {timeZone: tz, hour: '2-digit',
+            minute: '2-digit', second: '2-digit', hour12: false}).format(now);
+        const day = new Intl.DateTimeFormat('sv-SE', {timeZone: tz}).format(now);
+        const T = s.texts || {last: '{age}', none: '—', units: ['d', 'h', 'min', 's']};
+        if (!s.last_ms) {
+            return [day, clock, T.none, 'wall-fresh stale'];
+        }
+        const age = Math.max(0, (now.getTime() - s.last_ms) / 1000);
+        const widths = [86400, 3600, 60, 1];
+        let text = '';
+        for (let i = 0; i < widths.length; i++) {
+            if (age >= widths[i] || i === widths.length - 1) {
+                text = Math.floor(age / widths[i]).toLocaleString('en-US') + ' ' + T.units[i];
+                break;
+            }
+        }
+        const stale = age > (s.stale_s || 120) || s.reachable === false;
+        return [day, clock, T.last.replace('{age}', text),
+                'wall-fresh ' + (stale ? 'stale' : 'fresh')];
+    }
+    """,
+    Output(ids.WALL_DATE, "children"),
+    Output(ids.WALL_CLOCK, "children"),
+    Output(ids.WALL_FRESHNESS, "children"),
+    Output(ids.WALL_FRESHNESS, "className"),
+    Input(ids.WALL_SECOND, "n_intervals"),
+    Input(ids.WALL_STATE, "data"),
+)
+
+clientside_callback(
+    """
+    function(rot, a, b, c, view) {
+        const views = ['overview', 'flow', 'load'];
+        const trig = (dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
+        let next = view || 'overview';
+        if (trig.startsWith('wall-rotate')) {
+            next = views[(views.indexOf(next) + 1) % views.length];
+        } else if (trig.startsWith('wall-view-')) {
+            next = trig.split('.')[0].replace('wall-view-', '');
+        }
+        return [next, 'wall-main view-' + next];
+    }
+    """,
+    Output(ids.WALL_VIEW, "data"),
+    Output(ids.WALL_MAIN, "className"),
+    Input(ids.WALL_ROTATE, "n_intervals"),
+    *[Input(f"wall-view-{v}", "n_clicks") for v in VIEWS],
+    State(ids.WALL_VIEW, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    "function(n) { if (n) { window.eccToggleLanguage(); } "
+    "return window.dash_clientside.no_update; }",
+    Output(ids.WALL_LANG, "className"),
+    Input(ids.WALL_LANG, "n_clicks"),
+    prevent_initial_call=True,
+)

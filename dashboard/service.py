@@ -1,0 +1,732 @@
+"""What each page needs, fetched through the API client (in parallel) and shaped by
+:mod:`dashboard.data`. Callbacks call one function here and turn its result into components.
+
+Every function returns a snapshot even when parts are missing: an unreachable API sets
+``reachable=False``; an optional service (carbon, forecasts, alarms) that is not deployed
+leaves its fields ``None`` with a note, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dashboard import data
+from dashboard.client import ApiClient, ApiError, NotAvailable, Rejected, Unreachable
+from dashboard.i18n import t
+
+ALIGN = timedelta(minutes=15)  # totals up to the last 15-minute boundary come from rollups
+TREND = timedelta(hours=24)
+RAW_WINDOW = timedelta(minutes=10)
+_1S = timedelta(seconds=1)
+LOAD_WINDOW_S = 300
+CARBON_TTL_S = 60.0  # carbon figures on the wall are at most this old (stale-while-revalidate)
+
+
+def floor(ts: datetime, step: timedelta) -> datetime:
+    s = step.total_seconds()
+    return datetime.fromtimestamp(ts.timestamp() // s * s, UTC)
+
+
+def local_midnight(now: datetime, tz: str) -> datetime:
+    local = now.astimezone(ZoneInfo(tz))
+    return datetime.combine(local.date(), time(), ZoneInfo(tz)).astimezone(UTC)
+
+
+class _Batch:
+    """Calls submitted to the client's pool; ``get`` returns the value or the ApiError."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.futures: dict[str, Future] = {}
+
+    def add(self, name: str, fn: Callable[..., Any], *args: Any) -> None:
+        self.futures[name] = self.api.submit(fn, *args)
+
+    def get(self, name: str) -> Any:
+        try:
+            return self.futures[name].result()
+        except ApiError as exc:
+            return exc
+
+
+def _ok(value: Any) -> bool:
+    return not isinstance(value, ApiError)
+
+
+# -- the wall ----------------------------------------------------------------------------
+
+
+@dataclass
+class Kpi:
+    key: str  # text key of the tile's title
+    value: float | None
+    unit: str
+    sub: str = ""  # second line (contract, tce …)
+    change_pct: float | None = None
+    change_text: str = ""  # "vs yesterday"
+    good_when: str = "down"  # arrow colour: which direction is good
+    note: str = ""  # "not available" and the like
+    share: float | None = None  # bar under the value (load / contracted demand)
+    digits: int | None = None
+
+
+@dataclass
+class WallSnapshot:
+    reachable: bool
+    site: str | None = None
+    site_name: str = ""
+    tz: str = "Asia/Shanghai"
+    kpis: list[Kpi] = field(default_factory=list)
+    flows: data.Flows | None = None
+    load: pd.DataFrame | None = None
+    forecast: pd.DataFrame | None = None
+    forecast_note: str = ""
+    contracted_kw: float | None = None
+    alarms: list[dict] | None = None  # None: the alarm service is not deployed
+    last_reading: datetime | None = None
+    stale_after_s: float = 120.0
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def wall_snapshot(
+    api: ApiClient,
+    site: str | None,
+    lang: str,
+    contracted_kw: float | None = None,
+    now: datetime | None = None,
+) -> WallSnapshot:
+    """Everything the wall shows, in one round of parallel API calls."""
+    now = now or datetime.now(UTC)
+    try:
+        sites, meters = api.sites(), api.meters()
+        site = site or data.default_site(sites, meters)
+        if site is None or site not in {s["code"] for s in sites}:
+            return WallSnapshot(reachable=True, site=None)
+        has = {
+            k: api.has(p)
+            for k, p in (
+                ("emissions", "/carbon/emissions"),
+                ("intensity", "/kpis/intensity"),
+                ("forecasts", "/forecasts"),
+                ("alarms", "/alarms"),
+            )
+        }
+    except Unreachable:
+        return WallSnapshot(reachable=False, site=site)
+    sc = data.scope(sites, meters, site)
+    roles = sc.load_codes()
+    codes = [c for v in roles.values() for c in v]
+    midnight = local_midnight(now, sc.tz)
+    edge = max(floor(now, ALIGN), midnight)
+    day = timedelta(days=1)
+    b = _Batch(api)
+    b.add(
+        "today",
+        api.cached,
+        ("totals", site, midnight, edge),
+        60.0,
+        lambda: api.totals(site, midnight, edge) if edge > midnight else {"meters": []},
+    )
+    # Since the last boundary: every meter for the energy flow (≤ 30 s old), and the load
+    # meters' own readings for the tiles (always fresh, they come with the raw window below).
+    b.add(
+        "tail",
+        api.cached,
+        ("tail", site, edge),
+        30.0,
+        lambda: api.totals(site, edge, datetime.now(UTC)),
+    )
+    # Yesterday up to this time of day, for the trend arrows: kept for a minute and renewed
+    # in the background (the end is taken when fetched), so the refresh never waits on it.
+    b.add(
+        "yesterday",
+        api.cached,
+        ("totals_y", site, midnight - day),
+        CARBON_TTL_S,
+        lambda: api.totals(site, midnight - day, datetime.now(UTC) - day),
+    )
+    t0 = floor(now - TREND, ALIGN)
+    for c in codes:
+        b.add("15m:" + c, api.series, c, t0, now, "15m")
+        b.add("raw:" + c, api.series, c, min(edge, now - RAW_WINDOW), now + _1S, "raw")
+    if has["emissions"]:
+        b.add(
+            "em",
+            api.cached,
+            ("emissions", site, midnight),
+            CARBON_TTL_S,
+            lambda: api.emissions(site, midnight, datetime.now(UTC)),
+        )
+        b.add(
+            "em_y",
+            api.cached,
+            ("emissions_y", site, midnight - day),
+            CARBON_TTL_S,
+            lambda: api.emissions(site, midnight - day, datetime.now(UTC) - day),
+        )
+    if has["intensity"]:
+        local_day = now.astimezone(ZoneInfo(sc.tz)).date()
+        b.add(
+            "kpi",
+            api.cached,
+            ("intensity", site, "day", local_day),
+            CARBON_TTL_S,
+            lambda: api.intensity(site, "day", local_day),
+        )
+    if has["forecasts"]:
+        b.add(
+            "fc",
+            api.cached,
+            ("forecast", site, floor(now, ALIGN)),
+            300.0,
+            lambda: api.forecasts(site, "load", t0, now + TREND),
+        )
+    if has["alarms"]:
+        b.add("alarms", api.alarms, "active")
+
+    essentials = [b.get("today"), b.get("tail")] + [b.get("15m:" + c) for c in codes]
+    if any(isinstance(v, Unreachable) for v in essentials):
+        return WallSnapshot(reachable=False, site=site)
+    snap = WallSnapshot(
+        reachable=True,
+        site=site,
+        tz=sc.tz,
+        contracted_kw=contracted_kw,
+        site_name=data.local_name(sc.sites[site]["name"], lang),
+    )
+    snap.stale_after_s = max(120.0, 3.0 * sc.interval_s())
+    today = b.get("today")
+    totals = data.meter_totals(*[v for v in (today, b.get("tail")) if _ok(v)])
+    y = b.get("yesterday")
+    y_totals = data.meter_totals(y) if _ok(y) else None
+
+    raw = {c: v["points"] for c in codes if _ok(v := b.get("raw:" + c))}
+    kw_now, snap.last_reading = data.load_now(raw, roles, LOAD_WINDOW_S)
+    kwh_today = None
+    if _ok(today):
+        kwh_today = data.consumption_kwh(data.meter_totals(today), roles) + data.tail_kwh(
+            raw, roles, edge, now
+        )
+    step = int(ALIGN.total_seconds())
+    series = {c: v["points"] for c in codes if _ok(v := b.get("15m:" + c))}
+    snap.load = data.load_frame(series, roles, step, snap.last_reading or now)
+    if snap.last_reading is None and not snap.load.empty:
+        snap.last_reading = (snap.load["ts"].iloc[-1] + ALIGN).to_pydatetime()
+    kw_before = None
+    if snap.last_reading is not None and not snap.load.empty:
+        past = snap.load[snap.load["ts"] + ALIGN <= snap.last_reading - ALIGN]
+        kw_before = float(past["load_kw"].iloc[-1]) if not past.empty else None
+
+    em = b.get("em") if has["emissions"] else None
+    em_ok = em is not None and _ok(em)
+    snap.flows = data.energy_flows(sc, totals, data.tce_factors(em) if em_ok else None, lang)
+    snap.kpis = _wall_kpis(
+        b, has, kwh_today, y_totals, roles, kw_now, kw_before, contracted_kw, lang
+    )
+    snap.forecast, snap.forecast_note = None, t("forecast_na", lang)
+    if has["forecasts"] and _ok(fc := b.get("fc")):
+        snap.forecast = data.forecast_frame(fc)
+        snap.forecast_note = "" if snap.forecast is not None else t("forecast_na", lang)
+    if has["alarms"] and _ok(al := b.get("alarms")):
+        snap.alarms = [
+            a for a in data.alarm_rows(al) if a["subject"] in sc.meters or a["subject"] in sc.sites
+        ]
+    return snap
+
+
+def _wall_kpis(
+    b: _Batch,
+    has: dict[str, bool],
+    kwh_today: float | None,
+    y_totals: dict[str, float] | None,
+    roles: dict[str, list[str]],
+    kw_now: float | None,
+    kw_before: float | None,
+    contracted_kw: float | None,
+    lang: str,
+) -> list[Kpi]:
+    na = t("not_available", lang)
+    load = Kpi(
+        "load_now",
+        kw_now,
+        "kW",
+        change_pct=data.change_pct(kw_now, kw_before),
+        change_text=t("vs_15min", lang),
+        digits=0,
+    )
+    if contracted_kw:
+        load.sub = t("of_contract", lang, v=f"{contracted_kw:,.0f} kW")
+        load.share = None if kw_now is None else kw_now / contracted_kw
+    else:
+        load.sub = t("contract_unknown", lang)
+    kwh = kwh_today
+    kwh_y = None if y_totals is None else data.consumption_kwh(y_totals, roles)
+    energy = Kpi(
+        "energy_today",
+        kwh,
+        "kWh",
+        change_pct=data.change_pct(kwh, kwh_y),
+        change_text=t("vs_yesterday", lang),
+        digits=0,
+    )
+    co2 = Kpi("co2_today", None, "tCO₂e", note=na, digits=2)
+    em, em_y = (
+        b.get("em") if has["emissions"] else None,
+        b.get("em_y") if has["emissions"] else None,
+    )
+    if em is not None and _ok(em):
+        energy.sub = f"{em['energy_tce']:,.2f} tce"
+        co2.value, co2.note = em["total_location_tco2e"], ""
+        if em_y is not None and _ok(em_y):
+            co2.change_pct = data.change_pct(co2.value, em_y["total_location_tco2e"])
+            co2.change_text = t("vs_yesterday", lang)
+    else:
+        energy.sub = f"— tce · {na}"
+    intensity = Kpi("carbon_intensity", None, "", note=na)
+    shares = [
+        Kpi("renewable_share", None, "%", good_when="up", note=na, digits=1),
+        Kpi("green_share", None, "%", good_when="up", note=na, digits=1),
+    ]
+    k = b.get("kpi") if has["intensity"] else None
+    if k is not None and _ok(k):
+        intensity.value, intensity.unit, intensity.note = _intensity(k, lang)
+        mom = k.get("mom") or {}
+        for tile, name in zip(
+            shares, ("renewable_electricity_share", "green_power_share"), strict=True
+        ):
+            v = k.get(name)
+            tile.value, tile.note = (None, t("no_reading", lang)) if v is None else (v * 100, "")
+            prev = (mom.get(name) or {}).get("previous")
+            if v is not None and prev is not None:
+                tile.change_pct = (v - prev) * 100.0  # percentage points
+                tile.change_text = t("vs_prev_day", lang)
+    return [load, energy, co2, intensity, *shares]
+
+
+def _intensity(k: dict, lang: str) -> tuple[float | None, str, str]:
+    """Carbon per unit of the main product, else per 10⁴ CNY of output, else nothing."""
+    for p in k.get("by_product", []):
+        if p.get("carbon_intensity_tco2_per_unit") is not None:
+            return p["carbon_intensity_tco2_per_unit"], f"tCO₂/{p['unit']}", p["product"]
+    v = k.get("carbon_intensity_tco2_per_10k_cny")
+    if v is not None:
+        return v, "tCO₂/10⁴ CNY", ""
+    return None, "", t("no_production", lang)
+
+
+# -- meters: drill-down and the meter page -----------------------------------------------
+
+
+def auto_resolution(start: datetime, end: datetime) -> str:
+    """The finest rollup that keeps a chart under a few thousand points."""
+    span = (end - start).total_seconds()
+    for res, limit in (("1m", 2 * 86400), ("15m", 31 * 86400), ("1h", 120 * 86400)):
+        if span <= limit:
+            return res
+    return "1d"
+
+
+def meter_timezone(api: ApiClient, code: str) -> str:
+    """Timezone of the site a meter is installed in (the plant's clock)."""
+    try:
+        site = next((m["site"] for m in api.meters() if m["code"] == code), None)
+        return (
+            next((s["timezone"] for s in api.sites() if s["code"] == site), "Asia/Shanghai")
+            or "Asia/Shanghai"
+        )
+    except ApiError:
+        return "Asia/Shanghai"
+
+
+@dataclass
+class MeterSnapshot:
+    reachable: bool
+    meter: dict | None = None
+    site_name: str = ""
+    tz: str = "Asia/Shanghai"
+    children: list[dict] = field(default_factory=list)
+    rollup: pd.DataFrame | None = None
+    raw: pd.DataFrame | None = None
+    resolution: str = ""
+    unit: str = ""
+    error: str = ""
+
+
+def meter_snapshot(
+    api: ApiClient, code: str, start: datetime, end: datetime, resolution: str, with_raw: bool
+) -> MeterSnapshot:
+    try:
+        meters = api.meters()
+        sites = api.sites()
+    except Unreachable:
+        return MeterSnapshot(reachable=False)
+    by_code = {m["code"]: m for m in meters}
+    if code not in by_code:
+        return MeterSnapshot(reachable=True, error="unknown")
+    snap = MeterSnapshot(
+        reachable=True, meter=by_code[code], children=[m for m in meters if m["parent"] == code]
+    )
+    site = next((s for s in sites if s["code"] == by_code[code]["site"]), None)
+    if site is not None:
+        snap.site_name, snap.tz = site["name"], site.get("timezone") or snap.tz
+    snap.resolution = auto_resolution(start, end) if resolution == "auto" else resolution
+    b = _Batch(api)
+    b.add("rollup", api.series, code, start, end, snap.resolution)
+    raw_ok = with_raw and snap.resolution != "raw" and (end - start) <= timedelta(days=3)
+    if raw_ok:
+        b.add("raw", api.series, code, start, end, "raw")
+    roll = b.get("rollup")
+    if isinstance(roll, Unreachable):
+        snap.reachable = False
+        return snap
+    if isinstance(roll, ApiError):
+        snap.error = roll.detail
+        return snap
+    snap.unit = roll["unit"]
+    snap.rollup = data.series_frame(roll)
+    if raw_ok and _ok(raw := b.get("raw")):
+        snap.raw = data.series_frame(raw)
+    return snap
+
+
+# -- the manager's view ------------------------------------------------------------------
+
+PERIODS = ("day", "week", "month", "year")
+
+
+def period_bounds(period: str, day: date, tz: str) -> tuple[datetime, datetime, str]:
+    """``(start, end, bucket)`` of the period holding ``day`` in the site's timezone;
+    bucket is the chart's bar: ``1h`` for a day, ``1d`` for a week or month, ``month``."""
+    if period == "day":
+        lo, hi, bucket = day, day + timedelta(days=1), "1h"
+    elif period == "week":
+        lo = day - timedelta(days=day.weekday())
+        hi, bucket = lo + timedelta(days=7), "1d"
+    elif period == "month":
+        lo = day.replace(day=1)
+        hi, bucket = (lo + timedelta(days=32)).replace(day=1), "1d"
+    else:
+        lo, hi, bucket = date(day.year, 1, 1), date(day.year + 1, 1, 1), "month"
+    z = ZoneInfo(tz)
+    return (
+        datetime.combine(lo, time(), z).astimezone(UTC),
+        datetime.combine(hi, time(), z).astimezone(UTC),
+        bucket,
+    )
+
+
+@dataclass
+class ManagerSnapshot:
+    reachable: bool
+    site: str | None = None
+    tz: str = "Asia/Shanghai"
+    start: datetime | None = None
+    end: datetime | None = None
+    by_bucket: pd.DataFrame | None = None  # ts, electricity_kwh, energy_tce, co2_t
+    kpis: pd.DataFrame | None = None  # metric, value, unit, mom_pct, yoy_pct
+    scopes: pd.DataFrame | None = None  # scope, tco2
+    top: pd.DataFrame | None = None  # meter, name, kwh
+    trend: pd.DataFrame | None = None  # month, metric columns
+    carbon_note: str = ""
+
+
+def manager_snapshot(
+    api: ApiClient, site: str | None, period: str, day: date, lang: str
+) -> ManagerSnapshot:
+    try:
+        sites, meters = api.sites(), api.meters()
+        site = site or data.default_site(sites, meters)
+        if site is None:
+            return ManagerSnapshot(reachable=True)
+        has_em, has_kpi, has_cs = (
+            api.has("/carbon/emissions"),
+            api.has("/kpis/intensity"),
+            api.has("/carbon/series"),
+        )
+    except Unreachable:
+        return ManagerSnapshot(reachable=False)
+    sc = data.scope(sites, meters, site)
+    roles = sc.load_codes()
+    start, end, bucket = period_bounds(period, day, sc.tz)
+    now = datetime.now(UTC)
+    end_eff = min(end, floor(now, ALIGN)) if end > now else end
+    if end_eff <= start:
+        end_eff = start + ALIGN
+    res = "1h" if bucket == "1h" else "1d"
+    b = _Batch(api)
+    for c in [c for v in roles.values() for c in v]:
+        b.add("s:" + c, api.series, c, start, end_eff, res)
+    b.add("totals", api.totals, site, start, end_eff)
+    if has_cs:
+        b.add(
+            "cs",
+            api.cached,
+            ("carbon_series", site, start, end_eff, res),
+            300.0,
+            lambda: api.carbon_series(site, start, end_eff, res),
+        )
+    if has_em:
+        b.add(
+            "em",
+            api.cached,
+            ("emissions", site, start, end_eff),
+            300.0,
+            lambda: api.emissions(site, start, end_eff),
+        )
+    if has_kpi:
+        kpi_period = "month" if period == "week" else period
+        b.add(
+            "kpi",
+            api.cached,
+            ("intensity", site, kpi_period, day),
+            300.0,
+            lambda: api.intensity(site, kpi_period, day),
+        )
+        months = _last_months(day, 12)
+        for m in months:
+            b.add(
+                f"k:{m}",
+                api.cached,
+                ("intensity", site, "month", m),
+                600.0,
+                lambda m=m: api.intensity(site, "month", m),
+            )
+    tot = b.get("totals")
+    if isinstance(tot, Unreachable):
+        return ManagerSnapshot(reachable=False, site=site)
+    snap = ManagerSnapshot(reachable=True, site=site, tz=sc.tz, start=start, end=end)
+    series = {
+        c: v["points"] for c in [c for v in roles.values() for c in v] if _ok(v := b.get("s:" + c))
+    }
+    kwh = data.load_frame(series, roles, 3600)  # step 1 h: "kW" × 1 h = kWh per bucket
+    frame = pd.DataFrame({"ts": kwh["ts"], "electricity_kwh": kwh["load_kw"]})
+    cs = b.get("cs") if has_cs else None
+    if cs is not None and _ok(cs) and cs.get("points"):
+        c = pd.DataFrame(cs["points"])
+        c["ts"] = pd.to_datetime(c["ts"], utc=True, format="ISO8601")
+        frame = frame.merge(
+            c[["ts", "tce", "co2_t"]].rename(columns={"tce": "energy_tce"}), on="ts", how="outer"
+        )
+    else:
+        snap.carbon_note = t("carbon_na", lang)
+        frame["energy_tce"], frame["co2_t"] = float("nan"), float("nan")
+    frame = frame.sort_values("ts").reset_index(drop=True)
+    if bucket == "month":
+        local = frame["ts"].dt.tz_convert(sc.tz)
+        frame = (
+            frame.groupby(local.dt.strftime("%Y-%m"))
+            .agg(
+                electricity_kwh=("electricity_kwh", "sum"),
+                energy_tce=("energy_tce", "sum"),
+                co2_t=("co2_t", "sum"),
+            )
+            .reset_index(names="ts")
+        )
+        months = [
+            m.strftime("%Y-%m")
+            for m in _last_months(end.astimezone(ZoneInfo(sc.tz)).date() - timedelta(days=1), 12)
+        ]
+        frame = frame.set_index("ts").reindex(months).reset_index(names="ts")
+    snap.by_bucket = frame
+    if _ok(tot):
+        snap.top = _top_consumers(sc, tot, lang)
+    em = b.get("em") if has_em else None
+    if em is not None and _ok(em):
+        snap.scopes = pd.DataFrame(
+            {
+                "scope": [t("scope1", lang), t("scope2_location", lang), t("scope2_market", lang)],
+                "tco2": [em["scope1_tco2e"], em["scope2_location_tco2"], em["scope2_market_tco2"]],
+            }
+        )
+    k = b.get("kpi") if has_kpi else None
+    snap.kpis = _kpi_table(
+        k if k is not None and _ok(k) else None,
+        em if em is not None and _ok(em) else None,
+        kwh_total=float(frame["electricity_kwh"].sum()),
+        lang=lang,
+    )
+    if has_kpi:
+        rows = [
+            (m.strftime("%Y-%m"), r) for m in _last_months(day, 12) if _ok(r := b.get(f"k:{m}"))
+        ]
+        snap.trend = pd.DataFrame(
+            [
+                {
+                    "month": m,
+                    "energy_tce": r.get("energy_tce"),
+                    "carbon_tco2e": r.get("carbon_tco2e"),
+                    "carbon_intensity": _intensity(r, lang)[0],
+                    "renewable_pct": None
+                    if r.get("renewable_electricity_share") is None
+                    else r["renewable_electricity_share"] * 100,
+                    "green_pct": None
+                    if r.get("green_power_share") is None
+                    else r["green_power_share"] * 100,
+                }
+                for m, r in rows
+            ]
+        )
+    return snap
+
+
+def _last_months(day: date, n: int) -> list[date]:
+    first = day.replace(day=1)
+    out = []
+    for i in range(n - 1, -1, -1):
+        m = first.year * 12 + first.month - 1 - i
+        out.append(date(m // 12, m % 12 + 1, 1))
+    return out
+
+
+def _top_consumers(sc: data.Scope, tot: dict, lang: str, n: int = 10) -> pd.DataFrame:
+    """Electricity meters with no sub-meters (the real consumers), largest first."""
+    parents = {m["parent"] for m in sc.meters.values()}
+    rows = [
+        {
+            "meter": m["meter"],
+            "name": data.local_name(sc.meters[m["meter"]]["name"], lang),
+            "kwh": m["total"],
+        }
+        for m in tot["meters"]
+        if m["carrier"] == "electricity"
+        and m["meter"] not in parents
+        and m["submeter"]
+        and m["meter"] in sc.meters
+    ]
+    df = pd.DataFrame(rows, columns=["meter", "name", "kwh"])
+    return df.sort_values("kwh", ascending=False).head(n).reset_index(drop=True)
+
+
+_KPI_ROWS = (
+    ("energy_tce", "energy_tce", "tce"),
+    ("carbon_tco2e", "co2_t", "tCO₂e"),
+    ("renewable_electricity_share", "renewable_share", "%"),
+    ("green_power_share", "green_share", "%"),
+)
+
+
+def _kpi_table(k: dict | None, em: dict | None, kwh_total: float, lang: str) -> pd.DataFrame:
+    rows = [
+        {
+            "metric": t("electricity_kwh", lang),
+            "value": kwh_total,
+            "unit": "kWh",
+            "mom_pct": None,
+            "yoy_pct": None,
+        }
+    ]
+    for name, text, unit in _KPI_ROWS:
+        value, mom, yoy = None, None, None
+        if k is not None:
+            value = k.get(name)
+            mom = ((k.get("mom") or {}).get(name) or {}).get("change_pct")
+            yoy = ((k.get("yoy") or {}).get(name) or {}).get("change_pct")
+        elif em is not None and name == "energy_tce":
+            value = em["energy_tce"]
+        elif em is not None and name == "carbon_tco2e":
+            value = em["total_location_tco2e"]
+        if unit == "%" and value is not None:
+            value *= 100
+        rows.append(
+            {"metric": t(text, lang), "value": value, "unit": unit, "mom_pct": mom, "yoy_pct": yoy}
+        )
+    if k is not None:
+        v, unit, _ = _intensity(k, lang)
+        yoy = (k.get("yoy") or {}).get("carbon_intensity_tco2_per_10k_cny") or {}
+        rows.append(
+            {
+                "metric": t("carbon_intensity", lang),
+                "value": v,
+                "unit": unit,
+                "mom_pct": None,
+                "yoy_pct": yoy.get("change_pct")
+                if v is not None and unit.endswith("CNY")
+                else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# -- alarms (engineer) -------------------------------------------------------------------
+
+
+@dataclass
+class AlarmsSnapshot:
+    reachable: bool
+    available: bool = False
+    rows: list[dict] = field(default_factory=list)
+    rules_available: bool = False
+    rules: list[dict] = field(default_factory=list)
+    actions: tuple[str, ...] = ()  # POST /alarms/{id}/<action> the service offers
+
+
+ALARM_ACTIONS = ("ack", "shelve", "unshelve", "comment", "out-of-service", "return-to-service")
+
+
+def alarms_snapshot(api: ApiClient, state: str) -> AlarmsSnapshot:
+    """The alarms in ``state`` and the configured rules, where the alarm service exists."""
+    try:
+        snap = AlarmsSnapshot(
+            reachable=True,
+            available=api.has("/alarms"),
+            rules_available=api.has("/alarm-rules", "post"),
+        )
+        if snap.available:
+            snap.rows = data.alarm_rows(api.alarms(state))
+            snap.actions = tuple(a for a in ALARM_ACTIONS if api.has(f"/alarms/{{}}/{a}", "post"))
+        if api.has("/alarm-rules"):
+            rules = api.alarm_rules()
+            snap.rules = rules if isinstance(rules, list) else data._points(rules)
+        return snap
+    except Unreachable:
+        return AlarmsSnapshot(reachable=False)
+    except (NotAvailable, Rejected):
+        return AlarmsSnapshot(reachable=True)
+
+
+def alarm_action(
+    api: ApiClient, ids: list[str], action: str, comment: str, shelve_minutes: int | None, lang: str
+) -> str:
+    """Apply ``action`` to each selected alarm; the text to show (the API's message when it
+    refuses, e.g. acknowledging an alarm that is not active)."""
+    if not ids:
+        return t("select_alarm", lang)
+    shelve_s = (shelve_minutes or 60) * 60.0 if action == "shelve" else None
+    try:
+        for alarm_id in ids:
+            api.alarm_action(alarm_id, action, comment or None, shelve_s)
+    except Rejected as exc:
+        return t("forbidden", lang) if exc.status == 403 else exc.detail
+    except NotAvailable:
+        return t("not_available", lang)
+    except Unreachable:
+        return t("reconnecting", lang)
+    return t("done", lang)
+
+
+def create_rule(api: ApiClient, body: dict, lang: str) -> tuple[bool, str]:
+    """POST the rule; ``(ok, message)`` with the API's validation message on 422."""
+    try:
+        api.create_rule({k: v for k, v in body.items() if v not in (None, "")})
+    except Rejected as exc:
+        return False, t("forbidden", lang) if exc.status == 403 else exc.detail
+    except NotAvailable:
+        return False, t("not_available", lang)
+    except Unreachable:
+        return False, t("reconnecting", lang)
+    return True, t("rule_created", lang)
+
+
+def manager_table(snap: ManagerSnapshot) -> pd.DataFrame:
+    """The period's buckets for export, stamped in the site's local time."""
+    df = snap.by_bucket.copy()
+    if pd.api.types.is_datetime64_any_dtype(df["ts"]):
+        df["ts"] = df["ts"].dt.tz_convert(snap.tz).dt.strftime("%Y-%m-%d %H:%M%z")
+    return df.rename(columns={"ts": "period_start"})

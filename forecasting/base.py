@@ -1,0 +1,172 @@
+"""The forecaster protocol every model follows, and what models share.
+
+A model is fitted on a *history* frame and predicts the next ``horizon`` steps:
+
+- history: a ``pandas.DataFrame`` with a regular ``DatetimeIndex`` (its ``freq`` set; naive
+  wall-clock time or tz-aware in the plant's zone), the target in column ``y`` (NaN where a
+  value is missing) and optional exogenous columns (production plan, outdoor temperature, …);
+- forecast: a frame indexed by the next ``horizon`` timestamps with the point forecast in
+  ``yhat`` and the 99 quantiles ``q01`` … ``q99`` (non-decreasing along each row). The 90 %
+  interval is ``q05``–``q95``.
+
+Exogenous columns seen in ``fit`` must be supplied for the forecast period in ``predict``
+(a production plan, a weather forecast; backtests use the observed values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Self, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from ecc.errors import Invalid
+
+TARGET = "y"
+POINT = "yhat"
+QUANTILE_LEVELS: tuple[float, ...] = tuple(i / 100 for i in range(1, 100))
+
+
+def qcol(level: float) -> str:
+    """Column name of a quantile: 0.05 → ``q05``."""
+    return f"q{round(level * 100):02d}"
+
+
+QUANTILE_COLUMNS: tuple[str, ...] = tuple(qcol(q) for q in QUANTILE_LEVELS)
+LOWER_90, UPPER_90 = qcol(0.05), qcol(0.95)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do, so callers choose without trying.
+
+    ``intervals`` says how its quantiles are made: ``conformal`` (empirical quantiles of
+    out-of-sample residuals), ``native`` (the model's own predictive distribution).
+    ``max_horizon`` is the longest forecast in steps (None: any); ``min_history`` the
+    shortest history in steps it can be fitted on.
+    """
+
+    intervals: str
+    exogenous: bool = False
+    holidays: bool = False
+    max_horizon: int | None = None
+    min_history: int = 1
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    def fit(self, history: pd.DataFrame) -> Self:
+        """Estimate the model on the history; returns the fitted model."""
+        ...
+
+    def update(self, history: pd.DataFrame) -> Self:
+        """Move the forecast origin to the end of a newer history without re-estimating
+        (cheap; what the 15-minute refresh uses between nightly fits)."""
+        ...
+
+    def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The next ``horizon`` steps after the history: ``yhat`` and ``q01`` … ``q99``."""
+        ...
+
+    def params(self) -> dict:
+        """The parameters that define the model (stored with every forecast run)."""
+        ...
+
+
+def check_history(history: pd.DataFrame, min_steps: int, model: str) -> pd.DatetimeIndex:
+    """The history's index, after checking the frame follows the contract."""
+    if TARGET not in history.columns:
+        raise Invalid("history", f"needs a {TARGET!r} column")
+    index = history.index
+    if not isinstance(index, pd.DatetimeIndex) or index.freq is None:
+        raise Invalid("history", "needs a regular DatetimeIndex with its freq set")
+    if len(index) < min_steps or history[TARGET].notna().sum() < min(min_steps, 2):
+        raise Invalid("history", f"{model} needs at least {min_steps} steps, got {len(index)}")
+    return index
+
+
+def steps_per(index: pd.DatetimeIndex, period: str) -> int:
+    """Steps per ``day`` or ``week`` at the index's frequency."""
+    step = pd.Timedelta(index.freq)
+    span = pd.Timedelta(days=1 if period == "day" else 7)
+    if span % step != pd.Timedelta(0):
+        raise Invalid("freq", f"a {period} is not a whole number of {step} steps")
+    return int(span / step)
+
+
+def future_index(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex:
+    if horizon < 1:
+        raise Invalid("horizon", "must be at least one step")
+    return pd.date_range(index[-1] + index.freq, periods=horizon, freq=index.freq)
+
+
+def check_exog(columns: list[str], future: pd.DatetimeIndex,
+               exog: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The exogenous values for the forecast period, aligned on its timestamps."""
+    if not columns:
+        return None
+    if exog is None:
+        raise Invalid("exog", f"the model was fitted with {', '.join(columns)}; "
+                      "give their values for the forecast period")
+    missing = [c for c in columns if c not in exog.columns]
+    if missing:
+        raise Invalid("exog", f"missing columns {', '.join(missing)}")
+    return exog.reindex(future)[columns]
+
+
+def forecast_frame(index: pd.DatetimeIndex, point: np.ndarray,
+                   quantiles: np.ndarray) -> pd.DataFrame:
+    """The forecast frame; quantiles (steps × 99) are sorted along each row so they never
+    cross."""
+    q = np.sort(np.asarray(quantiles, dtype=float), axis=1)
+    frame = pd.DataFrame(q, index=index, columns=list(QUANTILE_COLUMNS))
+    frame.insert(0, POINT, np.asarray(point, dtype=float))
+    return frame
+
+
+class ConformalBands:
+    """Split-conformal residual quantiles, grouped by the size of the point forecast
+    (Mondrian conformal): load residuals are wider at full production than at night, so one
+    global band would be too wide at night and too narrow at the peak.
+
+    ``fit(point, residual)`` takes out-of-sample forecasts and their errors (actual − point);
+    ``quantiles(point)`` returns point + the residual quantiles of each point's group.
+    """
+
+    def __init__(self, groups: int = 4, min_per_group: int = 200) -> None:
+        self.groups = groups
+        self.min_per_group = min_per_group
+        self.edges: np.ndarray = np.array([])
+        self.table: np.ndarray = np.zeros((1, len(QUANTILE_LEVELS)))
+
+    def fit(self, point: np.ndarray, residual: np.ndarray) -> ConformalBands:
+        ok = np.isfinite(point) & np.isfinite(residual)
+        point, residual = np.asarray(point)[ok], np.asarray(residual)[ok]
+        if residual.size == 0:
+            raise Invalid("history", "no out-of-sample residuals to calibrate intervals on")
+        groups = int(max(1, min(self.groups, residual.size // self.min_per_group)))
+        self.edges = np.quantile(point, np.linspace(0, 1, groups + 1)[1:-1])
+        labels = np.searchsorted(self.edges, point, side="right")
+        levels = np.asarray(QUANTILE_LEVELS)
+        self.table = np.vstack([
+            _finite_sample_quantiles(residual[labels == g] if np.any(labels == g) else residual,
+                                     levels)
+            for g in range(groups)])
+        return self
+
+    def quantiles(self, point: np.ndarray) -> np.ndarray:
+        labels = np.searchsorted(self.edges, np.asarray(point), side="right")
+        return np.asarray(point)[:, None] + self.table[labels]
+
+
+def _finite_sample_quantiles(residual: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Residual quantiles widened by the split-conformal finite-sample correction: level
+    ``a`` of a band is read at ``0.5 + (a − 0.5)·(n + 1)/n``, so the central interval
+    between ``a`` and ``1 − a`` covers at least ``1 − 2a`` of new points."""
+    n = residual.size
+    adjusted = np.clip(0.5 + (levels - 0.5) * (n + 1) / n, 0.0, 1.0)
+    return np.quantile(residual, adjusted)

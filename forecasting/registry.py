@@ -1,0 +1,51 @@
+"""The models by name, built the same way everywhere (bench, nightly selection, refresh)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ecc.errors import Invalid
+from forecasting.base import Forecaster
+from forecasting.calendar import HolidayCalendar
+
+MODEL_NAMES = ("naive_daily", "naive_weekly", "prophet", "hgb")
+BASELINE = "naive_weekly"
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """What every model of one series is built with."""
+
+    horizon: int
+    calendar: HolidayCalendar = field(default_factory=HolidayCalendar)
+    exog: tuple[str, ...] = ()
+
+
+def make(name: str, context: ModelContext, **params: object) -> Forecaster:
+    if name == "naive_daily":
+        from forecasting.naive import SeasonalNaive
+
+        return SeasonalNaive("day", **params)  # type: ignore[arg-type]
+    if name == "naive_weekly":
+        from forecasting.naive import SeasonalNaive
+
+        return SeasonalNaive("week", **params)  # type: ignore[arg-type]
+    if name == "hgb":
+        from forecasting.gbm import GradientBoosting
+
+        return GradientBoosting(context.horizon, context.calendar, context.exog,
+                                **params)  # type: ignore[arg-type]
+    if name == "prophet":
+        from forecasting.prophet_model import ProphetModel
+
+        return ProphetModel(context.calendar, context.exog, **params)  # type: ignore[arg-type]
+    raise Invalid("model", f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+
+
+def factories(names: Sequence[str], context: ModelContext) -> dict[str, Callable[[], Forecaster]]:
+    """One factory per model name: a backtest builds a fresh model for every fold."""
+    for name in names:
+        if name not in MODEL_NAMES:
+            raise Invalid("model", f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+    return {name: (lambda n=name: make(n, context)) for name in names}

@@ -1,0 +1,344 @@
+"""The dashboard's pure parts: shaping API answers (energy flow, load, alarms, forecasts),
+the figure builders, number formatting, and how the API client classifies answers.
+
+No server here: the inputs are API answers written out by hand; the browser tests
+(test_dashboard_browser.py) run the same code against the real API.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import data, service
+from dashboard.client import ApiClient, NotAvailable, Rejected, Unreachable
+from dashboard.figures import manager as manager_figs
+from dashboard.figures import theme
+from dashboard.figures.meter import meter_series
+from dashboard.figures.wall import load_trend, sankey
+from dashboard.i18n import fmt_age, fmt_num, fmt_pct, t
+
+SITES = [
+    {"code": "P", "name": "Plant 工厂", "parent": None, "timezone": "Asia/Shanghai"},
+    {"code": "WA", "name": "Workshop A A车间", "parent": "P", "timezone": "Asia/Shanghai"},
+    {"code": "WB", "name": "Workshop B B车间", "parent": "P", "timezone": "Asia/Shanghai"},
+    {"code": "LA", "name": "Line A1", "parent": "WA", "timezone": "Asia/Shanghai"},
+    {"code": "OTHER", "name": "Elsewhere", "parent": None, "timezone": "Asia/Shanghai"},
+]
+
+
+def _m(code: str, site: str, carrier: str, parent: str | None = None, kind: str = "delta",
+       unit: str = "kWh") -> dict:
+    return {"code": code, "name": f"{code} meter", "site": site, "parent": parent,
+            "carrier": carrier, "unit": unit, "canonical_unit": unit, "kind": kind,
+            "interval_s": 60, "multiplier": 1.0, "rollover": None}
+
+
+METERS = [
+    _m("IN", "P", "electricity", kind="counter"),
+    _m("TX", "P", "electricity", "IN"),
+    _m("FA", "WA", "electricity", "TX"),
+    _m("FA1", "LA", "electricity", "FA"),
+    _m("FB", "WB", "electricity", "TX"),
+    _m("PV", "P", "pv_generation"),
+    _m("EX", "P", "grid_export"),
+    _m("KW", "P", "electricity", kind="gauge", unit="kW"),
+    _m("GAS", "P", "natural_gas", unit="m3"),
+    _m("GA", "WA", "natural_gas", "GAS", unit="m3"),
+    _m("ST", "WB", "steam", unit="t"),
+    _m("WATER", "P", "water", unit="m3"),
+    _m("FAR", "OTHER", "electricity"),
+]
+TOTALS = {"IN": 1000.0, "TX": 1050.0, "FA": 600.0, "FA1": 500.0, "FB": 400.0, "PV": 100.0,
+          "EX": 20.0, "GAS": 50.0, "GA": 45.0, "ST": 2.0, "WATER": 9.0, "FAR": 7.0}
+
+
+@pytest.fixture
+def sc() -> data.Scope:
+    return data.scope(SITES, METERS, "P")
+
+
+# -- scope, load and energy -----------------------------------------------------------------
+
+
+def test_scope_holds_the_subtree_and_its_top_meters(sc: data.Scope) -> None:
+    assert set(sc.sites) == {"P", "WA", "WB", "LA"}
+    assert "FAR" not in sc.meters
+    assert sorted(m["code"] for m in sc.top) == ["EX", "GAS", "IN", "PV", "ST", "WATER"]
+    assert sc.load_codes() == {"grid": ["IN"], "gen": ["PV"], "export": ["EX"]}
+    assert data.default_site(SITES, METERS) == "P"  # the root with the most meters
+
+
+def test_consumption_is_grid_plus_generation_minus_export(sc: data.Scope) -> None:
+    assert data.consumption_kwh(TOTALS, sc.load_codes()) == pytest.approx(1080.0)
+    merged = data.meter_totals({"meters": [{"meter": "IN", "total": 1.5}]},
+                               {"meters": [{"meter": "IN", "total": 2.0},
+                                           {"meter": "PV", "total": 1.0}]})
+    assert merged == {"IN": 3.5, "PV": 1.0}
+
+
+def test_load_frame_turns_bucket_energy_into_kw_and_drops_the_partial_bucket() -> None:
+    t0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+    pts = {c: [{"ts": (t0 + timedelta(minutes=15 * i)).isoformat(), "value": v}
+               for i in range(3)] for c, v in (("IN", 250.0), ("PV", 50.0), ("EX", 25.0))}
+    roles = {"grid": ["IN"], "gen": ["PV"], "export": ["EX"]}
+    df = data.load_frame(pts, roles, 900, complete_before=t0 + timedelta(minutes=40))
+    assert list(df["load_kw"]) == [pytest.approx(1100.0)] * 2  # (250+50−25) kWh / 0.25 h
+    assert list(df["gen_kw"]) == [pytest.approx(200.0)] * 2
+    assert data.load_frame({}, roles, 900).empty
+
+
+def test_load_now_averages_the_last_five_minutes_before_the_latest_reading() -> None:
+    t0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    raw = {"IN": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 10.0}
+                  for i in range(10)],
+           "PV": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 2.0}
+                  for i in range(10)]}
+    kw, last = data.load_now(raw, {"grid": ["IN"], "gen": ["PV"], "export": []}, 300)
+    assert last == t0 + timedelta(minutes=9)
+    assert kw == pytest.approx(5 * 12.0 * 12)  # 60 kWh in 5 min = 720 kW
+    assert data.load_now({}, {"grid": []}) == (None, None)
+    # the tiles' tail since the last rollup boundary: (start, end], generation added
+    roles = {"grid": ["IN"], "gen": ["PV"], "export": []}
+    assert data.tail_kwh(raw, roles, t0 + timedelta(minutes=7), t0 + timedelta(minutes=9)) == \
+        pytest.approx(24.0)
+
+
+# -- energy flow ------------------------------------------------------------------------------
+
+
+def _links(flows: data.Flows) -> dict[tuple[str, str], float]:
+    return {(s, tg): v for s, tg, v in flows.links[["source", "target", "value"]]
+            .itertuples(index=False)}
+
+
+def test_energy_flow_in_kwh_draws_unmetered_losses_as_parent_minus_children(
+        sc: data.Scope) -> None:
+    flows = data.energy_flows(sc, TOTALS, None, "en")
+    assert flows.unit == "kWh"
+    links = _links(flows)
+    # grid and PV into the electricity bus, export out of it
+    assert links[("src:IN", "bus:electricity")] == 1000.0
+    assert links[("src:PV", "bus:electricity")] == 100.0
+    assert links[("bus:electricity", "export")] == 20.0
+    # bus → transformer; the bus remainder (1000 + 100 − 20 − 1050) is a loss
+    assert links[("bus:electricity", "m:TX")] == 1050.0
+    assert links[("bus:electricity", "losses")] == pytest.approx(30.0)
+    # transformer → workshops (feeders, not the line below them); TX − (FA + FB) = 50
+    assert links[("m:TX", "ws:WA")] == 600.0
+    assert links[("m:TX", "ws:WB")] == 400.0
+    assert links[("m:TX", "losses")] == pytest.approx(50.0)
+    assert not any("FA1" in s or "FA1" in tg for s, tg in links)
+    # no gas, steam or water without a tce conversion
+    assert not any("GAS" in s or "ST" in s or "WATER" in s for s, _ in links)
+    assert flows.labels["ws:WA"] == "Workshop A" and flows.labels["losses"] == \
+        "Unmetered & losses"
+
+
+def test_energy_flow_in_tce_adds_gas_and_steam(sc: data.Scope) -> None:
+    factors = {"electricity": 0.1229e-3, "pv_generation": 0.1229e-3, "grid_export": 0.1229e-3,
+               "natural_gas": 1.33e-3, "steam": 0.1286}
+    flows = data.energy_flows(sc, TOTALS, factors, "zh")
+    links = _links(flows)
+    assert flows.unit == "tce"
+    assert links[("src:GAS", "ws:WA")] == pytest.approx(45 * 1.33e-3)
+    assert links[("src:GAS", "losses")] == pytest.approx(5 * 1.33e-3)
+    assert links[("src:ST", "ws:WB")] == pytest.approx(2 * 0.1286)  # straight into a workshop
+    assert flows.labels["ws:WB"] == "B车间"
+    assert flows.columns["src:GAS"] == 0 and flows.columns["ws:WB"] == 3
+    assert set(flows.links["kind"]) == {"supply", "feed", "loss", "export"}
+
+
+def test_tce_factors_come_from_the_carbon_answer() -> None:
+    em = {"by_carrier": [{"carrier": "electricity", "quantity": 1000.0, "tce": 0.1229},
+                         {"carrier": "grid_export", "quantity": 0.0, "tce": 0.0}]}
+    assert data.tce_factors(em) == {"electricity": pytest.approx(0.1229e-3)}
+
+
+def test_local_name_picks_the_language_half() -> None:
+    assert data.local_name("Transformer T1 5 MVA 1#变压器", "en") == "Transformer T1 5 MVA"
+    assert data.local_name("Transformer T1 5 MVA 1#变压器", "zh") == "1#变压器"
+    assert data.local_name("Plain name", "zh") == "Plain name"
+
+
+# -- other services' answers --------------------------------------------------------------
+
+
+def test_alarm_rows_sort_by_priority_and_know_unacknowledged() -> None:
+    rows = data.alarm_rows([
+        {"id": 1, "priority": "low", "state": "active_acknowledged", "meter": "A",
+         "message": "m1", "raised_at": "2026-01-01T00:00:00Z"},
+        {"id": 2, "priority": "critical", "state": "active_unacknowledged", "meter": "B",
+         "message": "m2", "raised_at": "2026-01-01T01:00:00Z"},
+        {"id": 3, "priority": "high", "acknowledged": True, "site": "S", "rule_name": "r3"},
+    ])
+    assert [r["id"] for r in rows] == ["2", "3", "1"]
+    assert [r["acknowledged"] for r in rows] == [False, True, True]
+    assert rows[1]["subject"] == "S" and rows[1]["message"] == "r3"
+    assert data.alarm_rows({"items": [{"id": 9, "priority": "bogus"}]})[0]["priority"] == "low"
+
+
+@pytest.mark.parametrize("answer", [
+    {"points": [{"ts": "2026-01-01T01:00:00Z", "value": 5, "lower": 4, "upper": 6},
+                {"ts": "2026-01-01T00:00:00Z", "value": 3, "lower": 2, "upper": 4}]},
+    [{"points": [{"ts": "2026-01-01T00:00:00Z", "yhat": 3, "yhat_lower": 2, "yhat_upper": 4},
+                 {"ts": "2026-01-01T01:00:00Z", "yhat": 5, "yhat_lower": 4, "yhat_upper": 6}]}],
+    {"forecast": [{"time": "2026-01-01T00:00:00+00:00", "p50": 3, "p05": 2, "p95": 4},
+                  {"time": "2026-01-01T01:00:00+00:00", "p50": 5, "p05": 4, "p95": 6}]},
+])
+def test_forecast_frame_reads_the_common_shapes(answer: object) -> None:
+    df = data.forecast_frame(answer)
+    assert list(df["value"]) == [3, 5] and list(df["lower"]) == [2, 4]
+    assert list(df["upper"]) == [4, 6] and str(df["ts"].dt.tz) == "UTC"
+    assert data.forecast_frame({"points": []}) is None
+
+
+def test_period_bounds_follow_the_site_calendar() -> None:
+    start, end, bucket = service.period_bounds("week", date(2026, 11, 19), "Asia/Shanghai")
+    assert (start, end, bucket) == (datetime(2026, 11, 15, 16, tzinfo=UTC),
+                                    datetime(2026, 11, 22, 16, tzinfo=UTC), "1d")
+    assert service.period_bounds("year", date(2026, 3, 1), "UTC")[2] == "month"
+    assert service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC),
+                                   datetime(2026, 1, 2, tzinfo=UTC)) == "1m"
+    assert service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC),
+                                   datetime(2026, 3, 1, tzinfo=UTC)) == "1h"
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+def test_sankey_builder_marks_losses_and_puts_units_in_labels(sc: data.Scope) -> None:
+    flows = data.energy_flows(sc, TOTALS, None, "en")
+    fig = go.Figure(sankey(flows, 2.0))  # a plain dict that Plotly accepts
+    (trace,) = fig.data
+    assert isinstance(trace, go.Sankey)
+    assert len(trace.link.value) == len(flows.links)
+    loss_colours = {c for c, k in zip(trace.link.color, flows.links["kind"], strict=True)
+                    if k == "loss"}
+    assert loss_colours == {theme.rgba(theme.LOSS, 0.55)}
+    labels = list(trace.node.label)
+    assert "Workshop A  600 kWh" in labels and "Grid  1,000 kWh" in labels
+    assert all(0 < y < 1 for y in trace.node.y) and trace.textfont.size == 30  # scaled ×2
+
+
+def test_sankey_without_flows_says_so() -> None:
+    empty = data.Flows(links=pd.DataFrame(columns=["source", "target", "value", "carrier",
+                                                   "kind"]), labels={}, unit="kWh")
+    fig = go.Figure(sankey(empty))
+    assert not fig.data and fig.layout.annotations[0].text == t("no_reading", "en")
+
+
+def test_load_trend_draws_band_contract_and_pv() -> None:
+    ts = pd.date_range("2026-01-05", periods=4, freq="15min", tz="UTC")
+    load = pd.DataFrame({"ts": ts, "load_kw": [100.0, 120, 130, 90], "gen_kw": [0, 10, 20, 0.0]})
+    fc = pd.DataFrame({"ts": ts, "value": [100.0] * 4, "lower": [90.0] * 4, "upper": [110.0] * 4})
+    fig = go.Figure(load_trend(load, fc, 150.0, "Asia/Shanghai", lang="zh"))
+    names = [tr.name for tr in fig.data]
+    assert names == [None, "预测区间", "预测", "光伏", "负荷"]
+    assert fig.layout.shapes[0].y0 == 150.0
+    assert "150 kW" in fig.layout.annotations[0].text
+    assert pd.Timestamp(fig.data[-1].x[0]).hour == 8  # 00:00 UTC in the plant's local time
+    bare = go.Figure(load_trend(load, None, None, "UTC"))
+    assert [tr.name for tr in bare.data] == ["PV", "Load"] and not bare.layout.shapes
+
+
+def test_meter_and_manager_builders() -> None:
+    ts = pd.date_range("2026-01-05", periods=3, freq="1h", tz="UTC")
+    roll = pd.DataFrame({"ts": ts, "value": [1.0, 2.0, 3.0]})
+    raw = pd.DataFrame({"ts": ts, "value": [5.0, 6, 7], "energy": [1.0, 1, 1]})
+    fig = meter_series(roll, raw, "kWh", "counter", "1h", "UTC")
+    assert [type(tr).__name__ for tr in fig.data] == ["Bar", "Scatter"]
+    assert list(fig.data[1].y) == [1.0, 1.0, 1.0]  # interval energy, not the register
+    gauge = pd.DataFrame({"ts": ts, "value": [1.0, 2, 3], "min": [0.5, 1, 2], "max": [2.0, 3, 4]})
+    assert len(meter_series(gauge, None, "kW", "gauge", "1h", "UTC").data) == 3
+    frame = pd.DataFrame({"ts": ts, "electricity_kwh": [10.0, 20, 30], "energy_tce": [1.0, 2, 3],
+                          "co2_t": [2.0, 4, 6]})
+    assert len(manager_figs.energy_carbon(frame, "UTC", "1h").data) == 3
+    assert len(manager_figs.scopes(None).data) == 0
+    top = pd.DataFrame({"meter": ["A", "B"], "name": ["a", "b"], "kwh": [5.0, 9.0]})
+    assert list(manager_figs.top_consumers(top).data[0].y) == ["b", "a"]
+
+
+# -- formatting ----------------------------------------------------------------------------
+
+
+def test_numbers_have_thousands_separators_and_units() -> None:
+    assert fmt_num(1234567.891, "kWh") == "1,234,568 kWh"
+    assert fmt_num(12.3456, "tce") == "12.3 tce"
+    assert fmt_num(0.01234, "tCO₂") == "0.012 tCO₂"
+    assert fmt_num(-0.0001, "kW", 1) == "0.0 kW"
+    assert fmt_num(None, "kW") == "—"
+    assert fmt_pct(0.4567) == "45.7 %"
+    assert fmt_age(3.2, "en") == "3 s" and fmt_age(7300, "zh") == "2 小时"
+
+
+# -- the API client's three kinds of failure ----------------------------------------------
+
+
+def _client(handler) -> ApiClient:  # noqa: ANN001
+    return ApiClient("http://api.test", "k", transport=httpx.MockTransport(handler))
+
+
+def test_client_classifies_answers() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        assert request.headers["authorization"] == "Bearer k"
+        if path == "/openapi.json":
+            return httpx.Response(200, json={"paths": {
+                "/api/v1/alarms/{alarm_id}/shelve": {"post": {"requestBody": {"content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/S"}}}}}}},
+                "components": {"schemas": {"S": {"properties": {"until": {}, "comment": {}}}}}})
+        if path == "/api/v1/missing":
+            return httpx.Response(404, json={"detail": "Not Found"})
+        if path == "/api/v1/meters/X/series":
+            return httpx.Response(404, json={"detail": "meter: unknown meter 'X'"})
+        if path == "/api/v1/bad":
+            return httpx.Response(422, json={"detail": [{"loc": ["body", "high"],
+                                                          "msg": "must be above low"}]})
+        if path == "/api/v1/alarms/7/shelve":
+            return httpx.Response(200, json=dict(__import__("json").loads(request.content)))
+        return httpx.Response(503, json={"detail": "busy"})
+
+    api = _client(handler)
+    with pytest.raises(NotAvailable):
+        api.get("/api/v1/missing")
+    with pytest.raises(Rejected, match="unknown meter"):
+        api.series("X", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC), "1h")
+    with pytest.raises(Rejected) as exc:
+        api.post("/api/v1/bad", {})
+    assert exc.value.detail == "high: must be above low"
+    with pytest.raises(Unreachable):
+        api.get("/api/v1/other")
+    assert api.has("/alarms/{}/shelve", "post") and not api.has("/alarms")
+    sent = api.alarm_action("7", "shelve", "c", 3600.0)
+    assert set(sent) == {"comment", "until"}  # only the fields the alarm service declares
+    assert datetime.fromisoformat(sent["until"]) > datetime.now(UTC) + timedelta(minutes=59)
+
+
+def test_client_cache_serves_stale_while_refreshing() -> None:
+    calls = []
+
+    def fetch() -> int:
+        calls.append(1)
+        return len(calls)
+
+    api = _client(lambda r: httpx.Response(200, json={}))
+    assert api.cached(("k",), 0.0, fetch) == 1  # first call waits
+    assert api.cached(("k",), 0.0, fetch) == 1  # expired: the old value, refresh behind
+    api.pool.shutdown(wait=True)
+    assert api.cached(("k",), 60.0, fetch) == 2
+
+
+def test_unreachable_api_gives_a_snapshot_not_an_exception() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    snap = service.wall_snapshot(_client(down), None, "en")
+    assert snap.reachable is False
+    assert service.alarms_snapshot(_client(down), "active").reachable is False
+    assert service.manager_snapshot(_client(down), None, "month", date(2026, 1, 1),
+                                    "en").reachable is False
