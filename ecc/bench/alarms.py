@@ -15,9 +15,7 @@ first sees it. The bench data (readings, rules, alarms, their history) is purged
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -35,7 +33,7 @@ from sqlalchemy.orm import Session
 from alarms import rules
 from alarms.config import AlarmConfig
 from ecc import keys
-from ecc.bench.ingest import _free_port
+from ecc.bench.server import free_port, start_api
 from ecc.errors import NotFound
 from ecc.runtime import open_database
 from ecc.settings import Settings
@@ -144,21 +142,10 @@ def _bodies(codes: list[str], n_steps: int, start_s: int, batch: int, clients: i
 
 def _start_api(url: str, port: int, workers: int, topic: str, env_extra: dict[str, str]
                ) -> subprocess.Popen:
-    env = {**os.environ, "ECC_DATABASE_URL": url, "ECC_WRITE_WAIT_S": "60",
-           "ECC_ALARM_MQTT_TOPIC": topic, "ECC_ALARM_GLOBAL_PER_MIN": "1000000",
-           "ECC_ALARM_RULE_BURST": "100", "ECC_LOG_LEVEL": "warning", **env_extra}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"], env=env)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("API did not start")
+    return start_api(url, port, workers, {
+        "ECC_WRITE_WAIT_S": "60", "ECC_ALARM_MQTT_TOPIC": topic,
+        "ECC_ALARM_GLOBAL_PER_MIN": "1000000", "ECC_ALARM_RULE_BURST": "100",
+        "ECC_LOG_LEVEL": "warning", **env_extra})
 
 
 class _Watcher:
@@ -247,7 +234,7 @@ def run_alarm_bench(settings: Settings, *, rate: int, seconds: float, clients: i
         viewer_key = keys.create_key(s, "viewer", f"bench-alarms-{uuid.uuid4().hex[:8]}")
         s.commit()
     topic = f"ecc-bench-{uuid.uuid4().hex[:8]}/alarms"
-    port = _free_port()
+    port = free_port()
     n_requests = sum(len(r) for r in per_client)
     console.print(f"API: {workers} workers; {clients} clients, {n_requests} requests of "
                   f"~{batch:,} readings paced to {rate:,}/s for {seconds:g} s …")

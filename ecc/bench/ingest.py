@@ -11,10 +11,6 @@ background job. The bench data is deleted afterwards.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +25,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from ecc import keys
+from ecc.bench.server import free_port, start_api
 from ecc.db import libpq_url
 from ecc.errors import NotFound
 from ecc.runtime import open_database
@@ -105,29 +102,6 @@ def _bodies(codes: list[str], n_minutes: int, start: datetime, batch: int,
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_api(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "ECC_DATABASE_URL": url, "ECC_WRITE_WAIT_S": "60",
-           "ECC_MAX_INFLIGHT_WRITES": "4", "ECC_ROLLUP_WORKER": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"], env=env)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("API did not start")
-
-
 def _cleanup(engine: Engine, ids: list[int]) -> None:
     with engine.begin() as conn:
         path = conn.execute(text("SELECT value FROM ecc_meta WHERE key='timeseries_path'")).scalar()
@@ -171,11 +145,12 @@ def run_ingest_bench(settings: Settings, *, rows: int, clients: int, batch: int,
     with Session(engine) as session:
         key = keys.create_key(session, "ingest", f"bench-{int(time.time() * 1000)}")
         session.commit()
-    port = _free_port()
+    port = free_port()
     n_requests = sum(len(b) for b in per_client)
     console.print(f"HTTP ingest: {n_requests} requests of ~{batch:,} readings, {clients} clients, "
                   f"{workers} API workers …")
-    proc = _start_api(url, port, workers)
+    proc = start_api(url, port, workers, {"ECC_WRITE_WAIT_S": "60", "ECC_MAX_INFLIGHT_WRITES": "4",
+                                          "ECC_ROLLUP_WORKER": "false"})
     accepted = 0
     lock = threading.Lock()
     try:
