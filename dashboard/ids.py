@@ -9,6 +9,7 @@ WALL_TICK = "wall-tick"  # refresh interval (server callback)
 WALL_SECOND = "wall-second"  # clock and freshness (client-side, no server)
 WALL_ROTATE = "wall-rotate"  # kiosk rotation timer
 WALL_VIEWPORT = "wall-viewport"
+WALL_FIGURES = "wall-figures"  # the figures of the last refresh
 WALL_STATE = "wall-state"  # {reachable, last_ms, stale_after_s, tz, texts}
 WALL_SITE = "wall-site"
 WALL_SITE_NAME = "wall-site-name"
@@ -22,8 +23,9 @@ WALL_MAIN = "wall-main"
 WALL_SANKEY = "wall-sankey"
 WALL_SANKEY_NOTE = "wall-sankey-note"
 WALL_TREND = "wall-trend"
+WALL_SANKEY_BOX = "wall-sankey-box"
+WALL_TREND_BOX = "wall-trend-box"
 WALL_TREND_NOTE = "wall-trend-note"
-WALL_VIEW_BUTTONS = "wall-view-buttons"
 WALL_VIEW = "wall-view"
 WALL_LANG = "wall-lang"
 
@@ -62,7 +64,6 @@ ENG_RULE_FIELDS = (
 ENG_RULE_CREATE = "eng-rule-create"
 ENG_RULE_MSG = "eng-rule-result"
 ENG_METER = "eng-meter"
-ENG_DRILL = "eng-drill"
 
 
 def rule_field(name: str) -> str:
@@ -100,5 +101,4 @@ MGR_DOWNLOAD = "mgr-download"
 MGR_STATUS = "mgr-status"
 
 # meter page and site tree
-METER_INFO = "meter-info"
 SITES_TREE = "sites-tree"

@@ -92,7 +92,7 @@ class WallSnapshot:
     alarms: list[dict] | None = None  # None: the alarm service is not deployed
     last_reading: datetime | None = None
     stale_after_s: float = 120.0
-    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    error: str = ""  # the API refused the dashboard (shown instead of data)
 
 
 def wall_snapshot(
@@ -120,6 +120,8 @@ def wall_snapshot(
         }
     except Unreachable:
         return WallSnapshot(reachable=False, site=site)
+    except ApiError as exc:  # e.g. the dashboard's key was revoked: say so on the wall
+        return WallSnapshot(reachable=True, site=None, error=exc.detail)
     sc = data.scope(sites, meters, site)
     roles = sc.load_codes()
     codes = [c for v in roles.values() for c in v]
@@ -367,6 +369,8 @@ def meter_snapshot(
         sites = api.sites()
     except Unreachable:
         return MeterSnapshot(reachable=False)
+    except ApiError as exc:
+        return MeterSnapshot(reachable=True, error=exc.detail)
     by_code = {m["code"]: m for m in meters}
     if code not in by_code:
         return MeterSnapshot(reachable=True, error="unknown")
@@ -435,6 +439,7 @@ class ManagerSnapshot:
     top: pd.DataFrame | None = None  # meter, name, kwh
     trend: pd.DataFrame | None = None  # month, metric columns
     carbon_note: str = ""
+    error: str = ""
 
 
 def manager_snapshot(
@@ -452,6 +457,8 @@ def manager_snapshot(
         )
     except Unreachable:
         return ManagerSnapshot(reachable=False)
+    except ApiError as exc:
+        return ManagerSnapshot(reachable=True, error=exc.detail)
     sc = data.scope(sites, meters, site)
     roles = sc.load_codes()
     start, end, bucket = period_bounds(period, day, sc.tz)

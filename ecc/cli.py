@@ -266,17 +266,22 @@ def bench_forecast(
 ) -> None:
     """Backtest the forecasting models on any CSV series (MASE, WAPE, CV(RMSE), NMBE, …)."""
     from ecc.bench import forecast
+    from ecc.errors import DomainError
 
-    series = forecast.load(csv, ts_col, value_col, exog_col or [], freq=freq, tz=tz,
-                           ts_format=ts_format, fix_midnight=fix_midnight)
     names = [m.strip() for m in models.split(",") if m.strip()]
-    if fleet:
-        result = forecast.run_fleet_bench(series, count=fleet, model=names[-1],
-                                          holidays=holidays, workers=None, console=console)
-    else:
-        result = forecast.run_forecast_bench(series, horizon=horizon, folds=folds, step=step,
-                                             models=names, holidays=holidays, plot=plot,
-                                             console=console)
+    try:
+        series = forecast.load(csv, ts_col, value_col, exog_col or [], freq=freq, tz=tz,
+                               ts_format=ts_format, fix_midnight=fix_midnight)
+        if fleet:
+            result = forecast.run_fleet_bench(series, count=fleet, model=names[-1],
+                                              holidays=holidays, workers=None, console=console)
+        else:
+            result = forecast.run_forecast_bench(series, horizon=horizon, folds=folds,
+                                                 step=step, models=names, holidays=holidays,
+                                                 plot=plot, console=console)
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 
 

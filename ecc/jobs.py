@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, text
 
 from alarms import jobs as alarm_jobs
+from forecasting import jobs as forecast_jobs
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ JOBS: list[Job] = [
         "alarm rules on the clock: stale data, 15-minute demand, shelving expiry"),
     Job("alarm_notifications", alarm_jobs.deliver_notifications, 5,
         "alarm notifications: retries with backoff, flood summaries"),
+    Job("forecast_nightly", forecast_jobs.nightly, 3600,
+        "forecast model selection by backtest and refit per meter and site (01:00-05:00 plant "
+        "time; at once for a new meter)"),
+    Job("forecast_refresh", forecast_jobs.refresh, 900,
+        "forecasts of the next 24 h for every meter and site from the selected model"),
 ]
 
 

@@ -63,7 +63,9 @@ def fold_bounds(rows: int, horizon: int, folds: int, step: int | None = None) ->
         raise Invalid("folds", "horizon, folds and step must be at least 1")
     starts = [rows - (folds - 1 - k) * step - horizon for k in range(folds)]
     if starts[0] < 2:
-        raise Invalid("folds", f"{folds} folds of {horizon} steps need more than {rows} rows")
+        needed = (folds - 1) * step + horizon + 2
+        raise Invalid("folds", f"{folds} folds of {horizon} steps, {step} apart, need at least "
+                      f"{needed} rows; the series has {rows}")
     return starts
 
 
@@ -132,7 +134,11 @@ def _hourly(folds: list[Fold]) -> pd.DataFrame:
 
 
 def best_model(results: Mapping[str, ModelResult], measure: str = "mase") -> str | None:
-    """The model with the lowest score (the first listed wins a tie)."""
-    scored = [(r.scores[measure], i, name) for i, (name, r) in enumerate(results.items())
-              if r.error is None and np.isfinite(r.scores.get(measure, np.nan))]
-    return min(scored)[2] if scored else None
+    """The model with the lowest score (the first listed wins a tie). MASE needs more than a
+    week of training data; below that the models are ranked by MAE."""
+    for by in (measure, "mae"):
+        scored = [(r.scores[by], i, name) for i, (name, r) in enumerate(results.items())
+                  if r.error is None and np.isfinite(r.scores.get(by, np.nan))]
+        if scored:
+            return min(scored)[2]
+    return None

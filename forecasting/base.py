@@ -118,14 +118,25 @@ def check_exog(columns: list[str], future: pd.DatetimeIndex,
     return exog.reindex(future)[columns]
 
 
-def forecast_frame(index: pd.DatetimeIndex, point: np.ndarray,
-                   quantiles: np.ndarray) -> pd.DataFrame:
+def forecast_frame(index: pd.DatetimeIndex, point: np.ndarray, quantiles: np.ndarray,
+                   floor: float | None = None) -> pd.DataFrame:
     """The forecast frame; quantiles (steps × 99) are sorted along each row so they never
-    cross."""
+    cross, and everything is kept at or above ``floor`` (0 for a series that never went
+    negative: energy and load meters)."""
     q = np.sort(np.asarray(quantiles, dtype=float), axis=1)
+    point = np.asarray(point, dtype=float)
+    if floor is not None:
+        q, point = np.maximum(q, floor), np.maximum(point, floor)
     frame = pd.DataFrame(q, index=index, columns=list(QUANTILE_COLUMNS))
-    frame.insert(0, POINT, np.asarray(point, dtype=float))
+    frame.insert(0, POINT, point)
     return frame
+
+
+def floor_of(y: pd.Series | np.ndarray) -> float | None:
+    """0 when the history never went negative (forecasts then stay non-negative), else None."""
+    values = np.asarray(y, dtype=float)
+    values = values[np.isfinite(values)]
+    return 0.0 if values.size and values.min() >= 0 else None
 
 
 class ConformalBands:

@@ -10,9 +10,9 @@ Sources, in order:
 - China, 2004 to the newest notice it carries: ``chinese_calendar`` (PyPI
   ``chinesecalendar``), a table of the State Council notices with both holidays and make-up
   working days;
-- China outside that range, and every other country: ``holidays`` (PyPI), public holidays
-  only; its substituted days ("Day off (substituted from 01/26/2025)") also name the make-up
-  working day, which is read from the name.
+- China outside that range, and every other country (``KR``) or subdivision (``AU-VIC``):
+  ``holidays`` (PyPI), public holidays only; its substituted days ("Day off (substituted
+  from 01/26/2025)") also name the make-up working day, which is read from the name.
 
 ``country=None`` gives weekends only.
 """
@@ -103,11 +103,12 @@ def _chinese_calendar(year: int) -> tuple[dict[date, str], set[date]] | None:
 def _country_table(country: str, year: int) -> tuple[dict[date, str], set[date]]:
     import holidays
 
+    code, _, subdivision = country.partition("-")
     try:
-        table = holidays.country_holidays(country, years=year)
+        table = holidays.country_holidays(code, subdiv=subdivision or None, years=year)
     except NotImplementedError:
-        raise Invalid("holidays", f"no holiday calendar for country {country!r} "
-                      "(ISO 3166 code such as CN, KR, AU, or 'none')") from None
+        raise Invalid("holidays", f"no holiday calendar for {country!r} (an ISO 3166 code "
+                      "such as CN, KR or AU-VIC, or 'none')") from None
     days = {d: str(name) for d, name in table.items()}
     makeup = set()
     for name in days.values():

@@ -26,7 +26,7 @@ import gzip
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone, tzinfo
+from datetime import UTC, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -169,7 +169,7 @@ def _fix_midnight(stamps: pd.Series) -> pd.Series:
 
 def _zone(name: str) -> tzinfo:
     if name.upper() in ("Z", "UTC"):
-        return timezone.utc
+        return UTC
     match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
     if match:
         delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
@@ -197,12 +197,16 @@ def _localize(stamps: pd.Series, zone: tzinfo) -> pd.Series:
 
 
 def detect_freq(index: pd.DatetimeIndex) -> pd.Timedelta:
-    """The series' step: the most common difference between consecutive distinct stamps."""
+    """The series' step: the greatest common divisor of the differences between consecutive
+    distinct stamps that make up at least a tenth of them (so gaps of two steps do not hide
+    the step, and a rare jittered stamp does not shrink it)."""
     stamps = index.dropna().unique().sort_values()
     if len(stamps) < 3:
         raise Invalid("freq", "need at least three distinct timestamps to detect the frequency")
-    diffs = pd.Series(stamps[1:] - stamps[:-1])
-    return pd.Timedelta(diffs.value_counts().index[0])
+    counts = pd.Series(stamps[1:] - stamps[:-1]).value_counts()
+    common = counts[counts >= 0.1 * counts.sum()].index
+    nanoseconds = np.array([pd.Timedelta(d).value for d in common], dtype=np.int64)
+    return pd.Timedelta(int(np.gcd.reduce(nanoseconds)))
 
 
 def parse_freq(freq: str) -> pd.Timedelta:
@@ -248,7 +252,7 @@ def regularize(values: pd.DataFrame, *, freq: str | None = None, fill_limit: str
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=step)
     frame = frame.reindex(grid)
     findings["missing_steps"] = int(frame[TARGET].isna().sum())
-    limit = max(int(pd.Timedelta(fill_limit) / step), 1) if fill_limit else 0
+    limit = int(pd.Timedelta(fill_limit) / step) if fill_limit else 0
     frame[TARGET] = fill_short_gaps(frame[TARGET], limit)
     for col in frame.columns.drop(TARGET):
         frame[col] = frame[col].interpolate(limit_area="inside").ffill().bfill()

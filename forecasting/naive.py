@@ -19,6 +19,7 @@ from forecasting.base import (
     Capabilities,
     ConformalBands,
     check_history,
+    floor_of,
     forecast_frame,
     future_index,
     steps_per,
@@ -37,6 +38,7 @@ class SeasonalNaive:
         self._index: pd.DatetimeIndex | None = None
         self._period = 0
         self._bands: dict[int, ConformalBands] = {}
+        self._floor: float | None = None
 
     def params(self) -> dict:
         return {"season": self.season, "calibration_days": self.calibration_days}
@@ -48,6 +50,7 @@ class SeasonalNaive:
         y = history[TARGET].to_numpy(dtype=float)
         keep = min(len(y), steps_per(index, "day") * self.calibration_days + self._period)
         self._y = _fill_by_phase(y[-keep:], self._period)
+        self._floor = floor_of(history[TARGET])
         self._index = index
         self._bands = {}
         return self
@@ -61,7 +64,7 @@ class SeasonalNaive:
         point = np.resize(last, horizon)
         quantiles = np.vstack([self._band(k + 1).quantiles(point[k * m:(k + 1) * m])
                                for k in range(math.ceil(horizon / m))])
-        return forecast_frame(index, point, quantiles)
+        return forecast_frame(index, point, quantiles, self._floor)
 
     def _band(self, k: int) -> ConformalBands:
         if k not in self._bands:

@@ -24,6 +24,7 @@ from forecasting.base import (
     Capabilities,
     check_exog,
     check_history,
+    floor_of,
     forecast_frame,
     future_index,
     steps_per,
@@ -50,6 +51,7 @@ class ProphetModel:
                                          min_history=2)
         self._model = None
         self._index: pd.DatetimeIndex | None = None
+        self._floor: float | None = None
 
     def params(self) -> dict:
         return {"holidays": self.calendar.country, "exog": self.exog,
@@ -72,7 +74,8 @@ class ProphetModel:
         model = _prophet(
             yearly_seasonality=(frame.index[-1] - frame.index[0]) >= pd.Timedelta(days=730),
             weekly_seasonality=self.weekly_order, daily_seasonality=False,
-            holidays=self._holidays(frame.index), changepoint_prior_scale=self.changepoint_prior_scale,
+            holidays=self._holidays(frame.index),
+            changepoint_prior_scale=self.changepoint_prior_scale,
             uncertainty_samples=self.uncertainty_samples)
         if day > 1:
             model.add_seasonality("daily_workday", period=1, fourier_order=self.daily_order,
@@ -81,7 +84,11 @@ class ProphetModel:
                                   condition_name="day_off")
         for col in self.exog:
             model.add_regressor(col)
-        model.fit(data)
+        from cmdstanpy import disable_logging
+
+        with disable_logging():  # two INFO lines per fit otherwise (errors still raise)
+            model.fit(data)
+        self._floor = floor_of(history[TARGET])
         self._model, self._index = model, index
         return self
 
@@ -104,7 +111,7 @@ class ProphetModel:
         np.random.seed(self.seed)  # Prophet samples from numpy's global generator
         samples = model.predictive_samples(data)["yhat"]
         quantiles = np.quantile(samples, QUANTILE_LEVELS, axis=1).T
-        return forecast_frame(index, point, quantiles)
+        return forecast_frame(index, point, quantiles, self._floor)
 
     def _design(self, index: pd.DatetimeIndex, exog: pd.DataFrame | None) -> pd.DataFrame:
         wall = index.tz_localize(None) if index.tz is not None else index
@@ -124,7 +131,6 @@ class ProphetModel:
 
 def _prophet(**kwargs):  # noqa: ANN003, ANN202
     logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)  # "plotly not installed"
-    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
     from prophet import Prophet
 
     return Prophet(**kwargs)

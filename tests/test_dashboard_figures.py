@@ -187,6 +187,11 @@ def test_alarm_rows_sort_by_priority_and_know_unacknowledged() -> None:
                 {"ts": "2026-01-01T00:00:00Z", "value": 3, "lower": 2, "upper": 4}]},
     [{"points": [{"ts": "2026-01-01T00:00:00Z", "yhat": 3, "yhat_lower": 2, "yhat_upper": 4},
                  {"ts": "2026-01-01T01:00:00Z", "yhat": 5, "yhat_lower": 4, "yhat_upper": 6}]}],
+    {"site": "P", "target": "load", "unit": "kW", "points": [  # the forecasting service's shape
+        {"ts": "2026-01-01T00:00:00Z", "actual": 2.5, "forecast": 3, "lower": 2, "upper": 4,
+         "lower_50": 2.5, "upper_50": 3.5},
+        {"ts": "2026-01-01T01:00:00Z", "actual": None, "forecast": 5, "lower": 4, "upper": 6,
+         "lower_50": 4.5, "upper_50": 5.5}]},
     {"forecast": [{"time": "2026-01-01T00:00:00+00:00", "p50": 3, "p05": 2, "p95": 4},
                   {"time": "2026-01-01T01:00:00+00:00", "p50": 5, "p05": 4, "p95": 6}]},
 ])
@@ -342,3 +347,13 @@ def test_unreachable_api_gives_a_snapshot_not_an_exception() -> None:
     assert service.alarms_snapshot(_client(down), "active").reachable is False
     assert service.manager_snapshot(_client(down), None, "month", date(2026, 1, 1),
                                     "en").reachable is False
+
+
+def test_a_refused_key_is_said_not_raised() -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"detail": "invalid or revoked API key"})
+
+    snap = service.wall_snapshot(_client(refused), None, "en")
+    assert snap.reachable and snap.site is None and snap.error == "invalid or revoked API key"
+    assert service.manager_snapshot(_client(refused), None, "day", date(2026, 1, 1),
+                                    "en").error == "invalid or revoked API key"

@@ -179,7 +179,7 @@ def refresh(site: str | None, period: str, day: str | None):
     if not snap.reachable:
         return (*[no_update] * 6, t("reconnecting", lang))
     if snap.site is None:
-        return (*[no_update] * 5, t("no_site", lang), "")
+        return (*[no_update] * 5, snap.error or t("no_site", lang), "")
     bucket = "1h" if period == "day" else "month" if period == "year" else "1d"
     return (
         energy_carbon(snap.by_bucket, snap.tz, bucket, lang=lang),

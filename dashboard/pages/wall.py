@@ -9,12 +9,13 @@ tick in the browser, so they keep moving (and turn red) while the API is away.
 
 from __future__ import annotations
 
+import json
+
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import ids, runtime, service
 from dashboard.components import alarm_banner, kpi_tile
-from dashboard.figures import theme
 from dashboard.figures.wall import load_trend, sankey
 from dashboard.i18n import current, t
 
@@ -62,6 +63,7 @@ def layout(
         children=[
             dcc.Store(id=ids.WALL_SITE, data=site),
             dcc.Store(id=ids.WALL_VIEWPORT),
+            dcc.Store(id=ids.WALL_FIGURES),
             dcc.Store(id=ids.WALL_VIEW, data="overview"),
             dcc.Store(
                 id=ids.WALL_STATE,
@@ -117,13 +119,7 @@ def layout(
                                 ],
                                 className="panel-title",
                             ),
-                            dcc.Graph(
-                                id=ids.WALL_SANKEY,
-                                figure=theme.empty(),
-                                config=_GRAPH_CONFIG,
-                                className="panel-graph",
-                                style={"height": "100%", "width": "100%"},
-                            ),
+                            html.Div(id=ids.WALL_SANKEY_BOX, className="panel-graph"),
                         ],
                         className="panel panel-flow",
                     ),
@@ -136,13 +132,7 @@ def layout(
                                 ],
                                 className="panel-title",
                             ),
-                            dcc.Graph(
-                                id=ids.WALL_TREND,
-                                figure=theme.empty(),
-                                config=_GRAPH_CONFIG,
-                                className="panel-graph",
-                                style={"height": "100%", "width": "100%"},
-                            ),
+                            html.Div(id=ids.WALL_TREND_BOX, className="panel-graph"),
                         ],
                         className="panel panel-load",
                     ),
@@ -155,9 +145,8 @@ def layout(
 @callback(
     Output(ids.WALL_KPIS, "children"),
     Output(ids.WALL_ALARMS, "children"),
-    Output(ids.WALL_SANKEY, "figure"),
+    Output(ids.WALL_FIGURES, "data"),
     Output(ids.WALL_SANKEY_NOTE, "children"),
-    Output(ids.WALL_TREND, "figure"),
     Output(ids.WALL_TREND_NOTE, "children"),
     Output(ids.WALL_SITE_NAME, "children"),
     Output(ids.WALL_STATUS, "children"),
@@ -169,16 +158,18 @@ def layout(
     prevent_initial_call=True,
 )
 def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
-    """One complete refresh: one service call, then components and figures."""
+    """One complete refresh: one service call, then components and figures. The figures
+    go through a store to the graphs (below), so the tiles never wait for plotly.js."""
     lang = current()
     scale = 1.2 * max(0.6, min(3.0, (viewport or {}).get("h", 1080) / 1080))  # 5 m away
     snap = service.wall_snapshot(
         runtime.api(), site, lang, contracted_kw=runtime.settings().contracted_demand_kw
     )
     if not snap.reachable:
-        return (*[no_update] * 7, t("reconnecting", lang), {**state, "reachable": False})
+        return (*[no_update] * 6, t("reconnecting", lang), {**state, "reachable": False})
     if snap.site is None:
-        return (*[no_update] * 6, t("no_site", lang), "", {**state, "reachable": True})
+        status = snap.error or t("no_site", lang)
+        return (*[no_update] * 5, "", status, {**state, "reachable": True})
     flows_note = t("sankey_tce" if snap.flows.unit == "tce" else "sankey_kwh", lang)
     state = {
         **state,
@@ -190,15 +181,48 @@ def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
     return (
         [kpi_tile(k, lang) for k in snap.kpis],
         alarm_banner(snap.alarms, lang),
-        sankey(snap.flows, scale, lang=lang),
+        {
+            "sankey": sankey(snap.flows, scale, lang=lang),
+            "trend": load_trend(
+                snap.load, snap.forecast, snap.contracted_kw, snap.tz, scale, lang=lang
+            ),
+        },
         flows_note,
-        load_trend(snap.load, snap.forecast, snap.contracted_kw, snap.tz, scale, lang=lang),
         snap.forecast_note,
         snap.site_name,
         "",
         state,
     )
 
+
+# The graphs are mounted with the first figures, not in the layout: plotly.js (4.8 MB) is
+# then fetched and run after the tiles are on the screen, instead of holding them back.
+clientside_callback(
+    """function(f, box) {
+        const no = window.dash_clientside.no_update;
+        if (!f || box) { return [no, no]; }
+        const graph = (id, fig) => ({namespace: 'dash_core_components', type: 'Graph',
+            props: {id: id, figure: fig, config: CONFIG, style: {height: '100%', width: '100%'}}});
+        return [graph('SANKEY', f.sankey), graph('TREND', f.trend)];
+    }""".replace("CONFIG", json.dumps(_GRAPH_CONFIG))
+    .replace("SANKEY", ids.WALL_SANKEY)
+    .replace("TREND", ids.WALL_TREND),
+    Output(ids.WALL_SANKEY_BOX, "children"),
+    Output(ids.WALL_TREND_BOX, "children"),
+    Input(ids.WALL_FIGURES, "data"),
+    State(ids.WALL_SANKEY_BOX, "children"),
+)
+
+clientside_callback(
+    """function(f) {
+        const no = window.dash_clientside.no_update;
+        return f ? [f.sankey, f.trend] : [no, no];
+    }""",
+    Output(ids.WALL_SANKEY, "figure"),
+    Output(ids.WALL_TREND, "figure"),
+    Input(ids.WALL_FIGURES, "data"),
+    prevent_initial_call=True,
+)
 
 clientside_callback(
     "function(id) { return {h: window.innerHeight, w: window.innerWidth}; }",

@@ -117,10 +117,8 @@ def run_fleet_bench(series: LoadedSeries, *, count: int, model: str, holidays: s
     cpu_children = _children_cpu()
     with _progress(console) as progress, ProcessPoolExecutor(workers) as pool:
         task = progress.add_task(f"{model} × {count}", total=count)
-        done = 0
-        for _ in pool.map(_fit_predict, jobs, [model] * count, [horizon] * count,
-                          [holidays] * count):
-            done += 1
+        for done, _ in enumerate(pool.map(_fit_predict, jobs, [model] * count,
+                                          [horizon] * count, [holidays] * count), start=1):
             progress.update(task, completed=done)
     wall = time.perf_counter() - began
     cpu = time.process_time() - cpu_began + _children_cpu() - cpu_children

@@ -163,10 +163,15 @@ def _load_state(path: Path) -> history.GeneratorState | None:
     return None
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(settings: Settings, console: Console, *, days: int = 90,
              stream_every_s: float = 5.0, stream: bool = True) -> None:
     demo_dir = settings.data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the generator state is saved
     console.print("[bold]Energy-carbon management center — demo[/]")
     url, engine = open_database(settings, upgrade=True)
     console.print(f"database: {url}")

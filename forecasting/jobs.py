@@ -1,0 +1,32 @@
+"""The scheduler's entry points (listed in ``ecc.jobs.JOBS``). The job object, with the fitted
+models it keeps, is built on the first run, in the scheduler process only."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Engine
+
+_jobs = None
+_lock = threading.Lock()
+
+
+def _instance():  # noqa: ANN202 - forecasting.service.ForecastJobs, imported lazily
+    global _jobs
+    with _lock:
+        if _jobs is None:
+            from forecasting.service import ForecastJobs
+
+            _jobs = ForecastJobs()
+        return _jobs
+
+
+def nightly(engine: Engine) -> int:
+    """Backtest, select and refit per meter and site (01:00–05:00 plant time; at once for a
+    subject without a forecast)."""
+    return _instance().nightly(engine)
+
+
+def refresh(engine: Engine) -> int:
+    """The next 24 h for every meter and site, from the selected model."""
+    return _instance().refresh(engine)

@@ -1,0 +1,344 @@
+"""Forecasts for every meter and site: nightly model selection, 15-minute refresh, storage,
+and the answer of ``GET /api/v1/forecasts``.
+
+- **Nightly** (``ForecastJobs.nightly``, between 01:00 and 05:00 plant time, and at once for a
+  subject that has no forecast yet): for the day-ahead and the week-ahead horizon, backtest
+  the candidate models on the subject's last year (rolling origin, MASE against the weekly
+  seasonal naive), fit the best on the whole history, store its forecast with every
+  candidate's scores.
+- **Refresh** (``ForecastJobs.refresh``, every 15 minutes): move the selected day-ahead model
+  to the newest complete bucket (``update``: no re-estimation) and store the next 24 h.
+
+Both run in the scheduler process (one per deployment), one subject per transaction, with
+one CPU thread for the trees: the API and ingest never wait for them. Fitted models stay in
+that process between runs; after a restart the refresh refits the selected model once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.orm import Session
+
+from ecc.errors import Invalid, NotFound
+from forecasting import backtest, subjects
+from forecasting.base import POINT, TARGET, Forecaster, qcol
+from forecasting.calendar import HolidayCalendar
+from forecasting.registry import ModelContext, factories, make
+from forecasting.subjects import Subject
+from models.forecasting import ForecastPoint, ForecastRun
+
+log = logging.getLogger(__name__)
+
+DAY_AHEAD, WEEK_AHEAD = timedelta(days=1), timedelta(days=7)
+HISTORY = timedelta(days=365)
+SELECTION_FOLDS = {DAY_AHEAD: 7, WEEK_AHEAD: 2}
+CANDIDATES = ("naive_daily", "naive_weekly", "hgb")
+NIGHT_CANDIDATES = (*CANDIDATES, "prophet")
+NIGHT_HOURS = range(1, 5)
+KEEP = {"refresh": timedelta(days=2), "nightly": timedelta(days=90)}
+MAX_HORIZON = WEEK_AHEAD
+STORED_QUANTILES = {"q05": 0.05, "q25": 0.25, "q75": 0.75, "q95": 0.95}
+TARGETS = ("load", "energy", "co2")
+
+
+def horizon_steps(subject: Subject, horizon: timedelta) -> int:
+    return int(horizon / subject.step)
+
+
+def _clean(scores: dict) -> dict:
+    """JSON-safe scores (NaN → None)."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in scores.items()}
+
+
+def _observed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The history from its first observed value on (a new meter has NaN before it)."""
+    first = frame[TARGET].first_valid_index()
+    if first is None:
+        raise Invalid("history", "no readings yet")
+    out = frame.loc[first:]
+    out.index.freq = frame.index.freq
+    return out
+
+
+def select_model(frame: pd.DataFrame, subject: Subject, horizon: timedelta,
+                 candidates: Sequence[str], calendar: HolidayCalendar, folds: int,
+                 ) -> tuple[str, dict]:
+    """The candidate with the lowest backtest MASE on this history, and every candidate's
+    scores; the daily seasonal naive when the history is too short to backtest."""
+    steps = horizon_steps(subject, horizon)
+    context = ModelContext(steps, calendar)
+    try:
+        results = backtest.rolling_origin(frame, factories(candidates, context), steps, folds)
+    except Invalid as exc:
+        return "naive_daily", {"selected": "naive_daily", "reason": str(exc)}
+    best = backtest.best_model(results) or "naive_daily"
+    return best, {"selected": best, "measure": "mase", "folds": folds,
+                  "candidates": {n: (_clean(r.scores) if r.error is None else {"error": r.error})
+                                 for n, r in results.items()}}
+
+
+def store_run(session: Session, subject: Subject, *, purpose: str, model: Forecaster,
+              frame: pd.DataFrame, forecast: pd.DataFrame, scores: dict | None,
+              fit_s: float) -> ForecastRun:
+    run = ForecastRun(
+        meter_id=subject.id if subject.kind == "meter" else None,
+        site_id=subject.id if subject.kind == "site" else None,
+        carrier=subject.carrier, quantity=subject.quantity, unit=subject.unit,
+        resolution_s=subject.resolution_s, purpose=purpose, model=model.name,
+        params=model.params(), train_start=frame.index[0].to_pydatetime(),
+        train_end=frame.index[-1].to_pydatetime(), horizon_steps=len(forecast),
+        scores=scores, fit_s=round(fit_s, 3))
+    session.add(run)
+    session.flush()
+    rows = [{"run_id": run.id, "ts": ts.to_pydatetime(), "yhat": float(row[POINT]),
+             **{name: float(row[qcol(level)]) for name, level in STORED_QUANTILES.items()}}
+            for ts, row in forecast.iterrows()]
+    session.execute(insert(ForecastPoint), rows)
+    return run
+
+
+def _subject_runs(subject: Subject):  # noqa: ANN202 - a SQLAlchemy Select
+    column = ForecastRun.meter_id if subject.kind == "meter" else ForecastRun.site_id
+    return select(ForecastRun).where(column == subject.id,
+                                     ForecastRun.carrier == subject.carrier,
+                                     ForecastRun.quantity == subject.quantity)
+
+
+def latest_run(session: Session, subject: Subject, *, purpose: str | None = None,
+               min_horizon: timedelta | None = None) -> ForecastRun | None:
+    stmt = _subject_runs(subject)
+    if purpose:
+        stmt = stmt.where(ForecastRun.purpose == purpose)
+    if min_horizon is not None:
+        stmt = stmt.where(ForecastRun.horizon_steps >= horizon_steps(subject, min_horizon))
+    return session.scalar(stmt.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+                          .limit(1))
+
+
+class ForecastJobs:
+    """The scheduler's forecasting jobs and the fitted models they keep between runs."""
+
+    def __init__(self, holidays: str = "CN",
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 folds: dict[timedelta, int] | None = None,
+                 candidates: Sequence[str] = CANDIDATES,
+                 night_candidates: Sequence[str] = NIGHT_CANDIDATES) -> None:
+        self.calendar = HolidayCalendar(holidays)
+        self.clock = clock
+        self.folds = folds or SELECTION_FOLDS
+        self.candidates = tuple(candidates)
+        self.night_candidates = tuple(night_candidates)
+        self._models: dict[tuple, tuple[int, Forecaster]] = {}
+        self._lock = threading.Lock()
+        self._cpu = threading.Lock()  # one subject at a time across both jobs: one core
+
+    def nightly(self, engine: Engine, site: str | None = None) -> int:
+        """Model selection and a fresh fit for every subject that is due (of ``site`` and its
+        descendants if given); returns how many."""
+        now = self.clock()
+        with Session(engine) as session:
+            todo = subjects.all_subjects(session, site)
+        done = 0
+        for subject in todo:
+            with self._cpu, Session(engine) as session:
+                last = latest_run(session, subject, purpose="nightly")
+                if not self._due(subject, last, now):
+                    continue
+                try:
+                    self._select_and_fit(session, subject, now, first=last is None)
+                except Invalid as exc:
+                    log.info("no forecast for %s %s: %s", subject.kind, subject.code, exc)
+                    session.rollback()
+                    continue
+                session.commit()
+                done += 1
+        return done
+
+    def _due(self, subject: Subject, last: ForecastRun | None, now: datetime) -> bool:
+        if last is None:
+            return True
+        local_hour = pd.Timestamp(now).tz_convert(subject.timezone).hour
+        return local_hour in NIGHT_HOURS and now - last.created_at > timedelta(hours=20)
+
+    def _select_and_fit(self, session: Session, subject: Subject, now: datetime,
+                        first: bool) -> None:
+        last = subjects.last_complete(subject, now)
+        frame = _observed(subjects.history(session, subject, last - HISTORY, last))
+        candidates = self.candidates if first else self.night_candidates
+        for horizon in (DAY_AHEAD, WEEK_AHEAD):
+            name, scores = select_model(frame, subject, horizon, candidates, self.calendar,
+                                        self.folds.get(horizon, 2))
+            steps = horizon_steps(subject, horizon)
+            began = time.perf_counter()
+            model = make(name, ModelContext(steps, self.calendar)).fit(frame)
+            forecast = model.predict(steps)
+            run = store_run(session, subject, purpose="nightly", model=model, frame=frame,
+                            forecast=forecast, scores=scores,
+                            fit_s=time.perf_counter() - began)
+            if horizon == DAY_AHEAD:
+                with self._lock:
+                    self._models[subject.key] = (run.id, model)
+
+    def refresh(self, engine: Engine, site: str | None = None) -> int:
+        """The next 24 h for every subject with a selected model (of ``site`` and its
+        descendants if given); returns how many. Also drops runs past their retention."""
+        now = self.clock()
+        with Session(engine) as session:
+            todo = subjects.all_subjects(session, site)
+        done = 0
+        for subject in todo:
+            with self._cpu, Session(engine) as session:
+                try:
+                    done += self._refresh_one(session, subject, now)
+                except Invalid as exc:
+                    log.info("forecast of %s %s not refreshed: %s", subject.kind, subject.code,
+                             exc)
+                    session.rollback()
+                    continue
+                session.commit()
+        with Session(engine) as session:
+            for purpose, keep in KEEP.items():
+                session.execute(delete(ForecastRun).where(ForecastRun.purpose == purpose,
+                                                          ForecastRun.created_at < now - keep))
+            session.commit()
+        return done
+
+    def _refresh_one(self, session: Session, subject: Subject, now: datetime) -> int:
+        selected = session.scalar(_subject_runs(subject).where(
+            ForecastRun.purpose == "nightly",
+            ForecastRun.horizon_steps == horizon_steps(subject, DAY_AHEAD))
+            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc()).limit(1))
+        if selected is None:
+            return 0
+        last = subjects.last_complete(subject, now)
+        newest = latest_run(session, subject)
+        if newest is not None and newest.train_end >= last:
+            return 0
+        steps = horizon_steps(subject, DAY_AHEAD)
+        began = time.perf_counter()
+        with self._lock:
+            cached = self._models.get(subject.key)
+        if cached is not None and cached[0] == selected.id:
+            model = cached[1]
+            frame = _observed(subjects.history(session, subject, last - timedelta(days=60),
+                                               last))
+            model.update(frame)
+        else:
+            frame = _observed(subjects.history(session, subject, last - HISTORY, last))
+            model = make(selected.model, ModelContext(steps, self.calendar)).fit(frame)
+            with self._lock:
+                self._models[subject.key] = (selected.id, model)
+        forecast = model.predict(steps)
+        store_run(session, subject, purpose="refresh", model=model, frame=frame,
+                  forecast=forecast, scores=selected.scores,
+                  fit_s=time.perf_counter() - began)
+        return 1
+
+
+def parse_horizon(text: str | None) -> timedelta:
+    """``24h``, ``36h``, ``1d``, ``7d`` or a number of hours; at most a week."""
+    text = (text or "24h").strip().lower()
+    try:
+        if text.endswith("d"):
+            horizon = timedelta(days=float(text[:-1]))
+        else:
+            horizon = timedelta(hours=float(text.removesuffix("h")))
+    except ValueError:
+        raise Invalid("horizon", f"a duration like 24h or 7d, not {text!r}") from None
+    if not timedelta(0) < horizon <= MAX_HORIZON:
+        raise Invalid("horizon", "between 1 step and 7d")
+    return horizon
+
+
+def forecast_with_actuals(session: Session, *, meter: str | None, site: str | None,
+                          carrier: str | None, target: str, horizon: str | None,
+                          start: datetime | None = None, end: datetime | None = None,
+                          now: datetime | None = None) -> dict:
+    """The newest stored forecast of a meter or a site's carrier with the actuals beside it.
+
+    Points cover ``start``…``end`` if given, else one horizon before the forecast origin to
+    one horizon after it; each carries ``actual`` (None until measured) and ``forecast``,
+    ``lower``/``upper`` (90 %) and ``lower_50``/``upper_50`` (None outside the forecast).
+    """
+    if target not in TARGETS:
+        raise Invalid("target", f"one of {', '.join(TARGETS)}, not {target!r}")
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid(name, "timestamp without UTC offset")
+    now = now or datetime.now(UTC)
+    subject = subjects.find_subject(session, meter=meter, site=site, carrier=carrier)
+    span = parse_horizon(horizon)
+    if target == "energy" and subject.quantity != "energy":
+        raise Invalid("target", f"{subject.code} is a kW gauge: ask for target=load")
+    factor = subject.load_factor() if target == "load" else 1.0
+    run = latest_run(session, subject, min_horizon=span)
+    if run is None:
+        raise NotFound("forecast", f"no forecast of {subject.kind} {subject.code} "
+                       f"({subject.carrier}) covering {span} yet: the scheduler selects a "
+                       "model nightly (at once for a new meter) and refreshes every 15 min")
+    step = subject.step
+    origin = run.train_end.astimezone(UTC) + step
+    lo = (start or origin - span).astimezone(UTC)
+    hi = (end or origin + span).astimezone(UTC)
+    if hi <= lo:
+        raise Invalid("end", "must be after start")
+    labels = pd.date_range(_ceil(lo, step), hi, freq=step, inclusive="left", tz=UTC)
+    points = session.execute(select(ForecastPoint).where(
+        ForecastPoint.run_id == run.id, ForecastPoint.ts >= lo, ForecastPoint.ts < hi,
+        ForecastPoint.ts < origin + span)).scalars().all()
+    forecast = pd.DataFrame([{"ts": p.ts, "yhat": p.yhat, "q05": p.q05, "q25": p.q25,
+                              "q75": p.q75, "q95": p.q95} for p in points],
+                            columns=["ts", "yhat", "q05", "q25", "q75", "q95"])
+    forecast = forecast.set_index(pd.DatetimeIndex(forecast["ts"]).tz_convert(UTC))
+    forecast = forecast.drop(columns="ts").reindex(labels)
+    actual = pd.Series(np.nan, index=labels)
+    last = subjects.last_complete(subject, now)
+    if len(labels) and last >= labels[0]:
+        last = min(last, labels[-1].to_pydatetime())
+        observed = subjects.history(session, subject, labels[0].to_pydatetime(), last)[TARGET]
+        actual = observed.tz_convert(UTC).reindex(labels)
+    unit = subject.unit if target == "energy" else "kW"
+    scale = np.full(len(labels), factor)
+    version = None
+    if target == "co2":
+        from forecasting.emissions import co2_per_unit
+
+        scale, version = co2_per_unit(session, subject, labels, origin)
+        unit = "tCO2"
+    rows = []
+    for i, ts in enumerate(labels):
+        f = forecast.iloc[i]
+        rows.append({"ts": ts.to_pydatetime(), "actual": _num(actual.iloc[i] * scale[i]),
+                     "forecast": _num(f["yhat"] * scale[i]),
+                     "lower": _num(f["q05"] * scale[i]), "upper": _num(f["q95"] * scale[i]),
+                     "lower_50": _num(f["q25"] * scale[i]),
+                     "upper_50": _num(f["q75"] * scale[i])})
+    return {
+        subject.kind: subject.code, "carrier": subject.carrier, "target": target,
+        "unit": unit, "resolution": subject.resolution, "horizon_h": span.total_seconds() / 3600,
+        "carbon_version": version,
+        "run": {"id": run.id, "model": run.model, "purpose": run.purpose,
+                "created_at": run.created_at, "train_start": run.train_start,
+                "train_end": run.train_end, "origin": origin, "params": run.params,
+                "scores": run.scores},
+        "points": rows,
+    }
+
+
+def _ceil(t: datetime, step: timedelta) -> datetime:
+    s = int(step.total_seconds())
+    return datetime.fromtimestamp(-(-int(t.timestamp()) // s) * s, UTC)
+
+
+def _num(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
