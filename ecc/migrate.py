@@ -18,12 +18,10 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate to ``revision``; ``head`` means every head while feature branches of the schema
-    (revisions on the same parent) have not been chained yet."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads" if revision == "head" else revision)
+        command.upgrade(cfg, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

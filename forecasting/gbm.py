@@ -2,10 +2,12 @@
 working-day, lag and rolling features, with optional exogenous inputs.
 
 One direct model for the whole horizon: every lag is at least ``horizon`` steps old (see
-``forecasting.features``). Intervals are split-conformal: the model is first fitted without
-the last ``calibration_days``, its errors on those days give the residual quantiles
-(grouped by forecast size), then it is refitted on everything (``refit``). Training uses at
-most ``max_train_days`` of history and ``threads`` CPU threads, so a nightly retrain in the
+``forecasting.features``). The loss is the absolute error (the forecast is a median: MASE
+and WAPE are absolute-error measures, and it is robust to the plant's spikes). Intervals are
+split-conformal: a lighter model is fitted on the ``calibration_train_days`` before the last
+``calibration_days``, its errors on those days give the residual quantiles (grouped by
+forecast size), then the model is fitted on everything (``refit``). Training uses at most
+``max_train_days`` of history and ``threads`` CPU threads, so a nightly retrain in the
 scheduler leaves the other core to the API.
 """
 
@@ -72,14 +74,17 @@ class GradientBoosting:
                 "calibration_max_iter": self.calibration_max_iter, "refit": self.refit,
                 **self.tree}
 
-    def _regressor(self, max_iter: int | None = None):  # noqa: ANN202
-        """The trees; with fewer iterations, a proportionally larger learning rate."""
+    def _regressor(self, calibrating: bool = False):  # noqa: ANN202
+        """The trees. The calibration model is lighter (``calibration_max_iter`` iterations
+        with a proportionally larger learning rate, at most 15 leaves): it only measures how
+        wrong such a model is, and a slightly weaker one errs on the side of wider bands."""
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         params = dict(self.tree)
-        if max_iter is not None and max_iter < params["max_iter"]:
-            params["learning_rate"] *= params["max_iter"] / max_iter
-            params["max_iter"] = max_iter
+        if calibrating and self.calibration_max_iter < params["max_iter"]:
+            params["learning_rate"] *= params["max_iter"] / self.calibration_max_iter
+            params["max_iter"] = self.calibration_max_iter
+            params["max_leaf_nodes"] = min(params["max_leaf_nodes"], 15)
         return HistGradientBoostingRegressor(**params)
 
     def fit(self, history: pd.DataFrame) -> Self:
@@ -110,8 +115,7 @@ class GradientBoosting:
         self._columns = [c for c in x.columns if x[c].iloc[train].notna().any()]
         x = x[self._columns]
         with threadpool_limits(self.threads):
-            calibrating = self._regressor(self.calibration_max_iter if self.refit else None)
-            model = calibrating.fit(x.iloc[train], y[train])
+            model = self._regressor(calibrating=self.refit).fit(x.iloc[train], y[train])
             point = model.predict(x.iloc[calib])
             self._bands = ConformalBands().fit(point, y[calib] - point)
             if self.refit:

@@ -2,7 +2,7 @@
 points.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-22
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
