@@ -202,10 +202,22 @@ def run_demo(settings: Settings, console: Console, *, days: int = 90,
                   soft_wrap=True)
     console.print(f'try:       curl -H "Authorization: Bearer {admin_key}" {base}/api/v1/meters',
                   soft_wrap=True)
+    jobs = None
+    if stream:  # the periodic jobs (forecasts, stale-data and demand alarms): one scheduler
+        log = (demo_dir / "scheduler.log").open("ab")
+        jobs = subprocess.Popen([sys.executable, "-m", "ecc.cli", "scheduler"],
+                                env=os.environ.copy(), stdout=log, stderr=log)
+        console.print(f"scheduler: running (log in {demo_dir / 'scheduler.log'})")
     try:
         if stream:
             _stream(base, admin_key, state, state_path, stream_every_s, console)
     finally:
+        if jobs is not None:
+            jobs.send_signal(signal.SIGINT)
+            try:
+                jobs.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                jobs.kill()
         if dash is not None:
             dash.terminate()
             try:
