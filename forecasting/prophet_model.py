@@ -12,6 +12,9 @@ Prophet takes wall-clock time, so a tz-aware history is given to it in local tim
 from __future__ import annotations
 
 import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Self
 
 import numpy as np
@@ -86,8 +89,11 @@ class ProphetModel:
             model.add_regressor(col)
         from cmdstanpy import disable_logging
 
-        with disable_logging():  # two INFO lines per fit otherwise (errors still raise)
-            model.fit(data)
+        with disable_logging(), _quiet():  # two INFO lines per fit otherwise (errors raise)
+            try:
+                model.fit(data)
+            except RuntimeError as exc:  # cmdstan's optimizer failed on this history
+                raise Invalid("history", f"prophet could not be fitted: {exc}") from None
         self._floor = floor_of(history[TARGET])
         self._model, self._index = model, index
         return self
@@ -105,11 +111,12 @@ class ProphetModel:
         values = check_exog(self.exog, index, exog)
         data = self._design(index, values)
         model = self._model
-        model.uncertainty_samples = 0
-        point = model.predict(data)["yhat"].to_numpy()
-        model.uncertainty_samples = self.uncertainty_samples
-        np.random.seed(self.seed)  # Prophet samples from numpy's global generator
-        samples = model.predictive_samples(data)["yhat"]
+        with _quiet():
+            model.uncertainty_samples = 0
+            point = model.predict(data)["yhat"].to_numpy()
+            model.uncertainty_samples = self.uncertainty_samples
+            np.random.seed(self.seed)  # Prophet samples from numpy's global generator
+            samples = model.predictive_samples(data)["yhat"]
         quantiles = np.quantile(samples, QUANTILE_LEVELS, axis=1).T
         return forecast_frame(index, point, quantiles, self._floor)
 
@@ -127,6 +134,14 @@ class ProphetModel:
     def _holidays(self, index: pd.DatetimeIndex) -> pd.DataFrame | None:
         table = self.calendar.holiday_table(index[0].year, index[-1].year + 1)
         return table if len(table) else None
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Prophet 1.5 uses pandas' deprecated ``inplace=``: pandas 3 warns on every fit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
+        yield
 
 
 def _prophet(**kwargs):  # noqa: ANN003, ANN202

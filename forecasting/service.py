@@ -46,6 +46,7 @@ NIGHT_CANDIDATES = (*CANDIDATES, "prophet")
 NIGHT_HOURS = range(1, 5)
 KEEP = {"refresh": timedelta(days=2), "nightly": timedelta(days=90)}
 MAX_HORIZON = WEEK_AHEAD
+MAX_WINDOW = timedelta(days=35)
 STORED_QUANTILES = {"q05": 0.05, "q25": 0.25, "q75": 0.75, "q95": 0.95}
 TARGETS = ("load", "energy", "co2")
 
@@ -292,6 +293,8 @@ def forecast_with_actuals(session: Session, *, meter: str | None, site: str | No
     hi = (end or origin + span).astimezone(UTC)
     if hi <= lo:
         raise Invalid("end", "must be after start")
+    if hi - lo > MAX_WINDOW:
+        raise Invalid("end", f"at most {MAX_WINDOW.days} days after start")
     labels = pd.date_range(_ceil(lo, step), hi, freq=step, inclusive="left", tz=UTC)
     points = session.execute(select(ForecastPoint).where(
         ForecastPoint.run_id == run.id, ForecastPoint.ts >= lo, ForecastPoint.ts < hi,

@@ -165,6 +165,9 @@ def test_requests_that_cannot_be_answered(client, forecast_site, admin_headers) 
     assert _get(client, viewer, meter=forecast_site["energy"], target="heat").status_code == 422
     assert _get(client, viewer, meter=forecast_site["energy"], horizon="8d").status_code == 422
     assert _get(client, {}, meter=forecast_site["energy"]).status_code == 401
+    too_long = _get(client, viewer, meter=forecast_site["energy"], end=NOW.isoformat(),
+                    start=(NOW - timedelta(days=40)).isoformat())
+    assert too_long.status_code == 422 and "35 days" in too_long.json()["error"]
     new = f"{forecast_site['energy']}-NEW"
     client.post("/api/v1/meters", headers=admin_headers, json={
         "code": new, "name": "new", "site": forecast_site["site"], "carrier": "electricity",
