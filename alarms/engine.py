@@ -1,11 +1,17 @@
-"""The alarm runtime of one API process: evaluates committed batches from the reading bus and
+"""The alarm runtime of one API process: evaluates the batches of the reading bus and
 delivers the outbox.
 
-* The bus callback only queues the batch's (meter, ts) columns: the ingest request is never
-  slowed down or failed by alarms.
-* One evaluator thread takes everything queued so far, merges it (sorted by meter and time,
-  repeats dropped) and evaluates it in one transaction (:func:`alarms.evaluate.
-  evaluate_readings`), retried on a deadlock or serialisation failure.
+* Inline (the default, ``ECC_ALARM_INLINE``): the engine is a transaction hook of the bus
+  (:mod:`ingest.events`): stream rules are evaluated inside the ingest transaction, in a
+  savepoint with a short lock timeout, so an alarm commits together with the reading that
+  raised it, is visible when the 2xx is sent and cannot be lost to a crash in between. If
+  the evaluation fails (an error, a lock held by a slow operator action) the savepoint is
+  rolled back, the readings still commit, and the batch goes to the evaluator thread.
+* Deferred (``ECC_ALARM_INLINE=false``, or an inline evaluation that failed): the bus
+  callback only queues the batch's (meter, ts) columns; one evaluator thread takes
+  everything queued so far, merges it (sorted by meter and time, repeats dropped) and
+  evaluates it in one transaction (:func:`alarms.evaluate.evaluate_readings`), retried on a
+  deadlock or serialisation failure.
 * Two delivery threads (MQTT, webhooks) are woken after every commit that wrote outbox rows
   and sweep due rows at least once a second (retries of any process's rows). The MQTT thread
   also expires shelving and emits flood summaries once a second.
@@ -19,11 +25,12 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 from psycopg import errors as pg_errors
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from alarms import evaluate, notify
@@ -35,6 +42,7 @@ from ingest.validate import ValidBatch
 log = logging.getLogger(__name__)
 RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 HOUSEKEEPING_S = 1.0
+INLINE_LOCK_TIMEOUT = "500ms"  # longer waits for an alarm lock go to the evaluator thread
 
 
 def run_retrying(engine: Engine, work, attempts: int = 5):  # noqa: ANN001, ANN201
@@ -51,9 +59,10 @@ def run_retrying(engine: Engine, work, attempts: int = 5):  # noqa: ANN001, ANN2
 
 
 class AlarmEngine:
-    def __init__(self, engine: Engine, config: AlarmConfig) -> None:
+    def __init__(self, engine: Engine, config: AlarmConfig, inline: bool = True) -> None:
         self.engine = engine
         self.config = config
+        self.inline = inline
         self.cache = evaluate.RuleCache()
         self.mqtt = notify.MqttPublisher(config.mqtt_host, config.mqtt_port)
         self.webhooks = notify.WebhookSender(config.webhook_timeout_s)
@@ -90,8 +99,22 @@ class AlarmEngine:
         self.webhooks.close()
 
     def attach(self, bus: ReadingBus) -> AlarmEngine:
-        bus.subscribe(self.on_batch)
+        if self.inline:
+            bus.add_hook(self)
+        else:
+            bus.subscribe(self.on_batch)
         return self
+
+    def in_transaction(self, conn: Connection, batch: ValidBatch) -> Callable[[], None] | None:
+        """Transaction hook: evaluate the batch's stream rules before the ingest commit."""
+        conn.execute(text(f"SET LOCAL lock_timeout = '{INLINE_LOCK_TIMEOUT}'"))
+        ids = evaluate.evaluate_readings(conn, batch.meter_id, batch.ts_us, self.config,
+                                         self.cache)
+        return self.kick if ids else None
+
+    def deferred(self, batch: ValidBatch) -> None:
+        """The inline evaluation failed: evaluate the committed batch in the thread."""
+        self.on_batch(batch)
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -207,4 +230,5 @@ def start_for_app(settings: Settings, engine: Engine, bus: ReadingBus) -> AlarmE
     false)."""
     if not settings.alarm_engine:
         return None
-    return AlarmEngine(engine, AlarmConfig.from_settings(settings)).start().attach(bus)
+    return AlarmEngine(engine, AlarmConfig.from_settings(settings),
+                       inline=settings.alarm_inline).start().attach(bus)

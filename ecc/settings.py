@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     alarm_engine: bool = Field(
         default=True, description="Evaluate alarm rules on the ingest stream in each API process."
     )
+    alarm_inline: bool = Field(
+        default=True, description="Evaluate stream rules inside the ingest transaction (alarm "
+        "visible with the reading's 2xx); false: in a thread after the commit.")
     mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker for alarm messages.")
     mqtt_port: int = Field(default=1883, description="MQTT broker port.")
     alarm_mqtt_topic: str = Field(default="ecc/alarms", description="Alarm topic prefix.")

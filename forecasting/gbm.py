@@ -40,8 +40,8 @@ class GradientBoosting:
     def __init__(self, horizon: int, calendar: HolidayCalendar | None = None,
                  exog: tuple[str, ...] = (), *, max_train_days: int = 730,
                  calibration_days: int = 56, calibration_train_days: int = 120,
-                 calibration_max_iter: int = 100, refit: bool = True, max_iter: int = 200,
-                 learning_rate: float = 0.075, max_leaf_nodes: int = 31,
+                 calibration_max_iter: int = 60, refit: bool = True, max_iter: int = 120,
+                 learning_rate: float = 0.125, max_leaf_nodes: int = 31,
                  min_samples_leaf: int = 40, l2_regularization: float = 1.0,
                  loss: str = "absolute_error", threads: int = 1, seed: int = 0) -> None:
         self.horizon = horizon

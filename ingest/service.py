@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 
 from ecc.db import psycopg_connection
 from ecc.errors import Overloaded, TooLarge
-from ingest.events import ReadingBus
+from ingest.events import AfterCommit, ReadingBus, run_after_commit
 from ingest.parsers import RawItems, parse_body
 from ingest.validate import MeterInfo, validate
-from ingest.writer import WriterConfig, write_batch
+from ingest.writer import WriteResult, WriterConfig, write_batch
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,26 @@ def ingest_items(ctx: IngestContext, items: RawItems, *, key_name: str | None = 
     batch = validate(items, ctx.lookup_meters, future_tolerance_s=ctx.future_tolerance_s)
     if not ctx.write_slots.acquire(timeout=ctx.write_wait_s):
         raise Overloaded(retry_after_s=1)
+    after: list[AfterCommit] = []
     try:
-        with psycopg_connection(ctx.engine) as conn:
-            result = write_batch(conn, batch, ctx.writer, key_name=key_name, source=source)
+        if ctx.bus is not None and ctx.bus.has_hooks:
+            with ctx.engine.connect() as sa:
+                raw = sa.connection.driver_connection
+                if raw.info.transaction_status != 0:  # e.g. left open by the pool's pre-ping
+                    raw.rollback()
+
+                def hooks(written: WriteResult) -> None:
+                    if written.accepted:
+                        after.extend(ctx.bus.run_hooks(sa, raw, batch))
+
+                result = write_batch(raw, batch, ctx.writer, key_name=key_name, source=source,
+                                     before_commit=hooks)
+        else:
+            with psycopg_connection(ctx.engine) as conn:
+                result = write_batch(conn, batch, ctx.writer, key_name=key_name, source=source)
     finally:
         ctx.write_slots.release()
+    run_after_commit(after)
     if ctx.bus is not None and result.accepted:
         ctx.bus.publish(batch)
     rejected = sorted(batch.rejected + result.conflicts, key=lambda r: r["index"])

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,12 +142,16 @@ def detect_writer(conn: Any) -> WriterConfig:
 
 
 def write_batch(conn: Any, batch: ValidBatch, cfg: WriterConfig, *,
-                key_name: str | None = None, source: str = "api") -> WriteResult:
-    """Write ``batch`` in one transaction on the psycopg connection ``conn``; commit; report."""
+                key_name: str | None = None, source: str = "api",
+                before_commit: Callable[[WriteResult], None] | None = None) -> WriteResult:
+    """Write ``batch`` in one transaction on the psycopg connection ``conn``; commit; report.
+    ``before_commit`` runs in the transaction once the readings are written."""
     result = WriteResult(duplicates=batch.duplicates)
     with conn.transaction():
         if len(batch):
             _write(conn, batch, cfg, result)
+        if before_commit is not None:
+            before_commit(result)
         conn.execute(
             "INSERT INTO ingest_log (key_name, source, accepted, duplicates, rejected) "
             "VALUES (%s, %s, %s, %s, %s)",
