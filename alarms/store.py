@@ -244,31 +244,30 @@ class Recorder:
         self.dirty.clear()
 
     def _write_events(self) -> list[int]:
+        """The history rows in one statement, travelling as one JSON document (comments and
+        details in text[] parameters cost a regex pass per quote)."""
         ev = self.events
         seqs = [e.seq for e in ev]
+        doc = orjson.dumps([{
+            "alarm_id": e.row.id, "seq": e.seq, "action": e.transition.action.value,
+            "from_state": e.transition.from_state.value,
+            "to_state": e.transition.to_state.value, "user_name": e.user,
+            "comment": e.comment, "value": e.value,
+            "reading_ts": None if e.reading_ts is None else e.reading_ts.isoformat(),
+            "annunciated": e.transition.annunciated, "detail": e.detail} for e in ev]).decode()
         rows = self.conn.execute(text("""
             INSERT INTO alarm_event (alarm_id, seq, at, action, from_state, to_state, user_name,
                                      comment, value, reading_ts, annunciated, detail)
             SELECT u.alarm_id, u.seq, :now, u.action, u.from_state, u.to_state, u.user_name,
-                   u.comment, u.value, u.reading_ts, u.annunciated, u.detail
-            FROM unnest(CAST(:alarm_id AS int[]), CAST(:seq AS int[]), CAST(:action AS text[]),
-                        CAST(:from_state AS text[]), CAST(:to_state AS text[]),
-                        CAST(:user_name AS text[]), CAST(:comment AS text[]),
-                        CAST(:value AS float8[]), CAST(:reading_ts AS timestamptz[]),
-                        CAST(:annunciated AS bool[]), CAST(:detail AS jsonb[]))
-                 WITH ORDINALITY AS u(alarm_id, seq, action, from_state, to_state, user_name,
-                                      comment, value, reading_ts, annunciated, detail, n)
-            ORDER BY u.n
-            RETURNING id, alarm_id, seq"""), {
-            "now": self.now, "alarm_id": [e.row.id for e in ev], "seq": seqs,
-            "action": [e.transition.action.value for e in ev],
-            "from_state": [e.transition.from_state.value for e in ev],
-            "to_state": [e.transition.to_state.value for e in ev],
-            "user_name": [e.user for e in ev], "comment": [e.comment for e in ev],
-            "value": [e.value for e in ev], "reading_ts": [e.reading_ts for e in ev],
-            "annunciated": [e.transition.annunciated for e in ev],
-            "detail": [None if e.detail is None else orjson.dumps(e.detail).decode()
-                       for e in ev]}).all()
+                   u.comment, u.value, u.reading_ts, u.annunciated,
+                   CASE WHEN jsonb_typeof(j.doc->'detail') = 'object' THEN j.doc->'detail' END
+            FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS j(doc, n),
+                 jsonb_to_record(j.doc) AS u(alarm_id int, seq int, action text,
+                                             from_state text, to_state text, user_name text,
+                                             comment text, value float8,
+                                             reading_ts timestamptz, annunciated bool)
+            ORDER BY j.n
+            RETURNING id, alarm_id, seq"""), {"now": self.now, "rows": doc}).all()
         by_key = {(aid, seq): eid for eid, aid, seq in rows}
         self.events = []
         return [by_key[(e.row.id, s)] for e, s in zip(ev, seqs, strict=True)]
