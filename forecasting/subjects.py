@@ -98,13 +98,15 @@ def site_subjects(session: Session, site: Site) -> list[Subject]:
 
 
 def all_subjects(session: Session, site: str | None = None) -> list[Subject]:
-    """Every meter and site subject, or those of one site and its descendants."""
+    """Every site and meter subject, or those of one site and its descendants. Site totals
+    come first: they are what the wall screen draws, so a first catch-up serves them first."""
     sites = {s.id: s for s in registry.list_sites(session)}
     scope = set(registry.site_subtree_ids(session, site)) if site else set(sites)
-    out = [s for m in registry.list_meters(session) if m.site_id in scope
-           and (s := meter_subject(m, sites[m.site_id])) is not None]
+    out = []
     for site_id in sorted(scope):
         out.extend(site_subjects(session, sites[site_id]))
+    out += [s for m in registry.list_meters(session) if m.site_id in scope
+            and (s := meter_subject(m, sites[m.site_id])) is not None]
     return out
 
 
