@@ -302,7 +302,8 @@ def forecast_with_actuals(session: Session, *, meter: str | None, site: str | No
     forecast = pd.DataFrame([{"ts": p.ts, "yhat": p.yhat, "q05": p.q05, "q25": p.q25,
                               "q75": p.q75, "q95": p.q95} for p in points],
                             columns=["ts", "yhat", "q05", "q25", "q75", "q95"])
-    forecast = forecast.set_index(pd.DatetimeIndex(forecast["ts"]).tz_convert(UTC))
+    # utc=True: a window before the forecast has no points (an empty, tz-naive column)
+    forecast = forecast.set_index(pd.DatetimeIndex(pd.to_datetime(forecast["ts"], utc=True)))
     forecast = forecast.drop(columns="ts").reindex(labels)
     actual = pd.Series(np.nan, index=labels)
     last = subjects.last_complete(subject, now)

@@ -129,6 +129,13 @@ def test_week_ahead_and_window(client, forecast_site) -> None:  # noqa: ANN001
     assert datetime.fromisoformat(window[0]["ts"]) >= start
     assert datetime.fromisoformat(window[-1]["ts"]) < end
     assert len(window) == 20
+    before = _get(client, forecast_site["viewer"], meter=forecast_site["energy"],
+                  start=(NOW - timedelta(days=3)).isoformat(),
+                  end=(NOW - timedelta(days=2)).isoformat())  # actuals only, no forecast yet
+    assert before.status_code == 200, before.text
+    assert len(before.json()["points"]) == 96
+    assert all(p["forecast"] is None and p["actual"] is not None
+               for p in before.json()["points"])
 
 
 def test_refresh_moves_the_origin_with_the_kept_model(client, engine, admin_headers,
