@@ -1,5 +1,5 @@
 """Rule evaluation: on committed reading batches (threshold, rate, idle) and on the clock
-(stale data, demand, shelving expiry).
+(stale data, demand, forecast deviation, shelving expiry).
 
 Batch path, one transaction: find the stream rules of the batch's meters, lock their alarm
 points (and those of the rules they suppress) in id order, drop every reading at or before a
@@ -7,16 +7,31 @@ point's ``eval_ts`` (re-sent, duplicate and late readings never raise or clear a
 condition follows reading time forward only), compute the rule's quantity for the rest (from
 the batch, or from ``reading`` for counter energy, windows and rollups), run the deadband and
 delays (:mod:`alarms.conditions`), record the transitions (:mod:`alarms.store`) and the outbox.
+
+Forecast deviation (clock path): per complete bucket of the forecast subject (the meter, or
+the site's carrier total, as :mod:`forecasting.subjects` defines it) the actual is compared
+with the 90 % interval of the forecast *in force* for that bucket: the newest stored run that
+has a point for it (refresh runs start at the bucket after their training data, so the newest
+run of all never covers a complete bucket). ``exceed_high = actual - upper``, ``exceed_low =
+lower - actual``; a point's quantity at a bucket is the smallest exceedance over the K buckets
+ending there (NaN if any of them lacks an actual or a forecast), active above the margin and
+cleared at or below margin - deadband, at the bucket's end time. A bucket is evaluated once
+a reading at or after its end is stored for every meter of the subject that reported in the
+window (late and partial buckets wait for their data); a subject without any stored forecast
+leaves the rule's points untouched.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 from alarms import outbox
 from alarms.conditions import DebounceState, debounce, limit_masks
@@ -25,8 +40,13 @@ from alarms.lifecycle import Action
 from alarms.rules import LIMITS, STREAM_TYPES, TIMED_TYPES
 from alarms.schedule import Window, in_windows, local_us, parse_holidays, parse_windows
 from alarms.store import PointRow, Recorder, db_now, lock_points, resync_children
+from alarms.store import us_to_dt as us_dt
 from ecc import units
+from ecc.errors import Invalid, NotFound
+from models import Meter, Site
 from models.alarms import RuleType
+
+log = logging.getLogger(__name__)
 
 US = 1_000_000
 WIDTH_US = {"15m": 900 * US, "1h": 3600 * US, "1d": 86_400 * US}
@@ -60,6 +80,8 @@ class Compiled:
     idle: list[Window] | None
     holidays: list[date]
     created_us: int
+    target: str = "energy"  # forecast_deviation: energy | load
+    carrier: str | None = None  # forecast_deviation of a site
 
 
 
@@ -81,7 +103,7 @@ def compile_rule(row: Any) -> Compiled:
     params = params or {}
     quantity = "kW" if rtype is RuleType.DEMAND else (canonical or "1")
     factor, offset, x_scale = 1.0, 0.0, 1.0
-    if unit is not None and rtype is not RuleType.STALE:
+    if unit is not None and rtype not in (RuleType.STALE, RuleType.FORECAST_DEVIATION):
         if units.lookup(unit).dimension == units.lookup(quantity).dimension:
             factor, offset = units.conversion(unit, quantity)
         else:  # idle on an energy meter with a power baseline: energy per interval → kW
@@ -99,7 +121,8 @@ def compile_rule(row: Any) -> Compiled:
         schedule=parse_windows(schedule, "schedule") if schedule else None,
         idle=parse_windows(params["idle_periods"], "idle_periods")
         if rtype is RuleType.IDLE else None,
-        holidays=parse_holidays(params.get("holidays")), created_us=created_us)
+        holidays=parse_holidays(params.get("holidays")), created_us=created_us,
+        target=params.get("target", "energy"), carrier=params.get("carrier"))
 
 
 class RuleCache:
@@ -229,7 +252,11 @@ def _armed(rule: Compiled, t: np.ndarray) -> np.ndarray | None:
 
 def _masks(rule: Compiled, condition: str, x: np.ndarray, armed: np.ndarray | None
            ) -> tuple[np.ndarray, np.ndarray]:
-    if condition == "stale":
+    if rule.type is RuleType.FORECAST_DEVIATION:  # both points: exceedance beyond a margin
+        limit = rule.limits[condition]
+        with np.errstate(invalid="ignore"):
+            on, off = x > limit, x <= limit - rule.deadband
+    elif condition == "stale":
         limit_s = rule.intervals * rule.interval_s
         on, off = x > limit_s, x <= limit_s
     else:
@@ -364,8 +391,132 @@ def demand_kw(conn: Connection, rule: Compiled, now_us: int) -> float:
     return (so_far + recent_kw * remaining_h) / block_h
 
 
+_FORECAST_EXISTS = "SELECT EXISTS (SELECT 1 FROM forecast_run r WHERE {subject})"
+
+# the forecast in force per bucket: the newest run (by training data) with a point for it
+_FORECAST_IN_FORCE = """
+SELECT DISTINCT ON (p.ts) (extract(epoch FROM p.ts) * 1000000)::bigint, p.q05, p.q95
+FROM forecast_run r JOIN forecast_point p ON p.run_id = r.id
+WHERE {subject} AND r.resolution_s = :res
+  AND r.train_end >= CAST(:lo AS timestamptz) - interval '7 days' AND r.train_end < :hi
+  AND p.ts >= :lo AND p.ts <= :hi
+ORDER BY p.ts, r.train_end DESC, r.id DESC
+"""
+
+# per bucket (label = start; a reading at ts belongs to the bucket (ts - step, ts]): energy,
+# or the mean of a kW gauge; NULL where no meter has a value
+_ACTUALS = """
+SELECT ((extract(epoch FROM ts) * 1000000)::bigint - 1) / :step, {agg}
+FROM reading WHERE meter_id = ANY(:m) AND ts > :lo AND ts <= :hi
+GROUP BY 1
+"""
+
+# how far every meter that reported in the window has reported (a bucket is measured once a
+# reading at or after its end is stored: late and partial buckets wait)
+_REPORTED_UNTIL = """
+SELECT (extract(epoch FROM min(newest)) * 1000000)::bigint FROM (
+  SELECT max(ts) AS newest FROM reading
+  WHERE meter_id = ANY(:m) AND ts > :lo AND ts <= :hi GROUP BY meter_id) AS per_meter
+"""
+
+
+def _forecast_subject(session: Session, rule: Compiled):  # noqa: ANN202 - a Subject or None
+    from forecasting import subjects  # pandas, loaded with the first such rule
+
+    if rule.meter_id is not None:
+        meter = session.get(Meter, rule.meter_id)
+        assert meter is not None
+        return subjects.meter_subject(meter, session.get(Site, meter.site_id))
+    site = session.get(Site, rule.site_id)
+    assert site is not None
+    return next((s for s in subjects.site_subjects(session, site)
+                 if s.carrier == (rule.carrier or "electricity")), None)
+
+
+def deviation_series(conn: Connection, rule: Compiled, now_us: int,
+                     evaluated_us: int | None = None
+                     ) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """Per point (``high``, ``low``) of a forecast_deviation rule: the end times (µs) of the
+    last K+8 complete buckets, up to the newest one its meters have reported through, and the
+    smallest exceedance beyond the forecast interval over the K buckets ending at each (NaN
+    where not defined). Empty when nothing is newer than ``evaluated_us``; None when the
+    subject has no stored forecast (or cannot be forecast)."""
+    with Session(bind=conn) as session:
+        try:
+            subject = _forecast_subject(session, rule)
+            if subject is None:
+                raise NotFound("forecast", "the rule's meter or site carrier is not forecast")
+            if rule.target == "energy" and subject.quantity != "energy":
+                raise Invalid("target", f"{subject.code} is forecast as load")
+            factor = subject.load_factor() if rule.target == "load" else 1.0
+        except (Invalid, NotFound) as exc:
+            log.debug("forecast_deviation rule %s not evaluated: %s", rule.id, exc)
+            return None
+        if subject.kind == "meter":
+            meter_ids = [rule.meter_id]
+        else:  # the site's top-level meters of the carrier (never gauges)
+            meter_ids = list(session.scalars(text("SELECT id FROM meter WHERE code = ANY(:c)"),
+                                             {"c": list(subject.meters)}))
+    step = subject.resolution_s * US
+    k = int(rule.intervals)
+    last = (now_us // step - 1) * step  # label of the newest complete bucket
+    if evaluated_us is not None and evaluated_us >= last + step:
+        return {}  # every point has seen the newest complete bucket
+    n = (k + 8) + (k - 1)  # the evaluated buckets and the K - 1 before the first of them
+    first = last - (n - 1) * step
+    if subject.kind == "meter":
+        where, sp = "r.meter_id = :sid AND r.quantity = :q", {"sid": subject.id}
+    else:
+        where = "r.site_id = :sid AND r.carrier = :c AND r.quantity = :q"
+        sp = {"sid": subject.id, "c": subject.carrier}
+    sp["q"] = subject.quantity
+    if not conn.execute(text(_FORECAST_EXISTS.format(subject=where)), sp).scalar():
+        log.debug("forecast_deviation rule %s: no forecast of %s %s (%s) stored yet", rule.id,
+                  subject.kind, subject.code, subject.carrier)
+        return None
+    lo, hi = us_dt(first), us_dt(last)
+    span = {"m": meter_ids, "lo": lo, "hi": us_dt(last + step)}
+    reported = conn.execute(text(_REPORTED_UNTIL), span).scalar()
+    newest = -1 if reported is None else min((reported - first) // step - 1, n - 1)
+    if newest < k - 1:
+        return {}  # no evaluated bucket is measured yet
+    lower, upper, actual = (np.full(n, np.nan) for _ in range(3))
+    for ts_us, q05, q95 in conn.execute(text(_FORECAST_IN_FORCE.format(subject=where)),
+                                        {**sp, "res": subject.resolution_s, "lo": lo, "hi": hi}):
+        i = (ts_us - first) // step
+        lower[i], upper[i] = q05 * factor, q95 * factor
+    agg = "avg(value)" if subject.quantity == "load" else "sum(energy)"  # kW gauge: mean
+    for b, value in conn.execute(text(_ACTUALS.format(agg=agg)), {**span, "step": step}):
+        i = b - first // step
+        if value is not None and 0 <= i < n:
+            actual[i] = value * factor
+    keep = newest - (k - 1) + 1  # evaluated buckets up to the newest measured one
+    t = (first + np.arange(k - 1, n) * step + step)[:keep]
+    out = {}
+    with np.errstate(invalid="ignore"):
+        for condition, exceed in (("high", actual - upper), ("low", lower - actual)):
+            out[condition] = (t, sliding_window_view(exceed, k).min(axis=1)[:keep])
+    return out
+
+
+def _evaluate_deviation(conn: Connection, rec: Recorder, rule: Compiled,
+                        points: list[PointRow], now_us: int) -> bool:
+    live = [row for row in points if row.condition in rule.limits]
+    if not live:
+        return False
+    seen = [row.debounce.eval_ts for row in live]
+    series = deviation_series(conn, rule, now_us, None if None in seen else min(seen))
+    changed = False
+    for row in live if series else ():
+        t, x = series[row.condition]
+        if len(t) and _run_point(rec, row, rule, t, x, _armed(rule, t)):
+            changed = True
+    return changed
+
+
 def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> list[int]:
-    """Stale-data and demand rules at the database's current time; returns outbox ids."""
+    """Stale-data, demand and forecast-deviation rules at the database's current time;
+    returns outbox ids."""
     found = conn.execute(text(
         "SELECT id, version FROM alarm_rule WHERE type = ANY(:t) AND deleted_at IS NULL "
         "AND enabled"), {"t": [t.value for t in TIMED_TYPES]}).all()
@@ -386,6 +537,10 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
     for rid, points in _points_by_rule(rows).items():
         rule = rules.get(rid)
         if rule is None:
+            continue
+        if rule.type is RuleType.FORECAST_DEVIATION:
+            if _evaluate_deviation(conn, rec, rule, points, now_us):
+                changed.add(rid)
             continue
         seen = None
         if rule.type is RuleType.STALE:

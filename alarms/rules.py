@@ -15,6 +15,11 @@ idle        that quantity (or power: ``unit`` kW on an energy meter) above the b
 stale       no reading for ``intervals`` × the meter's expected interval (scheduler)
 demand      15-minute (``block_s``) demand in kW, ``method`` block (projected to the end of
             the block) or rolling, against the contracted maximum ``high`` (scheduler)
+forecast_   a meter's or a site's (``carrier``, default electricity) ``target`` (energy per
+deviation   bucket, or load in kW; default energy, load for kW gauges) outside the stored
+            forecast's 90 % interval for ``intervals`` (K, default 3) consecutive complete
+            buckets: ``high`` (``low``) is how far above the upper (below the lower) bound it
+            may be, in the target's unit (no ``unit``); evaluated on the scheduler
 =========== ===============================================================================
 
 Every rule may carry a shift ``schedule`` (weekly windows: armed only inside them) and a
@@ -43,9 +48,8 @@ from models.alarms import AlarmRule, AlarmRuleLog, Priority, RuleType
 
 LIMITS = ("high", "high_high", "low", "low_low")
 STREAM_TYPES = (RuleType.THRESHOLD, RuleType.RATE, RuleType.IDLE)
-TIMED_TYPES = (RuleType.STALE, RuleType.DEMAND)
+TIMED_TYPES = (RuleType.STALE, RuleType.DEMAND, RuleType.FORECAST_DEVIATION)
 NOT_AVAILABLE = {
-    RuleType.FORECAST_DEVIATION: "forecasts (the forecasting package has no stored forecasts)",
     RuleType.BUDGET: "budgets (no energy or carbon budgets are stored)",
 }
 RESOLUTIONS = ("raw", "15m", "1h", "1d")
@@ -54,12 +58,13 @@ SITE_TYPES = {RuleType.DEMAND, RuleType.FORECAST_DEVIATION, RuleType.BUDGET}
 PARAMS: dict[str, tuple[RuleType, ...]] = {
     "resolution": (RuleType.THRESHOLD,),
     "window_s": (RuleType.RATE,),
-    "intervals": (RuleType.STALE,),
+    "intervals": (RuleType.STALE, RuleType.FORECAST_DEVIATION),
     "method": (RuleType.DEMAND,),
     "block_s": (RuleType.DEMAND,),
     "idle_periods": (RuleType.IDLE,),
     "holidays": (RuleType.IDLE,),
-    "consecutive": (RuleType.FORECAST_DEVIATION,),
+    "target": (RuleType.FORECAST_DEVIATION,),
+    "carrier": (RuleType.FORECAST_DEVIATION,),
     "period": (RuleType.BUDGET,),
 }
 IMMUTABLE = ("type", "meter", "site")
@@ -96,7 +101,8 @@ class RuleIn:
     block_s: int | None = None
     idle_periods: list | None = None
     holidays: list | None = None
-    consecutive: int | None = None
+    target: str | None = None
+    carrier: str | None = None
     period: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -118,6 +124,12 @@ def _check_unit(data: RuleIn, rtype: RuleType, meter: Meter | None) -> None:
     if rtype is RuleType.STALE:
         if data.unit is not None:
             raise Invalid("unit", "a stale rule has no limits and no unit")
+        return
+    if rtype is RuleType.FORECAST_DEVIATION:
+        if data.unit is not None:
+            raise Invalid("unit", "a forecast_deviation rule's margins are in its target's "
+                          "unit (energy per bucket in the meter's unit, load in kW); leave "
+                          "unit out")
         return
     target = quantity_unit(rtype, meter)
     if data.unit is None:
@@ -145,6 +157,18 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
         if given:
             raise Invalid(given[0], "a stale rule has no limits; set intervals")
         return
+    if rtype is RuleType.FORECAST_DEVIATION:
+        for n in ("high_high", "low_low"):
+            if getattr(data, n) is not None:
+                raise Invalid(n, "a forecast_deviation rule has the margins high and low only")
+        if data.high is None and data.low is None:
+            raise Invalid("high", "give at least one of high (margin above the forecast's "
+                          "upper bound) and low (margin below its lower bound)")
+        for n in ("high", "low"):
+            value = getattr(data, n)
+            if value is not None and value < 0:
+                raise Invalid(n, "a margin beyond the forecast interval must not be negative")
+        return  # margins on two different sides: no ordering between high and low
     if rtype in (RuleType.IDLE, RuleType.DEMAND):
         if data.high is None:
             what = "baseline" if rtype is RuleType.IDLE else "contracted maximum demand (kW)"
@@ -171,7 +195,52 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
                           f"limits ({top - bottom})")
 
 
-def _params(data: RuleIn, rtype: RuleType) -> dict:
+def _forecast_params(session: Session, data: RuleIn, meter: Meter | None,
+                     site: Site | None) -> dict:
+    """``intervals`` (K), ``target`` and, for a site, ``carrier`` of a forecast_deviation rule,
+    checked against what the forecasting package forecasts for the meter or site."""
+    from forecasting.subjects import site_subjects  # pandas: only when such a rule is saved
+
+    k = 3.0 if data.intervals is None else data.intervals
+    if k != int(k) or not 1 <= k <= 96:
+        raise Invalid("intervals", "a whole number of consecutive intervals, 1 to 96")
+    p: dict[str, Any] = {"intervals": int(k)}
+    unit: str | None  # of the forecast subject's energy, when known
+    if meter is not None:
+        if data.carrier is not None:
+            raise Invalid("carrier", "only for a site rule: a meter rule follows its meter's "
+                          f"carrier ({meter.carrier})")
+        if meter.kind == "gauge" and meter.canonical_unit != "kW":
+            raise Invalid("meter", f"{meter.code} is a {meter.canonical_unit} gauge; only "
+                          "energy meters and kW gauges are forecast")
+        default = "load" if meter.kind == "gauge" else "energy"
+        unit = None if meter.kind == "gauge" else meter.canonical_unit
+    else:
+        assert site is not None
+        carrier = data.carrier or units.Carrier.ELECTRICITY.value
+        try:
+            units.Carrier(carrier)
+        except ValueError:
+            raise Invalid("carrier", f"unknown carrier {carrier!r}; known: "
+                          f"{', '.join(c.value for c in units.Carrier)}") from None
+        found = [s for s in site_subjects(session, site) if s.carrier == carrier]
+        unit = found[0].unit if found else None  # a carrier not metered yet: checked later
+        p["carrier"] = carrier
+        default = "energy"
+    target = data.target or default
+    if target not in ("energy", "load"):
+        raise Invalid("target", f"must be energy or load, not {target!r}")
+    if target == "energy" and meter is not None and meter.kind == "gauge":
+        raise Invalid("target", f"{meter.code} is a kW gauge: its forecast is load, not "
+                      "energy per interval")
+    if target == "load" and unit is not None and units.lookup(unit).dimension != "energy":
+        raise Invalid("target", f"load needs an energy carrier; this one is metered in {unit}")
+    p["target"] = target
+    return p
+
+
+def _params(session: Session, data: RuleIn, rtype: RuleType, meter: Meter | None,
+            site: Site | None) -> dict:
     for name, types in PARAMS.items():
         if getattr(data, name) is not None and rtype not in types:
             raise Invalid(name, f"not used by a {rtype.value} rule")
@@ -203,6 +272,8 @@ def _params(data: RuleIn, rtype: RuleType) -> dict:
         p["idle_periods"] = data.idle_periods
         parse_holidays(data.holidays)
         p["holidays"] = data.holidays or []
+    elif rtype is RuleType.FORECAST_DEVIATION:
+        p.update(_forecast_params(session, data, meter, site))
     return p
 
 
@@ -268,7 +339,7 @@ def validate(session: Session, data: RuleIn, rule_id: int | None = None) -> dict
     meter, site = _target(session, data, rtype)
     _check_limits(data, rtype)
     _check_unit(data, rtype, meter)
-    params = _params(data, rtype)
+    params = _params(session, data, rtype, meter, site)
     if data.schedule is not None:
         parse_windows(data.schedule, "schedule")
     if data.webhook_url is not None and not data.webhook_url.startswith(("http://", "https://")):

@@ -152,7 +152,8 @@ def history(session: Session, subject: Subject, start: datetime, last: datetime)
         points = series.meter_series(session, code, start, last + subject.step,
                                      subject.resolution)["points"]
         values = pd.Series([p["value"] for p in points],
-                           index=pd.DatetimeIndex([p["ts"] for p in points]).tz_convert("UTC"),
+                           index=pd.DatetimeIndex(pd.to_datetime([p["ts"] for p in points],
+                                                                 utc=True)),
                            dtype=float)
         values = fill_short_gaps(values.reindex(grid), limit)
         total = total.add(values, fill_value=0.0)  # NaN only where every meter is missing

@@ -79,7 +79,7 @@ def test_rules_are_configured_by_engineers_and_read_by_viewers(client, admin_hea
     ({"high": None, "low": None}, "high", 422),
     ({"priority": "urgent"}, "priority", 422),
     ({"type": "teleport"}, "type", 422),
-    ({"type": "forecast_deviation"}, "type", 422),
+    ({"type": "forecast_deviation", "low_low": 1}, "low_low", 422),
     ({"type": "budget", "meter": None, "site": "X"}, "type", 422),
     ({"type": "rate"}, "window_s", 422),
     ({"type": "stale"}, "high", 422),
@@ -101,7 +101,7 @@ def test_invalid_rules_name_the_field(client, admin_headers, uid, change, field,
     assert r.status_code == status, r.text
     locs = [e["loc"] for e in r.json()["detail"]]
     assert any(loc[-1] == field for loc in locs), locs
-    if change.get("type") == "forecast_deviation":
+    if change.get("type") == "budget":
         assert "not available yet" in r.json()["error"]
 
 

@@ -181,6 +181,8 @@ def test_requests_that_cannot_be_answered(client, forecast_site, admin_headers) 
         "unit": "kWh", "kind": "delta", "interval_s": 900})
     missing = _get(client, viewer, meter=new)
     assert missing.status_code == 404 and "scheduler" in missing.json()["error"]
+    site = _get(client, viewer, site=forecast_site["site"], target="energy")  # a silent meter
+    assert site.status_code == 200, site.text  # adds nothing to the site's actuals
 
 
 def test_co2_uses_the_carbon_factors_in_force(client, forecast_site) -> None:  # noqa: ANN001

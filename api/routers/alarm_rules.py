@@ -17,22 +17,28 @@ from api.routers.alarms import after_commit
 router = APIRouter(tags=["alarms"])
 
 _TYPE_DOC = ("threshold | rate | stale | demand | idle | forecast_deviation | budget "
-             "(the last two are not available yet)")
+             "(budget is not available yet)")
 
 
 class _RuleFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
     meter: str | None = Field(default=None, description="Meter code (or site)")
-    site: str | None = Field(default=None, description="Site code (demand rules)")
+    site: str | None = Field(default=None, description="Site code (demand and "
+                                                       "forecast_deviation rules)")
     high: float | None = Field(default=None, description="High limit (demand: contracted kW; "
-                                                         "idle: baseline)")
-    low: float | None = None
+                                                         "idle: baseline; forecast_deviation: "
+                                                         "margin above the forecast's upper "
+                                                         "bound, >= 0)")
+    low: float | None = Field(default=None, description="Low limit (forecast_deviation: margin "
+                                                        "below the forecast's lower bound, "
+                                                        ">= 0)")
     high_high: float | None = None
     low_low: float | None = None
     deadband: float = Field(default=0.0, description="Hysteresis: back inside by this much")
     on_delay_s: float = Field(default=0.0, description="Condition must hold this long to alarm")
     off_delay_s: float = Field(default=0.0, description="…and to return to normal")
-    unit: str | None = Field(default=None, description="Unit of the limits (default canonical)")
+    unit: str | None = Field(default=None, description="Unit of the limits (default canonical;"
+                                                       " none for stale, forecast_deviation)")
     priority: str = Field(default="medium", description="critical | high | medium | low")
     message: str = ""
     schedule: list[dict[str, Any]] | None = Field(
@@ -45,12 +51,20 @@ class _RuleFields(BaseModel):
     resolution: str | None = Field(default=None, description="threshold: raw | 15m | 1h | 1d")
     window_s: float | None = Field(default=None, description="rate: window, seconds")
     intervals: float | None = Field(default=None, description="stale: expected intervals "
-                                                              "without a reading (default 3)")
+                                                              "without a reading (default 3); "
+                                                              "forecast_deviation: K "
+                                                              "consecutive buckets outside the "
+                                                              "forecast interval (default 3, "
+                                                              "1-96)")
     method: str | None = Field(default=None, description="demand: block | rolling")
     block_s: int | None = Field(default=None, description="demand: block length (900)")
     idle_periods: list[dict[str, Any]] | None = Field(default=None, description="idle: windows")
     holidays: list[str] | None = Field(default=None, description="idle: YYYY-MM-DD dates")
-    consecutive: int | None = Field(default=None, description="forecast_deviation: K intervals")
+    target: str | None = Field(default=None, description="forecast_deviation: energy (per "
+                                                         "bucket, meter's unit) | load (kW); "
+                                                         "default energy, load for gauges")
+    carrier: str | None = Field(default=None, description="forecast_deviation of a site: "
+                                                          "carrier (default electricity)")
     period: str | None = Field(default=None, description="budget: budget period")
 
 
