@@ -97,6 +97,18 @@ def _fmt(v: object) -> object:
     return v
 
 
+XLSX_NUMBER = "#,##0.0#####"  # thousands separators, every stored decimal up to six
+
+
+def number_text(v: object) -> str:
+    """A cell of the PDF: floats with thousands separators and up to six decimals (the
+    figures stay exact enough to recompute), everything else as stored."""
+    if isinstance(v, float):
+        text = f"{v:,.6f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
+    return str(_fmt(v))
+
+
 def to_xlsx(inv: dict) -> bytes:
     """One sheet per part of the inventory; monthly bar chart and scope pie chart."""
     from openpyxl import Workbook
@@ -160,6 +172,11 @@ def to_xlsx(inv: dict) -> bytes:
     ws.append([])
     for note in inv["notes"]:
         ws.append([note])
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, float):
+                    cell.number_format = XLSX_NUMBER
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -188,7 +205,7 @@ def to_pdf(inv: dict) -> bytes:
     title = ParagraphStyle("title", parent=styles["Title"], fontName=font)
 
     def table(rows: list[list], widths: list[float] | None = None) -> Table:
-        data = [[Paragraph(str(_fmt(c)) if c is not None else "", body) for c in row]
+        data = [[Paragraph(number_text(c) if c is not None else "", body) for c in row]
                 for row in rows]
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),

@@ -363,6 +363,8 @@ def test_inventory_report_matches_the_api(client: TestClient, world: dict,
     assert wb["Monthly"]._charts and wb["Summary"]._charts
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r and r[0]}
     assert summary["Scope 1 (CO2)"] == pytest.approx(year["scope1_tco2"])
+    floats = [c for row in wb["Monthly"].iter_rows() for c in row if isinstance(c.value, float)]
+    assert floats and all(c.number_format == "#,##0.0#####" for c in floats)
     p = client.get("/api/v1/reports/ghg-inventory", headers=w["viewer"],
                    params={"site": w["site"], "year": 2023, "format": "pdf"})
     assert p.status_code == 200 and p.content.startswith(b"%PDF")
@@ -404,3 +406,14 @@ def test_process_meter_mapped_to_a_carbonate(client: TestClient, world: dict) ->
     e = _emissions(client, {**w, "site": site})
     assert e["scope1_tco2"] == pytest.approx(100 * 0.43971, rel=1e-12)
     assert e["energy_tce"] == 0.0 and e["data_quality"] == []
+
+
+def test_report_numbers_keep_their_digits_and_get_separators() -> None:
+    from carbon.report import number_text
+
+    assert number_text(959636.71) == "959,636.71"
+    assert number_text(216.218881) == "216.218881"
+    assert number_text(0.000459) == "0.000459"
+    assert number_text(1234.0) == "1,234.0"
+    assert number_text(-20.6965) == "-20.6965"
+    assert number_text(2023) == "2023"  # years and ids are not numbers to read
