@@ -82,13 +82,24 @@ def timescale_available(conn: Connection) -> bool:
 def psycopg_connection(engine: Engine) -> Iterator[Any]:
     """Borrow a pooled connection and hand out the underlying psycopg connection (for COPY)."""
     raw = engine.raw_connection()
-    conn = raw.driver_connection
     try:
-        if conn.info.transaction_status != 0:  # e.g. left open by the pool's pre-ping
-            conn.rollback()
-        yield conn
+        yield _idle(raw.driver_connection)
     finally:
         raw.close()
+
+
+@contextmanager
+def sqlalchemy_and_psycopg(engine: Engine) -> Iterator[tuple[Connection, Any]]:
+    """A pooled SQLAlchemy connection and the psycopg connection under it: code written for
+    either can share one transaction (the psycopg side opens and commits it)."""
+    with engine.connect() as conn:
+        yield conn, _idle(conn.connection.driver_connection)
+
+
+def _idle(conn: Any) -> Any:
+    if conn.info.transaction_status != 0:  # e.g. left open by the pool's pre-ping
+        conn.rollback()
+    return conn
 
 
 def stop_embedded() -> None:

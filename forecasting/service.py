@@ -147,22 +147,33 @@ class ForecastJobs:
         """Model selection and a fresh fit for every subject that is due (of ``site`` and its
         descendants if given); returns how many."""
         now = self.clock()
+
+        def one(session: Session, subject: Subject) -> int:
+            last = latest_run(session, subject, purpose="nightly")
+            if not self._due(subject, last, now):
+                return 0
+            self._select_and_fit(session, subject, now, first=last is None)
+            return 1
+
+        return self._each_subject(engine, site, one, "no forecast for")
+
+    def _each_subject(self, engine: Engine, site: str | None,
+                      work: Callable[[Session, Subject], int], failed: str) -> int:
+        """``work`` for every subject, one at a time (the CPU lock), each in its own
+        transaction; a subject its data cannot serve (``Invalid``) is logged and skipped."""
         with Session(engine) as session:
             todo = subjects.all_subjects(session, site)
         done = 0
         for subject in todo:
             with self._cpu, Session(engine) as session:
-                last = latest_run(session, subject, purpose="nightly")
-                if not self._due(subject, last, now):
-                    continue
                 try:
-                    self._select_and_fit(session, subject, now, first=last is None)
+                    n = work(session, subject)
                 except Invalid as exc:
-                    log.info("no forecast for %s %s: %s", subject.kind, subject.code, exc)
+                    log.info("%s %s %s: %s", failed, subject.kind, subject.code, exc)
                     session.rollback()
                     continue
                 session.commit()
-                done += 1
+                done += n
         return done
 
     def _due(self, subject: Subject, last: ForecastRun | None, now: datetime) -> bool:
@@ -194,19 +205,10 @@ class ForecastJobs:
         """The next 24 h for every subject with a selected model (of ``site`` and its
         descendants if given); returns how many. Also drops runs past their retention."""
         now = self.clock()
-        with Session(engine) as session:
-            todo = subjects.all_subjects(session, site)
-        done = 0
-        for subject in todo:
-            with self._cpu, Session(engine) as session:
-                try:
-                    done += self._refresh_one(session, subject, now)
-                except Invalid as exc:
-                    log.info("forecast of %s %s not refreshed: %s", subject.kind, subject.code,
-                             exc)
-                    session.rollback()
-                    continue
-                session.commit()
+        done = self._each_subject(engine, site,
+                                  lambda session, subject: self._refresh_one(session, subject,
+                                                                             now),
+                                  "forecast not refreshed for")
         with Session(engine) as session:
             for purpose, keep in KEEP.items():
                 session.execute(delete(ForecastRun).where(ForecastRun.purpose == purpose,

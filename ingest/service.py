@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from ecc.db import psycopg_connection
+from ecc.db import sqlalchemy_and_psycopg
 from ecc.errors import Overloaded, TooLarge
 from ingest.events import AfterCommit, ReadingBus, run_after_commit
 from ingest.parsers import RawItems, parse_body
@@ -43,22 +43,17 @@ def ingest_items(ctx: IngestContext, items: RawItems, *, key_name: str | None = 
     if not ctx.write_slots.acquire(timeout=ctx.write_wait_s):
         raise Overloaded(retry_after_s=1)
     after: list[AfterCommit] = []
+    bus = ctx.bus
     try:
-        if ctx.bus is not None and ctx.bus.has_hooks:
-            with ctx.engine.connect() as sa:
-                raw = sa.connection.driver_connection
-                if raw.info.transaction_status != 0:  # e.g. left open by the pool's pre-ping
-                    raw.rollback()
+        with sqlalchemy_and_psycopg(ctx.engine) as (sa, raw):
 
-                def hooks(written: WriteResult) -> None:
-                    if written.accepted:
-                        after.extend(ctx.bus.run_hooks(sa, raw, batch))
+            def hooks(written: WriteResult) -> None:  # the bus's transaction hooks
+                if bus is not None and written.accepted:
+                    after.extend(bus.run_hooks(sa, raw, batch))
 
-                result = write_batch(raw, batch, ctx.writer, key_name=key_name, source=source,
-                                     before_commit=hooks)
-        else:
-            with psycopg_connection(ctx.engine) as conn:
-                result = write_batch(conn, batch, ctx.writer, key_name=key_name, source=source)
+            result = write_batch(raw, batch, ctx.writer, key_name=key_name, source=source,
+                                 before_commit=hooks if bus is not None and bus.has_hooks
+                                 else None)
     finally:
         ctx.write_slots.release()
     run_after_commit(after)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -23,6 +22,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as h_settings
 from hypothesis import strategies as st
 from sqlalchemy import text
+
+from tests.rollup_helpers import settle_rollups
 
 US = timedelta(microseconds=1)
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
@@ -102,30 +103,7 @@ class Api:
         return carriers[0]["total"]
 
     def settle(self, code: str, timeout_s: float = 60.0) -> None:
-        """Wait until no rollup work of meter ``code`` is queued or being folded elsewhere.
-
-        Tests of rollup *values* wait here so that they do not also depend on read-your-writes
-        (a reader folding the meter's queued work itself, waiting for entries that the API's
-        background worker holds), which ``test_reader_waits_for_a_busy_refresher`` in
-        ``test_rollups.py`` checks on its own. Nothing to wait for when the database has no
-        queue (rollups written in the ingest transaction).
-        """
-        deadline = time.monotonic() + timeout_s
-        with self.engine.connect() as conn:
-            if conn.execute(text("SELECT to_regclass('rollup_pending')")).scalar() is None:
-                return
-            meter_id = conn.execute(text("SELECT id FROM meter WHERE code = :c"),
-                                    {"c": code}).scalar_one()
-        while True:
-            with self.engine.begin() as conn:  # FOR UPDATE waits for a refresher holding them
-                left = conn.execute(text(
-                    "SELECT count(*) FROM (SELECT id FROM rollup_pending WHERE meter_id = :m "
-                    "FOR UPDATE) q"), {"m": meter_id}).scalar()
-            if left == 0:
-                return
-            assert time.monotonic() < deadline, f"rollup work of {code} still queued"
-            t = datetime(2000, 1, 1, tzinfo=UTC)  # any rollup read folds the meter's queue
-            self.get_series(code, t, t + timedelta(hours=1), "1h")
+        settle_rollups(self.engine, self.client, self.headers, code, timeout_s)
 
 
 @pytest.fixture(scope="module")

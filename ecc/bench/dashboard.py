@@ -42,6 +42,7 @@ from ecc import keys
 from ecc.bench.server import free_port, start_api
 from ecc.db import libpq_url
 from ecc.errors import NotFound
+from ecc.processes import wait_until_answering
 from ecc.runtime import open_database
 from ecc.settings import Settings
 from ingest.rollup_refresh import refresh_all, refresh_pending_timescale
@@ -272,18 +273,8 @@ def _start_dashboard(api_url: str, key: str, workdir: Path,
                                  "127.0.0.1", "--port", str(port)], env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the dashboard exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/wall", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the dashboard did not start")
+    wait_until_answering(proc, f"{url}/wall", "the dashboard", timeout_s)
+    return proc, url
 
 
 # -- measurements ---------------------------------------------------------------------------

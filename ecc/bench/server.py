@@ -6,9 +6,8 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
-import httpx
+from ecc.processes import wait_until_answering
 
 
 def free_port() -> int:
@@ -26,14 +25,5 @@ def start_api(url: str, port: int, workers: int, env: dict[str, str] | None = No
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
          "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
          "--no-access-log"], env=environ)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the API exited with code {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"the API did not become healthy in {timeout_s:g} s")
+    wait_until_answering(proc, f"http://127.0.0.1:{port}/healthz", "the API", timeout_s)
+    return proc

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ecc import keys
 from ecc.demo import history, plant
 from ecc.errors import NotFound
+from ecc.processes import DidNotStart, wait_until_answering
 from ecc.runtime import open_database
 from ecc.settings import Settings
 from ingest.parsers import RawItems
@@ -117,18 +118,9 @@ def _start_api(settings: Settings, console: Console) -> subprocess.Popen:
            "--host", settings.api_host, "--port", str(settings.api_port),
            "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=os.environ.copy())
-    url = f"http://{settings.api_host}:{settings.api_port}/healthz"
-    for _ in range(150):
-        if proc.poll() is not None:
-            raise RuntimeError(f"the API exited with code {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("the API did not become healthy in 30 s")
+    wait_until_answering(proc, f"http://{settings.api_host}:{settings.api_port}/healthz",
+                         "the API")
+    return proc
 
 
 def _start_dashboard(settings: Settings, api_base: str, key: str,
@@ -143,19 +135,12 @@ def _start_dashboard(settings: Settings, api_base: str, key: str,
     with log_path.open("ab") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://{settings.api_host}:{settings.dashboard_port}/wall"
-    for _ in range(150):
-        if proc.poll() is not None:
-            break
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    console.print(f"[yellow]the dashboard did not start on {url} (see {log_path}); the API "
-                  "runs without it[/]")
-    return None
+    try:
+        wait_until_answering(proc, url, "the dashboard")
+    except DidNotStart as exc:
+        console.print(f"[yellow]{exc} (see {log_path}); the API runs without it[/]")
+        return None
+    return proc
 
 
 def _load_state(path: Path) -> history.GeneratorState | None:
