@@ -36,8 +36,9 @@ class Change:
     active: bool
 
 
-def limit_masks(x: np.ndarray, condition: str, limit: float, deadband: float
-                ) -> tuple[np.ndarray, np.ndarray]:
+def limit_masks(
+    x: np.ndarray, condition: str, limit: float, deadband: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(on, off) for one limit; NaN values are neither."""
     with np.errstate(invalid="ignore"):
         if condition.endswith("high"):
@@ -53,8 +54,14 @@ def _ffill(events: np.ndarray, initial: bool) -> np.ndarray:
     return np.where(pos >= 0, events[np.maximum(pos, 0)] == 1, initial)
 
 
-def debounce(ts: np.ndarray, on: np.ndarray, off: np.ndarray, state: DebounceState,
-             on_delay_us: int = 0, off_delay_us: int = 0) -> tuple[DebounceState, list[Change]]:
+def debounce(
+    ts: np.ndarray,
+    on: np.ndarray,
+    off: np.ndarray,
+    state: DebounceState,
+    on_delay_us: int = 0,
+    off_delay_us: int = 0,
+) -> tuple[DebounceState, list[Change]]:
     """Run the hysteresis and the delays over new readings (``ts`` ascending)."""
     n = len(ts)
     if n == 0:
@@ -83,7 +90,10 @@ def debounce(ts: np.ndarray, on: np.ndarray, off: np.ndarray, state: DebounceSta
     before[1:] = active[:-1]
     changes = [Change(int(i), bool(active[i])) for i in np.flatnonzero(active != before)]
     last_since = int(since[-1])
-    new = DebounceState(eval_ts=int(ts[-1]), raw=bool(raw[-1]),
-                        raw_since=None if last_since == NEVER else last_since,
-                        active=bool(active[-1]))
+    new = DebounceState(
+        eval_ts=int(ts[-1]),
+        raw=bool(raw[-1]),
+        raw_since=None if last_since == NEVER else last_since,
+        active=bool(active[-1]),
+    )
     return new, changes

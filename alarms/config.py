@@ -24,14 +24,17 @@ class AlarmConfig:
 
     @classmethod
     def from_settings(cls, s: Settings) -> AlarmConfig:
-        return cls(mqtt_host=s.mqtt_host, mqtt_port=s.mqtt_port,
-                   topic=s.alarm_mqtt_topic.rstrip("/"),
-                   webhook_urls=tuple(u.strip() for u in s.alarm_webhook_urls.split(",")
-                                      if u.strip()),
-                   rule_burst=s.alarm_rule_burst, rule_window_s=s.alarm_rule_window_s,
-                   global_per_min=s.alarm_global_per_min,
-                   summary_interval_s=s.alarm_summary_interval_s,
-                   webhook_timeout_s=s.alarm_webhook_timeout_s,
-                   retry_base_s=s.alarm_retry_base_s,
-                   retry_max_attempts=s.alarm_retry_max_attempts,
-                   max_shelve_s=s.alarm_max_shelve_s)
+        return cls(
+            mqtt_host=s.mqtt_host,
+            mqtt_port=s.mqtt_port,
+            topic=s.alarm_mqtt_topic.rstrip("/"),
+            webhook_urls=tuple(u.strip() for u in s.alarm_webhook_urls.split(",") if u.strip()),
+            rule_burst=s.alarm_rule_burst,
+            rule_window_s=s.alarm_rule_window_s,
+            global_per_min=s.alarm_global_per_min,
+            summary_interval_s=s.alarm_summary_interval_s,
+            webhook_timeout_s=s.alarm_webhook_timeout_s,
+            retry_base_s=s.alarm_retry_base_s,
+            retry_max_attempts=s.alarm_retry_max_attempts,
+            max_shelve_s=s.alarm_max_shelve_s,
+        )

@@ -79,9 +79,11 @@ class AlarmEngine:
 
     def start(self) -> AlarmEngine:
         self.mqtt.start()
-        for name, target in (("alarm-evaluator", self._evaluator),
-                             ("alarm-mqtt", self._mqtt_loop),
-                             ("alarm-webhook", self._webhook_loop)):
+        for name, target in (
+            ("alarm-evaluator", self._evaluator),
+            ("alarm-mqtt", self._mqtt_loop),
+            ("alarm-webhook", self._webhook_loop),
+        ):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
@@ -108,8 +110,7 @@ class AlarmEngine:
     def in_transaction(self, conn: Connection, batch: ValidBatch) -> Callable[[], None] | None:
         """Transaction hook: evaluate the batch's stream rules before the ingest commit."""
         conn.execute(text(f"SET LOCAL lock_timeout = '{INLINE_LOCK_TIMEOUT}'"))
-        ids = evaluate.evaluate_readings(conn, batch.meter_id, batch.ts_us, self.config,
-                                         self.cache)
+        ids = evaluate.evaluate_readings(conn, batch.meter_id, batch.ts_us, self.config, self.cache)
         return self.kick if ids else None
 
     def deferred(self, batch: ValidBatch) -> None:
@@ -178,9 +179,16 @@ class AlarmEngine:
                 continue
             n, mid, ts = taken
             try:
-                ids = run_retrying(self.engine, partial(
-                    evaluate.evaluate_readings, meter_id=mid, ts_us=ts, config=self.config,
-                    cache=self.cache))
+                ids = run_retrying(
+                    self.engine,
+                    partial(
+                        evaluate.evaluate_readings,
+                        meter_id=mid,
+                        ts_us=ts,
+                        config=self.config,
+                        cache=self.cache,
+                    ),
+                )
                 if ids:
                     self.kick()
             except SQLAlchemyError as exc:
@@ -215,8 +223,9 @@ class AlarmEngine:
                 log.exception("alarm %s delivery failed", channel)
 
     def _housekeeping(self, conn) -> list[int]:  # noqa: ANN001
-        return (evaluate.expire_shelves(conn, self.config)
-                + evaluate.flood_summaries(conn, self.config))
+        return evaluate.expire_shelves(conn, self.config) + evaluate.flood_summaries(
+            conn, self.config
+        )
 
     def _mqtt_loop(self) -> None:
         self._sweep_loop("mqtt", self.mqtt.send, housekeeping=True)
@@ -230,5 +239,8 @@ def start_for_app(settings: Settings, engine: Engine, bus: ReadingBus) -> AlarmE
     false)."""
     if not settings.alarm_engine:
         return None
-    return AlarmEngine(engine, AlarmConfig.from_settings(settings),
-                       inline=settings.alarm_inline).start().attach(bus)
+    return (
+        AlarmEngine(engine, AlarmConfig.from_settings(settings), inline=settings.alarm_inline)
+        .start()
+        .attach(bus)
+    )

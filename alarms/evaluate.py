@@ -84,7 +84,6 @@ class Compiled:
     carrier: str | None = None  # forecast_deviation of a site
 
 
-
 _RULES = """
 SELECT r.id, r.version, r.type, r.meter_id, r.site_id, r.high, r.low, r.high_high, r.low_low,
        r.deadband, r.on_delay_s, r.off_delay_s, r.unit, r.params, r.schedule,
@@ -97,8 +96,28 @@ WHERE r.id = ANY(:ids)
 
 
 def compile_rule(row: Any) -> Compiled:
-    (rid, version, rtype, meter_id, site_id, high, low, hh, ll, deadband, on_s, off_s, unit,
-     params, schedule, created_us, kind, interval_s, canonical, tz) = row
+    (
+        rid,
+        version,
+        rtype,
+        meter_id,
+        site_id,
+        high,
+        low,
+        hh,
+        ll,
+        deadband,
+        on_s,
+        off_s,
+        unit,
+        params,
+        schedule,
+        created_us,
+        kind,
+        interval_s,
+        canonical,
+        tz,
+    ) = row
     rtype = RuleType(rtype)
     params = params or {}
     quantity = "kW" if rtype is RuleType.DEMAND else (canonical or "1")
@@ -112,17 +131,33 @@ def compile_rule(row: Any) -> Compiled:
     raw = dict(zip(LIMITS, (high, hh, low, ll), strict=True))
     limits = {k: v * factor + offset for k, v in raw.items() if v is not None}
     return Compiled(
-        id=rid, version=version, type=rtype, meter_id=meter_id, site_id=site_id, kind=kind,
-        interval_s=interval_s or 60, tz=tz, limits=limits, deadband=deadband * factor,
-        on_delay_us=int(on_s * US), off_delay_us=int(off_s * US), x_scale=x_scale,
+        id=rid,
+        version=version,
+        type=rtype,
+        meter_id=meter_id,
+        site_id=site_id,
+        kind=kind,
+        interval_s=interval_s or 60,
+        tz=tz,
+        limits=limits,
+        deadband=deadband * factor,
+        on_delay_us=int(on_s * US),
+        off_delay_us=int(off_s * US),
+        x_scale=x_scale,
         resolution=params.get("resolution", "raw"),
-        window_us=int(params.get("window_s", 0) * US), intervals=params.get("intervals", 3.0),
-        method=params.get("method", "block"), block_us=int(params.get("block_s", 900)) * US,
+        window_us=int(params.get("window_s", 0) * US),
+        intervals=params.get("intervals", 3.0),
+        method=params.get("method", "block"),
+        block_us=int(params.get("block_s", 900)) * US,
         schedule=parse_windows(schedule, "schedule") if schedule else None,
         idle=parse_windows(params["idle_periods"], "idle_periods")
-        if rtype is RuleType.IDLE else None,
-        holidays=parse_holidays(params.get("holidays")), created_us=created_us,
-        target=params.get("target", "energy"), carrier=params.get("carrier"))
+        if rtype is RuleType.IDLE
+        else None,
+        holidays=parse_holidays(params.get("holidays")),
+        created_us=created_us,
+        target=params.get("target", "energy"),
+        carrier=params.get("carrier"),
+    )
 
 
 class RuleCache:
@@ -140,8 +175,9 @@ class RuleCache:
             for row in conn.execute(text(_RULES), {"ids": missing}).all():
                 c = compile_rule(row)
                 self._rules[(c.id, c.version)] = c
-        return {rid: self._rules[(rid, v)] for rid, v in versions.items()
-                if (rid, v) in self._rules}
+        return {
+            rid: self._rules[(rid, v)] for rid, v in versions.items() if (rid, v) in self._rules
+        }
 
 
 @dataclass
@@ -185,14 +221,16 @@ def _history(conn: Connection, spans: dict[int, tuple[int, int]]) -> dict[int, H
     raw = conn.connection.dbapi_connection  # psycopg, in this transaction
     assert raw is not None
     with raw.cursor(binary=True) as cur:
-        cur.execute(_HISTORY, {"m": ids, "lo": [spans[m][0] for m in ids],
-                               "hi": [spans[m][1] for m in ids]})
+        cur.execute(
+            _HISTORY, {"m": ids, "lo": [spans[m][0] for m in ids], "hi": [spans[m][1] for m in ids]}
+        )
         rows = cur.fetchall()
     empty = History(np.empty(0, np.int64), np.empty(0), np.empty(0))
     out = dict.fromkeys(ids, empty)
     for mid, ts, value, energy in rows:
-        out[mid] = History(np.array(ts, np.int64), np.array(value, np.float64),
-                           np.array(energy, np.float64))
+        out[mid] = History(
+            np.array(ts, np.int64), np.array(value, np.float64), np.array(energy, np.float64)
+        )
     return out
 
 
@@ -220,8 +258,11 @@ def quantity(rule: Compiled, t: np.ndarray, hist: History | None) -> np.ndarray:
         base = hist.base(rule.kind)
         now = hist.at(t, rule.kind)
         j = np.searchsorted(hist.ts, t - rule.window_us, side="right") - 1
-        ok = (j >= 0) & (hist.ts[np.maximum(j, 0)] >= t - 2 * rule.window_us) if len(
-            hist.ts) else np.zeros(len(t), bool)
+        ok = (
+            (j >= 0) & (hist.ts[np.maximum(j, 0)] >= t - 2 * rule.window_us)
+            if len(hist.ts)
+            else np.zeros(len(t), bool)
+        )
         out = np.full(len(t), np.nan)
         out[ok] = now[ok] - base[j[ok]]
         return out
@@ -250,8 +291,9 @@ def _armed(rule: Compiled, t: np.ndarray) -> np.ndarray | None:
     return mask
 
 
-def _masks(rule: Compiled, condition: str, x: np.ndarray, armed: np.ndarray | None
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _masks(
+    rule: Compiled, condition: str, x: np.ndarray, armed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     if rule.type is RuleType.FORECAST_DEVIATION:  # both points: exceedance beyond a margin
         limit = rule.limits[condition]
         with np.errstate(invalid="ignore"):
@@ -267,8 +309,15 @@ def _masks(rule: Compiled, condition: str, x: np.ndarray, armed: np.ndarray | No
     return on, off
 
 
-def _run_point(rec: Recorder, row: PointRow, rule: Compiled, t: np.ndarray, x: np.ndarray,
-               armed: np.ndarray | None, reading_us: int | None = None) -> bool:
+def _run_point(
+    rec: Recorder,
+    row: PointRow,
+    rule: Compiled,
+    t: np.ndarray,
+    x: np.ndarray,
+    armed: np.ndarray | None,
+    reading_us: int | None = None,
+) -> bool:
     """Evaluate one point on its new readings; True if its condition changed."""
     state = row.debounce
     if state.eval_ts is not None:
@@ -284,8 +333,13 @@ def _run_point(rec: Recorder, row: PointRow, rule: Compiled, t: np.ndarray, x: n
     rec.evaluated(row, new_state, last)
     for c in changes:
         value = float(x[c.index]) if np.isfinite(x[c.index]) else None
-        rec.act(row, Action.ACTIVATE if c.active else Action.CLEAR, user=SYSTEM, value=value,
-                reading_us=int(t[c.index]) if reading_us is None else reading_us)
+        rec.act(
+            row,
+            Action.ACTIVATE if c.active else Action.CLEAR,
+            user=SYSTEM,
+            value=value,
+            reading_us=int(t[c.index]) if reading_us is None else reading_us,
+        )
     return bool(changes)
 
 
@@ -296,15 +350,19 @@ def _points_by_rule(rows: dict[int, PointRow]) -> dict[int, list[PointRow]]:
     return out
 
 
-def evaluate_readings(conn: Connection, meter_id: np.ndarray, ts_us: np.ndarray,
-                      config: AlarmConfig, cache: RuleCache) -> list[int]:
+def evaluate_readings(
+    conn: Connection, meter_id: np.ndarray, ts_us: np.ndarray, config: AlarmConfig, cache: RuleCache
+) -> list[int]:
     """Evaluate the readings committed at these (meter, time) pairs, sorted by meter then
     time; returns the ids of the outbox rows to deliver."""
     meters = np.unique(meter_id)
-    found = conn.execute(text(
-        "SELECT id, version FROM alarm_rule WHERE meter_id = ANY(:m) AND type = ANY(:t) "
-        "AND deleted_at IS NULL AND enabled"),
-        {"m": meters.tolist(), "t": [t.value for t in STREAM_TYPES]}).all()
+    found = conn.execute(
+        text(
+            "SELECT id, version FROM alarm_rule WHERE meter_id = ANY(:m) AND type = ANY(:t) "
+            "AND deleted_at IS NULL AND enabled"
+        ),
+        {"m": meters.tolist(), "t": [t.value for t in STREAM_TYPES]},
+    ).all()
     if not found:
         return []
     versions = dict(found)
@@ -319,8 +377,9 @@ def evaluate_readings(conn: Connection, meter_id: np.ndarray, ts_us: np.ndarray,
             a, b = slices[rule.meter_id]
             s_lo, s_hi = _span(rule, ts_us[a:b])
             old = spans.get(rule.meter_id)
-            spans[rule.meter_id] = (s_lo, s_hi) if old is None else (min(old[0], s_lo),
-                                                                      max(old[1], s_hi))
+            spans[rule.meter_id] = (
+                (s_lo, s_hi) if old is None else (min(old[0], s_lo), max(old[1], s_hi))
+            )
     hist = _history(conn, spans)
     rec = Recorder(conn, db_now(conn), config)
     changed = set()
@@ -361,12 +420,15 @@ SELECT id FROM em WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM em
 """
 
 
-def _energy_kwh(conn: Connection, rule: Compiled, meter_ids: list[int], lo_us: int,
-                hi_us: int) -> float:
+def _energy_kwh(
+    conn: Connection, rule: Compiled, meter_ids: list[int], lo_us: int, hi_us: int
+) -> float:
     """Energy (kWh) over (lo, hi]: summed interval energy, or mean power × time (gauge)."""
     span = {"m": meter_ids, "lo": lo_us, "hi": hi_us}
-    where = ("meter_id = ANY(:m) AND ts > timestamptz 'epoch' + :lo * interval '1 microsecond' "
-             "AND ts <= timestamptz 'epoch' + :hi * interval '1 microsecond'")
+    where = (
+        "meter_id = ANY(:m) AND ts > timestamptz 'epoch' + :lo * interval '1 microsecond' "
+        "AND ts <= timestamptz 'epoch' + :hi * interval '1 microsecond'"
+    )
     if rule.kind == "gauge":
         avg = conn.execute(text(f"SELECT avg(value) FROM reading WHERE {where}"), span).scalar()
         return 0.0 if avg is None else float(avg) * (hi_us - lo_us) / 3600 / US
@@ -386,7 +448,8 @@ def demand_kw(conn: Connection, rule: Compiled, now_us: int) -> float:
     start = now_us // rule.block_us * rule.block_us
     so_far = _energy_kwh(conn, rule, meter_ids, start, now_us)
     recent_kw = _energy_kwh(conn, rule, meter_ids, now_us - RECENT_US, now_us) / (
-        RECENT_US / 3600 / US)
+        RECENT_US / 3600 / US
+    )
     remaining_h = (start + rule.block_us - now_us) / 3600 / US
     return (so_far + recent_kw * remaining_h) / block_h
 
@@ -429,13 +492,19 @@ def _forecast_subject(session: Session, rule: Compiled):  # noqa: ANN202 - a Sub
         return subjects.meter_subject(meter, session.get(Site, meter.site_id))
     site = session.get(Site, rule.site_id)
     assert site is not None
-    return next((s for s in subjects.site_subjects(session, site)
-                 if s.carrier == (rule.carrier or "electricity")), None)
+    return next(
+        (
+            s
+            for s in subjects.site_subjects(session, site)
+            if s.carrier == (rule.carrier or "electricity")
+        ),
+        None,
+    )
 
 
-def deviation_series(conn: Connection, rule: Compiled, now_us: int,
-                     evaluated_us: int | None = None
-                     ) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+def deviation_series(
+    conn: Connection, rule: Compiled, now_us: int, evaluated_us: int | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
     """Per point (``high``, ``low``) of a forecast_deviation rule: the end times (µs) of the
     last K+8 complete buckets, up to the newest one its meters have reported through, and the
     smallest exceedance beyond the forecast interval over the K buckets ending at each (NaN
@@ -455,8 +524,11 @@ def deviation_series(conn: Connection, rule: Compiled, now_us: int,
         if subject.kind == "meter":
             meter_ids = [rule.meter_id]
         else:  # the site's top-level meters of the carrier (never gauges)
-            meter_ids = list(session.scalars(text("SELECT id FROM meter WHERE code = ANY(:c)"),
-                                             {"c": list(subject.meters)}))
+            meter_ids = list(
+                session.scalars(
+                    text("SELECT id FROM meter WHERE code = ANY(:c)"), {"c": list(subject.meters)}
+                )
+            )
     step = subject.resolution_s * US
     k = int(rule.intervals)
     last = (now_us // step - 1) * step  # label of the newest complete bucket
@@ -471,8 +543,13 @@ def deviation_series(conn: Connection, rule: Compiled, now_us: int,
         sp = {"sid": subject.id, "c": subject.carrier}
     sp["q"] = subject.quantity
     if not conn.execute(text(_FORECAST_EXISTS.format(subject=where)), sp).scalar():
-        log.debug("forecast_deviation rule %s: no forecast of %s %s (%s) stored yet", rule.id,
-                  subject.kind, subject.code, subject.carrier)
+        log.debug(
+            "forecast_deviation rule %s: no forecast of %s %s (%s) stored yet",
+            rule.id,
+            subject.kind,
+            subject.code,
+            subject.carrier,
+        )
         return None
     lo, hi = us_dt(first), us_dt(last)
     span = {"m": meter_ids, "lo": lo, "hi": us_dt(last + step)}
@@ -481,8 +558,10 @@ def deviation_series(conn: Connection, rule: Compiled, now_us: int,
     if newest < k - 1:
         return {}  # no evaluated bucket is measured yet
     lower, upper, actual = (np.full(n, np.nan) for _ in range(3))
-    for ts_us, q05, q95 in conn.execute(text(_FORECAST_IN_FORCE.format(subject=where)),
-                                        {**sp, "res": subject.resolution_s, "lo": lo, "hi": hi}):
+    for ts_us, q05, q95 in conn.execute(
+        text(_FORECAST_IN_FORCE.format(subject=where)),
+        {**sp, "res": subject.resolution_s, "lo": lo, "hi": hi},
+    ):
         i = (ts_us - first) // step
         lower[i], upper[i] = q05 * factor, q95 * factor
     agg = "avg(value)" if subject.quantity == "load" else "sum(energy)"  # kW gauge: mean
@@ -499,8 +578,9 @@ def deviation_series(conn: Connection, rule: Compiled, now_us: int,
     return out
 
 
-def _evaluate_deviation(conn: Connection, rec: Recorder, rule: Compiled,
-                        points: list[PointRow], now_us: int) -> bool:
+def _evaluate_deviation(
+    conn: Connection, rec: Recorder, rule: Compiled, points: list[PointRow], now_us: int
+) -> bool:
     live = [row for row in points if row.condition in rule.limits]
     if not live:
         return False
@@ -517,9 +597,13 @@ def _evaluate_deviation(conn: Connection, rec: Recorder, rule: Compiled,
 def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> list[int]:
     """Stale-data, demand and forecast-deviation rules at the database's current time;
     returns outbox ids."""
-    found = conn.execute(text(
-        "SELECT id, version FROM alarm_rule WHERE type = ANY(:t) AND deleted_at IS NULL "
-        "AND enabled"), {"t": [t.value for t in TIMED_TYPES]}).all()
+    found = conn.execute(
+        text(
+            "SELECT id, version FROM alarm_rule WHERE type = ANY(:t) AND deleted_at IS NULL "
+            "AND enabled"
+        ),
+        {"t": [t.value for t in TIMED_TYPES]},
+    ).all()
     ids = expire_shelves(conn, config)
     if not found:
         return ids
@@ -529,8 +613,9 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
     now = db_now(conn)
     now_us = int(now.timestamp() * US)
     stale_meters = [r.meter_id for r in rules.values() if r.type is RuleType.STALE]
-    last = dict(conn.execute(text(_LAST_READING), {"m": stale_meters}).all()) if stale_meters \
-        else {}
+    last = (
+        dict(conn.execute(text(_LAST_READING), {"m": stale_meters}).all()) if stale_meters else {}
+    )
     rec = Recorder(conn, now, config)
     changed = set()
     t = np.array([now_us], np.int64)
@@ -551,7 +636,8 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
         armed = _armed(rule, t)
         for row in points:
             if (row.condition == "stale" or row.condition in rule.limits) and _run_point(
-                    rec, row, rule, t, x, armed, reading_us=seen):
+                rec, row, rule, t, x, armed, reading_us=seen
+            ):
                 changed.add(rid)
     ids += rec.flush()
     if changed:
@@ -561,8 +647,12 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
 
 def expire_shelves(conn: Connection, config: AlarmConfig) -> list[int]:
     """Unshelve every alarm whose shelving has expired (recorded as ``shelve_expired``)."""
-    due = [r[0] for r in conn.execute(text(
-        "SELECT id FROM alarm WHERE shelved_until <= now() AND retired_at IS NULL"))]
+    due = [
+        r[0]
+        for r in conn.execute(
+            text("SELECT id FROM alarm WHERE shelved_until <= now() AND retired_at IS NULL")
+        )
+    ]
     if not due:
         return []
     rows = lock_points(conn, alarm_ids=due)

@@ -30,9 +30,14 @@ def deliver_notifications(engine: Engine, config: AlarmConfig | None = None) -> 
     config = config or _config()
     run_retrying(engine, lambda conn: evaluate.flood_summaries(conn, config))
     with engine.connect() as conn:
-        due = dict(conn.execute(text(
-            "SELECT channel, count(*) FROM alarm_notification WHERE status = 'pending' "
-            "AND next_attempt_at <= now() GROUP BY channel")).all())
+        due = dict(
+            conn.execute(
+                text(
+                    "SELECT channel, count(*) FROM alarm_notification WHERE status = 'pending' "
+                    "AND next_attempt_at <= now() GROUP BY channel"
+                )
+            ).all()
+        )
     sent = 0
     if due.get("mqtt"):
         publisher = notify.MqttPublisher(config.mqtt_host, config.mqtt_port).start()

@@ -42,8 +42,13 @@ class Action(StrEnum):
     RESET = "reset"  # the rule changed or was deleted: condition forced to normal
 
 
-OPERATOR_ACTIONS = {Action.ACK, Action.SHELVE, Action.UNSHELVE, Action.REMOVE_FROM_SERVICE,
-                    Action.RETURN_TO_SERVICE}
+OPERATOR_ACTIONS = {
+    Action.ACK,
+    Action.SHELVE,
+    Action.UNSHELVE,
+    Action.REMOVE_FROM_SERVICE,
+    Action.RETURN_TO_SERVICE,
+}
 ACTIVE_STATES = {AlarmState.ACTIVE_UNACKNOWLEDGED, AlarmState.ACTIVE_ACKNOWLEDGED}
 UNACKED_STATES = {AlarmState.ACTIVE_UNACKNOWLEDGED, AlarmState.RETURNED_UNACKNOWLEDGED}
 
@@ -69,8 +74,9 @@ class Point:
         if self.suppressed:
             return AlarmState.SUPPRESSED
         if self.condition_active:
-            return (AlarmState.ACTIVE_ACKNOWLEDGED if self.acked
-                    else AlarmState.ACTIVE_UNACKNOWLEDGED)
+            return (
+                AlarmState.ACTIVE_ACKNOWLEDGED if self.acked else AlarmState.ACTIVE_UNACKNOWLEDGED
+            )
         return AlarmState.NORMAL if self.acked else AlarmState.RETURNED_UNACKNOWLEDGED
 
     def valid(self) -> bool:
@@ -93,8 +99,9 @@ def _release(p: Point) -> Point:
     return replace(p, acked=not p.condition_active)
 
 
-def apply(p: Point, action: Action, *, now: datetime, until: datetime | None = None
-          ) -> tuple[Point, Transition | None]:
+def apply(
+    p: Point, action: Action, *, now: datetime, until: datetime | None = None
+) -> tuple[Point, Transition | None]:
     """The point after ``action`` and the transition to record (None: nothing changed)."""
     before = p.state
     annunciated = not p.overridden

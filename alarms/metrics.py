@@ -46,13 +46,23 @@ WHERE a.id = ANY(:ids)
 
 def _describe(session: Session, counts: list[tuple[int, int]], key: str) -> list[dict]:
     info = {r[0]: r for r in session.execute(text(_DESCRIBE), {"ids": [c[0] for c in counts]})}
-    return [{"alarm": aid, "rule": info[aid][1], "rule_name": info[aid][2],
-             "meter": info[aid][3], "condition": info[aid][4], key: n}
-            for aid, n in counts if aid in info]
+    return [
+        {
+            "alarm": aid,
+            "rule": info[aid][1],
+            "rule_name": info[aid][2],
+            "meter": info[aid][3],
+            "condition": info[aid][4],
+            key: n,
+        }
+        for aid, n in counts
+        if aid in info
+    ]
 
 
-def alarm_metrics(session: Session, start: datetime | None, end: datetime | None,
-                  operators: int = 1) -> dict:
+def alarm_metrics(
+    session: Session, start: datetime | None, end: datetime | None, operators: int = 1
+) -> dict:
     now = session.execute(text("SELECT now()")).scalar_one()
     end = end or now
     start = start or end - timedelta(hours=24)
@@ -76,23 +86,39 @@ def alarm_metrics(session: Session, start: datetime | None, end: datetime | None
         by_priority[priority] = by_priority.get(priority, 0) + 1
     total = len(acts)
     top = sorted(by_alarm.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-    states = dict(session.execute(text(
-        "SELECT a.state, count(*) FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id "
-        "WHERE a.retired_at IS NULL AND r.deleted_at IS NULL GROUP BY a.state")).all())
-    stale = session.execute(text(
-        "SELECT a.id, extract(epoch FROM (:now - a.activated_at)) FROM alarm a "
-        "JOIN alarm_rule r ON r.id = a.rule_id WHERE a.retired_at IS NULL "
-        "AND r.deleted_at IS NULL AND a.condition_active "
-        "AND a.state IN ('active_unacknowledged', 'active_acknowledged') "
-        "AND a.activated_at < :cut ORDER BY a.activated_at"),
-        {"now": now, "cut": now - STALE_AFTER}).all()
+    states = dict(
+        session.execute(
+            text(
+                "SELECT a.state, count(*) FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id "
+                "WHERE a.retired_at IS NULL AND r.deleted_at IS NULL GROUP BY a.state"
+            )
+        ).all()
+    )
+    stale = session.execute(
+        text(
+            "SELECT a.id, extract(epoch FROM (:now - a.activated_at)) FROM alarm a "
+            "JOIN alarm_rule r ON r.id = a.rule_id WHERE a.retired_at IS NULL "
+            "AND r.deleted_at IS NULL AND a.condition_active "
+            "AND a.state IN ('active_unacknowledged', 'active_acknowledged') "
+            "AND a.activated_at < :cut ORDER BY a.activated_at"
+        ),
+        {"now": now, "cut": now - STALE_AFTER},
+    ).all()
     chatter = session.execute(text(_CHATTER), period).all()
-    held = dict(session.execute(text(
-        "SELECT status, count(*) FROM alarm_notification WHERE created_at > :start "
-        "AND created_at <= :end GROUP BY status"), period).all())
+    held = dict(
+        session.execute(
+            text(
+                "SELECT status, count(*) FROM alarm_notification WHERE created_at > :start "
+                "AND created_at <= :end GROUP BY status"
+            ),
+            period,
+        ).all()
+    )
     flood = sum(1 for n in per_bucket.values() if n / operators > FLOOD_PER_10MIN)
     return {
-        **period, "operators": operators, "activations": total,
+        **period,
+        "operators": operators,
+        "activations": total,
         "alarms_per_operator_per_10min": round(total / periods / operators, 3),
         "peak_alarms_per_operator_per_10min": max(per_bucket.values(), default=0) / operators,
         "flood_periods_pct": round(100.0 * flood / periods, 2),
@@ -103,14 +129,16 @@ def alarm_metrics(session: Session, start: datetime | None, end: datetime | None
         "stale_alarms": len(stale),
         "stale": [{"alarm": aid, "active_s": float(age)} for aid, age in stale[:100]],
         "chattering_alarms": len(chatter),
-        "chattering": _describe(session, [(a, int(n)) for a, n in chatter[:100]],
-                                "max_per_minute"),
-        "top_10": [{**d, "share_pct": round(100.0 * d["activations"] / total, 2)}
-                   for d in _describe(session, top, "activations")],
-        "priority_distribution_pct": {p: round(100.0 * n / total, 2)
-                                      for p, n in sorted(by_priority.items())},
-        "shelved": states.get("shelved", 0), "suppressed": states.get("suppressed", 0),
+        "chattering": _describe(session, [(a, int(n)) for a, n in chatter[:100]], "max_per_minute"),
+        "top_10": [
+            {**d, "share_pct": round(100.0 * d["activations"] / total, 2)}
+            for d in _describe(session, top, "activations")
+        ],
+        "priority_distribution_pct": {
+            p: round(100.0 * n / total, 2) for p, n in sorted(by_priority.items())
+        },
+        "shelved": states.get("shelved", 0),
+        "suppressed": states.get("suppressed", 0),
         "out_of_service": states.get("out_of_service", 0),
-        "notifications": {s: held.get(s, 0) for s in ("sent", "pending", "failed",
-                                                      "suppressed")},
+        "notifications": {s: held.get(s, 0) for s in ("sent", "pending", "failed", "suppressed")},
     }

@@ -46,8 +46,9 @@ class MqttPublisher:
         self.host, self.port = host, port
         self.wait_connect_s = wait_connect_s
         self._connected = threading.Event()
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                                   client_id=f"ecc-alarms-{uuid.uuid4().hex[:12]}")
+        self._client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"ecc-alarms-{uuid.uuid4().hex[:12]}"
+        )
         self._client.max_inflight_messages_set(1000)
         self._client.reconnect_delay_set(1, 30)
         self._client.on_connect = self._on_connect
@@ -71,8 +72,9 @@ class MqttPublisher:
 
     def send(self, messages: list[tuple[str, bytes]], timeout_s: float = 5.0) -> list[Outcome]:
         if not self._connected.wait(self.wait_connect_s):
-            return [Outcome(False, error=f"MQTT broker {self.host}:{self.port} not connected")
-                    ] * len(messages)
+            return [
+                Outcome(False, error=f"MQTT broker {self.host}:{self.port} not connected")
+            ] * len(messages)
         infos = [self._client.publish(topic, payload, qos=1) for topic, payload in messages]
         deadline = time.monotonic() + timeout_s
         out = []
@@ -88,8 +90,10 @@ class MqttPublisher:
 
 class WebhookSender:
     def __init__(self, timeout_s: float) -> None:
-        self._client = httpx.Client(timeout=timeout_s, headers={
-            "content-type": "application/json", "user-agent": "ecc-alarms/1"})
+        self._client = httpx.Client(
+            timeout=timeout_s,
+            headers={"content-type": "application/json", "user-agent": "ecc-alarms/1"},
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -113,14 +117,18 @@ def backoff_s(attempts: int, base_s: float) -> float:
     return min(MAX_BACKOFF_S, base_s * 2 ** max(0, attempts - 1))
 
 
-def deliver_due(engine: Engine, channel: str, send: Sender, config: AlarmConfig,
-                limit: int = SWEEP_LIMIT) -> int:
+def deliver_due(
+    engine: Engine, channel: str, send: Sender, config: AlarmConfig, limit: int = SWEEP_LIMIT
+) -> int:
     """Claim due notifications of one channel, deliver, record; returns how many were tried."""
     with engine.begin() as conn:
-        rows = conn.execute(text("""
+        rows = conn.execute(
+            text("""
             SELECT id, target, payload::text, attempts FROM alarm_notification
             WHERE status = 'pending' AND channel = :c AND next_attempt_at <= now()
-            ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"""), {"c": channel, "n": limit}).all()
+            ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"""),
+            {"c": channel, "n": limit},
+        ).all()
         if not rows:
             return 0
         outcomes = send([(target, payload.encode()) for _, target, payload, _ in rows])
@@ -139,16 +147,20 @@ def deliver_due(engine: Engine, channel: str, send: Sender, config: AlarmConfig,
                 status.append("pending")
                 delay.append(backoff_s(tries, config.retry_base_s))
             if not res.ok:
-                log.warning("alarm notification %s to %s: %s (attempt %d)", nid, target,
-                            res.error, tries)
-        conn.execute(text("""
+                log.warning(
+                    "alarm notification %s to %s: %s (attempt %d)", nid, target, res.error, tries
+                )
+        conn.execute(
+            text("""
             UPDATE alarm_notification n SET status = u.status, attempts = n.attempts + 1,
               sent_at = CASE WHEN u.status = 'sent' THEN clock_timestamp() END,
               next_attempt_at = clock_timestamp() + make_interval(secs => u.delay),
               last_error = u.err
             FROM unnest(CAST(:id AS bigint[]), CAST(:status AS text[]),
                         CAST(:delay AS float8[]), CAST(:err AS text[])) AS u(id, status, delay, err)
-            WHERE n.id = u.id"""), {"id": ids, "status": status, "delay": delay, "err": errors})
+            WHERE n.id = u.id"""),
+            {"id": ids, "status": status, "delay": delay, "err": errors},
+        )
     return len(rows)
 
 

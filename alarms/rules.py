@@ -68,8 +68,16 @@ PARAMS: dict[str, tuple[RuleType, ...]] = {
     "period": (RuleType.BUDGET,),
 }
 IMMUTABLE = ("type", "meter", "site")
-NOT_NULL = ("name", "type", "deadband", "on_delay_s", "off_delay_s", "priority", "message",
-            "enabled")
+NOT_NULL = (
+    "name",
+    "type",
+    "deadband",
+    "on_delay_s",
+    "off_delay_s",
+    "priority",
+    "message",
+    "enabled",
+)
 
 
 @dataclass
@@ -127,9 +135,12 @@ def _check_unit(data: RuleIn, rtype: RuleType, meter: Meter | None) -> None:
         return
     if rtype is RuleType.FORECAST_DEVIATION:
         if data.unit is not None:
-            raise Invalid("unit", "a forecast_deviation rule's margins are in its target's "
-                          "unit (energy per bucket in the meter's unit, load in kW); leave "
-                          "unit out")
+            raise Invalid(
+                "unit",
+                "a forecast_deviation rule's margins are in its target's "
+                "unit (energy per bucket in the meter's unit, load in kW); leave "
+                "unit out",
+            )
         return
     target = quantity_unit(rtype, meter)
     if data.unit is None:
@@ -138,12 +149,19 @@ def _check_unit(data: RuleIn, rtype: RuleType, meter: Meter | None) -> None:
     want = units.lookup(target, "unit")
     if given.dimension == want.dimension:
         return
-    if (rtype is RuleType.IDLE and meter is not None and want.dimension == "energy"
-            and given.dimension == "power"):
+    if (
+        rtype is RuleType.IDLE
+        and meter is not None
+        and want.dimension == "energy"
+        and given.dimension == "power"
+    ):
         return  # energy per interval compared as average power
     where = f"meter {meter.code!r}" if meter is not None else "this rule"
-    raise Invalid("unit", f"{data.unit!r} ({given.dimension}) does not fit {where}: its "
-                  f"quantity is in {target} ({want.dimension})")
+    raise Invalid(
+        "unit",
+        f"{data.unit!r} ({given.dimension}) does not fit {where}: its "
+        f"quantity is in {target} ({want.dimension})",
+    )
 
 
 def _check_limits(data: RuleIn, rtype: RuleType) -> None:
@@ -162,8 +180,11 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
             if getattr(data, n) is not None:
                 raise Invalid(n, "a forecast_deviation rule has the margins high and low only")
         if data.high is None and data.low is None:
-            raise Invalid("high", "give at least one of high (margin above the forecast's "
-                          "upper bound) and low (margin below its lower bound)")
+            raise Invalid(
+                "high",
+                "give at least one of high (margin above the forecast's "
+                "upper bound) and low (margin below its lower bound)",
+            )
         for n in ("high", "low"):
             value = getattr(data, n)
             if value is not None and value < 0:
@@ -191,12 +212,15 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
         if bottom >= top:
             raise Invalid("low" if lo is not None else "low_low", "must be below the high limits")
         if data.deadband >= top - bottom:
-            raise Invalid("deadband", f"must be smaller than the gap between the low and high "
-                          f"limits ({top - bottom})")
+            raise Invalid(
+                "deadband",
+                f"must be smaller than the gap between the low and high limits ({top - bottom})",
+            )
 
 
-def _forecast_params(session: Session, data: RuleIn, meter: Meter | None,
-                     site: Site | None) -> dict:
+def _forecast_params(
+    session: Session, data: RuleIn, meter: Meter | None, site: Site | None
+) -> dict:
     """``intervals`` (K), ``target`` and, for a site, ``carrier`` of a forecast_deviation rule,
     checked against what the forecasting package forecasts for the meter or site."""
     from forecasting.subjects import site_subjects  # pandas: only when such a rule is saved
@@ -208,11 +232,16 @@ def _forecast_params(session: Session, data: RuleIn, meter: Meter | None,
     unit: str | None  # of the forecast subject's energy, when known
     if meter is not None:
         if data.carrier is not None:
-            raise Invalid("carrier", "only for a site rule: a meter rule follows its meter's "
-                          f"carrier ({meter.carrier})")
+            raise Invalid(
+                "carrier",
+                f"only for a site rule: a meter rule follows its meter's carrier ({meter.carrier})",
+            )
         if meter.kind == "gauge" and meter.canonical_unit != "kW":
-            raise Invalid("meter", f"{meter.code} is a {meter.canonical_unit} gauge; only "
-                          "energy meters and kW gauges are forecast")
+            raise Invalid(
+                "meter",
+                f"{meter.code} is a {meter.canonical_unit} gauge; only "
+                "energy meters and kW gauges are forecast",
+            )
         default = "load" if meter.kind == "gauge" else "energy"
         unit = None if meter.kind == "gauge" else meter.canonical_unit
     else:
@@ -221,8 +250,10 @@ def _forecast_params(session: Session, data: RuleIn, meter: Meter | None,
         try:
             units.Carrier(carrier)
         except ValueError:
-            raise Invalid("carrier", f"unknown carrier {carrier!r}; known: "
-                          f"{', '.join(c.value for c in units.Carrier)}") from None
+            raise Invalid(
+                "carrier",
+                f"unknown carrier {carrier!r}; known: {', '.join(c.value for c in units.Carrier)}",
+            ) from None
         found = [s for s in site_subjects(session, site) if s.carrier == carrier]
         unit = found[0].unit if found else None  # a carrier not metered yet: checked later
         p["carrier"] = carrier
@@ -231,16 +262,18 @@ def _forecast_params(session: Session, data: RuleIn, meter: Meter | None,
     if target not in ("energy", "load"):
         raise Invalid("target", f"must be energy or load, not {target!r}")
     if target == "energy" and meter is not None and meter.kind == "gauge":
-        raise Invalid("target", f"{meter.code} is a kW gauge: its forecast is load, not "
-                      "energy per interval")
+        raise Invalid(
+            "target", f"{meter.code} is a kW gauge: its forecast is load, not energy per interval"
+        )
     if target == "load" and unit is not None and units.lookup(unit).dimension != "energy":
         raise Invalid("target", f"load needs an energy carrier; this one is metered in {unit}")
     p["target"] = target
     return p
 
 
-def _params(session: Session, data: RuleIn, rtype: RuleType, meter: Meter | None,
-            site: Site | None) -> dict:
+def _params(
+    session: Session, data: RuleIn, rtype: RuleType, meter: Meter | None, site: Site | None
+) -> dict:
     for name, types in PARAMS.items():
         if getattr(data, name) is not None and rtype not in types:
             raise Invalid(name, f"not used by a {rtype.value} rule")
@@ -281,11 +314,13 @@ def _rule_type(raw: str) -> RuleType:
     try:
         rtype = RuleType(raw)
     except ValueError:
-        raise Invalid("type", f"must be one of {', '.join(t.value for t in RuleType)}; "
-                      f"got {raw!r}") from None
+        raise Invalid(
+            "type", f"must be one of {', '.join(t.value for t in RuleType)}; got {raw!r}"
+        ) from None
     if rtype in NOT_AVAILABLE:
-        raise Invalid("type", f"{rtype.value} rules are not available yet: they need "
-                      f"{NOT_AVAILABLE[rtype]}")
+        raise Invalid(
+            "type", f"{rtype.value} rules are not available yet: they need {NOT_AVAILABLE[rtype]}"
+        )
     return rtype
 
 
@@ -302,10 +337,15 @@ def _target(session: Session, data: RuleIn, rtype: RuleType) -> tuple[Meter | No
     meter = session.scalar(select(Meter).where(Meter.code == data.meter))
     if meter is None:
         raise Invalid("meter", f"unknown meter {data.meter!r}")
-    if rtype is RuleType.DEMAND and (meter.carrier != "electricity" or units.lookup(
-            meter.canonical_unit).dimension not in ("energy", "power")):
-        raise Invalid("meter", f"demand needs an electricity energy or power meter; "
-                      f"{meter.code!r} is {meter.carrier} in {meter.canonical_unit}")
+    if rtype is RuleType.DEMAND and (
+        meter.carrier != "electricity"
+        or units.lookup(meter.canonical_unit).dimension not in ("energy", "power")
+    ):
+        raise Invalid(
+            "meter",
+            f"demand needs an electricity energy or power meter; "
+            f"{meter.code!r} is {meter.carrier} in {meter.canonical_unit}",
+        )
     return meter, None
 
 
@@ -344,21 +384,28 @@ def validate(session: Session, data: RuleIn, rule_id: int | None = None) -> dict
         parse_windows(data.schedule, "schedule")
     if data.webhook_url is not None and not data.webhook_url.startswith(("http://", "https://")):
         raise Invalid("webhook_url", "must be an http:// or https:// URL")
-    clash = select(AlarmRule.id).where(AlarmRule.name == data.name,
-                                       AlarmRule.deleted_at.is_(None))
+    clash = select(AlarmRule.id).where(AlarmRule.name == data.name, AlarmRule.deleted_at.is_(None))
     if rule_id is not None:
         clash = clash.where(AlarmRule.id != rule_id)
     if session.scalar(clash) is not None:
         raise Conflict("name", f"an alarm rule named {data.name!r} exists")
     return {
-        "name": data.name, "type": rtype.value,
-        "meter_id": meter.id if meter else None, "site_id": site.id if site else None,
+        "name": data.name,
+        "type": rtype.value,
+        "meter_id": meter.id if meter else None,
+        "site_id": site.id if site else None,
         **{n: getattr(data, n) for n in LIMITS},
-        "deadband": data.deadband, "on_delay_s": data.on_delay_s,
-        "off_delay_s": data.off_delay_s, "unit": data.unit, "priority": priority.value,
-        "message": data.message, "params": params, "schedule": data.schedule,
+        "deadband": data.deadband,
+        "on_delay_s": data.on_delay_s,
+        "off_delay_s": data.off_delay_s,
+        "unit": data.unit,
+        "priority": priority.value,
+        "message": data.message,
+        "params": params,
+        "schedule": data.schedule,
         "parent_rule_id": _parent(session, data.parent_rule, rule_id),
-        "webhook_url": data.webhook_url, "enabled": data.enabled,
+        "webhook_url": data.webhook_url,
+        "enabled": data.enabled,
     }
 
 
@@ -376,15 +423,18 @@ def get_rule(session: Session, rule_id: int) -> AlarmRule:
     return rule
 
 
-def list_rules(session: Session, meter: str | None = None, site: str | None = None
-               ) -> list[AlarmRule]:
+def list_rules(
+    session: Session, meter: str | None = None, site: str | None = None
+) -> list[AlarmRule]:
     stmt = select(AlarmRule).where(AlarmRule.deleted_at.is_(None)).order_by(AlarmRule.id)
     if meter is not None:
         stmt = stmt.join(Meter, Meter.id == AlarmRule.meter_id).where(Meter.code == meter)
     if site is not None:
         site_id = select(Site.id).where(Site.code == site).scalar_subquery()
-        stmt = stmt.where((AlarmRule.site_id == site_id) | AlarmRule.meter_id.in_(
-            select(Meter.id).where(Meter.site_id == site_id)))
+        stmt = stmt.where(
+            (AlarmRule.site_id == site_id)
+            | AlarmRule.meter_id.in_(select(Meter.id).where(Meter.site_id == site_id))
+        )
     return list(session.scalars(stmt))
 
 
@@ -392,39 +442,65 @@ def to_dict(session: Session, rule: AlarmRule) -> dict:
     """The rule in contract form (flat: contract fields plus its type-specific ones)."""
     meter = session.get(Meter, rule.meter_id) if rule.meter_id else None
     site = session.get(Site, rule.site_id) if rule.site_id else None
-    out = {"id": rule.id, "name": rule.name, "type": rule.type,
-           "meter": meter.code if meter else None, "site": site.code if site else None,
-           **{n: getattr(rule, n) for n in LIMITS},
-           "deadband": rule.deadband, "on_delay_s": rule.on_delay_s,
-           "off_delay_s": rule.off_delay_s, "unit": rule.unit, "priority": rule.priority,
-           "message": rule.message, "schedule": rule.schedule,
-           "parent_rule": rule.parent_rule_id, "webhook_url": rule.webhook_url,
-           "enabled": rule.enabled, "version": rule.version,
-           "created_at": rule.created_at, "created_by": rule.created_by,
-           "updated_at": rule.updated_at, "updated_by": rule.updated_by}
+    out = {
+        "id": rule.id,
+        "name": rule.name,
+        "type": rule.type,
+        "meter": meter.code if meter else None,
+        "site": site.code if site else None,
+        **{n: getattr(rule, n) for n in LIMITS},
+        "deadband": rule.deadband,
+        "on_delay_s": rule.on_delay_s,
+        "off_delay_s": rule.off_delay_s,
+        "unit": rule.unit,
+        "priority": rule.priority,
+        "message": rule.message,
+        "schedule": rule.schedule,
+        "parent_rule": rule.parent_rule_id,
+        "webhook_url": rule.webhook_url,
+        "enabled": rule.enabled,
+        "version": rule.version,
+        "created_at": rule.created_at,
+        "created_by": rule.created_by,
+        "updated_at": rule.updated_at,
+        "updated_by": rule.updated_by,
+    }
     out.update(rule.params or {})
     return out
 
 
 def _log(session: Session, rule: AlarmRule, action: str, user: str) -> None:
-    snapshot = {k: v for k, v in to_dict(session, rule).items()
-                if k not in ("created_at", "updated_at")}
-    session.add(AlarmRuleLog(rule_id=rule.id, version=rule.version, action=action,
-                             user_name=user, snapshot=snapshot))
+    snapshot = {
+        k: v for k, v in to_dict(session, rule).items() if k not in ("created_at", "updated_at")
+    }
+    session.add(
+        AlarmRuleLog(
+            rule_id=rule.id, version=rule.version, action=action, user_name=user, snapshot=snapshot
+        )
+    )
 
 
-def _sync_points(session: Session, rule: AlarmRule, user: str, now: datetime,
-                 config: AlarmConfig) -> list[int]:
+def _sync_points(
+    session: Session, rule: AlarmRule, user: str, now: datetime, config: AlarmConfig
+) -> list[int]:
     """Make the rule's alarm points match its limits, enabled flag and parent; returns the
     outbox ids of the notifications this produced."""
     conn = session.connection()
     wanted = conditions_of(rule)
-    conn.execute(text("INSERT INTO alarm (rule_id, condition) SELECT :r, unnest(CAST(:c AS text[]))"
-                      " ON CONFLICT (rule_id, condition) DO NOTHING"),
-                 {"r": rule.id, "c": wanted})
-    conn.execute(text("UPDATE alarm SET retired_at = NULL WHERE rule_id = :r "
-                      "AND condition = ANY(:c) AND retired_at IS NOT NULL"),
-                 {"r": rule.id, "c": wanted})
+    conn.execute(
+        text(
+            "INSERT INTO alarm (rule_id, condition) SELECT :r, unnest(CAST(:c AS text[]))"
+            " ON CONFLICT (rule_id, condition) DO NOTHING"
+        ),
+        {"r": rule.id, "c": wanted},
+    )
+    conn.execute(
+        text(
+            "UPDATE alarm SET retired_at = NULL WHERE rule_id = :r "
+            "AND condition = ANY(:c) AND retired_at IS NOT NULL"
+        ),
+        {"r": rule.id, "c": wanted},
+    )
     rows = store.lock_points(conn, rule_ids=[rule.id], include_retired=True)
     parent_active = store.rules_active(conn, [rule.parent_rule_id]) if rule.parent_rule_id else {}
     rec = store.Recorder(conn, now, config)
@@ -439,13 +515,18 @@ def _sync_points(session: Session, rule: AlarmRule, user: str, now: datetime,
         elif not rule.enabled and not row.point.out_of_service:
             rec.act(row, Action.REMOVE_FROM_SERVICE, user=user, comment="rule disabled")
         suppress = parent_active.get(rule.parent_rule_id, False)
-        rec.act(row, Action.SUPPRESS if suppress else Action.UNSUPPRESS, user="system",
-                comment=f"parent rule {rule.parent_rule_id}" if suppress else None)
+        rec.act(
+            row,
+            Action.SUPPRESS if suppress else Action.UNSUPPRESS,
+            user="system",
+            comment=f"parent rule {rule.parent_rule_id}" if suppress else None,
+        )
     return rec.flush()
 
 
-def create_rule(session: Session, data: RuleIn, user: str, config: AlarmConfig
-                ) -> tuple[AlarmRule, list[int]]:
+def create_rule(
+    session: Session, data: RuleIn, user: str, config: AlarmConfig
+) -> tuple[AlarmRule, list[int]]:
     values = validate(session, data)
     rule = AlarmRule(**values, created_by=user, updated_by=user, version=1)
     session.add(rule)
@@ -455,8 +536,9 @@ def create_rule(session: Session, data: RuleIn, user: str, config: AlarmConfig
     return rule, outbox
 
 
-def update_rule(session: Session, rule_id: int, changes: dict[str, Any], user: str,
-                config: AlarmConfig) -> tuple[AlarmRule, list[int]]:
+def update_rule(
+    session: Session, rule_id: int, changes: dict[str, Any], user: str, config: AlarmConfig
+) -> tuple[AlarmRule, list[int]]:
     """Apply a partial update (PATCH); the whole rule is validated again."""
     for name in NOT_NULL:
         if name in changes and changes[name] is None:

@@ -50,11 +50,19 @@ def parse_windows(raw: object, field: str) -> list[Window]:
         if not isinstance(item, dict) or set(item) - {"days", "start", "end"}:
             raise Invalid(where, "expected {days, start, end}")
         days = item.get("days", list(range(7)))
-        if (not isinstance(days, list) or not days
-                or not all(isinstance(d, int) and 0 <= d <= 6 for d in days)):
+        if (
+            not isinstance(days, list)
+            or not days
+            or not all(isinstance(d, int) and 0 <= d <= 6 for d in days)
+        ):
             raise Invalid(f"{where}.days", "expected weekdays 0 (Monday) … 6 (Sunday)")
-        out.append(Window(frozenset(days), _minutes(item.get("start", "00:00"), f"{where}.start"),
-                          _minutes(item.get("end", "00:00"), f"{where}.end") % 1440))
+        out.append(
+            Window(
+                frozenset(days),
+                _minutes(item.get("start", "00:00"), f"{where}.start"),
+                _minutes(item.get("end", "00:00"), f"{where}.end") % 1440,
+            )
+        )
     return out
 
 
@@ -86,8 +94,9 @@ def local_us(ts_us: np.ndarray, tz: str) -> np.ndarray:
     return ts_us + np.fromiter((offset(int(t)) for t in ts_us), np.int64, len(ts_us))
 
 
-def in_windows(ts_us: np.ndarray, tz: str, windows: list[Window],
-               holidays: list[date] | None = None) -> np.ndarray:
+def in_windows(
+    ts_us: np.ndarray, tz: str, windows: list[Window], holidays: list[date] | None = None
+) -> np.ndarray:
     """Boolean mask: the reading time falls in one of the windows (or on a holiday)."""
     loc = local_us(np.asarray(ts_us, np.int64), tz)
     day = loc // US_PER_DAY

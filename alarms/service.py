@@ -40,17 +40,35 @@ LEFT JOIN site s ON s.id = coalesce(r.site_id, m.site_id)
 
 def _out(row) -> dict:  # noqa: ANN001
     d = dict(row._mapping)
-    return {"id": d["id"], "rule": d["rule_id"], "rule_name": d["name"], "type": d["type"],
-            "meter": d["meter"], "site": d["site"], "condition": d["condition"],
-            "limit": d["limit_value"], "unit": d["unit"], "priority": d["priority"],
-            "message": d["message"], "state": d["state"],
-            "condition_active": d["condition_active"], "acknowledged": d["acked"],
-            "shelved_until": d["shelved_until"], "suppressed": d["suppressed"],
-            "out_of_service": d["out_of_service"], "activation_count": d["activation_count"],
-            "activated_at": d["activated_at"], "cleared_at": d["cleared_at"],
-            "acked_at": d["acked_at"], "acked_by": d["acked_by"],
-            "value": d["trigger_value"], "reading_ts": d["trigger_ts"],
-            "last_value": d["last_value"], "updated_at": d["updated_at"], "seq": d["seq"]}
+    return {
+        "id": d["id"],
+        "rule": d["rule_id"],
+        "rule_name": d["name"],
+        "type": d["type"],
+        "meter": d["meter"],
+        "site": d["site"],
+        "condition": d["condition"],
+        "limit": d["limit_value"],
+        "unit": d["unit"],
+        "priority": d["priority"],
+        "message": d["message"],
+        "state": d["state"],
+        "condition_active": d["condition_active"],
+        "acknowledged": d["acked"],
+        "shelved_until": d["shelved_until"],
+        "suppressed": d["suppressed"],
+        "out_of_service": d["out_of_service"],
+        "activation_count": d["activation_count"],
+        "activated_at": d["activated_at"],
+        "cleared_at": d["cleared_at"],
+        "acked_at": d["acked_at"],
+        "acked_by": d["acked_by"],
+        "value": d["trigger_value"],
+        "reading_ts": d["trigger_ts"],
+        "last_value": d["last_value"],
+        "updated_at": d["updated_at"],
+        "seq": d["seq"],
+    }
 
 
 def expire(session: Session, config: AlarmConfig) -> list[int]:
@@ -58,9 +76,17 @@ def expire(session: Session, config: AlarmConfig) -> list[int]:
     return evaluate.expire_shelves(session.connection(), config)
 
 
-def list_alarms(session: Session, state: str = "active", *, meter: str | None = None,
-                site: str | None = None, rule: int | None = None, priority: str | None = None,
-                since: datetime | None = None, limit: int = 1000) -> list[dict]:
+def list_alarms(
+    session: Session,
+    state: str = "active",
+    *,
+    meter: str | None = None,
+    site: str | None = None,
+    rule: int | None = None,
+    priority: str | None = None,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[dict]:
     if state not in FILTERS:
         raise Invalid("state", f"must be one of {', '.join(FILTERS)}")
     if since is not None and since.tzinfo is None:
@@ -72,17 +98,21 @@ def list_alarms(session: Session, state: str = "active", *, meter: str | None = 
     if state != "all":
         where.append("a.state = ANY(:states)")
         params["states"] = FILTERS[state]
-    for name, value, clause in (("meter", meter, "m.code = :meter"),
-                                ("site", site, "s.code = :site"),
-                                ("rule", rule, "a.rule_id = :rule"),
-                                ("priority", priority, "r.priority = :priority"),
-                                ("since", since, "a.updated_at > :since")):
+    for name, value, clause in (
+        ("meter", meter, "m.code = :meter"),
+        ("site", site, "s.code = :site"),
+        ("rule", rule, "a.rule_id = :rule"),
+        ("priority", priority, "r.priority = :priority"),
+        ("since", since, "a.updated_at > :since"),
+    ):
         if value is not None:
             where.append(clause)
             params[name] = value
-    sql = (f"{_SELECT} WHERE {' AND '.join(where)} "
-           "ORDER BY CASE r.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
-           "WHEN 'medium' THEN 2 ELSE 3 END, a.activated_at DESC NULLS LAST, a.id LIMIT :limit")
+    sql = (
+        f"{_SELECT} WHERE {' AND '.join(where)} "
+        "ORDER BY CASE r.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
+        "WHEN 'medium' THEN 2 ELSE 3 END, a.activated_at DESC NULLS LAST, a.id LIMIT :limit"
+    )
     return [_out(r) for r in session.execute(text(sql), params)]
 
 
@@ -95,19 +125,42 @@ def get_alarm(session: Session, alarm_id: int) -> dict:
 
 def history(session: Session, alarm_id: int) -> list[dict]:
     get_alarm(session, alarm_id)
-    rows = session.execute(text(
-        "SELECT seq, at, action, from_state, to_state, user_name, comment, value, reading_ts, "
-        "annunciated, detail FROM alarm_event WHERE alarm_id = :id ORDER BY seq"),
-        {"id": alarm_id})
-    return [{"seq": r.seq, "at": r.at, "action": r.action, "from_state": r.from_state,
-             "to_state": r.to_state, "user": r.user_name, "comment": r.comment,
-             "value": r.value, "reading_ts": r.reading_ts, "annunciated": r.annunciated,
-             "detail": r.detail} for r in rows]
+    rows = session.execute(
+        text(
+            "SELECT seq, at, action, from_state, to_state, user_name, comment, value, reading_ts, "
+            "annunciated, detail FROM alarm_event WHERE alarm_id = :id ORDER BY seq"
+        ),
+        {"id": alarm_id},
+    )
+    return [
+        {
+            "seq": r.seq,
+            "at": r.at,
+            "action": r.action,
+            "from_state": r.from_state,
+            "to_state": r.to_state,
+            "user": r.user_name,
+            "comment": r.comment,
+            "value": r.value,
+            "reading_ts": r.reading_ts,
+            "annunciated": r.annunciated,
+            "detail": r.detail,
+        }
+        for r in rows
+    ]
 
 
-def act(session: Session, alarm_id: int, action: Action, user: str, config: AlarmConfig, *,
-        comment: str | None = None, duration_s: float | None = None,
-        until: datetime | None = None) -> tuple[dict, list[int]]:
+def act(
+    session: Session,
+    alarm_id: int,
+    action: Action,
+    user: str,
+    config: AlarmConfig,
+    *,
+    comment: str | None = None,
+    duration_s: float | None = None,
+    until: datetime | None = None,
+) -> tuple[dict, list[int]]:
     """An operator action on one alarm; returns the alarm and the outbox ids to deliver."""
     conn = session.connection()
     now = store.db_now(conn)
@@ -122,8 +175,9 @@ def act(session: Session, alarm_id: int, action: Action, user: str, config: Alar
     return get_alarm(session, alarm_id), ids
 
 
-def _shelve_until(now: datetime, duration_s: float | None, until: datetime | None,
-                  config: AlarmConfig) -> datetime:
+def _shelve_until(
+    now: datetime, duration_s: float | None, until: datetime | None, config: AlarmConfig
+) -> datetime:
     if (duration_s is None) == (until is None):
         raise Invalid("duration_s", "give exactly one of duration_s or until")
     if until is not None:

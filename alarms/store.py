@@ -59,9 +59,14 @@ FOR UPDATE OF a
 """
 
 
-def lock_points(conn: Connection, *, rule_ids: list[int] | None = None,
-                alarm_ids: list[int] | None = None, include_retired: bool = False,
-                family: bool = False) -> dict[int, PointRow]:
+def lock_points(
+    conn: Connection,
+    *,
+    rule_ids: list[int] | None = None,
+    alarm_ids: list[int] | None = None,
+    include_retired: bool = False,
+    family: bool = False,
+) -> dict[int, PointRow]:
     """Lock alarm points by rule or alarm id, in id order. ``family`` adds the points of the
     live rules suppressed by these rules (so one statement takes every lock needed)."""
     where = []
@@ -69,8 +74,10 @@ def lock_points(conn: Connection, *, rule_ids: list[int] | None = None,
     if rule_ids is not None:
         params["r"] = list(rule_ids)
         if family:
-            where.append("(a.rule_id = ANY(:r) OR a.rule_id IN (SELECT c.id FROM alarm_rule c "
-                         "WHERE c.parent_rule_id = ANY(:r) AND c.deleted_at IS NULL))")
+            where.append(
+                "(a.rule_id = ANY(:r) OR a.rule_id IN (SELECT c.id FROM alarm_rule c "
+                "WHERE c.parent_rule_id = ANY(:r) AND c.deleted_at IS NULL))"
+            )
         else:
             where.append("a.rule_id = ANY(:r)")
     if alarm_ids is not None:
@@ -80,10 +87,34 @@ def lock_points(conn: Connection, *, rule_ids: list[int] | None = None,
         where.append("a.retired_at IS NULL")
     rows = conn.execute(text(_LOCK.format(where=" AND ".join(where) or "true")), params).all()
     out = {}
-    for (aid, rid, cond, active, acked, until, supp, oos, seq, count, retired, eval_us, raw,
-         since_us, last) in rows:
-        out[aid] = PointRow(aid, rid, cond, Point(active, acked, until, supp, oos), seq, count,
-                            retired, DebounceState(eval_us, raw, since_us, active), last)
+    for (
+        aid,
+        rid,
+        cond,
+        active,
+        acked,
+        until,
+        supp,
+        oos,
+        seq,
+        count,
+        retired,
+        eval_us,
+        raw,
+        since_us,
+        last,
+    ) in rows:
+        out[aid] = PointRow(
+            aid,
+            rid,
+            cond,
+            Point(active, acked, until, supp, oos),
+            seq,
+            count,
+            retired,
+            DebounceState(eval_us, raw, since_us, active),
+            last,
+        )
     return out
 
 
@@ -92,10 +123,14 @@ def rules_active(conn: Connection, rule_ids: list[int | None]) -> dict[int, bool
     ids = [r for r in rule_ids if r is not None]
     if not ids:
         return {}
-    rows = conn.execute(text(
-        "SELECT a.rule_id, bool_or(a.condition_active) FROM alarm a JOIN alarm_rule r "
-        "ON r.id = a.rule_id WHERE a.rule_id = ANY(:r) AND a.retired_at IS NULL "
-        "AND r.deleted_at IS NULL GROUP BY a.rule_id"), {"r": ids}).all()
+    rows = conn.execute(
+        text(
+            "SELECT a.rule_id, bool_or(a.condition_active) FROM alarm a JOIN alarm_rule r "
+            "ON r.id = a.rule_id WHERE a.rule_id = ANY(:r) AND a.retired_at IS NULL "
+            "AND r.deleted_at IS NULL GROUP BY a.rule_id"
+        ),
+        {"r": ids},
+    ).all()
     return {rid: bool(active) for rid, active in rows}
 
 
@@ -103,9 +138,13 @@ def child_rules(conn: Connection, parent_ids: list[int]) -> dict[int, int]:
     """Live rules suppressed by these: child id → parent id."""
     if not parent_ids:
         return {}
-    rows = conn.execute(text("SELECT id, parent_rule_id FROM alarm_rule WHERE "
-                             "parent_rule_id = ANY(:p) AND deleted_at IS NULL"),
-                        {"p": list(parent_ids)}).all()
+    rows = conn.execute(
+        text(
+            "SELECT id, parent_rule_id FROM alarm_rule WHERE "
+            "parent_rule_id = ANY(:p) AND deleted_at IS NULL"
+        ),
+        {"p": list(parent_ids)},
+    ).all()
     return dict(rows)
 
 
@@ -132,9 +171,18 @@ class Recorder:
         self.dirty: dict[int, PointRow] = {}
         self.eval_dirty: dict[int, PointRow] = {}
 
-    def act(self, row: PointRow, action: Action, *, user: str, comment: str | None = None,
-            value: float | None = None, reading_us: int | None = None,
-            until: datetime | None = None, detail: dict | None = None) -> Transition | None:
+    def act(
+        self,
+        row: PointRow,
+        action: Action,
+        *,
+        user: str,
+        comment: str | None = None,
+        value: float | None = None,
+        reading_us: int | None = None,
+        until: datetime | None = None,
+        detail: dict | None = None,
+    ) -> Transition | None:
         new, t = apply(row.point, action, now=self.now, until=until)
         if t is None:
             return None
@@ -161,8 +209,7 @@ class Recorder:
         row.retired = True
         self.dirty[row.id] = row
 
-    def evaluated(self, row: PointRow, debounce: DebounceState, last_value: float | None
-                  ) -> None:
+    def evaluated(self, row: PointRow, debounce: DebounceState, last_value: float | None) -> None:
         row.debounce = debounce
         row.last_value = last_value
         self.eval_dirty[row.id] = row
@@ -175,14 +222,14 @@ class Recorder:
             return []
         events = self.events
         ids = self._write_events()
-        return outbox.enqueue(self.conn, list(zip(ids, events, strict=True)), self.now,
-                              self.config)
+        return outbox.enqueue(self.conn, list(zip(ids, events, strict=True)), self.now, self.config)
 
     def _write_eval(self) -> None:
         rows = list(self.eval_dirty.values())
         if not rows:
             return
-        self.conn.execute(text("""
+        self.conn.execute(
+            text("""
             UPDATE alarm a SET
               eval_ts = CASE WHEN u.ev IS NULL THEN NULL
                              ELSE timestamptz 'epoch' + u.ev * interval '1 microsecond' END,
@@ -193,10 +240,15 @@ class Recorder:
             FROM unnest(CAST(:id AS int[]), CAST(:ev AS bigint[]), CAST(:raw AS bool[]),
                         CAST(:since AS bigint[]), CAST(:lv AS float8[]))
                  AS u(id, ev, raw, since, lv)
-            WHERE a.id = u.id"""), {
-            "id": [r.id for r in rows], "ev": [r.debounce.eval_ts for r in rows],
-            "raw": [r.debounce.raw for r in rows], "since": [r.debounce.raw_since for r in rows],
-            "lv": [r.last_value for r in rows]})
+            WHERE a.id = u.id"""),
+            {
+                "id": [r.id for r in rows],
+                "ev": [r.debounce.eval_ts for r in rows],
+                "raw": [r.debounce.raw for r in rows],
+                "since": [r.debounce.raw_since for r in rows],
+                "lv": [r.last_value for r in rows],
+            },
+        )
         self.eval_dirty.clear()
 
     def _write_points(self) -> None:
@@ -207,7 +259,8 @@ class Recorder:
         def col(name: str) -> list:
             return [r.stamps.get(name) for r in rows]
 
-        self.conn.execute(text("""
+        self.conn.execute(
+            text("""
             UPDATE alarm a SET state = u.state, condition_active = u.active, acked = u.acked,
               shelved_until = u.until, suppressed = u.supp, out_of_service = u.oos,
               seq = u.seq, activation_count = u.cnt,
@@ -227,18 +280,27 @@ class Recorder:
                         CAST(:ack_by AS text[]), CAST(:retired AS bool[]))
                  AS u(id, state, active, acked, until, supp, oos, seq, cnt, act_at, tv, tts,
                       clr_at, ack_at, ack_by, retired)
-            WHERE a.id = u.id"""), {
-            "now": self.now, "id": [r.id for r in rows],
-            "state": [r.point.state.value for r in rows],
-            "active": [r.point.condition_active for r in rows],
-            "acked": [r.point.acked for r in rows],
-            "until": [r.point.shelved_until for r in rows],
-            "supp": [r.point.suppressed for r in rows],
-            "oos": [r.point.out_of_service for r in rows],
-            "seq": [r.seq for r in rows], "cnt": [r.activation_count for r in rows],
-            "act_at": col("activated_at"), "tv": col("trigger_value"), "tts": col("trigger_ts"),
-            "clr_at": col("cleared_at"), "ack_at": col("acked_at"), "ack_by": col("acked_by"),
-            "retired": [r.retired for r in rows]})
+            WHERE a.id = u.id"""),
+            {
+                "now": self.now,
+                "id": [r.id for r in rows],
+                "state": [r.point.state.value for r in rows],
+                "active": [r.point.condition_active for r in rows],
+                "acked": [r.point.acked for r in rows],
+                "until": [r.point.shelved_until for r in rows],
+                "supp": [r.point.suppressed for r in rows],
+                "oos": [r.point.out_of_service for r in rows],
+                "seq": [r.seq for r in rows],
+                "cnt": [r.activation_count for r in rows],
+                "act_at": col("activated_at"),
+                "tv": col("trigger_value"),
+                "tts": col("trigger_ts"),
+                "clr_at": col("cleared_at"),
+                "ack_at": col("acked_at"),
+                "ack_by": col("acked_by"),
+                "retired": [r.retired for r in rows],
+            },
+        )
         for r in rows:
             r.stamps.clear()
         self.dirty.clear()
@@ -248,14 +310,26 @@ class Recorder:
         details in text[] parameters cost a regex pass per quote)."""
         ev = self.events
         seqs = [e.seq for e in ev]
-        doc = orjson.dumps([{
-            "alarm_id": e.row.id, "seq": e.seq, "action": e.transition.action.value,
-            "from_state": e.transition.from_state.value,
-            "to_state": e.transition.to_state.value, "user_name": e.user,
-            "comment": e.comment, "value": e.value,
-            "reading_ts": None if e.reading_ts is None else e.reading_ts.isoformat(),
-            "annunciated": e.transition.annunciated, "detail": e.detail} for e in ev]).decode()
-        rows = self.conn.execute(text("""
+        doc = orjson.dumps(
+            [
+                {
+                    "alarm_id": e.row.id,
+                    "seq": e.seq,
+                    "action": e.transition.action.value,
+                    "from_state": e.transition.from_state.value,
+                    "to_state": e.transition.to_state.value,
+                    "user_name": e.user,
+                    "comment": e.comment,
+                    "value": e.value,
+                    "reading_ts": None if e.reading_ts is None else e.reading_ts.isoformat(),
+                    "annunciated": e.transition.annunciated,
+                    "detail": e.detail,
+                }
+                for e in ev
+            ]
+        ).decode()
+        rows = self.conn.execute(
+            text("""
             INSERT INTO alarm_event (alarm_id, seq, at, action, from_state, to_state, user_name,
                                      comment, value, reading_ts, annunciated, detail)
             SELECT u.alarm_id, u.seq, :now, u.action, u.from_state, u.to_state, u.user_name,
@@ -267,14 +341,21 @@ class Recorder:
                                              comment text, value float8,
                                              reading_ts timestamptz, annunciated bool)
             ORDER BY j.n
-            RETURNING id, alarm_id, seq"""), {"now": self.now, "rows": doc}).all()
+            RETURNING id, alarm_id, seq"""),
+            {"now": self.now, "rows": doc},
+        ).all()
         by_key = {(aid, seq): eid for eid, aid, seq in rows}
         self.events = []
         return [by_key[(e.row.id, s)] for e, s in zip(ev, seqs, strict=True)]
 
 
-def resync_children(conn: Connection, parent_ids: list[int], now: datetime,
-                    config: AlarmConfig, rows: dict[int, PointRow] | None = None) -> list[int]:
+def resync_children(
+    conn: Connection,
+    parent_ids: list[int],
+    now: datetime,
+    config: AlarmConfig,
+    rows: dict[int, PointRow] | None = None,
+) -> list[int]:
     """Suppress (or release) the points of rules whose parent's activity differs from their
     suppression. ``rows`` are points already locked by the caller (locked here otherwise)."""
     children = child_rules(conn, parent_ids)
@@ -291,6 +372,5 @@ def resync_children(conn: Connection, parent_ids: list[int], now: datetime,
         if active.get(parent, False):
             rec.act(row, Action.SUPPRESS, user="system", comment=f"parent rule {parent} active")
         else:
-            rec.act(row, Action.UNSUPPRESS, user="system",
-                    comment=f"parent rule {parent} normal")
+            rec.act(row, Action.UNSUPPRESS, user="system", comment=f"parent rule {parent} normal")
     return rec.flush()

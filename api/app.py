@@ -30,8 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ecc = state
         worker = None
         if settings.rollup_worker:
-            worker = RollupWorker(lambda: psycopg_connection(engine), state.writer.day_timezone,
-                                  timescale=state.writer.timescale).start()
+            worker = RollupWorker(
+                lambda: psycopg_connection(engine),
+                state.writer.day_timezone,
+                timescale=state.writer.timescale,
+            ).start()
         app.state.alarms = start_alarms(settings, engine, state.bus)  # None when disabled
         try:
             yield
@@ -47,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Metered telemetry in, rollups and totals out. Every endpoint needs "
-                    "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
+        "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
     )
     errors.install(app)
     for module in (readings, meters, sites, alarm_rules, alarms, forecasts):
@@ -59,7 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict:
         with app.state.ecc.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok", "path": "timescaledb" if app.state.ecc.writer.timescale
-                else "postgresql"}
+        return {
+            "status": "ok",
+            "path": "timescaledb" if app.state.ecc.writer.timescale else "postgresql",
+        }
 
     return app

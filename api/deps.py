@@ -38,8 +38,9 @@ def principal(
         raise HTTPException(401, "missing bearer API key", headers={"WWW-Authenticate": "Bearer"})
     found = state.principal(creds.credentials)
     if found is None:
-        raise HTTPException(401, "invalid or revoked API key",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
     return found
 
 

@@ -16,14 +16,19 @@ def install(app: FastAPI) -> None:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
         return JSONResponse(
             status_code=status,
-            content={"detail": [{"loc": [exc.field], "msg": exc.reason}],
-                     "error": f"{exc.field}: {exc.reason}"},
+            content={
+                "detail": [{"loc": [exc.field], "msg": exc.reason}],
+                "error": f"{exc.field}: {exc.reason}",
+            },
         )
 
     @app.exception_handler(Overloaded)
     async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
-        return JSONResponse(status_code=503, headers={"Retry-After": str(exc.retry_after_s)},
-                            content={"error": "ingest is at capacity; retry later"})
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": str(exc.retry_after_s)},
+            content={"error": "ingest is at capacity; retry later"},
+        )
 
     @app.exception_handler(TooLarge)
     async def too_large(_: Request, exc: TooLarge) -> JSONResponse:

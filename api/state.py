@@ -37,10 +37,13 @@ class AppState:
         with psycopg_connection(engine) as conn:
             writer = detect_writer(conn)
             conn.rollback()
-        return cls(settings=settings, engine=engine,
-                   sessions=sessionmaker(engine, expire_on_commit=False),
-                   writer=writer,
-                   write_slots=threading.BoundedSemaphore(settings.max_inflight_writes))
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessionmaker(engine, expire_on_commit=False),
+            writer=writer,
+            write_slots=threading.BoundedSemaphore(settings.max_inflight_writes),
+        )
 
     def lookup_meters(self, codes: set[str]) -> dict[str, MeterInfo]:
         """Meters by code, cached; unknown codes are looked up again every time."""

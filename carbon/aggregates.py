@@ -59,20 +59,27 @@ def ensure_fresh(session: Session, meter_ids: list[int], wait_s: float = 10.0) -
         series.ensure_fresh(session, meter_ids)
 
 
-def energy_by_meter(session: Session, meter_ids: list[int], lo: datetime,
-                    hi: datetime) -> dict[int, Aggregate]:
+def energy_by_meter(
+    session: Session, meter_ids: list[int], lo: datetime, hi: datetime
+) -> dict[int, Aggregate]:
     """Energy per meter over (lo, hi]; meters without readings are absent."""
     if not meter_ids or hi <= lo:
         return {}
     res = best_resolution(lo, hi, series.day_timezone(session))
     if res == "raw":
-        sql = ("SELECT meter_id, sum(energy), count(*) FROM reading WHERE meter_id = ANY(:m) "
-               "AND ts > :s AND ts <= :e GROUP BY meter_id")
+        sql = (
+            "SELECT meter_id, sum(energy), count(*) FROM reading WHERE meter_id = ANY(:m) "
+            "AND ts > :s AND ts <= :e GROUP BY meter_id"
+        )
         params = {"m": meter_ids, "s": lo, "e": hi}
     else:
         ensure_fresh(session, meter_ids)
-        sql = (f"SELECT meter_id, sum(energy), sum(n) FROM rollup_{res} "
-               f"WHERE meter_id = ANY(:m) AND bucket >= :s AND bucket < :e GROUP BY meter_id")
+        sql = (
+            f"SELECT meter_id, sum(energy), sum(n) FROM rollup_{res} "
+            f"WHERE meter_id = ANY(:m) AND bucket >= :s AND bucket < :e GROUP BY meter_id"
+        )
         params = {"m": meter_ids, "s": lo + _US, "e": hi + _US}
-    return {mid: Aggregate(float(e or 0.0), int(n), res)
-            for mid, e, n in session.execute(text(sql), params).all()}
+    return {
+        mid: Aggregate(float(e or 0.0), int(n), res)
+        for mid, e, n in session.execute(text(sql), params).all()
+    }

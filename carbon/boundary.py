@@ -29,26 +29,46 @@ from models.carbon import CarbonFactor, CarbonMeterSource, CarbonMeterSourceLog
 
 # source -> scope (None: non-emitting)
 SOURCES: dict[str, int | None] = {
-    "stationary_combustion": 1, "mobile_combustion": 1, "process": 1, "fugitive": 1,
-    "purchased_electricity": 2, "purchased_heat": 2, "purchased_steam": 2,
+    "stationary_combustion": 1,
+    "mobile_combustion": 1,
+    "process": 1,
+    "fugitive": 1,
+    "purchased_electricity": 2,
+    "purchased_heat": 2,
+    "purchased_steam": 2,
     "purchased_cooling": 2,
-    "onsite_renewable": None, "export": None, "water": None, "non_emitting": None,
+    "onsite_renewable": None,
+    "export": None,
+    "water": None,
+    "non_emitting": None,
 }
 C = units.Carrier
 DEFAULT_SOURCE: dict[str, str] = {
     C.ELECTRICITY: "purchased_electricity",
-    C.NATURAL_GAS: "stationary_combustion", C.COAL: "stationary_combustion",
-    C.LPG: "stationary_combustion", C.FUEL_OIL: "stationary_combustion",
-    C.DIESEL: "mobile_combustion", C.GASOLINE: "mobile_combustion",
-    C.STEAM: "purchased_steam", C.HEAT: "purchased_heat", C.HOT_WATER: "purchased_heat",
+    C.NATURAL_GAS: "stationary_combustion",
+    C.COAL: "stationary_combustion",
+    C.LPG: "stationary_combustion",
+    C.FUEL_OIL: "stationary_combustion",
+    C.DIESEL: "mobile_combustion",
+    C.GASOLINE: "mobile_combustion",
+    C.STEAM: "purchased_steam",
+    C.HEAT: "purchased_heat",
+    C.HOT_WATER: "purchased_heat",
     C.COOLING: "purchased_cooling",
-    C.PV_GENERATION: "onsite_renewable", C.WIND_GENERATION: "onsite_renewable",
-    C.GRID_EXPORT: "export", C.WATER: "water",
-    C.COMPRESSED_AIR: "non_emitting", C.OTHER: "non_emitting",
+    C.PV_GENERATION: "onsite_renewable",
+    C.WIND_GENERATION: "onsite_renewable",
+    C.GRID_EXPORT: "export",
+    C.WATER: "water",
+    C.COMPRESSED_AIR: "non_emitting",
+    C.OTHER: "non_emitting",
 }
 # Carriers whose energy is electricity (for tce and renewable shares).
-ELECTRIC = {C.ELECTRICITY.value, C.PV_GENERATION.value, C.WIND_GENERATION.value,
-            C.GRID_EXPORT.value}
+ELECTRIC = {
+    C.ELECTRICITY.value,
+    C.PV_GENERATION.value,
+    C.WIND_GENERATION.value,
+    C.GRID_EXPORT.value,
+}
 
 
 @dataclass(frozen=True)
@@ -103,15 +123,19 @@ def meter_mapping(session: Session, code: str) -> tuple[Meter, Mapping]:
     return meter, _mapping(meter, session.get(CarbonMeterSource, meter.id))
 
 
-def set_mapping(session: Session, code: str, source: str, fuel: str | None,
-                actor: str, scope: int | None = None) -> tuple[Meter, Mapping]:
+def set_mapping(
+    session: Session, code: str, source: str, fuel: str | None, actor: str, scope: int | None = None
+) -> tuple[Meter, Mapping]:
     """Map a meter to an emission source (scope follows from the source); the change is logged."""
     if source not in SOURCES:
         raise Invalid("source", f"unknown emission source {source!r}; known: {', '.join(SOURCES)}")
     if scope is not None and scope != SOURCES[source]:
         raise Invalid("scope", f"source {source!r} is scope {SOURCES[source]}, not {scope}")
-    if fuel is not None and session.scalar(
-            select(CarbonFactor.id).where(CarbonFactor.carrier == fuel).limit(1)) is None:
+    if (
+        fuel is not None
+        and session.scalar(select(CarbonFactor.id).where(CarbonFactor.carrier == fuel).limit(1))
+        is None
+    ):
         raise Invalid("fuel", f"no factor for {fuel!r} in the library; add one first")
     meter = registry.get_meter(session, code)
     if meter.kind == "gauge":
@@ -122,23 +146,45 @@ def set_mapping(session: Session, code: str, source: str, fuel: str | None,
         row = CarbonMeterSource(meter_id=meter.id)
         session.add(row)
     row.scope, row.source, row.fuel, row.updated_by = SOURCES[source], source, fuel, actor
-    session.add(CarbonMeterSourceLog(meter_id=meter.id, actor=actor, old=old,
-                                     new={"scope": row.scope, "source": source, "fuel": fuel}))
+    session.add(
+        CarbonMeterSourceLog(
+            meter_id=meter.id,
+            actor=actor,
+            old=old,
+            new={"scope": row.scope, "source": source, "fuel": fuel},
+        )
+    )
     session.flush()
     return meter, _mapping(meter, row)
 
 
 def site_boundary(session: Session, site_code: str) -> Boundary:
     site_ids = registry.site_subtree_ids(session, site_code)
-    meters = list(session.scalars(select(Meter).where(Meter.site_id.in_(site_ids),
-                                                      Meter.kind != "gauge").order_by(Meter.id)))
-    rows = {r.meter_id: r for r in session.scalars(
-        select(CarbonMeterSource).where(CarbonMeterSource.meter_id.in_([m.id for m in meters])))}
+    meters = list(
+        session.scalars(
+            select(Meter)
+            .where(Meter.site_id.in_(site_ids), Meter.kind != "gauge")
+            .order_by(Meter.id)
+        )
+    )
+    rows = {
+        r.meter_id: r
+        for r in session.scalars(
+            select(CarbonMeterSource).where(CarbonMeterSource.meter_id.in_([m.id for m in meters]))
+        )
+    }
     ids_in = {m.id for m in meters}
     counted, subs = [], []
     for m in meters:
-        bm = BoundaryMeter(m.id, m.code, m.site_id, m.carrier, m.canonical_unit, m.kind,
-                           _mapping(m, rows.get(m.id)))
+        bm = BoundaryMeter(
+            m.id,
+            m.code,
+            m.site_id,
+            m.carrier,
+            m.canonical_unit,
+            m.kind,
+            _mapping(m, rows.get(m.id)),
+        )
         (subs if m.parent_id is not None and m.parent_id in ids_in else counted).append(bm)
     return Boundary(site_code, site_ids, counted, subs)
 
@@ -173,6 +219,9 @@ def _context(sites: dict[int, Site], site_id: int) -> SiteContext:
 
 def fingerprint(meter: BoundaryMeter, ctx: SiteContext) -> str:
     """Changes whenever anything that decides a meter's factors changes."""
-    blob = json.dumps([meter.carrier, meter.unit, asdict(meter.mapping), asdict(ctx)],
-                      sort_keys=True, ensure_ascii=False)
+    blob = json.dumps(
+        [meter.carrier, meter.unit, asdict(meter.mapping), asdict(ctx)],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -28,8 +28,14 @@ def _default(o: Any) -> Any:
 
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no spaces, UTF-8, timestamps as ISO 8601 in UTC: the bytes hashed."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_default, allow_nan=False)
+    return json.dumps(
+        obj,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_default,
+        allow_nan=False,
+    )
 
 
 def content_hash(inputs: dict, formulas: dict) -> str:
@@ -41,13 +47,24 @@ def content_hash(inputs: dict, formulas: dict) -> str:
 def record(session: Session, kind: str, inputs: dict, formulas: dict, results: dict) -> str:
     """Store a derivation (idempotent) and return its hash."""
     digest = content_hash(inputs, formulas)
-    body = json.loads(canonical_json({
-        "kind": kind, "hash": digest,
-        "hash_rule": "sha256 of canonical JSON (sorted keys, separators ',' ':', UTF-8) of "
-                     "{\"formulas\": formulas, \"inputs\": inputs}",
-        "inputs": inputs, "formulas": formulas, "results": results}))
-    session.execute(insert(CarbonDerivation).values(hash=digest, kind=kind, body=body)
-                    .on_conflict_do_nothing(index_elements=["hash"]))
+    body = json.loads(
+        canonical_json(
+            {
+                "kind": kind,
+                "hash": digest,
+                "hash_rule": "sha256 of canonical JSON (sorted keys, separators ',' ':', UTF-8) of "
+                '{"formulas": formulas, "inputs": inputs}',
+                "inputs": inputs,
+                "formulas": formulas,
+                "results": results,
+            }
+        )
+    )
+    session.execute(
+        insert(CarbonDerivation)
+        .values(hash=digest, kind=kind, body=body)
+        .on_conflict_do_nothing(index_elements=["hash"])
+    )
     return digest
 
 

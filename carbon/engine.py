@@ -94,26 +94,55 @@ class Calc:
     quality: list[dict] = field(default_factory=list)
     cands: factors.Candidates | None = None
 
-    def resolve(self, session: Session, kind: str, carrier: str, variants: tuple[str, ...],
-                site_id: int, day: object) -> factors.Resolved | None:
+    def resolve(
+        self,
+        session: Session,
+        kind: str,
+        carrier: str,
+        variants: tuple[str, ...],
+        site_id: int,
+        day: object,
+    ) -> factors.Resolved | None:
         if self.cands is None:
             self.cands = factors.Candidates.load(session, self.version.factor_watermark)
-        return factors.resolve_for(session, self.version, kind, carrier, variants, site_id,
-                                   day, self.cands)  # type: ignore[arg-type]
+        return factors.resolve_for(
+            session, self.version, kind, carrier, variants, site_id, day, self.cands
+        )  # type: ignore[arg-type]
 
 
-def emissions(session: Session, site_code: str, start: datetime, end: datetime, *,
-              version: int | None = None, gwp_set: str = factors.DEFAULT_GWP_SET,
-              tce_convention: str = "equivalent") -> dict:
+def emissions(
+    session: Session,
+    site_code: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    gwp_set: str = factors.DEFAULT_GWP_SET,
+    tce_convention: str = "equivalent",
+) -> dict:
     """``{"scope1_tco2", "scope2_location_tco2", "scope2_market_tco2", "energy_tce",
     "by_source", …, "derivation_hash"}`` for a site and its descendants over (start, end]."""
-    return calculate(session, site_code, start, end, version=version, gwp_set=gwp_set,
-                     tce_convention=tce_convention).result(session)
+    return calculate(
+        session,
+        site_code,
+        start,
+        end,
+        version=version,
+        gwp_set=gwp_set,
+        tce_convention=tce_convention,
+    ).result(session)
 
 
-def calculate(session: Session, site_code: str, start: datetime, end: datetime, *,
-              version: int | None = None, gwp_set: str = factors.DEFAULT_GWP_SET,
-              tce_convention: str = "equivalent") -> _Result:
+def calculate(
+    session: Session,
+    site_code: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    gwp_set: str = factors.DEFAULT_GWP_SET,
+    tce_convention: str = "equivalent",
+) -> _Result:
     check_period(start, end)
     check_options(gwp_set, tce_convention)
     ver = factors.get_version(session, version)
@@ -126,8 +155,9 @@ def calculate(session: Session, site_code: str, start: datetime, end: datetime, 
     cuts = {start, end}
     for rows in assigns.values():
         cuts.update(t for a in rows for t in (a.valid_from, a.valid_to) if start < t < end)
-    cuts.update(t for c in certs for t in (c.retired_for_start, c.retired_for_end)
-                if start < t < end)
+    cuts.update(
+        t for c in certs for t in (c.retired_for_start, c.retired_for_end) if start < t < end
+    )
     ordered = sorted(cuts)
     calc.pieces = list(zip(ordered, ordered[1:], strict=False))
     ids = [m.id for m in boundary.counted]
@@ -138,8 +168,17 @@ def calculate(session: Session, site_code: str, start: datetime, end: datetime, 
             agg = aggs.get(m.id)
             if agg is None:
                 continue
-            calc.readings.append({"meter": m.code, "from": lo, "to": hi, "energy": agg.energy,
-                                  "unit": m.unit, "n": agg.n, "resolution": agg.resolution})
+            calc.readings.append(
+                {
+                    "meter": m.code,
+                    "from": lo,
+                    "to": hi,
+                    "energy": agg.energy,
+                    "unit": m.unit,
+                    "n": agg.n,
+                    "resolution": agg.resolution,
+                }
+            )
             _meter_piece(calc, m, lo, hi, agg.energy)
     for act in acts:
         _activity(session, calc, act)
@@ -147,8 +186,7 @@ def calculate(session: Session, site_code: str, start: datetime, end: datetime, 
     return _Result(calc)
 
 
-def _meter_piece(calc: Calc, m: BoundaryMeter, lo: datetime, hi: datetime,
-                 energy: float) -> None:
+def _meter_piece(calc: Calc, m: BoundaryMeter, lo: datetime, hi: datetime, energy: float) -> None:
     rows = calc.assignments.get(m.id, [])
     src = m.mapping.source
     if src in ("onsite_renewable", "export"):
@@ -159,8 +197,12 @@ def _meter_piece(calc: Calc, m: BoundaryMeter, lo: datetime, hi: datetime,
         acc = calc.rows.setdefault(key, _Acc())
         acc.activity += energy
         if a is None or a.coef is None:
-            _finding(calc, "missing_factor", m.code,
-                     (a.note if a else None) or f"no emission factor for {m.factor_carrier}")
+            _finding(
+                calc,
+                "missing_factor",
+                m.code,
+                (a.note if a else None) or f"no emission factor for {m.factor_carrier}",
+            )
             calc.row_info.setdefault(key, {"missing": True})
         else:
             acc.tco2 += energy * a.coef
@@ -168,11 +210,16 @@ def _meter_piece(calc: Calc, m: BoundaryMeter, lo: datetime, hi: datetime,
             _use(calc, m, a)
             fallback = [n for n in (a.note or "").split("; ") if n.startswith("fallback: ")]
             if fallback:
-                _finding(calc, "factor_period_fallback", m.code,
-                         f"{lo.isoformat()}..{hi.isoformat()}: {fallback[0][10:]}")
+                _finding(
+                    calc,
+                    "factor_period_fallback",
+                    m.code,
+                    f"{lo.isoformat()}..{hi.isoformat()}: {fallback[0][10:]}",
+                )
         calc.row_info.setdefault(key, {})
-        calc.row_info[key].update({"scope": m.mapping.scope, "category": src,
-                                   "carrier": m.factor_carrier, "unit": m.unit})
+        calc.row_info[key].update(
+            {"scope": m.mapping.scope, "category": src, "carrier": m.factor_carrier, "unit": m.unit}
+        )
         if src == "purchased_electricity":
             g = calc.grid[(lo, hi)]
             kwh = energy * _kwh_per(m.unit)
@@ -187,19 +234,27 @@ def _meter_piece(calc: Calc, m: BoundaryMeter, lo: datetime, hi: datetime,
                 _use(calc, m, am)
     electric = m.factor_carrier == "electricity"
     purpose = "tce_equal" if calc.tce_convention == "equal_value" and electric else "tce"
-    if src in ("process", "fugitive") or (src in ("water", "non_emitting")
-                                          and m.mapping.fuel is None):
+    if src in ("process", "fugitive") or (
+        src in ("water", "non_emitting") and m.mapping.fuel is None
+    ):
         return
     t = _at(rows, purpose, lo)
     acc_t = calc.tce_by_carrier.setdefault((m.carrier, m.unit), [0.0, 0.0])
     acc_t[0] += energy
     if t is None or t.coef is None:
         if purpose == "tce_equal":
-            raise Invalid("tce_convention", "no equal-value (等价值) coefficient for electricity "
-                          f"in {lo:%Y}: add one with POST /api/v1/factors (unit kgce/kWh, "
-                          "variant equal_value)")
-        _finding(calc, "missing_tce_coefficient", m.code,
-                 (t.note if t else None) or f"no standard-coal coefficient for {m.factor_carrier}")
+            raise Invalid(
+                "tce_convention",
+                "no equal-value (等价值) coefficient for electricity "
+                f"in {lo:%Y}: add one with POST /api/v1/factors (unit kgce/kWh, "
+                "variant equal_value)",
+            )
+        _finding(
+            calc,
+            "missing_tce_coefficient",
+            m.code,
+            (t.note if t else None) or f"no standard-coal coefficient for {m.factor_carrier}",
+        )
         return
     acc_t[1] += energy * t.coef
     _use(calc, m, t)
@@ -215,8 +270,15 @@ def _kwh_per(unit: str) -> float:
 def _use(calc: Calc, m: BoundaryMeter, a: CarbonAssignment) -> None:
     if a.factor_id is not None:
         calc.factor_ids.add(a.factor_id)
-    entry = {"meter": m.code, "purpose": a.purpose, "from": a.valid_from, "to": a.valid_to,
-             "factor_id": a.factor_id, "coef": a.coef, "note": a.note}
+    entry = {
+        "meter": m.code,
+        "purpose": a.purpose,
+        "from": a.valid_from,
+        "to": a.valid_to,
+        "factor_id": a.factor_id,
+        "coef": a.coef,
+        "note": a.note,
+    }
     if entry not in calc.used_assignments:
         calc.used_assignments.append(entry)
 
@@ -230,16 +292,34 @@ def _finding(calc: Calc, code: str, subject: str, detail: str) -> None:
 def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
     share = formulas.overlap_share(act.period_start, act.period_end, calc.start, calc.end)
     qty = act.quantity * share
-    day = max(act.period_start, calc.start).astimezone(
-        ZoneInfo(_site_tz(session, act.site_id))).date()
+    day = (
+        max(act.period_start, calc.start)
+        .astimezone(ZoneInfo(_site_tz(session, act.site_id)))
+        .date()
+    )
     gwp = calc.resolve(session, "gwp", act.carrier, (calc.gwp_set,), act.site_id, day)
     label = f"activity {act.id}"
-    calc.activity_inputs.append({
-        "id": act.id, "source": act.source, "carrier": act.carrier, "quantity": act.quantity,
-        "unit": act.unit, "start": act.period_start, "end": act.period_end,
-        "evidence": act.evidence, "share_in_period": share, "created_by": act.created_by})
-    info = {"scope": act.scope, "category": act.source, "carrier": act.carrier, "unit": act.unit,
-            "activity_id": act.id}
+    calc.activity_inputs.append(
+        {
+            "id": act.id,
+            "source": act.source,
+            "carrier": act.carrier,
+            "quantity": act.quantity,
+            "unit": act.unit,
+            "start": act.period_start,
+            "end": act.period_end,
+            "evidence": act.evidence,
+            "share_in_period": share,
+            "created_by": act.created_by,
+        }
+    )
+    info = {
+        "scope": act.scope,
+        "category": act.source,
+        "carrier": act.carrier,
+        "unit": act.unit,
+        "activity_id": act.id,
+    }
     if gwp is not None:  # a gas: tonnes × GWP
         key = ("source", act.source, gwp.factor.id, act.carrier)
         acc = calc.rows.setdefault(key, _Acc())
@@ -253,15 +333,22 @@ def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
         calc.factor_ids.add(gwp.factor.id)
         return
     electric = act.carrier == "electricity"
-    res = calc.resolve(session, "emission", act.carrier,
-                       ("average",) if electric else ("default",), act.site_id, day)
+    res = calc.resolve(
+        session,
+        "emission",
+        act.carrier,
+        ("average",) if electric else ("default",),
+        act.site_id,
+        day,
+    )
     key = ("source", act.source, res.factor.id if res else None, act.carrier)
     acc = calc.rows.setdefault(key, _Acc())
     acc.activity += qty
     calc.row_info[key] = {**info, "gas": "CO2"}
     if res is None or not quantities.convertible(act.unit, quantities.parse(res.factor.unit).per):
-        _finding(calc, "missing_factor", label, f"no emission factor for {act.carrier} in "
-                 f"{act.unit}")
+        _finding(
+            calc, "missing_factor", label, f"no emission factor for {act.carrier} in {act.unit}"
+        )
         calc.row_info[key]["missing"] = True
         return
     t = qty * quantities.coefficient(res.factor.value, res.factor.unit, act.unit)
@@ -270,9 +357,14 @@ def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
     calc.factor_ids.add(res.factor.id)
     if res.note:
         _finding(calc, "factor_period_fallback", label, res.note)
-    tce = calc.resolve(session, "tce", act.carrier, ("equal_value",)
-                       if electric and calc.tce_convention == "equal_value"
-                       else ("equivalent",), act.site_id, day)
+    tce = calc.resolve(
+        session,
+        "tce",
+        act.carrier,
+        ("equal_value",) if electric and calc.tce_convention == "equal_value" else ("equivalent",),
+        act.site_id,
+        day,
+    )
     acc_t = calc.tce_by_carrier.setdefault((act.carrier, act.unit), [0.0, 0.0])
     acc_t[0] += qty
     if tce is not None and quantities.convertible(act.unit, quantities.parse(tce.factor.unit).per):
@@ -288,8 +380,9 @@ def _site_tz(session: Session, site_id: int) -> str:
     return session.get(Site, site_id).timezone
 
 
-def _certificate_closure(session: Session, site_ids: list[int], start: datetime,
-                         end: datetime) -> list:
+def _certificate_closure(
+    session: Session, site_ids: list[int], start: datetime, end: datetime
+) -> list:
     """Certificates overlapping the period, and transitively those overlapping their periods
     (their allocation order decides what the others can claim)."""
     lo, hi = start, end
@@ -302,8 +395,9 @@ def _certificate_closure(session: Session, site_ids: list[int], start: datetime,
         lo, hi = new_lo, new_hi
 
 
-def _grid_kwh(session: Session, calc: Calc, acts: list[CarbonActivity], lo: datetime,
-              hi: datetime) -> float:
+def _grid_kwh(
+    session: Session, calc: Calc, acts: list[CarbonActivity], lo: datetime, hi: datetime
+) -> float:
     """Grid electricity of the boundary over (lo, hi] (for allocation segments outside the
     period), meters and electricity activity data."""
     grid = [m for m in calc.boundary.counted if m.mapping.source == "purchased_electricity"]
@@ -311,8 +405,11 @@ def _grid_kwh(session: Session, calc: Calc, acts: list[CarbonActivity], lo: date
     total = sum(aggs[m.id].energy * _kwh_per(m.unit) for m in grid if m.id in aggs)
     for a in acts:
         if a.carrier == "electricity":
-            total += a.quantity * _kwh_per(a.unit) * formulas.overlap_share(
-                a.period_start, a.period_end, lo, hi)
+            total += (
+                a.quantity
+                * _kwh_per(a.unit)
+                * formulas.overlap_share(a.period_start, a.period_end, lo, hi)
+            )
     return total
 
 
@@ -322,10 +419,16 @@ def _market(session: Session, calc: Calc, certs: list, acts_in_period: list) -> 
     for act in acts_in_period:
         if act.carrier != "electricity":
             continue
-        res = calc.resolve(session, "emission", "electricity",
-                           ("supplier", "residual"), act.site_id,
-                                  max(act.period_start, calc.start).astimezone(
-                                      ZoneInfo(_site_tz(session, act.site_id))).date())
+        res = calc.resolve(
+            session,
+            "emission",
+            "electricity",
+            ("supplier", "residual"),
+            act.site_id,
+            max(act.period_start, calc.start)
+            .astimezone(ZoneInfo(_site_tz(session, act.site_id)))
+            .date(),
+        )
         for span in calc.pieces:
             share = formulas.overlap_share(act.period_start, act.period_end, *span)
             kwh = act.quantity * _kwh_per(act.unit) * share
@@ -336,16 +439,30 @@ def _market(session: Session, calc: Calc, certs: list, acts_in_period: list) -> 
             if res is None:
                 g.missing_residual = True
             else:
-                g.residual_t += kwh * quantities.coefficient(res.factor.value, res.factor.unit,
-                                                             "kWh")
+                g.residual_t += kwh * quantities.coefficient(
+                    res.factor.value, res.factor.unit, "kWh"
+                )
                 calc.factor_ids.add(res.factor.id)
-    calc.cert_inputs = [{"serial": c.serial, "mwh": c.mwh, "vintage": c.vintage,
-                         "instrument": c.instrument, "site_id": c.site_id,
-                         "retired_for_start": c.retired_for_start,
-                         "retired_for_end": c.retired_for_end} for c in certs]
+    calc.cert_inputs = [
+        {
+            "serial": c.serial,
+            "mwh": c.mwh,
+            "vintage": c.vintage,
+            "instrument": c.instrument,
+            "site_id": c.site_id,
+            "retired_for_start": c.retired_for_start,
+            "retired_for_end": c.retired_for_end,
+        }
+        for c in certs
+    ]
     if certs:
-        bounds = sorted({calc.start, calc.end, *(t for c in certs for t in
-                                                 (c.retired_for_start, c.retired_for_end))})
+        bounds = sorted(
+            {
+                calc.start,
+                calc.end,
+                *(t for c in certs for t in (c.retired_for_start, c.retired_for_end)),
+            }
+        )
         windows = [(c.retired_for_start, c.retired_for_end) for c in certs]
         all_acts = records.activities(session, calc.boundary.site_ids, bounds[0], bounds[-1])
         seg_kwh: dict[Span, float] = {}
@@ -359,8 +476,12 @@ def _market(session: Session, calc: Calc, certs: list, acts_in_period: list) -> 
             seg_kwh[(lo, hi)] = kwh
             calc.alloc_segments.append({"from": lo, "to": hi, "grid_kwh": kwh})
         calc.claims = formulas.allocate_certificates(
-            [formulas.Certificate(c.serial, c.mwh, c.retired_for_start, c.retired_for_end)
-             for c in certs], {s: k / 1000.0 for s, k in seg_kwh.items()})
+            [
+                formulas.Certificate(c.serial, c.mwh, c.retired_for_start, c.retired_for_end)
+                for c in certs
+            ],
+            {s: k / 1000.0 for s, k in seg_kwh.items()},
+        )
         for span in calc.pieces:
             g = calc.grid[span]
             seg = next((s for s in seg_kwh if s[0] <= span[0] and span[1] <= s[1]), None)
@@ -381,32 +502,50 @@ class _Result:
         s2 = sum(acc.tco2 for k, acc in c.rows.items() if c.row_info[k]["scope"] == 2)
         market = 0.0
         for span, g in c.grid.items():
-            market += formulas.market_scope2_t(g.residual_t, g.kwh / 1000.0,
-                                               c.claimed_in.get(span, 0.0))
-        other2 = sum(acc.tco2 for k, acc in c.rows.items() if c.row_info[k]["scope"] == 2
-                     and c.row_info[k]["category"] != "purchased_electricity"
-                     and not (k[0] == "source" and c.row_info[k]["carrier"] == "electricity"))
+            market += formulas.market_scope2_t(
+                g.residual_t, g.kwh / 1000.0, c.claimed_in.get(span, 0.0)
+            )
+        other2 = sum(
+            acc.tco2
+            for k, acc in c.rows.items()
+            if c.row_info[k]["scope"] == 2
+            and c.row_info[k]["category"] != "purchased_electricity"
+            and not (k[0] == "source" and c.row_info[k]["carrier"] == "electricity")
+        )
         tce = sum(v[1] for v in c.tce_by_carrier.values())
-        return {"scope1_tco2": s1, "scope1_tco2e": s1e, "scope2_location_tco2": s2,
-                "scope2_market_tco2": market + other2, "energy_tce": tce}
+        return {
+            "scope1_tco2": s1,
+            "scope1_tco2e": s1e,
+            "scope2_location_tco2": s2,
+            "scope2_market_tco2": market + other2,
+            "energy_tce": tce,
+        }
 
     def result(self, session: Session) -> dict:
         c = self.calc
         t = self.totals()
-        factor_rows = {f.id: f for f in session.scalars(
-            select(CarbonFactor).where(CarbonFactor.id.in_(c.factor_ids)))}
+        factor_rows = {
+            f.id: f
+            for f in session.scalars(select(CarbonFactor).where(CarbonFactor.id.in_(c.factor_ids)))
+        }
         by_source = []
         for key, acc in c.rows.items():
             info = c.row_info[key]
             f = factor_rows.get(key[2])
-            row = {("meter" if key[0] == "meter" else "source"): key[1],
-                   "scope": info["scope"], "category": info["category"],
-                   "carrier": info["carrier"], "gas": info.get("gas", "CO2"),
-                   "activity": _r(acc.activity), "unit": info["unit"],
-                   "factor": f.value if f else None, "factor_unit": f.unit if f else None,
-                   "factor_id": f.id if f else None,
-                   "tco2": None if info.get("missing") else _r(acc.tco2),
-                   "tco2e": None if info.get("missing") else _r(acc.tco2e)}
+            row = {
+                ("meter" if key[0] == "meter" else "source"): key[1],
+                "scope": info["scope"],
+                "category": info["category"],
+                "carrier": info["carrier"],
+                "gas": info.get("gas", "CO2"),
+                "activity": _r(acc.activity),
+                "unit": info["unit"],
+                "factor": f.value if f else None,
+                "factor_unit": f.unit if f else None,
+                "factor_id": f.id if f else None,
+                "tco2": None if info.get("missing") else _r(acc.tco2),
+                "tco2e": None if info.get("missing") else _r(acc.tco2e),
+            }
             if "activity_id" in info:
                 row["activity_id"] = info["activity_id"]
             if acc.gas_t:
@@ -427,54 +566,85 @@ class _Result:
                 per_serial[cl.serial] += cl.mwh
         consumption = c.kwh["grid"] + c.kwh["onsite_renewable"] - c.kwh["export"]
         results = {
-            "site": c.site, "start": c.start, "end": c.end, "version": c.version.version,
-            "gwp_set": c.gwp_set, "tce_convention": c.tce_convention,
+            "site": c.site,
+            "start": c.start,
+            "end": c.end,
+            "version": c.version.version,
+            "gwp_set": c.gwp_set,
+            "tce_convention": c.tce_convention,
             **{k: _r(v) for k, v in t.items()},
             "total_location_tco2e": _r(t["scope1_tco2e"] + t["scope2_location_tco2"]),
             "total_market_tco2e": _r(t["scope1_tco2e"] + t["scope2_market_tco2"]),
             "by_source": by_source,
-            "by_gas": [{"gas": g, "t": _r(v[0]), "tco2e": _r(v[1])}
-                       for g, v in sorted(by_gas.items())],
-            "by_carrier": [{"carrier": k[0], "unit": k[1], "quantity": _r(v[0]), "tce": _r(v[1])}
-                           for k, v in sorted(c.tce_by_carrier.items())],
+            "by_gas": [
+                {"gas": g, "t": _r(v[0]), "tco2e": _r(v[1])} for g, v in sorted(by_gas.items())
+            ],
+            "by_carrier": [
+                {"carrier": k[0], "unit": k[1], "quantity": _r(v[0]), "tce": _r(v[1])}
+                for k, v in sorted(c.tce_by_carrier.items())
+            ],
             "electricity": {
                 "grid_kwh": _r(c.kwh["grid"]),
                 "onsite_renewable_kwh": _r(c.kwh["onsite_renewable"]),
-                "export_kwh": _r(c.kwh["export"]), "consumption_kwh": _r(consumption),
+                "export_kwh": _r(c.kwh["export"]),
+                "consumption_kwh": _r(consumption),
                 "certificates_claimed_mwh": _r(claimed_total),
             },
-            "certificates": [{"serial": s["serial"], "mwh": s["mwh"],
-                              "claimed_mwh_in_period": _r(per_serial.get(s["serial"], 0.0))}
-                             for s in c.cert_inputs],
-            "boundary": {"counted": [m.code for m in c.boundary.counted],
-                         "submeters": [m.code for m in c.boundary.submeters]},
+            "certificates": [
+                {
+                    "serial": s["serial"],
+                    "mwh": s["mwh"],
+                    "claimed_mwh_in_period": _r(per_serial.get(s["serial"], 0.0)),
+                }
+                for s in c.cert_inputs
+            ],
+            "boundary": {
+                "counted": [m.code for m in c.boundary.counted],
+                "submeters": [m.code for m in c.boundary.submeters],
+            },
             "data_quality": c.quality,
         }
         inputs = self.inputs(session, factor_rows)
-        results["derivation_hash"] = derivation.record(session, "emissions", inputs,
-                                                       formulas.FORMULAS, results)
+        results["derivation_hash"] = derivation.record(
+            session, "emissions", inputs, formulas.FORMULAS, results
+        )
         return results
 
     def inputs(self, session: Session, factor_rows: dict[int, CarbonFactor]) -> dict:
         c = self.calc
         sites = registry.site_codes(session)
         return {
-            "site": c.site, "start": c.start, "end": c.end,
-            "calc_version": {"version": c.version.version,
-                             "factor_watermark": c.version.factor_watermark,
-                             "reason": c.version.reason},
-            "gwp_set": c.gwp_set, "tce_convention": c.tce_convention,
-            "boundary": [{"meter": m.code, "site": sites[m.site_id], "carrier": m.carrier,
-                          "unit": m.unit, "scope": m.mapping.scope, "source": m.mapping.source,
-                          "fuel": m.mapping.fuel, "default_mapping": m.mapping.default}
-                         for m in c.boundary.counted],
+            "site": c.site,
+            "start": c.start,
+            "end": c.end,
+            "calc_version": {
+                "version": c.version.version,
+                "factor_watermark": c.version.factor_watermark,
+                "reason": c.version.reason,
+            },
+            "gwp_set": c.gwp_set,
+            "tce_convention": c.tce_convention,
+            "boundary": [
+                {
+                    "meter": m.code,
+                    "site": sites[m.site_id],
+                    "carrier": m.carrier,
+                    "unit": m.unit,
+                    "scope": m.mapping.scope,
+                    "source": m.mapping.source,
+                    "fuel": m.mapping.fuel,
+                    "default_mapping": m.mapping.default,
+                }
+                for m in c.boundary.counted
+            ],
             "submeters_not_counted": [m.code for m in c.boundary.submeters],
             "readings": c.readings,
             "assignments": c.used_assignments,
             "factors": [factors.factor_dict(factor_rows[i], sites) for i in sorted(factor_rows)],
             "activity": c.activity_inputs,
-            "certificates": [{**s, "site": sites[s.pop("site_id")]} for s in
-                             [dict(x) for x in c.cert_inputs]],
+            "certificates": [
+                {**s, "site": sites[s.pop("site_id")]} for s in [dict(x) for x in c.cert_inputs]
+            ],
             "certificate_allocation_segments": c.alloc_segments,
         }
 

@@ -107,37 +107,63 @@ def add_factor(session: Session, data: FactorIn, actor: str) -> CarbonFactor:
     region = data.region.strip() if data.region else None
     gas = data.gas or ("CO2" if fu.measure == "co2" else data.carrier if kind == "gwp" else None)
     previous = session.scalar(
-        select(CarbonFactor).where(
-            CarbonFactor.carrier == data.carrier, CarbonFactor.kind == kind,
+        select(CarbonFactor)
+        .where(
+            CarbonFactor.carrier == data.carrier,
+            CarbonFactor.kind == kind,
             CarbonFactor.variant == variant,
             CarbonFactor.gas.is_(None) if gas is None else CarbonFactor.gas == gas,
             CarbonFactor.site_id.is_(None) if site_id is None else CarbonFactor.site_id == site_id,
             CarbonFactor.region.is_(None) if region is None else CarbonFactor.region == region,
-            CarbonFactor.valid_from.is_(None) if data.valid_from is None
+            CarbonFactor.valid_from.is_(None)
+            if data.valid_from is None
             else CarbonFactor.valid_from == data.valid_from,
-        ).order_by(CarbonFactor.id.desc()).limit(1))
+        )
+        .order_by(CarbonFactor.id.desc())
+        .limit(1)
+    )
     place = f"site/{data.site}" if data.site else (region or "any")
     period = f"{data.valid_from or ''}..{data.valid_to or ''}"
     row = CarbonFactor(
-        key=f"user/{kind}/{data.carrier}/{variant}/{place}/{period}", kind=kind,
-        carrier=data.carrier, variant=variant,
-        gas=gas, region=region, site_id=site_id,
-        valid_from=data.valid_from, valid_to=data.valid_to, value=data.value, unit=data.unit,
-        params=data.params, source_document=data.source, source_url=data.source_url,
-        verification="user", notes=data.notes, library_version="user",
-        supersedes_id=previous.id if previous is not None else None, created_by=actor)
+        key=f"user/{kind}/{data.carrier}/{variant}/{place}/{period}",
+        kind=kind,
+        carrier=data.carrier,
+        variant=variant,
+        gas=gas,
+        region=region,
+        site_id=site_id,
+        valid_from=data.valid_from,
+        valid_to=data.valid_to,
+        value=data.value,
+        unit=data.unit,
+        params=data.params,
+        source_document=data.source,
+        source_url=data.source_url,
+        verification="user",
+        notes=data.notes,
+        library_version="user",
+        supersedes_id=previous.id if previous is not None else None,
+        created_by=actor,
+    )
     session.add(row)
     session.flush()
-    session.add(CarbonFactorLog(
-        factor_id=row.id, action="supersede" if previous is not None else "add", actor=actor,
-        old_value=previous.value if previous is not None else None, new_value=data.value,
-        detail=(f"supersedes factor {previous.id}" if previous is not None else None)))
+    session.add(
+        CarbonFactorLog(
+            factor_id=row.id,
+            action="supersede" if previous is not None else "add",
+            actor=actor,
+            old_value=previous.value if previous is not None else None,
+            new_value=data.value,
+            detail=(f"supersedes factor {previous.id}" if previous is not None else None),
+        )
+    )
     session.flush()
     return row
 
 
-def list_factors(session: Session, carrier: str | None = None,
-                 kind: str | None = None) -> list[CarbonFactor]:
+def list_factors(
+    session: Session, carrier: str | None = None, kind: str | None = None
+) -> list[CarbonFactor]:
     stmt = select(CarbonFactor).order_by(CarbonFactor.id)
     if carrier:
         stmt = stmt.where(CarbonFactor.carrier == carrier)
@@ -156,16 +182,26 @@ def factor_log(session: Session, factor_id: int | None = None) -> list[CarbonFac
 def factor_dict(f: CarbonFactor, site_codes: dict[int, str] | None = None) -> dict:
     """A factor row as a verifier reads it (JSON-ready)."""
     return {
-        "id": f.id, "key": f.key, "kind": f.kind, "carrier": f.carrier, "variant": f.variant,
-        "gas": f.gas, "region": f.region,
+        "id": f.id,
+        "key": f.key,
+        "kind": f.kind,
+        "carrier": f.carrier,
+        "variant": f.variant,
+        "gas": f.gas,
+        "region": f.region,
         "site": (site_codes or {}).get(f.site_id) if f.site_id else None,
         "valid_from": f.valid_from.isoformat() if f.valid_from else None,
         "valid_to": f.valid_to.isoformat() if f.valid_to else None,
-        "value": f.value, "unit": f.unit, "params": f.params,
+        "value": f.value,
+        "unit": f.unit,
+        "params": f.params,
         "published_on": f.published_on.isoformat() if f.published_on else None,
-        "source_document": f.source_document, "source_url": f.source_url,
-        "verification": f.verification, "notes": f.notes,
-        "library_version": f.library_version, "supersedes_id": f.supersedes_id,
+        "source_document": f.source_document,
+        "source_url": f.source_url,
+        "verification": f.verification,
+        "notes": f.notes,
+        "library_version": f.library_version,
+        "supersedes_id": f.supersedes_id,
         "created_by": f.created_by,
     }
 
@@ -191,12 +227,14 @@ class Candidates:
     def load(cls, session: Session, watermark: int) -> Candidates:
         return cls(session.scalars(select(CarbonFactor).where(CarbonFactor.id <= watermark)))
 
-    def levels(self, kind: str, carrier: str, variants: Sequence[str],
-               ctx: SiteContext) -> list[list[CarbonFactor]]:
+    def levels(
+        self, kind: str, carrier: str, variants: Sequence[str], ctx: SiteContext
+    ) -> list[list[CarbonFactor]]:
         rows = [r for v in variants for r in self.rows.get((kind, carrier, v), [])]
         out = [[r for r in rows if r.site_id == sid] for sid in ctx.site_chain]
-        out += [[r for r in rows if r.site_id is None and r.region == reg]
-                for reg in ctx.region_chain]
+        out += [
+            [r for r in rows if r.site_id is None and r.region == reg] for reg in ctx.region_chain
+        ]
         out.append([r for r in rows if r.site_id is None and r.region is None])
         return [level for level in out if level]
 
@@ -217,21 +255,26 @@ def resolve(levels: list[list[CarbonFactor]], day: date) -> Resolved | None:
         past = [r for r in level if r.valid_to is not None and r.valid_to <= day]
         if past:
             best = max(past, key=lambda r: (r.valid_from or date.min, r.id))
-            return Resolved(best, f"no factor published for this period yet: using the latest "
-                                  f"published period {best.valid_from}..{best.valid_to}")
+            return Resolved(
+                best,
+                f"no factor published for this period yet: using the latest "
+                f"published period {best.valid_from}..{best.valid_to}",
+            )
     if not levels:
         return None
     best = min(levels[0], key=lambda r: (r.valid_from or date.min, -r.id))
-    return Resolved(best, f"{day} predates the first factor period "
-                          f"{best.valid_from}..{best.valid_to}: using it")
+    return Resolved(
+        best, f"{day} predates the first factor period {best.valid_from}..{best.valid_to}: using it"
+    )
 
 
 def piecewise(levels: list[list[CarbonFactor]]) -> list[tuple[date | None, date | None, Resolved]]:
     """The resolution over all time as (from, to, resolved) pieces; None = unbounded."""
     if not levels:
         return []
-    cuts = sorted({d for level in levels for r in level for d in (r.valid_from, r.valid_to)
-                   if d is not None})
+    cuts = sorted(
+        {d for level in levels for r in level for d in (r.valid_from, r.valid_to) if d is not None}
+    )
     starts: list[date | None] = [None, *cuts]
     pieces: list[tuple[date | None, date | None, Resolved]] = []
     for i, lo in enumerate(starts):
@@ -252,8 +295,9 @@ def piecewise(levels: list[list[CarbonFactor]]) -> list[tuple[date | None, date 
 
 
 def current_version(session: Session) -> CarbonCalcVersion:
-    v = session.scalar(select(CarbonCalcVersion).order_by(CarbonCalcVersion.version.desc())
-                       .limit(1))
+    v = session.scalar(
+        select(CarbonCalcVersion).order_by(CarbonCalcVersion.version.desc()).limit(1)
+    )
     if v is None:
         raise NotFound("version", "no calculation version: run the migrations")
     return v
@@ -292,8 +336,9 @@ def purposes(meter: BoundaryMeter) -> list[Purpose]:
         out.append(Purpose("co2", "emission", variants))
         if electric:
             out.append(Purpose("co2_market", "emission", ("supplier", "residual")))
-    if source in ("process", "fugitive") or (source in ("water", "non_emitting")
-                                             and meter.mapping.fuel is None):
+    if source in ("process", "fugitive") or (
+        source in ("water", "non_emitting") and meter.mapping.fuel is None
+    ):
         return out  # no energy to convert to standard coal
     sign = -1.0 if source == "export" else 1.0
     out.append(Purpose("tce", "tce", ("equivalent",), sign))
@@ -308,8 +353,9 @@ def _local_midnight(d: date | None, tz: str, default: datetime) -> datetime:
     return datetime.combine(d, time(), ZoneInfo(tz)).astimezone(UTC)
 
 
-def _coef(f: CarbonFactor, meter: BoundaryMeter, cands: Candidates,
-          ctx: SiteContext, day: date) -> tuple[float | None, str | None]:
+def _coef(
+    f: CarbonFactor, meter: BoundaryMeter, cands: Candidates, ctx: SiteContext, day: date
+) -> tuple[float | None, str | None]:
     """Coefficient per meter canonical unit, bridging mass to heat with the carrier's heat
     content (steam in t → GJ) when the factor is per unit of energy."""
     per = quantities.parse(f.unit).per
@@ -322,74 +368,118 @@ def _coef(f: CarbonFactor, meter: BoundaryMeter, cands: Candidates,
             heat = quantities.coefficient(ncv.factor.value, ncv.factor.unit, meter.unit)
             return heat * quantities.coefficient(f.value, f.unit, "GJ"), (
                 f"{meter.unit} converted to GJ with factor {ncv.factor.id} "
-                f"({ncv.factor.value} {ncv.factor.unit})")
+                f"({ncv.factor.value} {ncv.factor.unit})"
+            )
     return None, f"cannot apply {f.unit} to a meter in {meter.unit}"
 
 
-def compute_assignments(meter: BoundaryMeter, ctx: SiteContext, cands: Candidates,
-                        version: int) -> list[CarbonAssignment]:
+def compute_assignments(
+    meter: BoundaryMeter, ctx: SiteContext, cands: Candidates, version: int
+) -> list[CarbonAssignment]:
     out = []
     for p in purposes(meter):
         levels = cands.levels(p.kind, meter.factor_carrier, p.variants, ctx)
         for lo, hi, res in piecewise(levels):
             day = lo or (hi - timedelta(days=1) if hi else date(2000, 1, 1))
             coef, note = _coef(res.factor, meter, cands, ctx, day)
-            notes = "; ".join([f"fallback: {res.note}"] * bool(res.note)
-                              + [f"conversion: {note}"] * bool(note)) or None
-            out.append(CarbonAssignment(
-                version=version, meter_id=meter.id, purpose=p.name,
-                valid_from=_local_midnight(lo, ctx.timezone, MIN_TS),
-                valid_to=_local_midnight(hi, ctx.timezone, MAX_TS),
-                scope=meter.mapping.scope, source=meter.mapping.source, factor_id=res.factor.id,
-                coef=None if coef is None else coef * p.sign, note=notes))
+            notes = (
+                "; ".join(
+                    [f"fallback: {res.note}"] * bool(res.note)
+                    + [f"conversion: {note}"] * bool(note)
+                )
+                or None
+            )
+            out.append(
+                CarbonAssignment(
+                    version=version,
+                    meter_id=meter.id,
+                    purpose=p.name,
+                    valid_from=_local_midnight(lo, ctx.timezone, MIN_TS),
+                    valid_to=_local_midnight(hi, ctx.timezone, MAX_TS),
+                    scope=meter.mapping.scope,
+                    source=meter.mapping.source,
+                    factor_id=res.factor.id,
+                    coef=None if coef is None else coef * p.sign,
+                    note=notes,
+                )
+            )
     return out
 
 
-def ensure_assignments(session: Session, version: CarbonCalcVersion,
-                       meters: Sequence[BoundaryMeter]) -> dict[int, list[CarbonAssignment]]:
+def ensure_assignments(
+    session: Session, version: CarbonCalcVersion, meters: Sequence[BoundaryMeter]
+) -> dict[int, list[CarbonAssignment]]:
     """The assignments of these meters under ``version``, materialised when missing or stale
     (mapping, site, region or timezone changed since). Deterministic: the same version gives
     the same assignments whenever they are computed."""
     if not meters:
         return {}
     ids = [m.id for m in meters]
-    state = dict(session.execute(
-        select(CarbonAssignmentState.meter_id, CarbonAssignmentState.context).where(
-            CarbonAssignmentState.version == version.version,
-            CarbonAssignmentState.meter_id.in_(ids))).all())
+    state = dict(
+        session.execute(
+            select(CarbonAssignmentState.meter_id, CarbonAssignmentState.context).where(
+                CarbonAssignmentState.version == version.version,
+                CarbonAssignmentState.meter_id.in_(ids),
+            )
+        ).all()
+    )
     by_site = site_contexts(session, [m.site_id for m in meters])
     contexts = {m.id: by_site[m.site_id] for m in meters}
     stale = [m for m in meters if state.get(m.id) != fingerprint(m, contexts[m.id])]
     if stale:
         cands = Candidates.load(session, version.factor_watermark)
-        session.execute(text("SELECT count(pg_advisory_xact_lock(:c, id)) "
-                             "FROM unnest(CAST(:ids AS int[])) AS id"),
-                        {"c": LOCK_CLASS, "ids": sorted(m.id for m in stale)})
+        session.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(:c, id)) FROM unnest(CAST(:ids AS int[])) AS id"
+            ),
+            {"c": LOCK_CLASS, "ids": sorted(m.id for m in stale)},
+        )
         stale_ids = [m.id for m in stale]
-        session.execute(delete(CarbonAssignment).where(
-            CarbonAssignment.version == version.version, CarbonAssignment.meter_id.in_(stale_ids)))
-        session.execute(delete(CarbonAssignmentState).where(
-            CarbonAssignmentState.version == version.version,
-            CarbonAssignmentState.meter_id.in_(stale_ids)))
+        session.execute(
+            delete(CarbonAssignment).where(
+                CarbonAssignment.version == version.version,
+                CarbonAssignment.meter_id.in_(stale_ids),
+            )
+        )
+        session.execute(
+            delete(CarbonAssignmentState).where(
+                CarbonAssignmentState.version == version.version,
+                CarbonAssignmentState.meter_id.in_(stale_ids),
+            )
+        )
         for m in stale:
             session.add_all(compute_assignments(m, contexts[m.id], cands, version.version))
-            session.add(CarbonAssignmentState(version=version.version, meter_id=m.id,
-                                              context=fingerprint(m, contexts[m.id]),
-                                              scope=m.mapping.scope, source=m.mapping.source))
+            session.add(
+                CarbonAssignmentState(
+                    version=version.version,
+                    meter_id=m.id,
+                    context=fingerprint(m, contexts[m.id]),
+                    scope=m.mapping.scope,
+                    source=m.mapping.source,
+                )
+            )
         session.flush()
-    rows = session.scalars(select(CarbonAssignment).where(
-        CarbonAssignment.version == version.version, CarbonAssignment.meter_id.in_(ids))
-        .order_by(CarbonAssignment.meter_id, CarbonAssignment.purpose,
-                  CarbonAssignment.valid_from))
+    rows = session.scalars(
+        select(CarbonAssignment)
+        .where(CarbonAssignment.version == version.version, CarbonAssignment.meter_id.in_(ids))
+        .order_by(CarbonAssignment.meter_id, CarbonAssignment.purpose, CarbonAssignment.valid_from)
+    )
     out: dict[int, list[CarbonAssignment]] = {m: [] for m in ids}
     for a in rows:
         out[a.meter_id].append(a)
     return out
 
 
-def resolve_for(session: Session, version: CarbonCalcVersion, kind: str, carrier: str,
-                variants: Sequence[str], site_id: int, day: date,
-                cands: Candidates | None = None) -> Resolved | None:
+def resolve_for(
+    session: Session,
+    version: CarbonCalcVersion,
+    kind: str,
+    carrier: str,
+    variants: Sequence[str],
+    site_id: int,
+    day: date,
+    cands: Candidates | None = None,
+) -> Resolved | None:
     """One factor for activity data (not metered) under ``version``."""
     cands = cands or Candidates.load(session, version.factor_watermark)
     return resolve(cands.levels(kind, carrier, variants, site_context(session, site_id)), day)
@@ -411,15 +501,24 @@ def recalculate(session: Session, actor: str, reason: str) -> CarbonCalcVersion:
         raise Invalid("reason", "say why the figures are recalculated")
     prev = current_version(session)
     watermark = session.scalar(select(func.max(CarbonFactor.id))) or 0
-    new = CarbonCalcVersion(version=prev.version + 1, factor_watermark=watermark,
-                            created_by=actor, reason=reason)
+    new = CarbonCalcVersion(
+        version=prev.version + 1, factor_watermark=watermark, created_by=actor, reason=reason
+    )
     session.add(new)
     session.flush()
-    added = list(session.scalars(select(CarbonFactor).where(
-        CarbonFactor.id > prev.factor_watermark, CarbonFactor.id <= watermark)
-        .order_by(CarbonFactor.id)))
-    roots = [code for (code,) in session.execute(text(
-        "SELECT code FROM site WHERE parent_id IS NULL ORDER BY id")).all()]
+    added = list(
+        session.scalars(
+            select(CarbonFactor)
+            .where(CarbonFactor.id > prev.factor_watermark, CarbonFactor.id <= watermark)
+            .order_by(CarbonFactor.id)
+        )
+    )
+    roots = [
+        code
+        for (code,) in session.execute(
+            text("SELECT code FROM site WHERE parent_id IS NULL ORDER BY id")
+        ).all()
+    ]
     meters: dict[int, BoundaryMeter] = {}
     for code in roots:
         b = site_boundary(session, code)
@@ -427,9 +526,21 @@ def recalculate(session: Session, actor: str, reason: str) -> CarbonCalcVersion:
             meters[m.id] = m
     old = ensure_assignments(session, prev, list(meters.values()))
     cur = ensure_assignments(session, new, list(meters.values()))
-    values = {f.id: f.value for f in session.scalars(select(CarbonFactor).where(
-        CarbonFactor.id.in_({a.factor_id for rows in (*old.values(), *cur.values())
-                             for a in rows if a.factor_id is not None})))}
+    values = {
+        f.id: f.value
+        for f in session.scalars(
+            select(CarbonFactor).where(
+                CarbonFactor.id.in_(
+                    {
+                        a.factor_id
+                        for rows in (*old.values(), *cur.values())
+                        for a in rows
+                        if a.factor_id is not None
+                    }
+                )
+            )
+        )
+    }
     codes = {m.id: m.code for m in meters.values()}
     changes = []
     for mid, rows in cur.items():
@@ -437,19 +548,37 @@ def recalculate(session: Session, actor: str, reason: str) -> CarbonCalcVersion:
         for a in rows:
             if before.get((a.purpose, a.valid_from)) != a.factor_id:
                 old_id = _factor_at(old.get(mid, []), a.purpose, a.valid_from)
-                changes.append({
-                    "meter": codes[mid], "purpose": a.purpose,
-                    "from": a.valid_from.isoformat(), "to": a.valid_to.isoformat(),
-                    "old_factor_id": old_id, "new_factor_id": a.factor_id,
-                    "old_value": values.get(old_id), "new_value": values.get(a.factor_id)})
-    new.summary = {"previous_version": prev.version, "previous_watermark": prev.factor_watermark,
-                   "factor_watermark": watermark,
-                   "new_factors": [{"id": f.id, "key": f.key, "value": f.value, "unit": f.unit,
-                                    "created_by": f.created_by} for f in added],
-                   "changed_assignments": changes}
+                changes.append(
+                    {
+                        "meter": codes[mid],
+                        "purpose": a.purpose,
+                        "from": a.valid_from.isoformat(),
+                        "to": a.valid_to.isoformat(),
+                        "old_factor_id": old_id,
+                        "new_factor_id": a.factor_id,
+                        "old_value": values.get(old_id),
+                        "new_value": values.get(a.factor_id),
+                    }
+                )
+    new.summary = {
+        "previous_version": prev.version,
+        "previous_watermark": prev.factor_watermark,
+        "factor_watermark": watermark,
+        "new_factors": [
+            {"id": f.id, "key": f.key, "value": f.value, "unit": f.unit, "created_by": f.created_by}
+            for f in added
+        ],
+        "changed_assignments": changes,
+    }
     session.flush()
-    log.info("carbon recalculation v%s by %s (%s): %d new factors, %d changed assignments",
-             new.version, actor, reason, len(added), len(changes))
+    log.info(
+        "carbon recalculation v%s by %s (%s): %d new factors, %d changed assignments",
+        new.version,
+        actor,
+        reason,
+        len(added),
+        len(changes),
+    )
     return new
 
 
@@ -458,4 +587,3 @@ def _factor_at(rows: list[CarbonAssignment], purpose: str, ts: datetime) -> int 
         if a.purpose == purpose and a.valid_from <= ts < a.valid_to:
             return a.factor_id
     return None
-

@@ -22,20 +22,21 @@ FORMULAS = {
     "fuel_factor": "EF [tCO2/unit] = NCV [GJ/unit] × CC [tC/TJ] / 1000 × OF × 44/12",
     "emission": "tCO2 = activity [unit] × EF [tCO2/unit] (unit conversion folded into coef)",
     "scope2_location": "tCO2 = grid electricity [MWh] × average grid factor of the site's region "
-                       "and data year [tCO2/MWh]",
+    "and data year [tCO2/MWh]",
     "scope2_market": "tCO2 = Σ_segments Σ_meters energy × residual factor × (1 − claimed/grid), "
-                     "claimed = certificate MWh allocated in serial order pro rata to remaining "
-                     "grid consumption of each certificate's period, capped at that consumption",
+    "claimed = certificate MWh allocated in serial order pro rata to remaining "
+    "grid consumption of each certificate's period, capped at that consumption",
     "tce": "tce = Σ quantity × standard-coal coefficient (electricity: equivalent value 当量值 "
-           "or equal value 等价值); on-site renewable generation added, grid export deducted",
+    "or equal value 等价值); on-site renewable generation added, grid export deducted",
     "gwp": "tCO2e = t gas × GWP100 of the selected IPCC assessment report",
     "prorate": "activity and production records partly inside the period count by the share of "
-               "their duration inside it",
+    "their duration inside it",
 }
 
 
-def fuel_emission_factor(ncv_gj_per_unit: float, carbon_content_tc_per_tj: float,
-                         oxidation_rate: float) -> float:
+def fuel_emission_factor(
+    ncv_gj_per_unit: float, carbon_content_tc_per_tj: float, oxidation_rate: float
+) -> float:
     """tCO2 per physical unit of fuel."""
     return ncv_gj_per_unit * carbon_content_tc_per_tj / 1000.0 * oxidation_rate * CO2_PER_C
 
@@ -61,8 +62,9 @@ class Claim:
     mwh: float
 
 
-def allocate_certificates(certs: Sequence[Certificate],
-                          grid_mwh: dict[tuple[datetime, datetime], float]) -> list[Claim]:
+def allocate_certificates(
+    certs: Sequence[Certificate], grid_mwh: dict[tuple[datetime, datetime], float]
+) -> list[Claim]:
     """Allocate certificate MWh to grid consumption, never twice and never beyond it.
 
     ``grid_mwh`` maps elementary segments (no certificate boundary inside any of them) to the

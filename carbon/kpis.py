@@ -25,20 +25,27 @@ from ecc.errors import Invalid
 from metering import registry
 
 PERIODS = ("day", "month", "year")
-METRICS = ("energy_tce", "carbon_tco2e", "carbon_market_tco2e", "output_value_cny",
-           "energy_intensity_tce_per_10k_cny", "carbon_intensity_tco2_per_10k_cny",
-           "carbon_intensity_market_tco2_per_10k_cny", "renewable_electricity_share",
-           "green_power_share")
+METRICS = (
+    "energy_tce",
+    "carbon_tco2e",
+    "carbon_market_tco2e",
+    "output_value_cny",
+    "energy_intensity_tce_per_10k_cny",
+    "carbon_intensity_tco2_per_10k_cny",
+    "carbon_intensity_market_tco2_per_10k_cny",
+    "renewable_electricity_share",
+    "green_power_share",
+)
 KPI_FORMULAS = {
     "energy_intensity_tce_per_10k_cny": "energy_tce / (output_value_cny / 10000)",
     "carbon_intensity_tco2_per_10k_cny": "(scope1_tco2e + scope2_location_tco2) / "
-                                         "(output_value_cny / 10000)",
+    "(output_value_cny / 10000)",
     "carbon_intensity_market_tco2_per_10k_cny": "(scope1_tco2e + scope2_market_tco2) / "
-                                                "(output_value_cny / 10000)",
+    "(output_value_cny / 10000)",
     "per_unit": "site total / product quantity",
     "renewable_electricity_share": "max(0, onsite_renewable − export) / consumption",
     "green_power_share": "min(1, (max(0, onsite_renewable − export) + certificate MWh × 1000) "
-                         "/ consumption)",
+    "/ consumption)",
     "change_pct": "(value − previous) / previous × 100",
     "prorate": formulas.FORMULAS["prorate"],
 }
@@ -55,8 +62,10 @@ def period_bounds(period: str, day: date, tz: str) -> tuple[datetime, datetime]:
     else:
         lo, hi = date(day.year, 1, 1), date(day.year + 1, 1, 1)
     zone = ZoneInfo(tz)
-    return (datetime.combine(lo, time(), zone).astimezone(UTC),
-            datetime.combine(hi, time(), zone).astimezone(UTC))
+    return (
+        datetime.combine(lo, time(), zone).astimezone(UTC),
+        datetime.combine(hi, time(), zone).astimezone(UTC),
+    )
 
 
 def _shift(period: str, day: date, years: int = 0, back: int = 0) -> date:
@@ -76,12 +85,20 @@ def _div(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else a / b
 
 
-def _figures(session: Session, site: str, period: str, day: date, version: int | None,
-             tce_convention: str, gwp_set: str) -> dict:
+def _figures(
+    session: Session,
+    site: str,
+    period: str,
+    day: date,
+    version: int | None,
+    tce_convention: str,
+    gwp_set: str,
+) -> dict:
     tz = registry.get_site(session, site).timezone
     start, end = period_bounds(period, day, tz)
-    em = engine.emissions(session, site, start, end, version=version, gwp_set=gwp_set,
-                          tce_convention=tce_convention)
+    em = engine.emissions(
+        session, site, start, end, version=version, gwp_set=gwp_set, tce_convention=tce_convention
+    )
     site_ids = registry.site_subtree_ids(session, site)
     products: dict[tuple[str, str], float] = {}
     value_cny, prod_inputs = None, []
@@ -91,10 +108,19 @@ def _figures(session: Session, site: str, period: str, day: date, version: int |
         products[key] = products.get(key, 0.0) + p.quantity * share
         if p.output_value_cny is not None:
             value_cny = (value_cny or 0.0) + float(p.output_value_cny) * share
-        prod_inputs.append({"id": p.id, "product": p.product, "quantity": p.quantity,
-                            "unit": p.unit, "start": p.period_start, "end": p.period_end,
-                            "output_value_cny": p.output_value_cny, "share_in_period": share,
-                            "created_by": p.created_by})
+        prod_inputs.append(
+            {
+                "id": p.id,
+                "product": p.product,
+                "quantity": p.quantity,
+                "unit": p.unit,
+                "start": p.period_start,
+                "end": p.period_end,
+                "output_value_cny": p.output_value_cny,
+                "share_in_period": share,
+                "created_by": p.created_by,
+            }
+        )
     el = em["electricity"]
     self_kwh = max(0.0, el["onsite_renewable_kwh"] - el["export_kwh"])
     cons = el["consumption_kwh"]
@@ -103,10 +129,15 @@ def _figures(session: Session, site: str, period: str, day: date, version: int |
     tenk = None if value_cny is None else value_cny / 1e4
     green = _div(self_kwh + el["certificates_claimed_mwh"] * 1000.0, cons)
     return {
-        "start": start, "end": end, "emissions_hash": em["derivation_hash"],
+        "start": start,
+        "end": end,
+        "emissions_hash": em["derivation_hash"],
         "production_inputs": prod_inputs,
-        "energy_tce": em["energy_tce"], "carbon_tco2e": carbon, "carbon_market_tco2e": carbon_m,
-        "scope1_tco2": em["scope1_tco2"], "scope2_location_tco2": em["scope2_location_tco2"],
+        "energy_tce": em["energy_tce"],
+        "carbon_tco2e": carbon,
+        "carbon_market_tco2e": carbon_m,
+        "scope1_tco2": em["scope1_tco2"],
+        "scope2_location_tco2": em["scope2_location_tco2"],
         "scope2_market_tco2": em["scope2_market_tco2"],
         "output_value_cny": value_cny,
         "energy_intensity_tce_per_10k_cny": _div(em["energy_tce"], tenk),
@@ -114,11 +145,17 @@ def _figures(session: Session, site: str, period: str, day: date, version: int |
         "carbon_intensity_market_tco2_per_10k_cny": _div(carbon_m, tenk),
         "renewable_electricity_share": _div(self_kwh, cons),
         "green_power_share": None if green is None else min(1.0, green),
-        "by_product": [{"product": k[0], "unit": k[1], "quantity": q,
-                        "energy_intensity_tce_per_unit": _div(em["energy_tce"], q),
-                        "carbon_intensity_tco2_per_unit": _div(carbon, q),
-                        "carbon_intensity_market_tco2_per_unit": _div(carbon_m, q)}
-                       for k, q in sorted(products.items())],
+        "by_product": [
+            {
+                "product": k[0],
+                "unit": k[1],
+                "quantity": q,
+                "energy_intensity_tce_per_unit": _div(em["energy_tce"], q),
+                "carbon_intensity_tco2_per_unit": _div(carbon, q),
+                "carbon_intensity_market_tco2_per_unit": _div(carbon_m, q),
+            }
+            for k, q in sorted(products.items())
+        ],
     }
 
 
@@ -126,35 +163,66 @@ def _changes(cur: dict, prev: dict) -> dict:
     out = {}
     for k in METRICS:
         a, b = cur[k], prev[k]
-        out[k] = {"previous": b, "change": None if a is None or b is None else a - b,
-                  "change_pct": None if a is None or not b else (a - b) / b * 100.0}
+        out[k] = {
+            "previous": b,
+            "change": None if a is None or b is None else a - b,
+            "change_pct": None if a is None or not b else (a - b) / b * 100.0,
+        }
     return out
 
 
-def intensity(session: Session, site: str, period: str, day: date, *,
-              version: int | None = None, tce_convention: str = "equivalent",
-              gwp_set: str = factors.DEFAULT_GWP_SET) -> dict:
+def intensity(
+    session: Session,
+    site: str,
+    period: str,
+    day: date,
+    *,
+    version: int | None = None,
+    tce_convention: str = "equivalent",
+    gwp_set: str = factors.DEFAULT_GWP_SET,
+) -> dict:
     if period not in PERIODS:
         raise Invalid("period", f"one of {', '.join(PERIODS)}")
     ver = factors.get_version(session, version).version
     cur = _figures(session, site, period, day, ver, tce_convention, gwp_set)
-    yoy = _figures(session, site, period, _shift(period, day, years=1), ver, tce_convention,
-                   gwp_set)
-    mom = None if period == "year" else _figures(session, site, period,
-                                                 _shift(period, day, back=1), ver,
-                                                 tce_convention, gwp_set)
-    result = {"site": site, "period": period, "date": day, "version": ver,
-              "tce_convention": tce_convention, "gwp_set": gwp_set,
-              **{k: v for k, v in cur.items() if k not in ("emissions_hash",
-                                                           "production_inputs")},
-              "yoy": _changes(cur, yoy), "mom": None if mom is None else _changes(cur, mom)}
-    inputs = {"site": site, "period": period, "date": day, "version": ver,
-              "emissions_derivations": {"current": cur["emissions_hash"],
-                                        "previous_year": yoy["emissions_hash"],
-                                        "previous_period": mom["emissions_hash"] if mom else None},
-              "production": {"current": cur["production_inputs"],
-                             "previous_year": yoy["production_inputs"],
-                             "previous_period": mom["production_inputs"] if mom else None}}
-    result["derivation_hash"] = derivation.record(session, "kpi_intensity", inputs,
-                                                  KPI_FORMULAS, result)
+    yoy = _figures(
+        session, site, period, _shift(period, day, years=1), ver, tce_convention, gwp_set
+    )
+    mom = (
+        None
+        if period == "year"
+        else _figures(
+            session, site, period, _shift(period, day, back=1), ver, tce_convention, gwp_set
+        )
+    )
+    result = {
+        "site": site,
+        "period": period,
+        "date": day,
+        "version": ver,
+        "tce_convention": tce_convention,
+        "gwp_set": gwp_set,
+        **{k: v for k, v in cur.items() if k not in ("emissions_hash", "production_inputs")},
+        "yoy": _changes(cur, yoy),
+        "mom": None if mom is None else _changes(cur, mom),
+    }
+    inputs = {
+        "site": site,
+        "period": period,
+        "date": day,
+        "version": ver,
+        "emissions_derivations": {
+            "current": cur["emissions_hash"],
+            "previous_year": yoy["emissions_hash"],
+            "previous_period": mom["emissions_hash"] if mom else None,
+        },
+        "production": {
+            "current": cur["production_inputs"],
+            "previous_year": yoy["production_inputs"],
+            "previous_period": mom["production_inputs"] if mom else None,
+        },
+    }
+    result["derivation_hash"] = derivation.record(
+        session, "kpi_intensity", inputs, KPI_FORMULAS, result
+    )
     return result

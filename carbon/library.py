@@ -16,8 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-FACTOR_FILES = ("grid_electricity.csv", "fuels.csv", "purchased_heat_and_process.csv",
-                "standard_coal.csv", "gwp.csv", "conversions.csv")
+FACTOR_FILES = (
+    "grid_electricity.csv",
+    "fuels.csv",
+    "purchased_heat_and_process.csv",
+    "standard_coal.csv",
+    "gwp.csv",
+    "conversions.csv",
+)
 NATIONAL = "national"
 
 
@@ -40,18 +46,27 @@ def factor_rows() -> list[dict[str, Any]]:
     for name in FACTOR_FILES:
         with open(DATA_DIR / name, encoding="utf-8", newline="") as f:
             for r in csv.DictReader(f):
-                out.append({
-                    "key": r["key"], "kind": r["kind"], "carrier": r["carrier"],
-                    "variant": r["variant"], "gas": r["gas"] or None,
-                    "region": r["region"] or None,
-                    "valid_from": _date(r["valid_from"]), "valid_to": _date(r["valid_to"]),
-                    "value": float(r["value"]), "unit": r["unit"],
-                    "params": json.loads(r["params"]) if r["params"] else None,
-                    "published_on": _date(r["published_on"]),
-                    "source_document": r["source_document"], "source_url": r["source_url"] or None,
-                    "verification": r["verification"] or None, "notes": r["notes"] or None,
-                    "file": name,
-                })
+                out.append(
+                    {
+                        "key": r["key"],
+                        "kind": r["kind"],
+                        "carrier": r["carrier"],
+                        "variant": r["variant"],
+                        "gas": r["gas"] or None,
+                        "region": r["region"] or None,
+                        "valid_from": _date(r["valid_from"]),
+                        "valid_to": _date(r["valid_to"]),
+                        "value": float(r["value"]),
+                        "unit": r["unit"],
+                        "params": json.loads(r["params"]) if r["params"] else None,
+                        "published_on": _date(r["published_on"]),
+                        "source_document": r["source_document"],
+                        "source_url": r["source_url"] or None,
+                        "verification": r["verification"] or None,
+                        "notes": r["notes"] or None,
+                        "file": name,
+                    }
+                )
     return out
 
 
@@ -125,9 +140,17 @@ def sync(conn: Connection, actor: str = "library") -> int:
         params["params"] = json.dumps(row["params"], ensure_ascii=False) if row["params"] else None
         if conn.execute(_EXISTS, params).first() is not None:
             continue
-        new_id = conn.execute(_INSERT, {**params, "library_version": version,
-                                        "actor": actor}).scalar_one()
-        conn.execute(_LOG, {"id": new_id, "actor": actor, "value": row["value"],
-                            "detail": f"library {version}, {row['file']}"})
+        new_id = conn.execute(
+            _INSERT, {**params, "library_version": version, "actor": actor}
+        ).scalar_one()
+        conn.execute(
+            _LOG,
+            {
+                "id": new_id,
+                "actor": actor,
+                "value": row["value"],
+                "detail": f"library {version}, {row['file']}",
+            },
+        )
         added += 1
     return added

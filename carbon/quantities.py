@@ -10,13 +10,26 @@ from ecc.errors import Invalid
 
 # numerator -> (what it measures, factor to tonnes (or to GJ for heat content))
 _NUMERATORS: dict[str, tuple[str, float]] = {
-    "tCO2": ("co2", 1.0), "kgCO2": ("co2", 1e-3), "gCO2": ("co2", 1e-6),
-    "tCO2e": ("co2e", 1.0), "kgCO2e": ("co2e", 1e-3),
-    "tce": ("tce", 1.0), "kgce": ("tce", 1e-3), "gce": ("tce", 1e-6),
-    "GJ": ("energy", 1.0), "MJ": ("energy", 1e-3), "kJ": ("energy", 1e-6),
+    "tCO2": ("co2", 1.0),
+    "kgCO2": ("co2", 1e-3),
+    "gCO2": ("co2", 1e-6),
+    "tCO2e": ("co2e", 1.0),
+    "kgCO2e": ("co2e", 1e-3),
+    "tce": ("tce", 1.0),
+    "kgce": ("tce", 1e-3),
+    "gce": ("tce", 1e-6),
+    "GJ": ("energy", 1.0),
+    "MJ": ("energy", 1e-3),
+    "kJ": ("energy", 1e-6),
 }
-_DENOMINATOR_ALIASES = {"10^4 Nm3": "10^4 m3", "10^4Nm3": "10^4 m3", "10^4 nm3": "10^4 m3",
-                        "万Nm3": "10^4 m3", "万m3": "10^4 m3", "1000 m3": "1000 m3"}
+_DENOMINATOR_ALIASES = {
+    "10^4 Nm3": "10^4 m3",
+    "10^4Nm3": "10^4 m3",
+    "10^4 nm3": "10^4 m3",
+    "万Nm3": "10^4 m3",
+    "万m3": "10^4 m3",
+    "1000 m3": "1000 m3",
+}
 KIND_OF_MEASURE = {"co2": "emission", "co2e": "emission", "tce": "tce", "energy": "ncv"}
 
 

@@ -29,8 +29,9 @@ LEGACY_GEC_VALID_TO = datetime(2026, 1, 1, tzinfo=CN)  # pre-2024 vintages: to e
 INSTRUMENTS = ("gec", "green_power")
 
 
-def _period(start: datetime, end: datetime, start_field: str = "start",
-            end_field: str = "end") -> None:
+def _period(
+    start: datetime, end: datetime, start_field: str = "start", end_field: str = "end"
+) -> None:
     for name, value in ((start_field, start), (end_field, end)):
         if value.tzinfo is None:
             raise Invalid(name, "timestamp without UTC offset")
@@ -54,24 +55,42 @@ def add_activity(session: Session, data: ActivityIn, actor: str) -> CarbonActivi
     """Record activity data; the carrier must have a factor (fuel, carbonate, gas, electricity,
     heat) whose unit the quantity converts to."""
     if data.source not in SOURCES or SOURCES[data.source] is None:
-        raise Invalid("source", f"an emitting source is needed: one of "
-                      f"{', '.join(s for s, sc in SOURCES.items() if sc is not None)}")
+        raise Invalid(
+            "source",
+            f"an emitting source is needed: one of "
+            f"{', '.join(s for s, sc in SOURCES.items() if sc is not None)}",
+        )
     if not data.quantity >= 0:
         raise Invalid("quantity", "must be a non-negative number")
     _period(data.start, data.end)
     site = registry.get_site(session, data.site)
     unit = units.lookup(data.unit, "unit").symbol
-    kinds = set(session.scalars(select(CarbonFactor.kind).where(
-        CarbonFactor.carrier == data.carrier, CarbonFactor.kind.in_(("emission", "gwp")))))
+    kinds = set(
+        session.scalars(
+            select(CarbonFactor.kind).where(
+                CarbonFactor.carrier == data.carrier, CarbonFactor.kind.in_(("emission", "gwp"))
+            )
+        )
+    )
     if not kinds:
-        raise Invalid("carrier", f"no emission factor or GWP for {data.carrier!r}; add one with "
-                      f"POST /api/v1/factors")
+        raise Invalid(
+            "carrier",
+            f"no emission factor or GWP for {data.carrier!r}; add one with POST /api/v1/factors",
+        )
     if "gwp" in kinds and units.lookup(unit).dimension != "mass":
         raise Invalid("unit", f"a gas is entered as a mass (kg, t), not {data.unit!r}")
-    row = CarbonActivity(site_id=site.id, source=data.source, scope=SOURCES[data.source],
-                         carrier=data.carrier, quantity=data.quantity, unit=unit,
-                         period_start=data.start, period_end=data.end, evidence=data.evidence,
-                         created_by=actor)
+    row = CarbonActivity(
+        site_id=site.id,
+        source=data.source,
+        scope=SOURCES[data.source],
+        carrier=data.carrier,
+        quantity=data.quantity,
+        unit=unit,
+        period_start=data.start,
+        period_end=data.end,
+        evidence=data.evidence,
+        created_by=actor,
+    )
     session.add(row)
     session.flush()
     return row
@@ -105,9 +124,16 @@ def add_production(session: Session, data: ProductionIn, actor: str) -> CarbonPr
         if value < 0:
             raise Invalid("output_value_cny", "must not be negative")
     site = registry.get_site(session, data.site)
-    row = CarbonProduction(site_id=site.id, product=data.product.strip(), quantity=data.quantity,
-                           unit=data.unit.strip(), period_start=data.start, period_end=data.end,
-                           output_value_cny=value, created_by=actor)
+    row = CarbonProduction(
+        site_id=site.id,
+        product=data.product.strip(),
+        quantity=data.quantity,
+        unit=data.unit.strip(),
+        period_start=data.start,
+        period_end=data.end,
+        output_value_cny=value,
+        created_by=actor,
+    )
     session.add(row)
     session.flush()
     return row
@@ -143,24 +169,35 @@ def add_certificate(session: Session, data: CertificateIn, actor: str) -> Carbon
         raise Invalid("mwh", "must be positive")
     if data.instrument not in INSTRUMENTS:
         raise Invalid("instrument", f"one of {', '.join(INSTRUMENTS)}")
-    _period(data.retired_for_start, data.retired_for_end, "retired_for_start",
-            "retired_for_end")
+    _period(data.retired_for_start, data.retired_for_end, "retired_for_start", "retired_for_end")
     vintage = data.vintage.replace(day=1)
     generated = datetime(vintage.year, vintage.month, 1, tzinfo=CN)
     if data.retired_for_end <= generated:
-        raise Invalid("retired_for_end", "a certificate cannot cover consumption that ended "
-                      "before the power was generated")
+        raise Invalid(
+            "retired_for_end",
+            "a certificate cannot cover consumption that ended before the power was generated",
+        )
     if data.retired_for_start >= gec_valid_until(vintage):
-        raise Invalid("retired_for_start", f"certificate of vintage {vintage:%Y-%m} expired on "
-                      f"{gec_valid_until(vintage):%Y-%m-%d}")
+        raise Invalid(
+            "retired_for_start",
+            f"certificate of vintage {vintage:%Y-%m} expired on "
+            f"{gec_valid_until(vintage):%Y-%m-%d}",
+        )
     if session.scalar(select(CarbonCertificate.id).where(CarbonCertificate.serial == serial)):
-        raise Conflict("serial", f"certificate {serial!r} is already retired: a serial is "
-                       f"used once")
+        raise Conflict(
+            "serial", f"certificate {serial!r} is already retired: a serial is used once"
+        )
     site = registry.get_site(session, data.site)
-    row = CarbonCertificate(serial=serial, mwh=data.mwh, vintage=vintage,
-                            instrument=data.instrument, site_id=site.id,
-                            retired_for_start=data.retired_for_start,
-                            retired_for_end=data.retired_for_end, created_by=actor)
+    row = CarbonCertificate(
+        serial=serial,
+        mwh=data.mwh,
+        vintage=vintage,
+        instrument=data.instrument,
+        site_id=site.id,
+        retired_for_start=data.retired_for_start,
+        retired_for_end=data.retired_for_end,
+        created_by=actor,
+    )
     try:
         with session.begin_nested():  # a concurrent retirement of the same serial loses here
             session.add(row)
@@ -170,22 +207,49 @@ def add_certificate(session: Session, data: CertificateIn, actor: str) -> Carbon
     return row
 
 
-def activities(session: Session, site_ids: list[int], start: datetime,
-               end: datetime) -> list[CarbonActivity]:
-    return list(session.scalars(select(CarbonActivity).where(
-        CarbonActivity.site_id.in_(site_ids), CarbonActivity.period_start < end,
-        CarbonActivity.period_end > start).order_by(CarbonActivity.id)))
+def activities(
+    session: Session, site_ids: list[int], start: datetime, end: datetime
+) -> list[CarbonActivity]:
+    return list(
+        session.scalars(
+            select(CarbonActivity)
+            .where(
+                CarbonActivity.site_id.in_(site_ids),
+                CarbonActivity.period_start < end,
+                CarbonActivity.period_end > start,
+            )
+            .order_by(CarbonActivity.id)
+        )
+    )
 
 
-def production(session: Session, site_ids: list[int], start: datetime,
-               end: datetime) -> list[CarbonProduction]:
-    return list(session.scalars(select(CarbonProduction).where(
-        CarbonProduction.site_id.in_(site_ids), CarbonProduction.period_start < end,
-        CarbonProduction.period_end > start).order_by(CarbonProduction.id)))
+def production(
+    session: Session, site_ids: list[int], start: datetime, end: datetime
+) -> list[CarbonProduction]:
+    return list(
+        session.scalars(
+            select(CarbonProduction)
+            .where(
+                CarbonProduction.site_id.in_(site_ids),
+                CarbonProduction.period_start < end,
+                CarbonProduction.period_end > start,
+            )
+            .order_by(CarbonProduction.id)
+        )
+    )
 
 
-def certificates(session: Session, site_ids: list[int], start: datetime,
-                 end: datetime) -> list[CarbonCertificate]:
-    return list(session.scalars(select(CarbonCertificate).where(
-        CarbonCertificate.site_id.in_(site_ids), CarbonCertificate.retired_for_start < end,
-        CarbonCertificate.retired_for_end > start).order_by(CarbonCertificate.id)))
+def certificates(
+    session: Session, site_ids: list[int], start: datetime, end: datetime
+) -> list[CarbonCertificate]:
+    return list(
+        session.scalars(
+            select(CarbonCertificate)
+            .where(
+                CarbonCertificate.site_id.in_(site_ids),
+                CarbonCertificate.retired_for_start < end,
+                CarbonCertificate.retired_for_end > start,
+            )
+            .order_by(CarbonCertificate.id)
+        )
+    )

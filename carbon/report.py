@@ -33,56 +33,104 @@ def _year_bounds(session: Session, site: str, year: int) -> tuple[datetime, date
     if not 1990 <= year <= 2200:
         raise Invalid("year", "a four-digit year")
     tz = ZoneInfo(registry.get_site(session, site).timezone)
-    return (datetime.combine(date(year, 1, 1), time(), tz).astimezone(UTC),
-            datetime.combine(date(year + 1, 1, 1), time(), tz).astimezone(UTC))
+    return (
+        datetime.combine(date(year, 1, 1), time(), tz).astimezone(UTC),
+        datetime.combine(date(year + 1, 1, 1), time(), tz).astimezone(UTC),
+    )
 
 
-def inventory(session: Session, site: str, year: int, *, version: int | None = None,
-              gwp_set: str = factors.DEFAULT_GWP_SET,
-              tce_convention: str = "equivalent") -> dict:
+def inventory(
+    session: Session,
+    site: str,
+    year: int,
+    *,
+    version: int | None = None,
+    gwp_set: str = factors.DEFAULT_GWP_SET,
+    tce_convention: str = "equivalent",
+) -> dict:
     start, end = _year_bounds(session, site, year)
     tz = ZoneInfo(registry.get_site(session, site).timezone)
-    year_em = engine.emissions(session, site, start, end, version=version, gwp_set=gwp_set,
-                               tce_convention=tce_convention)
+    year_em = engine.emissions(
+        session, site, start, end, version=version, gwp_set=gwp_set, tce_convention=tce_convention
+    )
     months = []
     for m in range(1, 13):
         lo = datetime.combine(date(year, m, 1), time(), tz).astimezone(UTC)
         hi = datetime.combine(date(year + (m == 12), m % 12 + 1, 1), time(), tz).astimezone(UTC)
-        em = engine.emissions(session, site, lo, hi, version=year_em["version"],
-                              gwp_set=gwp_set, tce_convention=tce_convention)
-        months.append({"month": f"{year}-{m:02d}", "scope1_tco2e": em["scope1_tco2e"],
-                       "scope2_location_tco2": em["scope2_location_tco2"],
-                       "scope2_market_tco2": em["scope2_market_tco2"],
-                       "energy_tce": em["energy_tce"], "derivation_hash": em["derivation_hash"]})
+        em = engine.emissions(
+            session,
+            site,
+            lo,
+            hi,
+            version=year_em["version"],
+            gwp_set=gwp_set,
+            tce_convention=tce_convention,
+        )
+        months.append(
+            {
+                "month": f"{year}-{m:02d}",
+                "scope1_tco2e": em["scope1_tco2e"],
+                "scope2_location_tco2": em["scope2_location_tco2"],
+                "scope2_market_tco2": em["scope2_market_tco2"],
+                "energy_tce": em["energy_tce"],
+                "derivation_hash": em["derivation_hash"],
+            }
+        )
     body = derivation.get(session, year_em["derivation_hash"])
     used = body["inputs"]["factors"]
     quality = list(year_em["data_quality"])
     for f in used:
         if f["verification"] in UNCONFIRMED or (f["verification"] or "").startswith("single"):
-            quality.append({"code": "factor_confirmation", "subject": f"factor {f['id']}",
-                            "detail": f"{f['key']}: verification {f['verification']!r}"})
+            quality.append(
+                {
+                    "code": "factor_confirmation",
+                    "subject": f"factor {f['id']}",
+                    "detail": f"{f['key']}: verification {f['verification']!r}",
+                }
+            )
     site_row = registry.get_site(session, site)
     return {
         "title": f"GHG inventory {year}: {site_row.name} ({site})",
         "standard": "GB/T 32150 (ISO 14064-1, GHG Protocol scope 2 guidance)",
-        "entity": {"site": site, "name": site_row.name, "region": site_row.region,
-                   "timezone": site_row.timezone},
+        "entity": {
+            "site": site,
+            "name": site_row.name,
+            "region": site_row.region,
+            "timezone": site_row.timezone,
+        },
         "period": {"year": year, "start": start.astimezone(tz), "end": end.astimezone(tz)},
-        "boundary": {"sites": [registry.site_codes(session)[i]
-                               for i in registry.site_subtree_ids(session, site)],
-                     "meters": body["inputs"]["boundary"],
-                     "submeters_not_counted": body["inputs"]["submeters_not_counted"]},
+        "boundary": {
+            "sites": [
+                registry.site_codes(session)[i] for i in registry.site_subtree_ids(session, site)
+            ],
+            "meters": body["inputs"]["boundary"],
+            "submeters_not_counted": body["inputs"]["submeters_not_counted"],
+        },
         "sources": year_em["by_source"],
         "activity_data": body["inputs"]["activity"],
         "factors": used,
-        "results": {k: year_em[k] for k in (
-            "scope1_tco2", "scope1_tco2e", "scope2_location_tco2", "scope2_market_tco2",
-            "total_location_tco2e", "total_market_tco2e", "energy_tce", "by_gas",
-            "by_carrier", "electricity", "certificates")},
+        "results": {
+            k: year_em[k]
+            for k in (
+                "scope1_tco2",
+                "scope1_tco2e",
+                "scope2_location_tco2",
+                "scope2_market_tco2",
+                "total_location_tco2e",
+                "total_market_tco2e",
+                "energy_tce",
+                "by_gas",
+                "by_carrier",
+                "electricity",
+                "certificates",
+            )
+        },
         "monthly": months,
         "data_quality": quality,
         "notes": NOTES,
-        "version": year_em["version"], "gwp_set": gwp_set, "tce_convention": tce_convention,
+        "version": year_em["version"],
+        "gwp_set": gwp_set,
+        "tce_convention": tce_convention,
         "derivation_hash": year_em["derivation_hash"],
     }
 
@@ -120,20 +168,30 @@ def to_xlsx(inv: dict) -> bytes:
     ws.append([inv["title"]])
     ws.append(["Standard", inv["standard"]])
     ws.append(["Period", _fmt(inv["period"]["start"]), _fmt(inv["period"]["end"])])
-    ws.append(["Calculation version", inv["version"], "GWP set", inv["gwp_set"],
-               "tce convention", inv["tce_convention"]])
+    ws.append(
+        [
+            "Calculation version",
+            inv["version"],
+            "GWP set",
+            inv["gwp_set"],
+            "tce convention",
+            inv["tce_convention"],
+        ]
+    )
     ws.append(["Derivation sha256", inv["derivation_hash"]])
     ws.append([])
     ws.append(["Result", "Value", "Unit"])
     r = inv["results"]
     first = ws.max_row + 1
-    for label, key, unit in (("Scope 1 (CO2)", "scope1_tco2", "tCO2"),
-                             ("Scope 1 (all gases)", "scope1_tco2e", "tCO2e"),
-                             ("Scope 2 location-based", "scope2_location_tco2", "tCO2"),
-                             ("Scope 2 market-based", "scope2_market_tco2", "tCO2"),
-                             ("Total, location-based", "total_location_tco2e", "tCO2e"),
-                             ("Total, market-based", "total_market_tco2e", "tCO2e"),
-                             ("Comprehensive energy consumption", "energy_tce", "tce")):
+    for label, key, unit in (
+        ("Scope 1 (CO2)", "scope1_tco2", "tCO2"),
+        ("Scope 1 (all gases)", "scope1_tco2e", "tCO2e"),
+        ("Scope 2 location-based", "scope2_location_tco2", "tCO2"),
+        ("Scope 2 market-based", "scope2_market_tco2", "tCO2"),
+        ("Total, location-based", "total_location_tco2e", "tCO2e"),
+        ("Total, market-based", "total_market_tco2e", "tCO2e"),
+        ("Comprehensive energy consumption", "energy_tce", "tce"),
+    ):
         ws.append([label, r[key], unit])
     pie = PieChart()
     pie.title = "Scope 1 vs scope 2 (location-based)"
@@ -147,22 +205,35 @@ def to_xlsx(inv: dict) -> bytes:
         ws.append([g["gas"], g["t"], g["tco2e"]])
 
     ws = wb.create_sheet("Monthly")
-    ws.append(["Month", "Scope 1 tCO2e", "Scope 2 location tCO2", "Scope 2 market tCO2",
-               "Energy tce"])
+    ws.append(
+        ["Month", "Scope 1 tCO2e", "Scope 2 location tCO2", "Scope 2 market tCO2", "Energy tce"]
+    )
     for m in inv["monthly"]:
-        ws.append([m["month"], m["scope1_tco2e"], m["scope2_location_tco2"],
-                   m["scope2_market_tco2"], m["energy_tce"]])
+        ws.append(
+            [
+                m["month"],
+                m["scope1_tco2e"],
+                m["scope2_location_tco2"],
+                m["scope2_market_tco2"],
+                m["energy_tce"],
+            ]
+        )
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
     chart.title, chart.y_axis.title = "Monthly emissions", "tCO2e"
-    chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=1, max_row=13),
-                   titles_from_data=True)
+    chart.add_data(
+        Reference(ws, min_col=2, max_col=3, min_row=1, max_row=13), titles_from_data=True
+    )
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=13))
     ws.add_chart(chart, "G2")
 
-    for title, rows in (("Boundary", inv["boundary"]["meters"]), ("Sources", inv["sources"]),
-                        ("Activity data", inv["activity_data"]), ("Factors", inv["factors"]),
-                        ("Data quality", inv["data_quality"])):
+    for title, rows in (
+        ("Boundary", inv["boundary"]["meters"]),
+        ("Sources", inv["sources"]),
+        ("Activity data", inv["activity_data"]),
+        ("Factors", inv["factors"]),
+        ("Data quality", inv["data_quality"]),
+    ):
         ws = wb.create_sheet(title)
         keys = list(rows[0]) if rows else ["(none)"]
         ws.append(keys)
@@ -199,51 +270,73 @@ def to_pdf(inv: dict) -> bytes:
     if font not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(font))
     styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=font, fontSize=8,
-                          leading=10)
+    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=font, fontSize=8, leading=10)
     head = ParagraphStyle("head", parent=styles["Heading2"], fontName=font)
     title = ParagraphStyle("title", parent=styles["Title"], fontName=font)
 
     def table(rows: list[list], widths: list[float] | None = None) -> Table:
-        data = [[Paragraph(number_text(c) if c is not None else "", body) for c in row]
-                for row in rows]
+        data = [
+            [Paragraph(number_text(c) if c is not None else "", body) for c in row] for row in rows
+        ]
         t = Table(data, colWidths=widths, repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
         return t
 
     r = inv["results"]
-    story = [Paragraph(inv["title"], title),
-             Paragraph(f"{inv['standard']}. Period {_fmt(inv['period']['start'])} – "
-                       f"{_fmt(inv['period']['end'])}. Calculation version {inv['version']}, "
-                       f"GWP {inv['gwp_set']}, tce {inv['tce_convention']}.", body),
-             Paragraph(f"Derivation sha256: {inv['derivation_hash']}", body),
-             Paragraph("1. Results by scope", head),
-             table([["Result", "Value", "Unit"],
-                    ["Scope 1 (CO2)", r["scope1_tco2"], "tCO2"],
-                    ["Scope 1 (all gases)", r["scope1_tco2e"], "tCO2e"],
-                    ["Scope 2 location-based", r["scope2_location_tco2"], "tCO2"],
-                    ["Scope 2 market-based", r["scope2_market_tco2"], "tCO2"],
-                    ["Total, location-based", r["total_location_tco2e"], "tCO2e"],
-                    ["Total, market-based", r["total_market_tco2e"], "tCO2e"],
-                    ["Comprehensive energy consumption", r["energy_tce"], "tce"]],
-                   [70 * mm, 40 * mm, 20 * mm]),
-             Spacer(1, 4 * mm),
-             table([["Gas", "t", "tCO2e"], *[[g["gas"], g["t"], g["tco2e"]]
-                                            for g in r["by_gas"]]], [40 * mm, 40 * mm, 40 * mm])]
+    story = [
+        Paragraph(inv["title"], title),
+        Paragraph(
+            f"{inv['standard']}. Period {_fmt(inv['period']['start'])} – "
+            f"{_fmt(inv['period']['end'])}. Calculation version {inv['version']}, "
+            f"GWP {inv['gwp_set']}, tce {inv['tce_convention']}.",
+            body,
+        ),
+        Paragraph(f"Derivation sha256: {inv['derivation_hash']}", body),
+        Paragraph("1. Results by scope", head),
+        table(
+            [
+                ["Result", "Value", "Unit"],
+                ["Scope 1 (CO2)", r["scope1_tco2"], "tCO2"],
+                ["Scope 1 (all gases)", r["scope1_tco2e"], "tCO2e"],
+                ["Scope 2 location-based", r["scope2_location_tco2"], "tCO2"],
+                ["Scope 2 market-based", r["scope2_market_tco2"], "tCO2"],
+                ["Total, location-based", r["total_location_tco2e"], "tCO2e"],
+                ["Total, market-based", r["total_market_tco2e"], "tCO2e"],
+                ["Comprehensive energy consumption", r["energy_tce"], "tce"],
+            ],
+            [70 * mm, 40 * mm, 20 * mm],
+        ),
+        Spacer(1, 4 * mm),
+        table(
+            [["Gas", "t", "tCO2e"], *[[g["gas"], g["t"], g["tco2e"]] for g in r["by_gas"]]],
+            [40 * mm, 40 * mm, 40 * mm],
+        ),
+    ]
 
     d = Drawing(170 * mm, 70 * mm)
     bc = VerticalBarChart()
     bc.x, bc.y, bc.width, bc.height = 15 * mm, 10 * mm, 100 * mm, 50 * mm
-    bc.data = [[m["scope1_tco2e"] for m in inv["monthly"]],
-               [m["scope2_location_tco2"] for m in inv["monthly"]]]
+    bc.data = [
+        [m["scope1_tco2e"] for m in inv["monthly"]],
+        [m["scope2_location_tco2"] for m in inv["monthly"]],
+    ]
     bc.categoryAxis.categoryNames = [m["month"][5:] for m in inv["monthly"]]
     bc.bars[0].fillColor, bc.bars[1].fillColor = colors.darkorange, colors.steelblue
     bc.valueAxis.valueMin = 0
     d.add(bc)
-    d.add(String(15 * mm, 63 * mm, "Monthly tCO2e: scope 1 (orange), scope 2 location (blue)",
-                 fontSize=8))
+    d.add(
+        String(
+            15 * mm, 63 * mm, "Monthly tCO2e: scope 1 (orange), scope 2 location (blue)", fontSize=8
+        )
+    )
     pie = Pie()
     pie.x, pie.y, pie.width, pie.height = 125 * mm, 15 * mm, 40 * mm, 40 * mm
     s1, s2 = max(r["scope1_tco2e"], 0.0), max(r["scope2_location_tco2"], 0.0)
@@ -254,38 +347,88 @@ def to_pdf(inv: dict) -> bytes:
     story += [Paragraph("2. Monthly emissions", head), d]
 
     b = inv["boundary"]
-    story += [Paragraph("3. Boundary", head),
-              Paragraph(f"Sites: {', '.join(b['sites'])}. Sub-meters not counted again: "
-                        f"{', '.join(b['submeters_not_counted']) or 'none'}.", body),
-              table([["Meter", "Site", "Carrier", "Scope", "Source", "Fuel"],
-                     *[[m["meter"], m["site"], m["carrier"], m["scope"], m["source"], m["fuel"]]
-                       for m in b["meters"]]]),
-              Paragraph("4. Emission sources and activity data", head),
-              table([["Meter / source", "Scope", "Activity", "Unit", "Factor", "Factor unit",
-                      "Factor id", "tCO2e"],
-                     *[[s.get("meter") or s.get("source"), s["scope"], s["activity"], s["unit"],
-                        s["factor"], s["factor_unit"], s["factor_id"], s["tco2e"]]
-                       for s in inv["sources"]]]),
-              Paragraph("5. Emission factors and sources", head),
-              table([["Id", "Key", "Value", "Unit", "Source document", "Verification"],
-                     *[[f["id"], f["key"], f["value"], f["unit"], f["source_document"],
-                        f["verification"]] for f in inv["factors"]]],
-                    [10 * mm, 35 * mm, 18 * mm, 20 * mm, 65 * mm, 25 * mm]),
-              Paragraph("6. Data quality", head),
-              *[Paragraph(f"{q['code']} — {q['subject']}: {q['detail']}", body)
-                for q in inv["data_quality"]],
-              *[Paragraph(n, body) for n in inv["notes"]]]
+    story += [
+        Paragraph("3. Boundary", head),
+        Paragraph(
+            f"Sites: {', '.join(b['sites'])}. Sub-meters not counted again: "
+            f"{', '.join(b['submeters_not_counted']) or 'none'}.",
+            body,
+        ),
+        table(
+            [
+                ["Meter", "Site", "Carrier", "Scope", "Source", "Fuel"],
+                *[
+                    [m["meter"], m["site"], m["carrier"], m["scope"], m["source"], m["fuel"]]
+                    for m in b["meters"]
+                ],
+            ]
+        ),
+        Paragraph("4. Emission sources and activity data", head),
+        table(
+            [
+                [
+                    "Meter / source",
+                    "Scope",
+                    "Activity",
+                    "Unit",
+                    "Factor",
+                    "Factor unit",
+                    "Factor id",
+                    "tCO2e",
+                ],
+                *[
+                    [
+                        s.get("meter") or s.get("source"),
+                        s["scope"],
+                        s["activity"],
+                        s["unit"],
+                        s["factor"],
+                        s["factor_unit"],
+                        s["factor_id"],
+                        s["tco2e"],
+                    ]
+                    for s in inv["sources"]
+                ],
+            ]
+        ),
+        Paragraph("5. Emission factors and sources", head),
+        table(
+            [
+                ["Id", "Key", "Value", "Unit", "Source document", "Verification"],
+                *[
+                    [
+                        f["id"],
+                        f["key"],
+                        f["value"],
+                        f["unit"],
+                        f["source_document"],
+                        f["verification"],
+                    ]
+                    for f in inv["factors"]
+                ],
+            ],
+            [10 * mm, 35 * mm, 18 * mm, 20 * mm, 65 * mm, 25 * mm],
+        ),
+        Paragraph("6. Data quality", head),
+        *[
+            Paragraph(f"{q['code']} — {q['subject']}: {q['detail']}", body)
+            for q in inv["data_quality"]
+        ],
+        *[Paragraph(n, body) for n in inv["notes"]],
+    ]
     buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, title=inv["title"], leftMargin=15 * mm,
-                      rightMargin=15 * mm).build(story)
+    SimpleDocTemplate(
+        buf, pagesize=A4, title=inv["title"], leftMargin=15 * mm, rightMargin=15 * mm
+    ).build(story)
     return buf.getvalue()
 
 
 FORMATS = ("json", "xlsx", "pdf")
 
 
-def write_files(session: Session, site: str, year: int, formats: list[str], out_dir: Path,
-                **options: object) -> list[Path]:
+def write_files(
+    session: Session, site: str, year: int, formats: list[str], out_dir: Path, **options: object
+) -> list[Path]:
     """Write the inventory in each format to ``out_dir``; the paths written."""
     for f in formats:
         if f not in FORMATS:

@@ -35,8 +35,14 @@ def _version(session: Session, version: int | None):  # noqa: ANN202
     return factors.get_version(session, version)
 
 
-def meter_carbon(session: Session, code: str, start: datetime, end: datetime,
-                 resolution: str = "1h", version: int | None = None) -> dict:
+def meter_carbon(
+    session: Session,
+    code: str,
+    start: datetime,
+    end: datetime,
+    resolution: str = "1h",
+    version: int | None = None,
+) -> dict:
     """Per-interval (raw: labelled by the reading's end) or per-bucket (labelled by the bucket
     start) tCO2 of one meter; ``tce`` too for hourly and daily points."""
     check_period(start, end)
@@ -44,30 +50,54 @@ def meter_carbon(session: Session, code: str, start: datetime, end: datetime,
         raise Invalid("resolution", f"one of {', '.join(RESOLUTIONS)}")
     meter, mapping = meter_mapping(session, code)
     ver = _version(session, version)
-    bm = BoundaryMeter(meter.id, meter.code, meter.site_id, meter.carrier, meter.canonical_unit,
-                       meter.kind, mapping)
+    bm = BoundaryMeter(
+        meter.id,
+        meter.code,
+        meter.site_id,
+        meter.carrier,
+        meter.canonical_unit,
+        meter.kind,
+        mapping,
+    )
     factors.ensure_assignments(session, ver, [bm])
     if resolution == "raw":
-        rows = session.execute(_RAW, {"v": ver.version, "m": meter.id, "s": start,
-                                      "e": end}).all()
-        points = [{"ts": ts, "activity": en, "co2_t": co2, "factor_id": fid}
-                  for ts, en, co2, fid in rows]
+        rows = session.execute(_RAW, {"v": ver.version, "m": meter.id, "s": start, "e": end}).all()
+        points = [
+            {"ts": ts, "activity": en, "co2_t": co2, "factor_id": fid} for ts, en, co2, fid in rows
+        ]
     else:
         aggregates.ensure_fresh(session, [meter.id])
-        rows = session.execute(text(
-            f"SELECT bucket, activity, co2_t, tce, co2_factor_id FROM carbon_{resolution} "
-            f"WHERE version = :v AND meter_id = :m AND bucket > :s AND bucket <= :e "
-            f"ORDER BY bucket"), {"v": ver.version, "m": meter.id, "s": start,
-                                  "e": end}).all()
-        points = [{"ts": b - _US, "activity": a, "co2_t": c, "tce": t, "factor_id": f}
-                  for b, a, c, t, f in rows]
-    return {"meter": meter.code, "unit": meter.canonical_unit, "scope": mapping.scope,
-            "source": mapping.source, "version": ver.version, "resolution": resolution,
-            "points": points}
+        rows = session.execute(
+            text(
+                f"SELECT bucket, activity, co2_t, tce, co2_factor_id FROM carbon_{resolution} "
+                f"WHERE version = :v AND meter_id = :m AND bucket > :s AND bucket <= :e "
+                f"ORDER BY bucket"
+            ),
+            {"v": ver.version, "m": meter.id, "s": start, "e": end},
+        ).all()
+        points = [
+            {"ts": b - _US, "activity": a, "co2_t": c, "tce": t, "factor_id": f}
+            for b, a, c, t, f in rows
+        ]
+    return {
+        "meter": meter.code,
+        "unit": meter.canonical_unit,
+        "scope": mapping.scope,
+        "source": mapping.source,
+        "version": ver.version,
+        "resolution": resolution,
+        "points": points,
+    }
 
 
-def site_carbon(session: Session, code: str, start: datetime, end: datetime,
-                resolution: str = "1h", version: int | None = None) -> dict:
+def site_carbon(
+    session: Session,
+    code: str,
+    start: datetime,
+    end: datetime,
+    resolution: str = "1h",
+    version: int | None = None,
+) -> dict:
     """Hourly or daily tCO2 (scope 1, scope 2 location-based) and tce of a site and its
     descendants, sub-meters not counted twice."""
     check_period(start, end)
@@ -78,10 +108,26 @@ def site_carbon(session: Session, code: str, start: datetime, end: datetime,
     factors.ensure_assignments(session, ver, boundary.counted)
     aggregates.ensure_fresh(session, [m.id for m in boundary.counted])
     site_id = boundary.site_ids[0]
-    rows = session.execute(text(
-        f"SELECT bucket, scope1_co2_t, scope2_co2_t, co2_t, tce FROM carbon_site_{resolution} "
-        f"WHERE version = :v AND site_id = :site AND bucket > :s AND bucket <= :e "
-        f"ORDER BY bucket"), {"v": ver.version, "site": site_id, "s": start, "e": end}).all()
-    return {"site": code, "version": ver.version, "resolution": resolution,
-            "points": [{"ts": b - _US, "scope1_co2_t": s1 or 0.0, "scope2_co2_t": s2 or 0.0,
-                        "co2_t": c or 0.0, "tce": t or 0.0} for b, s1, s2, c, t in rows]}
+    rows = session.execute(
+        text(
+            f"SELECT bucket, scope1_co2_t, scope2_co2_t, co2_t, tce FROM carbon_site_{resolution} "
+            f"WHERE version = :v AND site_id = :site AND bucket > :s AND bucket <= :e "
+            f"ORDER BY bucket"
+        ),
+        {"v": ver.version, "site": site_id, "s": start, "e": end},
+    ).all()
+    return {
+        "site": code,
+        "version": ver.version,
+        "resolution": resolution,
+        "points": [
+            {
+                "ts": b - _US,
+                "scope1_co2_t": s1 or 0.0,
+                "scope2_co2_t": s2 or 0.0,
+                "co2_t": c or 0.0,
+                "tce": t or 0.0,
+            }
+            for b, s1, s2, c, t in rows
+        ],
+    }

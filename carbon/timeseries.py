@@ -65,8 +65,11 @@ GROUP BY c.version, sm.site_id, c.bucket
 """
 
 
-VIEWS = [SITE_METER_VIEW, _meter_view("1h"), _meter_view("1d"), _site_view("1h"),
-         _site_view("1d")]
-DROP_VIEWS = ["DROP VIEW IF EXISTS carbon_site_1d", "DROP VIEW IF EXISTS carbon_site_1h",
-              "DROP VIEW IF EXISTS carbon_1d", "DROP VIEW IF EXISTS carbon_1h",
-              "DROP VIEW IF EXISTS carbon_site_meter"]
+VIEWS = [SITE_METER_VIEW, _meter_view("1h"), _meter_view("1d"), _site_view("1h"), _site_view("1d")]
+DROP_VIEWS = [
+    "DROP VIEW IF EXISTS carbon_site_1d",
+    "DROP VIEW IF EXISTS carbon_site_1h",
+    "DROP VIEW IF EXISTS carbon_1d",
+    "DROP VIEW IF EXISTS carbon_1h",
+    "DROP VIEW IF EXISTS carbon_site_meter",
+]

@@ -47,7 +47,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "forecast_band": ("Forecast interval", "预测区间"),
     "contracted": ("Contracted demand", "合同需量"),
     "forecast_na": ("forecast not available", "预测暂不可用"),
-    "forecast_next": ("and the next 24 h forecast with its 90 % band", "及未来24小时预测（90%区间）"),
+    "forecast_next": (
+        "and the next 24 h forecast with its 90 % band",
+        "及未来24小时预测（90%区间）",
+    ),
     "alarms_na": ("alarms not available", "报警暂不可用"),
     "no_alarms": ("No active alarms", "无活动报警"),
     "alarms_more": ("+{n} more", "另有 {n} 条"),

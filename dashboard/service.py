@@ -235,8 +235,9 @@ def wall_snapshot(
     snap.forecast, snap.forecast_note = None, t("forecast_na", lang)
     if has["forecasts"] and _ok(fc := b.get("fc")):
         snap.forecast = data.forecast_frame(fc)
-        snap.forecast_note = t("forecast_next" if snap.forecast is not None else "forecast_na",
-                               lang)
+        snap.forecast_note = t(
+            "forecast_next" if snap.forecast is not None else "forecast_na", lang
+        )
     if has["alarms"] and _ok(al := b.get("alarms")):
         snap.alarms = [
             a for a in data.alarm_rows(al) if a["subject"] in sc.meters or a["subject"] in sc.sites

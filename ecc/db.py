@@ -49,8 +49,8 @@ def database_url(settings: Settings) -> str:
 
 def libpq_url(sqlalchemy_url: str) -> str:
     """The same URL for psycopg/libpq (without the ``+psycopg`` driver suffix)."""
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(
-        hide_password=False
+    return (
+        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
     )
 
 

@@ -47,7 +47,8 @@ def refresh_timescale_aggregates(engine: Engine) -> None:
     two days when background workers are disabled (``timescaledb.max_background_workers``)."""
     with engine.connect() as conn:
         path = conn.execute(
-            text("SELECT value FROM ecc_meta WHERE key = 'timeseries_path'")).scalar()
+            text("SELECT value FROM ecc_meta WHERE key = 'timeseries_path'")
+        ).scalar()
         if path != "timescaledb":
             return
         workers = conn.execute(text("SHOW timescaledb.max_background_workers")).scalar()
@@ -55,23 +56,47 @@ def refresh_timescale_aggregates(engine: Engine) -> None:
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for level in ("1m", "15m", "1h", "1d"):
-            conn.execute(text(f"CALL refresh_continuous_aggregate('rollup_{level}', "
-                              "now() - INTERVAL '2 days', NULL)"))
+            conn.execute(
+                text(
+                    f"CALL refresh_continuous_aggregate('rollup_{level}', "
+                    "now() - INTERVAL '2 days', NULL)"
+                )
+            )
 
 
 JOBS: list[Job] = [
     Job("silent_meters", silent_meters, 60, "log meters silent for 3 expected intervals"),
-    Job("refresh_timescale_aggregates", refresh_timescale_aggregates, 60,
-        "refresh continuous aggregates when TimescaleDB runs without background workers"),
-    Job("alarm_time_rules", alarm_jobs.evaluate_time_rules, 10,
-        "alarm rules on the clock: stale data, 15-minute demand, shelving expiry"),
-    Job("alarm_notifications", alarm_jobs.deliver_notifications, 5,
-        "alarm notifications: retries with backoff, flood summaries"),
-    Job("forecast_nightly", forecast_jobs.nightly, 3600,
+    Job(
+        "refresh_timescale_aggregates",
+        refresh_timescale_aggregates,
+        60,
+        "refresh continuous aggregates when TimescaleDB runs without background workers",
+    ),
+    Job(
+        "alarm_time_rules",
+        alarm_jobs.evaluate_time_rules,
+        10,
+        "alarm rules on the clock: stale data, 15-minute demand, shelving expiry",
+    ),
+    Job(
+        "alarm_notifications",
+        alarm_jobs.deliver_notifications,
+        5,
+        "alarm notifications: retries with backoff, flood summaries",
+    ),
+    Job(
+        "forecast_nightly",
+        forecast_jobs.nightly,
+        3600,
         "forecast model selection by backtest and refit per meter and site (01:00-05:00 plant "
-        "time; at once for a new meter)"),
-    Job("forecast_refresh", forecast_jobs.refresh, 900,
-        "forecasts of the next 24 h for every meter and site from the selected model"),
+        "time; at once for a new meter)",
+    ),
+    Job(
+        "forecast_refresh",
+        forecast_jobs.refresh,
+        900,
+        "forecasts of the next 24 h for every meter and site from the selected model",
+    ),
 ]
 
 
@@ -80,7 +105,15 @@ def build_scheduler(engine: Engine, jobs: list[Job] = JOBS):  # noqa: ANN201
 
     scheduler = BlockingScheduler(timezone="UTC")
     for job in jobs:
-        scheduler.add_job(job.func, "interval", seconds=job.seconds, args=[engine], id=job.id,
-                          max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
-                          misfire_grace_time=job.seconds)
+        scheduler.add_job(
+            job.func,
+            "interval",
+            seconds=job.seconds,
+            args=[engine],
+            id=job.id,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=job.seconds,
+        )
     return scheduler

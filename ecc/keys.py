@@ -57,7 +57,6 @@ def create_key(session: Session, role: str, name: str) -> str:
 
 def verify(session: Session, secret: str) -> Principal | None:
     row = session.scalar(
-        select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret),
-                             ApiKey.revoked_at.is_(None))
+        select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None))
     )
     return None if row is None else Principal(row.name, Role(row.role))

@@ -12,8 +12,9 @@ class DidNotStart(RuntimeError):
     """A child service exited or did not answer in time (it has been stopped)."""
 
 
-def wait_until_answering(proc: subprocess.Popen, url: str, what: str,
-                         timeout_s: float = 30.0, poll_s: float = 0.1) -> None:
+def wait_until_answering(
+    proc: subprocess.Popen, url: str, what: str, timeout_s: float = 30.0, poll_s: float = 0.1
+) -> None:
     """Return once ``url`` answers 200; stop ``proc`` and raise :class:`DidNotStart` if it
     exits first or ``timeout_s`` passes."""
     deadline = time.monotonic() + timeout_s

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     dashboard_key: str | None = Field(
         default=None,
         description="API key of the dashboard (viewer or engineer). Unset: `ecc dashboard` "
-                    "creates a viewer key in data_dir.",
+        "creates a viewer key in data_dir.",
     )
     contracted_demand_kw: float | None = Field(
         default=None, description="Contracted maximum demand shown on the wall screen, kW."
@@ -62,8 +62,10 @@ class Settings(BaseSettings):
         default=True, description="Evaluate alarm rules on the ingest stream in each API process."
     )
     alarm_inline: bool = Field(
-        default=True, description="Evaluate stream rules inside the ingest transaction (alarm "
-        "visible with the reading's 2xx); false: in a thread after the commit.")
+        default=True,
+        description="Evaluate stream rules inside the ingest transaction (alarm "
+        "visible with the reading's 2xx); false: in a thread after the commit.",
+    )
     mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker for alarm messages.")
     mqtt_port: int = Field(default=1883, description="MQTT broker port.")
     alarm_mqtt_topic: str = Field(default="ecc/alarms", description="Alarm topic prefix.")

@@ -113,11 +113,38 @@ _UNITS: list[Unit] = [
 ]
 UNITS: dict[str, Unit] = {u.symbol: u for u in _UNITS}
 _ALIASES = {
-    "kwh": "kWh", "mwh": "MWh", "wh": "Wh", "gwh": "GWh", "gj": "GJ", "mj": "MJ", "kj": "kJ",
-    "m³": "m3", "nm³": "Nm3", "nm3": "Nm3", "kw": "kW", "mw": "MW", "w": "W", "°c": "degC",
-    "℃": "degC", "c": "degC", "celsius": "degC", "°f": "degF", "kvar": "kvar", "kvarh": "kvarh",
-    "kva": "kVA", "ton": "t", "tonne": "t", "t": "t", "kg": "kg", "l": "L", "litre": "L",
-    "liter": "L", "pf": "1", "": "1", "m3/h": "m3/h", "t/h": "t/h",
+    "kwh": "kWh",
+    "mwh": "MWh",
+    "wh": "Wh",
+    "gwh": "GWh",
+    "gj": "GJ",
+    "mj": "MJ",
+    "kj": "kJ",
+    "m³": "m3",
+    "nm³": "Nm3",
+    "nm3": "Nm3",
+    "kw": "kW",
+    "mw": "MW",
+    "w": "W",
+    "°c": "degC",
+    "℃": "degC",
+    "c": "degC",
+    "celsius": "degC",
+    "°f": "degF",
+    "kvar": "kvar",
+    "kvarh": "kvarh",
+    "kva": "kVA",
+    "ton": "t",
+    "tonne": "t",
+    "t": "t",
+    "kg": "kg",
+    "l": "L",
+    "litre": "L",
+    "liter": "L",
+    "pf": "1",
+    "": "1",
+    "m3/h": "m3/h",
+    "t/h": "t/h",
 }
 
 # Energy is kWh for electricity-like carriers and GJ for thermal ones (as energy statistics
@@ -126,7 +153,8 @@ _THERMAL = {Carrier.STEAM, Carrier.HEAT, Carrier.HOT_WATER, Carrier.COOLING}
 
 
 def lookup(symbol: str, field: str = "unit") -> Unit:
-    """The unit for a symbol (common spellings accepted); ``Invalid`` naming ``field`` if unknown."""
+    """The unit for a symbol (common spellings accepted); ``Invalid`` naming ``field``
+    if unknown."""
     unit = UNITS.get(symbol) or UNITS.get(_ALIASES.get(symbol.strip().lower(), "\0"))
     if unit is None:
         raise Invalid(field, f"unknown unit {symbol!r}; known: {', '.join(sorted(UNITS))}")
@@ -146,8 +174,9 @@ def conversion(from_unit: str, to_unit: str, field: str = "unit") -> tuple[float
     src, dst = lookup(from_unit, field), lookup(to_unit, field)
     if src.dimension != dst.dimension:
         raise Invalid(
-            field, f"unit {from_unit!r} ({src.dimension}) cannot be converted to {to_unit!r} "
-            f"({dst.dimension})"
+            field,
+            f"unit {from_unit!r} ({src.dimension}) cannot be converted to {to_unit!r} "
+            f"({dst.dimension})",
         )
     factor = src.factor / dst.factor
     offset = (src.offset - dst.offset) / dst.factor

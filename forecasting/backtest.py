@@ -64,14 +64,22 @@ def fold_bounds(rows: int, horizon: int, folds: int, step: int | None = None) ->
     starts = [rows - (folds - 1 - k) * step - horizon for k in range(folds)]
     if starts[0] < 2:
         needed = (folds - 1) * step + horizon + 2
-        raise Invalid("folds", f"{folds} folds of {horizon} steps, {step} apart, need at least "
-                      f"{needed} rows; the series has {rows}")
+        raise Invalid(
+            "folds",
+            f"{folds} folds of {horizon} steps, {step} apart, need at least "
+            f"{needed} rows; the series has {rows}",
+        )
     return starts
 
 
-def rolling_origin(data: pd.DataFrame, models: Mapping[str, Callable[[], Forecaster]],
-                   horizon: int, folds: int, step: int | None = None,
-                   on_fold: Callable[[str, int], None] | None = None) -> dict[str, ModelResult]:
+def rolling_origin(
+    data: pd.DataFrame,
+    models: Mapping[str, Callable[[], Forecaster]],
+    horizon: int,
+    folds: int,
+    step: int | None = None,
+    on_fold: Callable[[str, int], None] | None = None,
+) -> dict[str, ModelResult]:
     """Backtest every model on the same folds; a model that cannot be fitted on this data
     (too short a history, say) gets ``error`` and no scores."""
     starts = fold_bounds(len(data), horizon, folds, step)
@@ -81,7 +89,7 @@ def rolling_origin(data: pd.DataFrame, models: Mapping[str, Callable[[], Forecas
     for name, factory in models.items():
         result = ModelResult(name)
         for number, start in enumerate(starts):
-            train, test = data.iloc[:start], data.iloc[start:start + horizon]
+            train, test = data.iloc[:start], data.iloc[start : start + horizon]
             began = time.perf_counter()
             try:
                 model = factory().fit(train)
@@ -92,8 +100,9 @@ def rolling_origin(data: pd.DataFrame, models: Mapping[str, Callable[[], Forecas
             seconds = time.perf_counter() - began
             forecast = forecast.assign(**{TARGET: test[TARGET].to_numpy()})
             scale = metrics.seasonal_naive_scale(train[TARGET].to_numpy(), season)
-            result.folds.append(Fold(number, forecast, train.index[0], train.index[-1], scale,
-                                     seconds))
+            result.folds.append(
+                Fold(number, forecast, train.index[0], train.index[-1], scale, seconds)
+            )
             if on_fold is not None:
                 on_fold(name, number)
         if result.error is None:
@@ -105,8 +114,9 @@ def rolling_origin(data: pd.DataFrame, models: Mapping[str, Callable[[], Forecas
 def score(folds: list[Fold], step: pd.Timedelta) -> dict[str, float]:
     frame = pd.concat([f.forecast for f in folds])
     y, yhat = frame[TARGET].to_numpy(), frame[POINT].to_numpy()
-    scaled = np.concatenate([np.abs(f.forecast[TARGET] - f.forecast[POINT]) / f.scale
-                             for f in folds])
+    scaled = np.concatenate(
+        [np.abs(f.forecast[TARGET] - f.forecast[POINT]) / f.scale for f in folds]
+    )
     hourly = _hourly(folds) if step < HOUR else frame[[TARGET, POINT]]
     return {
         "mae": metrics.mae(y, yhat),
@@ -128,8 +138,11 @@ def _hourly(folds: list[Fold]) -> pd.DataFrame:
     for f in folds:
         part = f.forecast[[TARGET, POINT]].dropna(subset=[TARGET])
         wall = pd.DatetimeIndex(part.index)
-        parts.append(part.groupby(wall.floor(HOUR) if wall.tz is None
-                                  else wall.tz_convert("UTC").floor(HOUR)).mean())
+        parts.append(
+            part.groupby(
+                wall.floor(HOUR) if wall.tz is None else wall.tz_convert("UTC").floor(HOUR)
+            ).mean()
+        )
     return pd.concat(parts)
 
 
@@ -137,8 +150,11 @@ def best_model(results: Mapping[str, ModelResult], measure: str = "mase") -> str
     """The model with the lowest score (the first listed wins a tie). MASE needs more than a
     week of training data; below that the models are ranked by MAE."""
     for by in (measure, "mae"):
-        scored = [(r.scores[by], i, name) for i, (name, r) in enumerate(results.items())
-                  if r.error is None and np.isfinite(r.scores.get(by, np.nan))]
+        scored = [
+            (r.scores[by], i, name)
+            for i, (name, r) in enumerate(results.items())
+            if r.error is None and np.isfinite(r.scores.get(by, np.nan))
+        ]
         if scored:
             return min(scored)[2]
     return None

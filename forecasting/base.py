@@ -104,22 +104,27 @@ def future_index(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex:
     return pd.date_range(index[-1] + index.freq, periods=horizon, freq=index.freq)
 
 
-def check_exog(columns: list[str], future: pd.DatetimeIndex,
-               exog: pd.DataFrame | None) -> pd.DataFrame | None:
+def check_exog(
+    columns: list[str], future: pd.DatetimeIndex, exog: pd.DataFrame | None
+) -> pd.DataFrame | None:
     """The exogenous values for the forecast period, aligned on its timestamps."""
     if not columns:
         return None
     if exog is None:
-        raise Invalid("exog", f"the model was fitted with {', '.join(columns)}; "
-                      "give their values for the forecast period")
+        raise Invalid(
+            "exog",
+            f"the model was fitted with {', '.join(columns)}; "
+            "give their values for the forecast period",
+        )
     missing = [c for c in columns if c not in exog.columns]
     if missing:
         raise Invalid("exog", f"missing columns {', '.join(missing)}")
     return exog.reindex(future)[columns]
 
 
-def forecast_frame(index: pd.DatetimeIndex, point: np.ndarray, quantiles: np.ndarray,
-                   floor: float | None = None) -> pd.DataFrame:
+def forecast_frame(
+    index: pd.DatetimeIndex, point: np.ndarray, quantiles: np.ndarray, floor: float | None = None
+) -> pd.DataFrame:
     """The forecast frame; quantiles (steps × 99) are sorted along each row so they never
     cross, and everything is kept at or above ``floor`` (0 for a series that never went
     negative: energy and load meters)."""
@@ -163,10 +168,14 @@ class ConformalBands:
         self.edges = np.quantile(point, np.linspace(0, 1, groups + 1)[1:-1])
         labels = np.searchsorted(self.edges, point, side="right")
         levels = np.asarray(QUANTILE_LEVELS)
-        self.table = np.vstack([
-            _finite_sample_quantiles(residual[labels == g] if np.any(labels == g) else residual,
-                                     levels)
-            for g in range(groups)])
+        self.table = np.vstack(
+            [
+                _finite_sample_quantiles(
+                    residual[labels == g] if np.any(labels == g) else residual, levels
+                )
+                for g in range(groups)
+            ]
+        )
         return self
 
     def quantiles(self, point: np.ndarray) -> np.ndarray:

@@ -61,13 +61,23 @@ class HolidayCalendar:
         hol = np.fromiter((d in holiday for d in dates), bool, len(dates))
         mkp = np.fromiter((d in makeup for d in dates), bool, len(dates))
         weekend = np.asarray(days.day_of_week >= 5)
-        return pd.DataFrame({"holiday": hol, "makeup_workday": mkp, "weekend": weekend,
-                             "off": hol | (weekend & ~mkp)}, index=days)
+        return pd.DataFrame(
+            {
+                "holiday": hol,
+                "makeup_workday": mkp,
+                "weekend": weekend,
+                "off": hol | (weekend & ~mkp),
+            },
+            index=days,
+        )
 
     def holiday_table(self, start: int, end: int) -> pd.DataFrame:
         """Prophet's ``holidays`` frame (``holiday``, ``ds``) for the years start…end."""
-        rows = [(name, pd.Timestamp(d)) for y in range(start, end + 1)
-                for d, name in self.holidays(y).items()]
+        rows = [
+            (name, pd.Timestamp(d))
+            for y in range(start, end + 1)
+            for d, name in self.holidays(y).items()
+        ]
         return pd.DataFrame(rows, columns=["holiday", "ds"])
 
 
@@ -107,8 +117,11 @@ def _country_table(country: str, year: int) -> tuple[dict[date, str], set[date]]
     try:
         table = holidays.country_holidays(code, subdiv=subdivision or None, years=year)
     except NotImplementedError:
-        raise Invalid("holidays", f"no holiday calendar for {country!r} (an ISO 3166 code "
-                      "such as CN, KR or AU-VIC, or 'none')") from None
+        raise Invalid(
+            "holidays",
+            f"no holiday calendar for {country!r} (an ISO 3166 code "
+            "such as CN, KR or AU-VIC, or 'none')",
+        ) from None
     days = {d: str(name) for d, name in table.items()}
     makeup = set()
     for name in days.values():

@@ -38,9 +38,19 @@ from forecasting.base import TARGET
 
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _FORMATS = (
-    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%y %H:%M", "%d/%m/%y %H:%M", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
-    "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M", "%Y%m%d%H%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%d/%m/%y %H:%M",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%m-%d-%Y %H:%M",
+    "%Y%m%d%H%M",
 )
 _SAMPLE = 2000
 
@@ -73,23 +83,31 @@ def read_series_csv(
     if len(set(columns)) != len(columns):
         raise Invalid("columns", "the timestamp, value and exogenous columns must differ")
     raw = _read_columns(Path(path), columns)
-    stamps, display = parse_timestamps(raw[ts_col], ts_format=ts_format, tz=tz,
-                                       fix_midnight=fix_midnight)
+    stamps, display = parse_timestamps(
+        raw[ts_col], ts_format=ts_format, tz=tz, fix_midnight=fix_midnight
+    )
     values = pd.DataFrame({TARGET: _numbers(raw[value_col])}, index=raw.index)
     for col in exog_cols:
         values[col] = _numbers(raw[col])
     ok = stamps.notna().to_numpy()
     if ok.sum() < 0.9 * len(raw):
         example = raw[ts_col][~ok].iloc[0]
-        raise Invalid("ts_col", f"{(~ok).sum()} of {len(raw)} timestamps do not parse "
-                      f"(e.g. {example!r}); give --ts-format")
+        raise Invalid(
+            "ts_col",
+            f"{(~ok).sum()} of {len(raw)} timestamps do not parse "
+            f"(e.g. {example!r}); give --ts-format",
+        )
     values.index = pd.DatetimeIndex(stamps)
     values = values[ok]
-    frame, step, findings = regularize(values, freq=freq, fill_limit=fill_limit,
-                                       display_tz=display)
+    frame, step, findings = regularize(values, freq=freq, fill_limit=fill_limit, display_tz=display)
     findings = {"unparsed_ts": int((~ok).sum()), **findings}
-    return LoadedSeries(frame=frame, name=f"{Path(path).name}:{value_col}", freq=step,
-                        rows=len(raw), findings=findings)
+    return LoadedSeries(
+        frame=frame,
+        name=f"{Path(path).name}:{value_col}",
+        freq=step,
+        rows=len(raw),
+        findings=findings,
+    )
 
 
 def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -100,10 +118,18 @@ def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
     names = [h.strip() for h in header.rstrip("\r\n").split(sep)]
     missing = [c for c in columns if c not in names]
     if missing:
-        raise Invalid("columns", f"not in the file: {', '.join(missing)}; "
-                      f"the header has {', '.join(names)}")
-    frame = pd.read_csv(path, sep=sep, usecols=columns, dtype=str, encoding="utf-8-sig",
-                        skipinitialspace=True, keep_default_na=False)
+        raise Invalid(
+            "columns", f"not in the file: {', '.join(missing)}; the header has {', '.join(names)}"
+        )
+    frame = pd.read_csv(
+        path,
+        sep=sep,
+        usecols=columns,
+        dtype=str,
+        encoding="utf-8-sig",
+        skipinitialspace=True,
+        keep_default_na=False,
+    )
     return frame.reset_index(drop=True)
 
 
@@ -111,8 +137,13 @@ def _numbers(text: pd.Series) -> np.ndarray:
     return pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(dtype=float)
 
 
-def parse_timestamps(text: pd.Series, *, ts_format: str | None = None, tz: str | None = None,
-                     fix_midnight: bool = False) -> tuple[pd.Series, tzinfo | None]:
+def parse_timestamps(
+    text: pd.Series,
+    *,
+    ts_format: str | None = None,
+    tz: str | None = None,
+    fix_midnight: bool = False,
+) -> tuple[pd.Series, tzinfo | None]:
     """Timestamps in file order and the zone to show them in: tz-aware UTC if the file or
     ``tz`` gives the zone, naive wall clock (and no zone) otherwise; NaT where a stamp does
     not parse."""
@@ -219,9 +250,13 @@ def parse_freq(freq: str) -> pd.Timedelta:
     return step
 
 
-def regularize(values: pd.DataFrame, *, freq: str | None = None, fill_limit: str = "1h",
-               display_tz: tzinfo | None = None,
-               ) -> tuple[pd.DataFrame, pd.Timedelta, dict[str, object]]:
+def regularize(
+    values: pd.DataFrame,
+    *,
+    freq: str | None = None,
+    fill_limit: str = "1h",
+    display_tz: tzinfo | None = None,
+) -> tuple[pd.DataFrame, pd.Timedelta, dict[str, object]]:
     """Stamped rows (any order, repeats, gaps) → one row per step of a regular grid.
 
     ``values`` has a DatetimeIndex (naive wall clock, or tz-aware) and a ``y`` column, plus

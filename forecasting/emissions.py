@@ -18,32 +18,51 @@ from ecc.errors import Invalid
 from forecasting.subjects import Subject
 
 
-def co2_per_unit(session: Session, subject: Subject, labels: pd.DatetimeIndex,
-                 origin: datetime) -> tuple[np.ndarray, int]:
+def co2_per_unit(
+    session: Session, subject: Subject, labels: pd.DatetimeIndex, origin: datetime
+) -> tuple[np.ndarray, int]:
     """tCO₂ per unit of the subject's energy for each bucket (labelled by start), and the
     calculation version the factors come from."""
     try:
         from carbon import aggregates, factors
         from carbon.boundary import BoundaryMeter, meter_mapping, site_boundary
     except ImportError:
-        raise Invalid("target", "co2 forecasts are not available until the carbon engine "
-                      "lands") from None
+        raise Invalid(
+            "target", "co2 forecasts are not available until the carbon engine lands"
+        ) from None
     if subject.quantity != "energy":
         raise Invalid("target", f"co2 needs an energy meter; {subject.code} is a kW gauge")
     version = factors.get_version(session, None)
     if subject.kind == "meter":
         meter, mapping = meter_mapping(session, subject.code)
-        meters = [BoundaryMeter(meter.id, meter.code, meter.site_id, meter.carrier,
-                                meter.canonical_unit, meter.kind, mapping)]
+        meters = [
+            BoundaryMeter(
+                meter.id,
+                meter.code,
+                meter.site_id,
+                meter.carrier,
+                meter.canonical_unit,
+                meter.kind,
+                mapping,
+            )
+        ]
         weights = {meter.id: 1.0}
     else:
-        meters = [m for m in site_boundary(session, subject.code).counted
-                  if m.code in subject.meters]
-        recent = aggregates.energy_by_meter(session, [m.id for m in meters],
-                                            origin - timedelta(days=7), origin)
+        meters = [
+            m for m in site_boundary(session, subject.code).counted if m.code in subject.meters
+        ]
+        recent = aggregates.energy_by_meter(
+            session, [m.id for m in meters], origin - timedelta(days=7), origin
+        )
         total = sum(max(a.energy, 0.0) for a in recent.values())
-        weights = {m.id: (max(recent[m.id].energy, 0.0) / total if total > 0 and m.id in recent
-                          else (0.0 if total > 0 else 1.0 / len(meters))) for m in meters}
+        weights = {
+            m.id: (
+                max(recent[m.id].energy, 0.0) / total
+                if total > 0 and m.id in recent
+                else (0.0 if total > 0 else 1.0 / len(meters))
+            )
+            for m in meters
+        }
     assignments = factors.ensure_assignments(session, version, meters)
     ends = (labels + pd.Timedelta(seconds=subject.resolution_s)).tz_convert("UTC")
     coef = np.zeros(len(labels))

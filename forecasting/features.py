@@ -28,8 +28,12 @@ def lag_plan(index: pd.DatetimeIndex, horizon: int) -> dict[str, int]:
     day, week = steps_per(index, "day"), steps_per(index, "week")
     gap_days = math.ceil(horizon / day)
     gap_weeks = math.ceil(horizon / week)
-    plan = {"lag_day": gap_days * day, "lag_day2": (gap_days + 1) * day,
-            "lag_week": gap_weeks * week, "lag_week2": (gap_weeks + 1) * week}
+    plan = {
+        "lag_day": gap_days * day,
+        "lag_day2": (gap_days + 1) * day,
+        "lag_week": gap_weeks * week,
+        "lag_week2": (gap_weeks + 1) * week,
+    }
     if horizon % day:
         plan["lag_latest"] = horizon
     return plan
@@ -41,8 +45,13 @@ def history_needed(index: pd.DatetimeIndex, horizon: int) -> int:
     return max(lag_plan(index, horizon).values()) + day * (2 * SAME_TYPE_DAYS + 14)
 
 
-def build(frame: pd.DataFrame, horizon: int, calendar: HolidayCalendar, exog: list[str],
-          yearly: bool = False) -> pd.DataFrame:
+def build(
+    frame: pd.DataFrame,
+    horizon: int,
+    calendar: HolidayCalendar,
+    exog: list[str],
+    yearly: bool = False,
+) -> pd.DataFrame:
     """Features for every row of ``frame`` (history followed by the forecast period, with
     ``y`` NaN there). ``yearly`` adds the day of the year: only worth it when the training
     data hold two years or more (with one, the trees would memorise dates)."""
@@ -59,8 +68,9 @@ def build(frame: pd.DataFrame, horizon: int, calendar: HolidayCalendar, exog: li
     out["mean_day"] = base.rolling(day, min_periods=day // 2).mean().to_numpy()
     out["max_day"] = base.rolling(day, min_periods=day // 2).max().to_numpy()
     out["mean_week"] = base.rolling(7 * day, min_periods=3 * day).mean().to_numpy()
-    same = _same_type_values(y, out["off"].to_numpy(), out["day_number"].to_numpy(), day,
-                             math.ceil(horizon / day))
+    same = _same_type_values(
+        y, out["off"].to_numpy(), out["day_number"].to_numpy(), day, math.ceil(horizon / day)
+    )
     out["same_type_1"] = same[:, 0]
     count = np.isfinite(same).sum(axis=1)
     total = np.where(np.isfinite(same), same, 0.0).sum(axis=1)
@@ -74,29 +84,38 @@ def calendar_features(index: pd.DatetimeIndex, calendar: HolidayCalendar) -> pd.
     """Time of day, weekday, season and day type of each stamp, in the index's local time."""
     wall = index.tz_localize(None) if index.tz is not None else index
     days = wall.normalize()
-    span = pd.date_range(days[0] - pd.Timedelta(days=1), days[-1] + pd.Timedelta(days=1),
-                         freq="D")
+    span = pd.date_range(days[0] - pd.Timedelta(days=1), days[-1] + pd.Timedelta(days=1), freq="D")
     flags = calendar.day_flags(span)
     off = flags["off"]
     position = span.get_indexer(days)
     off_arr = off.to_numpy()
-    out = pd.DataFrame({
-        "minute_of_day": wall.hour * 60 + wall.minute,
-        "weekday": wall.day_of_week,
-        "day_of_year": wall.day_of_year,
-        "holiday": flags["holiday"].to_numpy()[position],
-        "makeup_workday": flags["makeup_workday"].to_numpy()[position],
-        "off": off_arr[position],
-        "off_before": off_arr[np.maximum(position - 1, 0)],
-        "off_after": off_arr[np.minimum(position + 1, len(span) - 1)],
-        "day_number": position,
-    })
-    return out.astype({"holiday": float, "makeup_workday": float, "off": float,
-                       "off_before": float, "off_after": float})
+    out = pd.DataFrame(
+        {
+            "minute_of_day": wall.hour * 60 + wall.minute,
+            "weekday": wall.day_of_week,
+            "day_of_year": wall.day_of_year,
+            "holiday": flags["holiday"].to_numpy()[position],
+            "makeup_workday": flags["makeup_workday"].to_numpy()[position],
+            "off": off_arr[position],
+            "off_before": off_arr[np.maximum(position - 1, 0)],
+            "off_after": off_arr[np.minimum(position + 1, len(span) - 1)],
+            "day_number": position,
+        }
+    )
+    return out.astype(
+        {
+            "holiday": float,
+            "makeup_workday": float,
+            "off": float,
+            "off_before": float,
+            "off_after": float,
+        }
+    )
 
 
-def _same_type_values(y: np.ndarray, off: np.ndarray, day_number: np.ndarray, day: int,
-                      gap_days: int) -> np.ndarray:
+def _same_type_values(
+    y: np.ndarray, off: np.ndarray, day_number: np.ndarray, day: int, gap_days: int
+) -> np.ndarray:
     """For each row, the values at the same time of day on the ``SAME_TYPE_DAYS`` most recent
     days of the same type (working day / day off) at least ``gap_days`` back."""
     n_days = int(day_number.max()) + 1

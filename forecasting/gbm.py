@@ -37,13 +37,26 @@ from forecasting.calendar import HolidayCalendar
 class GradientBoosting:
     name = "hgb"
 
-    def __init__(self, horizon: int, calendar: HolidayCalendar | None = None,
-                 exog: tuple[str, ...] = (), *, max_train_days: int = 730,
-                 calibration_days: int = 56, calibration_train_days: int = 120,
-                 calibration_max_iter: int = 60, refit: bool = True, max_iter: int = 120,
-                 learning_rate: float = 0.125, max_leaf_nodes: int = 31,
-                 min_samples_leaf: int = 40, l2_regularization: float = 1.0,
-                 loss: str = "absolute_error", threads: int = 1, seed: int = 0) -> None:
+    def __init__(
+        self,
+        horizon: int,
+        calendar: HolidayCalendar | None = None,
+        exog: tuple[str, ...] = (),
+        *,
+        max_train_days: int = 730,
+        calibration_days: int = 56,
+        calibration_train_days: int = 120,
+        calibration_max_iter: int = 60,
+        refit: bool = True,
+        max_iter: int = 120,
+        learning_rate: float = 0.125,
+        max_leaf_nodes: int = 31,
+        min_samples_leaf: int = 40,
+        l2_regularization: float = 1.0,
+        loss: str = "absolute_error",
+        threads: int = 1,
+        seed: int = 0,
+    ) -> None:
         self.horizon = horizon
         self.calendar = calendar or HolidayCalendar("CN")
         self.exog = list(exog)
@@ -52,13 +65,20 @@ class GradientBoosting:
         self.calibration_train_days = calibration_train_days
         self.calibration_max_iter = calibration_max_iter
         self.refit = refit
-        self.tree = {"max_iter": max_iter, "learning_rate": learning_rate,
-                     "max_leaf_nodes": max_leaf_nodes, "min_samples_leaf": min_samples_leaf,
-                     "l2_regularization": l2_regularization, "loss": loss,
-                     "early_stopping": False, "random_state": seed}
+        self.tree = {
+            "max_iter": max_iter,
+            "learning_rate": learning_rate,
+            "max_leaf_nodes": max_leaf_nodes,
+            "min_samples_leaf": min_samples_leaf,
+            "l2_regularization": l2_regularization,
+            "loss": loss,
+            "early_stopping": False,
+            "random_state": seed,
+        }
         self.threads = threads
-        self.capabilities = Capabilities(intervals="conformal", exogenous=True, holidays=True,
-                                         max_horizon=horizon, min_history=1)
+        self.capabilities = Capabilities(
+            intervals="conformal", exogenous=True, holidays=True, max_horizon=horizon, min_history=1
+        )
         self._model = None
         self._bands = ConformalBands()
         self._tail: pd.DataFrame | None = None
@@ -67,12 +87,17 @@ class GradientBoosting:
         self._floor: float | None = None
 
     def params(self) -> dict:
-        return {"horizon": self.horizon, "holidays": self.calendar.country, "exog": self.exog,
-                "max_train_days": self.max_train_days,
-                "calibration_days": self.calibration_days,
-                "calibration_train_days": self.calibration_train_days,
-                "calibration_max_iter": self.calibration_max_iter, "refit": self.refit,
-                **self.tree}
+        return {
+            "horizon": self.horizon,
+            "holidays": self.calendar.country,
+            "exog": self.exog,
+            "max_train_days": self.max_train_days,
+            "calibration_days": self.calibration_days,
+            "calibration_train_days": self.calibration_train_days,
+            "calibration_max_iter": self.calibration_max_iter,
+            "refit": self.refit,
+            **self.tree,
+        }
 
     def _regressor(self, calibrating: bool = False):  # noqa: ANN202
         """The trees. The calibration model is lighter (``calibration_max_iter`` iterations
@@ -98,7 +123,7 @@ class GradientBoosting:
         day = steps_per(index, "day")
         self._check_columns(history)
         needed = features.history_needed(index, self.horizon)
-        frame = history.iloc[-(self.max_train_days * day + needed):]
+        frame = history.iloc[-(self.max_train_days * day + needed) :]
         self._yearly = frame.index[-1] - frame.index[0] >= pd.Timedelta(days=730)
         x = features.build(frame, self.horizon, self.calendar, self.exog, self._yearly)
         y = frame[TARGET].to_numpy(dtype=float)
@@ -106,11 +131,12 @@ class GradientBoosting:
         calibration = min(self.calibration_days * day, rows.size // 4)
         if rows.size < 4 * day:
             week = features.lag_plan(index, self.horizon)["lag_week"] // day
-            raise Invalid("history", f"{self.name} needs at least {week + 4} days of history "
-                          "with values")
+            raise Invalid(
+                "history", f"{self.name} needs at least {week + 4} days of history with values"
+            )
         train, calib = rows[:-calibration], rows[-calibration:]
         if self.refit:  # the calibration model only measures errors: a shorter window will do
-            train = train[-self.calibration_train_days * day:]
+            train = train[-self.calibration_train_days * day :]
         # a lag longer than the history is all NaN: leave it out (the trees cannot bin it)
         self._columns = [c for c in x.columns if x[c].iloc[train].notna().any()]
         x = x[self._columns]
@@ -130,7 +156,7 @@ class GradientBoosting:
             return self.fit(history)
         index = check_history(history, 2, self.name)
         self._check_columns(history)
-        self._tail = history.iloc[-features.history_needed(index, self.horizon):]
+        self._tail = history.iloc[-features.history_needed(index, self.horizon) :]
         return self
 
     def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -147,8 +173,9 @@ class GradientBoosting:
             future[self.exog] = values.to_numpy()
         frame = pd.concat([self._tail[[TARGET, *self.exog]], future])
         frame.index.freq = self._tail.index.freq
-        x = features.build(frame, self.horizon, self.calendar, self.exog,
-                           self._yearly).iloc[-horizon:][self._columns]
+        x = features.build(frame, self.horizon, self.calendar, self.exog, self._yearly).iloc[
+            -horizon:
+        ][self._columns]
         with threadpool_limits(self.threads):
             point = self._model.predict(x)
         return forecast_frame(index, point, self._bands.quantiles(point), self._floor)

@@ -60,10 +60,14 @@ class SeasonalNaive:
     def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> pd.DataFrame:
         assert self._index is not None, "fit first"
         index = future_index(self._index, horizon)
-        m, last = self._period, self._y[-self._period:]
+        m, last = self._period, self._y[-self._period :]
         point = np.resize(last, horizon)
-        quantiles = np.vstack([self._band(k + 1).quantiles(point[k * m:(k + 1) * m])
-                               for k in range(math.ceil(horizon / m))])
+        quantiles = np.vstack(
+            [
+                self._band(k + 1).quantiles(point[k * m : (k + 1) * m])
+                for k in range(math.ceil(horizon / m))
+            ]
+        )
         return forecast_frame(index, point, quantiles, self._floor)
 
     def _band(self, k: int) -> ConformalBands:

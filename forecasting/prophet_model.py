@@ -38,10 +38,18 @@ from forecasting.calendar import HolidayCalendar
 class ProphetModel:
     name = "prophet"
 
-    def __init__(self, calendar: HolidayCalendar | None = None, exog: tuple[str, ...] = (), *,
-                 history_days: int = 120, daily_order: int = 10, weekly_order: int = 3,
-                 changepoint_prior_scale: float = 0.05, uncertainty_samples: int = 500,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        calendar: HolidayCalendar | None = None,
+        exog: tuple[str, ...] = (),
+        *,
+        history_days: int = 120,
+        daily_order: int = 10,
+        weekly_order: int = 3,
+        changepoint_prior_scale: float = 0.05,
+        uncertainty_samples: int = 500,
+        seed: int = 0,
+    ) -> None:
         self.calendar = calendar or HolidayCalendar("CN")
         self.exog = list(exog)
         self.history_days = history_days
@@ -50,18 +58,23 @@ class ProphetModel:
         self.changepoint_prior_scale = changepoint_prior_scale
         self.uncertainty_samples = uncertainty_samples
         self.seed = seed
-        self.capabilities = Capabilities(intervals="native", exogenous=True, holidays=True,
-                                         min_history=2)
+        self.capabilities = Capabilities(
+            intervals="native", exogenous=True, holidays=True, min_history=2
+        )
         self._model = None
         self._index: pd.DatetimeIndex | None = None
         self._floor: float | None = None
 
     def params(self) -> dict:
-        return {"holidays": self.calendar.country, "exog": self.exog,
-                "history_days": self.history_days, "daily_order": self.daily_order,
-                "weekly_order": self.weekly_order,
-                "changepoint_prior_scale": self.changepoint_prior_scale,
-                "uncertainty_samples": self.uncertainty_samples}
+        return {
+            "holidays": self.calendar.country,
+            "exog": self.exog,
+            "history_days": self.history_days,
+            "daily_order": self.daily_order,
+            "weekly_order": self.weekly_order,
+            "changepoint_prior_scale": self.changepoint_prior_scale,
+            "uncertainty_samples": self.uncertainty_samples,
+        }
 
     def fit(self, history: pd.DataFrame) -> Self:
         index = check_history(history, 2, self.name)
@@ -69,22 +82,26 @@ class ProphetModel:
         if missing:
             raise Invalid("exog", f"history lacks {', '.join(missing)}")
         day = steps_per(index, "day")
-        frame = history.iloc[-self.history_days * day:]
+        frame = history.iloc[-self.history_days * day :]
         data = self._design(pd.DatetimeIndex(frame.index), frame)
         data["y"] = frame[TARGET].to_numpy(dtype=float)
         if data["y"].notna().sum() < 2 * day:
             raise Invalid("history", f"{self.name} needs at least two days of values")
         model = _prophet(
             yearly_seasonality=(frame.index[-1] - frame.index[0]) >= pd.Timedelta(days=730),
-            weekly_seasonality=self.weekly_order, daily_seasonality=False,
+            weekly_seasonality=self.weekly_order,
+            daily_seasonality=False,
             holidays=self._holidays(frame.index),
             changepoint_prior_scale=self.changepoint_prior_scale,
-            uncertainty_samples=self.uncertainty_samples)
+            uncertainty_samples=self.uncertainty_samples,
+        )
         if day > 1:
-            model.add_seasonality("daily_workday", period=1, fourier_order=self.daily_order,
-                                  condition_name="workday")
-            model.add_seasonality("daily_off", period=1, fourier_order=self.daily_order // 2,
-                                  condition_name="day_off")
+            model.add_seasonality(
+                "daily_workday", period=1, fourier_order=self.daily_order, condition_name="workday"
+            )
+            model.add_seasonality(
+                "daily_off", period=1, fourier_order=self.daily_order // 2, condition_name="day_off"
+            )
         for col in self.exog:
             model.add_regressor(col)
         from cmdstanpy import disable_logging

@@ -34,8 +34,7 @@ def make(name: str, context: ModelContext, **params: object) -> Forecaster:
     if name == "hgb":
         from forecasting.gbm import GradientBoosting
 
-        return GradientBoosting(context.horizon, context.calendar, context.exog,
-                                **params)  # type: ignore[arg-type]
+        return GradientBoosting(context.horizon, context.calendar, context.exog, **params)  # type: ignore[arg-type]
     if name == "prophet":
         from forecasting.prophet_model import ProphetModel
 

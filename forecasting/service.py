@@ -57,8 +57,9 @@ def horizon_steps(subject: Subject, horizon: timedelta) -> int:
 
 def _clean(scores: dict) -> dict:
     """JSON-safe scores (NaN → None)."""
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in scores.items()}
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in scores.items()
+    }
 
 
 def _observed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -71,9 +72,14 @@ def _observed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def select_model(frame: pd.DataFrame, subject: Subject, horizon: timedelta,
-                 candidates: Sequence[str], calendar: HolidayCalendar, folds: int,
-                 ) -> tuple[str, dict]:
+def select_model(
+    frame: pd.DataFrame,
+    subject: Subject,
+    horizon: timedelta,
+    candidates: Sequence[str],
+    calendar: HolidayCalendar,
+    folds: int,
+) -> tuple[str, dict]:
     """The candidate with the lowest backtest MASE on this history, and every candidate's
     scores; the daily seasonal naive when the history is too short to backtest."""
     steps = horizon_steps(subject, horizon)
@@ -83,57 +89,97 @@ def select_model(frame: pd.DataFrame, subject: Subject, horizon: timedelta,
     except Invalid as exc:
         return "naive_daily", {"selected": "naive_daily", "reason": str(exc)}
     best = backtest.best_model(results) or "naive_daily"
-    return best, {"selected": best, "measure": "mase", "folds": folds,
-                  "candidates": {n: (_clean(r.scores) if r.error is None else {"error": r.error})
-                                 for n, r in results.items()}}
+    return best, {
+        "selected": best,
+        "measure": "mase",
+        "folds": folds,
+        "candidates": {
+            n: (_clean(r.scores) if r.error is None else {"error": r.error})
+            for n, r in results.items()
+        },
+    }
 
 
-def store_run(session: Session, subject: Subject, *, purpose: str, model: Forecaster,
-              frame: pd.DataFrame, forecast: pd.DataFrame, scores: dict | None,
-              fit_s: float) -> ForecastRun:
+def store_run(
+    session: Session,
+    subject: Subject,
+    *,
+    purpose: str,
+    model: Forecaster,
+    frame: pd.DataFrame,
+    forecast: pd.DataFrame,
+    scores: dict | None,
+    fit_s: float,
+) -> ForecastRun:
     run = ForecastRun(
         meter_id=subject.id if subject.kind == "meter" else None,
         site_id=subject.id if subject.kind == "site" else None,
-        carrier=subject.carrier, quantity=subject.quantity, unit=subject.unit,
-        resolution_s=subject.resolution_s, purpose=purpose, model=model.name,
-        params=model.params(), train_start=frame.index[0].to_pydatetime(),
-        train_end=frame.index[-1].to_pydatetime(), horizon_steps=len(forecast),
-        scores=scores, fit_s=round(fit_s, 3))
+        carrier=subject.carrier,
+        quantity=subject.quantity,
+        unit=subject.unit,
+        resolution_s=subject.resolution_s,
+        purpose=purpose,
+        model=model.name,
+        params=model.params(),
+        train_start=frame.index[0].to_pydatetime(),
+        train_end=frame.index[-1].to_pydatetime(),
+        horizon_steps=len(forecast),
+        scores=scores,
+        fit_s=round(fit_s, 3),
+    )
     session.add(run)
     session.flush()
-    rows = [{"run_id": run.id, "ts": ts.to_pydatetime(), "yhat": float(row[POINT]),
-             **{name: float(row[qcol(level)]) for name, level in STORED_QUANTILES.items()}}
-            for ts, row in forecast.iterrows()]
+    rows = [
+        {
+            "run_id": run.id,
+            "ts": ts.to_pydatetime(),
+            "yhat": float(row[POINT]),
+            **{name: float(row[qcol(level)]) for name, level in STORED_QUANTILES.items()},
+        }
+        for ts, row in forecast.iterrows()
+    ]
     session.execute(insert(ForecastPoint), rows)
     return run
 
 
 def _subject_runs(subject: Subject):  # noqa: ANN202 - a SQLAlchemy Select
     column = ForecastRun.meter_id if subject.kind == "meter" else ForecastRun.site_id
-    return select(ForecastRun).where(column == subject.id,
-                                     ForecastRun.carrier == subject.carrier,
-                                     ForecastRun.quantity == subject.quantity)
+    return select(ForecastRun).where(
+        column == subject.id,
+        ForecastRun.carrier == subject.carrier,
+        ForecastRun.quantity == subject.quantity,
+    )
 
 
-def latest_run(session: Session, subject: Subject, *, purpose: str | None = None,
-               min_horizon: timedelta | None = None) -> ForecastRun | None:
+def latest_run(
+    session: Session,
+    subject: Subject,
+    *,
+    purpose: str | None = None,
+    min_horizon: timedelta | None = None,
+) -> ForecastRun | None:
     stmt = _subject_runs(subject)
     if purpose:
         stmt = stmt.where(ForecastRun.purpose == purpose)
     if min_horizon is not None:
         stmt = stmt.where(ForecastRun.horizon_steps >= horizon_steps(subject, min_horizon))
-    return session.scalar(stmt.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
-                          .limit(1))
+    return session.scalar(
+        stmt.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc()).limit(1)
+    )
 
 
 class ForecastJobs:
     """The scheduler's forecasting jobs and the fitted models they keep between runs."""
 
-    def __init__(self, holidays: str = "CN",
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
-                 folds: dict[timedelta, int] | None = None,
-                 candidates: Sequence[str] = CANDIDATES,
-                 night_candidates: Sequence[str] = NIGHT_CANDIDATES) -> None:
+    def __init__(
+        self,
+        holidays: str = "CN",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        folds: dict[timedelta, int] | None = None,
+        candidates: Sequence[str] = CANDIDATES,
+        night_candidates: Sequence[str] = NIGHT_CANDIDATES,
+    ) -> None:
         self.calendar = HolidayCalendar(holidays)
         self.clock = clock
         self.folds = folds or SELECTION_FOLDS
@@ -157,8 +203,9 @@ class ForecastJobs:
 
         return self._each_subject(engine, site, one, "no forecast for")
 
-    def _each_subject(self, engine: Engine, site: str | None,
-                      work: Callable[[Session, Subject], int], failed: str) -> int:
+    def _each_subject(
+        self, engine: Engine, site: str | None, work: Callable[[Session, Subject], int], failed: str
+    ) -> int:
         """``work`` for every subject, one at a time (the CPU lock), each in its own
         transaction; a subject its data cannot serve (``Invalid``) is logged and skipped."""
         with Session(engine) as session:
@@ -182,21 +229,30 @@ class ForecastJobs:
         local_hour = pd.Timestamp(now).tz_convert(subject.timezone).hour
         return local_hour in NIGHT_HOURS and now - last.created_at > timedelta(hours=20)
 
-    def _select_and_fit(self, session: Session, subject: Subject, now: datetime,
-                        first: bool) -> None:
+    def _select_and_fit(
+        self, session: Session, subject: Subject, now: datetime, first: bool
+    ) -> None:
         last = subjects.last_complete(subject, now)
         frame = _observed(subjects.history(session, subject, last - HISTORY, last))
         candidates = self.candidates if first else self.night_candidates
         for horizon in (DAY_AHEAD, WEEK_AHEAD):
-            name, scores = select_model(frame, subject, horizon, candidates, self.calendar,
-                                        self.folds.get(horizon, 2))
+            name, scores = select_model(
+                frame, subject, horizon, candidates, self.calendar, self.folds.get(horizon, 2)
+            )
             steps = horizon_steps(subject, horizon)
             began = time.perf_counter()
             model = make(name, ModelContext(steps, self.calendar)).fit(frame)
             forecast = model.predict(steps)
-            run = store_run(session, subject, purpose="nightly", model=model, frame=frame,
-                            forecast=forecast, scores=scores,
-                            fit_s=time.perf_counter() - began)
+            run = store_run(
+                session,
+                subject,
+                purpose="nightly",
+                model=model,
+                frame=frame,
+                forecast=forecast,
+                scores=scores,
+                fit_s=time.perf_counter() - began,
+            )
             if horizon == DAY_AHEAD:
                 with self._lock:
                     self._models[subject.key] = (run.id, model)
@@ -205,22 +261,32 @@ class ForecastJobs:
         """The next 24 h for every subject with a selected model (of ``site`` and its
         descendants if given); returns how many. Also drops runs past their retention."""
         now = self.clock()
-        done = self._each_subject(engine, site,
-                                  lambda session, subject: self._refresh_one(session, subject,
-                                                                             now),
-                                  "forecast not refreshed for")
+        done = self._each_subject(
+            engine,
+            site,
+            lambda session, subject: self._refresh_one(session, subject, now),
+            "forecast not refreshed for",
+        )
         with Session(engine) as session:
             for purpose, keep in KEEP.items():
-                session.execute(delete(ForecastRun).where(ForecastRun.purpose == purpose,
-                                                          ForecastRun.created_at < now - keep))
+                session.execute(
+                    delete(ForecastRun).where(
+                        ForecastRun.purpose == purpose, ForecastRun.created_at < now - keep
+                    )
+                )
             session.commit()
         return done
 
     def _refresh_one(self, session: Session, subject: Subject, now: datetime) -> int:
-        selected = session.scalar(_subject_runs(subject).where(
-            ForecastRun.purpose == "nightly",
-            ForecastRun.horizon_steps == horizon_steps(subject, DAY_AHEAD))
-            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc()).limit(1))
+        selected = session.scalar(
+            _subject_runs(subject)
+            .where(
+                ForecastRun.purpose == "nightly",
+                ForecastRun.horizon_steps == horizon_steps(subject, DAY_AHEAD),
+            )
+            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+            .limit(1)
+        )
         if selected is None:
             return 0
         last = subjects.last_complete(subject, now)
@@ -233,8 +299,7 @@ class ForecastJobs:
             cached = self._models.get(subject.key)
         if cached is not None and cached[0] == selected.id:
             model = cached[1]
-            frame = _observed(subjects.history(session, subject, last - timedelta(days=60),
-                                               last))
+            frame = _observed(subjects.history(session, subject, last - timedelta(days=60), last))
             model.update(frame)
         else:
             frame = _observed(subjects.history(session, subject, last - HISTORY, last))
@@ -242,9 +307,16 @@ class ForecastJobs:
             with self._lock:
                 self._models[subject.key] = (selected.id, model)
         forecast = model.predict(steps)
-        store_run(session, subject, purpose="refresh", model=model, frame=frame,
-                  forecast=forecast, scores=selected.scores,
-                  fit_s=time.perf_counter() - began)
+        store_run(
+            session,
+            subject,
+            purpose="refresh",
+            model=model,
+            frame=frame,
+            forecast=forecast,
+            scores=selected.scores,
+            fit_s=time.perf_counter() - began,
+        )
         return 1
 
 
@@ -263,10 +335,18 @@ def parse_horizon(text: str | None) -> timedelta:
     return horizon
 
 
-def forecast_with_actuals(session: Session, *, meter: str | None, site: str | None,
-                          carrier: str | None, target: str, horizon: str | None,
-                          start: datetime | None = None, end: datetime | None = None,
-                          now: datetime | None = None) -> dict:
+def forecast_with_actuals(
+    session: Session,
+    *,
+    meter: str | None,
+    site: str | None,
+    carrier: str | None,
+    target: str,
+    horizon: str | None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> dict:
     """The newest stored forecast of a meter or a site's carrier with the actuals beside it.
 
     Points cover ``start``…``end`` if given, else one horizon before the forecast origin to
@@ -286,9 +366,12 @@ def forecast_with_actuals(session: Session, *, meter: str | None, site: str | No
     factor = subject.load_factor() if target == "load" else 1.0
     run = latest_run(session, subject, min_horizon=span)
     if run is None:
-        raise NotFound("forecast", f"no forecast of {subject.kind} {subject.code} "
-                       f"({subject.carrier}) covering {span} yet: the scheduler selects a "
-                       "model nightly (at once for a new meter) and refreshes every 15 min")
+        raise NotFound(
+            "forecast",
+            f"no forecast of {subject.kind} {subject.code} "
+            f"({subject.carrier}) covering {span} yet: the scheduler selects a "
+            "model nightly (at once for a new meter) and refreshes every 15 min",
+        )
     step = subject.step
     origin = run.train_end.astimezone(UTC) + step
     lo = (start or origin - span).astimezone(UTC)
@@ -298,12 +381,25 @@ def forecast_with_actuals(session: Session, *, meter: str | None, site: str | No
     if hi - lo > MAX_WINDOW:
         raise Invalid("end", f"at most {MAX_WINDOW.days} days after start")
     labels = pd.date_range(_ceil(lo, step), hi, freq=step, inclusive="left", tz=UTC)
-    points = session.execute(select(ForecastPoint).where(
-        ForecastPoint.run_id == run.id, ForecastPoint.ts >= lo, ForecastPoint.ts < hi,
-        ForecastPoint.ts < origin + span)).scalars().all()
-    forecast = pd.DataFrame([{"ts": p.ts, "yhat": p.yhat, "q05": p.q05, "q25": p.q25,
-                              "q75": p.q75, "q95": p.q95} for p in points],
-                            columns=["ts", "yhat", "q05", "q25", "q75", "q95"])
+    points = (
+        session.execute(
+            select(ForecastPoint).where(
+                ForecastPoint.run_id == run.id,
+                ForecastPoint.ts >= lo,
+                ForecastPoint.ts < hi,
+                ForecastPoint.ts < origin + span,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    forecast = pd.DataFrame(
+        [
+            {"ts": p.ts, "yhat": p.yhat, "q05": p.q05, "q25": p.q25, "q75": p.q75, "q95": p.q95}
+            for p in points
+        ],
+        columns=["ts", "yhat", "q05", "q25", "q75", "q95"],
+    )
     # utc=True: a window before the forecast has no points (an empty, tz-naive column)
     forecast = forecast.set_index(pd.DatetimeIndex(pd.to_datetime(forecast["ts"], utc=True)))
     forecast = forecast.drop(columns="ts").reindex(labels)
@@ -324,19 +420,36 @@ def forecast_with_actuals(session: Session, *, meter: str | None, site: str | No
     rows = []
     for i, ts in enumerate(labels):
         f = forecast.iloc[i]
-        rows.append({"ts": ts.to_pydatetime(), "actual": _num(actual.iloc[i] * scale[i]),
-                     "forecast": _num(f["yhat"] * scale[i]),
-                     "lower": _num(f["q05"] * scale[i]), "upper": _num(f["q95"] * scale[i]),
-                     "lower_50": _num(f["q25"] * scale[i]),
-                     "upper_50": _num(f["q75"] * scale[i])})
+        rows.append(
+            {
+                "ts": ts.to_pydatetime(),
+                "actual": _num(actual.iloc[i] * scale[i]),
+                "forecast": _num(f["yhat"] * scale[i]),
+                "lower": _num(f["q05"] * scale[i]),
+                "upper": _num(f["q95"] * scale[i]),
+                "lower_50": _num(f["q25"] * scale[i]),
+                "upper_50": _num(f["q75"] * scale[i]),
+            }
+        )
     return {
-        subject.kind: subject.code, "carrier": subject.carrier, "target": target,
-        "unit": unit, "resolution": subject.resolution, "horizon_h": span.total_seconds() / 3600,
+        subject.kind: subject.code,
+        "carrier": subject.carrier,
+        "target": target,
+        "unit": unit,
+        "resolution": subject.resolution,
+        "horizon_h": span.total_seconds() / 3600,
         "carbon_version": version,
-        "run": {"id": run.id, "model": run.model, "purpose": run.purpose,
-                "created_at": run.created_at, "train_start": run.train_start,
-                "train_end": run.train_end, "origin": origin, "params": run.params,
-                "scores": run.scores},
+        "run": {
+            "id": run.id,
+            "model": run.model,
+            "purpose": run.purpose,
+            "created_at": run.created_at,
+            "train_start": run.train_start,
+            "train_end": run.train_end,
+            "origin": origin,
+            "params": run.params,
+            "scores": run.scores,
+        },
         "points": rows,
     }
 

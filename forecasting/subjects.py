@@ -59,8 +59,9 @@ class Subject:
         if self.quantity == "load":
             return 1.0
         if units.lookup(self.unit).dimension != "energy":
-            raise Invalid("target", f"load needs an energy carrier; {self.carrier} is metered "
-                          f"in {self.unit}")
+            raise Invalid(
+                "target", f"load needs an energy carrier; {self.carrier} is metered in {self.unit}"
+            )
         kwh, _ = units.conversion(self.unit, "kWh")
         return kwh * 3600 / self.resolution_s
 
@@ -77,24 +78,48 @@ def meter_subject(meter: Meter, site: Site) -> Subject | None:
         quantity = "load"
     else:
         quantity = "energy"
-    return Subject("meter", meter.id, meter.code, meter.carrier, quantity, meter.canonical_unit,
-                   _resolution(meter.interval_s), site.timezone, (meter.code,))
+    return Subject(
+        "meter",
+        meter.id,
+        meter.code,
+        meter.carrier,
+        quantity,
+        meter.canonical_unit,
+        _resolution(meter.interval_s),
+        site.timezone,
+        (meter.code,),
+    )
 
 
 def site_subjects(session: Session, site: Site) -> list[Subject]:
     """One subject per carrier metered in the site's subtree (top-level meters only)."""
     site_ids = registry.site_subtree_ids(session, site.code)
-    meters = list(session.scalars(select(Meter).where(
-        Meter.site_id.in_(site_ids), Meter.kind != "gauge").order_by(Meter.id)))
+    meters = list(
+        session.scalars(
+            select(Meter)
+            .where(Meter.site_id.in_(site_ids), Meter.kind != "gauge")
+            .order_by(Meter.id)
+        )
+    )
     ids = {m.id for m in meters}
     top = [m for m in meters if m.parent_id is None or m.parent_id not in ids]
     by_carrier: dict[tuple[str, str], list[Meter]] = {}
     for m in top:
         by_carrier.setdefault((m.carrier, m.canonical_unit), []).append(m)
-    return [Subject("site", site.id, site.code, carrier, "energy", unit,
-                    _resolution(max(m.interval_s for m in group)), site.timezone,
-                    tuple(m.code for m in group))
-            for (carrier, unit), group in sorted(by_carrier.items())]
+    return [
+        Subject(
+            "site",
+            site.id,
+            site.code,
+            carrier,
+            "energy",
+            unit,
+            _resolution(max(m.interval_s for m in group)),
+            site.timezone,
+            tuple(m.code for m in group),
+        )
+        for (carrier, unit), group in sorted(by_carrier.items())
+    ]
 
 
 def all_subjects(session: Session, site: str | None = None) -> list[Subject]:
@@ -105,13 +130,17 @@ def all_subjects(session: Session, site: str | None = None) -> list[Subject]:
     out = []
     for site_id in sorted(scope):
         out.extend(site_subjects(session, sites[site_id]))
-    out += [s for m in registry.list_meters(session) if m.site_id in scope
-            and (s := meter_subject(m, sites[m.site_id])) is not None]
+    out += [
+        s
+        for m in registry.list_meters(session)
+        if m.site_id in scope and (s := meter_subject(m, sites[m.site_id])) is not None
+    ]
     return out
 
 
-def find_subject(session: Session, *, meter: str | None, site: str | None,
-                 carrier: str | None) -> Subject:
+def find_subject(
+    session: Session, *, meter: str | None, site: str | None, carrier: str | None
+) -> Subject:
     """The subject a request names: exactly one of ``meter`` and ``site``."""
     if (meter is None) == (site is None):
         raise Invalid("meter", "give exactly one of meter and site")
@@ -119,8 +148,11 @@ def find_subject(session: Session, *, meter: str | None, site: str | None,
         m = registry.get_meter(session, meter)
         subject = meter_subject(m, session.get(Site, m.site_id))
         if subject is None:
-            raise Invalid("meter", f"{meter} is a {m.canonical_unit} gauge; only energy meters "
-                          "and kW gauges are forecast")
+            raise Invalid(
+                "meter",
+                f"{meter} is a {m.canonical_unit} gauge; only energy meters "
+                "and kW gauges are forecast",
+            )
         return subject
     assert site is not None
     subjects = site_subjects(session, registry.get_site(session, site))
@@ -129,8 +161,10 @@ def find_subject(session: Session, *, meter: str | None, site: str | None,
     wanted = carrier or "electricity"
     found = [s for s in subjects if s.carrier == wanted]
     if not found:
-        raise NotFound("carrier", f"site {site!r} meters no {wanted}; it meters "
-                       f"{', '.join(s.carrier for s in subjects)}")
+        raise NotFound(
+            "carrier",
+            f"site {site!r} meters no {wanted}; it meters {', '.join(s.carrier for s in subjects)}",
+        )
     return found[0]
 
 
@@ -144,20 +178,24 @@ def last_complete(subject: Subject, now: datetime) -> datetime:
 def history(session: Session, subject: Subject, start: datetime, last: datetime) -> pd.DataFrame:
     """The subject's values for the buckets labelled ``start`` … ``last`` (inclusive) on a
     regular grid in the site's zone; gaps up to an hour interpolated, longer ones NaN."""
-    grid = pd.date_range(pd.Timestamp(start).tz_convert("UTC"),
-                         pd.Timestamp(last).tz_convert("UTC"), freq=subject.step)
+    grid = pd.date_range(
+        pd.Timestamp(start).tz_convert("UTC"),
+        pd.Timestamp(last).tz_convert("UTC"),
+        freq=subject.step,
+    )
     total = pd.Series(float("nan"), index=grid)
     limit = max(int(FILL_LIMIT / subject.step), 1)
     for code in subject.meters:
-        points = series.meter_series(session, code, start, last + subject.step,
-                                     subject.resolution)["points"]
-        values = pd.Series([p["value"] for p in points],
-                           index=pd.DatetimeIndex(pd.to_datetime([p["ts"] for p in points],
-                                                                 utc=True)),
-                           dtype=float)
+        points = series.meter_series(session, code, start, last + subject.step, subject.resolution)[
+            "points"
+        ]
+        values = pd.Series(
+            [p["value"] for p in points],
+            index=pd.DatetimeIndex(pd.to_datetime([p["ts"] for p in points], utc=True)),
+            dtype=float,
+        )
         values = fill_short_gaps(values.reindex(grid), limit)
         total = total.add(values, fill_value=0.0)  # NaN only where every meter is missing
-    frame = pd.DataFrame({TARGET: total.to_numpy()},
-                         index=grid.tz_convert(subject.timezone))
+    frame = pd.DataFrame({TARGET: total.to_numpy()}, index=grid.tz_convert(subject.timezone))
     frame.index.freq = subject.step
     return frame

@@ -8,16 +8,49 @@ HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 TRAILER = b"\xff\xff"
 PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 in Unix microseconds
 
-_READING_E = np.dtype([("nf", ">i2"), ("l1", ">i4"), ("m", ">i4"), ("l2", ">i4"), ("ts", ">i8"),
-                       ("l3", ">i4"), ("v", ">f8"), ("l4", ">i4"), ("e", ">f8")])
-_READING_N = np.dtype([("nf", ">i2"), ("l1", ">i4"), ("m", ">i4"), ("l2", ">i4"), ("ts", ">i8"),
-                       ("l3", ">i4"), ("v", ">f8"), ("l4", ">i4")])
-_STAGE = np.dtype([("nf", ">i2"), ("l0", ">i4"), ("i", ">i4"), ("l1", ">i4"), ("m", ">i4"),
-                   ("l2", ">i4"), ("ts", ">i8"), ("l3", ">i4"), ("v", ">f8")])
+_READING_E = np.dtype(
+    [
+        ("nf", ">i2"),
+        ("l1", ">i4"),
+        ("m", ">i4"),
+        ("l2", ">i4"),
+        ("ts", ">i8"),
+        ("l3", ">i4"),
+        ("v", ">f8"),
+        ("l4", ">i4"),
+        ("e", ">f8"),
+    ]
+)
+_READING_N = np.dtype(
+    [
+        ("nf", ">i2"),
+        ("l1", ">i4"),
+        ("m", ">i4"),
+        ("l2", ">i4"),
+        ("ts", ">i8"),
+        ("l3", ">i4"),
+        ("v", ">f8"),
+        ("l4", ">i4"),
+    ]
+)
+_STAGE = np.dtype(
+    [
+        ("nf", ">i2"),
+        ("l0", ">i4"),
+        ("i", ">i4"),
+        ("l1", ">i4"),
+        ("m", ">i4"),
+        ("l2", ">i4"),
+        ("ts", ">i8"),
+        ("l3", ">i4"),
+        ("v", ">f8"),
+    ]
+)
 
 
-def reading_rows(meter_id: np.ndarray, ts_us: np.ndarray, value: np.ndarray,
-                 energy: np.ndarray) -> bytes:
+def reading_rows(
+    meter_id: np.ndarray, ts_us: np.ndarray, value: np.ndarray, energy: np.ndarray
+) -> bytes:
     """Rows for ``COPY reading (meter_id, ts, value, energy)``; NaN energy → NULL."""
     has = ~np.isnan(energy)
     parts = [HEADER]
@@ -38,8 +71,9 @@ def reading_rows(meter_id: np.ndarray, ts_us: np.ndarray, value: np.ndarray,
     return b"".join(parts)
 
 
-def stage_rows(idx: np.ndarray, meter_id: np.ndarray, ts_us: np.ndarray,
-               value: np.ndarray) -> bytes:
+def stage_rows(
+    idx: np.ndarray, meter_id: np.ndarray, ts_us: np.ndarray, value: np.ndarray
+) -> bytes:
     """Rows for ``COPY ingest_stage (idx, meter_id, ts, value)``."""
     arr = np.empty(len(idx), _STAGE)
     arr["nf"], arr["l0"], arr["i"], arr["l1"], arr["m"] = 4, 4, idx, 4, meter_id

@@ -69,15 +69,22 @@ def read_batches(path: Path, mapping: CsvMapping, batch_rows: int = 5000) -> Ite
         header = reader.fieldnames or []
         missing = [c for c in [mapping.ts_col, *mapping.meters.values()] if c not in header]
         if missing:
-            raise Invalid("map", f"columns not in the file: {', '.join(missing)}; "
-                          f"the header has {', '.join(header)}")
+            raise Invalid(
+                "map",
+                f"columns not in the file: {', '.join(missing)}; "
+                f"the header has {', '.join(header)}",
+            )
         items, previous = RawItems(), None
         for rows, row in enumerate(reader, start=1):
             ts_text = (row[mapping.ts_col] or "").strip()
             ts = _parse(ts_text, mapping.ts_format, tz)
             if isinstance(ts, datetime):
-                if (mapping.fix_midnight and previous is not None and ts <= previous
-                        and (ts.hour, ts.minute, ts.second) == (0, 0, 0)):
+                if (
+                    mapping.fix_midnight
+                    and previous is not None
+                    and ts <= previous
+                    and (ts.hour, ts.minute, ts.second) == (0, 0, 0)
+                ):
                     ts += timedelta(days=1)
                 previous = ts
                 ts_out: object = ts.isoformat()

@@ -78,8 +78,9 @@ class ReadingBus:
                 with raw.transaction():  # a savepoint: a failing hook undoes only its own work
                     done = hook.in_transaction(conn, batch)
             except Exception:  # noqa: BLE001 - a hook must never fail an ingest request
-                log.warning("transaction hook %r failed; deferred after commit", hook,
-                            exc_info=True)
+                log.warning(
+                    "transaction hook %r failed; deferred after commit", hook, exc_info=True
+                )
                 after.append(lambda h=hook: h.deferred(batch))
             else:
                 if done is not None:

@@ -23,8 +23,12 @@ import orjson
 from ecc.errors import Invalid
 
 JSON_TYPES = {"application/json", "text/json"}
-NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonlines",
-                "application/jsonl"}
+NDJSON_TYPES = {
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonlines",
+    "application/jsonl",
+}
 CSV_TYPES = {"text/csv", "application/csv"}
 
 

@@ -6,8 +6,9 @@ the readings). :func:`refresh_pending` takes queued ranges (``FOR UPDATE SKIP LO
 several refreshers can run), merges them per meter, takes the writers' per-meter advisory
 locks and recomputes every touched bucket from the level below: 15 min from ``reading``,
 1 h and 1 day from 15 min (``rollup_1m`` is a view on this path). Whole buckets are
-recomputed, never incremented, so retries, late data and counter corrections are exact by construction. Readers call it for
-the meters they read (read-your-writes); a background worker keeps the queue short.
+recomputed, never incremented, so retries, late data and counter corrections are exact by
+construction. Readers call it for the meters they read (read-your-writes); a background
+worker keeps the queue short.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ ON CONFLICT (meter_id, bucket) DO UPDATE SET
   value_last = EXCLUDED.value_last, ts_last = EXCLUDED.ts_last
 """
 _COLUMNS = "meter_id, bucket, energy, n, value_min, value_max, value_sum, value_last, ts_last"
-_RANGES = ("unnest(%(m)s::int[], %(lo)s::timestamptz[], %(hi)s::timestamptz[]) "
-           "AS p(meter_id, lo, hi)")
+_RANGES = (
+    "unnest(%(m)s::int[], %(lo)s::timestamptz[], %(hi)s::timestamptz[]) AS p(meter_id, lo, hi)"
+)
 
 REFRESH_15M = f"""
 INSERT INTO rollup_15m ({_COLUMNS})
@@ -88,8 +90,9 @@ RETURNING meter_id, lo, hi
 """
 
 
-def merge_ranges(rows: Iterable[tuple[int, datetime, datetime]],
-                 gap: timedelta = MERGE_GAP) -> list[tuple[int, datetime, datetime]]:
+def merge_ranges(
+    rows: Iterable[tuple[int, datetime, datetime]], gap: timedelta = MERGE_GAP
+) -> list[tuple[int, datetime, datetime]]:
     """Merge overlapping or nearby ranges of the same meter (nearby: within ``gap``)."""
     out: list[tuple[int, datetime, datetime]] = []
     for meter_id, lo, hi in sorted(rows):
@@ -100,32 +103,44 @@ def merge_ranges(rows: Iterable[tuple[int, datetime, datetime]],
     return out
 
 
-def refresh_pending(conn: Any, day_timezone: str, meter_ids: list[int] | None = None,
-                    limit: int = 5000) -> int:
+def refresh_pending(
+    conn: Any, day_timezone: str, meter_ids: list[int] | None = None, limit: int = 5000
+) -> int:
     """Fold up to ``limit`` queued ranges into the rollups; returns how many were taken."""
     where = "" if meter_ids is None else "WHERE meter_id = ANY(%(ids)s)"
     with conn.transaction():
         # A reader (meter_ids given) must wait for entries another refresher has taken but
         # not committed yet; only the background worker may skip them.
         skip = "SKIP LOCKED" if meter_ids is None else ""
-        taken = conn.execute(_TAKE.format(where=where, skip=skip),
-                             {"limit": limit, "ids": meter_ids}).fetchall()
+        taken = conn.execute(
+            _TAKE.format(where=where, skip=skip), {"limit": limit, "ids": meter_ids}
+        ).fetchall()
         if not taken:
             return 0
         ranges = merge_ranges(taken)
         meters = sorted({m for m, _, _ in ranges})
-        conn.execute("SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
-                     (LOCK_CLASS, meters))
-        params = {"m": [r[0] for r in ranges], "lo": [r[1] for r in ranges],
-                  "hi": [r[2] for r in ranges], "tz": day_timezone}
+        conn.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
+            (LOCK_CLASS, meters),
+        )
+        params = {
+            "m": [r[0] for r in ranges],
+            "lo": [r[1] for r in ranges],
+            "hi": [r[2] for r in ranges],
+            "tz": day_timezone,
+        }
         for sql in (REFRESH_15M, REFRESH_1H, REFRESH_1D):
             conn.execute(sql, params)
     return len(taken)
 
 
 # TimescaleDB: width of each continuous aggregate, refreshed bottom-up over the late ranges.
-_CAGG_LEVELS = (("rollup_1m", timedelta(minutes=1)), ("rollup_15m", timedelta(minutes=15)),
-                ("rollup_1h", timedelta(hours=1)), ("rollup_1d", timedelta(days=2)))
+_CAGG_LEVELS = (
+    ("rollup_1m", timedelta(minutes=1)),
+    ("rollup_15m", timedelta(minutes=15)),
+    ("rollup_1h", timedelta(hours=1)),
+    ("rollup_1d", timedelta(days=2)),
+)
 
 
 def refresh_pending_timescale(conn: Any, limit: int = 5000) -> int:
@@ -138,14 +153,16 @@ def refresh_pending_timescale(conn: Any, limit: int = 5000) -> int:
     watermark = conn.execute(
         "SELECT _timescaledb_functions.to_timestamp(_timescaledb_functions.cagg_watermark("
         "mat_hypertable_id)) FROM _timescaledb_catalog.continuous_agg "
-        "WHERE user_view_name = 'rollup_1m'").fetchone()
+        "WHERE user_view_name = 'rollup_1m'"
+    ).fetchone()
     merged = merge_ranges([(0, lo, hi) for _, lo, hi in taken], gap=timedelta(days=1))
     for _, lo, hi in merged:
         if watermark and watermark[0] is not None and lo >= watermark[0]:
             continue
         for view, width in _CAGG_LEVELS:
-            conn.execute(f"CALL refresh_continuous_aggregate('{view}', %s, %s)",
-                         (lo - width, hi + width))
+            conn.execute(
+                f"CALL refresh_continuous_aggregate('{view}', %s, %s)", (lo - width, hi + width)
+            )
     return len(taken)
 
 
@@ -159,8 +176,13 @@ def refresh_all(conn: Any, day_timezone: str, meter_ids: list[int] | None = None
 class RollupWorker:
     """Background thread that keeps ``rollup_pending`` short, on both database paths."""
 
-    def __init__(self, connect, day_timezone: str, idle_s: float = 0.5,  # noqa: ANN001
-                 timescale: bool = False) -> None:
+    def __init__(
+        self,
+        connect,
+        day_timezone: str,
+        idle_s: float = 0.5,  # noqa: ANN001
+        timescale: bool = False,
+    ) -> None:
         self._connect = connect
         self._tz = day_timezone
         self._timescale = timescale
@@ -187,8 +209,11 @@ class RollupWorker:
                                 pass
                         finally:
                             conn.autocommit = False
-                    while not self._timescale and not self._stop.is_set() and refresh_pending(
-                            conn, self._tz, limit=500):
+                    while (
+                        not self._timescale
+                        and not self._stop.is_set()
+                        and refresh_pending(conn, self._tz, limit=500)
+                    ):
                         pass
             except (psycopg.Error, SQLAlchemyError):  # survive a database restart
                 log.exception("rollup refresh failed; retrying")

@@ -13,7 +13,7 @@ from ecc.errors import Overloaded, TooLarge
 from ingest.events import AfterCommit, ReadingBus, run_after_commit
 from ingest.parsers import RawItems, parse_body
 from ingest.validate import MeterInfo, validate
-from ingest.writer import WriteResult, WriterConfig, write_batch
+from ingest.writer import WriterConfig, WriteResult, write_batch
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,17 @@ class IngestContext:
     bus: ReadingBus | None = None
 
 
-def ingest_body(ctx: IngestContext, content_type: str | None, body: bytes,
-                key_name: str | None = None) -> dict:
+def ingest_body(
+    ctx: IngestContext, content_type: str | None, body: bytes, key_name: str | None = None
+) -> dict:
     """Parse and store one request body; the answer is returned only after the commit."""
     items = parse_body(content_type, body)
     return ingest_items(ctx, items, key_name=key_name, source=_source(content_type))
 
 
-def ingest_items(ctx: IngestContext, items: RawItems, *, key_name: str | None = None,
-                 source: str = "api") -> dict:
+def ingest_items(
+    ctx: IngestContext, items: RawItems, *, key_name: str | None = None, source: str = "api"
+) -> dict:
     if len(items) > ctx.max_batch:
         raise TooLarge(f"{len(items)} readings in one request; the limit is {ctx.max_batch}")
     batch = validate(items, ctx.lookup_meters, future_tolerance_s=ctx.future_tolerance_s)
@@ -51,9 +53,14 @@ def ingest_items(ctx: IngestContext, items: RawItems, *, key_name: str | None = 
                 if bus is not None and written.accepted:
                     after.extend(bus.run_hooks(sa, raw, batch))
 
-            result = write_batch(raw, batch, ctx.writer, key_name=key_name, source=source,
-                                 before_commit=hooks if bus is not None and bus.has_hooks
-                                 else None)
+            result = write_batch(
+                raw,
+                batch,
+                ctx.writer,
+                key_name=key_name,
+                source=source,
+                before_commit=hooks if bus is not None and bus.has_hooks else None,
+            )
     finally:
         ctx.write_slots.release()
     run_after_commit(after)

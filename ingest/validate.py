@@ -111,21 +111,28 @@ def validate(
     done = 0
     for lo, hi in items.runs:
         if lo > done:  # items outside any series run
-            _validate_items(items, range(done, lo), meters, horizon_us, future_tolerance_s,
-                            out, col)
+            _validate_items(
+                items, range(done, lo), meters, horizon_us, future_tolerance_s, out, col
+            )
         if not _validate_run_fast(items, lo, hi, meters, horizon_us, col):
-            _validate_items(items, range(lo, hi), meters, horizon_us, future_tolerance_s,
-                            out, col)
+            _validate_items(items, range(lo, hi), meters, horizon_us, future_tolerance_s, out, col)
         done = hi
     if done < len(items):
-        _validate_items(items, range(done, len(items)), meters, horizon_us, future_tolerance_s,
-                        out, col)
+        _validate_items(
+            items, range(done, len(items)), meters, horizon_us, future_tolerance_s, out, col
+        )
     _finish(out, col, meters)
     return out
 
 
-def _validate_run_fast(items: RawItems, lo: int, hi: int, meters: Mapping[str, MeterInfo],
-                       horizon_us: int, col: _Collector) -> bool:
+def _validate_run_fast(
+    items: RawItems,
+    lo: int,
+    hi: int,
+    meters: Mapping[str, MeterInfo],
+    horizon_us: int,
+    col: _Collector,
+) -> bool:
     """One series (same meter and unit) validated with numpy; False → use the slow path."""
     if hi - lo < 16:
         return False
@@ -189,9 +196,15 @@ def _stamps_us(stamps: list) -> np.ndarray | None:
     return np.fromiter(((t - EPOCH) // US for t in parsed), np.int64, len(parsed))
 
 
-def _validate_items(items: RawItems, indexes: range, meters: Mapping[str, MeterInfo],
-                    horizon_us: int, future_tolerance_s: int, out: ValidBatch,
-                    col: _Collector) -> None:
+def _validate_items(
+    items: RawItems,
+    indexes: range,
+    meters: Mapping[str, MeterInfo],
+    horizon_us: int,
+    future_tolerance_s: int,
+    out: ValidBatch,
+    col: _Collector,
+) -> None:
     reject = out.rejected.append
     conversions: dict[tuple[str, object], tuple[float, float] | str] = {}
     errors = items.errors
@@ -231,8 +244,12 @@ def _validate_items(items: RawItems, indexes: range, meters: Mapping[str, MeterI
             continue
         if raw_value < 0 and meter.kind != "gauge":
             what = "interval quantity" if meter.kind == "delta" else "register reading"
-            reject({"index": i, "error": f"value: negative {what} ({raw_value}) on a "
-                                         f"{meter.kind} meter"})
+            reject(
+                {
+                    "index": i,
+                    "error": f"value: negative {what} ({raw_value}) on a {meter.kind} meter",
+                }
+            )
             continue
         idx_l.append(i)
         meter_l.append(meter.id)
@@ -260,9 +277,15 @@ def _finish(out: ValidBatch, col: _Collector, meters: Mapping[str, MeterInfo]) -
             if same_value(value[first[j]], value[j]):
                 out.duplicates += 1
             else:
-                out.rejected.append({"index": int(idx[j]), "error": (
-                    f"value: conflicts with another reading of meter "
-                    f"{by_id[int(meter_id[j])].code!r} at the same ts in this request")})
+                out.rejected.append(
+                    {
+                        "index": int(idx[j]),
+                        "error": (
+                            f"value: conflicts with another reading of meter "
+                            f"{by_id[int(meter_id[j])].code!r} at the same ts in this request"
+                        ),
+                    }
+                )
         keep = ~repeat
         idx, meter_id, ts_us, value = idx[keep], meter_id[keep], ts_us[keep], value[keep]
     out.idx, out.meter_id, out.ts_us, out.value = idx, meter_id, ts_us, value

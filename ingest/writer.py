@@ -141,9 +141,15 @@ def detect_writer(conn: Any) -> WriterConfig:
     )
 
 
-def write_batch(conn: Any, batch: ValidBatch, cfg: WriterConfig, *,
-                key_name: str | None = None, source: str = "api",
-                before_commit: Callable[[WriteResult], None] | None = None) -> WriteResult:
+def write_batch(
+    conn: Any,
+    batch: ValidBatch,
+    cfg: WriterConfig,
+    *,
+    key_name: str | None = None,
+    source: str = "api",
+    before_commit: Callable[[WriteResult], None] | None = None,
+) -> WriteResult:
     """Write ``batch`` in one transaction on the psycopg connection ``conn``; commit; report.
     ``before_commit`` runs in the transaction once the readings are written."""
     result = WriteResult(duplicates=batch.duplicates)
@@ -155,8 +161,13 @@ def write_batch(conn: Any, batch: ValidBatch, cfg: WriterConfig, *,
         conn.execute(
             "INSERT INTO ingest_log (key_name, source, accepted, duplicates, rejected) "
             "VALUES (%s, %s, %s, %s, %s)",
-            (key_name, source, result.accepted, result.duplicates,
-             len(batch.rejected) + len(result.conflicts)),
+            (
+                key_name,
+                source,
+                result.accepted,
+                result.duplicates,
+                len(batch.rejected) + len(result.conflicts),
+            ),
         )
     return result
 
@@ -170,17 +181,23 @@ def _groups(batch: ValidBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _write(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResult) -> None:
     ids, starts, ends = _groups(batch)
-    conn.execute("SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
-                 (LOCK_CLASS, sorted(ids.tolist())))
+    conn.execute(
+        "SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
+        (LOCK_CLASS, sorted(ids.tolist())),
+    )
     energy = _fast_energy(conn, batch, ids, starts, ends)
     if energy is not None and cfg.use_copy:
         try:
             # savepoint: a stored duplicate aborts only this COPY
-            with conn.transaction(), conn.cursor().copy(
+            with (
+                conn.transaction(),
+                conn.cursor().copy(
                     "COPY reading (meter_id, ts, value, energy) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.write(copy_binary.reading_rows(batch.meter_id, batch.ts_us, batch.value,
-                                                    energy))
+                ) as copy,
+            ):
+                copy.write(
+                    copy_binary.reading_rows(batch.meter_id, batch.ts_us, batch.value, energy)
+                )
         except pg_errors.UniqueViolation:
             pass
         else:
@@ -191,8 +208,9 @@ def _write(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResult)
     _careful(conn, batch, cfg, result)
 
 
-def _fast_energy(conn: Any, batch: ValidBatch, ids: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray) -> np.ndarray | None:
+def _fast_energy(
+    conn: Any, batch: ValidBatch, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray | None:
     """Energy per row, or None when a counter reading arrives before stored ones."""
     energy = np.full(len(batch), np.nan)
     counters = []
@@ -206,8 +224,10 @@ def _fast_energy(conn: Any, batch: ValidBatch, ids: np.ndarray, starts: np.ndarr
     if not counters:
         return energy
     los = batch.timestamps_at(np.array([starts[k] for k, _ in counters]))
-    context = {row[0]: row for row in conn.execute(
-        _COUNTER_CONTEXT, ([mid for _, mid in counters], los)).fetchall()}
+    context = {
+        row[0]: row
+        for row in conn.execute(_COUNTER_CONTEXT, ([mid for _, mid in counters], los)).fetchall()
+    }
     for k, mid in counters:
         _, prev_value, later_stored = context[mid]
         if later_stored:
@@ -226,11 +246,12 @@ def _careful(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResul
         with conn.cursor().copy(
             "COPY ingest_stage (idx, meter_id, ts, value) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.write(copy_binary.stage_rows(batch.idx, batch.meter_id, batch.ts_us,
-                                              batch.value))
+            copy.write(copy_binary.stage_rows(batch.idx, batch.meter_id, batch.ts_us, batch.value))
     else:
-        conn.execute(_STAGE_UNNEST, (batch.idx.tolist(), batch.meter_id.tolist(),
-                                     batch.timestamps(), batch.value.tolist()))
+        conn.execute(
+            _STAGE_UNNEST,
+            (batch.idx.tolist(), batch.meter_id.tolist(), batch.timestamps(), batch.value.tolist()),
+        )
     result.accepted = conn.execute(_INSERT).rowcount
     if result.accepted < len(batch):
         unit = {m.id: m.canonical_unit for m in batch.meters.values()}
@@ -239,11 +260,13 @@ def _careful(conn: Any, batch: ValidBatch, cfg: WriterConfig, result: WriteResul
             if same_value(stored, sent):
                 result.duplicates += 1
             else:
-                result.conflicts.append({
-                    "index": idx,
-                    "error": f"value: conflicts with the stored reading ({stored} "
-                             f"{unit[meter_at[idx]]}); readings are never overwritten",
-                })
+                result.conflicts.append(
+                    {
+                        "index": idx,
+                        "error": f"value: conflicts with the stored reading ({stored} "
+                        f"{unit[meter_at[idx]]}); readings are never overwritten",
+                    }
+                )
     if result.accepted == 0:
         return
     if any(m.kind == "counter" for m in batch.meters.values()):

@@ -52,8 +52,13 @@ def create_site(session: Session, data: SiteIn) -> Site:
         parent_id = session.scalar(select(Site.id).where(Site.code == data.parent))
         if parent_id is None:
             raise Invalid("parent", f"unknown site {data.parent!r}")
-    site = Site(code=data.code, name=data.name, parent_id=parent_id, timezone=data.timezone,
-                region=data.region)
+    site = Site(
+        code=data.code,
+        name=data.name,
+        parent_id=parent_id,
+        timezone=data.timezone,
+        region=data.region,
+    )
     session.add(site)
     session.flush()
     return site
@@ -65,16 +70,21 @@ def create_meter(session: Session, data: MeterIn) -> Meter:
     try:
         carrier = units.Carrier(data.carrier)
     except ValueError:
-        raise Invalid("carrier", f"unknown carrier {data.carrier!r}; known: "
-                      f"{', '.join(c.value for c in units.Carrier)}") from None
+        raise Invalid(
+            "carrier",
+            f"unknown carrier {data.carrier!r}; known: {', '.join(c.value for c in units.Carrier)}",
+        ) from None
     try:
         kind = units.MeterKind(data.kind)
     except ValueError:
         raise Invalid("kind", f"must be counter, delta or gauge, not {data.kind!r}") from None
     unit = units.lookup(data.unit, "unit")
     if kind is not units.MeterKind.GAUGE and not units.is_quantity_unit(unit.symbol):
-        raise Invalid("unit", f"a {kind.value} meter needs a quantity unit (energy, volume, "
-                      f"mass), not {data.unit!r} ({unit.dimension})")
+        raise Invalid(
+            "unit",
+            f"a {kind.value} meter needs a quantity unit (energy, volume, "
+            f"mass), not {data.unit!r} ({unit.dimension})",
+        )
     if data.interval_s <= 0:
         raise Invalid("interval_s", "must be a positive number of seconds")
     if not data.multiplier > 0:
@@ -95,10 +105,19 @@ def create_meter(session: Session, data: MeterIn) -> Meter:
         if kind is not units.MeterKind.COUNTER or data.rollover <= 0:
             raise Invalid("rollover", "only a counter has a rollover, and it must be positive")
         rollover = data.rollover * data.multiplier * factor + offset
-    meter = Meter(code=data.code, name=data.name, site_id=site_id, parent_id=parent_id,
-                  carrier=carrier.value, unit=unit.symbol, canonical_unit=canonical,
-                  kind=kind.value, interval_s=data.interval_s, multiplier=data.multiplier,
-                  rollover=rollover)
+    meter = Meter(
+        code=data.code,
+        name=data.name,
+        site_id=site_id,
+        parent_id=parent_id,
+        carrier=carrier.value,
+        unit=unit.symbol,
+        canonical_unit=canonical,
+        kind=kind.value,
+        interval_s=data.interval_s,
+        multiplier=data.multiplier,
+        rollover=rollover,
+    )
     session.add(meter)
     session.flush()
     return meter
@@ -153,9 +172,15 @@ def meter_infos(session: Session, codes: Iterable[str]) -> dict[str, MeterInfo]:
 
 
 def to_info(m: Meter) -> MeterInfo:
-    return MeterInfo(id=m.id, code=m.code, kind=m.kind, unit=m.unit,
-                     canonical_unit=m.canonical_unit, multiplier=m.multiplier,
-                     rollover=m.rollover)
+    return MeterInfo(
+        id=m.id,
+        code=m.code,
+        kind=m.kind,
+        unit=m.unit,
+        canonical_unit=m.canonical_unit,
+        multiplier=m.multiplier,
+        rollover=m.rollover,
+    )
 
 
 def meter_parent_codes(session: Session) -> dict[int, str]:

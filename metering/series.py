@@ -20,8 +20,12 @@ from ingest.rollup_refresh import refresh_all
 from metering import registry
 from models import Meter
 
-RESOLUTIONS = {"1m": timedelta(minutes=1), "15m": timedelta(minutes=15),
-               "1h": timedelta(hours=1), "1d": timedelta(days=1)}
+RESOLUTIONS = {
+    "1m": timedelta(minutes=1),
+    "15m": timedelta(minutes=15),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
 MAX_RAW_POINTS = 200_000
 _US = timedelta(microseconds=1)
 
@@ -34,8 +38,9 @@ def _check_period(start: datetime, end: datetime) -> None:
         raise Invalid("end", "must be after start")
 
 
-def meter_series(session: Session, code: str, start: datetime, end: datetime,
-                 resolution: str = "raw") -> dict:
+def meter_series(
+    session: Session, code: str, start: datetime, end: datetime, resolution: str = "raw"
+) -> dict:
     """Points of one meter in canonical units.
 
     raw: every reading ``{ts, value}`` (plus ``energy`` for counter and delta meters).
@@ -46,8 +51,10 @@ def meter_series(session: Session, code: str, start: datetime, end: datetime,
     meter = registry.get_meter(session, code)
     if resolution == "raw":
         rows = session.execute(
-            text("SELECT ts, value, energy FROM reading WHERE meter_id = :m AND ts >= :s "
-                 "AND ts < :e ORDER BY ts LIMIT :lim"),
+            text(
+                "SELECT ts, value, energy FROM reading WHERE meter_id = :m AND ts >= :s "
+                "AND ts < :e ORDER BY ts LIMIT :lim"
+            ),
             {"m": meter.id, "s": start, "e": end, "lim": MAX_RAW_POINTS},
         ).all()
         if meter.kind == "gauge":
@@ -58,8 +65,13 @@ def meter_series(session: Session, code: str, start: datetime, end: datetime,
         points = _rollup_points(session, meter, start, end, resolution)
     else:
         raise Invalid("resolution", f"must be raw, {', '.join(RESOLUTIONS)}; got {resolution!r}")
-    return {"meter": meter.code, "unit": meter.canonical_unit, "kind": meter.kind,
-            "resolution": resolution, "points": points}
+    return {
+        "meter": meter.code,
+        "unit": meter.canonical_unit,
+        "kind": meter.kind,
+        "resolution": resolution,
+        "points": points,
+    }
 
 
 def ensure_fresh(session: Session, meter_ids: list[int]) -> None:
@@ -82,22 +94,38 @@ GROUP BY 1 ORDER BY 1
 """)
 
 
-def _rollup_points(session: Session, meter: Meter, start: datetime, end: datetime,
-                   resolution: str) -> list[dict]:
+def _rollup_points(
+    session: Session, meter: Meter, start: datetime, end: datetime, resolution: str
+) -> list[dict]:
     params = {"m": meter.id, "s": start + _US, "e": end + _US}
     if resolution == "1m":
         rows = session.execute(_ONE_MINUTE, params).all()
     else:
         ensure_fresh(session, [meter.id])
         rows = session.execute(
-            text(f"SELECT bucket, energy, n, value_min, value_max, value_sum, value_last "
-                 f"FROM rollup_{resolution} WHERE meter_id = :m AND bucket >= :s "
-                 f"AND bucket < :e ORDER BY bucket"), params).all()
+            text(
+                f"SELECT bucket, energy, n, value_min, value_max, value_sum, value_last "
+                f"FROM rollup_{resolution} WHERE meter_id = :m AND bucket >= :s "
+                f"AND bucket < :e ORDER BY bucket"
+            ),
+            params,
+        ).all()
     if meter.kind == "gauge":
-        return [{"ts": b - _US, "value": vs / n, "min": lo, "max": hi, "avg": vs / n,
-                 "last": last, "n": n} for b, _, n, lo, hi, vs, last in rows]
-    return [{"ts": b - _US, "value": en if en is not None else 0.0, "n": n}
-            for b, en, n, *_ in rows]
+        return [
+            {
+                "ts": b - _US,
+                "value": vs / n,
+                "min": lo,
+                "max": hi,
+                "avg": vs / n,
+                "last": last,
+                "n": n,
+            }
+            for b, _, n, lo, hi, vs, last in rows
+        ]
+    return [
+        {"ts": b - _US, "value": en if en is not None else 0.0, "n": n} for b, en, n, *_ in rows
+    ]
 
 
 def _best_resolution(start: datetime, end: datetime, day_tz: str) -> str | None:
@@ -130,8 +158,10 @@ def site_totals(session: Session, code: str, start: datetime, end: datetime) -> 
     _check_period(start, end)
     site_ids = registry.site_subtree_ids(session, code)
     meters = session.execute(
-        text("SELECT id, code, carrier, canonical_unit, parent_id, kind FROM meter "
-             "WHERE site_id = ANY(:s) AND kind <> 'gauge'"),
+        text(
+            "SELECT id, code, carrier, canonical_unit, parent_id, kind FROM meter "
+            "WHERE site_id = ANY(:s) AND kind <> 'gauge'"
+        ),
         {"s": site_ids},
     ).all()
     ids_in = {m.id for m in meters}
@@ -142,28 +172,44 @@ def site_totals(session: Session, code: str, start: datetime, end: datetime) -> 
         key = (m.carrier, m.canonical_unit)
         carriers[key] = carriers.get(key, 0.0) + energy.get(m.id, 0.0)
     return {
-        "site": code, "start": start, "end": end,
-        "carriers": [{"carrier": c, "unit": u, "total": round(v, 9)}
-                     for (c, u), v in sorted(carriers.items())],
-        "meters": [{"meter": m.code, "carrier": m.carrier, "unit": m.canonical_unit,
-                    "total": energy.get(m.id, 0.0), "submeter": m not in top}
-                   for m in meters],
+        "site": code,
+        "start": start,
+        "end": end,
+        "carriers": [
+            {"carrier": c, "unit": u, "total": round(v, 9)}
+            for (c, u), v in sorted(carriers.items())
+        ],
+        "meters": [
+            {
+                "meter": m.code,
+                "carrier": m.carrier,
+                "unit": m.canonical_unit,
+                "total": energy.get(m.id, 0.0),
+                "submeter": m not in top,
+            }
+            for m in meters
+        ],
     }
 
 
-def _energy_by_meter(session: Session, meter_ids: list[int], start: datetime,
-                     end: datetime) -> dict[int, float]:
+def _energy_by_meter(
+    session: Session, meter_ids: list[int], start: datetime, end: datetime
+) -> dict[int, float]:
     if not meter_ids:
         return {}
     res = _best_resolution(start, end, day_timezone(session))
     if res is not None:
         ensure_fresh(session, meter_ids)
     if res is None:
-        sql = ("SELECT meter_id, sum(energy) FROM reading WHERE meter_id = ANY(:m) "
-               "AND ts > :s AND ts <= :e GROUP BY meter_id")
+        sql = (
+            "SELECT meter_id, sum(energy) FROM reading WHERE meter_id = ANY(:m) "
+            "AND ts > :s AND ts <= :e GROUP BY meter_id"
+        )
         params = {"m": meter_ids, "s": start, "e": end}
     else:
-        sql = (f"SELECT meter_id, sum(energy) FROM rollup_{res} WHERE meter_id = ANY(:m) "
-               f"AND bucket >= :s AND bucket < :e GROUP BY meter_id")
+        sql = (
+            f"SELECT meter_id, sum(energy) FROM rollup_{res} WHERE meter_id = ANY(:m) "
+            f"AND bucket >= :s AND bucket < :e GROUP BY meter_id"
+        )
         params = {"m": meter_ids, "s": start + _US, "e": end + _US}
     return {mid: float(v or 0.0) for mid, v in session.execute(text(sql), params).all()}

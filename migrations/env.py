@@ -11,9 +11,16 @@ config = context.config
 target_metadata = Base.metadata
 
 # TimescaleDB creates its own schemas and catalog objects; autogenerate must ignore them.
-_TIMESCALE_SCHEMAS = {"_timescaledb_internal", "_timescaledb_catalog", "_timescaledb_config",
-                      "_timescaledb_cache", "_timescaledb_functions", "timescaledb_information",
-                      "timescaledb_experimental", "toolkit_experimental"}
+_TIMESCALE_SCHEMAS = {
+    "_timescaledb_internal",
+    "_timescaledb_catalog",
+    "_timescaledb_config",
+    "_timescaledb_cache",
+    "_timescaledb_functions",
+    "timescaledb_information",
+    "timescaledb_experimental",
+    "toolkit_experimental",
+}
 _APP_MAINTAINED = {"rollup_1m", "rollup_15m", "rollup_1h", "rollup_1d"}
 
 

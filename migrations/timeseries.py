@@ -20,7 +20,14 @@ the meters they read, so a query always sees every committed reading).
 from __future__ import annotations
 
 ROLLUP_COLUMNS = (
-    "meter_id", "bucket", "energy", "n", "value_min", "value_max", "value_sum", "value_last",
+    "meter_id",
+    "bucket",
+    "energy",
+    "n",
+    "value_min",
+    "value_max",
+    "value_sum",
+    "value_last",
     "ts_last",
 )
 
@@ -106,15 +113,19 @@ CREATE TABLE rollup_{level} (
 
 
 def plain_drop_sql() -> str:
-    return ("DROP TABLE IF EXISTS rollup_1d; DROP TABLE IF EXISTS rollup_1h; "
-            "DROP TABLE IF EXISTS rollup_15m; DROP VIEW IF EXISTS rollup_1m;")
+    return (
+        "DROP TABLE IF EXISTS rollup_1d; DROP TABLE IF EXISTS rollup_1h; "
+        "DROP TABLE IF EXISTS rollup_15m; DROP VIEW IF EXISTS rollup_1m;"
+    )
 
 
 def _time_bucket(level: str, column: str, timezone: str) -> str:
     width, _ = LEVELS[level]
     if level == "1d":
-        return (f"time_bucket(INTERVAL '{width}', {column}, '{timezone}', "
-                f"\"offset\" => INTERVAL '1 microsecond')")
+        return (
+            f"time_bucket(INTERVAL '{width}', {column}, '{timezone}', "
+            f"\"offset\" => INTERVAL '1 microsecond')"
+        )
     return f"time_bucket(INTERVAL '{width}', {column}, \"offset\" => INTERVAL '1 microsecond')"
 
 
@@ -126,11 +137,11 @@ def timescale_sql(timezone: str) -> list[str]:
         "migrate_data => true)",
         f"""CREATE MATERIALIZED VIEW rollup_1m WITH (timescaledb.continuous,
               timescaledb.materialized_only = false) AS
-            SELECT meter_id, {_time_bucket('1m', 'ts', timezone)} AS bucket,
+            SELECT meter_id, {_time_bucket("1m", "ts", timezone)} AS bucket,
                    sum(energy) AS energy, count(*) AS n, min(value) AS value_min,
                    max(value) AS value_max, sum(value) AS value_sum,
                    last(value, ts) AS value_last, max(ts) AS ts_last
-            FROM reading GROUP BY meter_id, {_time_bucket('1m', 'ts', timezone)}
+            FROM reading GROUP BY meter_id, {_time_bucket("1m", "ts", timezone)}
             WITH NO DATA""",
     ]
     for level in ("15m", "1h", "1d"):

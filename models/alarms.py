@@ -78,8 +78,9 @@ class AlarmRule(Base):
         CheckConstraint(_in("type", RuleType), name="type"),
         CheckConstraint(_in("priority", Priority), name="priority"),
         CheckConstraint("num_nonnulls(meter_id, site_id) = 1", name="meter_or_site"),
-        CheckConstraint("deadband >= 0 AND on_delay_s >= 0 AND off_delay_s >= 0",
-                        name="non_negative"),
+        CheckConstraint(
+            "deadband >= 0 AND on_delay_s >= 0 AND off_delay_s >= 0", name="non_negative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,8 +139,11 @@ class Alarm(Base):
     __table_args__ = (
         UniqueConstraint("rule_id", "condition"),
         CheckConstraint(_in("state", AlarmState), name="state"),
-        CheckConstraint("(state IN ('shelved', 'suppressed', 'out_of_service', 'normal', "
-                        "'active_acknowledged')) = acked", name="acked_consistent"),
+        CheckConstraint(
+            "(state IN ('shelved', 'suppressed', 'out_of_service', 'normal', "
+            "'active_acknowledged')) = acked",
+            name="acked_consistent",
+        ),
         Index("ix_alarm_state", "state", postgresql_where=text("state <> 'normal'")),
         {"postgresql_with": {"fillfactor": 70}},
     )

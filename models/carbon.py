@@ -45,8 +45,9 @@ class CarbonFactor(Base):
     __tablename__ = "carbon_factor"
     __table_args__ = (
         CheckConstraint("kind IN ('emission', 'tce', 'gwp', 'ncv')", name="kind"),
-        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from",
-                        name="valid_period"),
+        CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from", name="valid_period"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -92,9 +93,7 @@ class CarbonMeterSource(Base):
     """A meter's place in the boundary when it differs from the carrier default."""
 
     __tablename__ = "carbon_meter_source"
-    __table_args__ = (
-        CheckConstraint("scope IS NULL OR scope IN (1, 2)", name="scope"),
-    )
+    __table_args__ = (CheckConstraint("scope IS NULL OR scope IN (1, 2)", name="scope"),)
 
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
     scope: Mapped[int | None] = mapped_column(SmallInteger)
@@ -210,8 +209,9 @@ class CarbonAssignment(Base):
 
     __tablename__ = "carbon_assignment"
 
-    version: Mapped[int] = mapped_column(ForeignKey("carbon_calc_version.version"),
-                                         primary_key=True)
+    version: Mapped[int] = mapped_column(
+        ForeignKey("carbon_calc_version.version"), primary_key=True
+    )
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
     valid_from: Mapped[datetime] = mapped_column(TZ, primary_key=True)
@@ -228,8 +228,9 @@ class CarbonAssignmentState(Base):
 
     __tablename__ = "carbon_assignment_state"
 
-    version: Mapped[int] = mapped_column(ForeignKey("carbon_calc_version.version"),
-                                         primary_key=True)
+    version: Mapped[int] = mapped_column(
+        ForeignKey("carbon_calc_version.version"), primary_key=True
+    )
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
     context: Mapped[str] = mapped_column(String(64))
     scope: Mapped[int | None] = mapped_column(SmallInteger)

@@ -64,7 +64,8 @@ class ForecastPoint(Base):
     __tablename__ = "forecast_point"
 
     run_id: Mapped[int] = mapped_column(
-        ForeignKey("forecast_run.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("forecast_run.id", ondelete="CASCADE"), primary_key=True
+    )
     ts: Mapped[datetime] = mapped_column(TZ, primary_key=True)
     yhat: Mapped[float] = mapped_column(Double)
     q05: Mapped[float] = mapped_column(Double)

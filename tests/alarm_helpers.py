@@ -12,15 +12,35 @@ API = "/api/v1"
 BASE = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
 
 
-def meter(c: TestClient, h: dict, code: str, *, kind: str = "gauge", unit: str = "kW",
-          interval_s: int = 60, site: str | None = None, parent: str | None = None,
-          carrier: str = "electricity") -> str:
+def meter(
+    c: TestClient,
+    h: dict,
+    code: str,
+    *,
+    kind: str = "gauge",
+    unit: str = "kW",
+    interval_s: int = 60,
+    site: str | None = None,
+    parent: str | None = None,
+    carrier: str = "electricity",
+) -> str:
     site = site or f"{code}-SITE"
     r = c.post(f"{API}/sites", json={"code": site, "name": site}, headers=h)
     assert r.status_code in (201, 409), r.text
-    r = c.post(f"{API}/meters", headers=h, json={
-        "code": code, "name": code, "site": site, "carrier": carrier, "unit": unit,
-        "kind": kind, "interval_s": interval_s, "parent": parent})
+    r = c.post(
+        f"{API}/meters",
+        headers=h,
+        json={
+            "code": code,
+            "name": code,
+            "site": site,
+            "carrier": carrier,
+            "unit": unit,
+            "kind": kind,
+            "interval_s": interval_s,
+            "parent": parent,
+        },
+    )
     assert r.status_code == 201, r.text
     return code
 
@@ -32,14 +52,18 @@ def rule(c: TestClient, h: dict, **body) -> dict:
 
 
 def post(c: TestClient, h: dict, code: str, points: Iterable[tuple[datetime, float]]) -> dict:
-    r = c.post(f"{API}/readings", headers=h, json={"readings": [
-        {"meter": code, "ts": ts.isoformat(), "value": v} for ts, v in points]})
+    r = c.post(
+        f"{API}/readings",
+        headers=h,
+        json={"readings": [{"meter": code, "ts": ts.isoformat(), "value": v} for ts, v in points]},
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def minutes(values: list[float], start: datetime = BASE, step_s: int = 60
-            ) -> list[tuple[datetime, float]]:
+def minutes(
+    values: list[float], start: datetime = BASE, step_s: int = 60
+) -> list[tuple[datetime, float]]:
     return [(start + timedelta(seconds=i * step_s), v) for i, v in enumerate(values)]
 
 

@@ -91,13 +91,25 @@ def plant(client: TestClient, admin_headers: dict[str, str], uid: str) -> dict[s
     r = client.post("/api/v1/sites", json={"code": site, "name": "Plant"}, headers=admin_headers)
     assert r.status_code == 201, r.text
     codes = {"site": site}
-    for kind, unit, carrier in (("counter", "kWh", "electricity"),
-                                ("delta", "kWh", "electricity"),
-                                ("gauge", "kW", "electricity")):
+    for kind, unit, carrier in (
+        ("counter", "kWh", "electricity"),
+        ("delta", "kWh", "electricity"),
+        ("gauge", "kW", "electricity"),
+    ):
         code = f"{kind.upper()}-{uid}"
-        r = client.post("/api/v1/meters", headers=admin_headers, json={
-            "code": code, "name": kind, "site": site, "carrier": carrier, "unit": unit,
-            "kind": kind, "interval_s": 60})
+        r = client.post(
+            "/api/v1/meters",
+            headers=admin_headers,
+            json={
+                "code": code,
+                "name": kind,
+                "site": site,
+                "carrier": carrier,
+                "unit": unit,
+                "kind": kind,
+                "interval_s": 60,
+            },
+        )
         assert r.status_code == 201, r.text
         codes[kind] = code
     return codes

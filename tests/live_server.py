@@ -52,8 +52,14 @@ def free_port() -> int:
 class LiveServer:
     """One uvicorn process serving ``api.app:create_app`` on a free 127.0.0.1 port."""
 
-    def __init__(self, db_url: str, workdir: Path, *, env: dict[str, str] | None = None,
-                 startup_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        startup_timeout_s: float = 30.0,
+    ) -> None:
         self.db_url = db_url
         self.workdir = Path(workdir) / f"server-{uuid.uuid4().hex[:6]}"
         self.workdir.mkdir(parents=True)
@@ -81,13 +87,15 @@ class LiveServer:
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
-        env.update({
-            "ECC_DATABASE_URL": self.db_url,
-            "ECC_DATA_DIR": str(self.workdir / "data"),
-            "ECC_LOG_LEVEL": "warning",
-            "PYTHONUNBUFFERED": "1",
-            "PGAPPNAME": self.app_name,
-        })
+        env.update(
+            {
+                "ECC_DATABASE_URL": self.db_url,
+                "ECC_DATA_DIR": str(self.workdir / "data"),
+                "ECC_LOG_LEVEL": "warning",
+                "PYTHONUNBUFFERED": "1",
+                "PGAPPNAME": self.app_name,
+            }
+        )
         env.update(self.extra_env)
         return env
 
@@ -98,11 +106,28 @@ class LiveServer:
             log = self.log_path.open("ab")
             try:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                     "--app-dir", str(REPO_ROOT), "--host", "127.0.0.1",
-                     "--port", str(self.port), "--log-level", "warning", "--no-access-log",
-                     "--timeout-graceful-shutdown", "5"],
-                    cwd=self.workdir, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "api.app:create_app",
+                        "--factory",
+                        "--app-dir",
+                        str(REPO_ROOT),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(self.port),
+                        "--log-level",
+                        "warning",
+                        "--no-access-log",
+                        "--timeout-graceful-shutdown",
+                        "5",
+                    ],
+                    cwd=self.workdir,
+                    env=self._env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
             finally:
                 log.close()
@@ -151,8 +176,10 @@ class LiveServer:
     def db_sessions(self) -> int:
         url = self.db_url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url, autocommit=True) as conn:
-            return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name "
-                                "= %s", (self.app_name,)).fetchone()[0]
+            return conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (self.app_name,),
+            ).fetchone()[0]
 
     def wait_sessions_gone(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -192,8 +219,9 @@ class LiveServer:
     # -- client helpers --------------------------------------------------------------------
 
     def client(self, secret: str, timeout_s: float = 60.0) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=timeout_s,
-                            headers={"Authorization": f"Bearer {secret}"})
+        return httpx.Client(
+            base_url=self.url, timeout=timeout_s, headers={"Authorization": f"Bearer {secret}"}
+        )
 
 
 def new_key(engine: Any, role: str) -> tuple[str, str]:
@@ -210,9 +238,18 @@ def create_meters(client: httpx.Client, site: str, meters: dict[str, str]) -> No
     r = client.post(f"{API}/sites", json={"code": site, "name": site})
     assert r.status_code == 201, r.text
     for code, kind in meters.items():
-        r = client.post(f"{API}/meters", json={
-            "code": code, "name": code, "site": site, "carrier": "electricity",
-            "unit": "kWh", "kind": kind, "interval_s": 60})
+        r = client.post(
+            f"{API}/meters",
+            json={
+                "code": code,
+                "name": code,
+                "site": site,
+                "carrier": "electricity",
+                "unit": "kWh",
+                "kind": kind,
+                "interval_s": 60,
+            },
+        )
         assert r.status_code == 201, r.text
 
 
@@ -220,10 +257,12 @@ def post_readings(client: httpx.Client, readings: list[dict]) -> httpx.Response:
     return client.post(f"{API}/readings", json={"readings": readings})
 
 
-def series(client: httpx.Client, code: str, start: str, end: str,
-           resolution: str = "raw") -> list[dict]:
-    r = client.get(f"{API}/meters/{code}/series",
-                   params={"start": start, "end": end, "resolution": resolution})
+def series(
+    client: httpx.Client, code: str, start: str, end: str, resolution: str = "raw"
+) -> list[dict]:
+    r = client.get(
+        f"{API}/meters/{code}/series", params={"start": start, "end": end, "resolution": resolution}
+    )
     assert r.status_code == 200, r.text
     return r.json()["points"]
 
@@ -248,18 +287,22 @@ def expected_hourly(points: list[tuple[datetime, float]]) -> dict[datetime, floa
     return dict(out)
 
 
-def api_hourly(client: httpx.Client, code: str, start: datetime, end: datetime
-               ) -> tuple[dict[datetime, float], int]:
+def api_hourly(
+    client: httpx.Client, code: str, start: datetime, end: datetime
+) -> tuple[dict[datetime, float], int]:
     pts = series(client, code, iso(start), iso(end), "1h")
-    return ({datetime.fromisoformat(p["ts"]): p["value"] for p in pts},
-            sum(p["n"] for p in pts))
+    return ({datetime.fromisoformat(p["ts"]): p["value"] for p in pts}, sum(p["n"] for p in pts))
 
 
 def stored(engine, codes: list[str]) -> set[tuple[str, datetime, float]]:  # noqa: ANN001
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT m.code, r.ts, r.value FROM reading r JOIN meter m ON m.id = r.meter_id "
-            "WHERE m.code = ANY(:c)"), {"c": codes}).all()
+        rows = conn.execute(
+            text(
+                "SELECT m.code, r.ts, r.value FROM reading r JOIN meter m ON m.id = r.meter_id "
+                "WHERE m.code = ANY(:c)"
+            ),
+            {"c": codes},
+        ).all()
     return {(c, ts, v) for c, ts, v in rows}
 
 
@@ -268,9 +311,13 @@ def pending_rollups(engine, codes: list[str]) -> int:  # noqa: ANN001
     with engine.connect() as conn:
         if conn.execute(text("SELECT to_regclass('rollup_pending')")).scalar() is None:
             return 0
-        return conn.execute(text(
-            "SELECT count(*) FROM rollup_pending p JOIN meter m ON m.id = p.meter_id "
-            "WHERE m.code = ANY(:c)"), {"c": codes}).scalar()
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM rollup_pending p JOIN meter m ON m.id = p.meter_id "
+                "WHERE m.code = ANY(:c)"
+            ),
+            {"c": codes},
+        ).scalar()
 
 
 def rollups_match_readings(engine, codes: list[str], wait_s: float = 20.0) -> None:  # noqa: ANN001
@@ -284,13 +331,26 @@ def rollups_match_readings(engine, codes: list[str], wait_s: float = 20.0) -> No
         time.sleep(0.05)
     assert left == 0, f"{left} rollup ranges still queued after {wait_s} s"
     with engine.connect() as conn:
-        raw = dict((c, (n, e)) for c, n, e in conn.execute(text(
-            "SELECT m.code, count(*), coalesce(sum(r.energy), 0) FROM reading r "
-            "JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"),
-            {"c": codes}).all())
+        raw = dict(
+            (c, (n, e))
+            for c, n, e in conn.execute(
+                text(
+                    "SELECT m.code, count(*), coalesce(sum(r.energy), 0) FROM reading r "
+                    "JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"
+                ),
+                {"c": codes},
+            ).all()
+        )
         for level in ("1m", "15m", "1h", "1d"):
-            agg = dict((c, (n, e)) for c, n, e in conn.execute(text(
-                f"SELECT m.code, sum(r.n), coalesce(sum(r.energy), 0) FROM rollup_{level} r "
-                f"JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"),
-                {"c": codes}).all())
+            agg = dict(
+                (c, (n, e))
+                for c, n, e in conn.execute(
+                    text(
+                        f"SELECT m.code, sum(r.n), coalesce(sum(r.energy), 0) "
+                        f"FROM rollup_{level} r "
+                        f"JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) GROUP BY m.code"
+                    ),
+                    {"c": codes},
+                ).all()
+            )
             assert agg == raw, f"rollup_{level} disagrees with reading: {agg} != {raw}"

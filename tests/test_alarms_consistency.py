@@ -36,24 +36,38 @@ def new_rule(engine, **fields) -> tuple[int, int, int]:  # noqa: ANN001
             registry.get_site(s, "CONS")
         except NotFound:
             registry.create_site(s, registry.SiteIn(code="CONS", name="consistency"))
-        m = registry.create_meter(s, registry.MeterIn(code=code, name=code, site="CONS",
-                                                      carrier="electricity", unit="kW",
-                                                      kind="gauge", interval_s=60))
-        r, _ = rules.create_rule(s, rules.RuleIn(name=code, type="threshold", meter=code,
-                                                 **fields), "tester", CONFIG)
+        m = registry.create_meter(
+            s,
+            registry.MeterIn(
+                code=code,
+                name=code,
+                site="CONS",
+                carrier="electricity",
+                unit="kW",
+                kind="gauge",
+                interval_s=60,
+            ),
+        )
+        r, _ = rules.create_rule(
+            s, rules.RuleIn(name=code, type="threshold", meter=code, **fields), "tester", CONFIG
+        )
         s.commit()
-        aid = s.execute(text("SELECT id FROM alarm WHERE rule_id = :r AND condition = 'high'"),
-                        {"r": r.id}).scalar_one()
+        aid = s.execute(
+            text("SELECT id FROM alarm WHERE rule_id = :r AND condition = 'high'"), {"r": r.id}
+        ).scalar_one()
         return m.id, r.id, aid
 
 
 def store(engine, meter_id: int, points: list[tuple[int, float]]) -> None:  # noqa: ANN001
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO reading (meter_id, ts, value) SELECT :m, timestamptz 'epoch' + "
-            "t * interval '1 microsecond', v FROM unnest(CAST(:t AS bigint[]), "
-            "CAST(:v AS float8[])) AS u(t, v) ON CONFLICT DO NOTHING"),
-            {"m": meter_id, "t": [t for t, _ in points], "v": [v for _, v in points]})
+        conn.execute(
+            text(
+                "INSERT INTO reading (meter_id, ts, value) SELECT :m, timestamptz 'epoch' + "
+                "t * interval '1 microsecond', v FROM unnest(CAST(:t AS bigint[]), "
+                "CAST(:v AS float8[])) AS u(t, v) ON CONFLICT DO NOTHING"
+            ),
+            {"m": meter_id, "t": [t for t, _ in points], "v": [v for _, v in points]},
+        )
 
 
 def evaluate_batch(engine, meter_id: int, ts: list[int]) -> None:  # noqa: ANN001
@@ -65,9 +79,16 @@ def evaluate_batch(engine, meter_id: int, ts: list[int]) -> None:  # noqa: ANN00
 
 def events(engine, alarm_id: int) -> list[tuple]:  # noqa: ANN001
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT seq, action, from_state, to_state FROM alarm_event WHERE alarm_id = :a "
-            "ORDER BY seq"), {"a": alarm_id})]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT seq, action, from_state, to_state FROM alarm_event WHERE alarm_id = :a "
+                    "ORDER BY seq"
+                ),
+                {"a": alarm_id},
+            )
+        ]
 
 
 def test_racing_evaluators_record_each_transition_once(engine) -> None:  # noqa: ANN001
@@ -82,7 +103,7 @@ def test_racing_evaluators_record_each_transition_once(engine) -> None:  # noqa:
         try:
             barrier.wait()
             # overlapping pieces, in different orders: re-sent and late readings
-            for lo, hi in ((0, 10), (3, 7), (0, 5), (5, 10))[k % 4:] + ((0, 10),):
+            for lo, hi in ((0, 10), (3, 7), (0, 5), (5, 10))[k % 4 :] + ((0, 10),):
                 evaluate_batch(engine, meter_id, ts[lo:hi])
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -104,18 +125,31 @@ def test_racing_evaluators_record_each_transition_once(engine) -> None:  # noqa:
 
 
 OPS = st.one_of(
-    st.tuples(st.just("read"), st.lists(st.tuples(st.integers(-4, 3),
-                                                  st.sampled_from([50, 96, 97, 100, 101, 150])),
-                                        min_size=1, max_size=6)),
+    st.tuples(
+        st.just("read"),
+        st.lists(
+            st.tuples(st.integers(-4, 3), st.sampled_from([50, 96, 97, 100, 101, 150])),
+            min_size=1,
+            max_size=6,
+        ),
+    ),
     st.tuples(st.sampled_from(["ack", "shelve", "unshelve", "oos", "rts"])),
 )
-ACTIONS = {"ack": Action.ACK, "shelve": Action.SHELVE, "unshelve": Action.UNSHELVE,
-           "oos": Action.REMOVE_FROM_SERVICE, "rts": Action.RETURN_TO_SERVICE}
+ACTIONS = {
+    "ack": Action.ACK,
+    "shelve": Action.SHELVE,
+    "unshelve": Action.UNSHELVE,
+    "oos": Action.REMOVE_FROM_SERVICE,
+    "rts": Action.RETURN_TO_SERVICE,
+}
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(OPS, min_size=1, max_size=12))
 def test_any_sequence_of_readings_and_actions_matches_the_model(engine, ops) -> None:  # noqa: ANN001
     meter_id, _, aid = new_rule(engine, high=100.0, deadband=4.0)
@@ -141,8 +175,9 @@ def test_any_sequence_of_readings_and_actions_matches_the_model(engine, ops) -> 
                 x = stored[t]
                 raw = True if x > 100 else False if x <= 96 else raw
                 if raw != model.condition_active:
-                    model, tr = apply(model, Action.ACTIVATE if raw else Action.CLEAR,
-                                      now=datetime.now(UTC))
+                    model, tr = apply(
+                        model, Action.ACTIVATE if raw else Action.CLEAR, now=datetime.now(UTC)
+                    )
                     expected += tr is not None
             continue
         action = ACTIONS[op[0]]
@@ -155,8 +190,9 @@ def test_any_sequence_of_readings_and_actions_matches_the_model(engine, ops) -> 
         with Session(engine) as s:
             if model_next is None:
                 with pytest.raises(Conflict):
-                    service.act(s, aid, action, "operator", CONFIG,
-                                duration_s=3600 if until else None)
+                    service.act(
+                        s, aid, action, "operator", CONFIG, duration_s=3600 if until else None
+                    )
                 continue
             service.act(s, aid, action, "operator", CONFIG, duration_s=3600 if until else None)
             s.commit()

@@ -16,18 +16,28 @@ from tests.alarm_helpers import API, BASE, alarms_of, history, meter, minutes, p
 
 def _stored(engine, code: str) -> int:  # noqa: ANN001
     with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM reading r JOIN meter m ON m.id = "
-                                 "r.meter_id WHERE m.code = :c"), {"c": code}).scalar_one()
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM reading r JOIN meter m ON m.id = r.meter_id WHERE m.code = :c"
+            ),
+            {"c": code},
+        ).scalar_one()
 
 
-def test_the_alarm_is_committed_with_the_reading(client, admin_headers, uid,
-                                                 monkeypatch) -> None:  # noqa: ANN001
+def test_the_alarm_is_committed_with_the_reading(client, admin_headers, uid, monkeypatch) -> None:  # noqa: ANN001
     alarms = client.app.state.alarms
     assert alarms.inline
     monkeypatch.setattr(alarms, "on_batch", lambda batch: None)  # no thread to fall back on
     code = meter(client, admin_headers, f"INL-{uid}")
-    rid = rule(client, admin_headers, name=f"inline {uid}", meter=code, type="threshold",
-               high=100, deadband=5)["id"]
+    rid = rule(
+        client,
+        admin_headers,
+        name=f"inline {uid}",
+        meter=code,
+        type="threshold",
+        high=100,
+        deadband=5,
+    )["id"]
     post(client, admin_headers, code, minutes([50, 60]))
     assert alarms_of(client, admin_headers, rid)["high"]["state"] == "normal"
     post(client, admin_headers, code, minutes([150], BASE + timedelta(minutes=2)))
@@ -37,11 +47,13 @@ def test_the_alarm_is_committed_with_the_reading(client, admin_headers, uid,
     assert [e["action"] for e in history(client, admin_headers, high["id"])] == ["activate"]
 
 
-def test_a_held_lock_defers_evaluation_and_never_blocks_ingest(client, admin_headers, engine,
-                                                                uid) -> None:  # noqa: ANN001
+def test_a_held_lock_defers_evaluation_and_never_blocks_ingest(
+    client, admin_headers, engine, uid
+) -> None:  # noqa: ANN001
     code = meter(client, admin_headers, f"INLK-{uid}")
-    rid = rule(client, admin_headers, name=f"inline lock {uid}", meter=code, type="threshold",
-               high=100)["id"]
+    rid = rule(
+        client, admin_headers, name=f"inline lock {uid}", meter=code, type="threshold", high=100
+    )["id"]
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:  # an operator's transaction that keeps the alarm row locked
@@ -66,11 +78,13 @@ def test_a_held_lock_defers_evaluation_and_never_blocks_ingest(client, admin_hea
     assert len(history(client, admin_headers, high["id"])) == 1
 
 
-def test_a_failing_evaluation_is_retried_after_the_commit(client, admin_headers, engine, uid,
-                                                          monkeypatch) -> None:  # noqa: ANN001
+def test_a_failing_evaluation_is_retried_after_the_commit(
+    client, admin_headers, engine, uid, monkeypatch
+) -> None:  # noqa: ANN001
     code = meter(client, admin_headers, f"INLF-{uid}")
-    rid = rule(client, admin_headers, name=f"inline fail {uid}", meter=code, type="threshold",
-               high=100)["id"]
+    rid = rule(
+        client, admin_headers, name=f"inline fail {uid}", meter=code, type="threshold", high=100
+    )["id"]
     real = evaluate.evaluate_readings
     calls = {"n": 0}
 
@@ -82,8 +96,15 @@ def test_a_failing_evaluation_is_retried_after_the_commit(client, admin_headers,
         return real(conn, *args, **kwargs)
 
     monkeypatch.setattr(evaluate, "evaluate_readings", flaky)
-    r = client.post(f"{API}/readings", headers=admin_headers, json={"readings": [
-        {"meter": code, "ts": ts.isoformat(), "value": v} for ts, v in minutes([150])]})
+    r = client.post(
+        f"{API}/readings",
+        headers=admin_headers,
+        json={
+            "readings": [
+                {"meter": code, "ts": ts.isoformat(), "value": v} for ts, v in minutes([150])
+            ]
+        },
+    )
     assert r.status_code == 200 and r.json()["accepted"] == 1
     assert _stored(engine, code) == 1
     settle(client)

@@ -62,13 +62,21 @@ def test_overrides_hide_and_release_annunciation(seq) -> None:  # noqa: ANN001
     points, transitions = replay(seq)
     for p in points:
         if p.overridden:
-            assert p.acked and p.state in {AlarmState.SHELVED, AlarmState.SUPPRESSED,
-                                           AlarmState.OUT_OF_SERVICE}
+            assert p.acked and p.state in {
+                AlarmState.SHELVED,
+                AlarmState.SUPPRESSED,
+                AlarmState.OUT_OF_SERVICE,
+            }
         else:
-            assert p.state is {(True, False): AlarmState.ACTIVE_UNACKNOWLEDGED,
-                               (True, True): AlarmState.ACTIVE_ACKNOWLEDGED,
-                               (False, False): AlarmState.RETURNED_UNACKNOWLEDGED,
-                               (False, True): AlarmState.NORMAL}[(p.condition_active, p.acked)]
+            assert (
+                p.state
+                is {
+                    (True, False): AlarmState.ACTIVE_UNACKNOWLEDGED,
+                    (True, True): AlarmState.ACTIVE_ACKNOWLEDGED,
+                    (False, False): AlarmState.RETURNED_UNACKNOWLEDGED,
+                    (False, True): AlarmState.NORMAL,
+                }[(p.condition_active, p.acked)]
+            )
     for t in transitions:
         if t.action in (Action.SHELVE, Action.SUPPRESS, Action.REMOVE_FROM_SERVICE):
             assert not t.annunciated
@@ -116,11 +124,12 @@ def test_the_isa_cycle() -> None:
 
 # --- conditions ---------------------------------------------------------------------------
 
-def run(ts, x, limit=100.0, deadband=5.0, on_delay=0, off_delay=0, condition="high",
-        state=None):  # noqa: ANN001, ANN201
+
+def run(ts, x, limit=100.0, deadband=5.0, on_delay=0, off_delay=0, condition="high", state=None):  # noqa: ANN001, ANN201
     on, off = limit_masks(np.asarray(x, float), condition, limit, deadband)
-    return debounce(np.asarray(ts, np.int64), on, off, state or DebounceState(),
-                    on_delay * S, off_delay * S)
+    return debounce(
+        np.asarray(ts, np.int64), on, off, state or DebounceState(), on_delay * S, off_delay * S
+    )
 
 
 def test_deadband_does_not_chatter_on_a_noisy_signal() -> None:
@@ -146,9 +155,14 @@ def test_on_and_off_delay_in_reading_time() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(0, 200, allow_nan=False), min_size=1, max_size=80),
-       st.lists(st.integers(1, 79), max_size=6), st.floats(0, 20), st.integers(0, 5),
-       st.integers(0, 5), st.sampled_from(["high", "low"]))
+@given(
+    st.lists(st.floats(0, 200, allow_nan=False), min_size=1, max_size=80),
+    st.lists(st.integers(1, 79), max_size=6),
+    st.floats(0, 20),
+    st.integers(0, 5),
+    st.integers(0, 5),
+    st.sampled_from(["high", "low"]),
+)
 def test_evaluating_in_pieces_equals_one_go(x, cuts, deadband, on_d, off_d, cond) -> None:  # noqa: ANN001, E501
     ts = np.arange(len(x)) * S
     whole_state, whole = run(ts, x, 100, deadband, on_d, off_d, cond)
@@ -163,14 +177,34 @@ def test_evaluating_in_pieces_equals_one_go(x, cuts, deadband, on_d, off_d, cond
 
 # --- schedules ----------------------------------------------------------------------------
 
+
 def test_idle_windows_wrap_midnight_and_weekends() -> None:
-    windows = parse_windows([{"days": [0, 1, 2, 3, 4], "start": "22:00", "end": "06:00"},
-                             {"days": [5, 6], "start": "00:00", "end": "00:00"}], "idle")
-    local = ["2026-03-02T21:59", "2026-03-02T22:00", "2026-03-03T05:59", "2026-03-03T06:00",
-             "2026-03-07T12:00", "2026-03-09T03:00", "2026-03-02T03:00"]
+    windows = parse_windows(
+        [
+            {"days": [0, 1, 2, 3, 4], "start": "22:00", "end": "06:00"},
+            {"days": [5, 6], "start": "00:00", "end": "00:00"},
+        ],
+        "idle",
+    )
+    local = [
+        "2026-03-02T21:59",
+        "2026-03-02T22:00",
+        "2026-03-03T05:59",
+        "2026-03-03T06:00",
+        "2026-03-07T12:00",
+        "2026-03-09T03:00",
+        "2026-03-02T03:00",
+    ]
     ts = np.array([int(datetime.fromisoformat(t + "+08:00").timestamp()) * S for t in local])
     assert in_windows(ts, "Asia/Shanghai", windows).tolist() == [
-        False, True, True, False, True, False, False]  # Mon 03:00 follows Sunday, not Friday
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+    ]  # Mon 03:00 follows Sunday, not Friday
     with pytest.raises(Invalid) as exc:
         parse_windows([{"days": [7], "start": "22:00", "end": "06:00"}], "idle_periods")
     assert exc.value.field == "idle_periods[0].days"

@@ -69,7 +69,8 @@ class Subscriber:
         self.client.on_connect = lambda c, *_: c.subscribe(f"{topic}/#", qos=1)
         self.client.on_subscribe = lambda *_: ready.set()
         self.client.on_message = lambda c, u, m: self.messages.append(
-            (time.monotonic(), m.topic, json.loads(m.payload)))
+            (time.monotonic(), m.topic, json.loads(m.payload))
+        )
         self.client.connect(MQTT_HOST, MQTT_PORT)
         self.client.loop_start()
         assert ready.wait(10), "could not subscribe on the MQTT broker"
@@ -90,10 +91,16 @@ def topic() -> str:
 @pytest.fixture(scope="module")
 def fast(settings: Settings, topic: str) -> Iterator[TestClient]:
     """An API process with short retry delays and a small per-rule flood limit."""
-    tuned = settings.model_copy(update={
-        "alarm_mqtt_topic": topic, "alarm_retry_base_s": 0.2, "alarm_retry_max_attempts": 5,
-        "alarm_rule_burst": 3, "alarm_global_per_min": 10_000,
-        "alarm_summary_interval_s": 0.3})
+    tuned = settings.model_copy(
+        update={
+            "alarm_mqtt_topic": topic,
+            "alarm_retry_base_s": 0.2,
+            "alarm_retry_max_attempts": 5,
+            "alarm_rule_burst": 3,
+            "alarm_global_per_min": 10_000,
+            "alarm_summary_interval_s": 0.3,
+        }
+    )
     with TestClient(create_app(tuned)) as c:
         yield c
 
@@ -113,18 +120,41 @@ def subscriber(topic: str) -> Iterator[Subscriber]:
 
 
 def test_transitions_reach_the_broker_and_annunciations_the_webhook(
-        fast, admin_headers, receiver, subscriber, topic, uid) -> None:  # noqa: ANN001
+    fast, admin_headers, receiver, subscriber, topic, uid
+) -> None:  # noqa: ANN001
     code = meter(fast, admin_headers, f"MQ-{uid}")
-    r = rule(fast, admin_headers, name=f"mq {uid}", meter=code, type="threshold", high=100,
-             priority="critical", message="Transformer T1 overload",
-             webhook_url=f"{receiver.url}/hook")
+    r = rule(
+        fast,
+        admin_headers,
+        name=f"mq {uid}",
+        meter=code,
+        type="threshold",
+        high=100,
+        priority="critical",
+        message="Transformer T1 overload",
+        webhook_url=f"{receiver.url}/hook",
+    )
     post(fast, admin_headers, code, minutes([50, 150]))
     settle(fast)
     aid = alarms_of(fast, admin_headers, r["id"])["high"]["id"]
     msg = wait_for(lambda: subscriber.of(aid))[0]
-    assert (msg["action"], msg["state"], msg["value"], msg["priority"], msg["message"],
-            msg["meter"], msg["limit"]) == ("activate", "active_unacknowledged", 150.0,
-                                            "critical", "Transformer T1 overload", code, 100.0)
+    assert (
+        msg["action"],
+        msg["state"],
+        msg["value"],
+        msg["priority"],
+        msg["message"],
+        msg["meter"],
+        msg["limit"],
+    ) == (
+        "activate",
+        "active_unacknowledged",
+        150.0,
+        "critical",
+        "Transformer T1 overload",
+        code,
+        100.0,
+    )
     assert any(t == f"{topic}/{code}-SITE/{code}/{aid}" for _, t, _ in subscriber.messages)
     hook = wait_for(lambda: receiver.at("/hook"))
     assert hook[0][1]["alarm_id"] == aid and hook[0][1]["action"] == "activate"
@@ -136,21 +166,40 @@ def test_transitions_reach_the_broker_and_annunciations_the_webhook(
 
 
 def test_webhook_retries_with_backoff_and_gives_up_on_a_client_error(
-        fast, admin_headers, receiver, engine, uid) -> None:  # noqa: ANN001
+    fast, admin_headers, receiver, engine, uid
+) -> None:  # noqa: ANN001
     receiver.script = {"/flaky": [503, 503, 200], "/gone": [404]}
     code = meter(fast, admin_headers, f"WH-{uid}")
-    flaky = rule(fast, admin_headers, name=f"flaky {uid}", meter=code, type="threshold",
-                 high=100, webhook_url=f"{receiver.url}/flaky")
-    gone = rule(fast, admin_headers, name=f"gone {uid}", meter=code, type="threshold",
-                high=120, webhook_url=f"{receiver.url}/gone")
+    flaky = rule(
+        fast,
+        admin_headers,
+        name=f"flaky {uid}",
+        meter=code,
+        type="threshold",
+        high=100,
+        webhook_url=f"{receiver.url}/flaky",
+    )
+    gone = rule(
+        fast,
+        admin_headers,
+        name=f"gone {uid}",
+        meter=code,
+        type="threshold",
+        high=120,
+        webhook_url=f"{receiver.url}/gone",
+    )
     post(fast, admin_headers, code, minutes([150]))
     settle(fast)
 
     def rows(rid: int) -> list:
         with engine.connect() as conn:
-            return conn.execute(text(
-                "SELECT status, attempts, last_error FROM alarm_notification "
-                "WHERE rule_id = :r AND channel = 'webhook'"), {"r": rid}).all()
+            return conn.execute(
+                text(
+                    "SELECT status, attempts, last_error FROM alarm_notification "
+                    "WHERE rule_id = :r AND channel = 'webhook'"
+                ),
+                {"r": rid},
+            ).all()
 
     wait_for(lambda: rows(flaky["id"])[0][0] == "sent", timeout_s=20)
     assert tuple(rows(flaky["id"])[0]) == ("sent", 3, None)
@@ -162,22 +211,32 @@ def test_webhook_retries_with_backoff_and_gives_up_on_a_client_error(
     assert len(receiver.at("/gone")) == 1
 
 
-def test_flood_protection_holds_back_and_summarises(fast, admin_headers, subscriber, topic,
-                                                    engine, uid) -> None:  # noqa: ANN001
+def test_flood_protection_holds_back_and_summarises(
+    fast, admin_headers, subscriber, topic, engine, uid
+) -> None:  # noqa: ANN001
     code = meter(fast, admin_headers, f"FLD-{uid}")
     r = rule(fast, admin_headers, name=f"flood {uid}", meter=code, type="threshold", high=100)
     chatter = [150.0 if i % 2 == 0 else 50.0 for i in range(40)]  # 20 alarms, 20 returns
     post(fast, admin_headers, code, minutes(chatter, BASE + timedelta(hours=1), step_s=1))
     settle(fast)
     aid = alarms_of(fast, admin_headers, r["id"])["high"]["id"]
-    summary = wait_for(lambda: [p for _, t, p in subscriber.messages
-                                if t == f"{topic}/summary" and p["rule"] == r["id"]])
+    summary = wait_for(
+        lambda: [
+            p for _, t, p in subscriber.messages if t == f"{topic}/summary" and p["rule"] == r["id"]
+        ]
+    )
     assert summary[0]["suppressed"] == 37 and summary[0]["action"] == "flood_summary"
     assert len(subscriber.of(aid)) == 3  # the burst allowed per rule
     with engine.connect() as conn:
-        counts = dict(conn.execute(text(
-            "SELECT status, count(*) FROM alarm_notification WHERE rule_id = :r AND "
-            "event_id IS NOT NULL GROUP BY status"), {"r": r["id"]}).all())
+        counts = dict(
+            conn.execute(
+                text(
+                    "SELECT status, count(*) FROM alarm_notification WHERE rule_id = :r AND "
+                    "event_id IS NOT NULL GROUP BY status"
+                ),
+                {"r": r["id"]},
+            ).all()
+        )
     assert counts == {"sent": 3, "suppressed": 37}
     # every transition is still in the history: flood protection only holds messages back
     hist = fast.get(f"{API}/alarms/{aid}/history", headers=admin_headers).json()

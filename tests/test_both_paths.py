@@ -166,8 +166,9 @@ def _local_midnights(tz: str) -> list[datetime]:
     return out
 
 
-def _times(rng: random.Random, gaps: list[tuple[datetime, datetime]],
-           extra: list[datetime]) -> list[datetime]:
+def _times(
+    rng: random.Random, gaps: list[tuple[datetime, datetime]], extra: list[datetime]
+) -> list[datetime]:
     """1-5 minute spacing (any second), holes in ``gaps``, plus the ``extra`` instants."""
     out, t = set(extra), BASE
     while t < END:
@@ -197,15 +198,21 @@ def make_dataset(tz: str) -> Dataset:
     midnights = _local_midnights(tz)
     assert len(midnights) >= 2
     h = timedelta(hours=1)
-    boundaries = [BASE, BASE + 9 * h, BASE + 10 * h,  # hour
-                  BASE + 9 * h + timedelta(minutes=15), BASE + 9 * h + timedelta(minutes=30),
-                  BASE + 10 * h + timedelta(minutes=45),  # 15 min
-                  BASE + 9 * h + timedelta(minutes=1)]  # 1 min
+    boundaries = [
+        BASE,
+        BASE + 9 * h,
+        BASE + 10 * h,  # hour
+        BASE + 9 * h + timedelta(minutes=15),
+        BASE + 9 * h + timedelta(minutes=30),
+        BASE + 10 * h + timedelta(minutes=45),  # 15 min
+        BASE + 9 * h + timedelta(minutes=1),
+    ]  # 1 min
     for m in midnights:
         boundaries += [m - US, m, m + US]  # local midnight, and 1 us either side
     day = timedelta(days=1)
-    counter_t = _times(rng, [(BASE + day + 2 * h, BASE + day + 5 * h + timedelta(minutes=30))],
-                       boundaries)
+    counter_t = _times(
+        rng, [(BASE + day + 2 * h, BASE + day + 5 * h + timedelta(minutes=30))], boundaries
+    )
     delta_t = _times(rng, [(BASE + 20 * h, BASE + 22 * h)], boundaries)
     gauge_t = _times(rng, [(BASE + 2 * day + 4 * h, BASE + 2 * day + 6 * h)], boundaries)
 
@@ -244,14 +251,18 @@ def batches(ds: Dataset) -> list[tuple[str, RawItems]]:
     day = timedelta(days=1)
 
     def part(lo: datetime, hi: datetime) -> list[tuple[str, datetime, Any, None]]:
-        return [(code, ts, v, None) for code, rows in ds.series.items()
-                for ts, v in rows if lo <= ts < hi]
+        return [
+            (code, ts, v, None)
+            for code, rows in ds.series.items()
+            for ts, v in rows
+            if lo <= ts < hi
+        ]
 
     rng = random.Random(7)
     a, b, c = part(BASE, BASE + day), part(BASE + day, BASE + 2 * day), part(BASE + 2 * day, END)
     rng.shuffle(a)  # order inside a request never matters
     b.sort(key=lambda r: (r[1], r[0]))
-    b_lo, b_hi = b[: len(b) // 2], b[len(b) // 2:]  # earlier / later half of day 2
+    b_lo, b_hi = b[: len(b) // 2], b[len(b) // 2 :]  # earlier / later half of day 2
 
     cnt, dlt, gau = ds.series[COUNTER], ds.series[DELTA], ds.series[GAUGE]
     gap = BASE + 20 * timedelta(hours=1) + timedelta(minutes=30)  # inside DELTA's gap
@@ -386,12 +397,22 @@ def _setup_side(side: Side) -> None:
         registry.create_site(s, registry.SiteIn(SITE, "Plant"))
         registry.create_site(s, registry.SiteIn(SUBSITE, "Workshop", parent=SITE))
         for meter in (
-            registry.MeterIn(COUNTER, "Main incomer", SITE, "electricity", "kWh", "counter",
-                             interval_s=60, rollover=ROLLOVER),
-            registry.MeterIn(DELTA, "Workshop feeder", SUBSITE, "electricity", "kWh", "delta",
-                             interval_s=60),
-            registry.MeterIn(GAUGE, "Workshop load", SUBSITE, "electricity", "kW", "gauge",
-                             interval_s=60),
+            registry.MeterIn(
+                COUNTER,
+                "Main incomer",
+                SITE,
+                "electricity",
+                "kWh",
+                "counter",
+                interval_s=60,
+                rollover=ROLLOVER,
+            ),
+            registry.MeterIn(
+                DELTA, "Workshop feeder", SUBSITE, "electricity", "kWh", "delta", interval_s=60
+            ),
+            registry.MeterIn(
+                GAUGE, "Workshop load", SUBSITE, "electricity", "kW", "gauge", interval_s=60
+            ),
         ):
             registry.create_meter(s, meter)
         s.commit()
@@ -415,8 +436,11 @@ def world(pglite_side: Side, server_side: Side) -> World:
     # What is stored: the generated series, plus the new readings of the mixed batch.
     stored = {code: list(rows) for code, rows in ds.series.items()}
     gap = BASE + timedelta(hours=20, minutes=30)
-    stored[DELTA] += [(gap, 1.5), (gap + timedelta(minutes=3), 0.75),
-                      (gap + timedelta(minutes=7), 2.0)]
+    stored[DELTA] += [
+        (gap, 1.5),
+        (gap + timedelta(minutes=3), 0.75),
+        (gap + timedelta(minutes=7), 2.0),
+    ]
     w.final = {code: sorted(rows) for code, rows in stored.items()}
     return w
 
@@ -435,30 +459,47 @@ def test_migration_chose_each_path(world: World) -> None:
     assert world.pg.writer == WriterConfig(timescale=False, use_copy=True, day_timezone=world.tz)
 
     ts = world.ts
-    assert ts.query("SELECT hypertable_name, compression_enabled "
-                    "FROM timescaledb_information.hypertables "
-                    "WHERE hypertable_schema = 'public'") == [("reading", True)]
-    caggs = dict(ts.query("SELECT view_name, materialized_only "
-                          "FROM timescaledb_information.continuous_aggregates"))
+    assert ts.query(
+        "SELECT hypertable_name, compression_enabled "
+        "FROM timescaledb_information.hypertables "
+        "WHERE hypertable_schema = 'public'"
+    ) == [("reading", True)]
+    caggs = dict(
+        ts.query(
+            "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates"
+        )
+    )
     assert caggs == {f"rollup_{level}": False for level in LEVELS}  # real-time aggregation
-    assert ts.query("SELECT attname, segmentby_column_index, orderby_column_index "
-                    "FROM timescaledb_information.compression_settings "
-                    "WHERE hypertable_name = 'reading' ORDER BY attname") == [
-        ("meter_id", 1, None), ("ts", None, 1)]
-    jobs = ts.query("SELECT proc_name, hypertable_name FROM timescaledb_information.jobs "
-                    "WHERE proc_name <> 'policy_job_stat_history_retention'")
+    assert ts.query(
+        "SELECT attname, segmentby_column_index, orderby_column_index "
+        "FROM timescaledb_information.compression_settings "
+        "WHERE hypertable_name = 'reading' ORDER BY attname"
+    ) == [("meter_id", 1, None), ("ts", None, 1)]
+    jobs = ts.query(
+        "SELECT proc_name, hypertable_name FROM timescaledb_information.jobs "
+        "WHERE proc_name <> 'policy_job_stat_history_retention'"
+    )
     refresh = {h for p, h in jobs if p == "policy_refresh_continuous_aggregate"}
     assert refresh == {f"rollup_{level}" for level in LEVELS}
     assert ("policy_compression", "reading") in jobs
     assert ("policy_retention", "rollup_1m") in jobs
 
     pg = world.pg
-    kinds = dict(pg.query("SELECT c.relname, c.relkind FROM pg_class c "
-                          "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                          "WHERE n.nspname = 'public' AND c.relname LIKE 'rollup\\_%' "
-                          "AND c.relkind IN ('r', 'v', 'm', 'p')"))
-    assert kinds == {"rollup_1m": "v", "rollup_15m": "r", "rollup_1h": "r", "rollup_1d": "r",
-                     "rollup_pending": "r"}
+    kinds = dict(
+        pg.query(
+            "SELECT c.relname, c.relkind FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relname LIKE 'rollup\\_%' "
+            "AND c.relkind IN ('r', 'v', 'm', 'p')"
+        )
+    )
+    assert kinds == {
+        "rollup_1m": "v",
+        "rollup_15m": "r",
+        "rollup_1h": "r",
+        "rollup_1d": "r",
+        "rollup_pending": "r",
+    }
     assert pg.query("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'") == [(0,)]
 
 
@@ -466,11 +507,16 @@ def test_write_results_identical(world: World) -> None:
     for name, (ts_res, pg_res) in world.results.items():
         assert_same(ts_res, pg_res, f"batch {name!r} (timescaledb vs postgresql)")
     r = {name: res[0] for name, res in world.results.items()}
-    n_day3 = sum(1 for rows in world.ds.series.values() for ts, _ in rows
-                 if ts >= BASE + timedelta(days=2))
+    n_day3 = sum(
+        1 for rows in world.ds.series.values() for ts, _ in rows if ts >= BASE + timedelta(days=2)
+    )
     assert r["day 3 before day 2"]["accepted"] == n_day3
-    assert r["day 3 resent"] == {"accepted": 0, "duplicates": n_day3, "conflicts": [],
-                                 "rejected": []}
+    assert r["day 3 resent"] == {
+        "accepted": 0,
+        "duplicates": n_day3,
+        "conflicts": [],
+        "rejected": [],
+    }
     mixed = r["conflicts, duplicates, rejections"]
     assert (mixed["accepted"], mixed["duplicates"]) == (3, 3)
     assert [c["index"] for c in mixed["conflicts"]] == [0, 1]
@@ -489,10 +535,13 @@ def check_readings(world: World) -> None:
     ts_rows, pg_rows = world.ts.query(READING_SQL), world.pg.query(READING_SQL)
     assert_same(ts_rows, pg_rows, "reading (timescaledb vs postgresql)")
     kinds = {COUNTER: "counter", DELTA: "delta", GAUGE: "gauge"}
-    expected = [(code, ts, v, e) for code in sorted(world.final)
-                for (ts, v), e in zip(world.final[code],
-                                      _expected_energy(world.final[code], kinds[code]),
-                                      strict=True)]
+    expected = [
+        (code, ts, v, e)
+        for code in sorted(world.final)
+        for (ts, v), e in zip(
+            world.final[code], _expected_energy(world.final[code], kinds[code]), strict=True
+        )
+    ]
     assert_same(ts_rows, expected, "reading (timescaledb vs generated)")
     # The rollover and the reset are in there, with the right energy.
     energies = [e for code, _, _, e in ts_rows if code == COUNTER]
@@ -509,8 +558,10 @@ def check_rollups(world: World) -> None:
         assert sum(r[3] for r in ts_rows) == n_readings, level
     # Bucket semantics: (start, start + w], labelled start + 1 us.  A reading exactly at local
     # midnight closes the previous local day; 1 us later opens the next one.
-    day_rows = {(c, b): (n, ts_last) for c, b, _, n, *_, ts_last
-                in world.ts.query(ROLLUP_SQL.format(level="1d"))}
+    day_rows = {
+        (c, b): (n, ts_last)
+        for c, b, _, n, *_, ts_last in world.ts.query(ROLLUP_SQL.format(level="1d"))
+    }
     for m in world.ds.midnights:
         prev_day = m - timedelta(days=1) + US
         for code in world.ds.series:
@@ -518,8 +569,9 @@ def check_rollups(world: World) -> None:
             assert (code, m + US) in day_rows
     # A reading exactly on a 15-min / hour mark is the last one of the bucket ending there.
     for level, width in (("15m", timedelta(minutes=15)), ("1h", timedelta(hours=1))):
-        last = {(c, b): ts_last for c, b, *_, ts_last
-                in world.ts.query(ROLLUP_SQL.format(level=level))}
+        last = {
+            (c, b): ts_last for c, b, *_, ts_last in world.ts.query(ROLLUP_SQL.format(level=level))
+        }
         marks = [t for t in world.ds.boundaries if (t - BASE) % width == timedelta(0)]
         assert len(marks) >= 3, level
         for t in marks:
@@ -533,8 +585,11 @@ def check_api_queries(world: World) -> None:
     # The answers are not trivially empty, and aligned totals agree with the raw readings.
     assert len(ts_snap[f"series {GAUGE} 15m #0"]["points"]) > 250
     for k, (lo, hi) in enumerate(_totals_ranges(world.ds)):
-        raw = sum(e for code, t, _, e in ts_snap["reading"]
-                  if e is not None and lo < t <= hi and code in (COUNTER, DELTA))
+        raw = sum(
+            e
+            for code, t, _, e in ts_snap["reading"]
+            if e is not None and lo < t <= hi and code in (COUNTER, DELTA)
+        )
         total = ts_snap[f"totals {SITE} #{k}"]["carriers"]
         got = total[0]["total"] if total else 0.0
         assert got == pytest.approx(raw, rel=1e-9, abs=1e-9), (k, lo, hi)
@@ -554,10 +609,13 @@ def test_api_queries_identical(world: World) -> None:
 
 def watermarks(side: Side) -> dict[str, datetime]:
     """Continuous aggregates: the materialization watermark of each (internal API, pinned)."""
-    return dict(side.query(
-        "SELECT user_view_name, _timescaledb_functions.to_timestamp("
-        "_timescaledb_functions.cagg_watermark(mat_hypertable_id)) "
-        "FROM _timescaledb_catalog.continuous_agg"))
+    return dict(
+        side.query(
+            "SELECT user_view_name, _timescaledb_functions.to_timestamp("
+            "_timescaledb_functions.cagg_watermark(mat_hypertable_id)) "
+            "FROM _timescaledb_catalog.continuous_agg"
+        )
+    )
 
 
 def test_late_data_visible_after_one_worker_pass(world: World) -> None:
@@ -603,11 +661,15 @@ def test_late_data_identical_after_refresh(world: World) -> None:
     day2 = BASE + timedelta(days=1, hours=8)
     # A counter reading 30 s after a stored one, in the same 15-min bucket, whose stored
     # successor lies in the next bucket: the successor's energy moves between buckets.
-    k = next(i for i in range(len(cnt) - 1)
-             if cnt[i][0] > day2 and cnt[i + 1][1] > cnt[i][1]
-             and cnt[i][0] + timedelta(seconds=30) < cnt[i + 1][0]
-             and _b15(cnt[i][0] + timedelta(seconds=30)) == _b15(cnt[i][0])
-             and _b15(cnt[i + 1][0]) != _b15(cnt[i][0]))
+    k = next(
+        i
+        for i in range(len(cnt) - 1)
+        if cnt[i][0] > day2
+        and cnt[i + 1][1] > cnt[i][1]
+        and cnt[i][0] + timedelta(seconds=30) < cnt[i + 1][0]
+        and _b15(cnt[i][0] + timedelta(seconds=30)) == _b15(cnt[i][0])
+        and _b15(cnt[i + 1][0]) != _b15(cnt[i][0])
+    )
     late_c = (cnt[k][0] + timedelta(seconds=30), round(cnt[k][1] + 0.125, 3))
     assert late_c[1] < cnt[k + 1][1]
     dlt = world.final[DELTA]
@@ -616,8 +678,12 @@ def test_late_data_identical_after_refresh(world: World) -> None:
     gau = world.final[GAUGE]
     late_g = (gau[300][0] + timedelta(seconds=13), 123.5)
     assert late_g[0] < gau[301][0]
-    touched = {(COUNTER, _b15(late_c[0])), (COUNTER, _b15(cnt[k + 1][0])),
-               (DELTA, _b15(late_d[0])), (GAUGE, _b15(late_g[0]))}
+    touched = {
+        (COUNTER, _b15(late_c[0])),
+        (COUNTER, _b15(cnt[k + 1][0])),
+        (DELTA, _b15(late_d[0])),
+        (GAUGE, _b15(late_g[0])),
+    }
 
     q15 = ROLLUP_SQL.format(level="15m")
     before = {(r[0], r[1]): r for r in world.ts.query(q15)}
@@ -645,7 +711,8 @@ def test_late_data_identical_after_refresh(world: World) -> None:
     assert after[c_late][2] == pytest.approx(before[c_late][2] + moved, rel=1e-9)
     assert after[c_next][2] == pytest.approx(before[c_next][2] - moved, rel=1e-9)
     assert after[(DELTA, _b15(late_d[0]))][2] == pytest.approx(
-        before[(DELTA, _b15(late_d[0]))][2] + 3.25, rel=1e-9)
+        before[(DELTA, _b15(late_d[0]))][2] + 3.25, rel=1e-9
+    )
     assert after[(GAUGE, _b15(late_g[0]))][3] == before[(GAUGE, _b15(late_g[0]))][3] + 1
 
 
@@ -657,15 +724,18 @@ def test_compressed_chunks_and_late_data_into_them(world: World) -> None:
         n = conn.execute("SELECT count(compress_chunk(c)) FROM show_chunks('reading') c").fetchone()
         compressed = conn.execute(
             "SELECT count(*) FROM timescaledb_information.chunks "
-            "WHERE hypertable_name = 'reading' AND is_compressed").fetchone()
+            "WHERE hypertable_name = 'reading' AND is_compressed"
+        ).fetchone()
     assert n[0] >= 3 and compressed == n
     check_readings(world)
     check_rollups(world)
 
     cnt = world.final[COUNTER]
-    k = next(i for i in range(len(cnt) // 3, len(cnt) - 1)
-             if cnt[i + 1][1] > cnt[i][1] + 0.2
-             and cnt[i + 1][0] - cnt[i][0] > timedelta(minutes=2))
+    k = next(
+        i
+        for i in range(len(cnt) // 3, len(cnt) - 1)
+        if cnt[i + 1][1] > cnt[i][1] + 0.2 and cnt[i + 1][0] - cnt[i][0] > timedelta(minutes=2)
+    )
     late = (cnt[k][0] + timedelta(seconds=20), round(cnt[k][1] + 0.1, 3))
     res = [side.write(items_of([(COUNTER, *late, None)])) for side in (world.ts, world.pg)]
     assert_same(res[0], res[1], "late batch into compressed chunk (timescaledb vs postgresql)")

@@ -46,8 +46,11 @@ GRID, FEED, GAS, PV = "CB-GRID", "CB-FEED", "CB-GAS", "CB-PV"
 @pytest.fixture(scope="module")
 def pglite_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
     srv = start_pglite_or_skip(tmp_path_factory.mktemp("carbon_paths") / "pgdata")
-    eng = create_engine(srv.url.replace("postgresql://", "postgresql+psycopg://", 1),
-                        poolclass=NullPool, connect_args={"prepare_threshold": None})
+    eng = create_engine(
+        srv.url.replace("postgresql://", "postgresql+psycopg://", 1),
+        poolclass=NullPool,
+        connect_args={"prepare_threshold": None},
+    )
     try:
         yield Side("timescaledb", eng, srv.url, True, {"prepare_threshold": None})
     finally:
@@ -74,8 +77,12 @@ def _readings() -> list[tuple[str, datetime, float, None]]:
     out = []
     for k in range(1, HOURS * 4 + 1):  # 15-minute interval energy, stamped at the end
         ts = T0 + timedelta(minutes=15 * k)
-        out += [(GRID, ts, 100.0 + k % 7, None), (FEED, ts, 30.0 + k % 3, None),
-                (GAS, ts, 12.5 + k % 5, None), (PV, ts, float(k % 11), None)]
+        out += [
+            (GRID, ts, 100.0 + k % 7, None),
+            (FEED, ts, 30.0 + k % 3, None),
+            (GAS, ts, 12.5 + k % 5, None),
+            (PV, ts, float(k % 11), None),
+        ]
     out.append((GRID, T0 + timedelta(hours=10, minutes=7, seconds=30), 1.25, None))  # odd time
     return out
 
@@ -85,15 +92,21 @@ def _setup(side: Side) -> None:
     with side.session() as s:
         registry.create_site(s, registry.SiteIn(SITE, "Plant", region="江苏"))
         registry.create_site(s, registry.SiteIn(SUB, "Shop", parent=SITE))
-        for m in (registry.MeterIn(GRID, "incomer", SITE, "electricity", "kWh", "delta"),
-                  registry.MeterIn(FEED, "feeder", SUB, "electricity", "kWh", "delta",
-                                   parent=GRID),
-                  registry.MeterIn(GAS, "boiler", SUB, "natural_gas", "m3", "delta"),
-                  registry.MeterIn(PV, "roof", SITE, "pv_generation", "kWh", "delta")):
+        for m in (
+            registry.MeterIn(GRID, "incomer", SITE, "electricity", "kWh", "delta"),
+            registry.MeterIn(FEED, "feeder", SUB, "electricity", "kWh", "delta", parent=GRID),
+            registry.MeterIn(GAS, "boiler", SUB, "natural_gas", "m3", "delta"),
+            registry.MeterIn(PV, "roof", SITE, "pv_generation", "kWh", "delta"),
+        ):
             registry.create_meter(s, m)
         boundary.set_mapping(s, GAS, "stationary_combustion", "natural_gas", "test")
-        records.add_certificate(s, records.CertificateIn(
-            "CB-GEC-1", 5.0, date(2023, 12, 1), SITE, T0, T0 + timedelta(hours=30)), "test")
+        records.add_certificate(
+            s,
+            records.CertificateIn(
+                "CB-GEC-1", 5.0, date(2023, 12, 1), SITE, T0, T0 + timedelta(hours=30)
+            ),
+            "test",
+        )
         s.commit()
         side.infos = registry.meter_infos(s, [GRID, FEED, GAS, PV])
     with side.connect() as conn:
@@ -127,10 +140,16 @@ def _snapshot(side: Side) -> dict:
             snap[f"site series {res}"] = carbon_series.site_carbon(s, SITE, *RANGES[0], res)
             snap[f"meter series {res}"] = carbon_series.meter_carbon(s, GAS, *RANGES[0], res)
         snap["meter raw"] = carbon_series.meter_carbon(s, GRID, *RANGES[3], "raw")
-        snap["views"] = [tuple(r) for r in s.execute(text(
-            "SELECT version, m.code, bucket, scope, source, activity, co2_t, tce "
-            "FROM carbon_1h c JOIN meter m ON m.id = c.meter_id "
-            "ORDER BY version, m.code, bucket")).all()]
+        snap["views"] = [
+            tuple(r)
+            for r in s.execute(
+                text(
+                    "SELECT version, m.code, bucket, scope, source, activity, co2_t, tce "
+                    "FROM carbon_1h c JOIN meter m ON m.id = c.meter_id "
+                    "ORDER BY version, m.code, bucket"
+                )
+            ).all()
+        ]
         s.commit()
     return snap
 
@@ -148,7 +167,8 @@ def test_carbon_figures_identical_on_both_paths(pglite_side: Side, server_side: 
     # Jiangsu 2023 all through: 2024 is not published, so 2023 carries on (and is said so)
     assert whole["scope2_location_tco2"] == pytest.approx(grid_kwh / 1000 * 0.5827, rel=1e-9)
     assert whole["scope1_tco2"] == pytest.approx(
-        gas_m3 / 1e4 * 389.31 * 15.3 / 1000 * 0.99 * 44 / 12, rel=1e-9)
+        gas_m3 / 1e4 * 389.31 * 15.3 / 1000 * 0.99 * 44 / 12, rel=1e-9
+    )
     assert {r["meter"] for r in whole["by_source"]} == {GRID, GAS}  # FEED is a sub-meter
     assert any(q["code"] == "factor_period_fallback" for q in whole["data_quality"])
     # the certificate covers 5 MWh of the first 30 h, never more than consumed
@@ -162,4 +182,5 @@ def test_carbon_figures_identical_on_both_paths(pglite_side: Side, server_side: 
     hourly = pg["site series 1h"]["points"]
     assert len(hourly) == HOURS
     assert sum(p["co2_t"] for p in hourly) == pytest.approx(
-        whole["scope1_tco2"] + whole["scope2_location_tco2"], rel=1e-9)
+        whole["scope1_tco2"] + whole["scope2_location_tco2"], rel=1e-9
+    )

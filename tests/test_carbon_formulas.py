@@ -34,20 +34,23 @@ def test_natural_gas_100000_nm3_by_hand() -> None:
     assert row["params"]["ncv"] == ncv_gj_per_10k_nm3
     assert row["params"]["carbon_content_tc_per_tj"] == cc_tc_per_tj
     assert row["params"]["oxidation_rate"] == oxidation
-    assert formulas.fuel_emission_factor(389.31, 15.3, 0.99) == pytest.approx(co2_t_per_10k,
-                                                                               rel=1e-12)
+    assert formulas.fuel_emission_factor(389.31, 15.3, 0.99) == pytest.approx(
+        co2_t_per_10k, rel=1e-12
+    )
     coef = quantities.coefficient(row["value"], row["unit"], "m3")  # per Nm³ (canonical m3)
     assert 100_000 * coef == pytest.approx(expected_t, rel=1e-9)
     assert row["params"]["published_ef"] == pytest.approx(21.6219, abs=1e-4)
 
 
-@pytest.mark.parametrize("key", [r["key"] for r in library.factor_rows()
-                                 if r["key"].startswith("fuel/")])
+@pytest.mark.parametrize(
+    "key", [r["key"] for r in library.factor_rows() if r["key"].startswith("fuel/")]
+)
 def test_every_fuel_factor_is_its_parameters(key: str) -> None:
     r = _row(key)
     p = r["params"]
-    value = formulas.fuel_emission_factor(p["ncv"], p["carbon_content_tc_per_tj"],
-                                          p["oxidation_rate"])
+    value = formulas.fuel_emission_factor(
+        p["ncv"], p["carbon_content_tc_per_tj"], p["oxidation_rate"]
+    )
     assert r["value"] == pytest.approx(value, rel=1e-9)
     assert r["value"] == pytest.approx(p["published_ef"], abs=1.5e-4)  # the printed rounding
 
@@ -57,8 +60,9 @@ def test_purchased_electricity_times_the_grid_factor_of_that_year() -> None:
     row = _row("grid/average/江苏/2023")
     assert (row["value"], row["unit"]) == (0.5827, "tCO2/MWh")
     assert "公告2025年第47号" in row["source_document"]
-    assert 1_234_567 * quantities.coefficient(row["value"], row["unit"], "kWh") == \
-        pytest.approx(1234.567 * 0.5827, rel=1e-12)  # = 719.382 tCO2
+    assert 1_234_567 * quantities.coefficient(row["value"], row["unit"], "kWh") == pytest.approx(
+        1234.567 * 0.5827, rel=1e-12
+    )  # = 719.382 tCO2
     assert _row("grid/average/national/2022")["value"] == 0.5366
     assert _row("grid/residual/national/2023")["value"] == 0.6096
 
@@ -67,14 +71,17 @@ def test_standard_coal_by_hand() -> None:
     """GB/T 2589: 1 kgce = 7000 kcal; electricity 当量值 860 kcal/kWh → 0.1229 kgce/kWh."""
     elec = _row("tce/electricity/equivalent")
     assert elec["value"] == pytest.approx(860 / 7000, abs=5e-5)
-    assert 1_000_000 * quantities.coefficient(elec["value"], elec["unit"], "kWh") == \
-        pytest.approx(122.9)  # tce
+    assert 1_000_000 * quantities.coefficient(elec["value"], elec["unit"], "kWh") == pytest.approx(
+        122.9
+    )  # tce
     gas = _row("tce/natural_gas/equivalent")
-    assert 100_000 * quantities.coefficient(gas["value"], gas["unit"], "m3") == \
-        pytest.approx(133.0)  # 1.3300 kgce/m³ (9310 kcal / 7000)
+    assert 100_000 * quantities.coefficient(gas["value"], gas["unit"], "m3") == pytest.approx(
+        133.0
+    )  # 1.3300 kgce/m³ (9310 kcal / 7000)
     heat = _row("tce/heat/equivalent")
-    assert 1000 * quantities.coefficient(heat["value"], heat["unit"], "GJ") == \
-        pytest.approx(34.12)  # 0.03412 kgce/MJ = 34.12 kgce/GJ
+    assert 1000 * quantities.coefficient(heat["value"], heat["unit"], "GJ") == pytest.approx(
+        34.12
+    )  # 0.03412 kgce/MJ = 34.12 kgce/GJ
     steam = _row("tce/steam/equivalent")
     assert 50 * quantities.coefficient(steam["value"], steam["unit"], "t") == pytest.approx(6.43)
     assert formulas.GJ_PER_TCE == 29.3076  # 7000 kcal × 4.1868 kJ/kcal
@@ -82,9 +89,10 @@ def test_standard_coal_by_hand() -> None:
     assert not [r for r in library.factor_rows() if r["variant"] == "equal_value"]
 
 
-@pytest.mark.parametrize(("ar", "sf6", "ch4", "n2o"), [("AR4", 22800, 25, 298),
-                                                       ("AR5", 23500, 28, 265),
-                                                       ("AR6", 25200, 27.9, 273)])
+@pytest.mark.parametrize(
+    ("ar", "sf6", "ch4", "n2o"),
+    [("AR4", 22800, 25, 298), ("AR5", 23500, 28, 265), ("AR6", 25200, 27.9, 273)],
+)
 def test_gwp_sets(ar: str, sf6: float, ch4: float, n2o: float) -> None:
     assert _row(f"gwp/{ar}/SF6")["value"] == sf6
     assert _row(f"gwp/{ar}/CH4")["value"] == ch4
@@ -101,7 +109,11 @@ def test_library_rows_name_their_sources() -> None:
         quantities.parse(r["unit"])  # every unit is understood
     assert library.manifest()["version"] == library.library_version()
     assert {r["region"] for r in rows if r["key"].startswith("grid/average/")} >= {
-        "national", "华东", "江苏", "内蒙古"}
+        "national",
+        "华东",
+        "江苏",
+        "内蒙古",
+    }
 
 
 def test_region_chain() -> None:
@@ -117,9 +129,11 @@ def _f(i: int, value: float, lo: date | None, hi: date | None) -> SimpleNamespac
 
 
 def test_resolution_uses_the_latest_published_year_and_says_so() -> None:
-    y21, y22, y23 = (_f(1, 0.5568, date(2021, 1, 1), date(2022, 1, 1)),
-                     _f(2, 0.5366, date(2022, 1, 1), date(2023, 1, 1)),
-                     _f(3, 0.5306, date(2023, 1, 1), date(2024, 1, 1)))
+    y21, y22, y23 = (
+        _f(1, 0.5568, date(2021, 1, 1), date(2022, 1, 1)),
+        _f(2, 0.5366, date(2022, 1, 1), date(2023, 1, 1)),
+        _f(3, 0.5306, date(2023, 1, 1), date(2024, 1, 1)),
+    )
     national = [y21, y22, y23]
     assert factors.resolve([national], date(2022, 7, 1)).factor is y22
     assert factors.resolve([national], date(2022, 7, 1)).note is None
@@ -137,9 +151,12 @@ def test_resolution_uses_the_latest_published_year_and_says_so() -> None:
     assert factors.resolve([[*site, newer], national], date(2020, 1, 1)).factor is newer
     pieces = factors.piecewise([national])
     assert [(p[0], p[1], p[2].factor.id) for p in pieces] == [
-        (None, date(2021, 1, 1), 1), (date(2021, 1, 1), date(2022, 1, 1), 1),
+        (None, date(2021, 1, 1), 1),
+        (date(2021, 1, 1), date(2022, 1, 1), 1),
         (date(2022, 1, 1), date(2023, 1, 1), 2),
-        (date(2023, 1, 1), date(2024, 1, 1), 3), (date(2024, 1, 1), None, 3)]
+        (date(2023, 1, 1), date(2024, 1, 1), 3),
+        (date(2024, 1, 1), None, 3),
+    ]
     assert [p[2].note is None for p in pieces] == [False, True, True, True, False]
 
 
@@ -168,17 +185,25 @@ def test_certificates_capped_at_consumption_and_used_once() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(consumption=st.lists(st.floats(0, 1e4), min_size=1, max_size=6),
-       certs=st.lists(st.tuples(st.integers(0, 5), st.integers(1, 6), st.floats(0.001, 1e4)),
-                      max_size=8),
-       split=st.integers(0, 5))
-def test_allocation_never_exceeds_and_does_not_depend_on_cuts(consumption, certs,
-                                                              split) -> None:  # noqa: ANN001
+@given(
+    consumption=st.lists(st.floats(0, 1e4), min_size=1, max_size=6),
+    certs=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(1, 6), st.floats(0.001, 1e4)), max_size=8
+    ),
+    split=st.integers(0, 5),
+)
+def test_allocation_never_exceeds_and_does_not_depend_on_cuts(consumption, certs, split) -> None:  # noqa: ANN001
     segs = _segs(len(consumption))
     grid = dict(zip(segs, consumption, strict=True))
-    cs = [formulas.Certificate(f"S{i}", mwh, segs[min(a, len(segs) - 1)][0],
-                               segs[min(max(a + n - 1, a), len(segs) - 1)][1])
-          for i, (a, n, mwh) in enumerate(certs)]
+    cs = [
+        formulas.Certificate(
+            f"S{i}",
+            mwh,
+            segs[min(a, len(segs) - 1)][0],
+            segs[min(max(a + n - 1, a), len(segs) - 1)][1],
+        )
+        for i, (a, n, mwh) in enumerate(certs)
+    ]
     claims = formulas.allocate_certificates(cs, grid)
     for c in cs:  # never beyond the certificate
         assert sum(cl.mwh for cl in claims if cl.serial == c.serial) <= c.mwh * (1 + 1e-9)

@@ -44,49 +44,90 @@ def steel(client: TestClient, admin_headers: dict) -> dict:
     uid = uuid.uuid4().hex[:8]
     site, kwh, co2 = f"STEEL-{uid}", f"STEEL-KWH-{uid}", f"STEEL-CO2-{uid}"
     h = admin_headers
-    r = client.post("/api/v1/sites", headers=h, json={"code": site, "name": "DAEWOO Steel",
-                                                      "timezone": "Asia/Seoul"})
+    r = client.post(
+        "/api/v1/sites",
+        headers=h,
+        json={"code": site, "name": "DAEWOO Steel", "timezone": "Asia/Seoul"},
+    )
     assert r.status_code == 201, r.text
     for code, carrier, unit in ((kwh, "electricity", "kWh"), (co2, "other", "t")):
-        r = client.post("/api/v1/meters", headers=h, json={
-            "code": code, "name": code, "site": site, "carrier": carrier, "unit": unit,
-            "kind": "delta", "interval_s": 900})
+        r = client.post(
+            "/api/v1/meters",
+            headers=h,
+            json={
+                "code": code,
+                "name": code,
+                "site": site,
+                "carrier": carrier,
+                "unit": unit,
+                "kind": "delta",
+                "interval_s": 900,
+            },
+        )
         assert r.status_code == 201, r.text
     ts = [t.isoformat() for t, _, _ in rows]
     accepted = 0
     for lo in range(0, len(rows), BATCH):  # the columnar form, ~10k readings per request
         for code, col in ((kwh, 1), (co2, 2)):
-            body = {"series": [{"meter": code, "ts": ts[lo:lo + BATCH],
-                                "value": [row[col] for row in rows[lo:lo + BATCH]]}]}
+            body = {
+                "series": [
+                    {
+                        "meter": code,
+                        "ts": ts[lo : lo + BATCH],
+                        "value": [row[col] for row in rows[lo : lo + BATCH]],
+                    }
+                ]
+            }
             r = client.post("/api/v1/readings", json=body, headers=h)
             assert r.status_code == 200 and not r.json()["rejected"], r.text[:500]
             accepted += r.json()["accepted"]
     assert accepted == 2 * len(rows) == 70_080
-    r = client.post("/api/v1/factors", headers=h, json={
-        "carrier": "electricity", "value": FACTOR, "unit": "tCO2/MWh", "site": site,
-        "valid_from": "2018-01-01", "source": "plant's own electricity factor (KEPCO portal, "
-        "UCI dataset 851 CO2 column)"})
+    r = client.post(
+        "/api/v1/factors",
+        headers=h,
+        json={
+            "carrier": "electricity",
+            "value": FACTOR,
+            "unit": "tCO2/MWh",
+            "site": site,
+            "valid_from": "2018-01-01",
+            "source": "plant's own electricity factor (KEPCO portal, UCI dataset 851 CO2 column)",
+        },
+    )
     assert r.status_code == 201, r.text
-    r = client.post("/api/v1/carbon/recalculations", headers=h,
-                    json={"reason": f"site-specific electricity factor for {site}"})
+    r = client.post(
+        "/api/v1/carbon/recalculations",
+        headers=h,
+        json={"reason": f"site-specific electricity factor for {site}"},
+    )
     assert r.status_code == 201, r.text
     return {"site": site, "kwh": kwh, "co2": co2, "rows": rows, "h": h}
 
 
-def test_interval_emissions_agree_with_the_plant_column(client: TestClient,
-                                                        steel: dict) -> None:
+def test_interval_emissions_agree_with_the_plant_column(client: TestClient, steel: dict) -> None:
     rows = steel["rows"]
     start, end = rows[0][0] - timedelta(minutes=15), rows[-1][0]
-    assert (start.isoformat(), end.isoformat()) == ("2018-01-01T00:00:00+09:00",
-                                                    "2019-01-01T00:00:00+09:00")
-    r = client.get("/api/v1/carbon/quality/reported-co2", headers=steel["h"], params={
-        "meter": steel["kwh"], "reported": steel["co2"], "start": start.isoformat(),
-        "end": end.isoformat()})
+    assert (start.isoformat(), end.isoformat()) == (
+        "2018-01-01T00:00:00+09:00",
+        "2019-01-01T00:00:00+09:00",
+    )
+    r = client.get(
+        "/api/v1/carbon/quality/reported-co2",
+        headers=steel["h"],
+        params={
+            "meter": steel["kwh"],
+            "reported": steel["co2"],
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        },
+    )
     assert r.status_code == 200, r.text
     q = r.json()
     assert q["intervals"] == len(rows) == 35_040
-    print(f"steel: {q['agree']} of {q['intervals']} intervals agree "
-          f"({100 * q['agreement']:.2f} %); {len(q['findings'])} listed")
+    print(
+        f"steel: {q['agree']} of {q['intervals']} intervals agree "
+        f"({100 * q['agreement']:.2f} %); {len(q['findings'])} listed"
+    )
     assert q["agreement"] >= 0.995
     assert len(q["findings"]) == q["intervals"] - q["agree"]
     by_ts = {t: (kwh, co2) for t, kwh, co2 in rows}
@@ -103,9 +144,15 @@ def test_interval_emissions_agree_with_the_plant_column(client: TestClient,
 
 def test_year_total_and_derivation(client: TestClient, steel: dict) -> None:
     rows = steel["rows"]
-    r = client.get("/api/v1/carbon/emissions", headers=steel["h"], params={
-        "site": steel["site"], "start": "2018-01-01T00:00:00+09:00",
-        "end": "2019-01-01T00:00:00+09:00"})
+    r = client.get(
+        "/api/v1/carbon/emissions",
+        headers=steel["h"],
+        params={
+            "site": steel["site"],
+            "start": "2018-01-01T00:00:00+09:00",
+            "end": "2019-01-01T00:00:00+09:00",
+        },
+    )
     assert r.status_code == 200, r.text
     e = r.json()
     mwh = sum(kwh for _, kwh, _ in rows) / 1000
@@ -115,8 +162,7 @@ def test_year_total_and_derivation(client: TestClient, steel: dict) -> None:
     assert sum(co2 for *_, co2 in rows) == pytest.approx(403.81, abs=0.005)  # rounding losses
     (row,) = e["by_source"]  # the reported-CO2 meter is non-emitting
     assert (row["meter"], row["factor"]) == (steel["kwh"], FACTOR)
-    d = client.get(f"/api/v1/carbon/derivations/{e['derivation_hash']}",
-                   headers=steel["h"]).json()
+    d = client.get(f"/api/v1/carbon/derivations/{e['derivation_hash']}", headers=steel["h"]).json()
     (f,) = [f for f in d["inputs"]["factors"] if f["id"] == row["factor_id"]]
     assert f["site"] == steel["site"] and "UCI" in f["source_document"]
     assert sum(x["n"] for x in d["inputs"]["readings"] if x["meter"] == steel["kwh"]) == 35_040

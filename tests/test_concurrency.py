@@ -55,8 +55,9 @@ def admin(server: LiveServer, engine) -> Iterator[httpx.Client]:  # noqa: ANN001
 # -- helpers -------------------------------------------------------------------------------
 
 
-def counter_registers(rng: random.Random, n: int, start: float,
-                      rollover: float | None = None) -> tuple[list[float], list[float]]:
+def counter_registers(
+    rng: random.Random, n: int, start: float, rollover: float | None = None
+) -> tuple[list[float], list[float]]:
     """Register readings and the energy of each interval (first interval: 0)."""
     regs, incs, reg = [], [], start
     for i in range(n):
@@ -69,8 +70,9 @@ def counter_registers(rng: random.Random, n: int, start: float,
     return regs, incs
 
 
-def fire(server: LiveServer, secret: str, bodies: list[list[dict]], threads: int,
-         timeout_s: float = 60.0) -> list[tuple[httpx.Response, float]]:
+def fire(
+    server: LiveServer, secret: str, bodies: list[list[dict]], threads: int, timeout_s: float = 60.0
+) -> list[tuple[httpx.Response, float]]:
     """Send ``bodies`` from ``threads`` threads released together; (response, seconds) each."""
     barrier = threading.Barrier(threads, timeout=30)
     queue = list(enumerate(bodies))
@@ -100,8 +102,12 @@ def fire(server: LiveServer, secret: str, bodies: list[list[dict]], threads: int
 
 def test_same_batch_from_8_threads_is_stored_once(server, admin, engine, uid) -> None:  # noqa: ANN001
     threads, per_meter = 8, 500
-    codes = {f"CC1-{uid}": "counter", f"CC2-{uid}": "counter",
-             f"CD1-{uid}": "delta", f"CD2-{uid}": "delta"}
+    codes = {
+        f"CC1-{uid}": "counter",
+        f"CC2-{uid}": "counter",
+        f"CD1-{uid}": "delta",
+        f"CD2-{uid}": "delta",
+    }
     create_meters(admin, f"SC-{uid}", codes)
     key_name, secret = new_key(engine, "ingest")
     rng = random.Random(f"same-{uid}")
@@ -114,8 +120,9 @@ def test_same_batch_from_8_threads_is_stored_once(server, admin, engine, uid) ->
         else:
             values = [rng.randint(0, 40) / 4 for _ in range(per_meter)]
             incs = values
-        batch += [{"meter": code, "ts": iso(t), "value": v}
-                  for t, v in zip(stamps, values, strict=True)]
+        batch += [
+            {"meter": code, "ts": iso(t), "value": v} for t, v in zip(stamps, values, strict=True)
+        ]
         expected_rows |= {(code, t, v) for t, v in zip(stamps, values, strict=True)}
         energy[code] = list(zip(stamps, incs, strict=True))
     rng.shuffle(batch)  # out of order inside the request, too
@@ -135,9 +142,13 @@ def test_same_batch_from_8_threads_is_stored_once(server, admin, engine, uid) ->
 
     assert stored(engine, list(codes)) == expected_rows
     with engine.connect() as conn:
-        log = conn.execute(text(
-            "SELECT count(*), sum(accepted), sum(duplicates), sum(rejected) FROM ingest_log "
-            "WHERE key_name = :k"), {"k": key_name}).one()
+        log = conn.execute(
+            text(
+                "SELECT count(*), sum(accepted), sum(duplicates), sum(rejected) FROM ingest_log "
+                "WHERE key_name = :k"
+            ),
+            {"k": key_name},
+        ).one()
     assert tuple(log) == (threads, n, (threads - 1) * n, 0)
 
     end = T0 + timedelta(hours=10)
@@ -156,16 +167,28 @@ def test_overlapping_counter_batches_out_of_order(server, admin, engine, uid, se
     threads, n_batches, per_meter, rollover = 6, 12, 720, 10_000.0
     plain, wrap = f"OC-{uid}", f"OR-{uid}"
     create_meters(admin, f"SO-{uid}", {plain: "counter"})
-    r = admin.post("/api/v1/meters", json={
-        "code": wrap, "name": wrap, "site": f"SO-{uid}", "carrier": "electricity",
-        "unit": "kWh", "kind": "counter", "interval_s": 60, "rollover": rollover})
+    r = admin.post(
+        "/api/v1/meters",
+        json={
+            "code": wrap,
+            "name": wrap,
+            "site": f"SO-{uid}",
+            "carrier": "electricity",
+            "unit": "kWh",
+            "kind": "counter",
+            "interval_s": 60,
+            "rollover": rollover,
+        },
+    )
     assert r.status_code == 201, r.text
     _, secret = new_key(engine, "ingest")
     rng = random.Random(f"overlap-{seed}-{uid}")
 
     stamps = [T0 + timedelta(minutes=i + 1) for i in range(per_meter)]
-    regs = {plain: counter_registers(rng, per_meter, 1000.0),
-            wrap: counter_registers(rng, per_meter, 8000.0, rollover)}
+    regs = {
+        plain: counter_registers(rng, per_meter, 1000.0),
+        wrap: counter_registers(rng, per_meter, 8000.0, rollover),
+    }
     assert regs[wrap][0][-1] < regs[wrap][0][0], "the rollover meter must wrap once"
 
     chunk = per_meter // n_batches
@@ -173,8 +196,11 @@ def test_overlapping_counter_batches_out_of_order(server, admin, engine, uid, se
     for b in range(n_batches):
         lo, hi = max(0, b * chunk - chunk // 2), min(per_meter, (b + 1) * chunk + chunk // 2)
         picks = set(range(lo, hi)) | set(rng.sample(range(per_meter), 30))
-        body = [{"meter": code, "ts": iso(stamps[i]), "value": regs[code][0][i]}
-                for code in (plain, wrap) for i in picks]
+        body = [
+            {"meter": code, "ts": iso(stamps[i]), "value": regs[code][0][i]}
+            for code in (plain, wrap)
+            for i in picks
+        ]
         rng.shuffle(body)
         bodies.append(body)
     rng.shuffle(bodies)
@@ -193,7 +219,8 @@ def test_overlapping_counter_batches_out_of_order(server, admin, engine, uid, se
         values, incs = regs[code]
         raw = series(admin, code, iso(T0), iso(end))
         assert [(datetime.fromisoformat(p["ts"]), p["value"]) for p in raw] == list(
-            zip(stamps, values, strict=True)), code
+            zip(stamps, values, strict=True)
+        ), code
         # Energy of every reading = register increase since its predecessor (first: none).
         assert [p["energy"] for p in raw] == [None] + incs[1:], code
         minute = series(admin, code, iso(T0), iso(end), "1m")
@@ -230,8 +257,11 @@ def test_overload_answers_503_with_retry_after(tight_server, engine, uid) -> Non
     bodies, rows = [], []
     for b in range(threads):  # disjoint time ranges: every batch is all-new readings
         stamps = [T0 + timedelta(minutes=b * per_meter + i + 1) for i in range(per_meter)]
-        body = [{"meter": code, "ts": iso(t), "value": rng.randint(1, 40) / 4}
-                for code in codes for t in stamps]
+        body = [
+            {"meter": code, "ts": iso(t), "value": rng.randint(1, 40) / 4}
+            for code in codes
+            for t in stamps
+        ]
         bodies.append(body)
         rows.append({(r["meter"], datetime.fromisoformat(r["ts"]), r["value"]) for r in body})
     size = len(bodies[0])
@@ -299,8 +329,10 @@ def test_day_rollup_counts_each_reading_once(lazy_server, uid) -> None:  # noqa:
 
     lazy_server, engine = lazy_server
     with engine.connect() as conn:
-        tz = ZoneInfo(conn.execute(text(
-            "SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar() or "UTC")
+        tz = ZoneInfo(
+            conn.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar()
+            or "UTC"
+        )
     _, secret = new_key(engine, "admin")
     code, site = f"DY-{uid}", f"SY-{uid}"
     day = datetime(2025, 5, 10, tzinfo=tz)
@@ -315,8 +347,10 @@ def test_day_rollup_counts_each_reading_once(lazy_server, uid) -> None:  # noqa:
         hourly = series(c, code, iso(day), iso(day + timedelta(days=1)), "1h")
         assert (sum(p["n"] for p in hourly), sum(p["value"] for p in hourly)) == (120, expected)
         daily = series(c, code, iso(day), iso(day + timedelta(days=1)), "1d")
-        totals = c.get(f"/api/v1/sites/{site}/totals",
-                       params={"start": iso(day), "end": iso(day + timedelta(days=1))}).json()
+        totals = c.get(
+            f"/api/v1/sites/{site}/totals",
+            params={"start": iso(day), "end": iso(day + timedelta(days=1))},
+        ).json()
     assert [(p["n"], p["value"]) for p in daily] == [(120, expected)]
     assert totals["carriers"] == [{"carrier": "electricity", "unit": "kWh", "total": expected}]
 
@@ -339,8 +373,13 @@ def test_rollups_read_your_writes_under_background_refresh(server, admin, engine
             barrier.wait()
             for code in codes[t]:
                 values = [rng.randint(0, 40) / 4 for _ in stamps]
-                r = post_readings(c, [{"meter": code, "ts": iso(ts), "value": v}
-                                      for ts, v in zip(stamps, values, strict=True)])
+                r = post_readings(
+                    c,
+                    [
+                        {"meter": code, "ts": iso(ts), "value": v}
+                        for ts, v in zip(stamps, values, strict=True)
+                    ],
+                )
                 assert r.status_code == 200 and r.json()["accepted"] == per_meter, r.text
                 time.sleep(rng.random() * 0.3)
                 for res in ("15m", "1h"):
@@ -352,5 +391,6 @@ def test_rollups_read_your_writes_under_background_refresh(server, admin, engine
     with ThreadPoolExecutor(threads) as ex:
         for f in [ex.submit(worker, t) for t in range(threads)]:
             f.result(timeout=120)
-    assert stale == [], f"{len(stale)} of {2 * threads * rounds} reads missed acknowledged " \
-                        f"readings: {stale[:5]}"
+    assert stale == [], (
+        f"{len(stale)} of {2 * threads * rounds} reads missed acknowledged readings: {stale[:5]}"
+    )

@@ -43,11 +43,16 @@ MAX_INC_MILLI = 140_000  # ≤ 140 kWh per minute
 GAP_STEPS = (1, 1, 1, 1, 2, 3, 7)  # minutes between sent readings; 7 × 140 = 980 < 0.1 × rollover
 TS_OFFSETS = (UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)))
 
-PROPERTY = h_settings(max_examples=30, deadline=None, database=None,
-                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = h_settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
 
 def bucket_start(ts: datetime, level: str, day_tz: ZoneInfo) -> datetime:
     """Start of the end-closed bucket (start, start + width] holding ``ts`` (UTC)."""
@@ -83,16 +88,26 @@ class Api:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def counter(self, rollover: float | None = None, unit: str = "kWh",
-                multiplier: float = 1.0) -> tuple[str, str]:
+    def counter(
+        self, rollover: float | None = None, unit: str = "kWh", multiplier: float = 1.0
+    ) -> tuple[str, str]:
         """A fresh site with one counter meter: (site, meter)."""
         uid = uuid.uuid4().hex[:10]
         site, code = f"SC-{uid}", f"CTR-{uid}"
-        r = self.client.post("/api/v1/sites", json={"code": site, "name": "counter site"},
-                             headers=self.headers)
+        r = self.client.post(
+            "/api/v1/sites", json={"code": site, "name": "counter site"}, headers=self.headers
+        )
         assert r.status_code == 201, r.text
-        body = {"code": code, "name": "counter", "site": site, "carrier": "electricity",
-                "unit": unit, "kind": "counter", "interval_s": 60, "multiplier": multiplier}
+        body = {
+            "code": code,
+            "name": "counter",
+            "site": site,
+            "carrier": "electricity",
+            "unit": unit,
+            "kind": "counter",
+            "interval_s": 60,
+            "multiplier": multiplier,
+        }
         if rollover is not None:
             body["rollover"] = rollover
         r = self.client.post("/api/v1/meters", json=body, headers=self.headers)
@@ -103,9 +118,11 @@ class Api:
     def series(self, code: str, start: datetime, end: datetime, resolution: str) -> list[dict]:
         if resolution != "raw":
             self.settle(code)
-        r = self.client.get(f"/api/v1/meters/{code}/series", headers=self.headers,
-                            params={"start": start.isoformat(), "end": end.isoformat(),
-                                    "resolution": resolution})
+        r = self.client.get(
+            f"/api/v1/meters/{code}/series",
+            headers=self.headers,
+            params={"start": start.isoformat(), "end": end.isoformat(), "resolution": resolution},
+        )
         assert r.status_code == 200, r.text
         return r.json()["points"]
 
@@ -113,8 +130,11 @@ class Api:
         """(carrier total, meter total) of the only meter of ``site`` over (start, end]."""
         for code in self.site_meters[site]:
             self.settle(code)
-        r = self.client.get(f"/api/v1/sites/{site}/totals", headers=self.headers,
-                            params={"start": start.isoformat(), "end": end.isoformat()})
+        r = self.client.get(
+            f"/api/v1/sites/{site}/totals",
+            headers=self.headers,
+            params={"start": start.isoformat(), "end": end.isoformat()},
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert len(body["carriers"]) == 1 and len(body["meters"]) == 1, body
@@ -142,34 +162,37 @@ def day_tz(engine) -> ZoneInfo:  # noqa: ANN001
 
 # --- ecc_counter_delta through SQL ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("prev", "cur", "rollover", "expected"),
     [
-        (None, 5.0, None, None),              # first reading: no interval, no energy
+        (None, 5.0, None, None),  # first reading: no interval, no energy
         (None, 5.0, ROLLOVER, None),
-        (5.0, None, None, None),              # no current value
-        (5.0, 5.0, None, 0.0),                # unchanged register
+        (5.0, None, None, None),  # no current value
+        (5.0, 5.0, None, 0.0),  # unchanged register
         (0.0, 0.0, ROLLOVER, 0.0),
-        (5.0, 7.5, None, 2.5),                # plain increase
-        (100.0, 9999.0, ROLLOVER, 9899.0),    # a large increase is still an increase
-        (9990.0, 9999.0, ROLLOVER, 9.0),      # increase inside the top band
-        (9950.0, 30.0, ROLLOVER, 80.0),       # wrap: 50 to the top + 30
-        (9999.0, 0.0, ROLLOVER, 1.0),         # wrap to exactly zero
-        (9000.0, 1000.0, ROLLOVER, 2000.0),   # both band edges are inclusive
-        (8999.0, 1000.0, ROLLOVER, 1000.0),   # prev below the top 10 %: reset
-        (9000.0, 1001.0, ROLLOVER, 1001.0),   # cur above the bottom 10 %: reset
-        (9500.0, 9400.0, ROLLOVER, 9400.0),   # decrease inside the top band: reset
-        (5000.0, 4000.0, ROLLOVER, 4000.0),   # reset with a rollover configured
-        (100.0, 40.0, None, 40.0),            # reset without rollover: new value consumed
-        (100.0, 0.0, None, 0.0),              # reset to exactly zero
-        (9950.0, 30.0, None, 30.0),           # no rollover configured: a decrease is a reset
+        (5.0, 7.5, None, 2.5),  # plain increase
+        (100.0, 9999.0, ROLLOVER, 9899.0),  # a large increase is still an increase
+        (9990.0, 9999.0, ROLLOVER, 9.0),  # increase inside the top band
+        (9950.0, 30.0, ROLLOVER, 80.0),  # wrap: 50 to the top + 30
+        (9999.0, 0.0, ROLLOVER, 1.0),  # wrap to exactly zero
+        (9000.0, 1000.0, ROLLOVER, 2000.0),  # both band edges are inclusive
+        (8999.0, 1000.0, ROLLOVER, 1000.0),  # prev below the top 10 %: reset
+        (9000.0, 1001.0, ROLLOVER, 1001.0),  # cur above the bottom 10 %: reset
+        (9500.0, 9400.0, ROLLOVER, 9400.0),  # decrease inside the top band: reset
+        (5000.0, 4000.0, ROLLOVER, 4000.0),  # reset with a rollover configured
+        (100.0, 40.0, None, 40.0),  # reset without rollover: new value consumed
+        (100.0, 0.0, None, 0.0),  # reset to exactly zero
+        (9950.0, 30.0, None, 30.0),  # no rollover configured: a decrease is a reset
     ],
 )
 def test_ecc_counter_delta(engine, prev, cur, rollover, expected) -> None:  # noqa: ANN001
     with engine.connect() as conn:
         got = conn.execute(
-            text("SELECT ecc_counter_delta(CAST(:p AS float8), CAST(:c AS float8), "
-                 "CAST(:r AS float8))"),
+            text(
+                "SELECT ecc_counter_delta(CAST(:p AS float8), CAST(:c AS float8), "
+                "CAST(:r AS float8))"
+            ),
             {"p": prev, "c": cur, "r": rollover},
         ).scalar()
     if expected is None:
@@ -180,13 +203,16 @@ def test_ecc_counter_delta(engine, prev, cur, rollover, expected) -> None:  # no
 
 # --- hand-computed examples through the API ------------------------------------------------------
 
+
 def test_out_of_order_reading_updates_successor_and_its_bucket(api: Api) -> None:
     site, code = api.counter()
     t = [datetime(2025, 2, 3, 4, m, tzinfo=UTC) for m in (11, 12, 13)]
-    api.post([
-        {"meter": code, "ts": t[0].isoformat(), "value": 10.0},
-        {"meter": code, "ts": t[2].isoformat(), "value": 30.0},
-    ])
+    api.post(
+        [
+            {"meter": code, "ts": t[0].isoformat(), "value": 10.0},
+            {"meter": code, "ts": t[2].isoformat(), "value": 30.0},
+        ]
+    )
     lo, hi = t[0] - timedelta(hours=1), t[2] + timedelta(hours=1)
     raw = api.series(code, lo, hi, "raw")
     assert [p["energy"] for p in raw] == [None, 20.0]
@@ -195,8 +221,10 @@ def test_out_of_order_reading_updates_successor_and_its_bucket(api: Api) -> None
     assert [p["energy"] for p in raw] == [None, 5.0, 15.0]
     one_min = points_by_ts(api.series(code, lo, hi, "1m"))
     assert {k: p["value"] for k, p in one_min.items()} == {
-        t[0] - timedelta(minutes=1): 0.0, t[1] - timedelta(minutes=1): 5.0,
-        t[2] - timedelta(minutes=1): 15.0}
+        t[0] - timedelta(minutes=1): 0.0,
+        t[1] - timedelta(minutes=1): 5.0,
+        t[2] - timedelta(minutes=1): 15.0,
+    }
     # a reading before the first one gives the old first reading its interval
     api.post([{"meter": code, "ts": (t[0] - timedelta(minutes=1)).isoformat(), "value": 4.0}])
     raw = api.series(code, lo, hi, "raw")
@@ -208,15 +236,15 @@ def test_out_of_order_reading_updates_successor_and_its_bucket(api: Api) -> None
 
 
 EDGES = [  # (previous register, register, rollover, energy): the rule's edge cases
-    (9000.0, 1000.0, ROLLOVER, 2000.0),   # wrap from the very edge of the top 10 %
-    (9100.0, 50.0, ROLLOVER, 950.0),      # wrap from low in the top band
-    (9999.0, 0.0, ROLLOVER, 1.0),         # wrap to exactly zero
-    (8999.0, 1000.0, ROLLOVER, 1000.0),   # just below the top band: reset
-    (9000.0, 1001.0, ROLLOVER, 1001.0),   # just above the bottom band: reset
-    (9500.0, 9400.0, ROLLOVER, 9400.0),   # decrease inside the top band: reset
-    (5000.0, 0.0, ROLLOVER, 0.0),         # reset to zero
-    (9950.0, 30.0, None, 30.0),           # no rollover configured: reset
-    (7.0, 7.0, ROLLOVER, 0.0),            # unchanged
+    (9000.0, 1000.0, ROLLOVER, 2000.0),  # wrap from the very edge of the top 10 %
+    (9100.0, 50.0, ROLLOVER, 950.0),  # wrap from low in the top band
+    (9999.0, 0.0, ROLLOVER, 1.0),  # wrap to exactly zero
+    (8999.0, 1000.0, ROLLOVER, 1000.0),  # just below the top band: reset
+    (9000.0, 1001.0, ROLLOVER, 1001.0),  # just above the bottom band: reset
+    (9500.0, 9400.0, ROLLOVER, 9400.0),  # decrease inside the top band: reset
+    (5000.0, 0.0, ROLLOVER, 0.0),  # reset to zero
+    (9950.0, 30.0, None, 30.0),  # no rollover configured: reset
+    (7.0, 7.0, ROLLOVER, 0.0),  # unchanged
 ]
 
 
@@ -231,13 +259,17 @@ def test_rule_edges_on_every_write_path(api: Api, arrival: str) -> None:
         t = t0 + timedelta(minutes=10 * k)
         a = {"meter": code, "ts": t.isoformat(), "value": prev}
         b = {"meter": code, "ts": (t + timedelta(minutes=1)).isoformat(), "value": cur}
-        sends = {"one request": [[a, b]], "in order": [[a], [b]],
-                 "late predecessor": [[b], [a]]}[arrival]
+        sends = {"one request": [[a, b]], "in order": [[a], [b]], "late predecessor": [[b], [a]]}[
+            arrival
+        ]
         for rows in sends:
             assert api.post(rows)["accepted"] == len(rows)
         raw = api.series(code, t - timedelta(hours=1), t + timedelta(hours=1), "raw")
-        assert [p["energy"] for p in raw] == [None, pytest.approx(energy, abs=1e-9)], \
-            (prev, cur, rollover)
+        assert [p["energy"] for p in raw] == [None, pytest.approx(energy, abs=1e-9)], (
+            prev,
+            cur,
+            rollover,
+        )
         hour = api.series(code, t - timedelta(hours=1), t + timedelta(hours=1), "1h")
         assert math.fsum(p["value"] for p in hour) == pytest.approx(energy, abs=1e-9)
 
@@ -246,8 +278,11 @@ def test_rollover_is_converted_with_unit_and_multiplier(api: Api) -> None:
     # register in Wh behind a CT ratio of 2: a 5 000 000 Wh register is a 10 000 kWh rollover
     _, code = api.counter(rollover=5_000_000, unit="Wh", multiplier=2.0)
     t0 = datetime(2025, 2, 4, 0, 1, tzinfo=UTC)
-    rows = [(t0, 4_900_000), (t0 + timedelta(minutes=1), 100_000),  # wrap: 200 + 200 kWh
-            (t0 + timedelta(minutes=2), 50_000)]                     # reset: 100 kWh
+    rows = [
+        (t0, 4_900_000),
+        (t0 + timedelta(minutes=1), 100_000),  # wrap: 200 + 200 kWh
+        (t0 + timedelta(minutes=2), 50_000),
+    ]  # reset: 100 kWh
     out = api.post([{"meter": code, "ts": ts.isoformat(), "value": v} for ts, v in rows])
     assert out == {"accepted": 3, "duplicates": 0, "rejected": []}
     raw = api.series(code, t0 - US, t0 + timedelta(hours=1), "raw")
@@ -257,12 +292,13 @@ def test_rollover_is_converted_with_unit_and_multiplier(api: Api) -> None:
 
 # --- property: any arrival order gives the true consumption --------------------------------------
 
+
 @dataclass
 class CounterCase:
     rollover: float | None
-    ts: list[datetime]             # sent readings, ascending
-    register: list[float]          # register shown at each sent reading
-    consumed: list[float]          # true consumption of the interval ending there (0 for first)
+    ts: list[datetime]  # sent readings, ascending
+    register: list[float]  # register shown at each sent reading
+    consumed: list[float]  # true consumption of the interval ending there (0 for first)
     resets: int
     wraps: int
     batches: list[list[tuple[int, int]]]  # (reading index, timestamp offset index) per request
@@ -280,8 +316,9 @@ def counter_cases(draw) -> CounterCase:  # noqa: ANN001
     n_steps = sent_steps[-1]
     inc = st.one_of(st.just(0.0), st.integers(0, MAX_INC_MILLI).map(lambda x: x / 1000))
     incs = draw(st.lists(inc, min_size=n_steps, max_size=n_steps))  # incs[k-1]: step k
-    reset_wish = draw(st.lists(st.sampled_from([False] * 19 + [True]),
-                               min_size=len(gaps), max_size=len(gaps)))
+    reset_wish = draw(
+        st.lists(st.sampled_from([False] * 19 + [True]), min_size=len(gaps), max_size=len(gaps))
+    )
     aim_wrap = False
     if rollover is None:  # often small, so that some resets leave the register higher
         reg = draw(st.one_of(st.integers(0, 10**9), st.integers(0, 2_000_000))) / 1000
@@ -298,8 +335,11 @@ def counter_cases(draw) -> CounterCase:  # noqa: ANN001
     for pair, (a, b) in enumerate(zip(sent_steps, sent_steps[1:], strict=False)):
         # a reset (register → 0) is only allowed at the start of the interval after a sent
         # reading below 0.9 × rollover, and only where the next sent register is lower
-        if (reset_wish[pair] and (rollover is None or reg < 0.9 * rollover)
-                and not (aim_wrap and wraps == 0)):
+        if (
+            reset_wish[pair]
+            and (rollover is None or reg < 0.9 * rollover)
+            and not (aim_wrap and wraps == 0)
+        ):
             after = 0.0
             for k in range(a + 1, b + 1):
                 after += incs[k - 1]
@@ -312,30 +352,51 @@ def counter_cases(draw) -> CounterCase:  # noqa: ANN001
                 reg -= rollover
                 wraps += 1
         registers[b] = reg
-    consumed = [0.0] + [math.fsum(incs[a:b]) for a, b in zip(sent_steps, sent_steps[1:],
-                                                              strict=False)]
+    consumed = [0.0] + [
+        math.fsum(incs[a:b]) for a, b in zip(sent_steps, sent_steps[1:], strict=False)
+    ]
     # 14:30–17:30 UTC: crosses 15-min, hour and Shanghai-midnight (16:00 UTC) boundaries
-    t0 = (datetime(2025, 3, 10, 14, 30, tzinfo=UTC)
-          + timedelta(minutes=draw(st.integers(0, 180)))
-          + timedelta(seconds=draw(st.one_of(st.just(0), st.integers(1, 59)))))
+    t0 = (
+        datetime(2025, 3, 10, 14, 30, tzinfo=UTC)
+        + timedelta(minutes=draw(st.integers(0, 180)))
+        + timedelta(seconds=draw(st.one_of(st.just(0), st.integers(1, 59))))
+    )
     ts = [t0 + timedelta(minutes=s) for s in sent_steps]
 
     m = len(ts)
     order = draw(st.permutations(range(m)))
     n_batches = draw(st.integers(1, min(5, m)))
-    cuts = sorted(draw(st.sets(st.integers(1, m - 1), min_size=n_batches - 1,
-                               max_size=n_batches - 1))) if m > 1 else []
+    cuts = (
+        sorted(draw(st.sets(st.integers(1, m - 1), min_size=n_batches - 1, max_size=n_batches - 1)))
+        if m > 1
+        else []
+    )
     bounds = [0, *cuts, m]
     batches = [[(i, 0) for i in order[lo:hi]] for lo, hi in zip(bounds, bounds[1:], strict=False)]
     fmt = draw(st.lists(st.integers(0, len(TS_OFFSETS) - 1), min_size=m, max_size=m))
     batches = [[(i, fmt[i]) for i, _ in b] for b in batches]
-    resend = draw(st.lists(st.tuples(st.integers(0, m - 1), st.integers(0, len(batches) - 1),
-                                     st.integers(0, len(TS_OFFSETS) - 1)), max_size=5))
+    resend = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, m - 1),
+                st.integers(0, len(batches) - 1),
+                st.integers(0, len(TS_OFFSETS) - 1),
+            ),
+            max_size=5,
+        )
+    )
     for i, b, f in resend:  # the same reading again, maybe written with another UTC offset
         batches[b].append((i, f))
-    return CounterCase(rollover=rollover, ts=ts, register=[registers[s] for s in sent_steps],
-                       consumed=consumed, resets=resets, wraps=wraps, batches=batches,
-                       resends=len(resend))
+    return CounterCase(
+        rollover=rollover,
+        ts=ts,
+        register=[registers[s] for s in sent_steps],
+        consumed=consumed,
+        resets=resets,
+        wraps=wraps,
+        batches=batches,
+        resends=len(resend),
+    )
 
 
 def _expected_buckets(case: CounterCase, level: str, day_tz: ZoneInfo) -> dict[datetime, tuple]:
@@ -347,8 +408,9 @@ def _expected_buckets(case: CounterCase, level: str, day_tz: ZoneInfo) -> dict[d
 
 @PROPERTY
 @given(case=counter_cases())
-def test_counter_rollups_equal_true_consumption(api: Api, day_tz: ZoneInfo,
-                                                case: CounterCase) -> None:
+def test_counter_rollups_equal_true_consumption(
+    api: Api, day_tz: ZoneInfo, case: CounterCase
+) -> None:
     event(f"rollover configured: {case.rollover is not None}")
     event(f"wraps seen: {case.wraps > 0}")
     event(f"resets seen: {case.resets > 0}")
@@ -361,8 +423,14 @@ def test_counter_rollups_equal_true_consumption(api: Api, day_tz: ZoneInfo,
     site, code = api.counter(rollover=case.rollover)
     accepted = duplicates = 0
     for batch in case.batches:
-        rows = [{"meter": code, "ts": case.ts[i].astimezone(TS_OFFSETS[f]).isoformat(),
-                 "value": case.register[i]} for i, f in batch]
+        rows = [
+            {
+                "meter": code,
+                "ts": case.ts[i].astimezone(TS_OFFSETS[f]).isoformat(),
+                "value": case.register[i],
+            }
+            for i, f in batch
+        ]
         out = api.post(rows)
         assert out["rejected"] == []
         accepted += out["accepted"]
@@ -392,15 +460,19 @@ def test_counter_rollups_equal_true_consumption(api: Api, day_tz: ZoneInfo,
     # totals over (first, last] (1 min rollups or raw readings, depending on alignment), over
     # whole local days (1 d rollups) and over whole hours (1 h rollups); plus a prefix
     day0 = bucket_start(first, "1d", day_tz)
-    windows = [(first, last, truth),
-               (day0 - timedelta(days=1), bucket_start(last, "1d", day_tz) + timedelta(days=2),
-                truth),
-               (bucket_start(first, "1h", day_tz) - timedelta(hours=1),
-                bucket_start(last, "1h", day_tz) + timedelta(hours=2), truth)]
+    windows = [
+        (first, last, truth),
+        (day0 - timedelta(days=1), bucket_start(last, "1d", day_tz) + timedelta(days=2), truth),
+        (
+            bucket_start(first, "1h", day_tz) - timedelta(hours=1),
+            bucket_start(last, "1h", day_tz) + timedelta(hours=2),
+            truth,
+        ),
+    ]
     mid = len(case.ts) // 2
-    windows.append((first, case.ts[mid], math.fsum(case.consumed[:mid + 1])))
-    windows.append((case.ts[mid], last + US, math.fsum(case.consumed[mid + 1:])))
-    windows.append((day0, case.ts[mid], math.fsum(case.consumed[:mid + 1])))  # mixed ends
+    windows.append((first, case.ts[mid], math.fsum(case.consumed[: mid + 1])))
+    windows.append((case.ts[mid], last + US, math.fsum(case.consumed[mid + 1 :])))
+    windows.append((day0, case.ts[mid], math.fsum(case.consumed[: mid + 1])))  # mixed ends
     for start, end, want in windows:
         carrier_total, meter_total = api.total(site, start, end)
         assert carrier_total == approx(want), (start, end)

@@ -32,14 +32,21 @@ from tests.live_server import REPO_ROOT, LiveServer, free_port
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO_ROOT / "artifacts"
 TZ = "Asia/Shanghai"
 API = "/api/v1"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="needs Debian's chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+)
 
 
 class FixedPortServer(LiveServer):
@@ -49,10 +56,27 @@ class FixedPortServer(LiveServer):
         self.port = self.port or free_port()
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                 "--app-dir", str(REPO_ROOT), "--host", "127.0.0.1", "--port", str(self.port),
-                 "--log-level", "warning", "--no-access-log"],
-                cwd=self.workdir, env=self._env(), stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "api.app:create_app",
+                    "--factory",
+                    "--app-dir",
+                    str(REPO_ROOT),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                cwd=self.workdir,
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         ok, error = self._wait_healthy()
         if not ok:
             raise RuntimeError(f"API did not start: {error}\n{self.log()}")
@@ -66,14 +90,33 @@ class DashboardServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
-        env.update({"ECC_API_URL": api_url, "ECC_DASHBOARD_KEY": key, "ECC_TIMEZONE": TZ,
-                    "ECC_CONTRACTED_DEMAND_KW": "900", "ECC_LOG_LEVEL": "warning"})
+        env.update(
+            {
+                "ECC_API_URL": api_url,
+                "ECC_DASHBOARD_KEY": key,
+                "ECC_TIMEZONE": TZ,
+                "ECC_CONTRACTED_DEMAND_KW": "900",
+                "ECC_LOG_LEVEL": "warning",
+            }
+        )
         self.log_path = workdir / "dashboard.log"
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "ecc.cli", "dashboard", "--host", "127.0.0.1",
-                 "--port", str(self.port)], cwd=workdir, env=env, stdout=log,
-                stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "ecc.cli",
+                    "dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -99,26 +142,48 @@ class DashboardServer:
 def _seed(api: httpx.Client, uid: str) -> dict:
     """A small plant with 26 h of 1-minute readings up to the last full minute."""
     site = f"P-{uid}"
-    sites = [(site, "Test plant 测试工厂", None), (f"WA-{uid}", "Workshop A A车间", site),
-             (f"WB-{uid}", "Workshop B B车间", site)]
+    sites = [
+        (site, "Test plant 测试工厂", None),
+        (f"WA-{uid}", "Workshop A A车间", site),
+        (f"WB-{uid}", "Workshop B B车间", site),
+    ]
     for code, name, parent in sites:
-        r = api.post(f"{API}/sites", json={"code": code, "name": name, "parent": parent,
-                                           "timezone": TZ, "region": "east_china"})
+        r = api.post(
+            f"{API}/sites",
+            json={
+                "code": code,
+                "name": name,
+                "parent": parent,
+                "timezone": TZ,
+                "region": "east_china",
+            },
+        )
         assert r.status_code == 201, r.text
     c = {k: f"{k}-{uid}" for k in ("IN", "FA", "FB", "PV", "EX", "GAS", "GA", "ST")}
-    meters = [("IN", site, None, "electricity", "kWh", "counter"),
-              ("FA", f"WA-{uid}", "IN", "electricity", "kWh", "delta"),
-              ("FB", f"WB-{uid}", "IN", "electricity", "kWh", "delta"),
-              ("PV", site, None, "pv_generation", "kWh", "delta"),
-              ("EX", site, None, "grid_export", "kWh", "delta"),
-              ("GAS", site, None, "natural_gas", "m3", "delta"),
-              ("GA", f"WA-{uid}", "GAS", "natural_gas", "m3", "delta"),
-              ("ST", f"WB-{uid}", None, "steam", "t", "delta")]
+    meters = [
+        ("IN", site, None, "electricity", "kWh", "counter"),
+        ("FA", f"WA-{uid}", "IN", "electricity", "kWh", "delta"),
+        ("FB", f"WB-{uid}", "IN", "electricity", "kWh", "delta"),
+        ("PV", site, None, "pv_generation", "kWh", "delta"),
+        ("EX", site, None, "grid_export", "kWh", "delta"),
+        ("GAS", site, None, "natural_gas", "m3", "delta"),
+        ("GA", f"WA-{uid}", "GAS", "natural_gas", "m3", "delta"),
+        ("ST", f"WB-{uid}", None, "steam", "t", "delta"),
+    ]
     for key, msite, parent, carrier, unit, kind in meters:
-        r = api.post(f"{API}/meters", json={
-            "code": c[key], "name": f"{key} meter", "site": msite,
-            "parent": c[parent] if parent else None, "carrier": carrier, "unit": unit,
-            "kind": kind, "interval_s": 60})
+        r = api.post(
+            f"{API}/meters",
+            json={
+                "code": c[key],
+                "name": f"{key} meter",
+                "site": msite,
+                "parent": c[parent] if parent else None,
+                "carrier": carrier,
+                "unit": unit,
+                "kind": kind,
+                "interval_s": 60,
+            },
+        )
         assert r.status_code == 201, r.text
     end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     n = 26 * 60
@@ -130,10 +195,21 @@ def _seed(api: httpx.Client, uid: str) -> dict:
     pv = np.clip(3.0 * np.sin((hour % 24 - 6) / 12 * math.pi), 0, None)
     ex = np.clip(pv - 2.5, 0, None)
     grid = fa + fb + 0.4 - (pv - ex)
-    values = {"IN": 1000.0 + np.cumsum(grid), "FA": fa, "FB": fb, "PV": pv, "EX": ex,
-              "GAS": np.full(n, 2.0), "GA": np.full(n, 1.5), "ST": np.full(n, 0.01)}
-    body = {"series": [{"meter": c[k], "ts": stamps, "value": v.round(6).tolist()}
-                       for k, v in values.items()]}
+    values = {
+        "IN": 1000.0 + np.cumsum(grid),
+        "FA": fa,
+        "FB": fb,
+        "PV": pv,
+        "EX": ex,
+        "GAS": np.full(n, 2.0),
+        "GA": np.full(n, 1.5),
+        "ST": np.full(n, 0.01),
+    }
+    body = {
+        "series": [
+            {"meter": c[k], "ts": stamps, "value": v.round(6).tolist()} for k, v in values.items()
+        ]
+    }
     r = api.post(f"{API}/readings", json=body)
     assert r.status_code == 200 and r.json()["accepted"] == n * len(values), r.text
     return {"site": site, "codes": c, "end": end}
@@ -167,16 +243,22 @@ def browser() -> Iterator[object]:
 class Page:
     """A fresh browser context with console errors collected."""
 
-    def __init__(self, browser, width: int = 1600, height: int = 1000,  # noqa: ANN001
-                 lang: str | None = None, base: str = "") -> None:
-        self.ctx = browser.new_context(viewport={"width": width, "height": height},
-                                       accept_downloads=True)
+    def __init__(
+        self,
+        browser,
+        width: int = 1600,
+        height: int = 1000,  # noqa: ANN001
+        lang: str | None = None,
+        base: str = "",
+    ) -> None:
+        self.ctx = browser.new_context(
+            viewport={"width": width, "height": height}, accept_downloads=True
+        )
         if lang:
             self.ctx.add_cookies([{"name": "ecc_lang", "value": lang, "url": base}])
         self.page = self.ctx.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
-                     else None)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def close(self) -> None:
@@ -215,8 +297,7 @@ def test_every_page_loads_without_console_errors(page: Page, stack: dict) -> Non
         try:
             page.page.wait_for_selector(selector, timeout=20_000)
             if path.startswith(("/engineer", "/meters/FA")):
-                page.page.wait_for_selector(".drilldown g.cartesianlayer .trace",
-                                            timeout=20_000)
+                page.page.wait_for_selector(".drilldown g.cartesianlayer .trace", timeout=20_000)
         except playwright.Error:
             ARTIFACTS.mkdir(exist_ok=True)
             page.page.screenshot(path=str(ARTIFACTS / "failed-page.png"), full_page=True)
@@ -230,8 +311,10 @@ def test_every_page_loads_without_console_errors(page: Page, stack: dict) -> Non
 
 
 def _tile(page, key: str) -> tuple[str, str]:  # noqa: ANN001
-    return (page.inner_text(f"#tile-{key} .tile-num"),
-            page.inner_text(f"#tile-{key}").replace("\n", " "))
+    return (
+        page.inner_text(f"#tile-{key} .tile-num"),
+        page.inner_text(f"#tile-{key}").replace("\n", " "),
+    )
 
 
 def test_wall_tiles_show_the_api_numbers(page: Page, stack: dict) -> None:
@@ -241,41 +324,58 @@ def test_wall_tiles_show_the_api_numbers(page: Page, stack: dict) -> None:
     now = datetime.now(UTC)
 
     # load now: (grid + PV − export) energy over the 5 minutes before the latest reading
-    raw = {k: api.get(f"{API}/meters/{c[k]}/series", params={
-        "start": (now - timedelta(minutes=10)).isoformat(),
-        "end": (now + timedelta(seconds=1)).isoformat(), "resolution": "raw"}).json()["points"]
-        for k in ("IN", "PV", "EX")}
+    raw = {
+        k: api.get(
+            f"{API}/meters/{c[k]}/series",
+            params={
+                "start": (now - timedelta(minutes=10)).isoformat(),
+                "end": (now + timedelta(seconds=1)).isoformat(),
+                "resolution": "raw",
+            },
+        ).json()["points"]
+        for k in ("IN", "PV", "EX")
+    }
     last = max(datetime.fromisoformat(p["ts"]) for pts in raw.values() for p in pts)
     assert last == stack["end"]
-    kwh = sum(sign * (p["energy"] or 0.0) for k, sign in (("IN", 1), ("PV", 1), ("EX", -1))
-              for p in raw[k] if last - timedelta(minutes=5) < datetime.fromisoformat(p["ts"])
-              <= last)
+    kwh = sum(
+        sign * (p["energy"] or 0.0)
+        for k, sign in (("IN", 1), ("PV", 1), ("EX", -1))
+        for p in raw[k]
+        if last - timedelta(minutes=5) < datetime.fromisoformat(p["ts"]) <= last
+    )
     assert _tile(page.page, "load_now")[0] == f"{kwh * 12:,.0f}"
     assert "of 900 kW contracted" in _tile(page.page, "load_now")[1]
 
     # energy today: grid + PV − export since local midnight
     local = now.astimezone(ZoneInfo(TZ))
     midnight = datetime.combine(local.date(), dtime(), ZoneInfo(TZ))
-    totals = api.get(f"{API}/sites/{site}/totals", params={
-        "start": midnight.isoformat(), "end": now.isoformat()}).json()
+    totals = api.get(
+        f"{API}/sites/{site}/totals", params={"start": midnight.isoformat(), "end": now.isoformat()}
+    ).json()
     by_meter = {m["meter"]: m["total"] for m in totals["meters"]}
     consumption = by_meter[c["IN"]] + by_meter[c["PV"]] - by_meter[c["EX"]]
     assert _tile(page.page, "energy_today")[0] == f"{consumption:,.0f}"
 
     paths = httpx.get(f"{stack['api'].url}/openapi.json").json()["paths"]
     if f"{API}/carbon/emissions" in paths:
-        em = api.get(f"{API}/carbon/emissions", params={
-            "site": site, "start": midnight.isoformat(), "end": now.isoformat()}).json()
+        em = api.get(
+            f"{API}/carbon/emissions",
+            params={"site": site, "start": midnight.isoformat(), "end": now.isoformat()},
+        ).json()
         assert _tile(page.page, "co2_today")[0] == f"{em['total_location_tco2e']:,.2f}"
         assert f"{em['energy_tce']:,.2f} tce" in _tile(page.page, "energy_today")[1]
     else:
         assert _tile(page.page, "co2_today")[0] == "—"
         assert "not available" in _tile(page.page, "co2_today")[1]
     if f"{API}/kpis/intensity" in paths:
-        k = api.get(f"{API}/kpis/intensity", params={
-            "site": site, "period": "day", "date": local.date().isoformat()}).json()
-        for key, name in (("renewable_share", "renewable_electricity_share"),
-                          ("green_share", "green_power_share")):
+        k = api.get(
+            f"{API}/kpis/intensity",
+            params={"site": site, "period": "day", "date": local.date().isoformat()},
+        ).json()
+        for key, name in (
+            ("renewable_share", "renewable_electricity_share"),
+            ("green_share", "green_power_share"),
+        ):
             assert _tile(page.page, key)[0] == f"{k[name] * 100:,.1f}"
     else:
         assert _tile(page.page, "renewable_share")[0] == "—"
@@ -314,10 +414,16 @@ def _layout_problems(page) -> list[str]:  # noqa: ANN001
     }""")
 
 
-@pytest.mark.parametrize(("width", "height", "name"), [(1920, 1080, "wall-1080p.png"),
-                                                       (3840, 2160, "wall-2160p.png")])
-def test_wall_fits_the_screen_and_is_saved(browser, stack: dict, width: int, height: int,  # noqa: ANN001
-                                           name: str) -> None:
+@pytest.mark.parametrize(
+    ("width", "height", "name"), [(1920, 1080, "wall-1080p.png"), (3840, 2160, "wall-2160p.png")]
+)
+def test_wall_fits_the_screen_and_is_saved(
+    browser,
+    stack: dict,
+    width: int,
+    height: int,  # noqa: ANN001
+    name: str,
+) -> None:
     p = Page(browser, width, height)
     try:
         p.page.goto(f"{stack['dash'].url}/wall?site={stack['site']}")
@@ -327,8 +433,10 @@ def test_wall_fits_the_screen_and_is_saved(browser, stack: dict, width: int, hei
         p.page.screenshot(path=str(ARTIFACTS / name))
         assert _layout_problems(p.page) == []
         # the figures were drawn for this screen: fonts grow with its height
-        size = p.page.evaluate("parseFloat(getComputedStyle(document.querySelector("
-                               "'#wall-trend .xtick text')).fontSize)")
+        size = p.page.evaluate(
+            "parseFloat(getComputedStyle(document.querySelector("
+            "'#wall-trend .xtick text')).fontSize)"
+        )
         assert size == pytest.approx(round(13 * 1.2 * height / 1080), abs=1)
         assert p.errors == []
     finally:
@@ -345,8 +453,9 @@ def test_kiosk_mode_hides_menus_and_rotates_views(page: Page, stack: dict) -> No
     assert page.errors == []
 
 
-def test_wall_refreshes_without_reloading_and_survives_an_api_restart(page: Page,
-                                                                      stack: dict) -> None:
+def test_wall_refreshes_without_reloading_and_survives_an_api_restart(
+    page: Page, stack: dict
+) -> None:
     page.page.goto(f"{stack['dash'].url}/wall?site={stack['site']}")
     _wall_ready(page.page)
     page.page.evaluate("window.__same_document = true")
@@ -361,7 +470,8 @@ def test_wall_refreshes_without_reloading_and_survives_an_api_restart(page: Page
     finally:
         api.start()
     page.page.wait_for_function(
-        "document.querySelector('#wall-status').innerText === ''", timeout=20_000)
+        "document.querySelector('#wall-status').innerText === ''", timeout=20_000
+    )
     assert page.page.evaluate("window.__same_document") is True  # no full reload
     page.errors = [e for e in page.errors if "Failed to load resource" not in e]
     assert page.errors == []
@@ -398,7 +508,8 @@ def test_meter_drilldown_zooms_finer_and_exports_csv(page: Page, stack: dict) ->
     page.page.evaluate(
         "([a, b]) => Plotly.relayout(document.querySelector('.drilldown .js-plotly-plot'), "
         "{'xaxis.range[0]': a, 'xaxis.range[1]': b})",
-        [(end - timedelta(hours=2)).isoformat(sep=" "), end.isoformat(sep=" ")])
+        [(end - timedelta(hours=2)).isoformat(sep=" "), end.isoformat(sep=" ")],
+    )
     page.page.wait_for_selector(".note:has-text('· 1m ·')", timeout=10_000)
     assert page.page.inner_text(".drilldown .note").startswith("120 points")
     page.page.click("label:has-text('Last 24 h')")  # a control change ends the zoom
@@ -432,22 +543,39 @@ def test_acknowledging_an_alarm_changes_it_in_the_api(page: Page, stack: dict) -
     page.page.fill("#eng-rule-low", "5")
     page.page.click("#eng-rule-create")
     page.page.wait_for_selector("#eng-rule-result.msg-error", timeout=10_000)
-    r = admin.post(f"{API}/alarm-rules", json={"name": "inverted limits", "type": "threshold",
-                                               "priority": "medium", "high": 1, "low": 5})
+    r = admin.post(
+        f"{API}/alarm-rules",
+        json={
+            "name": "inverted limits",
+            "type": "threshold",
+            "priority": "medium",
+            "high": 1,
+            "low": 5,
+        },
+    )
     assert r.status_code == 422
     shown = page.page.inner_text("#eng-rule-result")
     assert shown and shown in r.text  # the API's own words, naming the field
 
-    r = admin.post(f"{API}/alarm-rules", json={
-        "name": "FA high", "meter": code, "type": "threshold", "high": 0.001,
-        "priority": "high", "message": message})
+    r = admin.post(
+        f"{API}/alarm-rules",
+        json={
+            "name": "FA high",
+            "meter": code,
+            "type": "threshold",
+            "high": 0.001,
+            "priority": "high",
+            "message": message,
+        },
+    )
     assert r.status_code in (200, 201), r.text
-    admin.post(f"{API}/readings", json={"readings": [
-        {"meter": code, "ts": datetime.now(UTC).isoformat(), "value": 50.0}]})
+    admin.post(
+        f"{API}/readings",
+        json={"readings": [{"meter": code, "ts": datetime.now(UTC).isoformat(), "value": 50.0}]},
+    )
 
     page.page.goto(f"{base}/wall?site={stack['site']}")
-    page.page.wait_for_selector(f".alarm-chip.blink.p-high:has-text('{message}')",
-                                timeout=30_000)
+    page.page.wait_for_selector(f".alarm-chip.blink.p-high:has-text('{message}')", timeout=30_000)
 
     page.page.goto(f"{base}/engineer")
     row = f"#eng-alarm-table label:has-text('{message}')"
@@ -456,13 +584,15 @@ def test_acknowledging_an_alarm_changes_it_in_the_api(page: Page, stack: dict) -
     page.page.fill("#eng-comment", "checked on site")
     page.page.click("#eng-act-ack")
     page.page.wait_for_selector("#eng-action-message:has-text('done')", timeout=10_000)
-    mine = [a for a in admin.get(f"{API}/alarms", params={"state": "all"}).json()
-            if a.get("meter") == code]
+    mine = [
+        a
+        for a in admin.get(f"{API}/alarms", params={"state": "all"}).json()
+        if a.get("meter") == code
+    ]
     assert mine and all(a["acknowledged"] for a in mine)
     history = admin.get(f"{API}/alarms/{mine[0]['id']}/history").json()
     assert any(e.get("comment") == "checked on site" for e in history)
 
     page.page.goto(f"{base}/wall?site={stack['site']}")
-    page.page.wait_for_selector(f".alarm-chip:not(.blink):has-text('{message}')",
-                                timeout=20_000)
+    page.page.wait_for_selector(f".alarm-chip:not(.blink):has-text('{message}')", timeout=20_000)
     assert page.errors == []

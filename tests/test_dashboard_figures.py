@@ -31,11 +31,27 @@ SITES = [
 ]
 
 
-def _m(code: str, site: str, carrier: str, parent: str | None = None, kind: str = "delta",
-       unit: str = "kWh") -> dict:
-    return {"code": code, "name": f"{code} meter", "site": site, "parent": parent,
-            "carrier": carrier, "unit": unit, "canonical_unit": unit, "kind": kind,
-            "interval_s": 60, "multiplier": 1.0, "rollover": None}
+def _m(
+    code: str,
+    site: str,
+    carrier: str,
+    parent: str | None = None,
+    kind: str = "delta",
+    unit: str = "kWh",
+) -> dict:
+    return {
+        "code": code,
+        "name": f"{code} meter",
+        "site": site,
+        "parent": parent,
+        "carrier": carrier,
+        "unit": unit,
+        "canonical_unit": unit,
+        "kind": kind,
+        "interval_s": 60,
+        "multiplier": 1.0,
+        "rollover": None,
+    }
 
 
 METERS = [
@@ -53,8 +69,20 @@ METERS = [
     _m("WATER", "P", "water", unit="m3"),
     _m("FAR", "OTHER", "electricity"),
 ]
-TOTALS = {"IN": 1000.0, "TX": 1050.0, "FA": 600.0, "FA1": 500.0, "FB": 400.0, "PV": 100.0,
-          "EX": 20.0, "GAS": 50.0, "GA": 45.0, "ST": 2.0, "WATER": 9.0, "FAR": 7.0}
+TOTALS = {
+    "IN": 1000.0,
+    "TX": 1050.0,
+    "FA": 600.0,
+    "FA1": 500.0,
+    "FB": 400.0,
+    "PV": 100.0,
+    "EX": 20.0,
+    "GAS": 50.0,
+    "GA": 45.0,
+    "ST": 2.0,
+    "WATER": 9.0,
+    "FAR": 7.0,
+}
 
 
 @pytest.fixture
@@ -75,16 +103,19 @@ def test_scope_holds_the_subtree_and_its_top_meters(sc: data.Scope) -> None:
 
 def test_consumption_is_grid_plus_generation_minus_export(sc: data.Scope) -> None:
     assert data.consumption_kwh(TOTALS, sc.load_codes()) == pytest.approx(1080.0)
-    merged = data.meter_totals({"meters": [{"meter": "IN", "total": 1.5}]},
-                               {"meters": [{"meter": "IN", "total": 2.0},
-                                           {"meter": "PV", "total": 1.0}]})
+    merged = data.meter_totals(
+        {"meters": [{"meter": "IN", "total": 1.5}]},
+        {"meters": [{"meter": "IN", "total": 2.0}, {"meter": "PV", "total": 1.0}]},
+    )
     assert merged == {"IN": 3.5, "PV": 1.0}
 
 
 def test_load_frame_turns_bucket_energy_into_kw_and_drops_the_partial_bucket() -> None:
     t0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
-    pts = {c: [{"ts": (t0 + timedelta(minutes=15 * i)).isoformat(), "value": v}
-               for i in range(3)] for c, v in (("IN", 250.0), ("PV", 50.0), ("EX", 25.0))}
+    pts = {
+        c: [{"ts": (t0 + timedelta(minutes=15 * i)).isoformat(), "value": v} for i in range(3)]
+        for c, v in (("IN", 250.0), ("PV", 50.0), ("EX", 25.0))
+    }
     roles = {"grid": ["IN"], "gen": ["PV"], "export": ["EX"]}
     df = data.load_frame(pts, roles, 900, complete_before=t0 + timedelta(minutes=40))
     assert list(df["load_kw"]) == [pytest.approx(1100.0)] * 2  # (250+50−25) kWh / 0.25 h
@@ -94,30 +125,32 @@ def test_load_frame_turns_bucket_energy_into_kw_and_drops_the_partial_bucket() -
 
 def test_load_now_averages_the_last_five_minutes_before_the_latest_reading() -> None:
     t0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-    raw = {"IN": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 10.0}
-                  for i in range(10)],
-           "PV": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 2.0}
-                  for i in range(10)]}
+    raw = {
+        "IN": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 10.0} for i in range(10)],
+        "PV": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 2.0} for i in range(10)],
+    }
     kw, last = data.load_now(raw, {"grid": ["IN"], "gen": ["PV"], "export": []}, 300)
     assert last == t0 + timedelta(minutes=9)
     assert kw == pytest.approx(5 * 12.0 * 12)  # 60 kWh in 5 min = 720 kW
     assert data.load_now({}, {"grid": []}) == (None, None)
     # the tiles' tail since the last rollup boundary: (start, end], generation added
     roles = {"grid": ["IN"], "gen": ["PV"], "export": []}
-    assert data.tail_kwh(raw, roles, t0 + timedelta(minutes=7), t0 + timedelta(minutes=9)) == \
-        pytest.approx(24.0)
+    assert data.tail_kwh(
+        raw, roles, t0 + timedelta(minutes=7), t0 + timedelta(minutes=9)
+    ) == pytest.approx(24.0)
 
 
 # -- energy flow ------------------------------------------------------------------------------
 
 
 def _links(flows: data.Flows) -> dict[tuple[str, str], float]:
-    return {(s, tg): v for s, tg, v in flows.links[["source", "target", "value"]]
-            .itertuples(index=False)}
+    return {
+        (s, tg): v
+        for s, tg, v in flows.links[["source", "target", "value"]].itertuples(index=False)
+    }
 
 
-def test_energy_flow_in_kwh_draws_unmetered_losses_as_parent_minus_children(
-        sc: data.Scope) -> None:
+def test_energy_flow_in_kwh_draws_unmetered_losses_as_parent_minus_children(sc: data.Scope) -> None:
     flows = data.energy_flows(sc, TOTALS, None, "en")
     assert flows.unit == "kWh"
     links = _links(flows)
@@ -135,13 +168,17 @@ def test_energy_flow_in_kwh_draws_unmetered_losses_as_parent_minus_children(
     assert not any("FA1" in s or "FA1" in tg for s, tg in links)
     # no gas, steam or water without a tce conversion
     assert not any("GAS" in s or "ST" in s or "WATER" in s for s, _ in links)
-    assert flows.labels["ws:WA"] == "Workshop A" and flows.labels["losses"] == \
-        "Unmetered & losses"
+    assert flows.labels["ws:WA"] == "Workshop A" and flows.labels["losses"] == "Unmetered & losses"
 
 
 def test_energy_flow_in_tce_adds_gas_and_steam(sc: data.Scope) -> None:
-    factors = {"electricity": 0.1229e-3, "pv_generation": 0.1229e-3, "grid_export": 0.1229e-3,
-               "natural_gas": 1.33e-3, "steam": 0.1286}
+    factors = {
+        "electricity": 0.1229e-3,
+        "pv_generation": 0.1229e-3,
+        "grid_export": 0.1229e-3,
+        "natural_gas": 1.33e-3,
+        "steam": 0.1286,
+    }
     flows = data.energy_flows(sc, TOTALS, factors, "zh")
     links = _links(flows)
     assert flows.unit == "tce"
@@ -154,8 +191,12 @@ def test_energy_flow_in_tce_adds_gas_and_steam(sc: data.Scope) -> None:
 
 
 def test_tce_factors_come_from_the_carbon_answer() -> None:
-    em = {"by_carrier": [{"carrier": "electricity", "quantity": 1000.0, "tce": 0.1229},
-                         {"carrier": "grid_export", "quantity": 0.0, "tce": 0.0}]}
+    em = {
+        "by_carrier": [
+            {"carrier": "electricity", "quantity": 1000.0, "tce": 0.1229},
+            {"carrier": "grid_export", "quantity": 0.0, "tce": 0.0},
+        ]
+    }
     assert data.tce_factors(em) == {"electricity": pytest.approx(0.1229e-3)}
 
 
@@ -169,32 +210,83 @@ def test_local_name_picks_the_language_half() -> None:
 
 
 def test_alarm_rows_sort_by_priority_and_know_unacknowledged() -> None:
-    rows = data.alarm_rows([
-        {"id": 1, "priority": "low", "state": "active_acknowledged", "meter": "A",
-         "message": "m1", "raised_at": "2026-01-01T00:00:00Z"},
-        {"id": 2, "priority": "critical", "state": "active_unacknowledged", "meter": "B",
-         "message": "m2", "raised_at": "2026-01-01T01:00:00Z"},
-        {"id": 3, "priority": "high", "acknowledged": True, "site": "S", "rule_name": "r3"},
-    ])
+    rows = data.alarm_rows(
+        [
+            {
+                "id": 1,
+                "priority": "low",
+                "state": "active_acknowledged",
+                "meter": "A",
+                "message": "m1",
+                "raised_at": "2026-01-01T00:00:00Z",
+            },
+            {
+                "id": 2,
+                "priority": "critical",
+                "state": "active_unacknowledged",
+                "meter": "B",
+                "message": "m2",
+                "raised_at": "2026-01-01T01:00:00Z",
+            },
+            {"id": 3, "priority": "high", "acknowledged": True, "site": "S", "rule_name": "r3"},
+        ]
+    )
     assert [r["id"] for r in rows] == ["2", "3", "1"]
     assert [r["acknowledged"] for r in rows] == [False, True, True]
     assert rows[1]["subject"] == "S" and rows[1]["message"] == "r3"
     assert data.alarm_rows({"items": [{"id": 9, "priority": "bogus"}]})[0]["priority"] == "low"
 
 
-@pytest.mark.parametrize("answer", [
-    {"points": [{"ts": "2026-01-01T01:00:00Z", "value": 5, "lower": 4, "upper": 6},
-                {"ts": "2026-01-01T00:00:00Z", "value": 3, "lower": 2, "upper": 4}]},
-    [{"points": [{"ts": "2026-01-01T00:00:00Z", "yhat": 3, "yhat_lower": 2, "yhat_upper": 4},
-                 {"ts": "2026-01-01T01:00:00Z", "yhat": 5, "yhat_lower": 4, "yhat_upper": 6}]}],
-    {"site": "P", "target": "load", "unit": "kW", "points": [  # the forecasting service's shape
-        {"ts": "2026-01-01T00:00:00Z", "actual": 2.5, "forecast": 3, "lower": 2, "upper": 4,
-         "lower_50": 2.5, "upper_50": 3.5},
-        {"ts": "2026-01-01T01:00:00Z", "actual": None, "forecast": 5, "lower": 4, "upper": 6,
-         "lower_50": 4.5, "upper_50": 5.5}]},
-    {"forecast": [{"time": "2026-01-01T00:00:00+00:00", "p50": 3, "p05": 2, "p95": 4},
-                  {"time": "2026-01-01T01:00:00+00:00", "p50": 5, "p05": 4, "p95": 6}]},
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {
+            "points": [
+                {"ts": "2026-01-01T01:00:00Z", "value": 5, "lower": 4, "upper": 6},
+                {"ts": "2026-01-01T00:00:00Z", "value": 3, "lower": 2, "upper": 4},
+            ]
+        },
+        [
+            {
+                "points": [
+                    {"ts": "2026-01-01T00:00:00Z", "yhat": 3, "yhat_lower": 2, "yhat_upper": 4},
+                    {"ts": "2026-01-01T01:00:00Z", "yhat": 5, "yhat_lower": 4, "yhat_upper": 6},
+                ]
+            }
+        ],
+        {
+            "site": "P",
+            "target": "load",
+            "unit": "kW",
+            "points": [  # the forecasting service's shape
+                {
+                    "ts": "2026-01-01T00:00:00Z",
+                    "actual": 2.5,
+                    "forecast": 3,
+                    "lower": 2,
+                    "upper": 4,
+                    "lower_50": 2.5,
+                    "upper_50": 3.5,
+                },
+                {
+                    "ts": "2026-01-01T01:00:00Z",
+                    "actual": None,
+                    "forecast": 5,
+                    "lower": 4,
+                    "upper": 6,
+                    "lower_50": 4.5,
+                    "upper_50": 5.5,
+                },
+            ],
+        },
+        {
+            "forecast": [
+                {"time": "2026-01-01T00:00:00+00:00", "p50": 3, "p05": 2, "p95": 4},
+                {"time": "2026-01-01T01:00:00+00:00", "p50": 5, "p05": 4, "p95": 6},
+            ]
+        },
+    ],
+)
 def test_forecast_frame_reads_the_common_shapes(answer: object) -> None:
     df = data.forecast_frame(answer)
     assert list(df["value"]) == [3, 5] and list(df["lower"]) == [2, 4]
@@ -204,13 +296,20 @@ def test_forecast_frame_reads_the_common_shapes(answer: object) -> None:
 
 def test_period_bounds_follow_the_site_calendar() -> None:
     start, end, bucket = service.period_bounds("week", date(2026, 11, 19), "Asia/Shanghai")
-    assert (start, end, bucket) == (datetime(2026, 11, 15, 16, tzinfo=UTC),
-                                    datetime(2026, 11, 22, 16, tzinfo=UTC), "1d")
+    assert (start, end, bucket) == (
+        datetime(2026, 11, 15, 16, tzinfo=UTC),
+        datetime(2026, 11, 22, 16, tzinfo=UTC),
+        "1d",
+    )
     assert service.period_bounds("year", date(2026, 3, 1), "UTC")[2] == "month"
-    assert service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC),
-                                   datetime(2026, 1, 2, tzinfo=UTC)) == "1m"
-    assert service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC),
-                                   datetime(2026, 3, 1, tzinfo=UTC)) == "1h"
+    assert (
+        service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
+        == "1m"
+    )
+    assert (
+        service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
+        == "1h"
+    )
 
 
 # -- figures ------------------------------------------------------------------------------
@@ -222,8 +321,9 @@ def test_sankey_builder_marks_losses_and_puts_units_in_labels(sc: data.Scope) ->
     (trace,) = fig.data
     assert isinstance(trace, go.Sankey)
     assert len(trace.link.value) == len(flows.links)
-    loss_colours = {c for c, k in zip(trace.link.color, flows.links["kind"], strict=True)
-                    if k == "loss"}
+    loss_colours = {
+        c for c, k in zip(trace.link.color, flows.links["kind"], strict=True) if k == "loss"
+    }
     assert loss_colours == {theme.rgba(theme.LOSS, 0.55)}
     labels = list(trace.node.label)
     assert "Workshop A  600 kWh" in labels and "Grid  1,000 kWh" in labels
@@ -231,8 +331,11 @@ def test_sankey_builder_marks_losses_and_puts_units_in_labels(sc: data.Scope) ->
 
 
 def test_sankey_without_flows_says_so() -> None:
-    empty = data.Flows(links=pd.DataFrame(columns=["source", "target", "value", "carrier",
-                                                   "kind"]), labels={}, unit="kWh")
+    empty = data.Flows(
+        links=pd.DataFrame(columns=["source", "target", "value", "carrier", "kind"]),
+        labels={},
+        unit="kWh",
+    )
     fig = go.Figure(sankey(empty))
     assert not fig.data and fig.layout.annotations[0].text == t("no_reading", "en")
 
@@ -260,8 +363,14 @@ def test_meter_and_manager_builders() -> None:
     assert list(fig.data[1].y) == [1.0, 1.0, 1.0]  # interval energy, not the register
     gauge = pd.DataFrame({"ts": ts, "value": [1.0, 2, 3], "min": [0.5, 1, 2], "max": [2.0, 3, 4]})
     assert len(meter_series(gauge, None, "kW", "gauge", "1h", "UTC").data) == 3
-    frame = pd.DataFrame({"ts": ts, "electricity_kwh": [10.0, 20, 30], "energy_tce": [1.0, 2, 3],
-                          "co2_t": [2.0, 4, 6]})
+    frame = pd.DataFrame(
+        {
+            "ts": ts,
+            "electricity_kwh": [10.0, 20, 30],
+            "energy_tce": [1.0, 2, 3],
+            "co2_t": [2.0, 4, 6],
+        }
+    )
     assert len(manager_figs.energy_carbon(frame, "UTC", "1h").data) == 3
     assert len(manager_figs.scopes(None).data) == 0
     top = pd.DataFrame({"meter": ["A", "B"], "name": ["a", "b"], "kwh": [5.0, 9.0]})
@@ -293,17 +402,33 @@ def test_client_classifies_answers() -> None:
         path = request.url.path
         assert request.headers["authorization"] == "Bearer k"
         if path == "/openapi.json":
-            return httpx.Response(200, json={"paths": {
-                "/api/v1/alarms/{alarm_id}/shelve": {"post": {"requestBody": {"content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/S"}}}}}}},
-                "components": {"schemas": {"S": {"properties": {"until": {}, "comment": {}}}}}})
+            return httpx.Response(
+                200,
+                json={
+                    "paths": {
+                        "/api/v1/alarms/{alarm_id}/shelve": {
+                            "post": {
+                                "requestBody": {
+                                    "content": {
+                                        "application/json": {
+                                            "schema": {"$ref": "#/components/schemas/S"}
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    },
+                    "components": {"schemas": {"S": {"properties": {"until": {}, "comment": {}}}}},
+                },
+            )
         if path == "/api/v1/missing":
             return httpx.Response(404, json={"detail": "Not Found"})
         if path == "/api/v1/meters/X/series":
             return httpx.Response(404, json={"detail": "meter: unknown meter 'X'"})
         if path == "/api/v1/bad":
-            return httpx.Response(422, json={"detail": [{"loc": ["body", "high"],
-                                                          "msg": "must be above low"}]})
+            return httpx.Response(
+                422, json={"detail": [{"loc": ["body", "high"], "msg": "must be above low"}]}
+            )
         if path == "/api/v1/alarms/7/shelve":
             return httpx.Response(200, json=dict(__import__("json").loads(request.content)))
         return httpx.Response(503, json={"detail": "busy"})
@@ -345,8 +470,10 @@ def test_unreachable_api_gives_a_snapshot_not_an_exception() -> None:
     snap = service.wall_snapshot(_client(down), None, "en")
     assert snap.reachable is False
     assert service.alarms_snapshot(_client(down), "active").reachable is False
-    assert service.manager_snapshot(_client(down), None, "month", date(2026, 1, 1),
-                                    "en").reachable is False
+    assert (
+        service.manager_snapshot(_client(down), None, "month", date(2026, 1, 1), "en").reachable
+        is False
+    )
 
 
 def test_a_refused_key_is_said_not_raised() -> None:
@@ -355,5 +482,7 @@ def test_a_refused_key_is_said_not_raised() -> None:
 
     snap = service.wall_snapshot(_client(refused), None, "en")
     assert snap.reachable and snap.site is None and snap.error == "invalid or revoked API key"
-    assert service.manager_snapshot(_client(refused), None, "day", date(2026, 1, 1),
-                                    "en").error == "invalid or revoked API key"
+    assert (
+        service.manager_snapshot(_client(refused), None, "day", date(2026, 1, 1), "en").error
+        == "invalid or revoked API key"
+    )

@@ -47,9 +47,11 @@ def test_acknowledged_batch_survives_sigkill(db_url, engine, tmp_path, uid) -> N
     incs = [0.0] + [rng.randint(0, 40) / 4 for _ in range(per_meter - 1)]
     regs = [500.0 + sum(incs[: i + 1]) for i in range(per_meter)]
     deltas = [rng.randint(0, 40) / 4 for _ in range(per_meter)]
-    batch = [{"meter": code, "ts": iso(t), "value": v}
-             for code, values in ((counter, regs), (delta, deltas))
-             for t, v in zip(stamps, values, strict=True)]
+    batch = [
+        {"meter": code, "ts": iso(t), "value": v}
+        for code, values in ((counter, regs), (delta, deltas))
+        for t, v in zip(stamps, values, strict=True)
+    ]
     rng.shuffle(batch)
     n = len(batch)
 
@@ -73,11 +75,13 @@ def test_acknowledged_batch_survives_sigkill(db_url, engine, tmp_path, uid) -> N
         with second.client(admin_secret) as c:
             end = T0 + timedelta(hours=30)
             raw = series(c, counter, iso(T0), iso(end))
-            assert [(datetime.fromisoformat(p["ts"]), p["value"], p["energy"]) for p in raw] \
-                == list(zip(stamps, regs, [None] + incs[1:], strict=True))
+            assert [
+                (datetime.fromisoformat(p["ts"]), p["value"], p["energy"]) for p in raw
+            ] == list(zip(stamps, regs, [None] + incs[1:], strict=True))
             raw = series(c, delta, iso(T0), iso(end))
-            assert [(datetime.fromisoformat(p["ts"]), p["value"]) for p in raw] \
-                == list(zip(stamps, deltas, strict=True))
+            assert [(datetime.fromisoformat(p["ts"]), p["value"]) for p in raw] == list(
+                zip(stamps, deltas, strict=True)
+            )
             for code, energy in ((counter, incs), (delta, deltas)):
                 hourly, count = api_hourly(c, code, T0, end)
                 assert count == per_meter
@@ -108,10 +112,20 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
         out = []
         for i in range(per_batch // 2):
             k = b * per_batch // 2 + i
-            out.append({"meter": counter, "ts": iso(base + timedelta(minutes=i + 1)),
-                        "value": 100.0 + k * 2.5 + (k % 3) * 0.25})
-            out.append({"meter": delta, "ts": iso(base + timedelta(minutes=i + 1)),
-                        "value": rng.randint(0, 40) / 4})
+            out.append(
+                {
+                    "meter": counter,
+                    "ts": iso(base + timedelta(minutes=i + 1)),
+                    "value": 100.0 + k * 2.5 + (k % 3) * 0.25,
+                }
+            )
+            out.append(
+                {
+                    "meter": delta,
+                    "ts": iso(base + timedelta(minutes=i + 1)),
+                    "value": rng.randint(0, 40) / 4,
+                }
+            )
         return out
 
     bodies = {(w, b): batch(w, b) for w in range(writers) for b in range(max_batches)}
@@ -166,8 +180,10 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
 
     assert failures == []
     assert all(a["status"] == 200 for a in answered.values()), answered
-    assert all(a["body"] == {"accepted": per_batch, "duplicates": 0, "rejected": []}
-               for a in answered.values())
+    assert all(
+        a["body"] == {"accepted": per_batch, "duplicates": 0, "rejected": []}
+        for a in answered.values()
+    )
     assert len(answered) + len(cut_off) <= writers * max_batches
     assert len(cut_off) == writers, "each writer stops at its first failed request"
 
@@ -183,8 +199,10 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
     expected = set().union(*(_rows(bodies[k]) for k in [*answered, *committed_unanswered]))
     assert have == expected
     with engine.connect() as conn:
-        logged = conn.execute(text("SELECT coalesce(sum(accepted), 0) FROM ingest_log "
-                                   "WHERE key_name = :k"), {"k": key_name}).scalar()
+        logged = conn.execute(
+            text("SELECT coalesce(sum(accepted), 0) FROM ingest_log WHERE key_name = :k"),
+            {"k": key_name},
+        ).scalar()
     assert logged == len(have)  # the log row commits with the readings, or not at all
 
     with LiveServer(db_url, tmp_path) as second, second.client(secret) as c:
@@ -197,14 +215,19 @@ def test_sigkill_under_load_is_all_or_nothing(db_url, engine, tmp_path, uid) -> 
             assert out["rejected"] == []
             done = key in answered or key in committed_unanswered
             assert (out["accepted"], out["duplicates"]) == (
-                (0, per_batch) if done else (per_batch, 0)), key
+                (0, per_batch) if done else (per_batch, 0)
+            ), key
         rollups_match_readings(engine, codes)
     # Counter energy is still exact across the crash: register increase per interval.
     with engine.connect() as conn:
         for counter, _ in meters.values():
-            rows = conn.execute(text(
-                "SELECT r.value, r.energy FROM reading r JOIN meter m ON m.id = r.meter_id "
-                "WHERE m.code = :c ORDER BY r.ts"), {"c": counter}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT r.value, r.energy FROM reading r JOIN meter m ON m.id = r.meter_id "
+                    "WHERE m.code = :c ORDER BY r.ts"
+                ),
+                {"c": counter},
+            ).all()
             assert rows[0].energy is None
             for prev, cur in pairwise(rows):
                 assert cur.energy == cur.value - prev.value, (counter, prev, cur)

@@ -48,8 +48,9 @@ class Broken(Constant):
 
 
 def _series(n: int, freq: str = "15min") -> pd.DataFrame:
-    frame = pd.DataFrame({"y": np.arange(n, dtype=float)},
-                         index=pd.date_range("2024-01-01", periods=n, freq=freq))
+    frame = pd.DataFrame(
+        {"y": np.arange(n, dtype=float)}, index=pd.date_range("2024-01-01", periods=n, freq=freq)
+    )
     frame.index.freq = freq
     return frame
 
@@ -72,7 +73,8 @@ def test_one_fold_scores_exactly_the_last_rows_after_training_on_the_rest() -> N
     np.testing.assert_array_equal(fold.forecast["y"], frame["y"].iloc[-96:])
     level = frame["y"].iloc[:-96].mean()
     assert results["constant"].scores["mae"] == pytest.approx(
-        np.abs(frame["y"].iloc[-96:] - level).mean())
+        np.abs(frame["y"].iloc[-96:] - level).mean()
+    )
 
 
 def test_a_model_that_cannot_fit_is_reported_not_fatal() -> None:
@@ -103,8 +105,17 @@ def _csv(tmp_path: Path) -> Path:
     work = (index.hour >= 8) & (index.hour < 18) & (index.day_of_week < 5)
     temp = 25 + 4 * np.sin(2 * np.pi * (index.hour.to_numpy() - 9) / 24)
     load = np.where(work, 300.0, 40.0) + 5 * (temp - 25) + rng.normal(0, 8, index.size)
-    frame = pd.DataFrame({"time": [t.isoformat() for t in index], "load_kw": load.round(2),
-                          "temp_c": temp.round(2)}).drop(index=100).sample(frac=1, random_state=1)
+    frame = (
+        pd.DataFrame(
+            {
+                "time": [t.isoformat() for t in index],
+                "load_kw": load.round(2),
+                "temp_c": temp.round(2),
+            }
+        )
+        .drop(index=100)
+        .sample(frac=1, random_state=1)
+    )
     path = tmp_path / "plant.csv"
     frame.to_csv(path, index=False)
     return path
@@ -112,10 +123,28 @@ def _csv(tmp_path: Path) -> Path:
 
 def test_bench_prints_one_json_line_and_draws_the_last_fold(tmp_path: Path) -> None:
     plot = tmp_path / "last.png"
-    result = CliRunner().invoke(app, [
-        "bench", "forecast", "--csv", str(_csv(tmp_path)), "--ts-col", "time",
-        "--value-col", "load_kw", "--exog-col", "temp_c", "--folds", "2",
-        "--models", "naive_daily,naive_weekly,hgb", "--json", "--plot", str(plot)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "forecast",
+            "--csv",
+            str(_csv(tmp_path)),
+            "--ts-col",
+            "time",
+            "--value-col",
+            "load_kw",
+            "--exog-col",
+            "temp_c",
+            "--folds",
+            "2",
+            "--models",
+            "naive_daily,naive_weekly,hgb",
+            "--json",
+            "--plot",
+            str(plot),
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1
@@ -125,16 +154,38 @@ def test_bench_prints_one_json_line_and_draws_the_last_fold(tmp_path: Path) -> N
     assert (out["freq"], out["horizon"], out["folds"]) == ("1h", 24, 2)
     assert list(out["models"]) == ["naive_daily", "naive_weekly", "hgb"]
     for scores in out["models"].values():
-        assert list(scores) == ["mase", "wape", "cv_rmse", "nmbe", "coverage_90", "pinball",
-                                "fit_s"]
+        assert list(scores) == [
+            "mase",
+            "wape",
+            "cv_rmse",
+            "nmbe",
+            "coverage_90",
+            "pinball",
+            "fit_s",
+        ]
     assert out["best"] == "hgb"
     assert plot.stat().st_size > 10_000
 
 
 def test_bench_with_too_many_folds_says_so(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, [
-        "bench", "forecast", "--csv", str(_csv(tmp_path)), "--ts-col", "time",
-        "--value-col", "load_kw", "--folds", "40", "--models", "naive_daily", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "forecast",
+            "--csv",
+            str(_csv(tmp_path)),
+            "--ts-col",
+            "time",
+            "--value-col",
+            "load_kw",
+            "--folds",
+            "40",
+            "--models",
+            "naive_daily",
+            "--json",
+        ],
+    )
     assert result.exit_code == 2
     message = " ".join(result.stderr.split())  # rich wraps long lines
     assert "40 folds of 24 steps, 24 apart, need at least 962 rows; the series has 840" in message

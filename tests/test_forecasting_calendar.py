@@ -12,8 +12,13 @@ from forecasting.calendar import HolidayCalendar, _chinese_calendar, _country_ta
 
 # State Council notice for 2025: Spring Festival 28 Jan–4 Feb off, Sunday 26 Jan and
 # Saturday 8 Feb worked; National Day 1–8 Oct off, Sunday 28 Sep and Saturday 11 Oct worked.
-MAKEUP_2025 = {date(2025, 1, 26), date(2025, 2, 8), date(2025, 4, 27), date(2025, 9, 28),
-               date(2025, 10, 11)}
+MAKEUP_2025 = {
+    date(2025, 1, 26),
+    date(2025, 2, 8),
+    date(2025, 4, 27),
+    date(2025, 9, 28),
+    date(2025, 10, 11),
+}
 
 
 def test_china_2025_from_the_state_council_table() -> None:
@@ -21,8 +26,12 @@ def test_china_2025_from_the_state_council_table() -> None:
     assert cn.makeup_workdays(2025) == MAKEUP_2025
     flags = cn.day_flags(pd.date_range("2025-01-25", "2025-02-09"))
     off = {d.date() for d in flags.index[flags["off"]]}
-    assert off == {date(2025, 1, 25), *(date(2025, 1, d) for d in range(28, 32)),
-                   *(date(2025, 2, d) for d in range(1, 5)), date(2025, 2, 9)}
+    assert off == {
+        date(2025, 1, 25),
+        *(date(2025, 1, d) for d in range(28, 32)),
+        *(date(2025, 2, d) for d in range(1, 5)),
+        date(2025, 2, 9),
+    }
     assert flags.at[pd.Timestamp("2025-01-26"), "makeup_workday"]
 
 

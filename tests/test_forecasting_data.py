@@ -24,12 +24,19 @@ def _write(path: Path, rows: list[tuple[str, object]], header: str = "ts,value")
     return path
 
 
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(step=st.sampled_from(STEPS), n=st.integers(20, 400), seed=st.integers(0, 2**16),
-       drop=st.floats(0, 0.25), repeats=st.integers(0, 10))
-def test_regularize_recovers_the_grid_whatever_the_order(step: timedelta, n: int, seed: int,
-                                                         drop: float, repeats: int) -> None:
+@settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    step=st.sampled_from(STEPS),
+    n=st.integers(20, 400),
+    seed=st.integers(0, 2**16),
+    drop=st.floats(0, 0.25),
+    repeats=st.integers(0, 10),
+)
+def test_regularize_recovers_the_grid_whatever_the_order(
+    step: timedelta, n: int, seed: int, drop: float, repeats: int
+) -> None:
     rng = np.random.default_rng(seed)
     grid = pd.date_range("2024-03-01 00:00", periods=n, freq=step)
     values = rng.normal(size=n)
@@ -48,8 +55,9 @@ def test_regularize_recovers_the_grid_whatever_the_order(step: timedelta, n: int
 
 @settings(max_examples=40, deadline=None, database=None)
 @given(step=st.sampled_from(STEPS), n=st.integers(10, 300), seed=st.integers(0, 2**16))
-def test_detect_freq_ignores_order_repeats_and_a_few_gaps(step: timedelta, n: int,
-                                                          seed: int) -> None:
+def test_detect_freq_ignores_order_repeats_and_a_few_gaps(
+    step: timedelta, n: int, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     grid = pd.date_range("2021-10-31", periods=n, freq=step)
     picked = grid[rng.random(n) > 0.1].append(grid[:3]).append(grid[-3:])
@@ -57,18 +65,21 @@ def test_detect_freq_ignores_order_repeats_and_a_few_gaps(step: timedelta, n: in
 
 
 @settings(max_examples=25, deadline=None, database=None)
-@given(n=st.integers(30, 200), offset=st.sampled_from(["Z", "+09:00", "-03:30"]),
-       seed=st.integers(0, 2**16))
-def test_csv_with_offsets_round_trips(tmp_path_factory: pytest.TempPathFactory, n: int,
-                                      offset: str, seed: int) -> None:
+@given(
+    n=st.integers(30, 200),
+    offset=st.sampled_from(["Z", "+09:00", "-03:30"]),
+    seed=st.integers(0, 2**16),
+)
+def test_csv_with_offsets_round_trips(
+    tmp_path_factory: pytest.TempPathFactory, n: int, offset: str, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     zone = "UTC" if offset == "Z" else offset
     grid = pd.date_range("2024-01-01", periods=n, freq="15min", tz=zone)
     values = rng.uniform(0, 100, n).round(3)
     text = [t.isoformat().replace("+00:00", "Z") for t in grid]
     order = rng.permutation(n)
-    path = _write(tmp_path_factory.mktemp("csv") / "s.csv",
-                  [(text[i], values[i]) for i in order])
+    path = _write(tmp_path_factory.mktemp("csv") / "s.csv", [(text[i], values[i]) for i in order])
     loaded = read_series_csv(path, "ts", "value")
     assert loaded.freq == pd.Timedelta("15min")
     assert loaded.frame.index.equals(grid)
@@ -93,17 +104,23 @@ def test_naive_local_time_with_dst_zone(tmp_path: Path) -> None:
 
 
 def test_gaps_repeats_unsorted_and_unparsable(tmp_path: Path) -> None:
-    rows = [("2024-01-01 00:30", 3), ("2024-01-01 00:00", 1), ("2024-01-01 00:15", 2),
-            ("2024-01-01 00:15", 4), ("not a time", 9), ("2024-01-01 01:00", 5),
-            ("2024-01-01 04:00", 7), *[(f"2024-01-01 {h:02d}:{m:02d}", 8)
-                                       for h in (4, 5) for m in (15, 30, 45)]]
+    rows = [
+        ("2024-01-01 00:30", 3),
+        ("2024-01-01 00:00", 1),
+        ("2024-01-01 00:15", 2),
+        ("2024-01-01 00:15", 4),
+        ("not a time", 9),
+        ("2024-01-01 01:00", 5),
+        ("2024-01-01 04:00", 7),
+        *[(f"2024-01-01 {h:02d}:{m:02d}", 8) for h in (4, 5) for m in (15, 30, 45)],
+    ]
     rows += [(f"2024-01-01 {h:02d}:00", 1) for h in range(6, 20)]
     loaded = read_series_csv(_write(tmp_path / "g.csv", rows), "ts", "value")
     y = loaded.frame["y"]
     assert loaded.freq == pd.Timedelta("15min")
     assert y[pd.Timestamp("2024-01-01 00:15")] == 3  # (2 + 4) / 2
     assert y[pd.Timestamp("2024-01-01 00:45")] == 4  # one-step gap interpolated
-    assert y[pd.Timestamp("2024-01-01 02:00"):pd.Timestamp("2024-01-01 03:45")].isna().all()
+    assert y[pd.Timestamp("2024-01-01 02:00") : pd.Timestamp("2024-01-01 03:45")].isna().all()
     assert loaded.findings["unparsed_ts"] == 1 and loaded.findings["duplicates"] == 1
 
 

@@ -21,12 +21,12 @@ STEEL = SHARED_DATA / "steel_industry_energy" / "Steel_industry_data.csv"
 CN = HolidayCalendar("CN")
 
 
-def plant(start: str, days: int, freq: str = "15min", seed: int = 0,
-          noise: float = 3.0) -> pd.DataFrame:
+def plant(
+    start: str, days: int, freq: str = "15min", seed: int = 0, noise: float = 3.0
+) -> pd.DataFrame:
     """A plant load: 100 kW from 08:00 to 17:00 on working days (China's calendar, make-up
     Saturdays included), 10 kW otherwise, plus noise; an outdoor temperature beside it."""
-    index = pd.date_range(start, periods=days * pd.Timedelta("1D") // pd.Timedelta(freq),
-                          freq=freq)
+    index = pd.date_range(start, periods=days * pd.Timedelta("1D") // pd.Timedelta(freq), freq=freq)
     off = CN.day_flags(index.normalize().unique())["off"].reindex(index.normalize()).to_numpy()
     working_hours = (index.hour >= 8) & (index.hour < 17)
     rng = np.random.default_rng(seed)
@@ -39,16 +39,18 @@ def plant(start: str, days: int, freq: str = "15min", seed: int = 0,
     return frame
 
 
-@pytest.mark.parametrize("name", [n if n != "prophet" else pytest.param(n, marks=pytest.mark.slow)
-                                  for n in MODEL_NAMES])
+@pytest.mark.parametrize(
+    "name", [n if n != "prophet" else pytest.param(n, marks=pytest.mark.slow) for n in MODEL_NAMES]
+)
 def test_every_model_follows_the_protocol(name: str) -> None:
     history = plant("2024-09-01", 21)[["y"]]
     model = make(name, ModelContext(96, CN))
     assert isinstance(model, Forecaster) and model.name == name
     assert model.fit(history) is model
     forecast = model.predict(96)
-    assert forecast.index.equals(pd.date_range(history.index[-1] + pd.Timedelta("15min"),
-                                               periods=96, freq="15min"))
+    assert forecast.index.equals(
+        pd.date_range(history.index[-1] + pd.Timedelta("15min"), periods=96, freq="15min")
+    )
     assert list(forecast.columns) == ["yhat", *QUANTILE_COLUMNS]
     values = forecast.to_numpy()
     assert np.isfinite(values).all() and values.min() >= 0  # a load never goes negative
@@ -116,8 +118,9 @@ def test_too_short_a_history_is_a_clear_error() -> None:
 
 def test_conformal_intervals_cover_on_a_backtest() -> None:
     frame = plant("2024-04-01", 28, freq="1h")[["y"]]
-    results = rolling_origin(frame, factories(["naive_daily", "hgb"], ModelContext(24, CN)),
-                             horizon=24, folds=5)
+    results = rolling_origin(
+        frame, factories(["naive_daily", "hgb"], ModelContext(24, CN)), horizon=24, folds=5
+    )
     for result in results.values():
         assert 0.8 <= result.scores["coverage_90"] <= 1.0
     assert results["hgb"].scores["mase"] < results["naive_daily"].scores["mase"]
@@ -143,9 +146,13 @@ def test_steel_plant_day_ahead_beats_the_weekly_naive() -> None:
 
     steel = read_series_csv(STEEL, "date", "Usage_kWh", fix_midnight=True, tz="+09:00")
     frame = steel.frame.iloc[: 96 * 200]  # to mid-July: a fast, ordinary stretch
-    results = rolling_origin(frame, factories(["naive_weekly", "hgb"],
-                                              ModelContext(96, HolidayCalendar("KR"))),
-                             horizon=96, folds=2, step=96 * 3)
+    results = rolling_origin(
+        frame,
+        factories(["naive_weekly", "hgb"], ModelContext(96, HolidayCalendar("KR"))),
+        horizon=96,
+        folds=2,
+        step=96 * 3,
+    )
     hgb, naive = results["hgb"].scores, results["naive_weekly"].scores
     assert hgb["mase"] <= 0.8 and hgb["mase"] < naive["mase"]
     assert hgb["pinball"] < naive["pinball"]

@@ -34,27 +34,50 @@ def forecast_site(client, engine, admin_headers) -> dict:  # noqa: ANN001
 
     uid = uuid.uuid4().hex[:6]
     site = f"FC-{uid}"
-    assert client.post("/api/v1/sites", headers=admin_headers,
-                       json={"code": site, "name": "forecast plant"}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/sites", headers=admin_headers, json={"code": site, "name": "forecast plant"}
+        ).status_code
+        == 201
+    )
     codes = {"site": site, "energy": f"FCE-{uid}", "gauge": f"FCG-{uid}"}
     for key, kind, unit in (("energy", "delta", "kWh"), ("gauge", "gauge", "kW")):
-        r = client.post("/api/v1/meters", headers=admin_headers, json={
-            "code": codes[key], "name": key, "site": site, "carrier": "electricity",
-            "unit": unit, "kind": kind, "interval_s": 900})
+        r = client.post(
+            "/api/v1/meters",
+            headers=admin_headers,
+            json={
+                "code": codes[key],
+                "name": key,
+                "site": site,
+                "carrier": "electricity",
+                "unit": unit,
+                "kind": kind,
+                "interval_s": 900,
+            },
+        )
         assert r.status_code == 201, r.text
     ts = [NOW.replace(minute=0) - STEP * k for k in range(DAYS * 96, -1, -1)]
     energy = _profile(ts)
-    body = {"series": [
-        {"meter": codes["energy"], "ts": [t.isoformat() for t in ts], "value": energy.tolist()},
-        {"meter": codes["gauge"], "ts": [t.isoformat() for t in ts],
-         "value": (energy * 4).tolist()}]}
+    body = {
+        "series": [
+            {"meter": codes["energy"], "ts": [t.isoformat() for t in ts], "value": energy.tolist()},
+            {
+                "meter": codes["gauge"],
+                "ts": [t.isoformat() for t in ts],
+                "value": (energy * 4).tolist(),
+            },
+        ]
+    }
     r = client.post("/api/v1/readings", json=body, headers=admin_headers)
     assert r.status_code == 200 and not r.json()["rejected"], r.text
     jobs = ForecastJobs(clock=lambda: NOW, folds={DAY_AHEAD: 2, WEEK_AHEAD: 1})
     assert jobs.nightly(engine, site=site) == 3  # the meter, the gauge, the site total
     assert jobs.nightly(engine, site=site) == 0  # not due again before the next night
-    return {**codes, "jobs": jobs, "viewer": {"Authorization":
-                                              f"Bearer {make_key(engine, 'viewer')}"}}
+    return {
+        **codes,
+        "jobs": jobs,
+        "viewer": {"Authorization": f"Bearer {make_key(engine, 'viewer')}"},
+    }
 
 
 def _get(client, headers, **params):  # noqa: ANN001, ANN003, ANN202
@@ -65,8 +88,10 @@ def test_nightly_stores_day_and_week_ahead_runs_with_scores(forecast_site, engin
     with Session(engine) as session:
         meter_id = registry.get_meter(session, forecast_site["energy"]).id
         runs = session.scalars(select(ForecastRun).where(ForecastRun.meter_id == meter_id)).all()
-        points = {r.id: session.scalar(select(func.count()).where(ForecastPoint.run_id == r.id))
-                  for r in runs}
+        points = {
+            r.id: session.scalar(select(func.count()).where(ForecastPoint.run_id == r.id))
+            for r in runs
+        }
     assert sorted(r.horizon_steps for r in runs) == [96, 672]
     assert all(r.purpose == "nightly" and points[r.id] == r.horizon_steps for r in runs)
     day = next(r for r in runs if r.horizon_steps == 96)
@@ -82,7 +107,11 @@ def test_forecast_with_actuals_for_a_meter(client, forecast_site) -> None:  # no
     assert r.status_code == 200, r.text
     out = r.json()
     assert (out["meter"], out["unit"], out["resolution"], out["target"]) == (
-        forecast_site["energy"], "kWh", "15m", "energy")
+        forecast_site["energy"],
+        "kWh",
+        "15m",
+        "energy",
+    )
     points = out["points"]
     origin = datetime.fromisoformat(out["run"]["origin"])
     assert origin == NOW.replace(minute=0)
@@ -124,41 +153,65 @@ def test_week_ahead_and_window(client, forecast_site) -> None:  # noqa: ANN001
     assert week.status_code == 200
     assert len([p for p in week.json()["points"] if p["forecast"] is not None]) == 672
     start, end = NOW - timedelta(hours=2), NOW + timedelta(hours=3)
-    window = _get(client, forecast_site["viewer"], meter=forecast_site["energy"],
-                  start=start.isoformat(), end=end.isoformat()).json()["points"]
+    window = _get(
+        client,
+        forecast_site["viewer"],
+        meter=forecast_site["energy"],
+        start=start.isoformat(),
+        end=end.isoformat(),
+    ).json()["points"]
     assert datetime.fromisoformat(window[0]["ts"]) >= start
     assert datetime.fromisoformat(window[-1]["ts"]) < end
     assert len(window) == 20
-    before = _get(client, forecast_site["viewer"], meter=forecast_site["energy"],
-                  start=(NOW - timedelta(days=3)).isoformat(),
-                  end=(NOW - timedelta(days=2)).isoformat())  # actuals only, no forecast yet
+    before = _get(
+        client,
+        forecast_site["viewer"],
+        meter=forecast_site["energy"],
+        start=(NOW - timedelta(days=3)).isoformat(),
+        end=(NOW - timedelta(days=2)).isoformat(),
+    )  # actuals only, no forecast yet
     assert before.status_code == 200, before.text
     assert len(before.json()["points"]) == 96
-    assert all(p["forecast"] is None and p["actual"] is not None
-               for p in before.json()["points"])
+    assert all(p["forecast"] is None and p["actual"] is not None for p in before.json()["points"])
 
 
-def test_refresh_moves_the_origin_with_the_kept_model(client, engine, admin_headers,
-                                                      forecast_site) -> None:  # noqa: ANN001
+def test_refresh_moves_the_origin_with_the_kept_model(
+    client, engine, admin_headers, forecast_site
+) -> None:  # noqa: ANN001
     later = NOW + STEP
     ts = NOW.replace(minute=15)
-    r = client.post("/api/v1/readings", headers=admin_headers, json={"readings": [
-        {"meter": forecast_site["energy"], "ts": ts.isoformat(), "value": 2.5},
-        {"meter": forecast_site["gauge"], "ts": ts.isoformat(), "value": 10.0}]})
+    r = client.post(
+        "/api/v1/readings",
+        headers=admin_headers,
+        json={
+            "readings": [
+                {"meter": forecast_site["energy"], "ts": ts.isoformat(), "value": 2.5},
+                {"meter": forecast_site["gauge"], "ts": ts.isoformat(), "value": 10.0},
+            ]
+        },
+    )
     assert r.json()["accepted"] == 2
     jobs = forecast_site["jobs"]
     jobs.clock = lambda: later
     assert jobs.refresh(engine, site=forecast_site["site"]) == 3
     assert jobs.refresh(engine, site=forecast_site["site"]) == 0  # nothing new since
-    out = _get(client, forecast_site["viewer"], meter=forecast_site["energy"],
-               target="energy").json()
+    out = _get(
+        client, forecast_site["viewer"], meter=forecast_site["energy"], target="energy"
+    ).json()
     assert out["run"]["purpose"] == "refresh"
     assert datetime.fromisoformat(out["run"]["origin"]) == NOW.replace(minute=15)
     first_past = [p for p in out["points"] if p["ts"].startswith("2026-03-02T00:00")]
     assert first_past[0]["actual"] == pytest.approx(2.5)
     assert out["run"]["model"] == out["run"]["scores"]["selected"]
-    client.post("/api/v1/readings", headers=admin_headers, json={"readings": [
-        {"meter": forecast_site["energy"], "ts": (ts + STEP).isoformat(), "value": 2.0}]})
+    client.post(
+        "/api/v1/readings",
+        headers=admin_headers,
+        json={
+            "readings": [
+                {"meter": forecast_site["energy"], "ts": (ts + STEP).isoformat(), "value": 2.0}
+            ]
+        },
+    )
     restarted = ForecastJobs(clock=lambda: later + STEP)  # no kept models: refits the selected
     assert restarted.refresh(engine, site=forecast_site["site"]) == 3
 
@@ -172,13 +225,28 @@ def test_requests_that_cannot_be_answered(client, forecast_site, admin_headers) 
     assert _get(client, viewer, meter=forecast_site["energy"], target="heat").status_code == 422
     assert _get(client, viewer, meter=forecast_site["energy"], horizon="8d").status_code == 422
     assert _get(client, {}, meter=forecast_site["energy"]).status_code == 401
-    too_long = _get(client, viewer, meter=forecast_site["energy"], end=NOW.isoformat(),
-                    start=(NOW - timedelta(days=40)).isoformat())
+    too_long = _get(
+        client,
+        viewer,
+        meter=forecast_site["energy"],
+        end=NOW.isoformat(),
+        start=(NOW - timedelta(days=40)).isoformat(),
+    )
     assert too_long.status_code == 422 and "35 days" in too_long.json()["error"]
     new = f"{forecast_site['energy']}-NEW"
-    client.post("/api/v1/meters", headers=admin_headers, json={
-        "code": new, "name": "new", "site": forecast_site["site"], "carrier": "electricity",
-        "unit": "kWh", "kind": "delta", "interval_s": 900})
+    client.post(
+        "/api/v1/meters",
+        headers=admin_headers,
+        json={
+            "code": new,
+            "name": "new",
+            "site": forecast_site["site"],
+            "carrier": "electricity",
+            "unit": "kWh",
+            "kind": "delta",
+            "interval_s": 900,
+        },
+    )
     missing = _get(client, viewer, meter=new)
     assert missing.status_code == 404 and "scheduler" in missing.json()["error"]
     site = _get(client, viewer, site=forecast_site["site"], target="energy")  # a silent meter
@@ -193,13 +261,16 @@ def test_co2_uses_the_carbon_factors_in_force(client, forecast_site) -> None:  #
         assert co2.status_code == 422 and "carbon engine" in co2.json()["error"]
         return
     assert co2.status_code == 200, co2.text
-    energy = _get(client, forecast_site["viewer"], meter=forecast_site["energy"],
-                  target="energy").json()["points"]
+    energy = _get(
+        client, forecast_site["viewer"], meter=forecast_site["energy"], target="energy"
+    ).json()["points"]
     out = co2.json()
     assert out["unit"] == "tCO2" and out["carbon_version"] >= 1
-    ratios = {round(c["forecast"] / e["forecast"], 9) for c, e in zip(out["points"], energy,
-                                                                      strict=True)
-              if e["forecast"]}
+    ratios = {
+        round(c["forecast"] / e["forecast"], 9)
+        for c, e in zip(out["points"], energy, strict=True)
+        if e["forecast"]
+    }
     assert len(ratios) == 1  # one grid factor in force over the day
     (factor,) = ratios
     assert 0.0001 < factor < 0.002  # tCO2 per kWh of Chinese grid electricity

@@ -27,13 +27,19 @@ def lookup(codes):  # noqa: ANN001, ANN201
 
 
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
-stamps = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2026, 5, 1),
-                      timezones=offsets)
-readings = st.lists(st.fixed_dictionaries({
-    "meter": st.sampled_from(["E", "C", "G"]),
-    "ts": stamps,
-    "value": st.floats(0, 1e9, allow_nan=False),
-}), max_size=40)
+stamps = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2026, 5, 1), timezones=offsets
+)
+readings = st.lists(
+    st.fixed_dictionaries(
+        {
+            "meter": st.sampled_from(["E", "C", "G"]),
+            "ts": stamps,
+            "value": st.floats(0, 1e9, allow_nan=False),
+        }
+    ),
+    max_size=40,
+)
 
 
 def _expected(rows: list[dict]) -> tuple[dict[tuple[int, int], float], list[int], int]:
@@ -62,11 +68,14 @@ def test_all_formats_give_the_same_batch(rows: list[dict]) -> None:
     bodies = {
         "application/json": json.dumps({"readings": as_json}).encode(),
         "application/x-ndjson": "\n".join(json.dumps(r) for r in as_json).encode(),
-        "text/csv": ("meter,ts,value\n" + "".join(
-            f"{r['meter']},{r['ts']},{r['value']!r}\n" for r in as_json)).encode(),
+        "text/csv": (
+            "meter,ts,value\n"
+            + "".join(f"{r['meter']},{r['ts']},{r['value']!r}\n" for r in as_json)
+        ).encode(),
     }
-    series = {"series": [{"meter": r["meter"], "ts": [r["ts"]], "value": [r["value"]]}
-                         for r in as_json]}
+    series = {
+        "series": [{"meter": r["meter"], "ts": [r["ts"]], "value": [r["value"]]} for r in as_json]
+    }
     bodies["columnar"] = json.dumps(series).encode()
     expected, conflicts, duplicates = _expected(rows)
     for media, body in bodies.items():
@@ -74,8 +83,13 @@ def test_all_formats_give_the_same_batch(rows: list[dict]) -> None:
         if media == "application/x-ndjson" and not rows:
             continue
         batch = validate(parse_body(ctype, body), lookup, now=NOW)
-        got = dict(zip(zip(batch.meter_id.tolist(), batch.ts_us.tolist()),
-                       batch.value.tolist(), strict=True))
+        got = dict(
+            zip(
+                zip(batch.meter_id.tolist(), batch.ts_us.tolist(), strict=True),
+                batch.value.tolist(),
+                strict=True,
+            )
+        )
         assert [r["index"] for r in batch.rejected] == conflicts, media
         assert all("conflicts with another reading" in r["error"] for r in batch.rejected)
         assert batch.duplicates == duplicates, media
@@ -96,11 +110,23 @@ def test_vectorised_timestamps_match_fromisoformat(values: list[datetime]) -> No
 def test_columnar_fast_path_rejects_like_the_item_path(values: list[float]) -> None:
     """A long series (numpy path) and the same items one by one give the same rejections."""
     ts = [(NOW - timedelta(minutes=len(values) - i)).isoformat() for i in range(len(values))]
-    col = parse_body("application/json", json.dumps(
-        {"series": [{"meter": "E", "ts": ts, "value": values}]}, allow_nan=True).encode())
-    rows = parse_body("application/json", json.dumps({"readings": [
-        {"meter": "E", "ts": t, "value": v} for t, v in zip(ts, values, strict=True)]},
-        allow_nan=True).encode())
+    col = parse_body(
+        "application/json",
+        json.dumps(
+            {"series": [{"meter": "E", "ts": ts, "value": values}]}, allow_nan=True
+        ).encode(),
+    )
+    rows = parse_body(
+        "application/json",
+        json.dumps(
+            {
+                "readings": [
+                    {"meter": "E", "ts": t, "value": v} for t, v in zip(ts, values, strict=True)
+                ]
+            },
+            allow_nan=True,
+        ).encode(),
+    )
     a, b = validate(col, lookup, now=NOW), validate(rows, lookup, now=NOW)
     assert a.rejected == b.rejected
     assert a.idx.tolist() == b.idx.tolist()
@@ -112,27 +138,43 @@ def test_bool_and_string_values_are_rejected_in_columnar_form() -> None:
     ts = [(NOW - timedelta(minutes=i + 1)).isoformat() for i in range(20)]
     values: list = [1.0] * 20
     values[3], values[7] = True, "2"
-    batch = validate(parse_body("application/json", json.dumps(
-        {"series": [{"meter": "E", "ts": ts, "value": values}]}).encode()), lookup, now=NOW)
+    batch = validate(
+        parse_body(
+            "application/json",
+            json.dumps({"series": [{"meter": "E", "ts": ts, "value": values}]}).encode(),
+        ),
+        lookup,
+        now=NOW,
+    )
     assert [r["index"] for r in batch.rejected] == [3, 7]
     assert batch.rejected[0]["error"] == "value: not a number: True"
 
 
 def test_multiplier_and_unit_conversion() -> None:
-    body = {"readings": [{"meter": "C", "ts": "2026-01-01T00:00:00+08:00", "value": 2.5},
-                         {"meter": "C", "ts": "2026-01-01T00:01:00+08:00", "value": 2500,
-                          "unit": "kWh"}]}
+    body = {
+        "readings": [
+            {"meter": "C", "ts": "2026-01-01T00:00:00+08:00", "value": 2.5},
+            {"meter": "C", "ts": "2026-01-01T00:01:00+08:00", "value": 2500, "unit": "kWh"},
+        ]
+    }
     batch = validate(parse_body("application/json", json.dumps(body).encode()), lookup, now=NOW)
     assert batch.value.tolist() == [2.5 * 1000 * 40, 2500 * 40]
 
 
-@pytest.mark.parametrize(("ctype", "body", "field"), [
-    ("application/json", b"[1, 2]", "body"),
-    ("application/json", b'{"readings": 5}', "readings"),
-    ("application/json", b'{"series": [{"meter": "E", "ts": ["x"], "value": []}]}', "series[0]"),
-    ("text/csv", b"meter,when,value\n", "header"),
-    ("application/xml", b"<x/>", "content-type"),
-])
+@pytest.mark.parametrize(
+    ("ctype", "body", "field"),
+    [
+        ("application/json", b"[1, 2]", "body"),
+        ("application/json", b'{"readings": 5}', "readings"),
+        (
+            "application/json",
+            b'{"series": [{"meter": "E", "ts": ["x"], "value": []}]}',
+            "series[0]",
+        ),
+        ("text/csv", b"meter,when,value\n", "header"),
+        ("application/xml", b"<x/>", "content-type"),
+    ],
+)
 def test_unreadable_bodies_name_the_field(ctype: str, body: bytes, field: str) -> None:
     with pytest.raises(Invalid) as err:
         parse_body(ctype, body)

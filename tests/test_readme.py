@@ -10,8 +10,11 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def test_every_setting_is_in_the_configuration_table() -> None:
-    missing = [f"ECC_{name.upper()}" for name in Settings.model_fields
-               if f"| `ECC_{name.upper()}` |" not in README]
+    missing = [
+        f"ECC_{name.upper()}"
+        for name in Settings.model_fields
+        if f"| `ECC_{name.upper()}` |" not in README
+    ]
     assert missing == []
 
 

@@ -31,11 +31,16 @@ WIDTHS = {"1m": timedelta(minutes=1), "15m": timedelta(minutes=15), "1h": timede
 LEVELS = ("1m", "15m", "1h", "1d")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-PROPERTY = h_settings(max_examples=30, deadline=None, database=None,
-                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = h_settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
 
 def bucket_start(ts: datetime, level: str, day_tz: ZoneInfo) -> datetime:
     """Start of the end-closed bucket (start, start + width] holding ``ts`` (UTC)."""
@@ -68,26 +73,40 @@ class Api:
         """A fresh site with one meter of ``kind``: (site, meter)."""
         uid = uuid.uuid4().hex[:10]
         site, code = f"SR-{uid}", f"{kind.upper()}-{uid}"
-        r = self.client.post("/api/v1/sites", json={"code": site, "name": "rollup site"},
-                             headers=self.headers)
+        r = self.client.post(
+            "/api/v1/sites", json={"code": site, "name": "rollup site"}, headers=self.headers
+        )
         assert r.status_code == 201, r.text
         unit = "kW" if kind == "gauge" else "kWh"
-        r = self.client.post("/api/v1/meters", headers=self.headers, json={
-            "code": code, "name": kind, "site": site, "carrier": "electricity", "unit": unit,
-            "kind": kind, "interval_s": 60})
+        r = self.client.post(
+            "/api/v1/meters",
+            headers=self.headers,
+            json={
+                "code": code,
+                "name": kind,
+                "site": site,
+                "carrier": "electricity",
+                "unit": unit,
+                "kind": kind,
+                "interval_s": 60,
+            },
+        )
         assert r.status_code == 201, r.text
         self.site_meters[site] = [code]
         return site, code
 
     def get_series(self, code: str, start: datetime, end: datetime, resolution: str):  # noqa: ANN201
-        r = self.client.get(f"/api/v1/meters/{code}/series", headers=self.headers,
-                            params={"start": start.isoformat(), "end": end.isoformat(),
-                                    "resolution": resolution})
+        r = self.client.get(
+            f"/api/v1/meters/{code}/series",
+            headers=self.headers,
+            params={"start": start.isoformat(), "end": end.isoformat(), "resolution": resolution},
+        )
         assert r.status_code == 200, r.text
         return {utc(p["ts"]): p for p in r.json()["points"]}
 
-    def series(self, code: str, start: datetime, end: datetime,
-               resolution: str) -> dict[datetime, dict]:
+    def series(
+        self, code: str, start: datetime, end: datetime, resolution: str
+    ) -> dict[datetime, dict]:
         """Points of one level keyed by their (UTC) bucket start."""
         self.settle(code)
         return self.get_series(code, start, end, resolution)
@@ -95,8 +114,11 @@ class Api:
     def total(self, site: str, start: datetime, end: datetime) -> float:
         for code in self.site_meters[site]:
             self.settle(code)
-        r = self.client.get(f"/api/v1/sites/{site}/totals", headers=self.headers,
-                            params={"start": start.isoformat(), "end": end.isoformat()})
+        r = self.client.get(
+            f"/api/v1/sites/{site}/totals",
+            headers=self.headers,
+            params={"start": start.isoformat(), "end": end.isoformat()},
+        )
         assert r.status_code == 200, r.text
         carriers = r.json()["carriers"]
         assert len(carriers) == 1, carriers
@@ -124,6 +146,7 @@ def day_tz(engine) -> ZoneInfo:  # noqa: ANN001
 
 # --- hand-computed examples ----------------------------------------------------------------------
 
+
 def T(hms: str, day: str = "2025-06-01") -> datetime:  # noqa: N802
     return datetime.fromisoformat(f"{day}T{hms}+00:00")
 
@@ -132,11 +155,11 @@ GAUGE = [  # (ts UTC, kW)
     ("00:00:00", 10.0),  # on the 00:00 boundary: closes the buckets *before* 00:00
     ("00:00:20", 4.0),
     ("00:00:40", 8.0),
-    ("00:01:00", 6.0),   # closes the 1-min bucket labelled 00:00
+    ("00:01:00", 6.0),  # closes the 1-min bucket labelled 00:00
     ("00:07:00", 1.0),
     ("00:15:00", 20.0),  # closes the 15-min bucket labelled 00:00
     ("00:15:30", 3.0),
-    ("01:00:00", 5.0),   # closes the hour labelled 00:00
+    ("01:00:00", 5.0),  # closes the hour labelled 00:00
     ("01:00:01", 7.0),
 ]
 
@@ -181,10 +204,15 @@ def test_gauge_min_max_avg_last_n_per_level(api: Api, day_tz: ZoneInfo) -> None:
 
     # late data after the buckets were rolled up: every level that holds it is updated, and
     # "last" follows the timestamp, not the arrival
-    assert api.post([
-        {"meter": code, "ts": T("00:10:00").isoformat(), "value": 100.0},
-        {"meter": code, "ts": T("00:20:00").isoformat(), "value": -2.0},
-    ])["accepted"] == 2
+    assert (
+        api.post(
+            [
+                {"meter": code, "ts": T("00:10:00").isoformat(), "value": 100.0},
+                {"meter": code, "ts": T("00:20:00").isoformat(), "value": -2.0},
+            ]
+        )["accepted"]
+        == 2
+    )
     m15 = gauge_view(api.series(code, lo, hi, "15m"))
     assert m15[T("00:00")] == (6, 1.0, 100.0, pytest.approx(139 / 6), 20.0)
     assert m15[T("00:15")] == (2, -2.0, 3.0, pytest.approx(0.5), -2.0)
@@ -202,32 +230,64 @@ def test_gauge_min_max_avg_last_n_per_level(api: Api, day_tz: ZoneInfo) -> None:
 def test_delta_boundaries_and_late_data(api: Api) -> None:
     site, code = api.new_meter("delta")
     day = "2025-06-02"
-    assert api.post([
-        {"meter": code, "ts": T("00:15:00", day).isoformat(), "value": 5.0},   # → 00:00 bucket
-        {"meter": code, "ts": T("00:15:00.000001", day).isoformat(), "value": 0.25},  # → 00:15
-        {"meter": code, "ts": T("00:30:00", day).isoformat(), "value": 7.0},   # → 00:15 bucket
-        {"meter": code, "ts": T("01:00:00", day).isoformat(), "value": 1.5},   # → 00:45 bucket
-    ])["accepted"] == 4
+    assert (
+        api.post(
+            [
+                {
+                    "meter": code,
+                    "ts": T("00:15:00", day).isoformat(),
+                    "value": 5.0,
+                },  # → 00:00 bucket
+                {
+                    "meter": code,
+                    "ts": T("00:15:00.000001", day).isoformat(),
+                    "value": 0.25,
+                },  # → 00:15
+                {
+                    "meter": code,
+                    "ts": T("00:30:00", day).isoformat(),
+                    "value": 7.0,
+                },  # → 00:15 bucket
+                {
+                    "meter": code,
+                    "ts": T("01:00:00", day).isoformat(),
+                    "value": 1.5,
+                },  # → 00:45 bucket
+            ]
+        )["accepted"]
+        == 4
+    )
     lo, hi = T("00:00", "2025-06-01"), T("00:00", "2025-06-04")
 
     def values(level: str) -> dict[datetime, tuple[float, int]]:
-        return {k: (p["value"], p["n"])
-                for k, p in api.series(code, lo, hi, level).items()}
+        return {k: (p["value"], p["n"]) for k, p in api.series(code, lo, hi, level).items()}
 
-    assert values("15m") == {T("00:00", day): (5.0, 1), T("00:15", day): (7.25, 2),
-                             T("00:45", day): (1.5, 1)}
+    assert values("15m") == {
+        T("00:00", day): (5.0, 1),
+        T("00:15", day): (7.25, 2),
+        T("00:45", day): (1.5, 1),
+    }
     assert values("1h") == {T("00:00", day): (13.75, 4)}
     one_hour = (T("00:00", day), T("01:00", day))
     assert api.total(site, *one_hour) == 13.75
 
     # late readings into buckets that were already rolled up
-    assert api.post([
-        {"meter": code, "ts": T("00:05:00", day).isoformat(), "value": 2.0},
-        {"meter": code, "ts": T("00:45:00", day).isoformat(), "value": 0.5},
-    ])["accepted"] == 2
+    assert (
+        api.post(
+            [
+                {"meter": code, "ts": T("00:05:00", day).isoformat(), "value": 2.0},
+                {"meter": code, "ts": T("00:45:00", day).isoformat(), "value": 0.5},
+            ]
+        )["accepted"]
+        == 2
+    )
     assert values("1m")[T("00:04", day)] == (2.0, 1)
-    assert values("15m") == {T("00:00", day): (7.0, 2), T("00:15", day): (7.25, 2),
-                             T("00:30", day): (0.5, 1), T("00:45", day): (1.5, 1)}
+    assert values("15m") == {
+        T("00:00", day): (7.0, 2),
+        T("00:15", day): (7.25, 2),
+        T("00:30", day): (0.5, 1),
+        T("00:45", day): (1.5, 1),
+    }
     assert values("1h") == {T("00:00", day): (16.25, 6)}
     assert sum(v for v, _ in values("1d").values()) == 16.25
     assert api.total(site, *one_hour) == 16.25
@@ -237,28 +297,38 @@ def test_day_bucket_follows_shanghai_local_days(api: Api, day_tz: ZoneInfo) -> N
     if day_tz.key != "Asia/Shanghai":
         pytest.skip(f"the database's day timezone is {day_tz.key}, not Asia/Shanghai")
     site, code = api.new_meter("delta")
-    assert api.post([
-        {"meter": code, "ts": "2026-01-01T00:00:00+08:00", "value": 1.0},    # ends 2025-12-31
-        {"meter": code, "ts": "2026-01-01T00:00:01+08:00", "value": 2.0},    # 2026-01-01
-        {"meter": code, "ts": "2026-01-01T16:00:00Z", "value": 4.0},         # = 01-02 00:00
-        {"meter": code, "ts": "2026-01-01T16:00:00.000001Z", "value": 8.0},  # 2026-01-02
-    ])["accepted"] == 4
+    assert (
+        api.post(
+            [
+                {"meter": code, "ts": "2026-01-01T00:00:00+08:00", "value": 1.0},  # ends 2025-12-31
+                {"meter": code, "ts": "2026-01-01T00:00:01+08:00", "value": 2.0},  # 2026-01-01
+                {"meter": code, "ts": "2026-01-01T16:00:00Z", "value": 4.0},  # = 01-02 00:00
+                {"meter": code, "ts": "2026-01-01T16:00:00.000001Z", "value": 8.0},  # 2026-01-02
+            ]
+        )["accepted"]
+        == 4
+    )
     lo, hi = utc("2025-12-30T00:00:00+08:00"), utc("2026-01-04T00:00:00+08:00")
-    days = {k.astimezone(SHANGHAI): (p["value"], p["n"])
-            for k, p in api.series(code, lo, hi, "1d").items()}
+    days = {
+        k.astimezone(SHANGHAI): (p["value"], p["n"])
+        for k, p in api.series(code, lo, hi, "1d").items()
+    }
     assert days == {
         datetime(2025, 12, 31, tzinfo=SHANGHAI): (1.0, 1),
         datetime(2026, 1, 1, tzinfo=SHANGHAI): (6.0, 2),
         datetime(2026, 1, 2, tzinfo=SHANGHAI): (8.0, 1),
     }
     hours = {k: p["value"] for k, p in api.series(code, lo, hi, "1h").items()}
-    assert hours == {utc("2025-12-31T15:00:00Z"): 1.0, utc("2025-12-31T16:00:00Z"): 2.0,
-                     utc("2026-01-01T15:00:00Z"): 4.0, utc("2026-01-01T16:00:00Z"): 8.0}
+    assert hours == {
+        utc("2025-12-31T15:00:00Z"): 1.0,
+        utc("2025-12-31T16:00:00Z"): 2.0,
+        utc("2026-01-01T15:00:00Z"): 4.0,
+        utc("2026-01-01T16:00:00Z"): 8.0,
+    }
     # totals over the local day (served from day buckets) and over the UTC day (hour buckets)
     local_day = (utc("2026-01-01T00:00:00+08:00"), utc("2026-01-02T00:00:00+08:00"))
     assert api.total(site, *local_day) == 6.0
-    assert api.total(site, utc("2026-01-01T00:00:00Z"),
-                      utc("2026-01-02T00:00:00Z")) == 12.0
+    assert api.total(site, utc("2026-01-01T00:00:00Z"), utc("2026-01-02T00:00:00Z")) == 12.0
     # one end on a local midnight, the other not: not a whole number of day buckets
     assert api.total(site, local_day[0], utc("2026-01-01T12:00:00Z")) == 2.0
     assert api.total(site, utc("2025-12-31T12:00:00Z"), local_day[0]) == 1.0
@@ -286,18 +356,24 @@ def test_reader_waits_for_a_busy_refresher(api: Api, settings) -> None:  # noqa:
         held = refresher.execute(
             "DELETE FROM rollup_pending WHERE id IN (SELECT p.id FROM rollup_pending p "
             "JOIN meter m ON m.id = p.meter_id WHERE m.code = %s FOR UPDATE SKIP LOCKED) "
-            "RETURNING id", (code,)).fetchall()
+            "RETURNING id",
+            (code,),
+        ).fetchall()
         if not held:
             pytest.skip("the background worker folded the entry first; nothing to hold")
-        reader = threading.Thread(target=lambda: got.update(api.get_series(
-            code, t - timedelta(hours=1), t + timedelta(hours=1), "15m")))
+        reader = threading.Thread(
+            target=lambda: got.update(
+                api.get_series(code, t - timedelta(hours=1), t + timedelta(hours=1), "15m")
+            )
+        )
         reader.start()
         reader.join(1.0)  # a correct reader may wait for the refresher
         refresher.rollback()  # the refresher gives up: the entry is queued again
     reader.join(30)
     assert not reader.is_alive()
-    assert {k: (p["value"], p["n"]) for k, p in got.items()} == {t - timedelta(minutes=15):
-                                                                (3.0, 1)}
+    assert {k: (p["value"], p["n"]) for k, p in got.items()} == {
+        t - timedelta(minutes=15): (3.0, 1)
+    }
 
 
 def test_refolding_two_ranges_of_one_day_is_idempotent(api: Api, day_tz: ZoneInfo) -> None:
@@ -316,10 +392,14 @@ def test_refolding_two_ranges_of_one_day_is_idempotent(api: Api, day_tz: ZoneInf
     assert day == {bucket_start(a, "1d", day_tz): (3.0, 2)}
     # the two writes' ranges queued again, visible at once, so one refresh takes both
     with api.engine.begin() as conn:
-        conn.execute(text("INSERT INTO rollup_pending (meter_id, lo, hi) "
-                          "SELECT id, :a, :a FROM meter WHERE code = :c UNION ALL "
-                          "SELECT id, :b, :b FROM meter WHERE code = :c"),
-                     {"a": a, "b": b, "c": code})
+        conn.execute(
+            text(
+                "INSERT INTO rollup_pending (meter_id, lo, hi) "
+                "SELECT id, :a, :a FROM meter WHERE code = :c UNION ALL "
+                "SELECT id, :b, :b FROM meter WHERE code = :c"
+            ),
+            {"a": a, "b": b, "c": code},
+        )
     day = {k: (p["value"], p["n"]) for k, p in api.series(code, lo, hi, "1d").items()}
     assert day == {bucket_start(a, "1d", day_tz): (3.0, 2)}
     hour = {k: (p["value"], p["n"]) for k, p in api.series(code, lo, hi, "1h").items()}
@@ -332,12 +412,16 @@ BASE = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
 SPAN_US = 3 * 86_400 * 10**6  # three days: several Shanghai days, hours and 15-min buckets
 
 offsets_us = st.one_of(
-    st.integers(0, SPAN_US),                                  # anywhere, microsecond precision
+    st.integers(0, SPAN_US),  # anywhere, microsecond precision
     st.integers(0, SPAN_US // 60_000_000).map(lambda k: k * 60_000_000),  # on minute boundaries
     st.integers(0, SPAN_US // 900_000_000).map(lambda k: k * 900_000_000),  # on 15-min ones
 )
-ZONES = (UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=9)),
-         timezone(timedelta(hours=-3, minutes=-30)))
+ZONES = (
+    UTC,
+    timezone(timedelta(hours=8)),
+    timezone(timedelta(hours=9)),
+    timezone(timedelta(hours=-3, minutes=-30)),
+)
 
 
 @st.composite
@@ -346,17 +430,28 @@ def sendings(draw, values: st.SearchStrategy[float]) -> tuple[list, list[list[in
     offs = draw(st.lists(offsets_us, min_size=1, max_size=150, unique=True))
     vals = draw(st.lists(values, min_size=len(offs), max_size=len(offs)))
     zones = draw(st.lists(st.sampled_from(ZONES), min_size=len(offs), max_size=len(offs)))
-    readings = [(BASE + timedelta(microseconds=o), v, z)
-                for o, v, z in zip(offs, vals, zones, strict=True)]
+    readings = [
+        (BASE + timedelta(microseconds=o), v, z) for o, v, z in zip(offs, vals, zones, strict=True)
+    ]
     m = len(readings)
     order = draw(st.permutations(range(m)))
     n_batches = draw(st.integers(1, min(6, m)))
-    cuts = sorted(draw(st.sets(st.integers(1, max(1, m - 1)), min_size=n_batches - 1,
-                               max_size=n_batches - 1))) if m > 1 else []
+    cuts = (
+        sorted(
+            draw(
+                st.sets(
+                    st.integers(1, max(1, m - 1)), min_size=n_batches - 1, max_size=n_batches - 1
+                )
+            )
+        )
+        if m > 1
+        else []
+    )
     bounds = [0, *cuts, m]
     batches = [list(order[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
-    resends = draw(st.lists(st.tuples(st.integers(0, m - 1),
-                                      st.integers(0, len(batches) - 1)), max_size=6))
+    resends = draw(
+        st.lists(st.tuples(st.integers(0, m - 1), st.integers(0, len(batches) - 1)), max_size=6)
+    )
     for i, b in resends:
         batches[b].append(i)
     return readings, batches, len(resends)
@@ -365,8 +460,16 @@ def sendings(draw, values: st.SearchStrategy[float]) -> tuple[list, list[list[in
 def send(api: Api, code: str, readings, batches) -> tuple[int, int]:  # noqa: ANN001
     accepted = duplicates = 0
     for batch in batches:
-        out = api.post([{"meter": code, "ts": readings[i][0].astimezone(
-            readings[i][2]).isoformat(), "value": readings[i][1]} for i in batch])
+        out = api.post(
+            [
+                {
+                    "meter": code,
+                    "ts": readings[i][0].astimezone(readings[i][2]).isoformat(),
+                    "value": readings[i][1],
+                }
+                for i in batch
+            ]
+        )
         assert out["rejected"] == []
         accepted += out["accepted"]
         duplicates += out["duplicates"]
@@ -375,8 +478,10 @@ def send(api: Api, code: str, readings, batches) -> tuple[int, int]:  # noqa: AN
 
 def groups(readings, level: str, day_tz: ZoneInfo):  # noqa: ANN001, ANN201
     """numpy: bucket starts (µs since epoch), values, and group boundaries per bucket."""
-    keys = np.array([int(bucket_start(ts, level, day_tz).timestamp()) * 10**6
-                     for ts, _, _ in readings], dtype=np.int64)
+    keys = np.array(
+        [int(bucket_start(ts, level, day_tz).timestamp()) * 10**6 for ts, _, _ in readings],
+        dtype=np.int64,
+    )
     vals = np.array([v for _, v, _ in readings], dtype=np.float64)
     order = np.argsort(keys, kind="stable")
     keys, vals = keys[order], vals[order]
@@ -412,10 +517,14 @@ def test_delta_sums_match_at_every_level(api: Api, day_tz: ZoneInfo, case) -> No
     first_ts = min(ts for ts, _, _ in readings)
     last_ts = max(ts for ts, _, _ in readings)
     day_lo = bucket_start(first_ts, "1d", day_tz)
-    assert api.total(site, day_lo,
-                      bucket_start(last_ts, "1d", day_tz) + timedelta(days=1)) == approx(total)
-    assert api.total(site, bucket_start(first_ts, "1h", day_tz),
-                      bucket_start(last_ts, "1h", day_tz) + timedelta(hours=1)) == approx(total)
+    assert api.total(
+        site, day_lo, bucket_start(last_ts, "1d", day_tz) + timedelta(days=1)
+    ) == approx(total)
+    assert api.total(
+        site,
+        bucket_start(first_ts, "1h", day_tz),
+        bucket_start(last_ts, "1h", day_tz) + timedelta(hours=1),
+    ) == approx(total)
     assert api.total(site, first_ts - US, last_ts) == approx(total)
 
 

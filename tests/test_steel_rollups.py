@@ -46,8 +46,9 @@ def load_rows() -> list[dict]:
             label = datetime.strptime(rec["date"], "%d/%m/%Y %H:%M").replace(tzinfo=KST)
             nsm = int(rec["NSM"])
             ts = label + timedelta(days=1) if nsm == 0 else label  # the midnight-row quirk
-            rows.append({"label": rec["date"], "ts": ts, "kwh": float(rec["Usage_kWh"]),
-                         "nsm": nsm})
+            rows.append(
+                {"label": rec["date"], "ts": ts, "kwh": float(rec["Usage_kWh"]), "nsm": nsm}
+            )
     return rows
 
 
@@ -81,18 +82,38 @@ class Steel:
             self.day_tz = ZoneInfo(tz.scalar() or "UTC")
 
     def ingest(self) -> list[dict]:
-        r = self.client.post("/api/v1/sites", headers=self.headers, json={
-            "code": self.site, "name": "DAEWOO Steel, Gwangyang", "timezone": "Asia/Seoul"})
+        r = self.client.post(
+            "/api/v1/sites",
+            headers=self.headers,
+            json={"code": self.site, "name": "DAEWOO Steel, Gwangyang", "timezone": "Asia/Seoul"},
+        )
         assert r.status_code == 201, r.text
-        r = self.client.post("/api/v1/meters", headers=self.headers, json={
-            "code": self.code, "name": "plant electricity", "site": self.site,
-            "carrier": "electricity", "unit": "kWh", "kind": "delta", "interval_s": 900})
+        r = self.client.post(
+            "/api/v1/meters",
+            headers=self.headers,
+            json={
+                "code": self.code,
+                "name": "plant electricity",
+                "site": self.site,
+                "carrier": "electricity",
+                "unit": "kWh",
+                "kind": "delta",
+                "interval_s": 900,
+            },
+        )
         assert r.status_code == 201, r.text
         answers = []
         for i in range(0, len(self.rows), BATCH):
-            part = self.rows[i:i + BATCH]
-            body = {"series": [{"meter": self.code, "ts": [r["ts"].isoformat() for r in part],
-                                "value": [r["kwh"] for r in part]}]}
+            part = self.rows[i : i + BATCH]
+            body = {
+                "series": [
+                    {
+                        "meter": self.code,
+                        "ts": [r["ts"].isoformat() for r in part],
+                        "value": [r["kwh"] for r in part],
+                    }
+                ]
+            }
             r = self.client.post("/api/v1/readings", json=body, headers=self.headers)
             assert r.status_code == 200, r.text
             answers.append(r.json())
@@ -105,19 +126,28 @@ class Steel:
         with self.engine.connect() as conn:
             if conn.execute(text("SELECT to_regclass('rollup_pending')")).scalar() is None:
                 return
-            meter_id = conn.execute(text("SELECT id FROM meter WHERE code = :c"),
-                                    {"c": self.code}).scalar_one()
+            meter_id = conn.execute(
+                text("SELECT id FROM meter WHERE code = :c"), {"c": self.code}
+            ).scalar_one()
         while True:
             with self.engine.begin() as conn:
-                left = conn.execute(text(
-                    "SELECT count(*) FROM (SELECT id FROM rollup_pending WHERE meter_id = :m "
-                    "FOR UPDATE) q"), {"m": meter_id}).scalar()
+                left = conn.execute(
+                    text(
+                        "SELECT count(*) FROM (SELECT id FROM rollup_pending WHERE meter_id = :m "
+                        "FOR UPDATE) q"
+                    ),
+                    {"m": meter_id},
+                ).scalar()
             if left == 0:
                 return
             assert time.monotonic() < deadline, "rollup work of the steel meter still queued"
             t = datetime(2000, 1, 1, tzinfo=UTC)
-            self._get(f"/api/v1/meters/{self.code}/series", start=t,
-                      end=t + timedelta(hours=1), resolution="1h")
+            self._get(
+                f"/api/v1/meters/{self.code}/series",
+                start=t,
+                end=t + timedelta(hours=1),
+                resolution="1h",
+            )
 
     def _get(self, path: str, **params) -> dict:  # noqa: ANN003
         q = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in params.items()}
@@ -129,10 +159,13 @@ class Steel:
         """The whole year at one resolution: {bucket start (UTC): (kWh, n)}."""
         self.settle()
         start, end = datetime(2017, 12, 30, tzinfo=UTC), datetime(2019, 1, 3, tzinfo=UTC)
-        body = self._get(f"/api/v1/meters/{self.code}/series", start=start, end=end,
-                         resolution=resolution)
-        return {datetime.fromisoformat(p["ts"]).astimezone(UTC): (p["value"], p["n"])
-                for p in body["points"]}
+        body = self._get(
+            f"/api/v1/meters/{self.code}/series", start=start, end=end, resolution=resolution
+        )
+        return {
+            datetime.fromisoformat(p["ts"]).astimezone(UTC): (p["value"], p["n"])
+            for p in body["points"]
+        }
 
     def total(self, start: datetime, end: datetime) -> float:
         """Site total over (start, end]."""
@@ -197,8 +230,9 @@ def test_yearly_total(steel: Steel) -> None:
     kst_year = (datetime(2018, 1, 1, tzinfo=KST), datetime(2019, 1, 1, tzinfo=KST))
     assert steel.total(*kst_year) == approx(total)  # hour-aligned: hour buckets
     tz = steel.day_tz  # whole local days of the database: day buckets
-    assert steel.total(datetime(2017, 12, 31, tzinfo=tz), datetime(2019, 1, 1, tzinfo=tz)) \
-        == approx(total)
+    assert steel.total(
+        datetime(2017, 12, 31, tzinfo=tz), datetime(2019, 1, 1, tzinfo=tz)
+    ) == approx(total)
     assert math.fsum(v for v, _ in steel.series("1d").values()) == approx(total)
     assert math.fsum(v for v, _ in steel.series("1h").values()) == approx(total)
     # one interval short at each end: the first and the last reading are left out
@@ -211,8 +245,9 @@ def by_label(rows: list[dict], *labels: str) -> float:
     return math.fsum(index[x] for x in labels)
 
 
-@pytest.mark.parametrize("day", ["01/01/2018", "02/01/2018", "06/07/2018", "07/11/2018",
-                                 "31/12/2018"])
+@pytest.mark.parametrize(
+    "day", ["01/01/2018", "02/01/2018", "06/07/2018", "07/11/2018", "31/12/2018"]
+)
 def test_midnight_row_counts_in_the_kst_day_that_ends(steel: Steel, day: str) -> None:
     # The 96 rows labelled with a date are exactly that KST day's intervals (00:15 … 23:45,
     # then the "00:00" row, which is the next midnight, the end of the day's last interval).
@@ -229,15 +264,17 @@ def test_midnight_row_counts_in_the_kst_day_that_ends(steel: Steel, day: str) ->
     # …and not in the next KST day
     nxt = [r for r in steel.rows if r["ts"] > d + timedelta(days=1)][:96]
     assert steel.total(d + timedelta(days=1), d + timedelta(days=2)) == approx(
-        math.fsum(r["kwh"] for r in nxt))
+        math.fsum(r["kwh"] for r in nxt)
+    )
 
 
 def test_midnight_row_in_hour_and_shanghai_day_buckets(steel: Steel) -> None:
     # "01/01/2018 00:00" is 2018-01-02 00:00 KST = 2018-01-01 15:00 UTC = 23:00 CST: it closes
     # the hour (14:00, 15:00] UTC together with 23:15, 23:30 and 23:45 KST of 1 January
     hours = steel.series("1h")
-    last_hour = by_label(steel.rows, "01/01/2018 23:15", "01/01/2018 23:30", "01/01/2018 23:45",
-                         "01/01/2018 00:00")
+    last_hour = by_label(
+        steel.rows, "01/01/2018 23:15", "01/01/2018 23:30", "01/01/2018 23:45", "01/01/2018 00:00"
+    )
     assert by_label(steel.rows, "01/01/2018 00:00") > 0  # the check can tell
     assert hours[datetime(2018, 1, 1, 14, tzinfo=UTC)] == (approx(last_hour), 4)
     if steel.day_tz.key != "Asia/Shanghai":
@@ -245,8 +282,12 @@ def test_midnight_row_in_hour_and_shanghai_day_buckets(steel: Steel) -> None:
     # Shanghai day 2018-01-01 = (01:00 KST Jan 1, 01:00 KST Jan 2]: the rows labelled
     # 01/01/2018 after 01:00, the midnight row labelled 01/01/2018 00:00 (it is 23:00 CST, so
     # in the day that is ending), and 02/01/2018 00:15 … 01:00
-    jan1 = [r["label"] for r in steel.rows if r["label"].startswith("01/01/2018 ")
-            and (r["label"][-5:] > "01:00" or r["label"][-5:] == "00:00")]
+    jan1 = [
+        r["label"]
+        for r in steel.rows
+        if r["label"].startswith("01/01/2018 ")
+        and (r["label"][-5:] > "01:00" or r["label"][-5:] == "00:00")
+    ]
     jan2 = [f"02/01/2018 {hm}" for hm in ("00:15", "00:30", "00:45", "01:00")]
     assert len(jan1) + len(jan2) == 96
     days = steel.series("1d")

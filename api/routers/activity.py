@@ -13,17 +13,22 @@ from carbon import records
 from ecc import keys
 
 router = APIRouter(tags=["carbon"])
-DataEntry = Annotated[keys.Principal, Depends(require(
-    {keys.Role.ENGINEER, keys.Role.MANAGER, keys.Role.ADMIN}))]
+DataEntry = Annotated[
+    keys.Principal, Depends(require({keys.Role.ENGINEER, keys.Role.MANAGER, keys.Role.ADMIN}))
+]
 
 
 class ActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     site: str
-    source: str = Field(description="stationary_combustion, mobile_combustion, process, "
-                                    "fugitive, purchased_electricity, purchased_heat, …")
-    carrier: str = Field(description="a fuel (diesel, natural_gas), carbonate (CaCO3), gas "
-                                     "(SF6, HFC-134a) or electricity/heat")
+    source: str = Field(
+        description="stationary_combustion, mobile_combustion, process, "
+        "fugitive, purchased_electricity, purchased_heat, …"
+    )
+    carrier: str = Field(
+        description="a fuel (diesel, natural_gas), carbonate (CaCO3), gas "
+        "(SF6, HFC-134a) or electricity/heat"
+    )
     quantity: float = Field(ge=0)
     unit: str
     start: datetime

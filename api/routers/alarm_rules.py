@@ -16,55 +16,74 @@ from api.routers.alarms import after_commit
 
 router = APIRouter(tags=["alarms"])
 
-_TYPE_DOC = ("threshold | rate | stale | demand | idle | forecast_deviation | budget "
-             "(budget is not available yet)")
+_TYPE_DOC = (
+    "threshold | rate | stale | demand | idle | forecast_deviation | budget "
+    "(budget is not available yet)"
+)
 
 
 class _RuleFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
     meter: str | None = Field(default=None, description="Meter code (or site)")
-    site: str | None = Field(default=None, description="Site code (demand and "
-                                                       "forecast_deviation rules)")
-    high: float | None = Field(default=None, description="High limit (demand: contracted kW; "
-                                                         "idle: baseline; forecast_deviation: "
-                                                         "margin above the forecast's upper "
-                                                         "bound, >= 0)")
-    low: float | None = Field(default=None, description="Low limit (forecast_deviation: margin "
-                                                        "below the forecast's lower bound, "
-                                                        ">= 0)")
+    site: str | None = Field(
+        default=None, description="Site code (demand and forecast_deviation rules)"
+    )
+    high: float | None = Field(
+        default=None,
+        description="High limit (demand: contracted kW; "
+        "idle: baseline; forecast_deviation: "
+        "margin above the forecast's upper "
+        "bound, >= 0)",
+    )
+    low: float | None = Field(
+        default=None,
+        description="Low limit (forecast_deviation: margin below the forecast's lower bound, >= 0)",
+    )
     high_high: float | None = None
     low_low: float | None = None
     deadband: float = Field(default=0.0, description="Hysteresis: back inside by this much")
     on_delay_s: float = Field(default=0.0, description="Condition must hold this long to alarm")
     off_delay_s: float = Field(default=0.0, description="…and to return to normal")
-    unit: str | None = Field(default=None, description="Unit of the limits (default canonical;"
-                                                       " none for stale, forecast_deviation)")
+    unit: str | None = Field(
+        default=None,
+        description="Unit of the limits (default canonical; none for stale, forecast_deviation)",
+    )
     priority: str = Field(default="medium", description="critical | high | medium | low")
     message: str = ""
     schedule: list[dict[str, Any]] | None = Field(
-        default=None, description='Armed only in these weekly windows: [{"days": [0..6], '
-                                  '"start": "HH:MM", "end": "HH:MM"}] (Monday = 0, site time)')
-    parent_rule: int | None = Field(default=None, description="Suppressed while this rule's "
-                                                              "alarm is active")
+        default=None,
+        description='Armed only in these weekly windows: [{"days": [0..6], '
+        '"start": "HH:MM", "end": "HH:MM"}] (Monday = 0, site time)',
+    )
+    parent_rule: int | None = Field(
+        default=None, description="Suppressed while this rule's alarm is active"
+    )
     webhook_url: str | None = None
     enabled: bool = True
     resolution: str | None = Field(default=None, description="threshold: raw | 15m | 1h | 1d")
     window_s: float | None = Field(default=None, description="rate: window, seconds")
-    intervals: float | None = Field(default=None, description="stale: expected intervals "
-                                                              "without a reading (default 3); "
-                                                              "forecast_deviation: K "
-                                                              "consecutive buckets outside the "
-                                                              "forecast interval (default 3, "
-                                                              "1-96)")
+    intervals: float | None = Field(
+        default=None,
+        description="stale: expected intervals "
+        "without a reading (default 3); "
+        "forecast_deviation: K "
+        "consecutive buckets outside the "
+        "forecast interval (default 3, "
+        "1-96)",
+    )
     method: str | None = Field(default=None, description="demand: block | rolling")
     block_s: int | None = Field(default=None, description="demand: block length (900)")
     idle_periods: list[dict[str, Any]] | None = Field(default=None, description="idle: windows")
     holidays: list[str] | None = Field(default=None, description="idle: YYYY-MM-DD dates")
-    target: str | None = Field(default=None, description="forecast_deviation: energy (per "
-                                                         "bucket, meter's unit) | load (kW); "
-                                                         "default energy, load for gauges")
-    carrier: str | None = Field(default=None, description="forecast_deviation of a site: "
-                                                          "carrier (default electricity)")
+    target: str | None = Field(
+        default=None,
+        description="forecast_deviation: energy (per "
+        "bucket, meter's unit) | load (kW); "
+        "default energy, load for gauges",
+    )
+    carrier: str | None = Field(
+        default=None, description="forecast_deviation of a site: carrier (default electricity)"
+    )
     period: str | None = Field(default=None, description="budget: budget period")
 
 
@@ -99,18 +118,21 @@ def _config(state: State) -> AlarmConfig:
 
 
 @router.post("/alarm-rules", response_model=AlarmRuleOut, status_code=201)
-def create_rule(body: AlarmRuleIn, request: Request, session: DbSession, state: State,
-                who: Configurer) -> dict:
-    rule, outbox = rules.create_rule(session, rules.RuleIn(**body.model_dump()), who.name,
-                                     _config(state))
+def create_rule(
+    body: AlarmRuleIn, request: Request, session: DbSession, state: State, who: Configurer
+) -> dict:
+    rule, outbox = rules.create_rule(
+        session, rules.RuleIn(**body.model_dump()), who.name, _config(state)
+    )
     session.commit()
     after_commit(request, outbox)
     return rules.to_dict(session, rule)
 
 
 @router.get("/alarm-rules", response_model=list[AlarmRuleOut])
-def list_rules(session: DbSession, _: Reader, meter: str | None = None,
-               site: str | None = None) -> list[dict]:
+def list_rules(
+    session: DbSession, _: Reader, meter: str | None = None, site: str | None = None
+) -> list[dict]:
     return [rules.to_dict(session, r) for r in rules.list_rules(session, meter, site)]
 
 
@@ -120,19 +142,27 @@ def get_rule(rule_id: int, session: DbSession, _: Reader) -> dict:
 
 
 @router.patch("/alarm-rules/{rule_id}", response_model=AlarmRuleOut)
-def update_rule(rule_id: int, body: AlarmRulePatch, request: Request, session: DbSession,
-                state: State, who: Configurer) -> dict:
+def update_rule(
+    rule_id: int,
+    body: AlarmRulePatch,
+    request: Request,
+    session: DbSession,
+    state: State,
+    who: Configurer,
+) -> dict:
     """Change some fields; the whole rule is validated again. ``null`` removes a limit."""
-    rule, outbox = rules.update_rule(session, rule_id, body.model_dump(exclude_unset=True),
-                                     who.name, _config(state))
+    rule, outbox = rules.update_rule(
+        session, rule_id, body.model_dump(exclude_unset=True), who.name, _config(state)
+    )
     session.commit()
     after_commit(request, outbox)
     return rules.to_dict(session, rule)
 
 
 @router.delete("/alarm-rules/{rule_id}", status_code=204)
-def delete_rule(rule_id: int, request: Request, session: DbSession, state: State,
-                who: Configurer) -> Response:
+def delete_rule(
+    rule_id: int, request: Request, session: DbSession, state: State, who: Configurer
+) -> Response:
     """Retire the rule; its alarms return to normal and their history is kept."""
     outbox = rules.delete_rule(session, rule_id, who.name, _config(state))
     session.commit()

@@ -28,9 +28,11 @@ class AlarmOut(BaseModel):
     unit: str | None
     priority: str
     message: str
-    state: str = Field(description="normal | active_unacknowledged | active_acknowledged | "
-                                   "returned_unacknowledged | shelved | suppressed | "
-                                   "out_of_service")
+    state: str = Field(
+        description="normal | active_unacknowledged | active_acknowledged | "
+        "returned_unacknowledged | shelved | suppressed | "
+        "out_of_service"
+    )
     condition_active: bool
     acknowledged: bool
     shelved_until: datetime | None
@@ -84,22 +86,43 @@ def _config(state: State) -> AlarmConfig:
 
 
 @router.get("/alarms", response_model=list[AlarmOut])
-def list_alarms(session: DbSession, state: State, _: Reader, request: Request,
-                alarm_state: Annotated[str, Query(alias="state")] = "active",
-                meter: str | None = None,
-                site: str | None = None, rule: int | None = None, priority: str | None = None,
-                since: datetime | None = None, limit: int = 1000) -> list[dict]:
+def list_alarms(
+    session: DbSession,
+    state: State,
+    _: Reader,
+    request: Request,
+    alarm_state: Annotated[str, Query(alias="state")] = "active",
+    meter: str | None = None,
+    site: str | None = None,
+    rule: int | None = None,
+    priority: str | None = None,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[dict]:
     """``state``: active | unacknowledged | shelved | suppressed | out_of_service | normal |
     all. ``since``: only alarms changed after this time (incremental polling)."""
     after_commit(request, service.expire(session, _config(state)))
     session.commit()
-    return service.list_alarms(session, alarm_state, meter=meter, site=site, rule=rule,
-                               priority=priority, since=since, limit=limit)
+    return service.list_alarms(
+        session,
+        alarm_state,
+        meter=meter,
+        site=site,
+        rule=rule,
+        priority=priority,
+        since=since,
+        limit=limit,
+    )
 
 
 @router.get("/alarms/metrics")
-def alarm_metrics(session: DbSession, _: Reader, start: datetime | None = None,
-                  end: datetime | None = None, operators: int = 1) -> dict:
+def alarm_metrics(
+    session: DbSession,
+    _: Reader,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    operators: int = 1,
+) -> dict:
     """KPIs of the alarm system over (start, end] (default: the last 24 hours)."""
     return metrics.alarm_metrics(session, start, end, operators)
 
@@ -115,45 +138,79 @@ def alarm_history(alarm_id: int, session: DbSession, _: Reader) -> list[dict]:
     return service.history(session, alarm_id)
 
 
-def _act(request: Request, session: DbSession, state: State, alarm_id: int, action: Action,
-         user: str, body: Comment) -> dict:
-    extra = {"duration_s": body.duration_s, "until": body.until} if isinstance(
-        body, Shelve) else {}
-    alarm, outbox = service.act(session, alarm_id, action, user, _config(state),
-                                comment=body.comment, **extra)
+def _act(
+    request: Request,
+    session: DbSession,
+    state: State,
+    alarm_id: int,
+    action: Action,
+    user: str,
+    body: Comment,
+) -> dict:
+    extra = {"duration_s": body.duration_s, "until": body.until} if isinstance(body, Shelve) else {}
+    alarm, outbox = service.act(
+        session, alarm_id, action, user, _config(state), comment=body.comment, **extra
+    )
     session.commit()
     after_commit(request, outbox)
     return alarm
 
 
 @router.post("/alarms/{alarm_id}/ack", response_model=AlarmOut)
-def acknowledge(alarm_id: int, request: Request, session: DbSession, state: State,
-                who: Configurer, body: Comment | None = None) -> dict:
+def acknowledge(
+    alarm_id: int,
+    request: Request,
+    session: DbSession,
+    state: State,
+    who: Configurer,
+    body: Comment | None = None,
+) -> dict:
     return _act(request, session, state, alarm_id, Action.ACK, who.name, body or Comment())
 
 
 @router.post("/alarms/{alarm_id}/shelve", response_model=AlarmOut)
-def shelve(alarm_id: int, body: Shelve, request: Request, session: DbSession, state: State,
-           who: Configurer) -> dict:
+def shelve(
+    alarm_id: int, body: Shelve, request: Request, session: DbSession, state: State, who: Configurer
+) -> dict:
     """Shelve for ``duration_s`` or until ``until`` (at most ECC_ALARM_MAX_SHELVE_S)."""
     return _act(request, session, state, alarm_id, Action.SHELVE, who.name, body)
 
 
 @router.post("/alarms/{alarm_id}/unshelve", response_model=AlarmOut)
-def unshelve(alarm_id: int, request: Request, session: DbSession, state: State,
-             who: Configurer, body: Comment | None = None) -> dict:
+def unshelve(
+    alarm_id: int,
+    request: Request,
+    session: DbSession,
+    state: State,
+    who: Configurer,
+    body: Comment | None = None,
+) -> dict:
     return _act(request, session, state, alarm_id, Action.UNSHELVE, who.name, body or Comment())
 
 
 @router.post("/alarms/{alarm_id}/out-of-service", response_model=AlarmOut)
-def remove_from_service(alarm_id: int, request: Request, session: DbSession, state: State,
-                        who: Configurer, body: Comment | None = None) -> dict:
-    return _act(request, session, state, alarm_id, Action.REMOVE_FROM_SERVICE, who.name,
-                body or Comment())
+def remove_from_service(
+    alarm_id: int,
+    request: Request,
+    session: DbSession,
+    state: State,
+    who: Configurer,
+    body: Comment | None = None,
+) -> dict:
+    return _act(
+        request, session, state, alarm_id, Action.REMOVE_FROM_SERVICE, who.name, body or Comment()
+    )
 
 
 @router.post("/alarms/{alarm_id}/return-to-service", response_model=AlarmOut)
-def return_to_service(alarm_id: int, request: Request, session: DbSession, state: State,
-                      who: Configurer, body: Comment | None = None) -> dict:
-    return _act(request, session, state, alarm_id, Action.RETURN_TO_SERVICE, who.name,
-                body or Comment())
+def return_to_service(
+    alarm_id: int,
+    request: Request,
+    session: DbSession,
+    state: State,
+    who: Configurer,
+    body: Comment | None = None,
+) -> dict:
+    return _act(
+        request, session, state, alarm_id, Action.RETURN_TO_SERVICE, who.name, body or Comment()
+    )

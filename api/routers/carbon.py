@@ -44,13 +44,21 @@ class EmissionsOut(BaseModel):
 
 
 @router.get("/emissions", response_model=EmissionsOut, response_model_exclude_none=False)
-def emissions(site: str, start: datetime, end: datetime, session: DbSession, _: Reader,
-              version: Version = None, gwp: Gwp = factors.DEFAULT_GWP_SET,
-              tce_convention: Tce = "equivalent") -> dict:
+def emissions(
+    site: str,
+    start: datetime,
+    end: datetime,
+    session: DbSession,
+    _: Reader,
+    version: Version = None,
+    gwp: Gwp = factors.DEFAULT_GWP_SET,
+    tce_convention: Tce = "equivalent",
+) -> dict:
     """Scope 1, scope 2 (location- and market-based) and energy in tce over (start, end] for a
     site and its descendants; sub-meters are not counted twice."""
-    out = engine.emissions(session, site, start, end, version=version, gwp_set=gwp,
-                           tce_convention=tce_convention)
+    out = engine.emissions(
+        session, site, start, end, version=version, gwp_set=gwp, tce_convention=tce_convention
+    )
     session.commit()  # the derivation is stored
     return out
 
@@ -64,9 +72,16 @@ def get_derivation(digest: str, session: DbSession, _: Reader) -> dict[str, Any]
 
 
 @router.get("/series")
-def carbon_series(start: datetime, end: datetime, session: DbSession, _: Reader,
-                  site: str | None = None, meter: str | None = None,
-                  resolution: str = "1h", version: Version = None) -> dict:
+def carbon_series(
+    start: datetime,
+    end: datetime,
+    session: DbSession,
+    _: Reader,
+    site: str | None = None,
+    meter: str | None = None,
+    resolution: str = "1h",
+    version: Version = None,
+) -> dict:
     """tCO2 and tce per hour or day (carbon rollups), for a site or one meter; ``raw`` per
     reading interval for a meter."""
     if (site is None) == (meter is None):
@@ -85,9 +100,14 @@ class RecalcIn(BaseModel):
 
 
 def _version_out(v) -> dict:  # noqa: ANN001
-    return {"version": v.version, "factor_watermark": v.factor_watermark,
-            "created_at": v.created_at, "created_by": v.created_by, "reason": v.reason,
-            "summary": v.summary}
+    return {
+        "version": v.version,
+        "factor_watermark": v.factor_watermark,
+        "created_at": v.created_at,
+        "created_by": v.created_by,
+        "reason": v.reason,
+        "summary": v.summary,
+    }
 
 
 @router.post("/recalculations", status_code=201)
@@ -105,9 +125,16 @@ def list_recalculations(session: DbSession, _: Reader) -> list[dict]:
 
 
 @router.get("/quality/reported-co2")
-def reported_co2(meter: str, reported: str, start: datetime, end: datetime,
-                 session: DbSession, _: Reader, places: int = 2,
-                 version: Version = None) -> dict:
+def reported_co2(
+    meter: str,
+    reported: str,
+    start: datetime,
+    end: datetime,
+    session: DbSession,
+    _: Reader,
+    places: int = 2,
+    version: Version = None,
+) -> dict:
     """Intervals where a plant's own CO2 figure (a meter in t) disagrees with the engine's
     interval emissions rounded to ``places`` decimals."""
     out = quality.compare_reported_co2(session, meter, reported, start, end, places, version)

@@ -13,5 +13,13 @@ from api.routers import (
     reports,
 )
 
-ROUTERS = [factors.router, emission_sources.router, activity.router, production.router,
-           green_certificates.router, carbon.router, kpis.router, reports.router]
+ROUTERS = [
+    factors.router,
+    emission_sources.router,
+    activity.router,
+    production.router,
+    green_certificates.router,
+    carbon.router,
+    kpis.router,
+    reports.router,
+]

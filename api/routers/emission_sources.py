@@ -15,8 +15,11 @@ class EmissionSourceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     source: str = Field(description=", ".join(boundary.SOURCES))
     scope: int | None = Field(default=None, description="checked against the source")
-    fuel: str | None = Field(default=None, description="factor carrier when the meter's carrier "
-                             "is generic, e.g. bituminous_coal, CaCO3")
+    fuel: str | None = Field(
+        default=None,
+        description="factor carrier when the meter's carrier "
+        "is generic, e.g. bituminous_coal, CaCO3",
+    )
 
 
 class EmissionSourceOut(BaseModel):
@@ -28,15 +31,18 @@ class EmissionSourceOut(BaseModel):
 
 
 def _out(meter, m: boundary.Mapping) -> EmissionSourceOut:  # noqa: ANN001
-    return EmissionSourceOut(meter=meter.code, scope=m.scope, source=m.source, fuel=m.fuel,
-                             default=m.default)
+    return EmissionSourceOut(
+        meter=meter.code, scope=m.scope, source=m.source, fuel=m.fuel, default=m.default
+    )
 
 
 @router.put("/meters/{code}/emission-source", response_model=EmissionSourceOut)
-def set_emission_source(code: str, body: EmissionSourceIn, session: DbSession,
-                        who: Configurer) -> EmissionSourceOut:
-    meter, mapping = boundary.set_mapping(session, code, body.source, body.fuel, who.name,
-                                          body.scope)
+def set_emission_source(
+    code: str, body: EmissionSourceIn, session: DbSession, who: Configurer
+) -> EmissionSourceOut:
+    meter, mapping = boundary.set_mapping(
+        session, code, body.source, body.fuel, who.name, body.scope
+    )
     session.commit()
     return _out(meter, mapping)
 
@@ -53,8 +59,18 @@ def site_boundary(code: str, session: DbSession, _: Reader) -> dict:
     b = boundary.site_boundary(session, code)
 
     def row(m: boundary.BoundaryMeter) -> dict:
-        return {"meter": m.code, "carrier": m.carrier, "unit": m.unit, "scope": m.mapping.scope,
-                "source": m.mapping.source, "fuel": m.mapping.fuel, "default": m.mapping.default}
+        return {
+            "meter": m.code,
+            "carrier": m.carrier,
+            "unit": m.unit,
+            "scope": m.mapping.scope,
+            "source": m.mapping.source,
+            "fuel": m.mapping.fuel,
+            "default": m.mapping.default,
+        }
 
-    return {"site": code, "counted": [row(m) for m in b.counted],
-            "submeters": [row(m) for m in b.submeters]}
+    return {
+        "site": code,
+        "counted": [row(m) for m in b.counted],
+        "submeters": [row(m) for m in b.submeters],
+    }

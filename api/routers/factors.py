@@ -27,8 +27,11 @@ class FactorCreate(BaseModel):
     region: str | None = Field(default=None, description="national, a grid region or province")
     site: str | None = Field(default=None, description="site-specific factor (and descendants)")
     source: str = Field(min_length=1, description="source document")
-    variant: str | None = Field(default=None, description="average (location) | residual | "
-                                "supplier (market) | equivalent | equal_value | AR4/AR5/AR6")
+    variant: str | None = Field(
+        default=None,
+        description="average (location) | residual | "
+        "supplier (market) | equivalent | equal_value | AR4/AR5/AR6",
+    )
     gas: str | None = None
     source_url: str | None = None
     notes: str | None = None
@@ -72,8 +75,9 @@ class FactorLogOut(BaseModel):
 
 def _out(session, f) -> FactorOut:  # noqa: ANN001
     watermark = factors.current_version(session).factor_watermark
-    return FactorOut(**factors.factor_dict(f, registry.site_codes(session)),
-                     applied=f.id <= watermark)
+    return FactorOut(
+        **factors.factor_dict(f, registry.site_codes(session)), applied=f.id <= watermark
+    )
 
 
 @router.post("/factors", response_model=FactorOut, status_code=201)
@@ -86,14 +90,24 @@ def add_factor(body: FactorCreate, session: DbSession, who: Admin) -> FactorOut:
 
 
 @router.get("/factors", response_model=list[FactorOut])
-def list_factors(session: DbSession, _: Reader, carrier: str | None = None,
-                 kind: str | None = None) -> list[FactorOut]:
+def list_factors(
+    session: DbSession, _: Reader, carrier: str | None = None, kind: str | None = None
+) -> list[FactorOut]:
     return [_out(session, f) for f in factors.list_factors(session, carrier, kind)]
 
 
 @router.get("/factors/log", response_model=list[FactorLogOut])
 def factor_log(session: DbSession, _: Reader, factor_id: int | None = None) -> list[FactorLogOut]:
     """Every change to the library: who, when, old and new value."""
-    return [FactorLogOut(factor_id=r.factor_id, action=r.action, actor=r.actor, at=r.at,
-                         old_value=r.old_value, new_value=r.new_value, detail=r.detail)
-            for r in factors.factor_log(session, factor_id)]
+    return [
+        FactorLogOut(
+            factor_id=r.factor_id,
+            action=r.action,
+            actor=r.actor,
+            at=r.at,
+            old_value=r.old_value,
+            new_value=r.new_value,
+            detail=r.detail,
+        )
+        for r in factors.factor_log(session, factor_id)
+    ]

@@ -14,10 +14,17 @@ router = APIRouter(tags=["forecasts"])
 
 
 @router.get("/forecasts")
-def get_forecast(session: DbSession, _: Reader, meter: str | None = None,
-                 site: str | None = None, carrier: str | None = None,
-                 target: Literal["load", "energy", "co2"] = "load", horizon: str = "24h",
-                 start: datetime | None = None, end: datetime | None = None) -> dict:
+def get_forecast(
+    session: DbSession,
+    _: Reader,
+    meter: str | None = None,
+    site: str | None = None,
+    carrier: str | None = None,
+    target: Literal["load", "energy", "co2"] = "load",
+    horizon: str = "24h",
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict:
     """The newest stored forecast (the scheduler refreshes the next 24 h every 15 minutes and
     the next 7 days nightly) of ``meter`` or of ``site`` (its ``carrier`` total, default
     electricity): ``load`` in kW, ``energy`` per bucket in the canonical unit, or ``co2`` in
@@ -25,7 +32,15 @@ def get_forecast(session: DbSession, _: Reader, meter: str | None = None,
     ``start``…``end`` (default: one ``horizon`` either side of the forecast origin), each with
     ``actual`` (None until measured), ``forecast`` and the 90 % (``lower``/``upper``) and
     50 % (``lower_50``/``upper_50``) intervals."""
-    out = service.forecast_with_actuals(session, meter=meter, site=site, carrier=carrier,
-                                        target=target, horizon=horizon, start=start, end=end)
+    out = service.forecast_with_actuals(
+        session,
+        meter=meter,
+        site=site,
+        carrier=carrier,
+        target=target,
+        horizon=horizon,
+        start=start,
+        end=end,
+    )
     session.commit()  # co2: the carbon engine may have cached factor assignments
     return out

@@ -30,8 +30,7 @@ class CertificateOut(CertificateCreate):
 
 
 @router.post("/green-certificates", response_model=CertificateOut, status_code=201)
-def add_certificate(body: CertificateCreate, session: DbSession,
-                    who: DataEntry) -> CertificateOut:
+def add_certificate(body: CertificateCreate, session: DbSession, who: DataEntry) -> CertificateOut:
     """A serial is accepted once (409 after); market-based scope 2 never claims more than the
     grid consumption of the period it is retired for."""
     row = records.add_certificate(session, records.CertificateIn(**body.model_dump()), who.name)

@@ -15,11 +15,19 @@ router = APIRouter(tags=["carbon"])
 
 
 @router.get("/kpis/intensity")
-def intensity(site: str, period: str, day: Annotated[date, Query(alias="date")],
-              session: DbSession, _: Reader, version: int | None = None,
-              tce_convention: str = "equivalent", gwp: str = factors.DEFAULT_GWP_SET) -> dict:
+def intensity(
+    site: str,
+    period: str,
+    day: Annotated[date, Query(alias="date")],
+    session: DbSession,
+    _: Reader,
+    version: int | None = None,
+    tce_convention: str = "equivalent",
+    gwp: str = factors.DEFAULT_GWP_SET,
+) -> dict:
     """``period`` = day | month | year containing ``date`` (site timezone)."""
-    out = kpis.intensity(session, site, period, day, version=version,
-                         tce_convention=tce_convention, gwp_set=gwp)
+    out = kpis.intensity(
+        session, site, period, day, version=version, tce_convention=tce_convention, gwp_set=gwp
+    )
     session.commit()
     return out

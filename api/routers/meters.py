@@ -14,9 +14,19 @@ router = APIRouter(tags=["meters"])
 
 
 def _out(m, meters: dict[int, str], sites: dict[int, str]) -> MeterOut:  # noqa: ANN001
-    return MeterOut(code=m.code, name=m.name, site=sites[m.site_id], parent=meters.get(m.parent_id),
-                    carrier=m.carrier, unit=m.unit, canonical_unit=m.canonical_unit, kind=m.kind,
-                    interval_s=m.interval_s, multiplier=m.multiplier, rollover=m.rollover)
+    return MeterOut(
+        code=m.code,
+        name=m.name,
+        site=sites[m.site_id],
+        parent=meters.get(m.parent_id),
+        carrier=m.carrier,
+        unit=m.unit,
+        canonical_unit=m.canonical_unit,
+        kind=m.kind,
+        interval_s=m.interval_s,
+        multiplier=m.multiplier,
+        rollover=m.rollover,
+    )
 
 
 @router.post("/meters", response_model=MeterOut, status_code=201)
@@ -40,8 +50,14 @@ def get_meter(code: str, session: DbSession, _: Reader) -> MeterOut:
 
 
 @router.get("/meters/{code}/series", response_model=SeriesOut)
-def meter_series(code: str, start: datetime, end: datetime, session: DbSession, _: Reader,
-                 resolution: str = "raw") -> dict:
+def meter_series(
+    code: str,
+    start: datetime,
+    end: datetime,
+    session: DbSession,
+    _: Reader,
+    resolution: str = "raw",
+) -> dict:
     """Canonical-unit points; rollup buckets are labelled by their start and cover
     (start, start + width]."""
     return series.meter_series(session, code, start, end, resolution)

@@ -16,11 +16,21 @@ _BODY_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"example": {"readings": [
-                {"meter": "M1", "ts": "2026-11-21T08:00:00+08:00", "value": 12.5, "unit": "kWh"}
-            ]}},
-            "application/x-ndjson": {"example": '{"meter":"M1","ts":"2026-11-21T08:00:00+08:00",'
-                                                 '"value":12.5}'},
+            "application/json": {
+                "example": {
+                    "readings": [
+                        {
+                            "meter": "M1",
+                            "ts": "2026-11-21T08:00:00+08:00",
+                            "value": 12.5,
+                            "unit": "kWh",
+                        }
+                    ]
+                }
+            },
+            "application/x-ndjson": {
+                "example": '{"meter":"M1","ts":"2026-11-21T08:00:00+08:00","value":12.5}'
+            },
             "text/csv": {"example": "meter,ts,value,unit\nM1,2026-11-21T08:00:00+08:00,12.5,kWh"},
         },
     }
@@ -40,17 +50,25 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/readings", response_model=IngestResult, openapi_extra=_BODY_DOC,
-             summary="Store readings (answered after commit)")
+@router.post(
+    "/readings",
+    response_model=IngestResult,
+    openapi_extra=_BODY_DOC,
+    summary="Store readings (answered after commit)",
+)
 async def post_readings(request: Request, who: ReadingWriter, state: State) -> dict:
     """Each item is accepted, counted as a duplicate of a stored identical reading, or rejected
     with the field and the reason. Nothing is overwritten."""
     body = await _read_body(request, state.settings.max_body_bytes)
     ctx = IngestContext(
-        engine=state.engine, writer=state.writer, lookup_meters=state.lookup_meters,
-        write_slots=state.write_slots, write_wait_s=state.settings.write_wait_s,
+        engine=state.engine,
+        writer=state.writer,
+        lookup_meters=state.lookup_meters,
+        write_slots=state.write_slots,
+        write_wait_s=state.settings.write_wait_s,
         max_batch=state.settings.max_batch_readings,
-        future_tolerance_s=state.settings.future_tolerance_s, bus=state.bus,
+        future_tolerance_s=state.settings.future_tolerance_s,
+        bus=state.bus,
     )
     return await run_in_threadpool(
         ingest_body, ctx, request.headers.get("content-type"), body, who.name

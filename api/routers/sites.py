@@ -14,8 +14,13 @@ router = APIRouter(tags=["sites"])
 
 
 def _out(site, codes: dict[int, str]) -> SiteOut:  # noqa: ANN001
-    return SiteOut(code=site.code, name=site.name, parent=codes.get(site.parent_id),
-                   timezone=site.timezone, region=site.region)
+    return SiteOut(
+        code=site.code,
+        name=site.name,
+        parent=codes.get(site.parent_id),
+        timezone=site.timezone,
+        region=site.region,
+    )
 
 
 @router.post("/sites", response_model=SiteOut, status_code=201)
@@ -32,7 +37,6 @@ def list_sites(session: DbSession, _: Reader) -> list[SiteOut]:
 
 
 @router.get("/sites/{code}/totals", response_model=SiteTotalsOut)
-def site_totals(code: str, start: datetime, end: datetime, session: DbSession,
-                _: Reader) -> dict:
+def site_totals(code: str, start: datetime, end: datetime, session: DbSession, _: Reader) -> dict:
     """Energy per carrier over (start, end], sub-meters not double-counted."""
     return series.site_totals(session, code, start, end)

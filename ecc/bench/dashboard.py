@@ -64,8 +64,14 @@ new MutationObserver(() => {
     if (!window.__ecc[k] && document.querySelector(sel)) window.__ecc[k] = t;
 }).observe(document, {subtree: true, childList: true});
 """
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 # -- the bench plant -----------------------------------------------------------------------
@@ -74,34 +80,63 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def _plant(n_meters: int) -> tuple[list[dict], list[dict]]:
     """Sites and meters (API contract shape) of the bench plant."""
     ws = [f"BD-WS{i:02d}" for i in range(1, N_WORKSHOPS + 1)]
-    sites = [{"code": SITE, "name": "Dashboard bench plant", "parent": None,
-              "region": "east_china"}]
+    sites = [
+        {"code": SITE, "name": "Dashboard bench plant", "parent": None, "region": "east_china"}
+    ]
     for w in ws:
-        sites.append({"code": w, "name": f"Workshop {w[-2:]}", "parent": SITE,
-                      "region": "east_china"})
-        sites += [{"code": f"{w}-L{k}", "name": f"Line {w[-2:]}-{k}", "parent": w,
-                   "region": "east_china"} for k in (1, 2)]
+        sites.append(
+            {"code": w, "name": f"Workshop {w[-2:]}", "parent": SITE, "region": "east_china"}
+        )
+        sites += [
+            {"code": f"{w}-L{k}", "name": f"Line {w[-2:]}-{k}", "parent": w, "region": "east_china"}
+            for k in (1, 2)
+        ]
 
-    def m(code: str, site: str, carrier: str, kind: str, unit: str, parent: str | None = None,
-          ) -> dict:
-        return {"code": code, "name": code, "site": site, "parent": parent, "carrier": carrier,
-                "unit": unit, "kind": kind, "interval_s": 60}
+    def m(
+        code: str,
+        site: str,
+        carrier: str,
+        kind: str,
+        unit: str,
+        parent: str | None = None,
+    ) -> dict:
+        return {
+            "code": code,
+            "name": code,
+            "site": site,
+            "parent": parent,
+            "carrier": carrier,
+            "unit": unit,
+            "kind": kind,
+            "interval_s": 60,
+        }
 
-    meters = [m("BD-IN", SITE, "electricity", "counter", "kWh"),
-              m("BD-PV", SITE, "pv_generation", "delta", "kWh"),
-              m("BD-EX", SITE, "grid_export", "delta", "kWh"),
-              m("BD-KW", SITE, "electricity", "gauge", "kW"),
-              m("BD-GAS", SITE, "natural_gas", "delta", "m3"),
-              m("BD-STEAM", ws[0], "steam", "delta", "t")]
-    meters += [m(f"BD-F{i:02d}", w, "electricity", "delta", "kWh", "BD-IN")
-               for i, w in enumerate(ws, 1)]
-    meters += [m(f"BD-G{i:02d}", w, "natural_gas", "delta", "m3", "BD-GAS")
-               for i, w in enumerate(ws, 1)]
+    meters = [
+        m("BD-IN", SITE, "electricity", "counter", "kWh"),
+        m("BD-PV", SITE, "pv_generation", "delta", "kWh"),
+        m("BD-EX", SITE, "grid_export", "delta", "kWh"),
+        m("BD-KW", SITE, "electricity", "gauge", "kW"),
+        m("BD-GAS", SITE, "natural_gas", "delta", "m3"),
+        m("BD-STEAM", ws[0], "steam", "delta", "t"),
+    ]
+    meters += [
+        m(f"BD-F{i:02d}", w, "electricity", "delta", "kWh", "BD-IN") for i, w in enumerate(ws, 1)
+    ]
+    meters += [
+        m(f"BD-G{i:02d}", w, "natural_gas", "delta", "m3", "BD-GAS") for i, w in enumerate(ws, 1)
+    ]
     for j in range(max(0, n_meters - len(meters))):
         f = j % N_WORKSHOPS
-        meters.append(m(f"BD-F{f + 1:02d}-L{j // N_WORKSHOPS + 1:02d}",
-                        f"{ws[f]}-L{(j // N_WORKSHOPS) % 2 + 1}", "electricity", "delta", "kWh",
-                        f"BD-F{f + 1:02d}"))
+        meters.append(
+            m(
+                f"BD-F{f + 1:02d}-L{j // N_WORKSHOPS + 1:02d}",
+                f"{ws[f]}-L{(j // N_WORKSHOPS) % 2 + 1}",
+                "electricity",
+                "delta",
+                "kWh",
+                f"BD-F{f + 1:02d}",
+            )
+        )
     return sites, meters[:n_meters]
 
 
@@ -138,8 +173,9 @@ def _profile(minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return level, pv
 
 
-def _series(meters: list[dict], minutes: np.ndarray, in_start: float
-            ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+def _series(
+    meters: list[dict], minutes: np.ndarray, in_start: float
+) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """``code → (value, energy)`` at these minutes: lines add up to feeders (+3 %), feeders
     to the incomer (+1 %, less PV used on site), gas sub-meters to the gas main (+2 %)."""
     level, pv_shape = _profile(minutes)
@@ -173,11 +209,20 @@ def _series(meters: list[dict], minutes: np.ndarray, in_start: float
     return {c: out[c] for c in (m["code"] for m in meters) if c in out}
 
 
-def _copy_payload(meter_id: int, minutes: np.ndarray, value: np.ndarray,
-                  energy: np.ndarray | None) -> bytes:
+def _copy_payload(
+    meter_id: int, minutes: np.ndarray, value: np.ndarray, energy: np.ndarray | None
+) -> bytes:
     ts = (minutes * 60 - int(PG_EPOCH.timestamp())) * 1_000_000
-    fields = [("nf", ">i2"), ("l1", ">i4"), ("m", ">i4"), ("l2", ">i4"), ("ts", ">i8"),
-              ("l3", ">i4"), ("v", ">f8"), ("l4", ">i4")]
+    fields = [
+        ("nf", ">i2"),
+        ("l1", ">i4"),
+        ("m", ">i4"),
+        ("l2", ">i4"),
+        ("ts", ">i8"),
+        ("l3", ">i4"),
+        ("v", ">f8"),
+        ("l4", ">i4"),
+    ]
     if energy is not None:
         fields.append(("e", ">f8"))
     arr = np.empty(len(minutes), dtype=np.dtype(fields))
@@ -190,23 +235,31 @@ def _copy_payload(meter_id: int, minutes: np.ndarray, value: np.ndarray,
     return arr.tobytes()
 
 
-def _fill(url: str, engine: Engine, ids: dict[str, int], meters: list[dict], days: int,
-          console: Console) -> int:
+def _fill(
+    url: str, engine: Engine, ids: dict[str, int], meters: list[dict], days: int, console: Console
+) -> int:
     """Top the bench history up to the last full minute; returns readings written."""
     now_min = int(datetime.now(UTC).timestamp() // 60) - 1
     with engine.connect() as conn:
-        last = conn.execute(text("SELECT max(ts) FROM reading WHERE meter_id = :m"),
-                            {"m": ids["BD-IN"]}).scalar()
-        reg = conn.execute(text("SELECT value FROM reading WHERE meter_id = :m "
-                                "ORDER BY ts DESC LIMIT 1"), {"m": ids["BD-IN"]}).scalar()
+        last = conn.execute(
+            text("SELECT max(ts) FROM reading WHERE meter_id = :m"), {"m": ids["BD-IN"]}
+        ).scalar()
+        reg = conn.execute(
+            text("SELECT value FROM reading WHERE meter_id = :m ORDER BY ts DESC LIMIT 1"),
+            {"m": ids["BD-IN"]},
+        ).scalar()
     first = now_min - days * 1440 + 1 if last is None else int(last.timestamp() // 60) + 1
     if first > now_min:
         return 0
     step = 7 * 1440  # one week per COPY chunk
-    chunks = [np.arange(a, min(a + step, now_min + 1), dtype=np.int64)
-              for a in range(first, now_min + 1, step)]
-    console.print(f"writing {len(chunks)} week(s) × {len(meters)} meters of 1-minute history "
-                  "and folding its rollups …")
+    chunks = [
+        np.arange(a, min(a + step, now_min + 1), dtype=np.int64)
+        for a in range(first, now_min + 1, step)
+    ]
+    console.print(
+        f"writing {len(chunks)} week(s) × {len(meters)} meters of 1-minute history "
+        "and folding its rollups …"
+    )
     register = float(reg or 0.0)
     written = 0
     for minutes in chunks:
@@ -227,8 +280,10 @@ def _fill(url: str, engine: Engine, ids: dict[str, int], meters: list[dict], day
         written += len(minutes) * len(data)
         lo, hi = (datetime.fromtimestamp(int(minutes[i]) * 60, UTC) for i in (0, -1))
         with psycopg.connect(libpq_url(url)) as conn:
-            conn.execute("INSERT INTO rollup_pending (meter_id, lo, hi) "
-                         "SELECT unnest(%s::int[]), %s, %s", (list(ids.values()), lo, hi))
+            conn.execute(
+                "INSERT INTO rollup_pending (meter_id, lo, hi) SELECT unnest(%s::int[]), %s, %s",
+                (list(ids.values()), lo, hi),
+            )
         _fold_rollups(url)  # week by week: bounded transactions
     return written
 
@@ -249,29 +304,49 @@ def _fold_rollups(url: str) -> None:
 def _cleanup(engine: Engine, ids: list[int]) -> None:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM reading WHERE meter_id = ANY(:m)"), {"m": ids})
-        path = conn.execute(text("SELECT value FROM ecc_meta WHERE key='timeseries_path'")
-                            ).scalar()
+        path = conn.execute(text("SELECT value FROM ecc_meta WHERE key='timeseries_path'")).scalar()
         if path == "postgresql":
             conn.execute(text("DELETE FROM rollup_pending WHERE meter_id = ANY(:m)"), {"m": ids})
             for level in ("15m", "1h", "1d"):
-                conn.execute(text(f"DELETE FROM rollup_{level} WHERE meter_id = ANY(:m)"),
-                             {"m": ids})
+                conn.execute(
+                    text(f"DELETE FROM rollup_{level} WHERE meter_id = ANY(:m)"), {"m": ids}
+                )
 
 
 # -- processes ------------------------------------------------------------------------------
 
 
-def _start_dashboard(api_url: str, key: str, workdir: Path,
-                     timeout_s: float = 90.0) -> tuple[subprocess.Popen, str]:
+def _start_dashboard(
+    api_url: str, key: str, workdir: Path, timeout_s: float = 90.0
+) -> tuple[subprocess.Popen, str]:
     """``ecc dashboard`` on a free port reading ``api_url``; waits until /wall answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
-    env.update({"ECC_API_URL": api_url, "ECC_DASHBOARD_KEY": key, "ECC_LOG_LEVEL": "warning",
-                "ECC_DATA_DIR": str(workdir), "ECC_CONTRACTED_DEMAND_KW": "9000"})
+    env.update(
+        {
+            "ECC_API_URL": api_url,
+            "ECC_DASHBOARD_KEY": key,
+            "ECC_LOG_LEVEL": "warning",
+            "ECC_DATA_DIR": str(workdir),
+            "ECC_CONTRACTED_DEMAND_KW": "9000",
+        }
+    )
     with (workdir / "bench-dashboard.log").open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "ecc.cli", "dashboard", "--host",
-                                 "127.0.0.1", "--port", str(port)], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ecc.cli",
+                "dashboard",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     wait_until_answering(proc, f"{url}/wall", "the dashboard", timeout_s)
     return proc, url
@@ -296,8 +371,9 @@ def _browser_runs(dash_url: str, runs: int = 3) -> tuple[dict, list[dict]]:
                 refreshes: list = []
 
                 def on_done(request, into=refreshes) -> None:  # noqa: ANN001
-                    if "_dash-update-component" in request.url and \
-                            "wall-kpis" in (request.post_data or ""):
+                    if "_dash-update-component" in request.url and "wall-kpis" in (
+                        request.post_data or ""
+                    ):
                         into.append(request)
 
                 page.on("requestfinished", on_done)
@@ -306,17 +382,28 @@ def _browser_runs(dash_url: str, runs: int = 3) -> tuple[dict, list[dict]]:
                 page.wait_for_selector("#wall-sankey g.sankey", timeout=60_000)
                 page.wait_for_selector("#wall-trend g.scatterlayer .trace", timeout=60_000)
                 marks = page.evaluate("window.__ecc")
-                fcp = page.evaluate("(performance.getEntriesByName('first-contentful-paint')"
-                                    "[0] || {}).startTime || null")
+                fcp = page.evaluate(
+                    "(performance.getEntriesByName('first-contentful-paint')"
+                    "[0] || {}).startTime || null"
+                )
                 first = refreshes[0] if refreshes else None
                 timing = first.timing if first else {}
-                paints.append({"fcp": fcp, "tiles": marks.get("tiles"),
-                               "complete": max(marks.get("sankey", 0), marks.get("trend", 0)),
-                               "refresh_ms": (timing.get("responseEnd", 0)
-                                              - timing.get("requestStart", 0)) if first else None})
+                paints.append(
+                    {
+                        "fcp": fcp,
+                        "tiles": marks.get("tiles"),
+                        "complete": max(marks.get("sankey", 0), marks.get("trend", 0)),
+                        "refresh_ms": (timing.get("responseEnd", 0) - timing.get("requestStart", 0))
+                        if first
+                        else None,
+                    }
+                )
                 if i == 0 and first is not None:
-                    captured = {"url": first.url, "body": first.post_data,
-                                "headers": {"content-type": "application/json"}}
+                    captured = {
+                        "url": first.url,
+                        "body": first.post_data,
+                        "headers": {"content-type": "application/json"},
+                    }
                 ctx.close()
         finally:
             browser.close()
@@ -328,8 +415,7 @@ def _replay(captured: dict, n: int) -> list[float]:
     with httpx.Client(timeout=60) as client:
         for _ in range(n):
             t0 = time.perf_counter()
-            r = client.post(captured["url"], content=captured["body"],
-                            headers=captured["headers"])
+            r = client.post(captured["url"], content=captured["body"], headers=captured["headers"])
             out.append((time.perf_counter() - t0) * 1000)
             r.raise_for_status()
             time.sleep(0.2)
@@ -350,8 +436,9 @@ def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
         snap = service.wall_snapshot(api, SITE, "en", contracted_kw=9000.0)
         [kpi_tile(k, "en") for k in snap.kpis]
         alarm_banner(snap.alarms, "en")
-        json.dumps([sankey(snap.flows, 1.2),
-                    load_trend(snap.load, snap.forecast, 9000.0, snap.tz, 1.2)])
+        json.dumps(
+            [sankey(snap.flows, 1.2), load_trend(snap.load, snap.forecast, 9000.0, snap.tz, 1.2)]
+        )
         out.append((time.perf_counter() - t0) * 1000)
         api.close()
     return out
@@ -362,8 +449,9 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def run_dashboard_bench(settings: Settings, *, meters: int, days: int, refreshes: int,
-                        keep: bool, console: Console) -> dict:
+def run_dashboard_bench(
+    settings: Settings, *, meters: int, days: int, refreshes: int, keep: bool, console: Console
+) -> dict:
     url, engine = open_database(settings, upgrade=True)
     ids = _ensure_plant(engine, meters)
     _, plant_meters = _plant(meters)
@@ -371,10 +459,10 @@ def run_dashboard_bench(settings: Settings, *, meters: int, days: int, refreshes
     written = _fill(url, engine, ids, plant_meters, days, console)
     setup_s = time.perf_counter() - t0
     with engine.connect() as conn:
-        n_readings = conn.execute(text("SELECT count(*) FROM reading WHERE meter_id = ANY(:m)"),
-                                  {"m": list(ids.values())}).scalar()
-        path = conn.execute(text("SELECT value FROM ecc_meta WHERE key='timeseries_path'")
-                            ).scalar()
+        n_readings = conn.execute(
+            text("SELECT count(*) FROM reading WHERE meter_id = ANY(:m)"), {"m": list(ids.values())}
+        ).scalar()
+        path = conn.execute(text("SELECT value FROM ecc_meta WHERE key='timeseries_path'")).scalar()
     with Session(engine) as session:
         key = keys.create_key(session, "viewer", f"bench-dashboard-{int(time.time())}")
         session.commit()
@@ -409,14 +497,18 @@ def run_dashboard_bench(settings: Settings, *, meters: int, days: int, refreshes
         "refresh_ms_p95": round(_pct(times, 0.95), 1),
         "refresh_ms_max": round(max(times), 1),
         "refresh_uncached_ms_p50": round(statistics.median(uncached), 1),
-        "refresh_first_ms": round(paints[0]["refresh_ms"], 1) if paints[0]["refresh_ms"]
-        else None,
-        "first_contentful_paint_ms": round(statistics.median(
-            [p["fcp"] for p in paints if p["fcp"] is not None]), 1),
+        "refresh_first_ms": round(paints[0]["refresh_ms"], 1) if paints[0]["refresh_ms"] else None,
+        "first_contentful_paint_ms": round(
+            statistics.median([p["fcp"] for p in paints if p["fcp"] is not None]), 1
+        ),
         "wall_tiles_ms": round(statistics.median([p["tiles"] for p in paints]), 1),
         "wall_complete_ms": round(statistics.median([p["complete"] for p in paints]), 1),
         "targets": {"refresh_ms": 300, "first_paint_ms": 2000},
-        "meters": meters, "days": days, "readings": int(n_readings),
-        "readings_written": written, "setup_s": round(setup_s, 1), "refreshes": refreshes,
+        "meters": meters,
+        "days": days,
+        "readings": int(n_readings),
+        "readings_written": written,
+        "setup_s": round(setup_s, 1),
+        "refreshes": refreshes,
         "path": path,
     }

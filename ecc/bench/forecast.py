@@ -33,36 +33,66 @@ from forecasting.registry import ModelContext, factories, make
 REPORTED = ("mase", "wape", "cv_rmse", "nmbe", "coverage_90", "pinball", "fit_s")
 
 
-def load(csv: Path, ts_col: str, value_col: str, exog_cols: Sequence[str], *,
-         freq: str | None, tz: str | None, ts_format: str | None,
-         fix_midnight: bool) -> LoadedSeries:
-    return read_series_csv(csv, ts_col, value_col, exog_cols, freq=freq, tz=tz,
-                           ts_format=ts_format, fix_midnight=fix_midnight)
+def load(
+    csv: Path,
+    ts_col: str,
+    value_col: str,
+    exog_cols: Sequence[str],
+    *,
+    freq: str | None,
+    tz: str | None,
+    ts_format: str | None,
+    fix_midnight: bool,
+) -> LoadedSeries:
+    return read_series_csv(
+        csv,
+        ts_col,
+        value_col,
+        exog_cols,
+        freq=freq,
+        tz=tz,
+        ts_format=ts_format,
+        fix_midnight=fix_midnight,
+    )
 
 
-def run_forecast_bench(series: LoadedSeries, *, horizon: int | None, folds: int,
-                       step: int | None, models: Sequence[str], holidays: str | None,
-                       plot: Path | None, console: Console) -> dict:
+def run_forecast_bench(
+    series: LoadedSeries,
+    *,
+    horizon: int | None,
+    folds: int,
+    step: int | None,
+    models: Sequence[str],
+    holidays: str | None,
+    plot: Path | None,
+    console: Console,
+) -> dict:
     """Backtest ``models`` on the series; the JSON-ready summary."""
     frame = series.frame
     index = pd.DatetimeIndex(frame.index)
     horizon = horizon or steps_per(index, "day")
-    context = ModelContext(horizon, HolidayCalendar(holidays),
-                           tuple(c for c in frame.columns if c != TARGET))
+    context = ModelContext(
+        horizon, HolidayCalendar(holidays), tuple(c for c in frame.columns if c != TARGET)
+    )
     with _progress(console) as progress:
         task = progress.add_task("backtest", total=folds * len(models))
 
         def advance(name: str, fold: int) -> None:
             progress.update(task, advance=1, description=f"{name} fold {fold + 1}/{folds}")
 
-        results = backtest.rolling_origin(frame, factories(models, context), horizon, folds,
-                                          step, on_fold=advance)
+        results = backtest.rolling_origin(
+            frame, factories(models, context), horizon, folds, step, on_fold=advance
+        )
     best = backtest.best_model(results)
     if plot is not None:
         from forecasting.plot import last_fold_figure
 
-        fig = last_fold_figure(frame[TARGET], results, best,
-                               f"{series.name}: last fold, {horizon} steps of {_freq(series)}")
+        fig = last_fold_figure(
+            frame[TARGET],
+            results,
+            best,
+            f"{series.name}: last fold, {horizon} steps of {_freq(series)}",
+        )
         fig.savefig(plot, dpi=110)
     for name, result in results.items():
         if result.error:
@@ -73,15 +103,23 @@ def run_forecast_bench(series: LoadedSeries, *, horizon: int | None, folds: int,
         "freq": _freq(series),
         "horizon": horizon,
         "folds": folds,
-        "models": {name: (_rounded(r.scores) if r.error is None else {"error": r.error})
-                   for name, r in results.items()},
+        "models": {
+            name: (_rounded(r.scores) if r.error is None else {"error": r.error})
+            for name, r in results.items()
+        },
         "best": best,
     }
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _rounded(scores: dict[str, float]) -> dict[str, float | None]:
@@ -96,8 +134,16 @@ def _freq(series: LoadedSeries) -> str:
     return freq_text(series.freq)
 
 
-def run_fleet_bench(series: LoadedSeries, *, count: int, model: str, holidays: str | None,
-                    workers: int | None, console: Console, seed: int = 0) -> dict:
+def run_fleet_bench(
+    series: LoadedSeries,
+    *,
+    count: int,
+    model: str,
+    holidays: str | None,
+    workers: int | None,
+    console: Console,
+    seed: int = 0,
+) -> dict:
     """Fit and predict ``count`` one-year series derived from ``series`` with ``model``."""
     frame = series.frame[[TARGET]]
     index = pd.DatetimeIndex(frame.index)
@@ -117,14 +163,24 @@ def run_fleet_bench(series: LoadedSeries, *, count: int, model: str, holidays: s
     cpu_children = _children_cpu()
     with _progress(console) as progress, ProcessPoolExecutor(workers) as pool:
         task = progress.add_task(f"{model} × {count}", total=count)
-        for done, _ in enumerate(pool.map(_fit_predict, jobs, [model] * count,
-                                          [horizon] * count, [holidays] * count), start=1):
+        for done, _ in enumerate(
+            pool.map(_fit_predict, jobs, [model] * count, [horizon] * count, [holidays] * count),
+            start=1,
+        ):
             progress.update(task, completed=done)
     wall = time.perf_counter() - began
     cpu = time.process_time() - cpu_began + _children_cpu() - cpu_children
-    return {"fleet": count, "model": model, "rows_per_series": rows, "freq": _freq(series),
-            "horizon": horizon, "workers": workers, "total_s": round(wall, 2),
-            "per_series_s": round(wall / count, 3), "cpu_s": round(cpu, 2)}
+    return {
+        "fleet": count,
+        "model": model,
+        "rows_per_series": rows,
+        "freq": _freq(series),
+        "horizon": horizon,
+        "workers": workers,
+        "total_s": round(wall, 2),
+        "per_series_s": round(wall / count, 3),
+        "cpu_s": round(cpu, 2),
+    }
 
 
 def _fit_predict(history: pd.DataFrame, model: str, horizon: int, holidays: str | None) -> int:

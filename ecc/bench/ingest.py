@@ -51,12 +51,25 @@ def _meters(engine: Engine) -> dict[str, int]:
             code = f"{SITE}-{i:03d}"
             if code not in existing:
                 kind = kinds[i % 3]
-                registry.create_meter(session, registry.MeterIn(
-                    code=code, name=code, site=SITE, carrier="electricity",
-                    unit="kW" if kind == "gauge" else "kWh", kind=kind, interval_s=60))
+                registry.create_meter(
+                    session,
+                    registry.MeterIn(
+                        code=code,
+                        name=code,
+                        site=SITE,
+                        carrier="electricity",
+                        unit="kW" if kind == "gauge" else "kWh",
+                        kind=kind,
+                        interval_s=60,
+                    ),
+                )
         session.commit()
-        return {code: info.id for code, info in
-                registry.meter_infos(session, [f"{SITE}-{i:03d}" for i in range(N_METERS)]).items()}
+        return {
+            code: info.id
+            for code, info in registry.meter_infos(
+                session, [f"{SITE}-{i:03d}" for i in range(N_METERS)]
+            ).items()
+        }
 
 
 def _series(n_minutes: int, start: datetime, meter_index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,8 +82,18 @@ def _series(n_minutes: int, start: datetime, meter_index: int) -> tuple[np.ndarr
 
 
 def _copy_payload(ids: list[int], n_minutes: int, start: datetime) -> bytes:
-    rec = np.dtype([("nf", ">i2"), ("l1", ">i4"), ("m", ">i4"), ("l2", ">i4"), ("ts", ">i8"),
-                    ("l3", ">i4"), ("v", ">f8"), ("l4", ">i4")])
+    rec = np.dtype(
+        [
+            ("nf", ">i2"),
+            ("l1", ">i4"),
+            ("m", ">i4"),
+            ("l2", ">i4"),
+            ("ts", ">i8"),
+            ("l3", ">i4"),
+            ("v", ">f8"),
+            ("l4", ">i4"),
+        ]
+    )
     parts = [b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8]
     for i, mid in enumerate(ids):
         ts, values = _series(n_minutes, start, i)
@@ -83,8 +106,9 @@ def _copy_payload(ids: list[int], n_minutes: int, start: datetime) -> bytes:
     return b"".join(parts)
 
 
-def _bodies(codes: list[str], n_minutes: int, start: datetime, batch: int,
-            clients: int) -> list[list[bytes]]:
+def _bodies(
+    codes: list[str], n_minutes: int, start: datetime, batch: int, clients: int
+) -> list[list[bytes]]:
     """Per client, its requests in time order: client k owns every k-th meter (a gateway)."""
     series = [_series(n_minutes, start, i) for i in range(len(codes))]
     iso = [datetime.fromtimestamp(int(t), UTC).isoformat() for t in series[0][0]]
@@ -95,8 +119,12 @@ def _bodies(codes: list[str], n_minutes: int, start: datetime, batch: int,
         bodies = []
         for lo in range(0, n_minutes, per):
             hi = min(lo + per, n_minutes)
-            doc = {"series": [{"meter": codes[i], "ts": iso[lo:hi],
-                               "value": series[i][1][lo:hi].tolist()} for i in mine]}
+            doc = {
+                "series": [
+                    {"meter": codes[i], "ts": iso[lo:hi], "value": series[i][1][lo:hi].tolist()}
+                    for i in mine
+                ]
+            }
             bodies.append(orjson.dumps(doc))
         out.append(bodies)
     return out
@@ -109,12 +137,14 @@ def _cleanup(engine: Engine, ids: list[int]) -> None:
         if path == "postgresql":
             conn.execute(text("DELETE FROM rollup_pending WHERE meter_id = ANY(:m)"), {"m": ids})
             for level in ("15m", "1h", "1d"):
-                conn.execute(text(f"DELETE FROM rollup_{level} WHERE meter_id = ANY(:m)"),
-                             {"m": ids})
+                conn.execute(
+                    text(f"DELETE FROM rollup_{level} WHERE meter_id = ANY(:m)"), {"m": ids}
+                )
 
 
-def run_ingest_bench(settings: Settings, *, rows: int, clients: int, batch: int, workers: int,
-                     console: Console) -> dict:
+def run_ingest_bench(
+    settings: Settings, *, rows: int, clients: int, batch: int, workers: int, console: Console
+) -> dict:
     url, engine = open_database(settings, upgrade=True)
     ids_by_code = _meters(engine)
     codes, ids = list(ids_by_code), list(ids_by_code.values())
@@ -126,9 +156,13 @@ def run_ingest_bench(settings: Settings, *, rows: int, clients: int, batch: int,
 
     console.print(f"preparing {n_rows:,} readings for each path …")
     chunk = -(-n_minutes // clients)
-    payloads = [_copy_payload(ids, min(chunk, n_minutes - k * chunk),
-                              copy_start + timedelta(minutes=k * chunk))
-                for k in range(clients) if n_minutes - k * chunk > 0]
+    payloads = [
+        _copy_payload(
+            ids, min(chunk, n_minutes - k * chunk), copy_start + timedelta(minutes=k * chunk)
+        )
+        for k in range(clients)
+        if n_minutes - k * chunk > 0
+    ]
     per_client = _bodies(codes, n_minutes, api_start, batch, clients)
 
     def copy_one(payload: bytes) -> None:
@@ -147,17 +181,27 @@ def run_ingest_bench(settings: Settings, *, rows: int, clients: int, batch: int,
         session.commit()
     port = free_port()
     n_requests = sum(len(b) for b in per_client)
-    console.print(f"HTTP ingest: {n_requests} requests of ~{batch:,} readings, {clients} clients, "
-                  f"{workers} API workers …")
-    proc = start_api(url, port, workers, {"ECC_WRITE_WAIT_S": "60", "ECC_MAX_INFLIGHT_WRITES": "4",
-                                          "ECC_ROLLUP_WORKER": "false"})
+    console.print(
+        f"HTTP ingest: {n_requests} requests of ~{batch:,} readings, {clients} clients, "
+        f"{workers} API workers …"
+    )
+    proc = start_api(
+        url,
+        port,
+        workers,
+        {"ECC_WRITE_WAIT_S": "60", "ECC_MAX_INFLIGHT_WRITES": "4", "ECC_ROLLUP_WORKER": "false"},
+    )
     accepted = 0
     lock = threading.Lock()
     try:
+
         def client_loop(bodies: list[bytes]) -> None:
             nonlocal accepted
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300, headers={
-                    "Authorization": f"Bearer {key}", "content-type": "application/json"}) as c:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=300,
+                headers={"Authorization": f"Bearer {key}", "content-type": "application/json"},
+            ) as c:
                 for body in bodies:
                     r = c.post("/api/v1/readings", content=body)
                     r.raise_for_status()
@@ -186,10 +230,16 @@ def run_ingest_bench(settings: Settings, *, rows: int, clients: int, batch: int,
     with engine.connect() as conn:
         path = conn.execute(text("SELECT value FROM ecc_meta WHERE key='timeseries_path'")).scalar()
     copy_rate, api_rate, refresh_rate = n_rows / copy_s, n_rows / api_s, n_rows / refresh_s
-    return {"copy_rows_per_s": round(copy_rate), "api_rows_per_s": round(api_rate),
-            "ratio": round(api_rate / copy_rate, 3),
-            "rollup_refresh_rows_per_s": round(refresh_rate),
-            "api_plus_rollups_rows_per_s": round(n_rows / (api_s + refresh_s)),
-            "rows": n_rows, "batch": batch,
-            "clients": clients, "api_workers": workers, "path": path,
-            "meters": "100 (34 counter, 33 delta, 33 gauge)"}
+    return {
+        "copy_rows_per_s": round(copy_rate),
+        "api_rows_per_s": round(api_rate),
+        "ratio": round(api_rate / copy_rate, 3),
+        "rollup_refresh_rows_per_s": round(refresh_rate),
+        "api_plus_rollups_rows_per_s": round(n_rows / (api_s + refresh_s)),
+        "rows": n_rows,
+        "batch": batch,
+        "clients": clients,
+        "api_workers": workers,
+        "path": path,
+        "meters": "100 (34 counter, 33 delta, 33 gauge)",
+    }

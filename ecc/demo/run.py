@@ -70,24 +70,35 @@ def ensure_key(engine: Engine, path: Path, role: str) -> str:
     return secret
 
 
-def backfill(engine: Engine, state: history.GeneratorState, start: datetime, end: datetime,
-             console: Console) -> int:
+def backfill(
+    engine: Engine, state: history.GeneratorState, start: datetime, end: datetime, console: Console
+) -> int:
     """Generate [start, end) and write it through validation and the writer."""
     with engine.connect() as conn:
         writer = detect_writer(conn.connection.driver_connection)
     with Session(engine) as session:
         known = registry.meter_infos(session, [m["code"] for m in plant.METERS])
-    ctx = IngestContext(engine=engine, writer=writer,
-                        lookup_meters=lambda codes: {c: known[c] for c in codes if c in known},
-                        write_slots=threading.BoundedSemaphore(1), write_wait_s=3600,
-                        max_batch=10**9)
+    ctx = IngestContext(
+        engine=engine,
+        writer=writer,
+        lookup_meters=lambda codes: {c: known[c] for c in codes if c in known},
+        write_slots=threading.BoundedSemaphore(1),
+        write_wait_s=3600,
+        max_batch=10**9,
+    )
     total_points = int((end - start).total_seconds() // 60) * len(plant.METERS)
     written = 0
     items = RawItems()
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task(f"backfilling {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}",
-                                 total=total_points)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(
+            f"backfilling {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}", total=total_points
+        )
 
         def flush() -> None:
             nonlocal items, written
@@ -98,8 +109,7 @@ def backfill(engine: Engine, state: history.GeneratorState, start: datetime, end
             progress.update(task, advance=len(items))
             items = RawItems()
 
-        for chunk in history.generate(plant.METERS, start, end, step_s=60, seed=SEED,
-                                      state=state):
+        for chunk in history.generate(plant.METERS, start, end, step_s=60, seed=SEED, state=state):
             stamps = [datetime.fromtimestamp(int(t), UTC).isoformat() for t in chunk.ts]
             items.runs.append((len(items), len(items) + len(chunk)))  # one meter: numpy path
             items.meter.extend([chunk.meter] * len(chunk))
@@ -114,23 +124,41 @@ def backfill(engine: Engine, state: history.GeneratorState, start: datetime, end
 
 
 def _start_api(settings: Settings, console: Console) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-           "--host", settings.api_host, "--port", str(settings.api_port),
-           "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:create_app",
+        "--factory",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.api_port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=os.environ.copy())
-    wait_until_answering(proc, f"http://{settings.api_host}:{settings.api_port}/healthz",
-                         "the API")
+    wait_until_answering(proc, f"http://{settings.api_host}:{settings.api_port}/healthz", "the API")
     return proc
 
 
-def _start_dashboard(settings: Settings, api_base: str, key: str,
-                     console: Console) -> subprocess.Popen | None:
+def _start_dashboard(
+    settings: Settings, api_base: str, key: str, console: Console
+) -> subprocess.Popen | None:
     """``ecc dashboard`` next to the API, logged in with the demo's engineer key."""
     env = {**os.environ, "ECC_API_URL": api_base, "ECC_DASHBOARD_KEY": key}
     # the demo plant's contract: weekday peaks reach ~9,300 kW on 5 + 6.3 MVA of transformers
     env.setdefault("ECC_CONTRACTED_DEMAND_KW", "10000")
-    cmd = [sys.executable, "-m", "ecc.cli", "dashboard", "--host", settings.api_host,
-           "--port", str(settings.dashboard_port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ecc.cli",
+        "dashboard",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.dashboard_port),
+    ]
     log_path = settings.data_dir / "demo" / "dashboard.log"
     with log_path.open("ab") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -153,8 +181,14 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_demo(settings: Settings, console: Console, *, days: int = 90,
-             stream_every_s: float = 5.0, stream: bool = True) -> None:
+def run_demo(
+    settings: Settings,
+    console: Console,
+    *,
+    days: int = 90,
+    stream_every_s: float = 5.0,
+    stream: bool = True,
+) -> None:
     demo_dir = settings.data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the generator state is saved
@@ -182,17 +216,26 @@ def run_demo(settings: Settings, console: Console, *, days: int = 90,
     dash = _start_dashboard(settings, base, engineer_key, console)
     if dash is not None:
         ui = f"http://{settings.api_host}:{settings.dashboard_port}"
-        console.print(f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1; {ui}/engineer, "
-                      f"{ui}/manager)", soft_wrap=True)
-    console.print(f"demo key:  {admin_key}   (admin; also in {demo_dir / 'admin.key'})",
-                  soft_wrap=True)
-    console.print(f'try:       curl -H "Authorization: Bearer {admin_key}" {base}/api/v1/meters',
-                  soft_wrap=True)
+        console.print(
+            f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1; {ui}/engineer, {ui}/manager)",
+            soft_wrap=True,
+        )
+    console.print(
+        f"demo key:  {admin_key}   (admin; also in {demo_dir / 'admin.key'})", soft_wrap=True
+    )
+    console.print(
+        f'try:       curl -H "Authorization: Bearer {admin_key}" {base}/api/v1/meters',
+        soft_wrap=True,
+    )
     jobs = None
     if stream:  # the periodic jobs (forecasts, stale-data and demand alarms): one scheduler
         log = (demo_dir / "scheduler.log").open("ab")
-        jobs = subprocess.Popen([sys.executable, "-m", "ecc.cli", "scheduler"],
-                                env=os.environ.copy(), stdout=log, stderr=log)
+        jobs = subprocess.Popen(
+            [sys.executable, "-m", "ecc.cli", "scheduler"],
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=log,
+        )
         console.print(f"scheduler: running (log in {demo_dir / 'scheduler.log'})")
     try:
         if stream:
@@ -220,8 +263,14 @@ def run_demo(settings: Settings, console: Console, *, days: int = 90,
         console.print("demo stopped; data kept for the next run")
 
 
-def _stream(base: str, key: str, state: history.GeneratorState, state_path: Path,
-            every_s: float, console: Console) -> None:
+def _stream(
+    base: str,
+    key: str,
+    state: history.GeneratorState,
+    state_path: Path,
+    every_s: float,
+    console: Console,
+) -> None:
     """Post one reading per meter every ``every_s`` seconds through the HTTP API."""
     console.print(f"streaming live readings every {every_s:g} s — Ctrl-C stops")
     headers = {"Authorization": f"Bearer {key}"}
@@ -231,8 +280,12 @@ def _stream(base: str, key: str, state: history.GeneratorState, state_path: Path
             while True:
                 ts = datetime.now(UTC)
                 values = history.live_step(plant.METERS, state, ts)
-                body = {"readings": [{"meter": code, "ts": ts.isoformat(), "value": v}
-                                     for code, v in values.items()]}
+                body = {
+                    "readings": [
+                        {"meter": code, "ts": ts.isoformat(), "value": v}
+                        for code, v in values.items()
+                    ]
+                }
                 try:
                     out = client.post("/api/v1/readings", json=body).json()
                     sent += out.get("accepted", 0)

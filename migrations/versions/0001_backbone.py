@@ -137,6 +137,13 @@ def downgrade() -> None:
     else:
         op.execute(timeseries.plain_drop_sql())
     op.execute(timeseries.DROP_COMMON_FUNCTIONS)
-    for table in ("rollup_pending", "ingest_log", "api_key", "reading", "meter", "site",
-                  "ecc_meta"):
+    for table in (
+        "rollup_pending",
+        "ingest_log",
+        "api_key",
+        "reading",
+        "meter",
+        "site",
+        "ecc_meta",
+    ):
         op.drop_table(table)

@@ -24,8 +24,10 @@ TZ = sa.DateTime(timezone=True)
 
 
 def _created() -> list[sa.Column]:
-    return [sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-            sa.Column("created_by", sa.String(100), nullable=False)]
+    return [
+        sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+        sa.Column("created_by", sa.String(100), nullable=False),
+    ]
 
 
 def upgrade() -> None:
@@ -53,14 +55,16 @@ def upgrade() -> None:
         sa.Column("supersedes_id", sa.Integer, sa.ForeignKey("carbon_factor.id")),
         *_created(),
         sa.CheckConstraint("kind IN ('emission', 'tce', 'gwp', 'ncv')", name="kind"),
-        sa.CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from",
-                           name="valid_period"),
+        sa.CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from", name="valid_period"
+        ),
     )
     op.create_table(
         "carbon_factor_log",
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("factor_id", sa.Integer, sa.ForeignKey("carbon_factor.id"), nullable=False,
-                  index=True),
+        sa.Column(
+            "factor_id", sa.Integer, sa.ForeignKey("carbon_factor.id"), nullable=False, index=True
+        ),
         sa.Column("action", sa.String(16), nullable=False),
         sa.Column("actor", sa.String(100), nullable=False),
         sa.Column("at", TZ, nullable=False, server_default=sa.func.now()),
@@ -141,8 +145,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "carbon_assignment",
-        sa.Column("version", sa.Integer, sa.ForeignKey("carbon_calc_version.version"),
-                  nullable=False),
+        sa.Column(
+            "version", sa.Integer, sa.ForeignKey("carbon_calc_version.version"), nullable=False
+        ),
         sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False),
         sa.Column("purpose", sa.String(16), nullable=False),
         sa.Column("valid_from", TZ, nullable=False),
@@ -156,8 +161,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "carbon_assignment_state",
-        sa.Column("version", sa.Integer, sa.ForeignKey("carbon_calc_version.version"),
-                  nullable=False),
+        sa.Column(
+            "version", sa.Integer, sa.ForeignKey("carbon_calc_version.version"), nullable=False
+        ),
         sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False),
         sa.Column("context", sa.String(64), nullable=False),
         sa.Column("scope", sa.SmallInteger),
@@ -177,17 +183,29 @@ def upgrade() -> None:
     bind = op.get_bind()
     library.sync(bind, actor="migration 0002")
     watermark = bind.execute(sa.text("SELECT coalesce(max(id), 0) FROM carbon_factor")).scalar()
-    bind.execute(sa.text(
-        "INSERT INTO carbon_calc_version (version, factor_watermark, created_by, reason) "
-        "VALUES (1, :w, 'migration 0002', :r)"),
-        {"w": watermark, "r": f"factor library {library.library_version()} as shipped"})
+    bind.execute(
+        sa.text(
+            "INSERT INTO carbon_calc_version (version, factor_watermark, created_by, reason) "
+            "VALUES (1, :w, 'migration 0002', :r)"
+        ),
+        {"w": watermark, "r": f"factor library {library.library_version()} as shipped"},
+    )
 
 
 def downgrade() -> None:
     for stmt in carbon_sql.DROP_VIEWS:
         op.execute(stmt)
-    for table in ("carbon_derivation", "carbon_assignment_state", "carbon_assignment",
-                  "carbon_calc_version", "carbon_certificate", "carbon_production",
-                  "carbon_activity", "carbon_meter_source_log", "carbon_meter_source",
-                  "carbon_factor_log", "carbon_factor"):
+    for table in (
+        "carbon_derivation",
+        "carbon_assignment_state",
+        "carbon_assignment",
+        "carbon_calc_version",
+        "carbon_certificate",
+        "carbon_production",
+        "carbon_activity",
+        "carbon_meter_source_log",
+        "carbon_meter_source",
+        "carbon_factor_log",
+        "carbon_factor",
+    ):
         op.drop_table(table)

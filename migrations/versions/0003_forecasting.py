@@ -43,14 +43,22 @@ def upgrade() -> None:
         sa.CheckConstraint("quantity IN ('energy', 'load')", name="quantity"),
         sa.CheckConstraint("purpose IN ('nightly', 'refresh')", name="purpose"),
     )
-    op.create_index("ix_forecast_run_meter_latest", "forecast_run",
-                    ["meter_id", "quantity", "created_at"])
-    op.create_index("ix_forecast_run_site_latest", "forecast_run",
-                    ["site_id", "carrier", "quantity", "created_at"])
+    op.create_index(
+        "ix_forecast_run_meter_latest", "forecast_run", ["meter_id", "quantity", "created_at"]
+    )
+    op.create_index(
+        "ix_forecast_run_site_latest",
+        "forecast_run",
+        ["site_id", "carrier", "quantity", "created_at"],
+    )
     op.create_table(
         "forecast_point",
-        sa.Column("run_id", sa.BigInteger,
-                  sa.ForeignKey("forecast_run.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "run_id",
+            sa.BigInteger,
+            sa.ForeignKey("forecast_run.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("ts", TZ, nullable=False),
         sa.Column("yhat", sa.Double, nullable=False),
         sa.Column("q05", sa.Double, nullable=False),

@@ -20,8 +20,15 @@ depends_on = None
 TZ = sa.DateTime(timezone=True)
 RULE_TYPES = ("threshold", "rate", "stale", "demand", "idle", "forecast_deviation", "budget")
 PRIORITIES = ("critical", "high", "medium", "low")
-STATES = ("normal", "active_unacknowledged", "active_acknowledged", "returned_unacknowledged",
-          "shelved", "suppressed", "out_of_service")
+STATES = (
+    "normal",
+    "active_unacknowledged",
+    "active_acknowledged",
+    "returned_unacknowledged",
+    "shelved",
+    "suppressed",
+    "out_of_service",
+)
 
 # History is never rewritten: UPDATE, DELETE and TRUNCATE are refused unless a maintenance
 # transaction says ``SET LOCAL ecc.alarm_history_purge = 'on'`` (retention, benchmark cleanup).
@@ -75,16 +82,23 @@ def upgrade() -> None:
         sa.CheckConstraint(_in("type", RULE_TYPES), name="type"),
         sa.CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         sa.CheckConstraint("num_nonnulls(meter_id, site_id) = 1", name="meter_or_site"),
-        sa.CheckConstraint("deadband >= 0 AND on_delay_s >= 0 AND off_delay_s >= 0",
-                           name="non_negative"),
+        sa.CheckConstraint(
+            "deadband >= 0 AND on_delay_s >= 0 AND off_delay_s >= 0", name="non_negative"
+        ),
     )
-    op.create_index("uq_alarm_rule_live_name", "alarm_rule", ["name"], unique=True,
-                    postgresql_where=sa.text("deleted_at IS NULL"))
+    op.create_index(
+        "uq_alarm_rule_live_name",
+        "alarm_rule",
+        ["name"],
+        unique=True,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
     op.create_table(
         "alarm_rule_log",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("rule_id", sa.Integer, sa.ForeignKey("alarm_rule.id"), nullable=False,
-                  index=True),
+        sa.Column(
+            "rule_id", sa.Integer, sa.ForeignKey("alarm_rule.id"), nullable=False, index=True
+        ),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("action", sa.String(16), nullable=False),
         sa.Column("at", TZ, nullable=False, server_default=sa.func.now()),
@@ -118,14 +132,22 @@ def upgrade() -> None:
         sa.Column("retired_at", TZ),
         sa.UniqueConstraint("rule_id", "condition"),
         sa.CheckConstraint(_in("state", STATES), name="state"),
-        sa.CheckConstraint("(state IN ('shelved', 'suppressed', 'out_of_service', 'normal', "
-                           "'active_acknowledged')) = acked", name="acked_consistent"),
+        sa.CheckConstraint(
+            "(state IN ('shelved', 'suppressed', 'out_of_service', 'normal', "
+            "'active_acknowledged')) = acked",
+            name="acked_consistent",
+        ),
         postgresql_with={"fillfactor": 70},
     )
-    op.create_index("ix_alarm_state", "alarm", ["state"],
-                    postgresql_where=sa.text("state <> 'normal'"))
-    op.create_index("ix_alarm_shelved_until", "alarm", ["shelved_until"],
-                    postgresql_where=sa.text("shelved_until IS NOT NULL"))
+    op.create_index(
+        "ix_alarm_state", "alarm", ["state"], postgresql_where=sa.text("state <> 'normal'")
+    )
+    op.create_index(
+        "ix_alarm_shelved_until",
+        "alarm",
+        ["shelved_until"],
+        postgresql_where=sa.text("shelved_until IS NOT NULL"),
+    )
     op.create_table(
         "alarm_event",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
@@ -158,12 +180,14 @@ def upgrade() -> None:
         sa.Column("sent_at", TZ),
         sa.Column("last_error", sa.Text),
         sa.CheckConstraint("channel IN ('mqtt', 'webhook')", name="channel"),
-        sa.CheckConstraint("status IN ('pending', 'sent', 'failed', 'suppressed')",
-                           name="status"),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'failed', 'suppressed')", name="status"),
     )
-    op.create_index("ix_alarm_notification_due", "alarm_notification",
-                    ["channel", "next_attempt_at"],
-                    postgresql_where=sa.text("status = 'pending'"))
+    op.create_index(
+        "ix_alarm_notification_due",
+        "alarm_notification",
+        ["channel", "next_attempt_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     op.create_table(
         "alarm_rate",
         sa.Column("scope", sa.String(40), primary_key=True),
@@ -174,14 +198,24 @@ def upgrade() -> None:
     )
     op.execute(APPEND_ONLY_FN)
     for table in APPEND_ONLY_TABLES:
-        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                   "FOR EACH ROW EXECUTE FUNCTION ecc_alarm_append_only()")
-        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION ecc_alarm_append_only()")
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ecc_alarm_append_only()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ecc_alarm_append_only()"
+        )
 
 
 def downgrade() -> None:
-    for table in ("alarm_rate", "alarm_notification", "alarm_event", "alarm",
-                  "alarm_rule_log", "alarm_rule"):
+    for table in (
+        "alarm_rate",
+        "alarm_notification",
+        "alarm_event",
+        "alarm",
+        "alarm_rule_log",
+        "alarm_rule",
+    ):
         op.drop_table(table)
     op.execute("DROP FUNCTION ecc_alarm_append_only()")
