@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from alarms import evaluate, notify
 from alarms.config import AlarmConfig
-from ecc.settings import Settings
+from core.settings import Settings
 from ingest.events import ReadingBus
 from ingest.validate import ValidBatch
 

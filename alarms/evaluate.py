@@ -41,8 +41,8 @@ from alarms.rules import LIMITS, STREAM_TYPES, TIMED_TYPES
 from alarms.schedule import Window, in_windows, local_us, parse_holidays, parse_windows
 from alarms.store import PointRow, Recorder, db_now, lock_points, resync_children
 from alarms.store import us_to_dt as us_dt
-from ecc import units
-from ecc.errors import Invalid, NotFound
+from core import units
+from core.errors import Invalid, NotFound
 from models import Meter, Site
 from models.alarms import RuleType
 

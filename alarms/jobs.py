@@ -1,4 +1,4 @@
-"""The scheduler's alarm jobs (listed in ``ecc.jobs.JOBS``): clock-driven rules and the outbox."""
+"""The scheduler's alarm jobs (listed in ``shell.jobs.JOBS``): clock-driven rules and the outbox."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import Engine, text
 from alarms import evaluate, notify
 from alarms.config import AlarmConfig
 from alarms.engine import run_retrying
-from ecc.settings import get_settings
+from core.settings import get_settings
 
 _cache = evaluate.RuleCache()
 

@@ -15,7 +15,7 @@ nothing is annunciated and nothing waits for acknowledgement (``acked`` is True)
 last override ends, an active condition is annunciated afresh (B), otherwise the point is
 normal (A). :func:`apply` returns the new point and one :class:`Transition` to record, None
 when the action changes nothing (a repeated condition, an expiry that already happened), or
-raises :class:`~ecc.errors.Conflict` for an operator action the state does not allow.
+raises :class:`~core.errors.Conflict` for an operator action the state does not allow.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from ecc.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid
 from models.alarms import AlarmState
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 FLOOD_PER_10MIN = 10
 STALE_AFTER = timedelta(hours=24)

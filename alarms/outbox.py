@@ -13,16 +13,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import orjson
 from sqlalchemy import Connection, text
 
 from alarms.config import AlarmConfig
-from alarms.lifecycle import Action
+from alarms.lifecycle import Action, Transition
 
-if TYPE_CHECKING:
-    from alarms.store import _Event
+
+class _Alarm(Protocol):
+    id: int
+
+
+class Event(Protocol):
+    """What the outbox reads of a recorded transition (``alarms.store`` records them)."""
+
+    row: _Alarm
+    seq: int
+    transition: Transition
+    user: str
+    comment: str | None
+    value: float | None
+    reading_ts: datetime | None
+
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 WEBHOOK_ACTIONS = {
@@ -53,7 +67,7 @@ def _iso(ts: datetime | None) -> str | None:
     return None if ts is None else ts.isoformat()
 
 
-def _payload(eid: int, e: _Event, info: tuple) -> dict:
+def _payload(eid: int, e: Event, info: tuple) -> dict:
     _, cond, rid, name, rtype, priority, message, unit, *limits, _hook, meter, site = info
     limit = dict(zip(("high", "low", "high_high", "low_low"), limits, strict=True)).get(cond)
     t = e.transition
@@ -145,7 +159,7 @@ def _admit(
 
 
 def enqueue(
-    conn: Connection, events: list[tuple[int, _Event]], now: datetime, config: AlarmConfig
+    conn: Connection, events: list[tuple[int, Event]], now: datetime, config: AlarmConfig
 ) -> list[int]:
     """Outbox rows for recorded events; returns the ids of those to deliver."""
     infos = {

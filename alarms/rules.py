@@ -41,8 +41,8 @@ from alarms import store
 from alarms.config import AlarmConfig
 from alarms.lifecycle import Action
 from alarms.schedule import parse_holidays, parse_windows
-from ecc import units
-from ecc.errors import Conflict, Invalid, NotFound
+from core import units
+from core.errors import Conflict, Invalid, NotFound
 from models import Meter, Site
 from models.alarms import AlarmRule, AlarmRuleLog, Priority, RuleType
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 US_PER_S = 1_000_000
 US_PER_MIN = 60 * US_PER_S

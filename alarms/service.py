@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from alarms import evaluate, store
 from alarms.config import AlarmConfig
 from alarms.lifecycle import ACTIVE_STATES, UNACKED_STATES, Action
-from ecc.errors import Invalid, NotFound
+from core.errors import Invalid, NotFound
 from models.alarms import AlarmState
 
 FILTERS = {

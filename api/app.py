@@ -12,10 +12,10 @@ from alarms.engine import start_for_app as start_alarms
 from api import errors
 from api.routers import alarm_rules, alarms, carbon_all, forecasts, meters, readings, sites
 from api.state import AppState
-from ecc import __version__
-from ecc.db import make_engine, psycopg_connection
-from ecc.settings import Settings, get_settings
-from ingest.rollup_refresh import RollupWorker
+from core import __version__
+from core.db import make_engine, psycopg_connection
+from core.settings import Settings, get_settings
+from metering.rollups import RollupWorker
 
 API_PREFIX = "/api/v1"
 

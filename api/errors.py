@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ecc.errors import Conflict, DomainError, Invalid, NotFound, Overloaded, TooLarge
+from core.errors import Conflict, DomainError, Invalid, NotFound, Overloaded, TooLarge
 
 _STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
 

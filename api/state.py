@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecc import keys
-from ecc.db import psycopg_connection
-from ecc.settings import Settings
+from accounts import keys
+from core.db import psycopg_connection
+from core.settings import Settings
 from ingest.events import ReadingBus
-from ingest.validate import MeterInfo
 from ingest.writer import WriterConfig, detect_writer
 from metering import registry
+from metering.registry import MeterInfo
 
 KEY_CACHE_TTL_S = 30.0
 

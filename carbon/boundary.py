@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon import library
-from ecc import units
-from ecc.errors import Invalid
+from core import units
+from core.errors import Invalid
 from metering import registry
 from models import Meter, Site
 from models.carbon import CarbonFactor, CarbonMeterSource, CarbonMeterSourceLog

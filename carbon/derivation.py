@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from ecc.errors import NotFound
+from core.errors import NotFound
 from models.carbon import CarbonDerivation
 
 

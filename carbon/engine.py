@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from carbon import aggregates, derivation, factors, formulas, quantities, records
 from carbon.boundary import Boundary, BoundaryMeter, site_boundary
-from ecc import units
-from ecc.errors import Invalid
+from core import units
+from core.errors import Invalid
 from metering import registry
 from models.carbon import CarbonActivity, CarbonAssignment, CarbonCalcVersion, CarbonFactor
 

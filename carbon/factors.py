@@ -34,7 +34,7 @@ from carbon.boundary import (
     site_context,
     site_contexts,
 )
-from ecc.errors import Invalid, NotFound
+from core.errors import Invalid, NotFound
 from metering import registry
 from models.carbon import (
     CarbonAssignment,

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from carbon import derivation, engine, factors, formulas, records
-from ecc.errors import Invalid
+from core.errors import Invalid
 from metering import registry
 
 PERIODS = ("day", "month", "year")

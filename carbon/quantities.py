@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ecc import units
-from ecc.errors import Invalid
+from core import units
+from core.errors import Invalid
 
 # numerator -> (what it measures, factor to tonnes (or to GJ for heat content))
 _NUMERATORS: dict[str, tuple[str, float]] = {
@@ -37,7 +37,7 @@ KIND_OF_MEASURE = {"co2": "emission", "co2e": "emission", "tce": "tce", "energy"
 class FactorUnit:
     measure: str  # co2 | co2e | tce | energy
     to_base: float  # numerator to t (co2, co2e, tce) or GJ (energy)
-    per: str  # denominator: a unit symbol of ecc.units
+    per: str  # denominator: a unit symbol of core.units
 
 
 def parse(unit: str, field: str = "unit") -> FactorUnit:

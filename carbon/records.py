@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carbon.boundary import SOURCES
-from ecc import units
-from ecc.errors import Conflict, Invalid
+from core import units
+from core.errors import Conflict, Invalid
 from metering import registry
 from models.carbon import (
     CarbonActivity,

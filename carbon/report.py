@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from carbon import derivation, engine, factors
-from ecc.errors import Invalid
+from core.errors import Invalid
 from metering import registry
 
 UNCONFIRMED = ("single_source", "single_source_secondary", "conflict", "unverified", "user")

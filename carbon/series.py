@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from carbon import aggregates, factors
 from carbon.boundary import BoundaryMeter, meter_mapping, site_boundary
 from carbon.engine import check_period
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 RESOLUTIONS = ("raw", "1h", "1d")
 _US = timedelta(microseconds=1)

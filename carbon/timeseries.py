@@ -3,7 +3,7 @@
 ``carbon_1h`` / ``carbon_1d`` (per meter) and ``carbon_site_1h`` / ``carbon_site_1d`` (per site,
 boundary meters of the site and its descendants, sub-meters not counted twice) multiply the
 energy rollups (``rollup_1h``/``rollup_1d``: TimescaleDB continuous aggregates, or tables kept by
-``ingest.rollup_refresh`` on plain PostgreSQL) by the factor each meter uses in each period
+``metering.rollups`` on plain PostgreSQL) by the factor each meter uses in each period
 under each calculation version (``carbon_assignment``). History is never recomputed from
 readings: a wall-screen query reads at most one row per meter and bucket from an energy rollup,
 and a recalculation only adds assignment rows for a new version, so the figures of every

@@ -12,10 +12,10 @@ import flask
 from dash import Dash, clientside_callback, dcc, html
 from dash.dependencies import Input, Output
 
+from core.settings import Settings, get_settings
 from dashboard import ids, runtime
 from dashboard.client import ApiClient
 from dashboard.i18n import current, t
-from ecc.settings import Settings, get_settings
 
 HERE = Path(__file__).resolve().parent
 # plotly.js with only scatter, bar and sankey (vendor/build_plotly.sh): served in place of

@@ -5,8 +5,8 @@ Set once by :func:`dashboard.app.create_app`; nothing is built at import time.
 
 from __future__ import annotations
 
+from core.settings import Settings
 from dashboard.client import ApiClient
-from ecc.settings import Settings
 
 _api: ApiClient | None = None
 _settings: Settings | None = None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting import metrics
 from forecasting.base import (
     LOWER_90,

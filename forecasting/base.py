@@ -21,7 +21,7 @@ from typing import Protocol, Self, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 TARGET = "y"
 POINT = "yhat"

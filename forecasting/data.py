@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.base import TARGET
 
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.subjects import Subject
 
 

@@ -18,7 +18,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting import features
 from forecasting.base import (
     TARGET,

@@ -1,4 +1,4 @@
-"""The scheduler's entry points (listed in ``ecc.jobs.JOBS``). The job object, with the fitted
+"""The scheduler's entry points (listed in ``shell.jobs.JOBS``). The job object, with the fitted
 models it keeps, is built on the first run, in the scheduler process only."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.base import (
     QUANTILE_LEVELS,
     TARGET,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.base import Forecaster
 from forecasting.calendar import HolidayCalendar
 

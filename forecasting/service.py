@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
-from ecc.errors import Invalid, NotFound
+from core.errors import Invalid, NotFound
 from forecasting import backtest, subjects
 from forecasting.base import POINT, TARGET, Forecaster, qcol
 from forecasting.calendar import HolidayCalendar

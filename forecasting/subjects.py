@@ -19,8 +19,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecc import units
-from ecc.errors import Invalid, NotFound
+from core import units
+from core.errors import Invalid, NotFound
 from forecasting.base import TARGET
 from forecasting.data import fill_short_gaps
 from metering import registry, series

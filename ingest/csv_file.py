@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from ingest.parsers import RawItems
 
 

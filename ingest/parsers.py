@@ -7,7 +7,7 @@
 - CSV: a header with ``meter,ts,value`` and optionally ``unit``; the index is the data row.
 
 Parsing never stops at a bad item: items that cannot be read become per-index errors. Only a
-body that cannot be read at all raises :class:`ecc.errors.Invalid` (field ``body``).
+body that cannot be read at all raises :class:`core.errors.Invalid` (field ``body``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 JSON_TYPES = {"application/json", "text/json"}
 NDJSON_TYPES = {

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from ecc.db import sqlalchemy_and_psycopg
-from ecc.errors import Overloaded, TooLarge
+from core.db import sqlalchemy_and_psycopg
+from core.errors import Overloaded, TooLarge
 from ingest.events import AfterCommit, ReadingBus, run_after_commit
 from ingest.parsers import RawItems, parse_body
-from ingest.validate import MeterInfo, validate
+from ingest.validate import validate
 from ingest.writer import WriterConfig, WriteResult, write_batch
+from metering.registry import MeterInfo
 
 
 @dataclass(frozen=True)

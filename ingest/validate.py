@@ -16,30 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from ecc import units
-from ecc.errors import Invalid
+from core.errors import Invalid
 from ingest.parsers import MISSING, RawItems
+from metering.registry import MeterInfo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class MeterInfo:
-    """What validation and the writer need to know about a meter."""
-
-    id: int
-    code: str
-    kind: str
-    unit: str
-    canonical_unit: str
-    multiplier: float
-    rollover: float | None = None
-
-    def factor_offset(self, unit: str | None) -> tuple[float, float]:
-        """``(factor, offset)`` from a reading in ``unit`` (meter unit if None) to canonical."""
-        factor, offset = units.conversion(unit or self.unit, self.canonical_unit, "unit")
-        return factor * self.multiplier, offset
 
 
 @dataclass

@@ -12,7 +12,7 @@
    overwritten), and counter energy is recomputed in SQL for the new rows and their
    successors.
 4. The changed time range of each meter is queued in ``rollup_pending`` in the same
-   transaction; :mod:`ingest.rollup_refresh` folds it into the rollup tables (plain
+   transaction; :mod:`metering.rollups` folds it into the rollup tables (plain
    PostgreSQL) or refreshes the continuous aggregates over it (TimescaleDB, where real-time
    aggregation covers new data but late data below the watermark needs a refresh).
 """
@@ -29,8 +29,7 @@ from psycopg import errors as pg_errors
 from ingest import copy_binary
 from ingest.counters import counter_delta
 from ingest.validate import ValidBatch, same_value
-
-LOCK_CLASS = 4242
+from metering.rollups import LOCK_CLASS
 
 _TEMP_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage (idx int, meter_id int, ts timestamptz, "

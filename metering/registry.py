@@ -9,10 +9,28 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecc import units
-from ecc.errors import Conflict, Invalid, NotFound
-from ingest.validate import MeterInfo
+from core import units
+from core.errors import Conflict, Invalid, NotFound
 from models import Meter, Site
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    """What validation and the writer need to know about a meter."""
+
+    id: int
+    code: str
+    kind: str
+    unit: str
+    canonical_unit: str
+    multiplier: float
+    rollover: float | None = None
+
+    def factor_offset(self, unit: str | None) -> tuple[float, float]:
+        """``(factor, offset)`` from a reading in ``unit`` (meter unit if None) to canonical."""
+        factor, offset = units.conversion(unit or self.unit, self.canonical_unit, "unit")
+        return factor * self.multiplier, offset
+
 
 SITE_LEVELS = ("park", "enterprise", "plant", "workshop", "line")
 

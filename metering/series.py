@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ecc.db import psycopg_connection
-from ecc.errors import Invalid
-from ingest.rollup_refresh import refresh_all
+from core.db import psycopg_connection
+from core.errors import Invalid
 from metering import registry
+from metering.rollups import refresh_all
 from models import Meter
 
 RESOLUTIONS = {

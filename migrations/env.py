@@ -1,4 +1,4 @@
-"""Alembic environment: runs on a connection handed in by ``ecc.migrate`` or on ECC settings."""
+"""Alembic environment: a connection handed in by ``migrations.runner``, or ECC settings."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def run_migrations_online() -> None:
     if connection is None:
         from sqlalchemy import create_engine
 
-        from ecc.db import database_url
-        from ecc.settings import get_settings
+        from core.db import database_url
+        from core.settings import get_settings
 
         engine = create_engine(database_url(get_settings()), poolclass=pool.NullPool)
         with engine.connect() as conn:

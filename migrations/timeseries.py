@@ -13,7 +13,7 @@ real-time aggregation; raw chunks are compressed after 7 days, 1-minute rollups 
 
 Path 2, plain PostgreSQL: the same relation names and columns as tables. The writer queues each
 changed range in ``rollup_pending`` in the same transaction as the readings and
-``ingest.rollup_refresh`` recomputes the touched buckets (a background worker, and readers for
+``metering.rollups`` recomputes the touched buckets (a background worker, and readers for
 the meters they read, so a query always sees every committed reading).
 """
 

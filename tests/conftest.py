@@ -12,10 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from accounts import keys
 from api.app import create_app
-from ecc import keys, migrate
-from ecc.db import make_engine
-from ecc.settings import Settings
+from core.db import make_engine
+from core.settings import Settings
+from migrations import runner as migrate
 
 SERVER_URL = os.environ.get("ECC_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

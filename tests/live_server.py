@@ -36,7 +36,7 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ecc import keys
+from accounts import keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 API = "/api/v1"

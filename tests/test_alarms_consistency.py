@@ -20,7 +20,7 @@ from alarms import evaluate, rules, service
 from alarms.config import AlarmConfig
 from alarms.engine import run_retrying
 from alarms.lifecycle import Action, Point, apply
-from ecc.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 from metering import registry
 
 CONFIG = AlarmConfig(topic=f"ecc-test-{uuid.uuid4().hex[:6]}/alarms")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from alarms.conditions import DebounceState, debounce, limit_masks
 from alarms.lifecycle import ACTIVE_STATES, OPERATOR_ACTIONS, Action, Point, apply
 from alarms.schedule import in_windows, parse_windows
-from ecc.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid
 from models.alarms import AlarmState
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from ecc.settings import Settings
+from core.settings import Settings
 from tests.alarm_helpers import API, BASE, alarms_of, meter, minutes, post, rule, settle, wait_for
 
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883

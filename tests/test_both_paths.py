@@ -3,10 +3,10 @@
 Path 1, TimescaleDB: PGlite + TimescaleDB (WASM, tests/pglite) -- hypertable, hierarchical
 continuous aggregates refreshed with ``refresh_continuous_aggregate``.
 Path 2, plain PostgreSQL: a fresh database on the real server -- rollup tables maintained by
-``ingest.rollup_refresh``.
+``metering.rollups``.
 
-Both databases are migrated with ``ecc.migrate.upgrade``, get the same sites and meters through
-``metering.registry`` and the same readings through the one write path
+Both databases are migrated with ``migrations.runner.upgrade``, get the same sites and meters
+through ``metering.registry`` and the same readings through the one write path
 (``RawItems`` -> ``validate`` -> ``write_batch``): in order and out of order, with gaps, a counter
 rollover and a reset, readings exactly on 15-min/hour/local-midnight boundaries (and 1 us either
 side of midnight), a resent batch, conflicting values and late data (also into compressed
@@ -39,14 +39,15 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from ecc import migrate
-from ecc.db import make_engine
-from ecc.settings import Settings, get_settings
+from core.db import make_engine
+from core.settings import Settings, get_settings
 from ingest.parsers import RawItems
-from ingest.rollup_refresh import refresh_all, refresh_pending_timescale
-from ingest.validate import MeterInfo, validate
+from ingest.validate import validate
 from ingest.writer import WriterConfig, detect_writer, write_batch
 from metering import registry, series
+from metering.registry import MeterInfo
+from metering.rollups import refresh_all, refresh_pending_timescale
+from migrations import runner as migrate
 from tests.pglite.harness import start_pglite_or_skip
 
 pytestmark = pytest.mark.timescale

@@ -603,7 +603,7 @@ def test_inventory_report_matches_the_api(
         [
             sys.executable,
             "-m",
-            "ecc.cli",
+            "shell.cli",
             "report",
             "ghg-inventory",
             "--site",

@@ -1,7 +1,7 @@
 """The same carbon figures on both database paths.
 
 TimescaleDB (PGlite + TimescaleDB, WASM: continuous aggregates) and plain PostgreSQL (rollup
-tables kept by ``ingest.rollup_refresh``) get the same sites, meters, boundary mapping,
+tables kept by ``metering.rollups``) get the same sites, meters, boundary mapping,
 readings and certificate through the same code; emissions over day-, hour- and unaligned
 periods (rollup_1d, rollup_1h and raw readings), the carbon rollup views and series, and the
 derivation hashes must be identical. PGlite takes one connection at a time: every session is
@@ -24,12 +24,12 @@ from sqlalchemy.pool import NullPool
 
 from carbon import boundary, engine, records
 from carbon import series as carbon_series
-from ecc import migrate
-from ecc.db import make_engine
-from ecc.settings import Settings
-from ingest.rollup_refresh import refresh_all
+from core.db import make_engine
+from core.settings import Settings
 from ingest.writer import detect_writer
 from metering import registry
+from metering.rollups import refresh_all
+from migrations import runner as migrate
 from tests.conftest import SERVER_URL
 from tests.pglite.harness import start_pglite_or_skip
 from tests.test_both_paths import Side, assert_same, items_of

@@ -228,7 +228,7 @@ def test_factor_units() -> None:
     assert quantities.coefficient(21.62, "tCO2/10^4 Nm3", "m3") == pytest.approx(0.002162)
     assert quantities.coefficient(0.1229, "kgce/kWh", "kWh") == pytest.approx(0.0001229)
     assert quantities.parse("tCO2e/t").measure == "co2e"
-    from ecc.errors import Invalid
+    from core.errors import Invalid
 
     with pytest.raises(Invalid, match="numerator"):
         quantities.parse("furlong/MWh")

@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ecc.db import embedded_url, stop_embedded
-from ecc.settings import Settings
+from core.db import embedded_url, stop_embedded
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def _ecc(
     environ = {k: v for k, v in os.environ.items() if k != "ECC_DATABASE_URL"}
     environ.update({"ECC_DATA_DIR": str(data_dir), **env})
     return subprocess.run(
-        [sys.executable, "-m", "ecc.cli", *args],
+        [sys.executable, "-m", "shell.cli", *args],
         cwd=ROOT,
         env=environ,
         capture_output=True,

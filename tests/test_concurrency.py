@@ -304,9 +304,9 @@ def test_overload_answers_503_with_retry_after(tight_server, engine, uid) -> Non
 def lazy_server(tmp_path) -> Iterator[tuple[LiveServer, object]]:  # noqa: ANN001
     """A server without the background rollup worker on a database of its own (no other
     process folds its queue): queued rollup work is folded by the next reader, in one go."""
-    from ecc import migrate
-    from ecc.db import make_engine
-    from ecc.settings import Settings
+    from core.db import make_engine
+    from core.settings import Settings
+    from migrations import runner as migrate
     from tests.conftest import SERVER_URL, _admin
 
     name = f"ecc_lazy_{uuid.uuid4().hex[:10]}"

@@ -105,7 +105,7 @@ class DashboardServer:
                 [
                     sys.executable,
                     "-m",
-                    "ecc.cli",
+                    "shell.cli",
                     "dashboard",
                     "--host",
                     "127.0.0.1",

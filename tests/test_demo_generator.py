@@ -1,4 +1,4 @@
-"""Tests of the demo plant description and the seeded history generator (ecc.demo)."""
+"""Tests of the demo plant description and the seeded history generator (shell.demo)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from ecc.demo import METERS, SITES, GeneratorState, generate, live_step, meter_tree
-from ecc.demo.history import _day_info, counter_deltas
-from ecc.demo.plant import PROFILES
+from shell.demo import METERS, SITES, GeneratorState, generate, live_step, meter_tree
+from shell.demo.history import _day_info, counter_deltas
+from shell.demo.plant import PROFILES
 
 CST = dt.timezone(dt.timedelta(hours=8))
 BY_CODE = {m["code"]: m for m in METERS}

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from ecc.cli import app
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.backtest import Fold, best_model, fold_bounds, rolling_origin, score
 from forecasting.base import QUANTILE_COLUMNS, Capabilities, forecast_frame, future_index
+from shell.cli import app
 
 
 class Constant:

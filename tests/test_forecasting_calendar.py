@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.calendar import HolidayCalendar, _chinese_calendar, _country_table
 
 # State Council notice for 2025: Spring Festival 28 Jan–4 Feb off, Sunday 26 Jan and

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.data import detect_freq, fill_short_gaps, read_series_csv, regularize
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 from sqlalchemy import inspect
 
-from ecc import migrate
-from ecc.db import make_engine
-from ecc.settings import Settings
+from core.db import make_engine
+from core.settings import Settings
+from migrations import runner as migrate
 from tests.conftest import SERVER_URL
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from forecasting.backtest import rolling_origin
 from forecasting.base import QUANTILE_COLUMNS, Forecaster
 from forecasting.calendar import HolidayCalendar

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 from ingest.parsers import parse_body
-from ingest.validate import MeterInfo, _stamps_us, ts_to_us, validate
+from ingest.validate import _stamps_us, ts_to_us, validate
+from metering.registry import MeterInfo
 
 METERS = {
     "E": MeterInfo(1, "E", "delta", "kWh", "kWh", 1.0),

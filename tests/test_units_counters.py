@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from ecc import units
-from ecc.errors import Invalid
+from core import units
+from core.errors import Invalid
 from ingest.counters import counter_delta
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts import keys
 from api.deps import DbSession, require
 from carbon import records
-from ecc import keys
 
 router = APIRouter(tags=["carbon"])
 DataEntry = Annotated[

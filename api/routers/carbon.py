@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts import keys
 from api.deps import DbSession, Reader, require
 from carbon import derivation, engine, factors, quality, series
-from ecc import keys
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 router = APIRouter(prefix="/carbon", tags=["carbon"])
 Admin = Annotated[keys.Principal, Depends(require({keys.Role.ADMIN}))]

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts import keys
 from api.deps import DbSession, Reader, require
 from carbon import factors
-from ecc import keys
 from metering import registry
 
 router = APIRouter(tags=["carbon"])

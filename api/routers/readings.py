@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ReadingWriter, State
 from api.schemas import IngestResult
-from ecc.errors import TooLarge
+from core.errors import TooLarge
 from ingest.service import IngestContext, ingest_body
 
 router = APIRouter(tags=["readings"])

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from api.deps import DbSession, Reader
 from carbon import factors, report
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 router = APIRouter(tags=["carbon"])
 _MEDIA = {

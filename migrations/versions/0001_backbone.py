@@ -23,7 +23,7 @@ TZ = sa.DateTime(timezone=True)
 def _timezone() -> str:
     from zoneinfo import ZoneInfo
 
-    from ecc.settings import get_settings
+    from core.settings import get_settings
 
     tz = get_settings().timezone
     ZoneInfo(tz)  # fail early on a misspelt zone

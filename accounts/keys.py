@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecc.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid
 from models import ApiKey
 
 

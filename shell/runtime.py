@@ -6,9 +6,9 @@ import os
 
 from sqlalchemy import Engine, inspect
 
-from ecc import migrate
-from ecc.db import database_url, make_engine
-from ecc.settings import Settings
+from core.db import database_url, make_engine
+from core.settings import Settings
+from migrations import runner as migrate
 
 
 def open_database(settings: Settings, *, upgrade: bool = False) -> tuple[str, Engine]:

@@ -46,9 +46,9 @@ from typing import Any
 
 import numpy as np
 
-from ecc.demo.plant import METERS as _DEMO_METERS
-from ecc.demo.plant import PROFILES as _DEMO_PROFILES
-from ecc.demo.plant import PV_INJECTION as _DEMO_PV_INJECTION
+from shell.demo.plant import METERS as _DEMO_METERS
+from shell.demo.plant import PROFILES as _DEMO_PROFILES
+from shell.demo.plant import PV_INJECTION as _DEMO_PV_INJECTION
 
 TZ_OFFSET_S = 8 * 3600  # Asia/Shanghai: UTC+8, no daylight saving since 1991
 DAY_S = 86400

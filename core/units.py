@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ecc.errors import Invalid
+from core.errors import Invalid
 
 
 class Carrier(StrEnum):

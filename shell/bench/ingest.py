@@ -24,14 +24,14 @@ from rich.console import Console
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from ecc import keys
-from ecc.bench.server import free_port, start_api
-from ecc.db import libpq_url
-from ecc.errors import NotFound
-from ecc.runtime import open_database
-from ecc.settings import Settings
-from ingest.rollup_refresh import refresh_all
+from accounts import keys
+from core.db import libpq_url
+from core.errors import NotFound
+from core.settings import Settings
 from metering import registry
+from metering.rollups import refresh_all
+from shell.bench.server import free_port, start_api
+from shell.runtime import open_database
 
 SITE = "BENCH-INGEST"
 N_METERS = 100

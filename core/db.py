@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import Connection, make_url
 
-from ecc.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

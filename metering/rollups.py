@@ -22,7 +22,8 @@ from typing import Any
 import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.writer import LOCK_CLASS
+#: advisory-lock class of the per-meter locks writers and the refresher take (in meter order)
+LOCK_CLASS = 4242
 
 log = logging.getLogger(__name__)
 MERGE_GAP = timedelta(hours=1)

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from ecc.processes import wait_until_answering
+from shell.processes import wait_until_answering
 
 
 def free_port() -> int:

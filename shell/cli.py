@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from ecc.settings import get_settings
+from core.settings import get_settings
 
 app = typer.Typer(help="Digital energy-carbon management center.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -38,8 +38,8 @@ def _logging() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations (TimescaleDB objects where the extension is available)."""
-    from ecc import migrate
-    from ecc.runtime import open_database
+    from migrations import runner as migrate
+    from shell.runtime import open_database
 
     url, engine = open_database(get_settings())
     migrate.upgrade(engine, revision)
@@ -53,8 +53,8 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (``base`` removes everything)."""
-    from ecc import migrate
-    from ecc.runtime import open_database
+    from migrations import runner as migrate
+    from shell.runtime import open_database
 
     _, engine = open_database(get_settings())
     migrate.downgrade(engine, revision)
@@ -64,7 +64,7 @@ def db_downgrade(revision: str) -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the database URL in use (starts the embedded server if none is configured)."""
-    from ecc.runtime import open_database
+    from shell.runtime import open_database
 
     url, _ = open_database(get_settings())
     print(url)
@@ -76,8 +76,8 @@ def keys_create(
     name: Annotated[str, typer.Option(help="Who or what uses the key")],
 ) -> None:
     """Create an API key and print it once."""
-    from ecc import keys
-    from ecc.runtime import open_database
+    from accounts import keys
+    from shell.runtime import open_database
 
     _, engine = open_database(get_settings(), upgrade=True)
     with Session(engine) as session:
@@ -96,7 +96,7 @@ def serve(
     """Run the HTTP API (migrates the database first)."""
     import uvicorn
 
-    from ecc.runtime import open_database
+    from shell.runtime import open_database
 
     settings = get_settings()
     open_database(settings, upgrade=True)
@@ -113,8 +113,8 @@ def serve(
 @app.command()
 def scheduler() -> None:
     """Run the periodic jobs (one process; never start it per web worker)."""
-    from ecc.jobs import JOBS, build_scheduler
-    from ecc.runtime import open_database
+    from shell.jobs import JOBS, build_scheduler
+    from shell.runtime import open_database
 
     _logging()
     _, engine = open_database(get_settings(), upgrade=True)
@@ -145,8 +145,8 @@ def load_csv(
     interval_s: int = 900,
 ) -> None:
     """Import history through the same validation as the API, with a progress bar."""
-    from ecc.csv_load import load_csv_file
     from ingest.csv_file import CsvMapping
+    from shell.csv_load import load_csv_file
 
     meters = {}
     for item in map_:
@@ -188,7 +188,7 @@ def demo(
     no_stream: Annotated[bool, typer.Option(help="Backfill, print URLs and exit")] = False,
 ) -> None:
     """Start everything with demo data: database, API, dashboard and live streaming."""
-    from ecc.demo.run import run_demo
+    from shell.demo.run import run_demo
 
     _logging()
     run_demo(
@@ -216,8 +216,8 @@ def dashboard_cmd(
 
 def _dashboard_key(settings) -> str:  # noqa: ANN001
     """A viewer key for the dashboard, kept in data_dir so restarts reuse it."""
-    from ecc import keys
-    from ecc.runtime import open_database
+    from accounts import keys
+    from shell.runtime import open_database
 
     path = settings.data_dir / "dashboard.key"
     _, engine = open_database(settings, upgrade=True)
@@ -245,7 +245,7 @@ def bench_dashboard(
     keep: Annotated[bool, typer.Option(help="Keep the bench data for the next run")] = False,
 ) -> None:
     """Wall-screen refresh server time and first paint of /wall on a large plant."""
-    from ecc.bench.dashboard import run_dashboard_bench
+    from shell.bench.dashboard import run_dashboard_bench
 
     result = run_dashboard_bench(
         get_settings(), meters=meters, days=days, refreshes=refreshes, keep=keep, console=console
@@ -262,7 +262,7 @@ def bench_ingest(
     workers: Annotated[int, typer.Option(help="API worker processes")] = 2,
 ) -> None:
     """Binary COPY vs the HTTP ingest path, same database and table."""
-    from ecc.bench.ingest import run_ingest_bench
+    from shell.bench.ingest import run_ingest_bench
 
     result = run_ingest_bench(
         get_settings(), rows=rows, clients=clients, batch=batch, workers=workers, console=console
@@ -297,8 +297,8 @@ def bench_forecast(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
 ) -> None:
     """Backtest the forecasting models on any CSV series (MASE, WAPE, CV(RMSE), NMBE, …)."""
-    from ecc.bench import forecast
-    from ecc.errors import DomainError
+    from core.errors import DomainError
+    from shell.bench import forecast
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     try:
@@ -350,7 +350,7 @@ def bench_alarms(
     rollup_worker: Annotated[bool, typer.Option(help="Run the rollup worker")] = True,
 ) -> None:
     """Alarm latency (reading 2xx → visible in the API and on MQTT) with 1,000 rules."""
-    from ecc.bench.alarms import run_alarm_bench
+    from shell.bench.alarms import run_alarm_bench
 
     result = run_alarm_bench(
         get_settings(),
@@ -379,7 +379,7 @@ def report_ghg_inventory(
 ) -> None:
     """The annual GHG inventory (GB/T 32150 structure) as files; prints their paths."""
     from carbon.report import write_files
-    from ecc.runtime import open_database
+    from shell.runtime import open_database
 
     _, engine = open_database(get_settings(), upgrade=True)
     with Session(engine) as session:

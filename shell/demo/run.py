@@ -22,16 +22,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ecc import keys
-from ecc.demo import history, plant
-from ecc.errors import NotFound
-from ecc.processes import DidNotStart, wait_until_answering
-from ecc.runtime import open_database
-from ecc.settings import Settings
+from accounts import keys
+from core.errors import NotFound
+from core.settings import Settings
 from ingest.parsers import RawItems
 from ingest.service import IngestContext, ingest_items
 from ingest.writer import detect_writer
 from metering import registry
+from shell.demo import history, plant
+from shell.processes import DidNotStart, wait_until_answering
+from shell.runtime import open_database
 
 SEED = 42
 BATCH = 20_000
@@ -152,7 +152,7 @@ def _start_dashboard(
     cmd = [
         sys.executable,
         "-m",
-        "ecc.cli",
+        "shell.cli",
         "dashboard",
         "--host",
         settings.api_host,
@@ -231,7 +231,7 @@ def run_demo(
     if stream:  # the periodic jobs (forecasts, stale-data and demand alarms): one scheduler
         log = (demo_dir / "scheduler.log").open("ab")
         jobs = subprocess.Popen(
-            [sys.executable, "-m", "ecc.cli", "scheduler"],
+            [sys.executable, "-m", "shell.cli", "scheduler"],
             env=os.environ.copy(),
             stdout=log,
             stderr=log,

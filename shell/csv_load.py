@@ -9,12 +9,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
-from ecc.runtime import open_database
-from ecc.settings import Settings
+from core.settings import Settings
 from ingest.csv_file import CsvMapping, count_rows, read_batches
 from ingest.service import IngestContext, ingest_items
 from ingest.writer import detect_writer
 from metering import registry
+from shell.runtime import open_database
 
 MAX_REJECTIONS_SHOWN = 20
 
@@ -80,7 +80,7 @@ def _create_missing(
 ) -> None:
     from dataclasses import replace
 
-    from ecc.errors import NotFound
+    from core.errors import NotFound
 
     with Session(engine) as session:
         try:

@@ -10,7 +10,7 @@ Static description only (no I/O). Three things live here:
   they reach it).  ``parent`` is the *metering* parent: a sub-meter of the same carrier
   whose interval quantity is included in the parent's.
 * ``PROFILES`` -- demo-only load-model parameters per meter code, read by
-  :mod:`ecc.demo.history`. Not part of the API contract.
+  :mod:`shell.demo.history`. Not part of the API contract.
 
 Electricity topology (kWh; C = counter, D = delta, G = gauge)::
 

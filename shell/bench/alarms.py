@@ -30,14 +30,14 @@ from rich.console import Console
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from accounts import keys
 from alarms import rules
 from alarms.config import AlarmConfig
-from ecc import keys
-from ecc.bench.server import free_port, start_api
-from ecc.errors import NotFound
-from ecc.runtime import open_database
-from ecc.settings import Settings
+from core.errors import NotFound
+from core.settings import Settings
 from metering import registry
+from shell.bench.server import free_port, start_api
+from shell.runtime import open_database
 
 SITE = "BENCH-ALARMS"
 N_METERS = 100

@@ -38,15 +38,15 @@ from rich.console import Console
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from ecc import keys
-from ecc.bench.server import free_port, start_api
-from ecc.db import libpq_url
-from ecc.errors import NotFound
-from ecc.processes import wait_until_answering
-from ecc.runtime import open_database
-from ecc.settings import Settings
-from ingest.rollup_refresh import refresh_all, refresh_pending_timescale
+from accounts import keys
+from core.db import libpq_url
+from core.errors import NotFound
+from core.settings import Settings
 from metering import registry
+from metering.rollups import refresh_all, refresh_pending_timescale
+from shell.bench.server import free_port, start_api
+from shell.processes import wait_until_answering
+from shell.runtime import open_database
 
 SITE = "BENCH-DASH"
 N_WORKSHOPS = 10
@@ -336,7 +336,7 @@ def _start_dashboard(
             [
                 sys.executable,
                 "-m",
-                "ecc.cli",
+                "shell.cli",
                 "dashboard",
                 "--host",
                 "127.0.0.1",

@@ -1,0 +1,1 @@
+"""Who may act: API keys (and, later, people and sessions)."""
