@@ -5,26 +5,18 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from accounts import keys
 from api.app import create_app
 from core.db import make_engine
 from core.settings import Settings
 from migrations import runner as migrate
-
-SERVER_URL = os.environ.get("ECC_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def _admin(sql: str) -> None:
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(sql)
+from tests.support.db import SERVER_URL, _admin, make_key  # noqa: F401  (re-exported)
+from tests.support.paths import SHARED_DATA  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -67,13 +59,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-def make_key(engine, role: str) -> str:  # noqa: ANN001
-    with Session(engine) as s:
-        secret = keys.create_key(s, role, f"{role}-{uuid.uuid4().hex[:8]}")
-        s.commit()
-    return secret
-
-
 @pytest.fixture(scope="session")
 def admin_headers(engine) -> dict[str, str]:  # noqa: ANN001
     return {"Authorization": f"Bearer {make_key(engine, 'admin')}"}
@@ -114,3 +99,13 @@ def plant(client: TestClient, admin_headers: dict[str, str], uid: str) -> dict[s
         assert r.status_code == 201, r.text
         codes[kind] = code
     return codes
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """System tests are the ones in ``tests/system/``; browser tests drive Chromium."""
+    for item in items:
+        parts = item.path.parts
+        if "system" in parts:
+            item.add_marker(pytest.mark.system)
+        if "browser" in item.path.stem:
+            item.add_marker(pytest.mark.browser)

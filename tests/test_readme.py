@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.settings import Settings
+from tests.support.paths import REPO_ROOT
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_in_the_configuration_table() -> None:
@@ -19,5 +18,5 @@ def test_every_setting_is_in_the_configuration_table() -> None:
 
 
 def test_readme_names_the_test_command_that_ci_runs() -> None:
-    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert "python3 -m pytest" in README and "python3 -m pytest" in ci
