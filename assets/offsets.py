@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assets.ledger import ccer_used_for_compliance, compliance_year
+from assets.ledger import ccer_used_for_compliance
 from carbon import engine
+from carbon.records import CN
 from core.errors import Invalid
 from metering import registry
 from models.assets import CarbonAsset, CarbonAssetTxn, CarbonReduction, EtsVerification
@@ -61,6 +62,13 @@ def year_bounds(session: Session, site: str, year: int) -> tuple[datetime, datet
     )
 
 
+def _cn_year(year: int) -> tuple[datetime, datetime]:
+    """A compliance year of the national ETS, in China time."""
+    return tuple(  # type: ignore[return-value]
+        datetime.combine(date(y, 1, 1), time(), CN).astimezone(UTC) for y in (year, year + 1)
+    )
+
+
 def add_reduction(session: Session, data: ReductionIn, actor: str) -> CarbonReduction:
     check_year(data.year)
     check_year(data.baseline_year, "baseline_year")
@@ -85,7 +93,10 @@ def add_reduction(session: Session, data: ReductionIn, actor: str) -> CarbonRedu
     return row
 
 
-def _retired(session: Session, site_ids: list[int], purpose: str, year: int) -> list[dict]:
+def _retired(
+    session: Session, site_ids: list[int], purpose: str, lo: datetime, hi: datetime
+) -> list[dict]:
+    """Retirements for ``purpose`` whose claimed period ends in (lo, hi]."""
     out = []
     for t, a in session.execute(
         select(CarbonAssetTxn, CarbonAsset)
@@ -93,7 +104,7 @@ def _retired(session: Session, site_ids: list[int], purpose: str, year: int) -> 
         .where(CarbonAsset.site_id.in_(site_ids), CarbonAssetTxn.purpose == purpose)
         .order_by(CarbonAssetTxn.id)
     ):
-        if t.period_end is not None and compliance_year(t.period_end) == year:
+        if t.period_end is not None and lo < t.period_end <= hi:
             out.append(
                 {
                     "asset": a.id,
@@ -127,7 +138,7 @@ def offsets(session: Session, site: str, year: int) -> dict:
     )
     red = sum((r.tco2 for r in reductions), Decimal(0))
     residual = max(Decimal(0), gross - red)
-    used = _retired(session, site_ids, "offset", year)
+    used = _retired(session, site_ids, "offset", start, end)
     off = sum((u["quantity"] for u in used), Decimal(0))
     warnings = []
     if off > residual:
@@ -199,7 +210,7 @@ def ets_position(session: Session, site: str, year: int) -> dict:
     surrendered = sum(
         (
             u["quantity"]
-            for u in _retired(session, site_ids, "ets_compliance", year)
+            for u in _retired(session, site_ids, "ets_compliance", *_cn_year(year))
             if u["kind"] == "allowance"
         ),
         Decimal(0),

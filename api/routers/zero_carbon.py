@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import DbSession, Reader
 from api.routers.carbon_assets import AssetManager
-from assets import scorecard
+from assets import disclosure, package, scorecard
 
 router = APIRouter(tags=["zero carbon"])
 
@@ -51,3 +53,54 @@ def set_threshold(body: ThresholdBody, session: DbSession, who: AssetManager) ->
 def indicators(_: Reader) -> dict:
     """The shipped indicator set with formulas, park thresholds, sources and verification."""
     return scorecard.library()
+
+
+_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+@router.get("/reports/zero-carbon", response_model=None)
+def zero_carbon_report(
+    request: Request,
+    session: DbSession,
+    _: Reader,
+    site: str,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    format: Literal["json", "xlsx", "pdf"] = "json",
+) -> dict | Response:
+    """The annual disclosure: emissions by scope, measures, offsets by source, net emissions
+    and the scorecard (PDF and XLSX headings in English and Chinese)."""
+    d = disclosure.disclosure(session, site, year, request.app.openapi()["paths"].keys())
+    if format == "json":
+        return d
+    content = disclosure.to_xlsx(d) if format == "xlsx" else disclosure.to_pdf(d)
+    return Response(
+        content,
+        media_type=_MEDIA[format],
+        headers={
+            "Content-Disposition": f'attachment; filename="zero-carbon-{site}-{year}.{format}"'
+        },
+    )
+
+
+@router.get("/reports/verification-package", response_class=Response)
+def verification_package(
+    request: Request,
+    session: DbSession,
+    _: Reader,
+    site: str,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> Response:
+    """A zip a verifier recomputes offline: monthly readings aggregates per meter, factor rows
+    with sources, every derivation with its hash, certificates and retirements, the factor
+    change log, a sha256 manifest and `verify.py`."""
+    blob = package.build(
+        session, site, year, request.app.openapi()["paths"].keys(), datetime.now(UTC)
+    )
+    return Response(
+        blob,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="verification-{site}-{year}.zip"'},
+    )
