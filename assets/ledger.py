@@ -19,7 +19,7 @@ Every change is a row of the append-only ``carbon_asset_txn`` with the actor and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -466,3 +466,11 @@ def record_certificate(
         recorded_after_the_fact=True,
     )
     return asset, txn
+
+
+def expire_job(engine) -> int:  # noqa: ANN001  (a scheduler job: Engine → count)
+    """The scheduler's daily sweep: held assets past their validity become ``expired``."""
+    with Session(engine) as session:
+        n = expire_due(session, datetime.now(UTC))
+        session.commit()
+    return n

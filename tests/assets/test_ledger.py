@@ -352,3 +352,20 @@ def test_history_is_append_only(client: TestClient, plant: dict, db_url: str) ->
         conn.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DELETE FROM carbon_asset_txn WHERE asset_id = %s", (a["id"],))
+
+
+def test_expiry_sweep_marks_held_assets_expired(client: TestClient, plant: dict, engine) -> None:  # noqa: ANN001
+    from assets.ledger import expire_job
+
+    p = plant
+    old = {**_gec(p, f"GEC-{p['uid']}-SWEEP"), "vintage": "2020-06-01"}
+    old.pop("valid_until")
+    a = _post(client, p["engineer"], "/api/v1/carbon-assets", old)
+    assert expire_job(engine) >= 1
+    listed = _get(client, p["viewer"], "/api/v1/carbon-assets", site=p["site"], status="expired")
+    assert [x["id"] for x in listed] == [a["id"]]
+    hist = _get(client, p["viewer"], f"/api/v1/carbon-assets/{a['id']}/history")
+    assert [(t["action"], t["actor"]) for t in hist] == [
+        ("issue", hist[0]["actor"]),
+        ("expire", "scheduler"),
+    ]
