@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
+from metering import registry
 from models import Meter, Site
 
 
@@ -60,19 +61,11 @@ def counted_meters(
     all carriers first: a sub-meter stays a sub-meter whatever its carrier). Works on an ORM
     session or a Core connection (the alarm engine evaluates on one); unknown site → 404.
     """
-    sites = db.execute(select(Site.id, Site.code, Site.parent_id)).all()
-    key = 1 if isinstance(site, str) else 0
-    root = next((s for s in sites if s[key] == site), None)
+    column = Site.code if isinstance(site, str) else Site.id
+    root = db.execute(select(Site.id, Site.code).where(column == site)).first()
     if root is None:
         raise NotFound("site", f"unknown site {site!r}")
-    children: dict[int | None, list[int]] = {}
-    for sid, _, parent in sites:
-        children.setdefault(parent, []).append(sid)
-    site_ids, stack = [], [root.id]
-    while stack:
-        sid = stack.pop()
-        site_ids.append(sid)
-        stack.extend(children.get(sid, []))
+    site_ids = registry.subtree_ids(db, root.id)
     rows = db.execute(
         select(
             Meter.id,

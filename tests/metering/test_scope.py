@@ -8,13 +8,17 @@ at WB), line LA, and another root OTHER.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from alarms.evaluate import demand_kw
 from carbon.boundary import site_boundary
+from carbon.engine import emissions
 from core.errors import NotFound
 from forecasting.subjects import site_subjects
 from metering import balance, registry, series
@@ -26,8 +30,6 @@ T0, STEP = site_tree.T0, site_tree.STEP
 
 @pytest.fixture(scope="module")
 def tree(client: TestClient, admin_headers: dict) -> dict[str, str]:
-    import uuid
-
     return site_tree.build(client, admin_headers, uuid.uuid4().hex[:8])
 
 
@@ -115,8 +117,6 @@ def test_consumption_is_grid_plus_generation_minus_export() -> None:
 
 
 def test_demand_rule_sums_the_counted_electricity_meters(session: Session, tree: dict) -> None:
-    from alarms.evaluate import demand_kw
-
     site = registry.get_site(session, tree["P"])
 
     class Rule:  # the fields demand_kw reads off a compiled rule
@@ -137,3 +137,28 @@ def test_rollup_totals_and_raw_agree(session: Session, tree: dict) -> None:
     lo, hi = T0 + timedelta(minutes=10), T0 + timedelta(minutes=50)
     got = balance.period_energy(session, ids, lo, hi)
     assert got[ids[0]] == pytest.approx(100 + 120 + 110)  # readings at :15, :30, :45
+
+
+def test_the_carbon_rollup_view_counts_the_same_meters(session: Session, tree: dict) -> None:
+    """``carbon_site_meter`` (SQL of the carbon rollup views, frozen in a migration) must
+    agree with the rule; this test binds the two."""
+    for key in ("P", "WA", "WB", "LA", "OTHER"):
+        scope = counted_meters(session, tree[key])
+        rows = session.execute(
+            text("SELECT meter_id FROM carbon_site_meter WHERE site_id = :s ORDER BY meter_id"),
+            {"s": scope.site_id},
+        ).scalars()
+        assert list(rows) == [m.id for m in scope.counted], key
+
+
+def test_carbon_consumption_is_metering_balance(session: Session, tree: dict) -> None:
+    for key, consumption in (("P", 545.0), ("WB", 163.0)):
+        em = emissions(session, tree[key], T0, T0 + 4 * STEP)
+        load = balance.site_load(session, tree[key], T0, T0 + 4 * STEP)
+        assert em["electricity"]["consumption_kwh"] == pytest.approx(consumption)
+        assert load["totals"]["consumption"] == pytest.approx(consumption)
+        assert em["electricity"]["grid_kwh"] == pytest.approx(load["totals"]["grid"])
+        assert em["electricity"]["onsite_renewable_kwh"] == pytest.approx(
+            load["totals"]["generation"]
+        )
+    session.rollback()
