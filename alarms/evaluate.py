@@ -43,6 +43,7 @@ from alarms.store import PointRow, Recorder, db_now, lock_points, resync_childre
 from alarms.store import us_to_dt as us_dt
 from core import units
 from core.errors import Invalid, NotFound
+from metering.scope import counted_meters
 from models import Meter, Site
 from models.alarms import RuleType
 
@@ -408,17 +409,6 @@ SELECT m.id, (SELECT (extract(epoch FROM max(r.ts)) * 1000000)::bigint
 FROM meter m WHERE m.id = ANY(:m)
 """
 
-_DEMAND_METERS = """
-WITH RECURSIVE tree AS (
-  SELECT id FROM site WHERE id = :site
-  UNION ALL SELECT s.id FROM site s JOIN tree t ON s.parent_id = t.id
-), em AS (
-  SELECT m.id, m.parent_id FROM meter m
-  WHERE m.site_id IN (SELECT id FROM tree) AND m.carrier = 'electricity' AND m.kind <> 'gauge'
-)
-SELECT id FROM em WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM em)
-"""
-
 
 def _energy_kwh(
     conn: Connection, rule: Compiled, meter_ids: list[int], lo_us: int, hi_us: int
@@ -441,7 +431,8 @@ def demand_kw(conn: Connection, rule: Compiled, now_us: int) -> float:
     if rule.meter_id is not None:
         meter_ids = [rule.meter_id]
     else:
-        meter_ids = [r[0] for r in conn.execute(text(_DEMAND_METERS), {"site": rule.site_id})]
+        scope = counted_meters(conn, rule.site_id, carrier="electricity")
+        meter_ids = [m.id for m in scope.counted]
     block_h = rule.block_us / 3600 / US
     if rule.method == "rolling":
         return _energy_kwh(conn, rule, meter_ids, now_us - rule.block_us, now_us) / block_h

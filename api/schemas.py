@@ -102,3 +102,39 @@ class SiteTotalsOut(BaseModel):
     end: datetime
     carriers: list[CarrierTotal]
     meters: list[MeterTotal]
+
+
+class Balance(BaseModel):
+    grid: float = Field(description="Grid import, kWh")
+    generation: float = Field(description="On-site generation (PV, wind), kWh")
+    export: float = Field(description="Energy exported to the grid, kWh")
+    consumption: float = Field(description="grid + generation − export, kWh")
+    load_kw: float | None = Field(description="consumption ÷ interval length, kW")
+
+
+class LoadPoint(Balance):
+    ts: datetime = Field(description="Bucket start; the bucket covers (ts, ts + width]")
+    complete: bool = Field(description="The bucket ends at or before the latest reading")
+
+
+class LoadNow(Balance):
+    ts: datetime = Field(description="The latest reading of the site's load meters")
+    window_s: int = Field(description="load_kw is the mean over the window_s before ts")
+
+
+class LoadMeters(BaseModel):
+    grid: list[str]
+    generation: list[str]
+    export: list[str]
+
+
+class SiteLoadOut(BaseModel):
+    site: str
+    start: datetime
+    end: datetime
+    resolution: str
+    unit: str = Field(description="Unit of grid, generation, export and consumption")
+    meters: LoadMeters = Field(description="The counted meters of the balance, by role")
+    points: list[LoadPoint]
+    totals: Balance = Field(description="Over exactly (start, end]; load_kw is the mean")
+    now: LoadNow | None = Field(description="Load over the 5 minutes before the latest reading")

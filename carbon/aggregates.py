@@ -1,5 +1,6 @@
 """Energy aggregates of meters over a period, from the coarsest rollup that tiles it exactly
-(the approach of ``metering.series.site_totals``), with the reading count for verifiers."""
+(metering's choice, ``metering.series.best_resolution``), with the reading count for
+verifiers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -23,22 +23,6 @@ class Aggregate:
     energy: float  # canonical unit of the meter, over (lo, hi]
     n: int  # readings in (lo, hi]
     resolution: str  # raw | 15m | 1h | 1d
-
-
-def best_resolution(lo: datetime, hi: datetime, day_tz: str) -> str:
-    """Coarsest rollup whose buckets tile (lo, hi] exactly; ``raw`` otherwise."""
-    tz = ZoneInfo(day_tz)
-
-    def midnight(t: datetime) -> bool:
-        local = t.astimezone(tz)
-        return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
-
-    if midnight(lo) and midnight(hi):
-        return "1d"
-    for res, step in (("1h", 3600), ("15m", 900)):
-        if lo.timestamp() % step == 0 and hi.timestamp() % step == 0:
-            return res
-    return "raw"
 
 
 def ensure_fresh(session: Session, meter_ids: list[int], wait_s: float = 10.0) -> None:
@@ -65,7 +49,7 @@ def energy_by_meter(
     """Energy per meter over (lo, hi]; meters without readings are absent."""
     if not meter_ids or hi <= lo:
         return {}
-    res = best_resolution(lo, hi, series.day_timezone(session))
+    res = series.best_resolution(lo, hi, series.day_timezone(session)) or "raw"
     if res == "raw":
         sql = (
             "SELECT meter_id, sum(energy), count(*) FROM reading WHERE meter_id = ANY(:m) "

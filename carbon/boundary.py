@@ -6,9 +6,8 @@ Each meter maps to an emission source. Without an explicit mapping the carrier d
 water → non-emitting. A mapping can name the ``fuel`` (factor carrier) when the meter's carrier
 is generic (coal → ``bituminous_coal``, other → ``CaCO3``).
 
-Sub-meters never count twice: for a site, only the non-gauge meters of the site and its
-descendants whose parent meter is *not* inside that subtree count (as ``metering.series.
-site_totals`` does); the others are listed as sub-meters for drill-down.
+Sub-meters never count twice: which meters count for a site is metering's rule
+(:func:`metering.scope.counted_meters`); the others are listed as sub-meters for drill-down.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from carbon import library
 from core import units
 from core.errors import Invalid
 from metering import registry
+from metering.scope import ScopeMeter, counted_meters
 from models import Meter, Site
 from models.carbon import CarbonFactor, CarbonMeterSource, CarbonMeterSourceLog
 
@@ -112,7 +112,7 @@ def default_mapping(carrier: str) -> Mapping:
     return Mapping(SOURCES[source], source, None, True)
 
 
-def _mapping(meter: Meter, row: CarbonMeterSource | None) -> Mapping:
+def _mapping(meter: Meter | ScopeMeter, row: CarbonMeterSource | None) -> Mapping:
     if row is None:
         return default_mapping(meter.carrier)
     return Mapping(row.scope, row.source, row.fuel, False)
@@ -159,34 +159,27 @@ def set_mapping(
 
 
 def site_boundary(session: Session, site_code: str) -> Boundary:
-    site_ids = registry.site_subtree_ids(session, site_code)
-    meters = list(
-        session.scalars(
-            select(Meter)
-            .where(Meter.site_id.in_(site_ids), Meter.kind != "gauge")
-            .order_by(Meter.id)
-        )
-    )
+    """The counted meters of the site (metering's rule) and its sub-meters, each with the
+    emission source it maps to."""
+    scope = counted_meters(session, site_code)
+    ids = [m.id for m in scope.counted + scope.submeters]
     rows = {
         r.meter_id: r
         for r in session.scalars(
-            select(CarbonMeterSource).where(CarbonMeterSource.meter_id.in_([m.id for m in meters]))
+            select(CarbonMeterSource).where(CarbonMeterSource.meter_id.in_(ids))
         )
     }
-    ids_in = {m.id for m in meters}
-    counted, subs = [], []
-    for m in meters:
-        bm = BoundaryMeter(
-            m.id,
-            m.code,
-            m.site_id,
-            m.carrier,
-            m.canonical_unit,
-            m.kind,
-            _mapping(m, rows.get(m.id)),
-        )
-        (subs if m.parent_id is not None and m.parent_id in ids_in else counted).append(bm)
-    return Boundary(site_code, site_ids, counted, subs)
+
+    def bm(m: ScopeMeter) -> BoundaryMeter:
+        mapping = _mapping(m, rows.get(m.id))
+        return BoundaryMeter(m.id, m.code, m.site_id, m.carrier, m.canonical_unit, m.kind, mapping)
+
+    return Boundary(
+        site_code,
+        scope.site_ids,
+        [bm(m) for m in scope.counted],
+        [bm(m) for m in scope.submeters],
+    )
 
 
 @dataclass(frozen=True)

@@ -20,18 +20,10 @@ from carbon import aggregates, derivation, factors, formulas, quantities, record
 from carbon.boundary import Boundary, BoundaryMeter, site_boundary
 from core import units
 from core.errors import Invalid
-from metering import registry
+from metering import balance, registry, series
 from models.carbon import CarbonActivity, CarbonAssignment, CarbonCalcVersion, CarbonFactor
 
 Span = tuple[datetime, datetime]
-
-
-def check_period(start: datetime, end: datetime) -> None:
-    for name, value in (("start", start), ("end", end)):
-        if value.tzinfo is None:
-            raise Invalid(name, "timestamp without UTC offset")
-    if end <= start:
-        raise Invalid("end", "must be after start")
 
 
 def check_options(gwp_set: str, tce_convention: str) -> None:
@@ -143,7 +135,7 @@ def calculate(
     gwp_set: str = factors.DEFAULT_GWP_SET,
     tce_convention: str = "equivalent",
 ) -> _Result:
-    check_period(start, end)
+    series.check_period(start, end)
     check_options(gwp_set, tce_convention)
     ver = factors.get_version(session, version)
     boundary = site_boundary(session, site_code)
@@ -564,7 +556,9 @@ class _Result:
             seg_in = c.start <= cl.segment[0] and cl.segment[1] <= c.end
             if seg_in:
                 per_serial[cl.serial] += cl.mwh
-        consumption = c.kwh["grid"] + c.kwh["onsite_renewable"] - c.kwh["export"]
+        consumption = balance.consumption_kwh(
+            c.kwh["grid"], c.kwh["onsite_renewable"], c.kwh["export"]
+        )
         results = {
             "site": c.site,
             "start": c.start,

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from carbon import aggregates, factors
 from carbon.boundary import BoundaryMeter, meter_mapping, site_boundary
-from carbon.engine import check_period
 from core.errors import Invalid
+from metering.series import check_period
 
 RESOLUTIONS = ("raw", "1h", "1d")
 _US = timedelta(microseconds=1)

@@ -234,6 +234,10 @@ class ApiClient:
     def totals(self, site: str, start: datetime, end: datetime) -> dict:
         return self.get(f"{API}/sites/{site}/totals", start=start, end=end)
 
+    def load(self, site: str, start: datetime, end: datetime, resolution: str = "15m") -> dict:
+        """The site balance and load as the API computes them (``/sites/{code}/load``)."""
+        return self.get(f"{API}/sites/{site}/load", start=start, end=end, resolution=resolution)
+
     # -- optional domains (check ``has`` first) --------------------------------------------
 
     def emissions(self, site: str, start: datetime, end: datetime) -> dict:

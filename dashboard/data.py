@@ -2,7 +2,9 @@
 
 Vocabulary (README "Canonical units"): a meter's ``total`` is its energy over a period in
 its canonical unit; ``load_kw`` is site electricity demand = grid import + on-site
-generation − export, per interval, divided by the interval length in hours.
+generation − export, per interval, divided by the interval length in hours. The API computes
+the balance and the load (``/sites/{code}/load``, which also says which meters count); the
+functions here only shape its answers.
 
 Energy flow (the wall's Sankey): sources (top-level meters: grid, PV, gas, purchased steam
 …) → distribution (the meter tree at plant level) → workshops (the sites directly below
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
@@ -103,31 +105,6 @@ class Scope:
     meters: dict[str, dict]
     tz: str = "Asia/Shanghai"
 
-    @property
-    def top(self) -> list[dict]:
-        """Meters whose metering parent is outside the scope (not double counted)."""
-        return [
-            m
-            for m in self.meters.values()
-            if m["kind"] != "gauge" and (m["parent"] is None or m["parent"] not in self.meters)
-        ]
-
-    def load_codes(self) -> dict[str, list[str]]:
-        """Top meters that make up site electricity demand, by role."""
-        roles: dict[str, list[str]] = {"grid": [], "gen": [], "export": []}
-        for m in self.top:
-            if m["carrier"] == "electricity":
-                roles["grid"].append(m["code"])
-            elif m["carrier"] in GENERATION:
-                roles["gen"].append(m["code"])
-            elif m["carrier"] in EXPORT:
-                roles["export"].append(m["code"])
-        return {k: sorted(v) for k, v in roles.items()}
-
-    def interval_s(self) -> int:
-        codes = [c for v in self.load_codes().values() for c in v]
-        return max([int(self.meters[c]["interval_s"]) for c in codes] or [60])
-
 
 def scope(sites: list[dict], meters: list[dict], site: str) -> Scope:
     by_code = {s["code"]: s for s in sites}
@@ -142,12 +119,7 @@ def scope(sites: list[dict], meters: list[dict], site: str) -> Scope:
 
 # -- load and energy ---------------------------------------------------------------------
 
-SIGN = {"grid": 1.0, "gen": 1.0, "export": -1.0}
-
-
-def consumption_kwh(totals: dict[str, float], roles: dict[str, list[str]]) -> float:
-    """Site electricity consumption = grid + on-site generation − export."""
-    return sum(SIGN[r] * totals.get(c, 0.0) for r, codes in roles.items() for c in codes)
+BUCKET_S = {"1m": 60, "15m": 900, "1h": 3600, "1d": 86400}
 
 
 def meter_totals(*answers: dict) -> dict[str, float]:
@@ -159,77 +131,50 @@ def meter_totals(*answers: dict) -> dict[str, float]:
     return dict(out)
 
 
-def load_frame(
-    points: dict[str, list[dict]],
-    roles: dict[str, list[str]],
-    step_s: int,
-    complete_before: datetime | None = None,
-) -> pd.DataFrame:
-    """Site load per rollup bucket: ``ts`` (bucket start, UTC), ``load_kw``, ``gen_kw``.
-
-    Buckets that end after ``complete_before`` (the latest reading) are dropped: a partial
-    bucket would read as a fall in load.
-    """
-    rows = []
-    for role, codes in roles.items():
-        for code in codes:
-            for p in points.get(code, []):
-                rows.append((p["ts"], role, SIGN[role] * float(p["value"] or 0.0)))
-    if not rows:
+def load_frame(answer: dict, complete_only: bool = True) -> pd.DataFrame:
+    """A ``/sites/{code}/load`` answer per bucket: ``ts`` (bucket start, UTC), ``load_kw``,
+    ``gen_kw`` and ``consumption_kwh``. ``complete_only`` drops the buckets that end after
+    the latest reading (a partial bucket would read as a fall in load)."""
+    points = [p for p in answer.get("points", []) if p["complete"] or not complete_only]
+    if not points:
         return pd.DataFrame(
             {
                 "ts": pd.Series(dtype="datetime64[ns, UTC]"),
                 "load_kw": pd.Series(dtype=float),
                 "gen_kw": pd.Series(dtype=float),
+                "consumption_kwh": pd.Series(dtype=float),
             }
         )
-    df = pd.DataFrame(rows, columns=["ts", "role", "kwh"])
-    df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
-    wide = df.pivot_table(index="ts", columns="role", values="kwh", aggfunc="sum").fillna(0.0)
-    per_h = 3600.0 / step_s
-    out = pd.DataFrame(
+    df = pd.DataFrame(points)
+    per_h = 3600.0 / BUCKET_S[answer["resolution"]]
+    return pd.DataFrame(
         {
-            "ts": wide.index,
-            "load_kw": wide.sum(axis=1).to_numpy() * per_h,
-            "gen_kw": wide.get("gen", pd.Series(0.0, index=wide.index)).to_numpy() * per_h,
+            "ts": pd.to_datetime(df["ts"], utc=True, format="ISO8601"),
+            "load_kw": df["load_kw"].astype(float),
+            "gen_kw": df["generation"].astype(float) * per_h,
+            "consumption_kwh": df["consumption"].astype(float),
         }
     )
-    if complete_before is not None:
-        out = out[out["ts"] + pd.Timedelta(seconds=step_s) <= pd.Timestamp(complete_before)]
-    return out.reset_index(drop=True)
 
 
-def load_now(
-    raw: dict[str, list[dict]], roles: dict[str, list[str]], window_s: int = 300
-) -> tuple[float | None, datetime | None]:
-    """Average site load (kW) over the ``window_s`` before the latest reading, and that
-    reading's time; ``(None, None)`` without readings."""
-    stamps = [datetime.fromisoformat(p["ts"]) for pts in raw.values() for p in pts]
-    if not stamps:
+def load_now(answer: dict) -> tuple[float | None, datetime | None]:
+    """The API's load now (kW) and the latest reading it is measured up to;
+    ``(None, None)`` without readings."""
+    now = answer.get("now")
+    if not now:
         return None, None
-    last = max(stamps)
-    lo = last - timedelta(seconds=window_s)
-    kwh = 0.0
-    for role, codes in roles.items():
-        for code in codes:
-            for p in raw.get(code, []):
-                ts = datetime.fromisoformat(p["ts"])
-                if lo < ts <= last:
-                    kwh += SIGN[role] * float(p.get("energy") or 0.0)
-    return kwh * 3600.0 / window_s, last
+    return now["load_kw"], datetime.fromisoformat(now["ts"])
 
 
-def tail_kwh(
-    raw: dict[str, list[dict]], roles: dict[str, list[str]], start: datetime, end: datetime
-) -> float:
-    """Site consumption over (start, end] from the load meters' raw readings."""
-    return sum(
-        SIGN[r] * float(p.get("energy") or 0.0)
-        for r, codes in roles.items()
-        for c in codes
-        for p in raw.get(c, [])
-        if start < datetime.fromisoformat(p["ts"]) <= end
-    )
+def consumption_kwh(answer: dict) -> float:
+    """Site consumption over the answer's whole period (kWh, as the API totals it)."""
+    return float(answer["totals"]["consumption"])
+
+
+def load_interval_s(sc: Scope, answer: dict) -> int:
+    """The longest reporting interval among the meters the site's load is made of."""
+    codes = [c for codes in answer.get("meters", {}).values() for c in codes]
+    return max([int(sc.meters[c]["interval_s"]) for c in codes if c in sc.meters] or [60])
 
 
 def change_pct(now: float | None, before: float | None) -> float | None:

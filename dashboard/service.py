@@ -23,9 +23,6 @@ from dashboard.i18n import t
 
 ALIGN = timedelta(minutes=15)  # totals up to the last 15-minute boundary come from rollups
 TREND = timedelta(hours=24)
-RAW_WINDOW = timedelta(minutes=10)
-_1S = timedelta(seconds=1)
-LOAD_WINDOW_S = 300
 CARBON_TTL_S = 60.0  # carbon figures on the wall are at most this old (stale-while-revalidate)
 
 
@@ -123,8 +120,6 @@ def wall_snapshot(
     except ApiError as exc:  # e.g. the dashboard's key was revoked: say so on the wall
         return WallSnapshot(reachable=True, site=None, error=exc.detail)
     sc = data.scope(sites, meters, site)
-    roles = sc.load_codes()
-    codes = [c for v in roles.values() for c in v]
     midnight = local_midnight(now, sc.tz)
     edge = max(floor(now, ALIGN), midnight)
     day = timedelta(days=1)
@@ -136,8 +131,7 @@ def wall_snapshot(
         60.0,
         lambda: api.totals(site, midnight, edge) if edge > midnight else {"meters": []},
     )
-    # Since the last boundary: every meter for the energy flow (≤ 30 s old), and the load
-    # meters' own readings for the tiles (always fresh, they come with the raw window below).
+    # Since the last boundary: every meter for the energy flow (≤ 30 s old).
     b.add(
         "tail",
         api.cached,
@@ -145,19 +139,23 @@ def wall_snapshot(
         30.0,
         lambda: api.totals(site, edge, datetime.now(UTC)),
     )
-    # Yesterday up to this time of day, for the trend arrows: kept for a minute and renewed
-    # in the background (the end is taken when fetched), so the refresh never waits on it.
-    b.add(
-        "yesterday",
-        api.cached,
-        ("totals_y", site, midnight - day),
-        CARBON_TTL_S,
-        lambda: api.totals(site, midnight - day, datetime.now(UTC) - day),
-    )
+    # The site balance as the API computes it: the 24-hour trend with the load now, and
+    # the consumption since midnight (always fresh); yesterday up to this time of day, for
+    # the trend arrows, kept for a minute and renewed in the background (the end is taken
+    # when fetched), so the refresh never waits on it.
     t0 = floor(now - TREND, ALIGN)
-    for c in codes:
-        b.add("15m:" + c, api.series, c, t0, now, "15m")
-        b.add("raw:" + c, api.series, c, min(edge, now - RAW_WINDOW), now + _1S, "raw")
+    b.add("load", api.load, site, t0, now, "15m")
+    b.add(
+        "load_today",
+        lambda: api.load(site, midnight, now, "1h") if now > midnight else None,
+    )
+    b.add(
+        "load_y",
+        api.cached,
+        ("load_y", site, midnight - day),
+        CARBON_TTL_S,
+        lambda: api.load(site, midnight - day, datetime.now(UTC) - day, "1h"),
+    )
     if has["emissions"]:
         b.add(
             "em",
@@ -193,7 +191,7 @@ def wall_snapshot(
     if has["alarms"]:
         b.add("alarms", api.alarms, "active")
 
-    essentials = [b.get("today"), b.get("tail")] + [b.get("15m:" + c) for c in codes]
+    essentials = [b.get("today"), b.get("tail"), b.get("load")]
     if any(isinstance(v, Unreachable) for v in essentials):
         return WallSnapshot(reachable=False, site=site)
     snap = WallSnapshot(
@@ -203,22 +201,15 @@ def wall_snapshot(
         contracted_kw=contracted_kw,
         site_name=data.local_name(sc.sites[site]["name"], lang),
     )
-    snap.stale_after_s = max(120.0, 3.0 * sc.interval_s())
-    today = b.get("today")
-    totals = data.meter_totals(*[v for v in (today, b.get("tail")) if _ok(v)])
-    y = b.get("yesterday")
-    y_totals = data.meter_totals(y) if _ok(y) else None
-
-    raw = {c: v["points"] for c in codes if _ok(v := b.get("raw:" + c))}
-    kw_now, snap.last_reading = data.load_now(raw, roles, LOAD_WINDOW_S)
-    kwh_today = None
-    if _ok(today):
-        kwh_today = data.consumption_kwh(data.meter_totals(today), roles) + data.tail_kwh(
-            raw, roles, edge, now
-        )
-    step = int(ALIGN.total_seconds())
-    series = {c: v["points"] for c in codes if _ok(v := b.get("15m:" + c))}
-    snap.load = data.load_frame(series, roles, step, snap.last_reading or now)
+    totals = data.meter_totals(*[v for v in (b.get("today"), b.get("tail")) if _ok(v)])
+    load = b.get("load")
+    kw_now, snap.last_reading = data.load_now(load) if _ok(load) else (None, None)
+    if _ok(load):
+        snap.stale_after_s = max(120.0, 3.0 * data.load_interval_s(sc, load))
+    snap.load = data.load_frame(load if _ok(load) else {})
+    today, y = b.get("load_today"), b.get("load_y")
+    kwh_today = None if not _ok(today) else 0.0 if today is None else data.consumption_kwh(today)
+    kwh_y = data.consumption_kwh(y) if _ok(y) else None
     if snap.last_reading is None and not snap.load.empty:
         snap.last_reading = (snap.load["ts"].iloc[-1] + ALIGN).to_pydatetime()
     kw_before = None
@@ -229,9 +220,7 @@ def wall_snapshot(
     em = b.get("em") if has["emissions"] else None
     em_ok = em is not None and _ok(em)
     snap.flows = data.energy_flows(sc, totals, data.tce_factors(em) if em_ok else None, lang)
-    snap.kpis = _wall_kpis(
-        b, has, kwh_today, y_totals, roles, kw_now, kw_before, contracted_kw, lang
-    )
+    snap.kpis = _wall_kpis(b, has, kwh_today, kwh_y, kw_now, kw_before, contracted_kw, lang)
     snap.forecast, snap.forecast_note = None, t("forecast_na", lang)
     if has["forecasts"] and _ok(fc := b.get("fc")):
         snap.forecast = data.forecast_frame(fc)
@@ -249,8 +238,7 @@ def _wall_kpis(
     b: _Batch,
     has: dict[str, bool],
     kwh_today: float | None,
-    y_totals: dict[str, float] | None,
-    roles: dict[str, list[str]],
+    kwh_y: float | None,
     kw_now: float | None,
     kw_before: float | None,
     contracted_kw: float | None,
@@ -271,7 +259,6 @@ def _wall_kpis(
     else:
         load.sub = t("contract_unknown", lang)
     kwh = kwh_today
-    kwh_y = None if y_totals is None else data.consumption_kwh(y_totals, roles)
     energy = Kpi(
         "energy_today",
         kwh,
@@ -462,7 +449,6 @@ def manager_snapshot(
     except ApiError as exc:
         return ManagerSnapshot(reachable=True, error=exc.detail)
     sc = data.scope(sites, meters, site)
-    roles = sc.load_codes()
     start, end, bucket = period_bounds(period, day, sc.tz)
     now = datetime.now(UTC)
     end_eff = min(end, floor(now, ALIGN)) if end > now else end
@@ -470,8 +456,7 @@ def manager_snapshot(
         end_eff = start + ALIGN
     res = "1h" if bucket == "1h" else "1d"
     b = _Batch(api)
-    for c in [c for v in roles.values() for c in v]:
-        b.add("s:" + c, api.series, c, start, end_eff, res)
+    b.add("load", api.load, site, start, end_eff, res)
     b.add("totals", api.totals, site, start, end_eff)
     if has_cs:
         b.add(
@@ -511,11 +496,9 @@ def manager_snapshot(
     if isinstance(tot, Unreachable):
         return ManagerSnapshot(reachable=False, site=site)
     snap = ManagerSnapshot(reachable=True, site=site, tz=sc.tz, start=start, end=end)
-    series = {
-        c: v["points"] for c in [c for v in roles.values() for c in v] if _ok(v := b.get("s:" + c))
-    }
-    kwh = data.load_frame(series, roles, 3600)  # step 1 h: "kW" × 1 h = kWh per bucket
-    frame = pd.DataFrame({"ts": kwh["ts"], "electricity_kwh": kwh["load_kw"]})
+    load = b.get("load")
+    kwh = data.load_frame(load if _ok(load) else {}, complete_only=False)
+    frame = pd.DataFrame({"ts": kwh["ts"], "electricity_kwh": kwh["consumption_kwh"]})
     cs = b.get("cs") if has_cs else None
     if cs is not None and _ok(cs) and cs.get("points"):
         c = pd.DataFrame(cs["points"])

@@ -1,10 +1,10 @@
 """What gets forecast, and its history read through ``metering.series``.
 
-A *subject* is a meter, or a site's total of one carrier (the top-level non-gauge meters of
-the site and its descendants: sub-meters are not added again, the rule of
-``metering.series.site_totals``). Counter and delta meters are forecast as energy per bucket
-in their canonical unit; load in kW is that energy divided by the bucket length (energy
-carriers only). Gauges in kW are forecast as load directly.
+A *subject* is a meter, or a site's total of one carrier (the counted meters of the site
+subtree, :func:`metering.scope.counted_meters`: sub-meters are not added again). Counter
+and delta meters are forecast as energy per bucket in their canonical unit; load in kW is
+that energy divided by the bucket length (energy carriers only). Gauges in kW are forecast
+as load directly.
 
 Histories are regular frames in the site's time zone, labelled by bucket start like the
 metering series, the last bucket being the newest complete one.
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import units
@@ -24,6 +23,7 @@ from core.errors import Invalid, NotFound
 from forecasting.base import TARGET
 from forecasting.data import fill_short_gaps
 from metering import registry, series
+from metering.scope import ScopeMeter, counted_meters
 from models import Meter, Site
 
 RESOLUTIONS_S = {900: "15m", 3600: "1h", 86400: "1d"}
@@ -92,19 +92,9 @@ def meter_subject(meter: Meter, site: Site) -> Subject | None:
 
 
 def site_subjects(session: Session, site: Site) -> list[Subject]:
-    """One subject per carrier metered in the site's subtree (top-level meters only)."""
-    site_ids = registry.site_subtree_ids(session, site.code)
-    meters = list(
-        session.scalars(
-            select(Meter)
-            .where(Meter.site_id.in_(site_ids), Meter.kind != "gauge")
-            .order_by(Meter.id)
-        )
-    )
-    ids = {m.id for m in meters}
-    top = [m for m in meters if m.parent_id is None or m.parent_id not in ids]
-    by_carrier: dict[tuple[str, str], list[Meter]] = {}
-    for m in top:
+    """One subject per carrier metered in the site's subtree (its counted meters only)."""
+    by_carrier: dict[tuple[str, str], list[ScopeMeter]] = {}
+    for m in counted_meters(session, site.id).counted:
         by_carrier.setdefault((m.carrier, m.canonical_unit), []).append(m)
     return [
         Subject(

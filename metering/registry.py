@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from core import units
@@ -168,12 +168,15 @@ def get_site(session: Session, code: str) -> Site:
 
 def site_subtree_ids(session: Session, code: str) -> list[int]:
     """Ids of the site and all its descendants."""
-    root = get_site(session, code)
-    rows = session.execute(select(Site.id, Site.parent_id)).all()
+    return subtree_ids(session, get_site(session, code).id)
+
+
+def subtree_ids(db: Session | Connection, root_id: int) -> list[int]:
+    """Ids of a site (by id) and all its descendants, on a session or a connection."""
     children: dict[int | None, list[int]] = {}
-    for sid, parent in rows:
+    for sid, parent in db.execute(select(Site.id, Site.parent_id)).all():
         children.setdefault(parent, []).append(sid)
-    out, stack = [], [root.id]
+    out, stack = [], [root_id]
     while stack:
         sid = stack.pop()
         out.append(sid)

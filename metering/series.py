@@ -18,6 +18,7 @@ from core.db import psycopg_connection
 from core.errors import Invalid
 from metering import registry
 from metering.rollups import refresh_all
+from metering.scope import counted_meters
 from models import Meter
 
 RESOLUTIONS = {
@@ -30,7 +31,7 @@ MAX_RAW_POINTS = 200_000
 _US = timedelta(microseconds=1)
 
 
-def _check_period(start: datetime, end: datetime) -> None:
+def check_period(start: datetime, end: datetime) -> None:
     for name, value in (("start", start), ("end", end)):
         if value.tzinfo is None:
             raise Invalid(name, "timestamp without UTC offset")
@@ -47,7 +48,7 @@ def meter_series(
     1m/15m/1h/1d: per bucket ``{ts, value, n}``, value = energy for counter/delta meters and
     the average for gauges, with ``min``/``max``/``avg``/``last`` for gauges.
     """
-    _check_period(start, end)
+    check_period(start, end)
     meter = registry.get_meter(session, code)
     if resolution == "raw":
         rows = session.execute(
@@ -128,7 +129,7 @@ def _rollup_points(
     ]
 
 
-def _best_resolution(start: datetime, end: datetime, day_tz: str) -> str | None:
+def best_resolution(start: datetime, end: datetime, day_tz: str) -> str | None:
     """Coarsest rollup whose buckets tile [start, end) exactly; None → use raw readings."""
     tz = ZoneInfo(day_tz)
 
@@ -152,27 +153,20 @@ def day_timezone(session: Session) -> str:
 def site_totals(session: Session, code: str, start: datetime, end: datetime) -> dict:
     """Energy per carrier over (start, end] for a site and its descendants.
 
-    Sub-meters whose parent meter is inside the same site subtree are not added again; they
-    are listed under ``submetered`` for drill-down.
+    The counted meters (:func:`metering.scope.counted_meters`) are added up; sub-meters are
+    listed with ``submeter: true`` for drill-down, never added again.
     """
-    _check_period(start, end)
-    site_ids = registry.site_subtree_ids(session, code)
-    meters = session.execute(
-        text(
-            "SELECT id, code, carrier, canonical_unit, parent_id, kind FROM meter "
-            "WHERE site_id = ANY(:s) AND kind <> 'gauge'"
-        ),
-        {"s": site_ids},
-    ).all()
-    ids_in = {m.id for m in meters}
-    top = [m for m in meters if m.parent_id is None or m.parent_id not in ids_in]
+    check_period(start, end)
+    scope = counted_meters(session, code)
+    meters = sorted(scope.counted + scope.submeters, key=lambda m: m.id)
     energy = _energy_by_meter(session, [m.id for m in meters], start, end)
     carriers: dict[tuple[str, str], float] = {}
-    for m in top:
+    for m in scope.counted:
         key = (m.carrier, m.canonical_unit)
         carriers[key] = carriers.get(key, 0.0) + energy.get(m.id, 0.0)
+    submeters = {m.id for m in scope.submeters}
     return {
-        "site": code,
+        "site": scope.site,
         "start": start,
         "end": end,
         "carriers": [
@@ -185,7 +179,7 @@ def site_totals(session: Session, code: str, start: datetime, end: datetime) -> 
                 "carrier": m.carrier,
                 "unit": m.canonical_unit,
                 "total": energy.get(m.id, 0.0),
-                "submeter": m not in top,
+                "submeter": m.id in submeters,
             }
             for m in meters
         ],
@@ -197,7 +191,7 @@ def _energy_by_meter(
 ) -> dict[int, float]:
     if not meter_ids:
         return {}
-    res = _best_resolution(start, end, day_timezone(session))
+    res = best_resolution(start, end, day_timezone(session))
     if res is not None:
         ensure_fresh(session, meter_ids)
     if res is None:

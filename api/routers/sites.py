@@ -1,4 +1,5 @@
-"""Sites: the tree park → enterprise → plant → workshop → line; totals per carrier."""
+"""Sites: the tree park → enterprise → plant → workshop → line; totals per carrier; the
+site balance and load."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from datetime import datetime
 from fastapi import APIRouter
 
 from api.deps import Configurer, DbSession, Reader
-from api.schemas import SiteCreate, SiteOut, SiteTotalsOut
-from metering import registry, series
+from api.schemas import SiteCreate, SiteLoadOut, SiteOut, SiteTotalsOut
+from metering import balance, registry, series
 
 router = APIRouter(tags=["sites"])
 
@@ -40,3 +41,18 @@ def list_sites(session: DbSession, _: Reader) -> list[SiteOut]:
 def site_totals(code: str, start: datetime, end: datetime, session: DbSession, _: Reader) -> dict:
     """Energy per carrier over (start, end], sub-meters not double-counted."""
     return series.site_totals(session, code, start, end)
+
+
+@router.get("/sites/{code}/load", response_model=SiteLoadOut)
+def site_load(
+    code: str,
+    start: datetime,
+    end: datetime,
+    session: DbSession,
+    _: Reader,
+    resolution: str = "15m",
+) -> dict:
+    """Grid import, on-site generation, export and consumption (kWh) per bucket with the
+    load in kW, the totals over (start, end] and the load now (the 5 minutes before the
+    latest reading). Only the counted meters of the site subtree take part."""
+    return balance.site_load(session, code, start, end, resolution)

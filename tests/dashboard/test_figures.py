@@ -93,16 +93,14 @@ def sc() -> data.Scope:
 # -- scope, load and energy -----------------------------------------------------------------
 
 
-def test_scope_holds_the_subtree_and_its_top_meters(sc: data.Scope) -> None:
+def test_scope_holds_the_subtree() -> None:
+    sc = data.scope(SITES, METERS, "P")
     assert set(sc.sites) == {"P", "WA", "WB", "LA"}
-    assert "FAR" not in sc.meters
-    assert sorted(m["code"] for m in sc.top) == ["EX", "GAS", "IN", "PV", "ST", "WATER"]
-    assert sc.load_codes() == {"grid": ["IN"], "gen": ["PV"], "export": ["EX"]}
+    assert "FAR" not in sc.meters and "FA1" in sc.meters
     assert data.default_site(SITES, METERS) == "P"  # the root with the most meters
 
 
-def test_consumption_is_grid_plus_generation_minus_export(sc: data.Scope) -> None:
-    assert data.consumption_kwh(TOTALS, sc.load_codes()) == pytest.approx(1080.0)
+def test_meter_totals_add_adjacent_periods() -> None:
     merged = data.meter_totals(
         {"meters": [{"meter": "IN", "total": 1.5}]},
         {"meters": [{"meter": "IN", "total": 2.0}, {"meter": "PV", "total": 1.0}]},
@@ -110,34 +108,50 @@ def test_consumption_is_grid_plus_generation_minus_export(sc: data.Scope) -> Non
     assert merged == {"IN": 3.5, "PV": 1.0}
 
 
-def test_load_frame_turns_bucket_energy_into_kw_and_drops_the_partial_bucket() -> None:
-    t0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
-    pts = {
-        c: [{"ts": (t0 + timedelta(minutes=15 * i)).isoformat(), "value": v} for i in range(3)]
-        for c, v in (("IN", 250.0), ("PV", 50.0), ("EX", 25.0))
+def _load_answer(t0: datetime) -> dict:
+    """A ``/sites/{code}/load`` answer: three 15-minute buckets, the last one partial."""
+
+    def point(i: int, grid: float, gen: float, export: float, complete: bool) -> dict:
+        cons = grid + gen - export
+        return {
+            "ts": (t0 + timedelta(minutes=15 * i)).isoformat(),
+            "grid": grid,
+            "generation": gen,
+            "export": export,
+            "consumption": cons,
+            "load_kw": cons * 4,
+            "complete": complete,
+        }
+
+    return {
+        "site": "P",
+        "resolution": "15m",
+        "unit": "kWh",
+        "meters": {"grid": ["IN"], "generation": ["PV"], "export": ["EX"]},
+        "points": [
+            point(0, 250, 50, 25, True),
+            point(1, 250, 50, 25, True),
+            point(2, 9, 1, 0, False),
+        ],
+        "totals": {"grid": 509, "generation": 101, "export": 50, "consumption": 560, "load_kw": 1},
+        "now": {"ts": (t0 + timedelta(minutes=40)).isoformat(), "load_kw": 720.0, "window_s": 300},
     }
-    roles = {"grid": ["IN"], "gen": ["PV"], "export": ["EX"]}
-    df = data.load_frame(pts, roles, 900, complete_before=t0 + timedelta(minutes=40))
+
+
+def test_load_frame_draws_the_api_load_and_drops_the_partial_bucket(sc: data.Scope) -> None:
+    t0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+    answer = _load_answer(t0)
+    df = data.load_frame(answer)
     assert list(df["load_kw"]) == [pytest.approx(1100.0)] * 2  # (250+50−25) kWh / 0.25 h
     assert list(df["gen_kw"]) == [pytest.approx(200.0)] * 2
-    assert data.load_frame({}, roles, 900).empty
-
-
-def test_load_now_averages_the_last_five_minutes_before_the_latest_reading() -> None:
-    t0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-    raw = {
-        "IN": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 10.0} for i in range(10)],
-        "PV": [{"ts": (t0 + timedelta(minutes=i)).isoformat(), "energy": 2.0} for i in range(10)],
-    }
-    kw, last = data.load_now(raw, {"grid": ["IN"], "gen": ["PV"], "export": []}, 300)
-    assert last == t0 + timedelta(minutes=9)
-    assert kw == pytest.approx(5 * 12.0 * 12)  # 60 kWh in 5 min = 720 kW
-    assert data.load_now({}, {"grid": []}) == (None, None)
-    # the tiles' tail since the last rollup boundary: (start, end], generation added
-    roles = {"grid": ["IN"], "gen": ["PV"], "export": []}
-    assert data.tail_kwh(
-        raw, roles, t0 + timedelta(minutes=7), t0 + timedelta(minutes=9)
-    ) == pytest.approx(24.0)
+    assert list(df["ts"]) == [pd.Timestamp(t0), pd.Timestamp(t0 + timedelta(minutes=15))]
+    every = data.load_frame(answer, complete_only=False)
+    assert list(every["consumption_kwh"]) == [275.0, 275.0, 10.0]  # the manager's kWh bars
+    assert data.load_frame({}).empty
+    assert data.load_now(answer) == (720.0, t0 + timedelta(minutes=40))
+    assert data.load_now({"now": None}) == (None, None)
+    assert data.consumption_kwh(answer) == 560.0
+    assert data.load_interval_s(sc, answer) == 60  # IN, PV and EX report every minute
 
 
 # -- energy flow ------------------------------------------------------------------------------
