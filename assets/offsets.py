@@ -122,11 +122,12 @@ def _retired(
     return out
 
 
-def offsets(session: Session, site: str, year: int) -> dict:
+def offsets(session: Session, site: str, year: int, emissions: dict | None = None) -> dict:
     """``{"gross_tco2", "reductions_tco2", "residual_tco2", "offsets_tco2", "net_tco2",
-    "warnings", …}`` for a site and year (definitions in the module docstring)."""
+    "warnings", …}`` for a site and year (definitions in the module docstring).
+    ``emissions``: the year's ``carbon.engine.emissions`` when the caller has it already."""
     start, end = year_bounds(session, site, year)
-    em = engine.emissions(session, site, start, end)
+    em = emissions or engine.emissions(session, site, start, end)
     gross = Decimal(str(em["scope1_tco2e"])) + Decimal(str(em["scope2_market_tco2"]))
     site_ids = registry.site_subtree_ids(session, site)
     reductions = list(

@@ -112,6 +112,7 @@ def base_figures(session: Session, site: str, year: int) -> dict:
         "year": year,
         "start": start,
         "end": end,
+        "emissions": em,
         "emissions_hash": em["derivation_hash"],
         "scope1_tco2": em["scope1_tco2"],
         "scope2_location_tco2": em["scope2_location_tco2"],
@@ -141,7 +142,7 @@ def scorecard(
     years = [y for y in range(year - trend_years, year + 1) if y >= offsets_mod.MIN_YEAR]
     figs = {y: base_figures(session, site, y) for y in years}
     cur = figs[year]
-    off = offsets_mod.offsets(session, site, year)
+    off = offsets_mod.offsets(session, site, year, cur["emissions"])
     coll = collection.collection_rate(session, site, cur["start"], cur["end"])
     paths = set(served_paths)
     functions = [
@@ -222,7 +223,7 @@ def scorecard(
                 "trend": [
                     {"year": y, "value": figs[y].get(code)}
                     for y in years
-                    if code in figs[y] and y != year
+                    if code in figs[y] and code != "emissions" and y != year
                 ]
                 + ([{"year": year, "value": value}] if code in cur else []),
             }

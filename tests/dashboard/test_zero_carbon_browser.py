@@ -35,7 +35,7 @@ def ledger(stack: dict) -> dict:  # noqa: F811
     return {"year": year, "asset": r.json()}
 
 
-def _ready(p, timeout_ms: int = 20_000) -> None:  # noqa: ANN001
+def _ready(p, timeout_ms: int = 60_000) -> None:  # noqa: ANN001
     p.wait_for_selector("#zc-card table.data tbody tr", timeout=timeout_ms)
     p.wait_for_selector("#zc-waterfall g.barlayer .trace", timeout=timeout_ms)
     p.wait_for_selector("#zc-ledger table.data tbody tr", timeout=timeout_ms)
@@ -62,7 +62,7 @@ def test_scorecard_waterfall_ledger_and_year_switch(
     page.page.fill("#zc-year", "2001")
     page.page.press("#zc-year", "Enter")
     page.page.wait_for_function(
-        "document.querySelector('#zc-card').innerText.includes('—')", timeout=20_000
+        "document.querySelector('#zc-card').innerText.includes('—')", timeout=60_000
     )
     assert page.errors == [], page.errors
 
