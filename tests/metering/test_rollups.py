@@ -23,6 +23,7 @@ from hypothesis import settings as h_settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from metering import clock
 from tests.support.rollups import settle_rollups
 
 US = timedelta(microseconds=1)
@@ -138,10 +139,9 @@ def gauge_view(points: dict[datetime, dict]) -> dict[datetime, tuple]:
 
 
 @pytest.fixture(scope="module")
-def day_tz(engine) -> ZoneInfo:  # noqa: ANN001
-    with engine.connect() as conn:
-        tz = conn.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar()
-    return ZoneInfo(tz or "UTC")
+def day_tz() -> ZoneInfo:
+    """The test sites are created without a timezone: their days are ECC_TIMEZONE's."""
+    return clock.zone(None)
 
 
 # --- hand-computed examples ----------------------------------------------------------------------
