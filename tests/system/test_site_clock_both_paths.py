@@ -233,3 +233,25 @@ def test_carbon_days_follow_the_site_zone(snapshots: tuple[dict, dict], path: in
     assert [b - us for b, *_ in views] == starts
     assert [c for _, _, c, _ in views] == pytest.approx(want, rel=1e-9)
     assert [c for *_, c in views] == pytest.approx(want, rel=1e-9)
+
+
+def test_timescale_downgrade_restores_the_fixed_zone_aggregate(
+    snapshots: tuple[dict, dict], pglite_side: Side
+) -> None:
+    """Runs last: revision 0005_site_clock's downgrade on TimescaleDB brings back the
+    fixed-zone continuous aggregate (and its policy); upgrading again gives the view back."""
+    caggs = "SELECT view_name FROM timescaledb_information.continuous_aggregates ORDER BY 1"
+    kind = "SELECT relkind FROM pg_class WHERE relname = 'rollup_1d'"
+    assert [r[0] for r in pglite_side.query(caggs)] == ["rollup_15m", "rollup_1h", "rollup_1m"]
+    migrate.downgrade(pglite_side.engine, "0003")
+    assert [r[0] for r in pglite_side.query(caggs)] == [
+        "rollup_15m",
+        "rollup_1d",
+        "rollup_1h",
+        "rollup_1m",
+    ]
+    meta = dict(pglite_side.query("SELECT key, value FROM ecc_meta"))
+    assert "day_timezone" in meta and "legacy_day_timezone" not in meta
+    migrate.upgrade(pglite_side.engine)
+    assert pglite_side.query(kind) == [("v",)]
+    assert [r[0] for r in pglite_side.query(caggs)] == ["rollup_15m", "rollup_1h", "rollup_1m"]
