@@ -338,7 +338,7 @@ def auto_resolution(start: datetime, end: datetime) -> str:
 
 
 def meter_timezone(api: ApiClient, code: str) -> str:
-    """Timezone of the site a meter is installed in (the plant's clock)."""
+    """Timezone of the site a meter is installed in (its days and clock)."""
     try:
         site = next((m["site"] for m in api.meters() if m["code"] == code), None)
         zone = next((s["timezone"] for s in api.sites() if s["code"] == site), None)

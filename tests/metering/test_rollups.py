@@ -2,7 +2,8 @@
 
 A bucket covers (start, start + width]: a reading stamped exactly on a boundary closes the
 bucket before it (meter intervals are stamped by their end). The API labels a bucket by its
-start. Day buckets are local days of the configured day timezone (Asia/Shanghai by default).
+start. Day buckets are local days of the site's zone (the test sites take ECC_TIMEZONE,
+Asia/Shanghai by default).
 For a gauge a bucket reports n, min, max, avg (the point's value) and last; for a delta meter
 the point's value is the sum of the readings.
 """
@@ -295,7 +296,7 @@ def test_delta_boundaries_and_late_data(api: Api) -> None:
 
 def test_day_bucket_follows_shanghai_local_days(api: Api, day_tz: ZoneInfo) -> None:
     if day_tz.key != "Asia/Shanghai":
-        pytest.skip(f"the database's day timezone is {day_tz.key}, not Asia/Shanghai")
+        pytest.skip(f"the test sites' zone is {day_tz.key}, not Asia/Shanghai")
     site, code = api.new_meter("delta")
     assert (
         api.post(
