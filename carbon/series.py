@@ -19,7 +19,7 @@ from carbon import aggregates, factors
 from carbon.boundary import BoundaryMeter, meter_mapping, site_boundary
 from carbon.engine import check_period
 from core.errors import Invalid
-from metering import clock
+from metering import clock, series
 
 RESOLUTIONS = ("raw", "1h", "1d")
 _US = timedelta(microseconds=1)
@@ -80,9 +80,10 @@ def meter_carbon(
         else:
             zone = clock.meter_zone(session, meter)
             params["s"], params["e"] = clock.day_span(start, end, zone)
-            params["tz"] = zone.key
+            day, day_params = series.local_day_sql(zone, params["s"], params["e"])
+            params.update(day_params)
             sql = (
-                "SELECT ecc_day_bucket(bucket, :tz), sum(activity), sum(co2_t), sum(tce), "
+                f"SELECT {day}, sum(activity), sum(co2_t), sum(tce), "
                 f"max(co2_factor_id) FROM carbon_{clock.day_level(zone, start, end)} "
                 "WHERE version = :v AND meter_id = :m AND bucket > :s AND bucket <= :e "
                 "GROUP BY 1 ORDER BY 1"
@@ -130,9 +131,10 @@ def site_carbon(
     else:  # the site's local days
         zone = clock.site_zone(session, code)
         params["s"], params["e"] = clock.day_span(start, end, zone)
-        params["tz"] = zone.key
+        day, day_params = series.local_day_sql(zone, params["s"], params["e"])
+        params.update(day_params)
         sql = (
-            "SELECT ecc_day_bucket(bucket, :tz), sum(scope1_co2_t), sum(scope2_co2_t), "
+            f"SELECT {day}, sum(scope1_co2_t), sum(scope2_co2_t), "
             f"sum(co2_t), sum(tce) FROM carbon_site_{clock.day_level(zone, start, end)} "
             "WHERE version = :v AND site_id = :site AND bucket > :s AND bucket <= :e "
             "GROUP BY 1 ORDER BY 1"

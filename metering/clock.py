@@ -124,6 +124,19 @@ def day_span(start: datetime, end: datetime, tz: ZoneInfo | str) -> tuple[dateti
     return next_midnight(start, z), next_midnight(end, z)
 
 
+def fixed_offset(tz: ZoneInfo | str, lo: datetime, hi: datetime) -> bool:
+    """True when the zone keeps one UTC offset at every local midnight from ``lo`` to ``hi``
+    (then every local day there lasts exactly 24 hours)."""
+    z = _zone(tz)
+    d, last = local_date(lo, z), local_date(hi, z) + timedelta(days=1)
+    first = datetime.combine(d, time(), z).utcoffset()
+    while d <= last:
+        if datetime.combine(d, time(), z).utcoffset() != first:
+            return False
+        d += timedelta(days=1)
+    return True
+
+
 def day_level(tz: ZoneInfo | str, lo: datetime, hi: datetime) -> str:
     """``"1h"`` when every local midnight from ``lo`` to ``hi`` falls on a whole UTC hour (hourly
     buckets tile those days), else ``"15m"`` (e.g. Asia/Kolkata, +05:30)."""

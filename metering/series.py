@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -98,14 +99,31 @@ GROUP BY 1 ORDER BY 1
 """)
 
 
+def local_day_sql(zone: ZoneInfo, lo: datetime, hi: datetime) -> tuple[str, dict]:
+    """SQL labelling a sub-day ``bucket`` with its local day (day start + 1 µs), and its
+    parameters: ``ecc_day_bucket`` (the zone's calendar, DST-safe), or the same labels from the
+    cheaper ``date_bin`` where the zone keeps one offset from ``lo`` to ``hi`` (a local
+    midnight)."""
+    if clock.fixed_offset(zone, lo, hi):
+        return (
+            "(date_bin(INTERVAL '1 day', bucket - INTERVAL '1 microsecond', :day_origin) "
+            "+ INTERVAL '1 microsecond')",
+            {"day_origin": lo},
+        )
+    return "ecc_day_bucket(bucket, :tz)", {"tz": zone.key}
+
+
 # Local days of one meter from a sub-day rollup: a sub-bucket belongs to the day holding its
-# start (``ecc_day_bucket``), the same grouping as the ``rollup_1d`` view.
+# start (as ``ecc_day_bucket`` says), the same grouping as the ``rollup_1d`` view.
 _LOCAL_DAYS = """
-SELECT ecc_day_bucket(bucket, :tz) AS day, sum(energy), sum(n)::bigint, min(value_min),
-       max(value_max), sum(value_sum), (array_agg(value_last ORDER BY ts_last DESC))[1]
+SELECT {day} AS day, sum(energy), sum(n)::bigint, {gauge}
 FROM rollup_{level} WHERE meter_id = :m AND bucket >= :s AND bucket < :e
 GROUP BY 1 ORDER BY 1
 """
+_GAUGE_DAY = (
+    "min(value_min), max(value_max), sum(value_sum), "
+    "(array_agg(value_last ORDER BY ts_last DESC))[1]"
+)
 
 
 def _rollup_points(
@@ -120,8 +138,13 @@ def _rollup_points(
         rows = []
         if lo < hi:
             ensure_fresh(session, [meter.id])
-            sql = _LOCAL_DAYS.format(level=clock.day_level(zone, lo, hi))
-            params = {"m": meter.id, "s": lo + _US, "e": hi + _US, "tz": zone.key}
+            day, day_params = local_day_sql(zone, lo, hi)
+            sql = _LOCAL_DAYS.format(
+                day=day,
+                level=clock.day_level(zone, lo, hi),
+                gauge=_GAUGE_DAY if meter.kind == "gauge" else "NULL",  # energy meters: no sort
+            )
+            params = {"m": meter.id, "s": lo + _US, "e": hi + _US, **day_params}
             rows = session.execute(text(sql), params).all()
     else:
         ensure_fresh(session, [meter.id])

@@ -119,3 +119,11 @@ def test_zones_by_name_and_the_default() -> None:
     with pytest.raises(Invalid) as err:
         clock.period_bounds("week", date(2025, 1, 1), "UTC")
     assert err.value.field == "period"
+
+
+def test_fixed_offset_tells_when_days_are_24_hours() -> None:
+    year = (utc(2025, 1, 1), utc(2025, 12, 31))
+    assert clock.fixed_offset("Asia/Kolkata", *year)
+    assert clock.fixed_offset("Asia/Seoul", *year)
+    assert not clock.fixed_offset("Europe/Berlin", *year)
+    assert clock.fixed_offset("Europe/Berlin", utc(2025, 4, 1), utc(2025, 10, 1))  # summer
