@@ -32,7 +32,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.rollup_worker:
             worker = RollupWorker(
                 lambda: psycopg_connection(engine),
-                state.writer.day_timezone,
                 timescale=state.writer.timescale,
             ).start()
         app.state.alarms = start_alarms(settings, engine, state.bus)  # None when disabled

@@ -23,7 +23,10 @@ class SiteCreate(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     parent: str | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = Field(
+        default=None,
+        description="IANA zone of the site's days, months and years; unset: ECC_TIMEZONE",
+    )
     region: str | None = Field(default=None, description="Power-grid region for carbon factors")
 
 

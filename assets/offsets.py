@@ -18,9 +18,8 @@ Warnings: offsets above residual emissions; offsets used while no own reduction 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from assets.ledger import ccer_used_for_compliance
 from carbon import engine
 from carbon.records import CN
 from core.errors import Invalid
-from metering import registry
+from metering import clock, registry
 from models.assets import CarbonAsset, CarbonAssetTxn, CarbonReduction, EtsVerification
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -56,17 +55,12 @@ def check_year(year: int, field: str = "year") -> int:
 def year_bounds(session: Session, site: str, year: int) -> tuple[datetime, datetime]:
     """(start, end] of a calendar year in the site's own time zone, as UTC instants."""
     check_year(year)
-    zone = ZoneInfo(registry.get_site(session, site).timezone)
-    return tuple(  # type: ignore[return-value]
-        datetime.combine(date(y, 1, 1), time(), zone).astimezone(UTC) for y in (year, year + 1)
-    )
+    return clock.period_bounds("year", date(year, 1, 1), clock.site_zone(session, site))
 
 
 def _cn_year(year: int) -> tuple[datetime, datetime]:
     """A compliance year of the national ETS, in China time."""
-    return tuple(  # type: ignore[return-value]
-        datetime.combine(date(y, 1, 1), time(), CN).astimezone(UTC) for y in (year, year + 1)
-    )
+    return clock.period_bounds("year", date(year, 1, 1), CN)
 
 
 def add_reduction(session: Session, data: ReductionIn, actor: str) -> CarbonReduction:

@@ -1,20 +1,18 @@
-"""Energy aggregates of meters over a period, from the coarsest rollup that tiles it exactly
-(metering's choice, ``metering.series.best_resolution``), with the reading count for
-verifiers."""
+"""Energy aggregates of meters over a period, from the coarsest rollups that tile it exactly
+(``metering.series.range_sums`` chooses), with the reading count for verifiers."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from metering import series
 
-_US = timedelta(microseconds=1)
 log = logging.getLogger(__name__)
 
 
@@ -22,7 +20,7 @@ log = logging.getLogger(__name__)
 class Aggregate:
     energy: float  # canonical unit of the meter, over (lo, hi]
     n: int  # readings in (lo, hi]
-    resolution: str  # raw | 15m | 1h | 1d
+    resolution: str  # raw | 15m | 1h | 15m+1h
 
 
 def ensure_fresh(session: Session, meter_ids: list[int], wait_s: float = 10.0) -> None:
@@ -49,21 +47,7 @@ def energy_by_meter(
     """Energy per meter over (lo, hi]; meters without readings are absent."""
     if not meter_ids or hi <= lo:
         return {}
-    res = series.best_resolution(lo, hi, series.day_timezone(session)) or "raw"
-    if res == "raw":
-        sql = (
-            "SELECT meter_id, sum(energy), count(*) FROM reading WHERE meter_id = ANY(:m) "
-            "AND ts > :s AND ts <= :e GROUP BY meter_id"
-        )
-        params = {"m": meter_ids, "s": lo, "e": hi}
-    else:
-        ensure_fresh(session, meter_ids)
-        sql = (
-            f"SELECT meter_id, sum(energy), sum(n) FROM rollup_{res} "
-            f"WHERE meter_id = ANY(:m) AND bucket >= :s AND bucket < :e GROUP BY meter_id"
-        )
-        params = {"m": meter_ids, "s": lo + _US, "e": hi + _US}
-    return {
-        mid: Aggregate(float(e or 0.0), int(n), res)
-        for mid, e, n in session.execute(text(sql), params).all()
-    }
+    if series.rollup_tiles(lo, hi) is not None:
+        ensure_fresh(session, meter_ids)  # also waits for work another refresher holds
+    sums = series.range_sums(session, meter_ids, lo, hi)
+    return {mid: Aggregate(r.energy, r.n, r.resolution) for mid, r in sums.items()}

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from carbon import aggregates, derivation, factors, formulas, quantities, record
 from carbon.boundary import Boundary, BoundaryMeter, site_boundary
 from core import units
 from core.errors import Invalid
-from metering import balance, registry, series
+from metering import balance, clock, registry, series
 from models.carbon import CarbonActivity, CarbonAssignment, CarbonCalcVersion, CarbonFactor
 
 Span = tuple[datetime, datetime]
@@ -284,11 +283,7 @@ def _finding(calc: Calc, code: str, subject: str, detail: str) -> None:
 def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
     share = formulas.overlap_share(act.period_start, act.period_end, calc.start, calc.end)
     qty = act.quantity * share
-    day = (
-        max(act.period_start, calc.start)
-        .astimezone(ZoneInfo(_site_tz(session, act.site_id)))
-        .date()
-    )
+    day = clock.local_date(max(act.period_start, calc.start), _site_tz(session, act.site_id))
     gwp = calc.resolve(session, "gwp", act.carrier, (calc.gwp_set,), act.site_id, day)
     label = f"activity {act.id}"
     calc.activity_inputs.append(
@@ -417,9 +412,7 @@ def _market(session: Session, calc: Calc, certs: list, acts_in_period: list) -> 
             "electricity",
             ("supplier", "residual"),
             act.site_id,
-            max(act.period_start, calc.start)
-            .astimezone(ZoneInfo(_site_tz(session, act.site_id)))
-            .date(),
+            clock.local_date(max(act.period_start, calc.start), _site_tz(session, act.site_id)),
         )
         for span in calc.pieces:
             share = formulas.overlap_share(act.period_start, act.period_end, *span)

@@ -20,8 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -35,7 +34,7 @@ from carbon.boundary import (
     site_contexts,
 )
 from core.errors import Invalid, NotFound
-from metering import registry
+from metering import clock, registry
 from models.carbon import (
     CarbonAssignment,
     CarbonAssignmentState,
@@ -350,7 +349,7 @@ def purposes(meter: BoundaryMeter) -> list[Purpose]:
 def _local_midnight(d: date | None, tz: str, default: datetime) -> datetime:
     if d is None:
         return default
-    return datetime.combine(d, time(), ZoneInfo(tz)).astimezone(UTC)
+    return clock.local_midnight(d, tz)
 
 
 def _coef(

@@ -15,14 +15,13 @@ site with one main product).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from carbon import derivation, engine, factors, formulas, records
 from core.errors import Invalid
-from metering import registry
+from metering import clock, registry
 
 PERIODS = ("day", "month", "year")
 METRICS = (
@@ -49,23 +48,6 @@ KPI_FORMULAS = {
     "change_pct": "(value − previous) / previous × 100",
     "prorate": formulas.FORMULAS["prorate"],
 }
-
-
-def period_bounds(period: str, day: date, tz: str) -> tuple[datetime, datetime]:
-    if period not in PERIODS:
-        raise Invalid("period", f"one of {', '.join(PERIODS)}")
-    if period == "day":
-        lo, hi = day, date.fromordinal(day.toordinal() + 1)
-    elif period == "month":
-        lo = day.replace(day=1)
-        hi = date(lo.year + (lo.month == 12), lo.month % 12 + 1, 1)
-    else:
-        lo, hi = date(day.year, 1, 1), date(day.year + 1, 1, 1)
-    zone = ZoneInfo(tz)
-    return (
-        datetime.combine(lo, time(), zone).astimezone(UTC),
-        datetime.combine(hi, time(), zone).astimezone(UTC),
-    )
 
 
 def _shift(period: str, day: date, years: int = 0, back: int = 0) -> date:
@@ -108,8 +90,7 @@ def _figures(
     tce_convention: str,
     gwp_set: str,
 ) -> dict:
-    tz = registry.get_site(session, site).timezone
-    start, end = period_bounds(period, day, tz)
+    start, end = clock.period_bounds(period, day, clock.site_zone(session, site))
     em = engine.emissions(
         session, site, start, end, version=version, gwp_set=gwp_set, tce_convention=tce_convention
     )

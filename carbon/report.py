@@ -6,15 +6,14 @@ dict (the figures of ``GET /api/v1/carbon/emissions`` for the year), XLSX and PD
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from carbon import derivation, engine, factors
 from core.errors import Invalid
-from metering import registry
+from metering import clock, registry
 
 UNCONFIRMED = ("single_source", "single_source_secondary", "conflict", "unverified", "user")
 NOTES = [
@@ -32,11 +31,7 @@ NOTES = [
 def _year_bounds(session: Session, site: str, year: int) -> tuple[datetime, datetime]:
     if not 1990 <= year <= 2200:
         raise Invalid("year", "a four-digit year")
-    tz = ZoneInfo(registry.get_site(session, site).timezone)
-    return (
-        datetime.combine(date(year, 1, 1), time(), tz).astimezone(UTC),
-        datetime.combine(date(year + 1, 1, 1), time(), tz).astimezone(UTC),
-    )
+    return clock.period_bounds("year", date(year, 1, 1), clock.site_zone(session, site))
 
 
 def inventory(
@@ -49,14 +44,13 @@ def inventory(
     tce_convention: str = "equivalent",
 ) -> dict:
     start, end = _year_bounds(session, site, year)
-    tz = ZoneInfo(registry.get_site(session, site).timezone)
+    tz = clock.site_zone(session, site)
     year_em = engine.emissions(
         session, site, start, end, version=version, gwp_set=gwp_set, tce_convention=tce_convention
     )
     months = []
     for m in range(1, 13):
-        lo = datetime.combine(date(year, m, 1), time(), tz).astimezone(UTC)
-        hi = datetime.combine(date(year + (m == 12), m % 12 + 1, 1), time(), tz).astimezone(UTC)
+        lo, hi = clock.period_bounds("month", date(year, m, 1), tz)
         em = engine.emissions(
             session,
             site,

@@ -1,9 +1,11 @@
 """Carbon time series for the wall screen and for interval checks.
 
-Hourly and daily points come from the carbon rollup views (``carbon_1h``/``carbon_1d``,
-``carbon_site_1h``/``carbon_site_1d``: energy rollups × pinned factors, see
-``carbon.timeseries``); raw points multiply each reading's interval quantity by the factor of
-its period. Nothing recomputes history from readings except the raw resolution.
+Hourly points come from the carbon rollup views (``carbon_1h``, ``carbon_site_1h``: energy
+rollups × pinned factors, see ``carbon.timeseries``); daily points are the local days of the
+meter's site, or of the site asked for (``metering.clock``), summed from ``carbon_1h`` or, where
+the zone's midnight is not on a whole UTC hour, ``carbon_15m`` (and the ``_site_`` views) with a
+time-range predicate; raw points multiply each reading's interval quantity by the factor of its
+period. Nothing recomputes history from readings except the raw resolution.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from carbon import aggregates, factors
 from carbon.boundary import BoundaryMeter, meter_mapping, site_boundary
 from core.errors import Invalid
+from metering import clock, series
 from metering.series import check_period
 
 RESOLUTIONS = ("raw", "1h", "1d")
@@ -67,14 +70,25 @@ def meter_carbon(
         ]
     else:
         aggregates.ensure_fresh(session, [meter.id])
-        rows = session.execute(
-            text(
-                f"SELECT bucket, activity, co2_t, tce, co2_factor_id FROM carbon_{resolution} "
-                f"WHERE version = :v AND meter_id = :m AND bucket > :s AND bucket <= :e "
-                f"ORDER BY bucket"
-            ),
-            {"v": ver.version, "m": meter.id, "s": start, "e": end},
-        ).all()
+        params = {"v": ver.version, "m": meter.id, "s": start, "e": end}
+        if resolution == "1h":
+            sql = (
+                "SELECT bucket, activity, co2_t, tce, co2_factor_id FROM carbon_1h "
+                "WHERE version = :v AND meter_id = :m AND bucket > :s AND bucket <= :e "
+                "ORDER BY bucket"
+            )
+        else:
+            zone = clock.meter_zone(session, meter)
+            params["s"], params["e"] = clock.day_span(start, end, zone)
+            day, day_params = series.local_day_sql(zone, params["s"], params["e"])
+            params.update(day_params)
+            sql = (
+                f"SELECT {day}, sum(activity), sum(co2_t), sum(tce), "
+                f"max(co2_factor_id) FROM carbon_{clock.day_level(zone, start, end)} "
+                "WHERE version = :v AND meter_id = :m AND bucket > :s AND bucket <= :e "
+                "GROUP BY 1 ORDER BY 1"
+            )
+        rows = session.execute(text(sql), params).all()
         points = [
             {"ts": b - _US, "activity": a, "co2_t": c, "tce": t, "factor_id": f}
             for b, a, c, t, f in rows
@@ -107,15 +121,25 @@ def site_carbon(
     boundary = site_boundary(session, code)
     factors.ensure_assignments(session, ver, boundary.counted)
     aggregates.ensure_fresh(session, [m.id for m in boundary.counted])
-    site_id = boundary.site_ids[0]
-    rows = session.execute(
-        text(
-            f"SELECT bucket, scope1_co2_t, scope2_co2_t, co2_t, tce FROM carbon_site_{resolution} "
-            f"WHERE version = :v AND site_id = :site AND bucket > :s AND bucket <= :e "
-            f"ORDER BY bucket"
-        ),
-        {"v": ver.version, "site": site_id, "s": start, "e": end},
-    ).all()
+    params = {"v": ver.version, "site": boundary.site_ids[0], "s": start, "e": end}
+    if resolution == "1h":
+        sql = (
+            "SELECT bucket, scope1_co2_t, scope2_co2_t, co2_t, tce FROM carbon_site_1h "
+            "WHERE version = :v AND site_id = :site AND bucket > :s AND bucket <= :e "
+            "ORDER BY bucket"
+        )
+    else:  # the site's local days
+        zone = clock.site_zone(session, code)
+        params["s"], params["e"] = clock.day_span(start, end, zone)
+        day, day_params = series.local_day_sql(zone, params["s"], params["e"])
+        params.update(day_params)
+        sql = (
+            f"SELECT {day}, sum(scope1_co2_t), sum(scope2_co2_t), "
+            f"sum(co2_t), sum(tce) FROM carbon_site_{clock.day_level(zone, start, end)} "
+            "WHERE version = :v AND site_id = :site AND bucket > :s AND bucket <= :e "
+            "GROUP BY 1 ORDER BY 1"
+        )
+    rows = session.execute(text(sql), params).all()
     return {
         "site": code,
         "version": ver.version,

@@ -20,7 +20,9 @@ class Settings(BaseSettings):
         default=Path(".ecc"), description="Folder owned by ecc (embedded database, demo state)."
     )
     timezone: str = Field(
-        default="Asia/Shanghai", description="Plant timezone: day buckets and the UI clock."
+        default="Asia/Shanghai",
+        description="Default IANA zone of sites created without one (each site's own "
+        "`timezone` decides its days, months and years) and the UI clock's first guess.",
     )
     api_host: str = Field(default="127.0.0.1", description="Address `ecc serve` binds.")
     api_port: int = Field(default=8000, description="Port `ecc serve` binds.")

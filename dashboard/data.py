@@ -21,7 +21,14 @@ from datetime import datetime
 
 import pandas as pd
 
+from core.settings import get_settings
 from dashboard.i18n import t
+
+
+def default_tz() -> str:
+    """Zone of a site the API gave none for (``ECC_TIMEZONE``); sites carry their own."""
+    return get_settings().timezone
+
 
 # Carriers bought or generated on site (primary for the plant). Water is not energy;
 # compressed air and cooling are made on site from these, so drawing them would count twice.
@@ -103,7 +110,7 @@ class Scope:
     site: str
     sites: dict[str, dict]
     meters: dict[str, dict]
-    tz: str = "Asia/Shanghai"
+    tz: str = field(default_factory=default_tz)
 
 
 def scope(sites: list[dict], meters: list[dict], site: str) -> Scope:
@@ -113,7 +120,7 @@ def scope(sites: list[dict], meters: list[dict], site: str) -> Scope:
         site=site,
         sites={c: by_code[c] for c in codes},
         meters={m["code"]: m for m in meters if m["site"] in codes},
-        tz=by_code[site].get("timezone") or "Asia/Shanghai",
+        tz=by_code[site].get("timezone") or default_tz(),
     )
 
 

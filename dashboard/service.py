@@ -79,7 +79,7 @@ class WallSnapshot:
     reachable: bool
     site: str | None = None
     site_name: str = ""
-    tz: str = "Asia/Shanghai"
+    tz: str = field(default_factory=data.default_tz)
     kpis: list[Kpi] = field(default_factory=list)
     flows: data.Flows | None = None
     load: pd.DataFrame | None = None
@@ -325,15 +325,13 @@ def auto_resolution(start: datetime, end: datetime) -> str:
 
 
 def meter_timezone(api: ApiClient, code: str) -> str:
-    """Timezone of the site a meter is installed in (the plant's clock)."""
+    """Timezone of the site a meter is installed in (its days and clock)."""
     try:
         site = next((m["site"] for m in api.meters() if m["code"] == code), None)
-        return (
-            next((s["timezone"] for s in api.sites() if s["code"] == site), "Asia/Shanghai")
-            or "Asia/Shanghai"
-        )
+        zone = next((s["timezone"] for s in api.sites() if s["code"] == site), None)
+        return zone or data.default_tz()
     except ApiError:
-        return "Asia/Shanghai"
+        return data.default_tz()
 
 
 @dataclass
@@ -341,7 +339,7 @@ class MeterSnapshot:
     reachable: bool
     meter: dict | None = None
     site_name: str = ""
-    tz: str = "Asia/Shanghai"
+    tz: str = field(default_factory=data.default_tz)
     children: list[dict] = field(default_factory=list)
     rollup: pd.DataFrame | None = None
     raw: pd.DataFrame | None = None
@@ -419,7 +417,7 @@ def period_bounds(period: str, day: date, tz: str) -> tuple[datetime, datetime, 
 class ManagerSnapshot:
     reachable: bool
     site: str | None = None
-    tz: str = "Asia/Shanghai"
+    tz: str = field(default_factory=data.default_tz)
     start: datetime | None = None
     end: datetime | None = None
     by_bucket: pd.DataFrame | None = None  # ts, electricity_kwh, energy_tce, co2_t

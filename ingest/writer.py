@@ -125,7 +125,6 @@ class WriterConfig:
 
     timescale: bool
     use_copy: bool
-    day_timezone: str
 
 
 def detect_writer(conn: Any) -> WriterConfig:
@@ -136,7 +135,6 @@ def detect_writer(conn: Any) -> WriterConfig:
     return WriterConfig(
         timescale=rows.get("timeseries_path") == "timescaledb",
         use_copy=not wasm,
-        day_timezone=rows.get("day_timezone", "UTC"),
     )
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from core import units
 from core.errors import Conflict, Invalid, NotFound
+from metering import clock
 from models import Meter, Site
 
 
@@ -40,7 +40,7 @@ class SiteIn:
     code: str
     name: str
     parent: str | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = None  # IANA zone of the site's days; None: ECC_TIMEZONE
     region: str | None = None
 
 
@@ -61,10 +61,7 @@ class MeterIn:
 def create_site(session: Session, data: SiteIn) -> Site:
     if session.scalar(select(Site.id).where(Site.code == data.code)) is not None:
         raise Conflict("code", f"site {data.code!r} already exists")
-    try:
-        ZoneInfo(data.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid("timezone", f"unknown IANA timezone {data.timezone!r}") from None
+    zone = clock.zone(data.timezone)  # a bad name is a 422 naming "timezone"
     parent_id = None
     if data.parent is not None:
         parent_id = session.scalar(select(Site.id).where(Site.code == data.parent))
@@ -74,7 +71,7 @@ def create_site(session: Session, data: SiteIn) -> Site:
         code=data.code,
         name=data.name,
         parent_id=parent_id,
-        timezone=data.timezone,
+        timezone=zone.key,
         region=data.region,
     )
     session.add(site)

@@ -5,7 +5,8 @@ Writers queue the changed time range of each meter in ``rollup_pending`` (same t
 the readings). :func:`refresh_pending` takes queued ranges (``FOR UPDATE SKIP LOCKED``, so
 several refreshers can run), merges them per meter, takes the writers' per-meter advisory
 locks and recomputes every touched bucket from the level below: 15 min from ``reading``,
-1 h and 1 day from 15 min (``rollup_1m`` is a view on this path). Whole buckets are
+1 h from 15 min (``rollup_1m`` is a view on this path; days are site-local and built from these
+at read time, ``metering.clock``). Whole buckets are
 recomputed, never incremented, so retries, late data and counter corrections are exact by
 construction. Readers call it for the meters they read (read-your-writes); a background
 worker keeps the queue short.
@@ -69,20 +70,6 @@ GROUP BY 1, 2
 
 
 REFRESH_1H = _refresh_level("1h", "1 hour", "15m")
-REFRESH_1D = f"""
-INSERT INTO rollup_1d ({_COLUMNS})
-SELECT r.meter_id, ecc_day_bucket(r.bucket, %(tz)s), sum(r.energy), sum(r.n)::bigint,
-       min(r.value_min), max(r.value_max), sum(r.value_sum),
-       (array_agg(r.value_last ORDER BY r.ts_last DESC))[1], max(r.ts_last)
-FROM (SELECT DISTINCT ON (r.meter_id, r.bucket) r.* FROM {_RANGES}
-      JOIN rollup_15m r ON r.meter_id = p.meter_id
-        AND r.bucket >= ecc_day_bucket(p.lo, %(tz)s)
-        AND r.bucket < ((((ecc_day_bucket(p.hi, %(tz)s) - INTERVAL '1 microsecond')
-                          AT TIME ZONE %(tz)s) + INTERVAL '1 day') AT TIME ZONE %(tz)s)
-                       + INTERVAL '1 microsecond') r
-GROUP BY 1, 2
-{_UPSERT_TAIL}
-"""
 
 _TAKE = """
 DELETE FROM rollup_pending WHERE id IN (
@@ -104,9 +91,7 @@ def merge_ranges(
     return out
 
 
-def refresh_pending(
-    conn: Any, day_timezone: str, meter_ids: list[int] | None = None, limit: int = 5000
-) -> int:
+def refresh_pending(conn: Any, meter_ids: list[int] | None = None, limit: int = 5000) -> int:
     """Fold up to ``limit`` queued ranges into the rollups; returns how many were taken."""
     where = "" if meter_ids is None else "WHERE meter_id = ANY(%(ids)s)"
     with conn.transaction():
@@ -128,9 +113,8 @@ def refresh_pending(
             "m": [r[0] for r in ranges],
             "lo": [r[1] for r in ranges],
             "hi": [r[2] for r in ranges],
-            "tz": day_timezone,
         }
-        for sql in (REFRESH_15M, REFRESH_1H, REFRESH_1D):
+        for sql in (REFRESH_15M, REFRESH_1H):
             conn.execute(sql, params)
     return len(taken)
 
@@ -140,7 +124,6 @@ _CAGG_LEVELS = (
     ("rollup_1m", timedelta(minutes=1)),
     ("rollup_15m", timedelta(minutes=15)),
     ("rollup_1h", timedelta(hours=1)),
-    ("rollup_1d", timedelta(days=2)),
 )
 
 
@@ -167,9 +150,9 @@ def refresh_pending_timescale(conn: Any, limit: int = 5000) -> int:
     return len(taken)
 
 
-def refresh_all(conn: Any, day_timezone: str, meter_ids: list[int] | None = None) -> int:
+def refresh_all(conn: Any, meter_ids: list[int] | None = None) -> int:
     total = 0
-    while n := refresh_pending(conn, day_timezone, meter_ids):
+    while n := refresh_pending(conn, meter_ids):
         total += n
     return total
 
@@ -179,13 +162,11 @@ class RollupWorker:
 
     def __init__(
         self,
-        connect,
-        day_timezone: str,
-        idle_s: float = 0.5,  # noqa: ANN001
+        connect,  # noqa: ANN001
+        idle_s: float = 0.5,
         timescale: bool = False,
     ) -> None:
         self._connect = connect
-        self._tz = day_timezone
         self._timescale = timescale
         self._idle_s = idle_s
         self._stop = threading.Event()
@@ -213,7 +194,7 @@ class RollupWorker:
                     while (
                         not self._timescale
                         and not self._stop.is_set()
-                        and refresh_pending(conn, self._tz, limit=500)
+                        and refresh_pending(conn, limit=500)
                     ):
                         pass
             except (psycopg.Error, SQLAlchemyError):  # survive a database restart

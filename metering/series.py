@@ -4,10 +4,15 @@ One query path for both databases: the rollup relations have the same names and 
 TimescaleDB (continuous aggregates) and plain PostgreSQL (tables). A bucket covers
 ``(start, start + width]`` and is stored labelled ``start + 1 µs`` (see
 ``migrations.timeseries``); everything returned here is labelled by ``start``.
+
+Days are the meter's site's local days (``metering.clock``): built here from the hourly
+rollup, or the 15-minute one where the zone's midnight is not on a whole UTC hour, with a
+time-range predicate; identical on both paths.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.db import psycopg_connection
 from core.errors import Invalid
-from metering import registry
+from metering import clock, registry
 from metering.rollups import refresh_all
 from metering.scope import counted_meters
 from models import Meter
@@ -82,7 +87,7 @@ def ensure_fresh(session: Session, meter_ids: list[int]) -> None:
     if meta.get("timeseries_path") != "postgresql" or not meter_ids:
         return
     with psycopg_connection(session.get_bind()) as conn:
-        refresh_all(conn, meta.get("day_timezone", "UTC"), meter_ids)
+        refresh_all(conn, meter_ids)
 
 
 # 1-minute buckets come straight from the readings on both paths (a bucket holds about one
@@ -95,12 +100,53 @@ GROUP BY 1 ORDER BY 1
 """)
 
 
+def local_day_sql(zone: ZoneInfo, lo: datetime, hi: datetime) -> tuple[str, dict]:
+    """SQL labelling a sub-day ``bucket`` with its local day (day start + 1 µs), and its
+    parameters: ``ecc_day_bucket`` (the zone's calendar, DST-safe), or the same labels from the
+    cheaper ``date_bin`` where the zone keeps one offset from ``lo`` to ``hi`` (a local
+    midnight)."""
+    if clock.fixed_offset(zone, lo, hi):
+        return (
+            "(date_bin(INTERVAL '1 day', bucket - INTERVAL '1 microsecond', :day_origin) "
+            "+ INTERVAL '1 microsecond')",
+            {"day_origin": lo},
+        )
+    return "ecc_day_bucket(bucket, :tz)", {"tz": zone.key}
+
+
+# Local days of one meter from a sub-day rollup: a sub-bucket belongs to the day holding its
+# start (as ``ecc_day_bucket`` says), the same grouping as the ``rollup_1d`` view.
+_LOCAL_DAYS = """
+SELECT {day} AS day, sum(energy), sum(n)::bigint, {gauge}
+FROM rollup_{level} WHERE meter_id = :m AND bucket >= :s AND bucket < :e
+GROUP BY 1 ORDER BY 1
+"""
+_GAUGE_DAY = (
+    "min(value_min), max(value_max), sum(value_sum), "
+    "(array_agg(value_last ORDER BY ts_last DESC))[1]"
+)
+
+
 def _rollup_points(
     session: Session, meter: Meter, start: datetime, end: datetime, resolution: str
 ) -> list[dict]:
-    params = {"m": meter.id, "s": start + _US, "e": end + _US}
+    params: dict = {"m": meter.id, "s": start + _US, "e": end + _US}
     if resolution == "1m":
         rows = session.execute(_ONE_MINUTE, params).all()
+    elif resolution == "1d":
+        zone = clock.meter_zone(session, meter)
+        lo, hi = clock.day_span(start, end, zone)
+        rows = []
+        if lo < hi:
+            ensure_fresh(session, [meter.id])
+            day, day_params = local_day_sql(zone, lo, hi)
+            sql = _LOCAL_DAYS.format(
+                day=day,
+                level=clock.day_level(zone, lo, hi),
+                gauge=_GAUGE_DAY if meter.kind == "gauge" else "NULL",  # energy meters: no sort
+            )
+            params = {"m": meter.id, "s": lo + _US, "e": hi + _US, **day_params}
+            rows = session.execute(text(sql), params).all()
     else:
         ensure_fresh(session, [meter.id])
         rows = session.execute(
@@ -129,25 +175,69 @@ def _rollup_points(
     ]
 
 
-def best_resolution(start: datetime, end: datetime, day_tz: str) -> str | None:
-    """Coarsest rollup whose buckets tile [start, end) exactly; None → use raw readings."""
-    tz = ZoneInfo(day_tz)
+@dataclass(frozen=True)
+class RangeSum:
+    """Energy of one meter over (lo, hi] in its canonical unit, with the reading count."""
 
-    def midnight(t: datetime) -> bool:
-        local = t.astimezone(tz)
-        return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
-
-    if midnight(start) and midnight(end):
-        return "1d"
-    for res, step in (("1h", 3600), ("15m", 900)):
-        if start.timestamp() % step == 0 and end.timestamp() % step == 0:
-            return res
-    return None
+    energy: float
+    n: int
+    resolution: str  # raw, 15m, 1h or 15m+1h: the relations that tiled the range
 
 
-def day_timezone(session: Session) -> str:
-    tz = session.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar()
-    return tz or "UTC"
+def rollup_tiles(lo: datetime, hi: datetime) -> dict[str, list[tuple[datetime, datetime]]] | None:
+    """Rollup tiles of (lo, hi]: whole hours from ``rollup_1h``, the 15-minute head and tail from
+    ``rollup_15m``; None when the ends are not on 15-minute marks (use raw readings). Works for
+    every zone's days, weeks, months and years (local midnights are on 15-minute marks)."""
+    q, h = 900, 3600
+    a, b = lo.timestamp(), hi.timestamp()
+    if a % q or b % q:
+        return None
+    ha, hb = -(-a // h) * h, b // h * h  # first and last whole hour inside
+    if ha >= hb:
+        return {"15m": [(lo, hi)]}
+    first, last = lo + timedelta(seconds=ha - a), hi - timedelta(seconds=b - hb)
+    tiles: dict[str, list[tuple[datetime, datetime]]] = {"1h": [(first, last)]}
+    edges = [(x, y) for x, y in ((lo, first), (last, hi)) if x < y]
+    if edges:
+        tiles["15m"] = edges
+    return tiles
+
+
+def range_sums(
+    session: Session, meter_ids: list[int], start: datetime, end: datetime
+) -> dict[int, RangeSum]:
+    """Energy per meter over (start, end] from the coarsest rollups that tile it exactly, raw
+    readings otherwise; meters without readings are absent. The one place that chooses."""
+    if not meter_ids or end <= start:
+        return {}
+    tiles = rollup_tiles(start, end)
+    if tiles is None:
+        sql = (
+            "SELECT meter_id, sum(energy), count(*) FROM reading WHERE meter_id = ANY(:m) "
+            "AND ts > :s AND ts <= :e GROUP BY meter_id"
+        )
+        params: dict = {"m": meter_ids, "s": start, "e": end}
+        label = "raw"
+    else:
+        ensure_fresh(session, meter_ids)
+        parts, params = [], {"m": meter_ids}
+        for level, spans in tiles.items():
+            for k, (lo, hi) in enumerate(spans):
+                params[f"s{level}{k}"], params[f"e{level}{k}"] = lo + _US, hi + _US
+                parts.append(
+                    f"SELECT meter_id, energy, n FROM rollup_{level} WHERE meter_id = ANY(:m) "
+                    f"AND bucket >= :s{level}{k} AND bucket < :e{level}{k}"
+                )
+        sql = (
+            "SELECT meter_id, sum(energy), sum(n)::bigint FROM ("
+            + " UNION ALL ".join(parts)
+            + ") t GROUP BY meter_id"
+        )
+        label = "+".join(sorted(tiles))
+    return {
+        mid: RangeSum(float(e or 0.0), int(n), label)
+        for mid, e, n in session.execute(text(sql), params).all()
+    }
 
 
 def site_totals(session: Session, code: str, start: datetime, end: datetime) -> dict:
@@ -189,21 +279,5 @@ def site_totals(session: Session, code: str, start: datetime, end: datetime) -> 
 def _energy_by_meter(
     session: Session, meter_ids: list[int], start: datetime, end: datetime
 ) -> dict[int, float]:
-    if not meter_ids:
-        return {}
-    res = best_resolution(start, end, day_timezone(session))
-    if res is not None:
-        ensure_fresh(session, meter_ids)
-    if res is None:
-        sql = (
-            "SELECT meter_id, sum(energy) FROM reading WHERE meter_id = ANY(:m) "
-            "AND ts > :s AND ts <= :e GROUP BY meter_id"
-        )
-        params = {"m": meter_ids, "s": start, "e": end}
-    else:
-        sql = (
-            f"SELECT meter_id, sum(energy) FROM rollup_{res} WHERE meter_id = ANY(:m) "
-            f"AND bucket >= :s AND bucket < :e GROUP BY meter_id"
-        )
-        params = {"m": meter_ids, "s": start + _US, "e": end + _US}
-    return {mid: float(v or 0.0) for mid, v in session.execute(text(sql), params).all()}
+    """Energy per meter over (start, end] (:func:`range_sums`, without the counts)."""
+    return {mid: r.energy for mid, r in range_sums(session, meter_ids, start, end).items()}

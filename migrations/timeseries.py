@@ -4,8 +4,8 @@ Bucket semantics, identical on both paths: a rollup bucket of width ``w`` covers
 interval ``(start, start + w]`` (closed at the end, as meter intervals are stamped by their end),
 and the relation's ``bucket`` column holds ``start + 1 µs``, which is exactly the label
 TimescaleDB's ``time_bucket(w, ts, "offset" => '1 microsecond')`` gives. The query layer
-(``metering.series``) presents ``bucket - 1 µs``, the interval start. Day buckets follow the
-plant timezone.
+(``metering.series``) presents ``bucket - 1 µs``, the interval start. The fixed-zone day
+rollup made here is replaced by site-local days in revision ``0005_site_clock``.
 
 Path 1, TimescaleDB: ``reading`` is a hypertable; ``rollup_1m`` is a continuous aggregate on it
 and ``rollup_15m``/``rollup_1h``/``rollup_1d`` are hierarchical continuous aggregates, all with

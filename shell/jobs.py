@@ -56,7 +56,7 @@ def refresh_timescale_aggregates(engine: Engine) -> None:
     if int(workers or 0) > 0:
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for level in ("1m", "15m", "1h", "1d"):
+        for level in ("1m", "15m", "1h"):  # days are views on these
             conn.execute(
                 text(
                     f"CALL refresh_continuous_aggregate('rollup_{level}', "

@@ -234,7 +234,7 @@ clientside_callback(
     """
     function(tick, state) {
         const s = state || {};
-        const tz = s.tz || 'Asia/Shanghai';
+        const tz = s.tz || undefined;  // the site's zone from the API; else the browser's
         const now = new Date();
         const clock = new Intl.DateTimeFormat('en-GB', {timeZone: tz, hour: '2-digit',
             minute: '2-digit', second: '2-digit', hour12: false}).format(now);

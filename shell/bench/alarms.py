@@ -90,7 +90,7 @@ def _purge(engine: Engine) -> None:
         conn.execute(text("DELETE FROM reading WHERE meter_id = ANY(:m)"), {"m": ids})
         if conn.execute(text("SELECT to_regclass('rollup_pending')")).scalar() is not None:
             conn.execute(text("DELETE FROM rollup_pending WHERE meter_id = ANY(:m)"), {"m": ids})
-            for level in ("15m", "1h", "1d"):
+            for level in ("15m", "1h"):
                 conn.execute(
                     text(f"DELETE FROM rollup_{level} WHERE meter_id = ANY(:m)"), {"m": ids}
                 )

@@ -298,7 +298,7 @@ def _fold_rollups(url: str) -> None:
                 pass
     if meta.get("timeseries_path") != "timescaledb":
         with psycopg.connect(libpq_url(url)) as conn:
-            refresh_all(conn, meta.get("day_timezone", "UTC"))
+            refresh_all(conn)
 
 
 def _cleanup(engine: Engine, ids: list[int]) -> None:
@@ -307,7 +307,7 @@ def _cleanup(engine: Engine, ids: list[int]) -> None:
         path = conn.execute(text("SELECT value FROM ecc_meta WHERE key='timeseries_path'")).scalar()
         if path == "postgresql":
             conn.execute(text("DELETE FROM rollup_pending WHERE meter_id = ANY(:m)"), {"m": ids})
-            for level in ("15m", "1h", "1d"):
+            for level in ("15m", "1h"):
                 conn.execute(
                     text(f"DELETE FROM rollup_{level} WHERE meter_id = ANY(:m)"), {"m": ids}
                 )

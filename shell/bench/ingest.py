@@ -136,7 +136,7 @@ def _cleanup(engine: Engine, ids: list[int]) -> None:
         conn.execute(text("DELETE FROM reading WHERE meter_id = ANY(:m)"), {"m": ids})
         if path == "postgresql":
             conn.execute(text("DELETE FROM rollup_pending WHERE meter_id = ANY(:m)"), {"m": ids})
-            for level in ("15m", "1h", "1d"):
+            for level in ("15m", "1h"):
                 conn.execute(
                     text(f"DELETE FROM rollup_{level} WHERE meter_id = ANY(:m)"), {"m": ids}
                 )
@@ -218,8 +218,7 @@ def run_ingest_bench(
         console.print("folding the queued rollup work …")
         t0 = time.perf_counter()
         with psycopg.connect(libpq_url(url)) as conn:
-            tz = conn.execute("SELECT value FROM ecc_meta WHERE key='day_timezone'").fetchone()
-            refresh_all(conn, tz[0] if tz else "UTC")
+            refresh_all(conn)
         refresh_s = time.perf_counter() - t0
     finally:
         if proc.poll() is None:

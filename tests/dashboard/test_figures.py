@@ -500,3 +500,35 @@ def test_a_refused_key_is_said_not_raised() -> None:
         service.manager_snapshot(_client(refused), None, "day", date(2026, 1, 1), "en").error
         == "invalid or revoked API key"
     )
+
+
+def test_wall_today_starts_at_the_sites_own_midnight() -> None:
+    """The wall's "today" is the site's local day: the zone comes from the API's site, not from
+    the dashboard's settings. 05:00 UTC is 10:30 in Kolkata: today began at 18:30 UTC."""
+    now = datetime(2026, 3, 11, 5, 0, tzinfo=UTC)
+    asked: list[tuple[str, datetime]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v1/sites":
+            site = {"code": "KOL", "name": "Pune", "parent": None, "timezone": "Asia/Kolkata"}
+            return httpx.Response(200, json=[{**site, "region": None}])
+        if path == "/api/v1/meters":
+            return httpx.Response(200, json=[_m("K-GRID", "KOL", "electricity")])
+        if path == "/api/v1/sites/KOL/totals":
+            start = datetime.fromisoformat(request.url.params["start"])
+            asked.append(("totals", start))
+            return httpx.Response(200, json={"site": "KOL", "carriers": [], "meters": []})
+        if path.endswith("/series"):
+            return httpx.Response(
+                200, json={"meter": "K-GRID", "unit": "kWh", "kind": "delta", "points": []}
+            )
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    snap = service.wall_snapshot(_client(handler), None, "en", now=now)
+    assert snap.reachable and snap.site == "KOL" and snap.tz == "Asia/Kolkata"
+    starts = sorted({s for _, s in asked})
+    today = datetime(2026, 3, 10, 18, 30, tzinfo=UTC)
+    assert today in starts  # energy today: since the site's midnight
+    assert today - timedelta(days=1) in starts  # yesterday, for the trend arrows
+    assert service.local_midnight(now, "Asia/Seoul") == datetime(2026, 3, 10, 15, tzinfo=UTC)

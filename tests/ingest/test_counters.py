@@ -32,6 +32,7 @@ from hypothesis import settings as h_settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from metering import clock
 from tests.support.rollups import settle_rollups
 
 US = timedelta(microseconds=1)
@@ -154,10 +155,9 @@ def api(client, admin_headers, engine) -> Api:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def day_tz(engine) -> ZoneInfo:  # noqa: ANN001
-    with engine.connect() as conn:
-        tz = conn.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar()
-    return ZoneInfo(tz or "UTC")
+def day_tz() -> ZoneInfo:
+    """The test sites are created without a timezone: their days are ECC_TIMEZONE's."""
+    return clock.zone(None)
 
 
 # --- ecc_counter_delta through SQL ---------------------------------------------------------------

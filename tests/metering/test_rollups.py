@@ -2,7 +2,8 @@
 
 A bucket covers (start, start + width]: a reading stamped exactly on a boundary closes the
 bucket before it (meter intervals are stamped by their end). The API labels a bucket by its
-start. Day buckets are local days of the configured day timezone (Asia/Shanghai by default).
+start. Day buckets are local days of the site's zone (the test sites take ECC_TIMEZONE,
+Asia/Shanghai by default).
 For a gauge a bucket reports n, min, max, avg (the point's value) and last; for a delta meter
 the point's value is the sum of the readings.
 """
@@ -23,6 +24,7 @@ from hypothesis import settings as h_settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from metering import clock
 from tests.support.rollups import settle_rollups
 
 US = timedelta(microseconds=1)
@@ -138,10 +140,9 @@ def gauge_view(points: dict[datetime, dict]) -> dict[datetime, tuple]:
 
 
 @pytest.fixture(scope="module")
-def day_tz(engine) -> ZoneInfo:  # noqa: ANN001
-    with engine.connect() as conn:
-        tz = conn.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar()
-    return ZoneInfo(tz or "UTC")
+def day_tz() -> ZoneInfo:
+    """The test sites are created without a timezone: their days are ECC_TIMEZONE's."""
+    return clock.zone(None)
 
 
 # --- hand-computed examples ----------------------------------------------------------------------
@@ -295,7 +296,7 @@ def test_delta_boundaries_and_late_data(api: Api) -> None:
 
 def test_day_bucket_follows_shanghai_local_days(api: Api, day_tz: ZoneInfo) -> None:
     if day_tz.key != "Asia/Shanghai":
-        pytest.skip(f"the database's day timezone is {day_tz.key}, not Asia/Shanghai")
+        pytest.skip(f"the test sites' zone is {day_tz.key}, not Asia/Shanghai")
     site, code = api.new_meter("delta")
     assert (
         api.post(

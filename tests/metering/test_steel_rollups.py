@@ -5,10 +5,9 @@
 (``dd/mm/yyyy 00:00`` with NSM == 0 is really dd+1 00:00), so one day is added where NSM == 0.
 ``Usage_kWh`` is the interval's energy, so the data go in as a delta meter (kWh, 900 s).
 
-Time zones: the database's day buckets follow its configured day timezone (Asia/Shanghai,
-UTC+08:00, by default), not the plant's KST (UTC+09:00). Expected day sums are therefore
-computed here for the database's local days; a KST day is checked through site totals, which
-are exact for any hour-aligned window. Expected values are computed independently with the csv
+Time zones: day buckets follow the site's own zone, Asia/Seoul (KST, UTC+09:00), whatever
+ECC_TIMEZONE says; a KST day is also checked through site totals, which are exact for any
+15-minute-aligned window. Expected values are computed independently with the csv
 module (pandas is not installed here).
 """
 
@@ -77,9 +76,7 @@ class Steel:
         self.client, self.headers, self.engine, self.rows = client, headers, engine, rows
         uid = uuid.uuid4().hex[:10]
         self.site, self.code = f"STEEL-{uid}", f"STEEL-EL-{uid}"
-        with engine.connect() as conn:
-            tz = conn.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'"))
-            self.day_tz = ZoneInfo(tz.scalar() or "UTC")
+        self.day_tz = ZoneInfo("Asia/Seoul")  # the site's zone: its days are KST days
 
     def ingest(self) -> list[dict]:
         r = self.client.post(
@@ -211,17 +208,15 @@ def test_hourly_rollups_equal_csv_sums(steel: Steel) -> None:
     assert got == {k: (approx(v), n) for k, (v, n) in expected.items()}
 
 
-def test_daily_rollups_equal_csv_sums_per_database_local_day(steel: Steel) -> None:
-    # day buckets are days of the database's day timezone (Asia/Shanghai by default, UTC+8),
-    # not KST days: in Shanghai days the KST year spans 366 buckets, 2017-12-31 (the first
-    # four intervals, 00:15–01:00 KST = 23:15–24:00 CST) to 2018-12-31
+def test_daily_rollups_equal_csv_sums_per_site_local_day(steel: Steel) -> None:
+    # day buckets are days of the site's zone (Asia/Seoul, UTC+9), whatever ECC_TIMEZONE says:
+    # the KST year is exactly 365 buckets, each starting at KST midnight (15:00 UTC)
     got = steel.series("1d")
     expected = sums_by(steel.rows, lambda ts: local_day_start(ts, steel.day_tz))
     assert got == {k: (approx(v), n) for k, (v, n) in expected.items()}
-    if steel.day_tz.key == "Asia/Shanghai":
-        assert len(got) == 366
-        first = datetime(2017, 12, 31, tzinfo=steel.day_tz)
-        assert got[first.astimezone(UTC)] == (approx(3.17 + 4.0 + 3.24 + 3.31), 4)
+    assert len(got) == 365
+    assert {k.astimezone(steel.day_tz).time() for k in got} == {datetime.min.time()}
+    assert min(got) == datetime(2017, 12, 31, 15, tzinfo=UTC)
 
 
 def test_yearly_total(steel: Steel) -> None:
@@ -268,28 +263,20 @@ def test_midnight_row_counts_in_the_kst_day_that_ends(steel: Steel, day: str) ->
     )
 
 
-def test_midnight_row_in_hour_and_shanghai_day_buckets(steel: Steel) -> None:
-    # "01/01/2018 00:00" is 2018-01-02 00:00 KST = 2018-01-01 15:00 UTC = 23:00 CST: it closes
-    # the hour (14:00, 15:00] UTC together with 23:15, 23:30 and 23:45 KST of 1 January
+def test_midnight_row_in_hour_and_site_day_buckets(steel: Steel) -> None:
+    # "01/01/2018 00:00" is 2018-01-02 00:00 KST = 2018-01-01 15:00 UTC: it closes the hour
+    # (14:00, 15:00] UTC together with 23:15, 23:30 and 23:45 KST of 1 January
     hours = steel.series("1h")
     last_hour = by_label(
         steel.rows, "01/01/2018 23:15", "01/01/2018 23:30", "01/01/2018 23:45", "01/01/2018 00:00"
     )
     assert by_label(steel.rows, "01/01/2018 00:00") > 0  # the check can tell
     assert hours[datetime(2018, 1, 1, 14, tzinfo=UTC)] == (approx(last_hour), 4)
-    if steel.day_tz.key != "Asia/Shanghai":
-        pytest.skip(f"database day timezone is {steel.day_tz.key}")
-    # Shanghai day 2018-01-01 = (01:00 KST Jan 1, 01:00 KST Jan 2]: the rows labelled
-    # 01/01/2018 after 01:00, the midnight row labelled 01/01/2018 00:00 (it is 23:00 CST, so
-    # in the day that is ending), and 02/01/2018 00:15 … 01:00
-    jan1 = [
-        r["label"]
-        for r in steel.rows
-        if r["label"].startswith("01/01/2018 ")
-        and (r["label"][-5:] > "01:00" or r["label"][-5:] == "00:00")
-    ]
-    jan2 = [f"02/01/2018 {hm}" for hm in ("00:15", "00:30", "00:45", "01:00")]
-    assert len(jan1) + len(jan2) == 96
+    # ...and the site's day 2018-01-01 (KST) = (15:00 UTC Dec 31, 15:00 UTC Jan 1]: exactly the
+    # 96 rows labelled 01/01/2018, the midnight row included (it ends the day)
+    jan1 = [r["label"] for r in steel.rows if r["label"].startswith("01/01/2018 ")]
+    assert len(jan1) == 96
     days = steel.series("1d")
-    key = datetime(2018, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
-    assert days[key] == (approx(by_label(steel.rows, *jan1, *jan2)), 96)
+    key = datetime(2018, 1, 1, tzinfo=steel.day_tz).astimezone(UTC)
+    assert key == datetime(2017, 12, 31, 15, tzinfo=UTC)
+    assert days[key] == (approx(by_label(steel.rows, *jan1)), 96)

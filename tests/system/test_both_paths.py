@@ -57,6 +57,7 @@ US = timedelta(microseconds=1)
 REL = 1e-12
 ROLLOVER = 100_000.0
 LEVELS = ("1m", "15m", "1h", "1d")
+CAGG_LEVELS = ("1m", "15m", "1h")  # continuous aggregates; rollup_1d is a view (site days)
 
 BASE = datetime(2025, 3, 10, tzinfo=UTC)  # readings from here ...
 END = BASE + timedelta(days=3)  # ... to here
@@ -107,15 +108,15 @@ class Side:
             "rejected": sorted(batch.rejected, key=lambda r: r["index"]),
         }
 
-    def refresh(self, tz: str) -> None:
+    def refresh(self) -> None:
         """Bring the rollups up to date (policies never run on PGlite; plain path: the queue)."""
         if self.timescale:
             with self.connect(autocommit=True) as conn:
-                for level in LEVELS:
+                for level in CAGG_LEVELS:
                     conn.execute(f"CALL refresh_continuous_aggregate('rollup_{level}', NULL, NULL)")
         else:
             with self.connect() as conn:
-                refresh_all(conn, tz)
+                refresh_all(conn)
                 left = conn.execute("SELECT count(*) FROM rollup_pending").fetchone()[0]
             assert left == 0
 
@@ -433,7 +434,7 @@ def world(pglite_side: Side, server_side: Side) -> World:
     for name, items in batches(ds):
         w.results[name] = [side.write(items) for side in (w.ts, w.pg)]
     for side in (w.ts, w.pg):
-        side.refresh(tz)
+        side.refresh()
     # What is stored: the generated series, plus the new readings of the mixed batch.
     stored = {code: list(rows) for code, rows in ds.series.items()}
     gap = BASE + timedelta(hours=20, minutes=30)
@@ -452,12 +453,12 @@ def world(pglite_side: Side, server_side: Side) -> World:
 def test_migration_chose_each_path(world: World) -> None:
     for side, path in ((world.ts, "timescaledb"), (world.pg, "postgresql")):
         meta = dict(side.query("SELECT key, value FROM ecc_meta"))
-        assert meta == {"timeseries_path": path, "day_timezone": world.tz}, side.name
+        assert meta == {"timeseries_path": path, "legacy_day_timezone": world.tz}, side.name
     # detect_writer: no COPY on PGlite (its version() names Emscripten), COPY on the server.
     version = world.ts.query("SELECT version()")[0][0]
     assert "emscripten" in version.lower(), version
-    assert world.ts.writer == WriterConfig(timescale=True, use_copy=False, day_timezone=world.tz)
-    assert world.pg.writer == WriterConfig(timescale=False, use_copy=True, day_timezone=world.tz)
+    assert world.ts.writer == WriterConfig(timescale=True, use_copy=False)
+    assert world.pg.writer == WriterConfig(timescale=False, use_copy=True)
 
     ts = world.ts
     assert ts.query(
@@ -470,7 +471,7 @@ def test_migration_chose_each_path(world: World) -> None:
             "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates"
         )
     )
-    assert caggs == {f"rollup_{level}": False for level in LEVELS}  # real-time aggregation
+    assert caggs == {f"rollup_{level}": False for level in CAGG_LEVELS}  # real-time aggregation
     assert ts.query(
         "SELECT attname, segmentby_column_index, orderby_column_index "
         "FROM timescaledb_information.compression_settings "
@@ -481,7 +482,7 @@ def test_migration_chose_each_path(world: World) -> None:
         "WHERE proc_name <> 'policy_job_stat_history_retention'"
     )
     refresh = {h for p, h in jobs if p == "policy_refresh_continuous_aggregate"}
-    assert refresh == {f"rollup_{level}" for level in LEVELS}
+    assert refresh == {f"rollup_{level}" for level in CAGG_LEVELS}
     assert ("policy_compression", "reading") in jobs
     assert ("policy_retention", "rollup_1m") in jobs
 
@@ -498,7 +499,7 @@ def test_migration_chose_each_path(world: World) -> None:
         "rollup_1m": "v",
         "rollup_15m": "r",
         "rollup_1h": "r",
-        "rollup_1d": "r",
+        "rollup_1d": "v",
         "rollup_pending": "r",
     }
     assert pg.query("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'") == [(0,)]
@@ -645,7 +646,7 @@ def test_late_data_visible_after_one_worker_pass(world: World) -> None:
         if key.startswith(("series", "totals")):
             assert_same(before[0][key], before[1][key], key)
     for side in (world.ts, world.pg):  # a full refresh changes nothing more
-        side.refresh(world.tz)
+        side.refresh()
     world.final[DELTA] = sorted([*dlt, late])
     check_readings(world)
     check_api_queries(world)
@@ -697,7 +698,7 @@ def test_late_data_identical_after_refresh(world: World) -> None:
     assert_same(res[0], res[1], "late batch (timescaledb vs postgresql)")
     assert res[0] == {"accepted": 3, "duplicates": 0, "conflicts": [], "rejected": []}
     for side in (world.ts, world.pg):
-        side.refresh(world.tz)
+        side.refresh()
 
     for code, row in ((COUNTER, late_c), (DELTA, late_d), (GAUGE, late_g)):
         world.final[code] = sorted([*world.final[code], row])
@@ -742,7 +743,7 @@ def test_compressed_chunks_and_late_data_into_them(world: World) -> None:
     assert_same(res[0], res[1], "late batch into compressed chunk (timescaledb vs postgresql)")
     assert res[0]["accepted"] == 1
     for side in (world.ts, world.pg):
-        side.refresh(world.tz)
+        side.refresh()
     world.final[COUNTER] = sorted([*cnt, late])
     check_readings(world)
     check_rollups(world)

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from core.settings import get_settings
 from tests.support.live_server import (
     LiveServer,
     api_hourly,
@@ -328,11 +329,7 @@ def test_day_rollup_counts_each_reading_once(lazy_server, uid) -> None:  # noqa:
     from zoneinfo import ZoneInfo
 
     lazy_server, engine = lazy_server
-    with engine.connect() as conn:
-        tz = ZoneInfo(
-            conn.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar()
-            or "UTC"
-        )
+    tz = ZoneInfo(get_settings().timezone)  # the site below is created without a zone
     _, secret = new_key(engine, "admin")
     code, site = f"DY-{uid}", f"SY-{uid}"
     day = datetime(2025, 5, 10, tzinfo=tz)
