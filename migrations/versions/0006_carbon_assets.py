@@ -2,7 +2,7 @@
 transaction history, own reductions, verified ETS emissions and zero-carbon thresholds.
 
 Revision ID: 0009_assets
-Revises: 0003
+Revises: 0005_site_clock
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_assets"
-down_revision = "0003"
+down_revision = "0005_site_clock"
 branch_labels = None
 depends_on = None
 
