@@ -519,6 +519,10 @@ def test_wall_today_starts_at_the_sites_own_midnight() -> None:
             start = datetime.fromisoformat(request.url.params["start"])
             asked.append(("totals", start))
             return httpx.Response(200, json={"site": "KOL", "carriers": [], "meters": []})
+        if path == "/api/v1/sites/KOL/load":
+            start = datetime.fromisoformat(request.url.params["start"])
+            asked.append(("load", start))
+            return httpx.Response(200, json=_load_answer(start))
         if path.endswith("/series"):
             return httpx.Response(
                 200, json={"meter": "K-GRID", "unit": "kWh", "kind": "delta", "points": []}
