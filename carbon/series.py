@@ -1,9 +1,10 @@
 """Carbon time series for the wall screen and for interval checks.
 
 Hourly and daily points come from the carbon rollup views (``carbon_1h``/``carbon_1d``,
-``carbon_site_1h``/``carbon_site_1d``: energy rollups × pinned factors, see
-``carbon.timeseries``); raw points multiply each reading's interval quantity by the factor of
-its period. Nothing recomputes history from readings except the raw resolution.
+``carbon_site_1h``/``carbon_site_1d``: energy rollups × pinned factors, made by
+migration ``0002``, ``migrations/versions/0002_carbon.py``); raw points multiply each
+reading's interval quantity by the factor of its period. Nothing recomputes history from
+readings except the raw resolution.
 """
 
 from __future__ import annotations

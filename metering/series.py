@@ -3,7 +3,8 @@
 One query path for both databases: the rollup relations have the same names and columns on
 TimescaleDB (continuous aggregates) and plain PostgreSQL (tables). A bucket covers
 ``(start, start + width]`` and is stored labelled ``start + 1 µs`` (see
-``migrations.timeseries``); everything returned here is labelled by ``start``.
+migration ``0001``, ``migrations/versions/0001_backbone.py``); everything returned here is
+labelled by ``start``.
 """
 
 from __future__ import annotations
