@@ -174,7 +174,8 @@ def site_boundary(session: Session, site_code: str) -> Boundary:
         )
     }
     ids_in = {m.id for m in meters}
-    counted, subs = [], []
+    counted: list[BoundaryMeter] = []
+    subs: list[BoundaryMeter] = []
     for m in meters:
         bm = BoundaryMeter(
             m.id,
@@ -209,7 +210,8 @@ def site_contexts(session: Session, site_ids: list[int]) -> dict[int, SiteContex
 
 
 def _context(sites: dict[int, Site], site_id: int) -> SiteContext:
-    chain, sid = [], site_id
+    chain: list[int] = []
+    sid: int | None = site_id
     while sid is not None:
         chain.append(sid)
         sid = sites[sid].parent_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -101,13 +101,13 @@ class Calc:
         carrier: str,
         variants: tuple[str, ...],
         site_id: int,
-        day: object,
+        day: date,
     ) -> factors.Resolved | None:
         if self.cands is None:
             self.cands = factors.Candidates.load(session, self.version.factor_watermark)
         return factors.resolve_for(
             session, self.version, kind, carrier, variants, site_id, day, self.cands
-        )  # type: ignore[arg-type]
+        )
 
 
 def emissions(
@@ -321,7 +321,7 @@ def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
         "activity_id": act.id,
     }
     if gwp is not None:  # a gas: tonnes × GWP
-        key = ("source", act.source, gwp.factor.id, act.carrier)
+        key: tuple[str, str, int | None, str] = ("source", act.source, gwp.factor.id, act.carrier)
         acc = calc.rows.setdefault(key, _Acc())
         gas_t = qty * units.conversion(act.unit, "t")[0]
         acc.activity += qty
@@ -377,7 +377,7 @@ def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
 def _site_tz(session: Session, site_id: int) -> str:
     from models import Site
 
-    return session.get(Site, site_id).timezone
+    return session.get_one(Site, site_id).timezone
 
 
 def _certificate_closure(

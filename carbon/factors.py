@@ -526,7 +526,7 @@ def recalculate(session: Session, actor: str, reason: str) -> CarbonCalcVersion:
             meters[m.id] = m
     old = ensure_assignments(session, prev, list(meters.values()))
     cur = ensure_assignments(session, new, list(meters.values()))
-    values = {
+    values: dict[int | None, float] = {
         f.id: f.value
         for f in session.scalars(
             select(CarbonFactor).where(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
@@ -81,7 +82,7 @@ class ReadingBus:
                 log.warning(
                     "transaction hook %r failed; deferred after commit", hook, exc_info=True
                 )
-                after.append(lambda h=hook: h.deferred(batch))
+                after.append(partial(hook.deferred, batch))
             else:
                 if done is not None:
                     after.append(done)
