@@ -52,17 +52,9 @@ class ReadingBus:
         with self._lock:
             self._subscribers.append(callback)
 
-    def unsubscribe(self, callback: Subscriber) -> None:
-        with self._lock:
-            self._subscribers.remove(callback)
-
     def add_hook(self, hook: TransactionHook) -> None:
         with self._lock:
             self._hooks.append(hook)
-
-    def remove_hook(self, hook: TransactionHook) -> None:
-        with self._lock:
-            self._hooks.remove(hook)
 
     @property
     def has_hooks(self) -> bool:
