@@ -424,7 +424,7 @@ def _replay(captured: dict, n: int) -> list[float]:
 
 def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     """The wall's snapshot and figures with a fresh client (no cache) every time."""
-    from dashboard import service
+    from dashboard import snapshots
     from dashboard.client import ApiClient
     from dashboard.components import alarm_banner, kpi_tile
     from dashboard.figures.wall import load_trend, sankey
@@ -433,7 +433,7 @@ def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     for _ in range(n):
         api = ApiClient(api_url, key)
         t0 = time.perf_counter()
-        snap = service.wall_snapshot(api, SITE, "en", contracted_kw=9000.0)
+        snap = snapshots.wall_snapshot(api, SITE, "en", contracted_kw=9000.0)
         [kpi_tile(k, "en") for k in snap.kpis]
         alarm_banner(snap.alarms, "en")
         json.dumps(
