@@ -133,6 +133,31 @@ def emissions(
     ).result(session)
 
 
+def emissions_derivation(
+    session: Session,
+    site_code: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    gwp_set: str = factors.DEFAULT_GWP_SET,
+    tce_convention: str = "equivalent",
+) -> dict:
+    """The derivation behind :func:`emissions` with the same arguments (recomputed)."""
+    res = calculate(
+        session,
+        site_code,
+        start,
+        end,
+        version=version,
+        gwp_set=gwp_set,
+        tce_convention=tce_convention,
+    )
+    res.result(session)
+    assert res.derivation is not None
+    return res.derivation
+
+
 def calculate(
     session: Session,
     site_code: str,
@@ -494,6 +519,7 @@ def _market(session: Session, calc: Calc, certs: list, acts_in_period: list) -> 
 class _Result:
     def __init__(self, calc: Calc) -> None:
         self.calc = calc
+        self.derivation: dict | None = None  # set by result(): the body behind the hash
 
     def totals(self) -> dict:
         c = self.calc
@@ -605,9 +631,8 @@ class _Result:
             "data_quality": c.quality,
         }
         inputs = self.inputs(session, factor_rows)
-        results["derivation_hash"] = derivation.record(
-            session, "emissions", inputs, formulas.FORMULAS, results
-        )
+        digest, self.derivation = derivation.build("emissions", inputs, formulas.FORMULAS, results)
+        results["derivation_hash"] = digest
         return results
 
     def inputs(self, session: Session, factor_rows: dict[int, CarbonFactor]) -> dict:

@@ -50,9 +50,10 @@ def inventory(
 ) -> dict:
     start, end = _year_bounds(session, site, year)
     tz = ZoneInfo(registry.get_site(session, site).timezone)
-    year_em = engine.emissions(
+    year_calc = engine.calculate(
         session, site, start, end, version=version, gwp_set=gwp_set, tce_convention=tce_convention
     )
+    year_em = year_calc.result(session)
     months = []
     for m in range(1, 13):
         lo = datetime.combine(date(year, m, 1), time(), tz).astimezone(UTC)
@@ -76,7 +77,8 @@ def inventory(
                 "derivation_hash": em["derivation_hash"],
             }
         )
-    body = derivation.get(session, year_em["derivation_hash"])
+    body = year_calc.derivation
+    assert body is not None
     used = body["inputs"]["factors"]
     quality = list(year_em["data_quality"])
     for f in used:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from carbon.derivation import canonical_json
 from tests.support.db import make_key
@@ -155,9 +156,25 @@ def test_hand_worked_scopes_and_energy(client: TestClient, world: dict) -> None:
     assert e["electricity"]["consumption_kwh"] == pytest.approx(CONSUMPTION_KWH)
 
 
-def test_derivation_reproduces_the_figures_and_the_hash(client: TestClient, world: dict) -> None:
+def _derivations_stored(engine) -> int:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM carbon_derivation")).scalar_one()
+
+
+def test_derivation_reproduces_the_figures_and_the_hash(
+    client: TestClient,
+    world: dict,
+    engine,  # noqa: ANN001
+) -> None:
+    stored = _derivations_stored(engine)
     e = _emissions(client, world)
-    d = _get(client, world["viewer"], f"/api/v1/carbon/derivations/{e['derivation_hash']}")
+    assert e["derivation_url"].startswith(f"/api/v1/carbon/derivations/{e['derivation_hash']}?")
+    r = client.get(e["derivation_url"], headers=world["viewer"])  # the URL carries its query
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert (
+        _derivations_stored(engine) == stored
+    )  # reading a figure (or its derivation) stores nothing
     blob = canonical_json({"formulas": d["formulas"], "inputs": d["inputs"]})
     assert hashlib.sha256(blob.encode()).hexdigest() == e["derivation_hash"] == d["hash"]
     # a verifier recomputes scope 1 from the aggregate and the factor row alone
@@ -181,6 +198,16 @@ def test_derivation_reproduces_the_figures_and_the_hash(client: TestClient, worl
     )
     r = client.get("/api/v1/carbon/derivations/" + "0" * 64, headers=world["viewer"])
     assert r.status_code == 404 and "hash" in r.json()["error"]
+    # the bare hash of a figure nobody stored: found only with its parameters
+    r = client.get(f"/api/v1/carbon/derivations/{e['derivation_hash']}", headers=world["viewer"])
+    assert r.status_code == 404 and "derivation_url" in r.json()["error"]
+    # other parameters derive another hash: not this derivation
+    other = e["derivation_url"].replace("gwp=AR5", "gwp=AR6")
+    assert other != e["derivation_url"]
+    r = client.get(other, headers=world["viewer"])
+    assert r.status_code == 404 and "not" in r.json()["error"]
+    r = client.get(e["derivation_url"].replace("kind=emissions", "kind=x"), headers=world["viewer"])
+    assert r.status_code == 422 and "kind" in r.json()["error"]
 
 
 def test_gwp_for_refrigerant_and_sf6_activity(client: TestClient, world: dict) -> None:
@@ -536,6 +563,9 @@ def test_intensity_kpis(client: TestClient, world: dict) -> None:
         client, w["viewer"], "/api/v1/kpis/intensity", site=w["site"], period="year", date=DAY
     )
     assert year["mom"] is None and year["derivation_hash"]
+    r = client.get(year["derivation_url"], headers=w["viewer"])  # recomputed, not stored
+    assert r.status_code == 200, r.text
+    assert r.json()["hash"] == year["derivation_hash"] and r.json()["kind"] == "kpi_intensity"
     bad = client.get(
         "/api/v1/kpis/intensity",
         headers=w["viewer"],
