@@ -158,6 +158,32 @@ def set_mapping(
     return meter, _mapping(meter, row)
 
 
+def boundary_meters(session: Session, meter_ids: list[int] | None = None) -> list[BoundaryMeter]:
+    """These meters (every energy meter when ``None``; gauges never) with their mappings."""
+    stmt = select(Meter).where(Meter.kind != "gauge").order_by(Meter.id)
+    if meter_ids is not None:
+        stmt = stmt.where(Meter.id.in_(meter_ids))
+    meters = list(session.scalars(stmt))
+    rows = {
+        r.meter_id: r
+        for r in session.scalars(
+            select(CarbonMeterSource).where(CarbonMeterSource.meter_id.in_([m.id for m in meters]))
+        )
+    }
+    return [
+        BoundaryMeter(
+            m.id,
+            m.code,
+            m.site_id,
+            m.carrier,
+            m.canonical_unit,
+            m.kind,
+            _mapping(m, rows.get(m.id)),
+        )
+        for m in meters
+    ]
+
+
 def site_boundary(session: Session, site_code: str) -> Boundary:
     site_ids = registry.site_subtree_ids(session, site_code)
     meters = list(

@@ -30,6 +30,7 @@ from carbon import quantities
 from carbon.boundary import (
     BoundaryMeter,
     SiteContext,
+    boundary_meters,
     fingerprint,
     site_context,
     site_contexts,
@@ -301,6 +302,25 @@ def current_version(session: Session) -> CarbonCalcVersion:
     if v is None:
         raise NotFound("version", "no calculation version: run the migrations")
     return v
+
+
+def materialise(session: Session, meter_ids: list[int] | None = None) -> int:
+    """Store the factor assignments of these meters (every energy meter when ``None``) under the
+    current calculation version; returns how many meters were looked at.
+
+    Assignments are deterministic (version + what decides a meter's factors), so they are
+    stored by the writes that change those inputs — a meter or its mapping written, a
+    recalculation, the upgrade's data step, bulk loads — and reading a figure finds them. A
+    reader that still finds one stale computes it inside its own transaction and commits
+    nothing."""
+    ver = session.scalar(
+        select(CarbonCalcVersion).order_by(CarbonCalcVersion.version.desc()).limit(1)
+    )
+    if ver is None:
+        return 0
+    meters = boundary_meters(session, meter_ids)
+    ensure_assignments(session, ver, meters)
+    return len(meters)
 
 
 def get_version(session: Session, version: int | None) -> CarbonCalcVersion:

@@ -15,9 +15,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
 import migrations
-from carbon import library
+from carbon import factors, library
 from core.settings import get_settings
 
 
@@ -32,8 +33,17 @@ def _load_factor_library(conn: Connection) -> None:
     library.load_shipped(conn, actor="ecc db upgrade")
 
 
-# Run in order after ``upgrade`` to head; each is idempotent.
-DATA_STEPS: tuple[Callable[[Connection], None], ...] = (_load_factor_library,)
+def _store_factor_assignments(conn: Connection) -> None:
+    with Session(bind=conn) as session:
+        factors.materialise(session)
+        session.flush()
+
+
+# Run in order after ``upgrade`` to head, in one transaction; each is idempotent.
+DATA_STEPS: tuple[Callable[[Connection], None], ...] = (
+    _load_factor_library,
+    _store_factor_assignments,
+)
 
 
 def load_data(engine: Engine) -> None:

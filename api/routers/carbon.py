@@ -68,7 +68,6 @@ def emissions(
     out = engine.emissions(
         session, site, start, end, version=version, gwp_set=gwp, tce_convention=tce_convention
     )
-    session.commit()  # factor assignments of a new meter are materialised (the derivation is not)
     out["derivation_url"] = derivation_url(
         request,
         "emissions",
@@ -126,7 +125,6 @@ def carbon_series(
         out = series.site_carbon(session, site, start, end, resolution, version)
     else:
         out = series.meter_carbon(session, meter, start, end, resolution, version)
-    session.commit()
     return out
 
 
@@ -174,5 +172,4 @@ def reported_co2(
     """Intervals where a plant's own CO2 figure (a meter in t) disagrees with the engine's
     interval emissions rounded to ``places`` decimals."""
     out = quality.compare_reported_co2(session, meter, reported, start, end, places, version)
-    session.commit()
     return out

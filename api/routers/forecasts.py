@@ -42,5 +42,4 @@ def get_forecast(
         start=start,
         end=end,
     )
-    session.commit()  # co2: the carbon engine may have cached factor assignments
     return out

@@ -31,7 +31,6 @@ def intensity(
     out = kpis.intensity(
         session, site, period, day, version=version, tce_convention=tce_convention, gwp_set=gwp
     )
-    session.commit()  # factor assignments of a new meter are materialised (the derivation is not)
     out["derivation_url"] = derivation_url(
         request,
         "kpi_intensity",

@@ -39,6 +39,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from accounts import keys
+from carbon import factors
 from core.db import libpq_url
 from core.errors import NotFound
 from core.settings import Settings
@@ -154,6 +155,7 @@ def _ensure_plant(engine: Engine, n_meters: int) -> dict[str, int]:
             if m["code"] not in existing:
                 registry.create_meter(session, registry.MeterIn(**m))
                 session.flush()
+        factors.materialise(session)  # the wall's carbon figures then find them stored
         session.commit()
         infos = registry.meter_infos(session, [m["code"] for m in meters])
     return {code: info.id for code, info in infos.items()}

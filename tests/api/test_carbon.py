@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from carbon.derivation import canonical_json
+from metering import registry
 from tests.support.db import make_key
 from tests.support.paths import REPO_ROOT
 
@@ -723,3 +725,42 @@ def test_report_numbers_keep_their_digits_and_get_separators() -> None:
     assert number_text(1234.0) == "1,234.0"
     assert number_text(-20.6965) == "-20.6965"
     assert number_text(2023) == "2023"  # years and ids are not numbers to read
+
+
+_STORED = (
+    "SELECT (SELECT count(*) FROM carbon_assignment), "
+    "(SELECT count(*) FROM carbon_assignment_state), (SELECT count(*) FROM carbon_derivation)"
+)
+
+
+def test_reading_figures_stores_nothing(client: TestClient, world: dict, engine) -> None:  # noqa: ANN001
+    """Meters and mappings written through the API store their factor assignments; the GET
+    endpoints then answer without storing anything (assignments or derivations)."""
+    w, v = world, world["viewer"]
+    with engine.connect() as conn:
+        before = conn.execute(text(_STORED)).one()
+    period = {"start": START, "end": END}
+    e = _emissions(client, w)
+    assert client.get(e["derivation_url"], headers=v).status_code == 200
+    _get(client, v, "/api/v1/carbon/series", site=w["site"], resolution="1h", **period)
+    _get(client, v, "/api/v1/carbon/series", meter=w["codes"]["GAS"], resolution="raw", **period)
+    _get(client, v, "/api/v1/kpis/intensity", site=w["site"], period="month", date=DAY)
+    _get(client, v, "/api/v1/reports/ghg-inventory", site=w["site"], year=2023)
+    with engine.connect() as conn:
+        assert conn.execute(text(_STORED)).one() == before
+    # a meter created behind the API's back (a bulk load that forgot to store them) is still
+    # answered, its assignments computed in the reader's own transaction and not kept
+    with Session(engine) as s:
+        registry.create_meter(
+            s,
+            registry.MeterIn(f"RAW-{w['site']}", "raw", w["site"], "electricity", "kWh", "delta"),
+        )
+        s.commit()
+    r = client.get(
+        "/api/v1/carbon/series",
+        params={"meter": f"RAW-{w['site']}", "resolution": "1h", **period},
+        headers=v,
+    )
+    assert r.status_code == 200 and r.json()["points"] == []
+    with engine.connect() as conn:
+        assert conn.execute(text(_STORED)).one() == before

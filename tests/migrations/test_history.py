@@ -140,3 +140,29 @@ def test_day_timezone_is_handed_in_not_read(fresh_engine: Engine) -> None:
     with fresh_engine.connect() as conn:
         tz = conn.execute(text("SELECT value FROM ecc_meta WHERE key = 'day_timezone'")).scalar()
     assert tz == "Asia/Kolkata"
+
+
+def test_upgrade_stores_the_factor_assignments_of_every_meter(fresh_engine: Engine) -> None:
+    """A meter created outside the API (a bulk load) gets its assignments at the next upgrade,
+    so reading its carbon figures stores nothing."""
+    from sqlalchemy.orm import Session
+
+    from metering import registry
+
+    migrate.upgrade(fresh_engine)
+    with Session(fresh_engine) as s:
+        registry.create_site(s, registry.SiteIn("H-SITE", "History plant"))
+        registry.create_meter(
+            s, registry.MeterIn("H-KWH", "incomer", "H-SITE", "electricity", "kWh", "delta")
+        )
+        registry.create_meter(
+            s, registry.MeterIn("H-KW", "load", "H-SITE", "electricity", "kW", "gauge")
+        )
+        s.commit()
+    count = text("SELECT count(*) FROM carbon_assignment_state")
+    with fresh_engine.connect() as conn:
+        assert conn.execute(count).scalar() == 0
+    migrate.upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        assert conn.execute(count).scalar() == 1  # the energy meter; a gauge has none
+        assert conn.execute(text("SELECT count(*) FROM carbon_assignment")).scalar() >= 1
