@@ -219,7 +219,7 @@ def _history(conn: Connection, spans: dict[int, tuple[int, int]]) -> dict[int, H
     if not spans:
         return {}
     ids = list(spans)
-    raw = conn.connection.dbapi_connection  # psycopg, in this transaction
+    raw: Any = conn.connection.dbapi_connection  # psycopg, in this transaction
     assert raw is not None
     with raw.cursor(binary=True) as cur:
         cur.execute(
@@ -366,7 +366,7 @@ def evaluate_readings(
     ).all()
     if not found:
         return []
-    versions = dict(found)
+    versions: dict[int, int] = dict(found)
     rows = lock_points(conn, rule_ids=list(versions), family=True)
     rules = cache.get(conn, versions)
     lo = np.searchsorted(meter_id, meters, side="left")
@@ -385,12 +385,14 @@ def evaluate_readings(
     rec = Recorder(conn, db_now(conn), config)
     changed = set()
     for rid, points in _points_by_rule(rows).items():
-        rule = rules.get(rid)
-        if rule is None or rule.meter_id not in slices:
+        found_rule = rules.get(rid)
+        mid = found_rule.meter_id if found_rule is not None else None
+        if found_rule is None or mid is None or mid not in slices:
             continue  # a suppressed child of a rule in the batch, or a rule not evaluated here
-        a, b = slices[rule.meter_id]
+        rule = found_rule
+        a, b = slices[mid]
         t = ts_us[a:b]
-        x = quantity(rule, t, hist.get(rule.meter_id))
+        x = quantity(rule, t, hist.get(mid))
         armed = _armed(rule, t)
         for row in points:
             if row.condition in rule.limits and _run_point(rec, row, rule, t, x, armed):
@@ -431,6 +433,7 @@ def demand_kw(conn: Connection, rule: Compiled, now_us: int) -> float:
     if rule.meter_id is not None:
         meter_ids = [rule.meter_id]
     else:
+        assert rule.site_id is not None  # a rule has a meter or a site (database constraint)
         scope = counted_meters(conn, rule.site_id, carrier="electricity")
         meter_ids = [m.id for m in scope.counted]
     block_h = rule.block_us / 3600 / US
@@ -480,7 +483,7 @@ def _forecast_subject(session: Session, rule: Compiled):  # noqa: ANN202 - a Sub
     if rule.meter_id is not None:
         meter = session.get(Meter, rule.meter_id)
         assert meter is not None
-        return subjects.meter_subject(meter, session.get(Site, meter.site_id))
+        return subjects.meter_subject(meter, session.get_one(Site, meter.site_id))
     site = session.get(Site, rule.site_id)
     assert site is not None
     return next(
@@ -576,9 +579,12 @@ def _evaluate_deviation(
     if not live:
         return False
     seen = [row.debounce.eval_ts for row in live]
-    series = deviation_series(conn, rule, now_us, None if None in seen else min(seen))
+    known = [s for s in seen if s is not None]
+    series = deviation_series(conn, rule, now_us, min(known) if len(known) == len(seen) else None)
+    if not series:
+        return False
     changed = False
-    for row in live if series else ():
+    for row in live:
         t, x = series[row.condition]
         if len(t) and _run_point(rec, row, rule, t, x, _armed(rule, t)):
             changed = True
@@ -598,13 +604,13 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
     ids = expire_shelves(conn, config)
     if not found:
         return ids
-    versions = dict(found)
+    versions: dict[int, int] = dict(found)
     rows = lock_points(conn, rule_ids=list(versions), family=True)
     rules = cache.get(conn, versions)
     now = db_now(conn)
     now_us = int(now.timestamp() * US)
     stale_meters = [r.meter_id for r in rules.values() if r.type is RuleType.STALE]
-    last = (
+    last: dict[int, int | None] = (
         dict(conn.execute(text(_LAST_READING), {"m": stale_meters}).all()) if stale_meters else {}
     )
     rec = Recorder(conn, now, config)
@@ -620,7 +626,7 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
             continue
         seen = None
         if rule.type is RuleType.STALE:
-            seen = last.get(rule.meter_id)
+            seen = last.get(rule.meter_id) if rule.meter_id is not None else None
             x = np.array([(now_us - (seen if seen is not None else rule.created_us)) / US])
         else:
             x = np.array([demand_kw(conn, rule, now_us)])

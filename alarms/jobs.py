@@ -30,7 +30,7 @@ def deliver_notifications(engine: Engine, config: AlarmConfig | None = None) -> 
     config = config or _config()
     run_retrying(engine, lambda conn: evaluate.flood_summaries(conn, config))
     with engine.connect() as conn:
-        due = dict(
+        due: dict[str, int] = dict(
             conn.execute(
                 text(
                     "SELECT channel, count(*) FROM alarm_notification WHERE status = 'pending' "

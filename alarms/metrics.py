@@ -86,7 +86,7 @@ def alarm_metrics(
         by_priority[priority] = by_priority.get(priority, 0) + 1
     total = len(acts)
     top = sorted(by_alarm.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-    states = dict(
+    states: dict[str, int] = dict(
         session.execute(
             text(
                 "SELECT a.state, count(*) FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id "
@@ -105,7 +105,7 @@ def alarm_metrics(
         {"now": now, "cut": now - STALE_AFTER},
     ).all()
     chatter = session.execute(text(_CHATTER), period).all()
-    held = dict(
+    held: dict[str, int] = dict(
         session.execute(
             text(
                 "SELECT status, count(*) FROM alarm_notification WHERE created_at > :start "

@@ -23,13 +23,16 @@ from alarms.lifecycle import Action, Transition
 
 
 class _Alarm(Protocol):
-    id: int
+    @property
+    def id(self) -> int: ...
 
 
 class Event(Protocol):
     """What the outbox reads of a recorded transition (``alarms.store`` records them)."""
 
-    row: _Alarm
+    @property
+    def row(self) -> _Alarm: ...  # read-only: any row type with an ``id``
+
     seq: int
     transition: Transition
     user: str

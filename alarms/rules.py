@@ -514,7 +514,7 @@ def _sync_points(
             rec.act(row, Action.RETURN_TO_SERVICE, user=user, comment="rule enabled")
         elif not rule.enabled and not row.point.out_of_service:
             rec.act(row, Action.REMOVE_FROM_SERVICE, user=user, comment="rule disabled")
-        suppress = parent_active.get(rule.parent_rule_id, False)
+        suppress = rule.parent_rule_id is not None and parent_active.get(rule.parent_rule_id, False)
         rec.act(
             row,
             Action.SUPPRESS if suppress else Action.UNSUPPRESS,

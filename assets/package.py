@@ -17,7 +17,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 
 from sqlalchemy.orm import Session
@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from assets import ledger
 from assets import offsets as offsets_mod
 from assets import scorecard as scorecard_mod
-from carbon import derivation, factors, report
-from metering import registry
+from carbon import derivation, engine, factors, report
+from metering import clock, registry
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # identical inputs give identical bytes
 
@@ -64,13 +64,29 @@ def _readings(body: dict, label: str) -> list[list[object]]:
     return [[m, label, e, u] for (m, u), e in sorted(per.items())]
 
 
+def _derivation(session: Session, site: str, lo: datetime, hi: datetime, version: int) -> dict:
+    """The full derivation body (inputs, formulas, results, hash) of a period's emissions."""
+    calc = engine.calculate(session, site, lo, hi, version=version)
+    calc.result(session)
+    assert calc.derivation is not None
+    return calc.derivation
+
+
 def build(
     session: Session, site: str, year: int, served_paths: Iterable[str], now: datetime
 ) -> bytes:
     inv = report.inventory(session, site, year)
-    year_body = derivation.get(session, inv["derivation_hash"])
-    month_bodies = [derivation.get(session, m["derivation_hash"]) for m in inv["monthly"]]
     start, end = offsets_mod.year_bounds(session, site, year)
+    zone = clock.site_zone(session, site)
+    year_body = _derivation(session, site, start, end, inv["version"])
+    month_bodies = [
+        _derivation(
+            session, site, *clock.period_bounds("month", date(year, m, 1), zone), inv["version"]
+        )
+        for m in range(1, 13)
+    ]
+    if year_body["hash"] != inv["derivation_hash"]:
+        raise RuntimeError("the year's derivation did not recompute to the inventory's hash")
     files: dict[str, bytes] = {}
     for body in [year_body, *month_bodies]:
         files[f"derivations/{body['hash']}.json"] = _json(body)

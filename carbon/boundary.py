@@ -158,6 +158,32 @@ def set_mapping(
     return meter, _mapping(meter, row)
 
 
+def boundary_meters(session: Session, meter_ids: list[int] | None = None) -> list[BoundaryMeter]:
+    """These meters (every energy meter when ``None``; gauges never) with their mappings."""
+    stmt = select(Meter).where(Meter.kind != "gauge").order_by(Meter.id)
+    if meter_ids is not None:
+        stmt = stmt.where(Meter.id.in_(meter_ids))
+    meters = list(session.scalars(stmt))
+    rows = {
+        r.meter_id: r
+        for r in session.scalars(
+            select(CarbonMeterSource).where(CarbonMeterSource.meter_id.in_([m.id for m in meters]))
+        )
+    }
+    return [
+        BoundaryMeter(
+            m.id,
+            m.code,
+            m.site_id,
+            m.carrier,
+            m.canonical_unit,
+            m.kind,
+            _mapping(m, rows.get(m.id)),
+        )
+        for m in meters
+    ]
+
+
 def site_boundary(session: Session, site_code: str) -> Boundary:
     """The counted meters of the site (metering's rule) and its sub-meters, each with the
     emission source it maps to."""
@@ -202,7 +228,8 @@ def site_contexts(session: Session, site_ids: list[int]) -> dict[int, SiteContex
 
 
 def _context(sites: dict[int, Site], site_id: int) -> SiteContext:
-    chain, sid = [], site_id
+    chain: list[int] = []
+    sid: int | None = site_id
     while sid is not None:
         chain.append(sid)
         sid = sites[sid].parent_id

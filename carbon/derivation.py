@@ -1,5 +1,9 @@
 """Derivations: the inputs, formulas and results behind a figure, addressed by the sha256 of
-their canonical JSON, so a verifier can recompute both the figure and the hash."""
+their canonical JSON, so a verifier can recompute both the figure and the hash.
+
+A derivation is content-addressed: reading a figure never stores anything. ``build`` makes the
+body and its hash; ``carbon.recompute`` finds a stored body (stored by a write, or by earlier
+versions of the service) or recomputes it from the figure's parameters and checks the hash."""
 
 from __future__ import annotations
 
@@ -44,22 +48,33 @@ def content_hash(inputs: dict, formulas: dict) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def record(session: Session, kind: str, inputs: dict, formulas: dict, results: dict) -> str:
-    """Store a derivation (idempotent) and return its hash."""
+HASH_RULE = (
+    "sha256 of canonical JSON (sorted keys, separators ',' ':', UTF-8) of "
+    '{"formulas": formulas, "inputs": inputs}'
+)
+
+
+def build(kind: str, inputs: dict, formulas: dict, results: dict) -> tuple[str, dict]:
+    """The derivation body (as JSON would return it) and its hash; stores nothing."""
     digest = content_hash(inputs, formulas)
     body = json.loads(
         canonical_json(
             {
                 "kind": kind,
                 "hash": digest,
-                "hash_rule": "sha256 of canonical JSON (sorted keys, separators ',' ':', UTF-8) of "
-                '{"formulas": formulas, "inputs": inputs}',
+                "hash_rule": HASH_RULE,
                 "inputs": inputs,
                 "formulas": formulas,
                 "results": results,
             }
         )
     )
+    return digest, body
+
+
+def record(session: Session, kind: str, inputs: dict, formulas: dict, results: dict) -> str:
+    """Store a derivation (idempotent) and return its hash: for writes that keep one."""
+    digest, body = build(kind, inputs, formulas, results)
     session.execute(
         insert(CarbonDerivation)
         .values(hash=digest, kind=kind, body=body)
@@ -68,8 +83,13 @@ def record(session: Session, kind: str, inputs: dict, formulas: dict, results: d
     return digest
 
 
-def get(session: Session, digest: str) -> dict:
+def find(session: Session, digest: str) -> dict | None:
     row = session.get(CarbonDerivation, digest)
-    if row is None:
+    return None if row is None else row.body
+
+
+def get(session: Session, digest: str) -> dict:
+    body = find(session, digest)
+    if body is None:
         raise NotFound("hash", f"no derivation {digest!r}")
-    return row.body
+    return body

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,13 +92,13 @@ class Calc:
         carrier: str,
         variants: tuple[str, ...],
         site_id: int,
-        day: object,
+        day: date,
     ) -> factors.Resolved | None:
         if self.cands is None:
             self.cands = factors.Candidates.load(session, self.version.factor_watermark)
         return factors.resolve_for(
             session, self.version, kind, carrier, variants, site_id, day, self.cands
-        )  # type: ignore[arg-type]
+        )
 
 
 def emissions(
@@ -122,6 +122,31 @@ def emissions(
         gwp_set=gwp_set,
         tce_convention=tce_convention,
     ).result(session)
+
+
+def emissions_derivation(
+    session: Session,
+    site_code: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: int | None = None,
+    gwp_set: str = factors.DEFAULT_GWP_SET,
+    tce_convention: str = "equivalent",
+) -> dict:
+    """The derivation behind :func:`emissions` with the same arguments (recomputed)."""
+    res = calculate(
+        session,
+        site_code,
+        start,
+        end,
+        version=version,
+        gwp_set=gwp_set,
+        tce_convention=tce_convention,
+    )
+    res.result(session)
+    assert res.derivation is not None
+    return res.derivation
 
 
 def calculate(
@@ -308,7 +333,7 @@ def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
         "activity_id": act.id,
     }
     if gwp is not None:  # a gas: tonnes × GWP
-        key = ("source", act.source, gwp.factor.id, act.carrier)
+        key: tuple[str, str, int | None, str] = ("source", act.source, gwp.factor.id, act.carrier)
         acc = calc.rows.setdefault(key, _Acc())
         gas_t = qty * units.conversion(act.unit, "t")[0]
         acc.activity += qty
@@ -364,7 +389,7 @@ def _activity(session: Session, calc: Calc, act: CarbonActivity) -> None:
 def _site_tz(session: Session, site_id: int) -> str:
     from models import Site
 
-    return session.get(Site, site_id).timezone
+    return session.get_one(Site, site_id).timezone
 
 
 def _certificate_closure(
@@ -479,6 +504,7 @@ def _market(session: Session, calc: Calc, certs: list, acts_in_period: list) -> 
 class _Result:
     def __init__(self, calc: Calc) -> None:
         self.calc = calc
+        self.derivation: dict | None = None  # set by result(): the body behind the hash
 
     def totals(self) -> dict:
         c = self.calc
@@ -592,9 +618,8 @@ class _Result:
             "data_quality": c.quality,
         }
         inputs = self.inputs(session, factor_rows)
-        results["derivation_hash"] = derivation.record(
-            session, "emissions", inputs, formulas.FORMULAS, results
-        )
+        digest, self.derivation = derivation.build("emissions", inputs, formulas.FORMULAS, results)
+        results["derivation_hash"] = digest
         return results
 
     def inputs(self, session: Session, factor_rows: dict[int, CarbonFactor]) -> dict:

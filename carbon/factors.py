@@ -29,6 +29,7 @@ from carbon import quantities
 from carbon.boundary import (
     BoundaryMeter,
     SiteContext,
+    boundary_meters,
     fingerprint,
     site_context,
     site_contexts,
@@ -302,6 +303,25 @@ def current_version(session: Session) -> CarbonCalcVersion:
     return v
 
 
+def materialise(session: Session, meter_ids: list[int] | None = None) -> int:
+    """Store the factor assignments of these meters (every energy meter when ``None``) under the
+    current calculation version; returns how many meters were looked at.
+
+    Assignments are deterministic (version + what decides a meter's factors), so they are
+    stored by the writes that change those inputs — a meter or its mapping written, a
+    recalculation, the upgrade's data step, bulk loads — and reading a figure finds them. A
+    reader that still finds one stale computes it inside its own transaction and commits
+    nothing."""
+    ver = session.scalar(
+        select(CarbonCalcVersion).order_by(CarbonCalcVersion.version.desc()).limit(1)
+    )
+    if ver is None:
+        return 0
+    meters = boundary_meters(session, meter_ids)
+    ensure_assignments(session, ver, meters)
+    return len(meters)
+
+
 def get_version(session: Session, version: int | None) -> CarbonCalcVersion:
     if version is None:
         return current_version(session)
@@ -525,7 +545,7 @@ def recalculate(session: Session, actor: str, reason: str) -> CarbonCalcVersion:
             meters[m.id] = m
     old = ensure_assignments(session, prev, list(meters.values()))
     cur = ensure_assignments(session, new, list(meters.values()))
-    values = {
+    values: dict[int | None, float] = {
         f.id: f.value
         for f in session.scalars(
             select(CarbonFactor).where(

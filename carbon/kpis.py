@@ -174,6 +174,33 @@ def intensity(
     tce_convention: str = "equivalent",
     gwp_set: str = factors.DEFAULT_GWP_SET,
 ) -> dict:
+    """Intensity KPIs of ``site`` for the ``period`` holding ``day``, with YoY and MoM."""
+    return _intensity(session, site, period, day, version, tce_convention, gwp_set)[0]
+
+
+def intensity_derivation(
+    session: Session,
+    site: str,
+    period: str,
+    day: date,
+    *,
+    version: int | None = None,
+    tce_convention: str = "equivalent",
+    gwp_set: str = factors.DEFAULT_GWP_SET,
+) -> dict:
+    """The derivation behind :func:`intensity` with the same arguments (recomputed)."""
+    return _intensity(session, site, period, day, version, tce_convention, gwp_set)[1]
+
+
+def _intensity(
+    session: Session,
+    site: str,
+    period: str,
+    day: date,
+    version: int | None,
+    tce_convention: str,
+    gwp_set: str,
+) -> tuple[dict, dict]:
     if period not in PERIODS:
         raise Invalid("period", f"one of {', '.join(PERIODS)}")
     ver = factors.get_version(session, version).version
@@ -215,7 +242,6 @@ def intensity(
             "previous_period": mom["production_inputs"] if mom else None,
         },
     }
-    result["derivation_hash"] = derivation.record(
-        session, "kpi_intensity", inputs, KPI_FORMULAS, result
-    )
-    return result
+    digest, body = derivation.build("kpi_intensity", inputs, KPI_FORMULAS, result)
+    result["derivation_hash"] = digest
+    return result, body

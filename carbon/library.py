@@ -154,3 +154,25 @@ def sync(conn: Connection, actor: str = "library") -> int:
         )
         added += 1
     return added
+
+
+_FIRST_VERSION = text("""
+INSERT INTO carbon_calc_version (version, factor_watermark, created_by, reason)
+SELECT 1, coalesce((SELECT max(id) FROM carbon_factor), 0), :actor, :reason
+WHERE NOT EXISTS (SELECT 1 FROM carbon_calc_version)
+""")
+
+
+def load_shipped(conn: Connection, actor: str = "ecc db upgrade") -> int:
+    """The data step run after the schema: sync the shipped library, open calculation version 1.
+
+    Idempotent: rows already stored are skipped, and version 1 is created only on a database
+    with no calculation version yet (its watermark is the library as shipped). Returns how many
+    factor rows were added.
+    """
+    added = sync(conn, actor=actor)
+    conn.execute(
+        _FIRST_VERSION,
+        {"actor": actor, "reason": f"factor library {library_version()} as shipped"},
+    )
+    return added

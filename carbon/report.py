@@ -45,9 +45,10 @@ def inventory(
 ) -> dict:
     start, end = _year_bounds(session, site, year)
     tz = clock.site_zone(session, site)
-    year_em = engine.emissions(
+    year_calc = engine.calculate(
         session, site, start, end, version=version, gwp_set=gwp_set, tce_convention=tce_convention
     )
+    year_em = year_calc.result(session)
     months = []
     for m in range(1, 13):
         lo, hi = clock.period_bounds("month", date(year, m, 1), tz)
@@ -70,7 +71,8 @@ def inventory(
                 "derivation_hash": em["derivation_hash"],
             }
         )
-    body = derivation.get(session, year_em["derivation_hash"])
+    body = year_calc.derivation
+    assert body is not None
     used = body["inputs"]["factors"]
     quality = list(year_em["data_quality"])
     for f in used:

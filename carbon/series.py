@@ -1,11 +1,12 @@
 """Carbon time series for the wall screen and for interval checks.
 
 Hourly points come from the carbon rollup views (``carbon_1h``, ``carbon_site_1h``: energy
-rollups × pinned factors, see ``carbon.timeseries``); daily points are the local days of the
-meter's site, or of the site asked for (``metering.clock``), summed from ``carbon_1h`` or, where
-the zone's midnight is not on a whole UTC hour, ``carbon_15m`` (and the ``_site_`` views) with a
-time-range predicate; raw points multiply each reading's interval quantity by the factor of its
-period. Nothing recomputes history from readings except the raw resolution.
+rollups × pinned factors, made by migrations ``0002`` and ``0005_site_clock``); daily points
+are the local days of the meter's site, or of the site asked for (``metering.clock``), summed
+from ``carbon_1h`` or, where the zone's midnight is not on a whole UTC hour, ``carbon_15m``
+(and the ``_site_`` views) with a time-range predicate; raw points multiply each reading's
+interval quantity by the factor of its period. Nothing recomputes history from readings except
+the raw resolution.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection, make_url
 
 from core.settings import Settings
@@ -60,22 +60,6 @@ def make_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> En
     kwargs.setdefault("max_overflow", 2)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url or database_url(settings), **kwargs)
-
-
-def has_timescale(conn: Connection) -> bool:
-    """True when the timescaledb extension is installed in this database."""
-    return bool(
-        conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).scalar()
-    )
-
-
-def timescale_available(conn: Connection) -> bool:
-    """True when the server could install timescaledb (used by the migration to pick a path)."""
-    return bool(
-        conn.execute(
-            text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
-        ).scalar()
-    )
 
 
 @contextmanager

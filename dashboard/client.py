@@ -171,12 +171,6 @@ class ApiClient:
         with self._lock:
             self._cache[key] = _Entry(time.monotonic(), value)
 
-    def forget(self, prefix: str) -> None:
-        """Drop cached answers whose key starts with ``prefix`` (after a write)."""
-        with self._lock:
-            for k in [k for k in self._cache if isinstance(k, tuple) and k[0] == prefix]:
-                del self._cache[k]
-
     def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Future:
         return self.pool.submit(fn, *args, **kw)
 

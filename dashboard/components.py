@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids, runtime, service
+from dashboard import ids, runtime, snapshots
 from dashboard.figures import theme
 from dashboard.figures.meter import meter_series
 from dashboard.i18n import DASH, current, fmt_num, t
@@ -19,7 +19,7 @@ from dashboard.i18n import DASH, current, fmt_num, t
 # -- KPI tiles -----------------------------------------------------------------------------
 
 
-def _arrow(k: service.Kpi) -> html.Span:
+def _arrow(k: snapshots.Kpi) -> html.Span:
     if k.change_pct is None:
         return html.Span()
     up = k.change_pct > 0.05
@@ -40,7 +40,7 @@ def _length_class(number: str, unit: str) -> str:
     return "" if width <= 7.6 else " long" if width <= 10 else " longer"
 
 
-def kpi_tile(k: service.Kpi, lang: str) -> html.Div:
+def kpi_tile(k: snapshots.Kpi, lang: str) -> html.Div:
     value = DASH if k.value is None else fmt_num(k.value, "", k.digits)
     children = [
         html.Div(t(k.key, lang), className="tile-title"),
@@ -244,10 +244,10 @@ def _zoom(relayout: dict | None, code: str | None, range_key: str, res: str, raw
 
 def _snapshot(
     code: str, range_key: str, res: str, with_raw: bool, relayout: dict | None, zoomed: bool
-) -> service.MeterSnapshot:
+) -> snapshots.MeterSnapshot:
     api = runtime.api()
-    start, end = _window(range_key, relayout, service.meter_timezone(api, code), zoomed)
-    return service.meter_snapshot(api, code, start, end, res, with_raw)
+    start, end = _window(range_key, relayout, snapshots.meter_timezone(api, code), zoomed)
+    return snapshots.meter_snapshot(api, code, start, end, res, with_raw)
 
 
 @callback(

@@ -54,7 +54,8 @@ class HolidayCalendar:
         """One row per day in ``days`` (midnights, naive or tz-aware): ``holiday``,
         ``makeup_workday``, ``weekend`` and ``off`` as booleans."""
         dates = [d.date() for d in days]
-        holiday, makeup = set(), set()
+        holiday: set[date] = set()
+        makeup: set[date] = set()
         for year in sorted({d.year for d in dates}):
             holiday.update(self.holidays(year))
             makeup.update(self.makeup_workdays(year))

@@ -286,12 +286,13 @@ def regularize(
         frame = frame.set_axis(frame.index[0] + steps * step).groupby(level=0).mean()
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=step)
     frame = frame.reindex(grid)
-    findings["missing_steps"] = int(frame[TARGET].isna().sum())
+    missing = int(frame[TARGET].isna().sum())
+    findings["missing_steps"] = missing
     limit = int(pd.Timedelta(fill_limit) / step) if fill_limit else 0
     frame[TARGET] = fill_short_gaps(frame[TARGET], limit)
     for col in frame.columns.drop(TARGET):
         frame[col] = frame[col].interpolate(limit_area="inside").ffill().bfill()
-    findings["filled_steps"] = findings["missing_steps"] - int(frame[TARGET].isna().sum())
+    findings["filled_steps"] = missing - int(frame[TARGET].isna().sum())
     if display is not None:
         frame.index = frame.index.tz_convert(display)
     frame.index.freq = step

@@ -13,7 +13,7 @@ scheduler leaves the other core to the API.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -105,7 +105,7 @@ class GradientBoosting:
         wrong such a model is, and a slightly weaker one errs on the side of wider bands."""
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        params = dict(self.tree)
+        params: dict[str, Any] = dict(self.tree)
         if calibrating and self.calibration_max_iter < params["max_iter"]:
             params["learning_rate"] *= params["max_iter"] / self.calibration_max_iter
             params["max_iter"] = self.calibration_max_iter

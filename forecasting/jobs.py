@@ -11,11 +11,11 @@ _jobs = None
 _lock = threading.Lock()
 
 
-def _instance():  # noqa: ANN202 - forecasting.service.ForecastJobs, imported lazily
+def _instance():  # noqa: ANN202 - forecasting.runs.ForecastJobs, imported lazily
     global _jobs
     with _lock:
         if _jobs is None:
-            from forecasting.service import ForecastJobs
+            from forecasting.runs import ForecastJobs
 
             _jobs = ForecastJobs()
         return _jobs

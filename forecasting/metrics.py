@@ -17,34 +17,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def _pair(y: Sequence[float], yhat: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _pair(y: ArrayLike, yhat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     y, yhat = np.asarray(y, dtype=float), np.asarray(yhat, dtype=float)
     ok = np.isfinite(y)
     return y[ok], yhat[ok]
 
 
-def mae(y: Sequence[float], yhat: Sequence[float]) -> float:
+def mae(y: ArrayLike, yhat: ArrayLike) -> float:
     y, yhat = _pair(y, yhat)
     return float(np.mean(np.abs(y - yhat))) if y.size else float("nan")
 
 
-def rmse(y: Sequence[float], yhat: Sequence[float]) -> float:
+def rmse(y: ArrayLike, yhat: ArrayLike) -> float:
     y, yhat = _pair(y, yhat)
     return float(np.sqrt(np.mean((y - yhat) ** 2))) if y.size else float("nan")
 
 
-def wape(y: Sequence[float], yhat: Sequence[float]) -> float:
+def wape(y: ArrayLike, yhat: ArrayLike) -> float:
     y, yhat = _pair(y, yhat)
     total = np.sum(np.abs(y))
     return float(np.sum(np.abs(y - yhat)) / total) if total > 0 else float("nan")
 
 
-def seasonal_naive_scale(history: Sequence[float], season: int) -> float:
+def seasonal_naive_scale(history: ArrayLike, season: int) -> float:
     """In-sample MAE of the seasonal-naive forecast ``y[t − season]`` (the MASE denominator)."""
     h = np.asarray(history, dtype=float)
     if h.size <= season:
@@ -54,11 +53,11 @@ def seasonal_naive_scale(history: Sequence[float], season: int) -> float:
     return float(np.mean(diff)) if diff.size else float("nan")
 
 
-def mase(y: Sequence[float], yhat: Sequence[float], scale: float) -> float:
+def mase(y: ArrayLike, yhat: ArrayLike, scale: float) -> float:
     return mae(y, yhat) / scale if scale > 0 else float("nan")
 
 
-def cv_rmse(y: Sequence[float], yhat: Sequence[float], p: int = 0) -> float:
+def cv_rmse(y: ArrayLike, yhat: ArrayLike, p: int = 0) -> float:
     y, yhat = _pair(y, yhat)
     n, mean = y.size, np.mean(y) if y.size else 0.0
     if n - p <= 0 or mean == 0:
@@ -66,7 +65,7 @@ def cv_rmse(y: Sequence[float], yhat: Sequence[float], p: int = 0) -> float:
     return float(np.sqrt(np.sum((y - yhat) ** 2) / (n - p)) / mean)
 
 
-def nmbe(y: Sequence[float], yhat: Sequence[float], p: int = 0) -> float:
+def nmbe(y: ArrayLike, yhat: ArrayLike, p: int = 0) -> float:
     y, yhat = _pair(y, yhat)
     n, mean = y.size, np.mean(y) if y.size else 0.0
     if n - p <= 0 or mean == 0:
@@ -74,7 +73,7 @@ def nmbe(y: Sequence[float], yhat: Sequence[float], p: int = 0) -> float:
     return float(np.sum(y - yhat) / ((n - p) * mean))
 
 
-def coverage(y: Sequence[float], lower: Sequence[float], upper: Sequence[float]) -> float:
+def coverage(y: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> float:
     y, lo, hi = (np.asarray(a, dtype=float) for a in (y, lower, upper))
     ok = np.isfinite(y)
     if not ok.any():
@@ -82,7 +81,7 @@ def coverage(y: Sequence[float], lower: Sequence[float], upper: Sequence[float])
     return float(np.mean((y[ok] >= lo[ok]) & (y[ok] <= hi[ok])))
 
 
-def pinball(y: Sequence[float], quantiles: np.ndarray, levels: Sequence[float]) -> float:
+def pinball(y: ArrayLike, quantiles: np.ndarray, levels: ArrayLike) -> float:
     """Mean pinball loss; ``quantiles`` is n × len(levels), column j the forecast of level j."""
     y = np.asarray(y, dtype=float)
     q = np.asarray(quantiles, dtype=float)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from core.errors import Invalid
 from forecasting.base import Forecaster
@@ -47,4 +48,4 @@ def factories(names: Sequence[str], context: ModelContext) -> dict[str, Callable
     for name in names:
         if name not in MODEL_NAMES:
             raise Invalid("model", f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
-    return {name: (lambda n=name: make(n, context)) for name in names}
+    return {name: partial(make, name, context) for name in names}

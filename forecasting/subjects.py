@@ -136,7 +136,7 @@ def find_subject(
         raise Invalid("meter", "give exactly one of meter and site")
     if meter is not None:
         m = registry.get_meter(session, meter)
-        subject = meter_subject(m, session.get(Site, m.site_id))
+        subject = meter_subject(m, session.get_one(Site, m.site_id))
         if subject is None:
             raise Invalid(
                 "meter",

@@ -1,5 +1,5 @@
 """Energy from cumulative registers: the one rule, in numpy here and in SQL
-(``ecc_counter_delta`` in ``migrations.timeseries``); tests prove both agree.
+(``ecc_counter_delta``, migration ``0001``); tests prove both agree.
 
 The increase between consecutive readings is the energy of the interval ending at the later
 one. A decrease is a rollover when the register was in the top 10 % of its configured maximum

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
@@ -51,17 +52,9 @@ class ReadingBus:
         with self._lock:
             self._subscribers.append(callback)
 
-    def unsubscribe(self, callback: Subscriber) -> None:
-        with self._lock:
-            self._subscribers.remove(callback)
-
     def add_hook(self, hook: TransactionHook) -> None:
         with self._lock:
             self._hooks.append(hook)
-
-    def remove_hook(self, hook: TransactionHook) -> None:
-        with self._lock:
-            self._hooks.remove(hook)
 
     @property
     def has_hooks(self) -> bool:
@@ -81,7 +74,7 @@ class ReadingBus:
                 log.warning(
                     "transaction hook %r failed; deferred after commit", hook, exc_info=True
                 )
-                after.append(lambda h=hook: h.deferred(batch))
+                after.append(partial(hook.deferred, batch))
             else:
                 if done is not None:
                     after.append(done)

@@ -1,4 +1,5 @@
-"""Ingest a request body end to end: parse → validate → write (one commit) → answer."""
+"""What the API asks of ingest (also the CSV loader and the demo): a request body end to end,
+parse → validate → write (one commit) → answer."""
 
 from __future__ import annotations
 

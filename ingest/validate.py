@@ -10,7 +10,7 @@ anything irregular falls back to the item-by-item path, which gives the same ans
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -79,7 +79,7 @@ class _Collector:
 
 def validate(
     items: RawItems,
-    lookup_meters: Callable[[Iterable[str]], Mapping[str, MeterInfo]],
+    lookup_meters: Callable[[set[str]], Mapping[str, MeterInfo]],
     now: datetime | None = None,
     future_tolerance_s: int = 300,
 ) -> ValidBatch:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from core.db import psycopg_connection
@@ -83,10 +84,10 @@ def meter_series(
 def ensure_fresh(session: Session, meter_ids: list[int]) -> None:
     """Fold queued rollup work of these meters first (plain PostgreSQL path), so a reader
     always sees every committed reading, as TimescaleDB's real-time aggregates do."""
-    meta = dict(session.execute(text("SELECT key, value FROM ecc_meta")).all())
+    meta: dict[str, str] = dict(session.execute(text("SELECT key, value FROM ecc_meta")).all())
     if meta.get("timeseries_path") != "postgresql" or not meter_ids:
         return
-    with psycopg_connection(session.get_bind()) as conn:
+    with psycopg_connection(cast(Engine, session.get_bind())) as conn:
         refresh_all(conn, meter_ids)
 
 

@@ -5,33 +5,18 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
+from migrations.autogen import include_object
 from models import Base
 
 config = context.config
 target_metadata = Base.metadata
 
-# TimescaleDB creates its own schemas and catalog objects; autogenerate must ignore them.
-_TIMESCALE_SCHEMAS = {
-    "_timescaledb_internal",
-    "_timescaledb_catalog",
-    "_timescaledb_config",
-    "_timescaledb_cache",
-    "_timescaledb_functions",
-    "timescaledb_information",
-    "timescaledb_experimental",
-    "toolkit_experimental",
-}
-_APP_MAINTAINED = {"rollup_1m", "rollup_15m", "rollup_1h", "rollup_1d"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    schema = getattr(obj, "schema", None)
-    if schema in _TIMESCALE_SCHEMAS:
-        return False
-    return not (type_ == "table" and name in _APP_MAINTAINED)
-
 
 def run_migrations_online() -> None:
+    if "day_timezone" not in config.attributes:  # the ``alembic`` CLI, not migrations.runner
+        from core.settings import get_settings
+
+        config.attributes["day_timezone"] = get_settings().timezone
     connection = config.attributes.get("connection")
     if connection is None:
         from sqlalchemy import create_engine
@@ -51,6 +36,8 @@ def _run(connection) -> None:  # noqa: ANN001
         connection=connection,
         target_metadata=target_metadata,
         include_object=include_object,
+        compare_type=True,
+        compare_server_default=True,
         transaction_per_migration=True,
     )
     with context.begin_transaction():

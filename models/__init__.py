@@ -5,6 +5,6 @@ import models.assets  # noqa: F401  (registers the carbon asset ledger tables)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)
 from models.base import Base
-from models.metering import ApiKey, IngestLog, Meter, Reading, RollupPending, Site
+from models.metering import ApiKey, EccMeta, IngestLog, Meter, Reading, RollupPending, Site
 
-__all__ = ["ApiKey", "Base", "IngestLog", "Meter", "Reading", "RollupPending", "Site"]
+__all__ = ["ApiKey", "Base", "EccMeta", "IngestLog", "Meter", "Reading", "RollupPending", "Site"]

@@ -5,6 +5,11 @@ An *alarm* is one alarm point: one condition (``high``, ``high_high``, ``low``, 
 ``rate_high``, ``stale`` …) of one rule. Its lifecycle state and the evaluator's debounce state
 live on its row, so every process that changes it takes the row lock first. Every change is an
 ``alarm_event`` row numbered per alarm (``seq``); the table refuses UPDATE and DELETE.
+
+Every table is declared here, with the server defaults and partial indexes of migration
+``0004`` (file ``0003_alarms.py``): ``tests/migrations/test_history.py`` proves that Alembic's
+autogenerate finds no difference. ``alarms.rules`` reads and writes rules through these
+classes; the evaluator and the outbox use explicit SQL on the hot path (row locks, batches).
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -81,6 +88,12 @@ class AlarmRule(Base):
         CheckConstraint(
             "deadband >= 0 AND on_delay_s >= 0 AND off_delay_s >= 0", name="non_negative"
         ),
+        Index(
+            "uq_alarm_rule_live_name",
+            "name",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -92,18 +105,18 @@ class AlarmRule(Base):
     low: Mapped[float | None] = mapped_column(Double)
     high_high: Mapped[float | None] = mapped_column(Double)
     low_low: Mapped[float | None] = mapped_column(Double)
-    deadband: Mapped[float] = mapped_column(Double, default=0.0)
-    on_delay_s: Mapped[float] = mapped_column(Double, default=0.0)
-    off_delay_s: Mapped[float] = mapped_column(Double, default=0.0)
+    deadband: Mapped[float] = mapped_column(Double, default=0.0, server_default="0")
+    on_delay_s: Mapped[float] = mapped_column(Double, default=0.0, server_default="0")
+    off_delay_s: Mapped[float] = mapped_column(Double, default=0.0, server_default="0")
     unit: Mapped[str | None] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(8), default=Priority.MEDIUM.value)
-    message: Mapped[str] = mapped_column(Text, default="")
-    params: Mapped[dict] = mapped_column(JSONB, default=dict)
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    params: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     schedule: Mapped[list | None] = mapped_column(JSONB)
     parent_rule_id: Mapped[int | None] = mapped_column(ForeignKey("alarm_rule.id"), index=True)
     webhook_url: Mapped[str | None] = mapped_column(Text)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
@@ -145,20 +158,27 @@ class Alarm(Base):
             name="acked_consistent",
         ),
         Index("ix_alarm_state", "state", postgresql_where=text("state <> 'normal'")),
+        Index(
+            "ix_alarm_shelved_until",
+            "shelved_until",
+            postgresql_where=text("shelved_until IS NOT NULL"),
+        ),
         {"postgresql_with": {"fillfactor": 70}},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule_id: Mapped[int] = mapped_column(ForeignKey("alarm_rule.id"))
     condition: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(24), default=AlarmState.NORMAL.value)
-    condition_active: Mapped[bool] = mapped_column(Boolean, default=False)
-    acked: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(
+        String(24), default=AlarmState.NORMAL.value, server_default=AlarmState.NORMAL.value
+    )
+    condition_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    acked: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     shelved_until: Mapped[datetime | None] = mapped_column(TZ)
-    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
-    out_of_service: Mapped[bool] = mapped_column(Boolean, default=False)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
-    activation_count: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    out_of_service: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    activation_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     activated_at: Mapped[datetime | None] = mapped_column(TZ)
     cleared_at: Mapped[datetime | None] = mapped_column(TZ)
     acked_at: Mapped[datetime | None] = mapped_column(TZ)
@@ -167,7 +187,7 @@ class Alarm(Base):
     trigger_ts: Mapped[datetime | None] = mapped_column(TZ)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     eval_ts: Mapped[datetime | None] = mapped_column(TZ)
-    raw_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     raw_since: Mapped[datetime | None] = mapped_column(TZ)
     last_value: Mapped[float | None] = mapped_column(Double)
     retired_at: Mapped[datetime | None] = mapped_column(TZ)
@@ -202,6 +222,12 @@ class AlarmNotification(Base):
     __table_args__ = (
         CheckConstraint("channel IN ('mqtt', 'webhook')", name="channel"),
         CheckConstraint("status IN ('pending', 'sent', 'failed', 'suppressed')", name="status"),
+        Index(
+            "ix_alarm_notification_due",
+            "channel",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -210,8 +236,8 @@ class AlarmNotification(Base):
     channel: Mapped[str] = mapped_column(String(8))
     target: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(TZ)
@@ -227,5 +253,5 @@ class AlarmRate(Base):
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     tokens: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[datetime] = mapped_column(TZ)
-    suppressed: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     suppressed_since: Mapped[datetime | None] = mapped_column(TZ)

@@ -21,6 +21,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base
 
 
+class EccMeta(Base):
+    """Facts fixed when the schema was made: ``timeseries_path`` (``timescaledb`` or
+    ``postgresql``) and ``day_timezone``."""
+
+    __tablename__ = "ecc_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class Site(Base):
     """A node of the site tree: park → enterprise → plant → workshop → line."""
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
+from carbon import factors
 from core.settings import Settings
 from ingest.csv_file import CsvMapping, count_rows, read_batches
 from ingest.service import IngestContext, ingest_items
@@ -93,4 +94,6 @@ def _create_missing(
             if code not in existing:
                 registry.create_meter(session, replace(template, code=code, name=column))
                 console.print(f"created meter {code} ({template.kind}, {template.unit})")
+        session.flush()
+        factors.materialise(session)  # readers of carbon figures then find them stored
         session.commit()

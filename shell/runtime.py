@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 
 from core.db import database_url, make_engine
 from core.settings import Settings
@@ -23,7 +23,3 @@ def open_database(settings: Settings, *, upgrade: bool = False) -> tuple[str, En
     if upgrade:
         migrate.upgrade(engine)
     return url, engine
-
-
-def is_migrated(engine: Engine) -> bool:
-    return inspect(engine).has_table("ecc_meta")

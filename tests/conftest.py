@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -109,3 +111,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.system)
         if "browser" in item.path.stem:
             item.add_marker(pytest.mark.browser)
+
+
+# --- PGlite: its stderr goes into the report of a failing test ----------------------------------
+_STARTED = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_STARTED] = time.monotonic()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    outcome = yield
+    report = outcome.get_result()
+    harness = sys.modules.get("tests.support.pglite.harness")
+    if report.failed and harness is not None:
+        since = item.stash.get(_STARTED, 0.0)
+        for title, text in harness.report_sections(since):
+            report.sections.append((title, text))

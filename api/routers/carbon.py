@@ -3,15 +3,16 @@ figure, explicit recalculations, and the check against a plant's own CO2 figures
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from accounts import keys
 from api.deps import DbSession, Reader, require
-from carbon import derivation, engine, factors, quality, series
+from carbon import engine, factors, quality, recompute, series
 from core.errors import Invalid
 
 router = APIRouter(prefix="/carbon", tags=["carbon"])
@@ -41,10 +42,18 @@ class EmissionsOut(BaseModel):
     energy_tce: float
     by_source: list[SourceRow]
     derivation_hash: str = Field(description="GET /api/v1/carbon/derivations/{hash}")
+    derivation_url: str = Field(description="the derivation, recomputable from these parameters")
+
+
+def derivation_url(request: Request, kind: str, answer: dict, **params: Any) -> str:
+    """Where the derivation of ``answer`` is found or recomputed (relative URL)."""
+    path = request.app.url_path_for("get_derivation", digest=answer["derivation_hash"])
+    return f"{path}?{urlencode(recompute.query(kind, answer, **params))}"
 
 
 @router.get("/emissions", response_model=EmissionsOut, response_model_exclude_none=False)
 def emissions(
+    request: Request,
     site: str,
     start: datetime,
     end: datetime,
@@ -59,16 +68,42 @@ def emissions(
     out = engine.emissions(
         session, site, start, end, version=version, gwp_set=gwp, tce_convention=tce_convention
     )
-    session.commit()  # the derivation is stored
+    out["derivation_url"] = derivation_url(
+        request,
+        "emissions",
+        out,
+        site=site,
+        start=start,
+        end=end,
+        gwp=gwp,
+        tce_convention=tce_convention,
+    )
     return out
 
 
 @router.get("/derivations/{digest}")
-def get_derivation(digest: str, session: DbSession, _: Reader) -> dict[str, Any]:
+def get_derivation(
+    digest: str,
+    session: DbSession,
+    _: Reader,
+    kind: Annotated[str | None, Query(description="emissions | kpi_intensity")] = None,
+    site: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    period: str | None = None,
+    day: Annotated[date | None, Query(alias="date")] = None,
+    version: Version = None,
+    gwp: Gwp = factors.DEFAULT_GWP_SET,
+    tce_convention: Tce = "equivalent",
+) -> dict[str, Any]:
     """Inputs (reading aggregates, factor rows with versions and sources, boundary,
     activity, certificates), formulas and results; ``hash`` = sha256 of the canonical JSON
-    of ``{"formulas", "inputs"}``."""
-    return derivation.get(session, digest)
+    of ``{"formulas", "inputs"}``. Found when stored, else recomputed from the figure's
+    parameters (an answer's ``derivation_url``); nothing is stored by reading."""
+    params = recompute.FigureParams(
+        kind, site, start, end, period, day, version, gwp, tce_convention
+    )
+    return recompute.find_or_recompute(session, digest, params)
 
 
 @router.get("/series")
@@ -90,7 +125,6 @@ def carbon_series(
         out = series.site_carbon(session, site, start, end, resolution, version)
     else:
         out = series.meter_carbon(session, meter, start, end, resolution, version)
-    session.commit()
     return out
 
 
@@ -138,5 +172,4 @@ def reported_co2(
     """Intervals where a plant's own CO2 figure (a meter in t) disagrees with the engine's
     interval emissions rounded to ``places`` decimals."""
     out = quality.compare_reported_co2(session, meter, reported, start, end, places, version)
-    session.commit()
     return out

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Configurer, DbSession, Reader
-from carbon import boundary
+from carbon import boundary, factors
 
 router = APIRouter(tags=["carbon"])
 
@@ -43,6 +43,7 @@ def set_emission_source(
     meter, mapping = boundary.set_mapping(
         session, code, body.source, body.fuel, who.name, body.scope
     )
+    factors.materialise(session, [meter.id])  # what reading its figures needs, stored now
     session.commit()
     return _out(meter, mapping)
 

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter
 
 from api.deps import DbSession, Reader
-from forecasting import service
+from forecasting import runs
 
 router = APIRouter(tags=["forecasts"])
 
@@ -32,7 +32,7 @@ def get_forecast(
     ``start``…``end`` (default: one ``horizon`` either side of the forecast origin), each with
     ``actual`` (None until measured), ``forecast`` and the 90 % (``lower``/``upper``) and
     50 % (``lower_50``/``upper_50``) intervals."""
-    out = service.forecast_with_actuals(
+    out = runs.forecast_with_actuals(
         session,
         meter=meter,
         site=site,
@@ -42,5 +42,4 @@ def get_forecast(
         start=start,
         end=end,
     )
-    session.commit()  # co2: the carbon engine may have cached factor assignments
     return out

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.deps import DbSession, Reader
+from api.routers.carbon import derivation_url
 from carbon import factors, kpis
 
 router = APIRouter(tags=["carbon"])
@@ -16,6 +17,7 @@ router = APIRouter(tags=["carbon"])
 
 @router.get("/kpis/intensity")
 def intensity(
+    request: Request,
     site: str,
     period: str,
     day: Annotated[date, Query(alias="date")],
@@ -29,5 +31,14 @@ def intensity(
     out = kpis.intensity(
         session, site, period, day, version=version, tce_convention=tce_convention, gwp_set=gwp
     )
-    session.commit()
+    out["derivation_url"] = derivation_url(
+        request,
+        "kpi_intensity",
+        out,
+        site=site,
+        period=period,
+        date=day,
+        gwp=gwp,
+        tce_convention=tce_convention,
+    )
     return out

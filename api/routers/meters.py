@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import Configurer, DbSession, Reader, State
 from api.schemas import MeterCreate, MeterOut, SeriesOut
+from carbon import factors
 from metering import registry, series
 
 router = APIRouter(tags=["meters"])
@@ -32,6 +33,8 @@ def _out(m, meters: dict[int, str], sites: dict[int, str]) -> MeterOut:  # noqa:
 @router.post("/meters", response_model=MeterOut, status_code=201)
 def create_meter(body: MeterCreate, session: DbSession, state: State, _: Configurer) -> MeterOut:
     meter = registry.create_meter(session, registry.MeterIn(**body.model_dump()))
+    session.flush()
+    factors.materialise(session, [meter.id])  # its factor assignments, so reads store nothing
     session.commit()
     state.forget_meter(meter.code)
     return _out(meter, registry.meter_parent_codes(session), registry.site_codes(session))

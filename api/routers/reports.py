@@ -34,7 +34,6 @@ def ghg_inventory(
     inv = report.inventory(
         session, site, year, version=version, gwp_set=gwp, tce_convention=tce_convention
     )
-    session.commit()
     if format == "json":
         return inv
     content = report.to_xlsx(inv) if format == "xlsx" else report.to_pdf(inv)

@@ -12,7 +12,7 @@ from datetime import datetime
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids, runtime, service
+from dashboard import ids, runtime, snapshots
 from dashboard.client import ApiError
 from dashboard.components import drilldown
 from dashboard.data import local_name
@@ -244,7 +244,7 @@ def _rules_table(rules: list[dict]) -> html.Table:
 )
 def alarms(_: int, state: str, __: object, ___: object):
     lang = current()
-    snap = service.alarms_snapshot(runtime.api(), state)
+    snap = snapshots.alarms_snapshot(runtime.api(), state)
     if not snap.reachable:
         return (no_update, t("reconnecting", lang), *[no_update] * (3 + len(ACTION_TEXT)))
     rules = _rules_table(snap.rules) if snap.rules_available else t("not_available", lang)
@@ -268,7 +268,7 @@ def alarms(_: int, state: str, __: object, ___: object):
 def act(*args: object):
     selected, comment, minutes = args[-3:]
     action = str(dash.ctx.triggered_id).removeprefix("eng-act-")
-    return service.alarm_action(
+    return snapshots.alarm_action(
         runtime.api(), list(selected or []), action, str(comment or ""), minutes, current()
     )
 
@@ -282,7 +282,7 @@ def act(*args: object):
 )
 def create_rule(_: int, *values: object):
     body = dict(zip(ids.ENG_RULE_FIELDS, values, strict=True))
-    ok, text = service.create_rule(runtime.api(), body, current())
+    ok, text = snapshots.create_rule(runtime.api(), body, current())
     return text, "note msg-ok" if ok else "note msg-error"
 
 

@@ -12,7 +12,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids, runtime, service
+from dashboard import ids, runtime, snapshots
 from dashboard.client import ApiError
 from dashboard.data import local_name
 from dashboard.figures import theme
@@ -50,10 +50,10 @@ def layout(site: str | None = None, period: str = "month", **_: str) -> html.Div
                     ),
                     dcc.RadioItems(
                         id=ids.MGR_PERIOD,
-                        value=period if period in service.PERIODS else "month",
+                        value=period if period in snapshots.PERIODS else "month",
                         inline=True,
                         className="radio",
-                        options=[{"label": t(p, lang), "value": p} for p in service.PERIODS],
+                        options=[{"label": t(p, lang), "value": p} for p in snapshots.PERIODS],
                     ),
                     html.Div(
                         dcc.DatePickerSingle(
@@ -175,7 +175,7 @@ def _day(value: str | None) -> date:
 )
 def refresh(site: str | None, period: str, day: str | None):
     lang = current()
-    snap = service.manager_snapshot(runtime.api(), site, period, _day(day), lang)
+    snap = snapshots.manager_snapshot(runtime.api(), site, period, _day(day), lang)
     if not snap.reachable:
         return (*[no_update] * 6, t("reconnecting", lang))
     if snap.site is None:
@@ -201,8 +201,8 @@ def refresh(site: str | None, period: str, day: str | None):
     prevent_initial_call=True,
 )
 def export(_: int, site: str | None, period: str, day: str | None):
-    snap = service.manager_snapshot(runtime.api(), site, period, _day(day), current())
+    snap = snapshots.manager_snapshot(runtime.api(), site, period, _day(day), current())
     if not snap.reachable or snap.by_bucket is None:
         return no_update
     name = f"{snap.site}_{period}_{_day(day).isoformat()}.csv"
-    return dcc.send_data_frame(service.manager_table(snap).to_csv, name, index=False)
+    return dcc.send_data_frame(snapshots.manager_table(snap).to_csv, name, index=False)

@@ -14,7 +14,7 @@ import json
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard import ids, runtime, service
+from dashboard import ids, runtime, snapshots
 from dashboard.components import alarm_banner, kpi_tile
 from dashboard.figures.wall import load_trend, sankey
 from dashboard.i18n import current, t
@@ -158,11 +158,11 @@ def layout(
     prevent_initial_call=True,
 )
 def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
-    """One complete refresh: one service call, then components and figures. The figures
+    """One complete refresh: one snapshot call, then components and figures. The figures
     go through a store to the graphs (below), so the tiles never wait for plotly.js."""
     lang = current()
     scale = 1.2 * max(0.6, min(3.0, (viewport or {}).get("h", 1080) / 1080))  # 5 m away
-    snap = service.wall_snapshot(
+    snap = snapshots.wall_snapshot(
         runtime.api(), site, lang, contracted_kw=runtime.settings().contracted_demand_kw
     )
     if not snap.reachable:

@@ -39,6 +39,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from accounts import keys
+from carbon import factors
 from core.db import libpq_url
 from core.errors import NotFound
 from core.settings import Settings
@@ -154,6 +155,7 @@ def _ensure_plant(engine: Engine, n_meters: int) -> dict[str, int]:
             if m["code"] not in existing:
                 registry.create_meter(session, registry.MeterIn(**m))
                 session.flush()
+        factors.materialise(session)  # the wall's carbon figures then find them stored
         session.commit()
         infos = registry.meter_infos(session, [m["code"] for m in meters])
     return {code: info.id for code, info in infos.items()}
@@ -424,7 +426,7 @@ def _replay(captured: dict, n: int) -> list[float]:
 
 def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     """The wall's snapshot and figures with a fresh client (no cache) every time."""
-    from dashboard import service
+    from dashboard import snapshots
     from dashboard.client import ApiClient
     from dashboard.components import alarm_banner, kpi_tile
     from dashboard.figures.wall import load_trend, sankey
@@ -433,7 +435,7 @@ def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     for _ in range(n):
         api = ApiClient(api_url, key)
         t0 = time.perf_counter()
-        snap = service.wall_snapshot(api, SITE, "en", contracted_kw=9000.0)
+        snap = snapshots.wall_snapshot(api, SITE, "en", contracted_kw=9000.0)
         [kpi_tile(k, "en") for k in snap.kpis]
         alarm_banner(snap.alarms, "en")
         json.dumps(

@@ -501,12 +501,3 @@ def meter_tree(meters: list[dict[str, Any]] | None = None) -> dict[str, list[str
         if m.get("parent"):
             tree.setdefault(m["parent"], []).append(m["code"])
     return tree
-
-
-def site_tree(sites: list[dict[str, Any]] | None = None) -> dict[str, list[str]]:
-    """Parent site code -> child site codes. The root is not a key."""
-    tree: dict[str, list[str]] = {}
-    for s in SITES if sites is None else sites:
-        if s.get("parent"):
-            tree.setdefault(s["parent"], []).append(s["code"])
-    return tree

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from accounts import keys
+from carbon import factors
 from core.errors import NotFound
 from core.settings import Settings
 from ingest.parsers import RawItems
@@ -52,6 +53,7 @@ def ensure_plant(engine: Engine) -> None:
             if meter["code"] not in existing:
                 registry.create_meter(session, registry.MeterIn(**meter))
                 session.flush()
+        factors.materialise(session)  # readers of carbon figures then find them stored
         session.commit()
 
 

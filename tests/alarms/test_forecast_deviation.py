@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from alarms.jobs import evaluate_time_rules
-from forecasting.service import DAY_AHEAD, WEEK_AHEAD, ForecastJobs, latest_run
+from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs, latest_run
 from forecasting.subjects import find_subject
 from models.forecasting import ForecastPoint
 from tests.support.alarms import API, alarms_of, history, meter, post, rule

@@ -19,8 +19,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from carbon.derivation import canonical_json
+from metering import registry
 from tests.support.db import make_key
 from tests.support.paths import REPO_ROOT
 
@@ -155,9 +158,25 @@ def test_hand_worked_scopes_and_energy(client: TestClient, world: dict) -> None:
     assert e["electricity"]["consumption_kwh"] == pytest.approx(CONSUMPTION_KWH)
 
 
-def test_derivation_reproduces_the_figures_and_the_hash(client: TestClient, world: dict) -> None:
+def _derivations_stored(engine) -> int:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM carbon_derivation")).scalar_one()
+
+
+def test_derivation_reproduces_the_figures_and_the_hash(
+    client: TestClient,
+    world: dict,
+    engine,  # noqa: ANN001
+) -> None:
+    stored = _derivations_stored(engine)
     e = _emissions(client, world)
-    d = _get(client, world["viewer"], f"/api/v1/carbon/derivations/{e['derivation_hash']}")
+    assert e["derivation_url"].startswith(f"/api/v1/carbon/derivations/{e['derivation_hash']}?")
+    r = client.get(e["derivation_url"], headers=world["viewer"])  # the URL carries its query
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert (
+        _derivations_stored(engine) == stored
+    )  # reading a figure (or its derivation) stores nothing
     blob = canonical_json({"formulas": d["formulas"], "inputs": d["inputs"]})
     assert hashlib.sha256(blob.encode()).hexdigest() == e["derivation_hash"] == d["hash"]
     # a verifier recomputes scope 1 from the aggregate and the factor row alone
@@ -181,6 +200,16 @@ def test_derivation_reproduces_the_figures_and_the_hash(client: TestClient, worl
     )
     r = client.get("/api/v1/carbon/derivations/" + "0" * 64, headers=world["viewer"])
     assert r.status_code == 404 and "hash" in r.json()["error"]
+    # the bare hash of a figure nobody stored: found only with its parameters
+    r = client.get(f"/api/v1/carbon/derivations/{e['derivation_hash']}", headers=world["viewer"])
+    assert r.status_code == 404 and "derivation_url" in r.json()["error"]
+    # other parameters derive another hash: not this derivation
+    other = e["derivation_url"].replace("gwp=AR5", "gwp=AR6")
+    assert other != e["derivation_url"]
+    r = client.get(other, headers=world["viewer"])
+    assert r.status_code == 404 and "not" in r.json()["error"]
+    r = client.get(e["derivation_url"].replace("kind=emissions", "kind=x"), headers=world["viewer"])
+    assert r.status_code == 422 and "kind" in r.json()["error"]
 
 
 def test_gwp_for_refrigerant_and_sf6_activity(client: TestClient, world: dict) -> None:
@@ -536,6 +565,9 @@ def test_intensity_kpis(client: TestClient, world: dict) -> None:
         client, w["viewer"], "/api/v1/kpis/intensity", site=w["site"], period="year", date=DAY
     )
     assert year["mom"] is None and year["derivation_hash"]
+    r = client.get(year["derivation_url"], headers=w["viewer"])  # recomputed, not stored
+    assert r.status_code == 200, r.text
+    assert r.json()["hash"] == year["derivation_hash"] and r.json()["kind"] == "kpi_intensity"
     bad = client.get(
         "/api/v1/kpis/intensity",
         headers=w["viewer"],
@@ -693,3 +725,42 @@ def test_report_numbers_keep_their_digits_and_get_separators() -> None:
     assert number_text(1234.0) == "1,234.0"
     assert number_text(-20.6965) == "-20.6965"
     assert number_text(2023) == "2023"  # years and ids are not numbers to read
+
+
+_STORED = (
+    "SELECT (SELECT count(*) FROM carbon_assignment), "
+    "(SELECT count(*) FROM carbon_assignment_state), (SELECT count(*) FROM carbon_derivation)"
+)
+
+
+def test_reading_figures_stores_nothing(client: TestClient, world: dict, engine) -> None:  # noqa: ANN001
+    """Meters and mappings written through the API store their factor assignments; the GET
+    endpoints then answer without storing anything (assignments or derivations)."""
+    w, v = world, world["viewer"]
+    with engine.connect() as conn:
+        before = conn.execute(text(_STORED)).one()
+    period = {"start": START, "end": END}
+    e = _emissions(client, w)
+    assert client.get(e["derivation_url"], headers=v).status_code == 200
+    _get(client, v, "/api/v1/carbon/series", site=w["site"], resolution="1h", **period)
+    _get(client, v, "/api/v1/carbon/series", meter=w["codes"]["GAS"], resolution="raw", **period)
+    _get(client, v, "/api/v1/kpis/intensity", site=w["site"], period="month", date=DAY)
+    _get(client, v, "/api/v1/reports/ghg-inventory", site=w["site"], year=2023)
+    with engine.connect() as conn:
+        assert conn.execute(text(_STORED)).one() == before
+    # a meter created behind the API's back (a bulk load that forgot to store them) is still
+    # answered, its assignments computed in the reader's own transaction and not kept
+    with Session(engine) as s:
+        registry.create_meter(
+            s,
+            registry.MeterIn(f"RAW-{w['site']}", "raw", w["site"], "electricity", "kWh", "delta"),
+        )
+        s.commit()
+    r = client.get(
+        "/api/v1/carbon/series",
+        params={"meter": f"RAW-{w['site']}", "resolution": "1h", **period},
+        headers=v,
+    )
+    assert r.status_code == 200 and r.json()["points"] == []
+    with engine.connect() as conn:
+        assert conn.execute(text(_STORED)).one() == before

@@ -41,8 +41,27 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = REPO_ROOT / "artifacts"
-TZ = "Asia/Shanghai"
 API = "/api/v1"
+
+
+def plant_zone(now: datetime, local_hour: int = 12) -> str:
+    """A fixed-offset zone in which ``now`` falls in the hour ``local_hour``.
+
+    The plant's "today" (the wall's energy and CO2 today, the manager's KPIs) starts at the
+    plant's local midnight, so with a fixed zone the figures depend on the hour the suite runs:
+    just after midnight "energy today" holds a few minutes of readings (under 1,000 kWh, no
+    thousands separator) and a module run can straddle midnight. In a zone where it is noon now,
+    today always holds twelve hours of the seeded readings and no midnight falls during the
+    run, at whatever hour CI starts. ``ECC_TEST_PLANT_LOCAL_HOUR`` simulates another local hour
+    (``0`` reproduces the just-after-midnight case).
+    """
+    offset = (local_hour - now.astimezone(UTC).hour + 12) % 24 - 12  # -12 … +11 hours
+    if offset == 0:
+        return "Etc/GMT"
+    return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX sign: GMT-8 is UTC+8
+
+
+TZ = plant_zone(datetime.now(UTC), int(os.environ.get("ECC_TEST_PLANT_LOCAL_HOUR", "12")))
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import data, service
+from dashboard import data, snapshots
 from dashboard.client import ApiClient, NotAvailable, Rejected, Unreachable
 from dashboard.figures import manager as manager_figs
 from dashboard.figures import theme
@@ -309,19 +309,23 @@ def test_forecast_frame_reads_the_common_shapes(answer: object) -> None:
 
 
 def test_period_bounds_follow_the_site_calendar() -> None:
-    start, end, bucket = service.period_bounds("week", date(2026, 11, 19), "Asia/Shanghai")
+    start, end, bucket = snapshots.period_bounds("week", date(2026, 11, 19), "Asia/Shanghai")
     assert (start, end, bucket) == (
         datetime(2026, 11, 15, 16, tzinfo=UTC),
         datetime(2026, 11, 22, 16, tzinfo=UTC),
         "1d",
     )
-    assert service.period_bounds("year", date(2026, 3, 1), "UTC")[2] == "month"
+    assert snapshots.period_bounds("year", date(2026, 3, 1), "UTC")[2] == "month"
     assert (
-        service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
+        snapshots.auto_resolution(
+            datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+        )
         == "1m"
     )
     assert (
-        service.auto_resolution(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
+        snapshots.auto_resolution(
+            datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+        )
         == "1h"
     )
 
@@ -481,11 +485,11 @@ def test_unreachable_api_gives_a_snapshot_not_an_exception() -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    snap = service.wall_snapshot(_client(down), None, "en")
+    snap = snapshots.wall_snapshot(_client(down), None, "en")
     assert snap.reachable is False
-    assert service.alarms_snapshot(_client(down), "active").reachable is False
+    assert snapshots.alarms_snapshot(_client(down), "active").reachable is False
     assert (
-        service.manager_snapshot(_client(down), None, "month", date(2026, 1, 1), "en").reachable
+        snapshots.manager_snapshot(_client(down), None, "month", date(2026, 1, 1), "en").reachable
         is False
     )
 
@@ -494,10 +498,10 @@ def test_a_refused_key_is_said_not_raised() -> None:
     def refused(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"detail": "invalid or revoked API key"})
 
-    snap = service.wall_snapshot(_client(refused), None, "en")
+    snap = snapshots.wall_snapshot(_client(refused), None, "en")
     assert snap.reachable and snap.site is None and snap.error == "invalid or revoked API key"
     assert (
-        service.manager_snapshot(_client(refused), None, "day", date(2026, 1, 1), "en").error
+        snapshots.manager_snapshot(_client(refused), None, "day", date(2026, 1, 1), "en").error
         == "invalid or revoked API key"
     )
 
@@ -529,10 +533,10 @@ def test_wall_today_starts_at_the_sites_own_midnight() -> None:
             )
         return httpx.Response(404, json={"detail": "Not Found"})
 
-    snap = service.wall_snapshot(_client(handler), None, "en", now=now)
+    snap = snapshots.wall_snapshot(_client(handler), None, "en", now=now)
     assert snap.reachable and snap.site == "KOL" and snap.tz == "Asia/Kolkata"
     starts = sorted({s for _, s in asked})
     today = datetime(2026, 3, 10, 18, 30, tzinfo=UTC)
     assert today in starts  # energy today: since the site's midnight
     assert today - timedelta(days=1) in starts  # yesterday, for the trend arrows
-    assert service.local_midnight(now, "Asia/Seoul") == datetime(2026, 3, 10, 15, tzinfo=UTC)
+    assert snapshots.local_midnight(now, "Asia/Seoul") == datetime(2026, 3, 10, 15, tzinfo=UTC)

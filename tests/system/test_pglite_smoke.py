@@ -212,3 +212,78 @@ def test_reopened_data_dir_reads_compressed_chunks(tmp_path) -> None:
     with start_pglite_or_skip(data_dir) as srv, srv.connect() as conn:
         assert conn.execute("SELECT count(*), sum(v) FROM h").fetchone() == before
         assert conn.execute("SELECT count(*), sum(sum) FROM h_1h").fetchone() == cagg_before
+
+
+# --- the harness keeps the server's stderr and restarts it once when it dies early -----------
+
+
+def _create_and_count(srv: PgliteServer) -> int:
+    with srv.connect(autocommit=True, connect_timeout=5) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS first_write (k int)")
+        conn.execute("INSERT INTO first_write VALUES (1)")
+        return conn.execute("SELECT count(*) FROM first_write").fetchone()[0]
+
+
+def test_server_dead_before_the_first_write_is_restarted_once(tmp_path) -> None:
+    with start_pglite_or_skip(tmp_path / "pgdata") as srv:
+        url = srv.url
+        srv.process.kill()  # the WASM server dies before anything was written
+        srv.process.wait(timeout=10)
+        assert srv.first_write(lambda: _create_and_count(srv)) == 1
+        assert srv.restarts == 1 and srv.alive and srv.url == url  # same port: URLs stay valid
+        assert "exited with code -9; restarted" in srv.stderr_text()
+        # a second death is not absorbed
+        srv.process.kill()
+        srv.process.wait(timeout=10)
+        with pytest.raises(Exception):  # noqa: B017 - whatever psycopg raises on a dead server
+            srv.first_write(lambda: _create_and_count(srv))
+
+
+def test_a_live_server_failure_is_not_retried(tmp_path) -> None:
+    def bad() -> None:
+        with srv.connect() as conn:
+            conn.execute("SELECT * FROM no_such_table")
+
+    with start_pglite_or_skip(tmp_path / "pgdata") as srv:
+        with pytest.raises(Exception, match="no_such_table"):
+            srv.first_write(bad)
+        assert srv.restarts == 0 and srv.alive
+
+
+def test_server_dying_before_ready_is_started_again(tmp_path, monkeypatch) -> None:
+    from tests.support.pglite import harness
+
+    marker = tmp_path / "died-once"
+    flaky = tmp_path / "flaky.mjs"
+    flaky.write_text(
+        "import { existsSync, writeFileSync } from 'node:fs';\n"
+        f"if (!existsSync({str(marker)!r})) {{\n"
+        f"  writeFileSync({str(marker)!r}, 'x');\n"
+        "  console.error('simulated WASM abort before READY');\n"
+        "  process.exit(7);\n"
+        "}\n"
+        f"await import({harness.SERVER_SCRIPT.as_uri()!r});\n"
+    )
+    monkeypatch.setattr(harness, "SERVER_SCRIPT", flaky)
+    with start_pglite_or_skip(tmp_path / "pgdata") as srv:
+        assert _create_and_count(srv) == 1
+        log = srv.stderr_text()
+    assert "simulated WASM abort before READY" in log
+    assert "exited with code 7 before READY; started again" in log
+
+
+def test_stderr_is_kept_for_the_failure_report(tmp_path) -> None:
+    from tests.support.pglite import harness
+
+    srv = start_pglite_or_skip(tmp_path / "pgdata")
+    since = srv.started_at
+    srv.process.kill()
+    srv.process.wait(timeout=10)
+    srv.restart()
+    srv.stop()
+    sections = dict(harness.report_sections(since))
+    title = next(t for t in sections if srv.url in t)
+    assert "restarts: 1" in title
+    assert "restarted" in sections[title]  # kept after the server stopped
+    # a server stopped before a test began is not attached to that test's report
+    assert not [t for t, _ in harness.report_sections(srv.stopped_at + 1) if srv.url in t]

@@ -26,6 +26,13 @@ Limits of the WASM server (each one crashes it or fails):
   it), otherwise compressed chunks read as empty and caggs crash the server;
 * it is slow: correctness only, never benchmark on it.
 
+Flakes are made visible and, where nothing is lost, absorbed: the server's stderr is kept
+(also after it stops) and ``tests/conftest.py`` attaches it to the report of every failing test
+that ran while the server was up (:func:`report_sections`); a server that dies before READY
+is started again once, and :meth:`PgliteServer.first_write` runs the first write again on a
+restarted server (same port, fresh data dir) when the WASM server died before anything was
+written to it.
+
 Node.js and npm are needed.  ``node_modules`` is installed on first use with
 ``npm ci --legacy-peer-deps`` (or ``npm install`` without a lock file).
 :class:`PgliteUnavailable` is raised when node/npm are missing or the install
@@ -44,9 +51,11 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 PGLITE_DIR = Path(__file__).resolve().parent
 SERVER_SCRIPT = PGLITE_DIR / "server.mjs"
 NODE_MODULES = PGLITE_DIR / "node_modules"
@@ -120,12 +129,27 @@ def ensure_installed(timeout_s: float = NPM_INSTALL_TIMEOUT_S) -> None:
             )
 
 
+# Every server started in this process, in order (for the failure reports).
+_SERVERS: list[PgliteServer] = []
+REPORT_TAIL_CHARS = 8000
+
+
 class PgliteServer:
     """A running ``node server.mjs`` process.  Use as a context manager or call
     :meth:`stop`; it is also stopped at interpreter exit, and the node process
     exits by itself when this Python process dies (its stdin closes)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, data_dir: Path, stderr_file):
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        port: int,
+        data_dir: Path,
+        stderr_file,  # noqa: ANN001
+        *,
+        cmd: list[str] | None = None,
+        fresh_dir: bool = False,
+        log: str = "",
+    ):
         self.process = proc
         self.port = port
         self.host = "127.0.0.1"
@@ -135,6 +159,13 @@ class PgliteServer:
         self.url = f"postgresql://postgres:postgres@{self.host}:{port}/postgres?sslmode=disable"
         self._stderr_file = stderr_file
         self._stopped = False
+        self._cmd = cmd
+        self._fresh_dir = fresh_dir  # the data dir was empty when we started: safe to wipe
+        self._log = log  # stderr of earlier processes of this server (restarts)
+        self.restarts = 0
+        self.started_at = time.monotonic()
+        self.stopped_at: float | None = None
+        _SERVERS.append(self)
         atexit.register(self.stop)
 
     # -- conveniences -------------------------------------------------------
@@ -156,11 +187,55 @@ class PgliteServer:
         return psycopg.connect(self.url, **kwargs)
 
     def stderr_text(self) -> str:
+        """Everything the server wrote to stderr, also of earlier processes (restarts) and
+        after it stopped."""
+        current = ""
+        if self._stderr_file is not None:
+            with contextlib.suppress(Exception):
+                self._stderr_file.flush()
+                self._stderr_file.seek(0)
+                current = self._stderr_file.read().decode("utf-8", "replace")
+        return self._log + current
+
+    def first_write(self, fn: Callable[[], T]) -> T:
+        """Run the first write to this server; when the WASM server dies during it (nothing
+        was written yet, so nothing is lost), restart it once on the same port with a fresh
+        data dir and run ``fn`` again.  Any other failure, or a second death, propagates."""
+        try:
+            return fn()
+        except Exception:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=3)  # a dropped connection may precede the exit
+            if self.alive or self.restarts or self._cmd is None:
+                raise
+        self.restart()
+        return fn()
+
+    def restart(self) -> None:
+        """Start the server process again on the same port (the URL stays valid).  The data dir
+        is wiped when this harness created it empty; the old stderr is kept."""
+        assert self._cmd is not None, "restart needs the command the server was started with"
+        code = self.process.poll()
         with contextlib.suppress(Exception):
-            self._stderr_file.flush()
-            self._stderr_file.seek(0)
-            return self._stderr_file.read().decode("utf-8", "replace")
-        return ""
+            self.stop(timeout_s=5)  # folds its stderr into the kept log
+        self._log += f"\n--- PGlite server exited with code {code}; restarted ---\n"
+        if self._fresh_dir and self.data_dir != Path() and self.data_dir.is_dir():
+            shutil.rmtree(self.data_dir)
+            self.data_dir.mkdir(parents=True)
+        cmd = list(self._cmd)
+        cmd[cmd.index("--port") + 1] = str(self.port)
+        proc, port, stderr_file, recent, _ = _launch(cmd, timeout_s=60)
+        if port is None:
+            stderr_file.seek(0)
+            err = stderr_file.read().decode("utf-8", "replace")
+            raise PgliteStartError(
+                f"PGlite server did not restart.\nstdout:\n{chr(10).join(recent)}\n"
+                f"stderr:\n{(self._log + err)[-4000:]}"
+            )
+        self.process, self._stderr_file = proc, stderr_file
+        self._stopped, self.stopped_at = False, None
+        self.restarts += 1
+        atexit.register(self.stop)
 
     # -- lifecycle ----------------------------------------------------------
     def stop(self, timeout_s: float = 15.0) -> int | None:
@@ -185,8 +260,11 @@ class PgliteServer:
             with contextlib.suppress(Exception):
                 if stream is not None:
                     stream.close()
+        self._log = self.stderr_text()  # kept for the failure report
         with contextlib.suppress(Exception):
             self._stderr_file.close()
+        self._stderr_file = None
+        self.stopped_at = time.monotonic()
         return proc.returncode
 
     def __enter__(self) -> PgliteServer:
@@ -200,33 +278,11 @@ class PgliteServer:
         return f"<PgliteServer {self.url} data_dir={self.data_dir} {state}>"
 
 
-def start_pglite(
-    data_dir: Path | str | None,
-    port: int | None = None,
-    timeout_s: float = 60,
-    *,
-    debug: bool = False,
-) -> PgliteServer:
-    """Start PGlite + TimescaleDB on 127.0.0.1 and wait until it accepts connections.
-
-    ``data_dir``: database directory (created/reused); ``None`` = in-memory.
-    ``port``: ``None``/``0`` lets the OS pick a free port (no race).
-    ``timeout_s``: time allowed for startup (not counting a first npm install).
-    Raises :class:`PgliteUnavailable` (node/npm missing, install failed) or
-    :class:`PgliteStartError` (server died or did not print READY in time).
-    """
-    ensure_installed()
-    node = _which("node")
-    assert node is not None
-    cmd = [node, str(SERVER_SCRIPT), "--port", str(port or 0), "--exit-on-stdin-eof"]
-    resolved_dir: Path | None = None
-    if data_dir is not None:
-        resolved_dir = Path(data_dir).resolve()
-        resolved_dir.mkdir(parents=True, exist_ok=True)
-        cmd += ["--data-dir", str(resolved_dir)]
-    if debug:
-        cmd.append("--debug")
-
+def _launch(
+    cmd: list[str], timeout_s: float
+) -> tuple[subprocess.Popen[bytes], int | None, Any, deque[str], bool]:
+    """Start ``node server.mjs`` and wait for READY: (process, port or None, stderr file, the
+    last stdout lines, whether it timed out)."""
     stderr_file = tempfile.TemporaryFile(prefix="pglite-stderr-")  # noqa: SIM115 (owned by server)
     proc = subprocess.Popen(
         cmd,
@@ -259,16 +315,72 @@ def start_pglite(
     while not ready.wait(timeout=0.2):
         if proc.poll() is not None or time.monotonic() > deadline:
             break
-
-    if "port" not in found:
-        timed_out = proc.poll() is None
-        server = PgliteServer(proc, port or 0, resolved_dir or Path(), stderr_file)
+    if "port" in found:
+        return proc, found["port"], stderr_file, recent, False
+    timed_out = proc.poll() is None
+    if timed_out:  # did not start in time: end it
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        err = server.stderr_text()[-4000:]
-        server.stop(timeout_s=5)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+    return proc, None, stderr_file, recent, timed_out
+
+
+def start_pglite(
+    data_dir: Path | str | None,
+    port: int | None = None,
+    timeout_s: float = 60,
+    *,
+    debug: bool = False,
+) -> PgliteServer:
+    """Start PGlite + TimescaleDB on 127.0.0.1 and wait until it accepts connections.
+
+    ``data_dir``: database directory (created/reused); ``None`` = in-memory.
+    ``port``: ``None``/``0`` lets the OS pick a free port (no race).
+    ``timeout_s``: time allowed for startup (not counting a first npm install).
+    A server that exits before READY is started once more (its stderr is kept).
+    Raises :class:`PgliteUnavailable` (node/npm missing, install failed) or
+    :class:`PgliteStartError` (server died twice or did not print READY in time).
+    """
+    ensure_installed()
+    node = _which("node")
+    assert node is not None
+    cmd = [node, str(SERVER_SCRIPT), "--port", str(port or 0), "--exit-on-stdin-eof"]
+    resolved_dir: Path | None = None
+    fresh_dir = True
+    if data_dir is not None:
+        resolved_dir = Path(data_dir).resolve()
+        resolved_dir.mkdir(parents=True, exist_ok=True)
+        fresh_dir = not any(resolved_dir.iterdir())
+        cmd += ["--data-dir", str(resolved_dir)]
+    if debug:
+        cmd.append("--debug")
+
+    log = ""
+    for attempt in (1, 2):
+        proc, found_port, stderr_file, recent, timed_out = _launch(cmd, timeout_s)
+        if found_port is not None:
+            return PgliteServer(
+                proc,
+                found_port,
+                resolved_dir or Path(),
+                stderr_file,
+                cmd=cmd,
+                fresh_dir=fresh_dir,
+                log=log,
+            )
+        stderr_file.seek(0)
+        err = stderr_file.read().decode("utf-8", "replace")
+        stderr_file.close()
+        log += err
+        if attempt == 1 and not timed_out:
+            # died on its own before READY: nothing was written, start it once more
+            log += f"\n--- PGlite server exited with code {proc.returncode} before READY; "
+            log += "started again ---\n"
+            if fresh_dir and resolved_dir is not None:
+                shutil.rmtree(resolved_dir)
+                resolved_dir.mkdir(parents=True)
+            continue
         what = (
             f"did not print READY within {timeout_s}s"
             if timed_out
@@ -276,9 +388,23 @@ def start_pglite(
         )
         raise PgliteStartError(
             f"PGlite server {what}.\ncommand: {' '.join(cmd)}\n"
-            f"stdout:\n{chr(10).join(recent)}\nstderr:\n{err}"
+            f"stdout:\n{chr(10).join(recent)}\nstderr:\n{log[-4000:]}"
         )
-    return PgliteServer(proc, found["port"], resolved_dir or Path(), stderr_file)
+    raise AssertionError("unreachable")
+
+
+def report_sections(since: float) -> list[tuple[str, str]]:
+    """(title, stderr tail) of every server that was up at some point after ``since``
+    (a ``time.monotonic()`` value): what ``tests/conftest.py`` attaches to a failing test."""
+    out = []
+    for srv in _SERVERS:
+        if srv.stopped_at is not None and srv.stopped_at < since:
+            continue
+        text = srv.stderr_text()
+        state = "running" if srv.alive else f"exited({srv.process.returncode})"
+        title = f"PGlite server stderr ({srv.url}, {state}, restarts: {srv.restarts})"
+        out.append((title, text[-REPORT_TAIL_CHARS:] or "(empty)"))
+    return out
 
 
 def start_pglite_or_skip(
@@ -299,6 +425,7 @@ def start_pglite_or_skip(
 
 __all__ = [
     "REQUIRED_ENV",
+    "report_sections",
     "start_pglite_or_skip",
     "PgliteServer",
     "PgliteStartError",

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forecasting.service import DAY_AHEAD, WEEK_AHEAD, ForecastJobs
+from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs
 from metering import registry
 from models.forecasting import ForecastPoint, ForecastRun
 from tests.support.db import make_key
