@@ -203,7 +203,8 @@ def site_cost(
         if m.carrier not in NOT_PRICED
         and m.carrier not in (units.Carrier.ELECTRICITY.value, units.Carrier.REACTIVE_ENERGY.value)
     ]
-    rows = _buckets(session, [m.id for m in chosen], start, end)
+    priced = {m.id for m in others}
+    rows = _buckets(session, [m.id for m in (*elec, *reactive, *others)], start, end)
     kind = {m.id: m.carrier for m in chosen}
     months = _months(start, end, zone)
     month_of = {mo.key: mo for mo in months}
@@ -217,7 +218,7 @@ def site_cost(
             e_by_bucket[b] += e
         elif kind[mid] == units.Carrier.REACTIVE_ENERGY.value:
             q_by_bucket[b] += e
-        else:
+        elif mid in priced:
             other_rows.append((mid, b, e))
 
     versions: dict[int, tariffs.Version] = {}
