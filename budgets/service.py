@@ -332,6 +332,19 @@ def status(
     projected = actual.total + rest
     crossing = _crossing(actual, rest_kwh, ratio, amount, quantity)
     unit = QUANTITIES[quantity][0]
+    scale = (
+        Decimal(1)
+        if quantity == "electricity_kwh"
+        else (actual.total / actual.kwh if actual.kwh > 0 else Decimal(0))
+    )
+    by_day = [
+        {
+            "date": d,
+            "actual": _q(quantity, actual.kwh_by_day.get(d, Decimal(0)) * scale),
+            "forecast": _q(quantity, rest_kwh.get(d, Decimal(0)) * ratio),
+        }
+        for d in sorted(set(actual.kwh_by_day) | set(rest_kwh))
+    ]
     return {
         "site": site.code,
         "meter": meter,
@@ -348,6 +361,7 @@ def status(
         "crossing_date": crossing,
         "method": method,
         "budget_id": budget.id,
+        "by_day": by_day,
     }
 
 

@@ -102,3 +102,11 @@ MGR_STATUS = "mgr-status"
 
 # meter page and site tree
 SITES_TREE = "sites-tree"
+
+# budgets page
+BUD_SITE = "bud-site"
+BUD_QUANTITY = "bud-quantity"
+BUD_MONTH = "bud-month"
+BUD_BURN = "bud-burn"
+BUD_TABLE = "bud-table"
+BUD_STATUS = "bud-status"

@@ -27,6 +27,8 @@ RAW_WINDOW = timedelta(minutes=10)
 _1S = timedelta(seconds=1)
 LOAD_WINDOW_S = 300
 CARBON_TTL_S = 60.0  # carbon figures on the wall are at most this old (stale-while-revalidate)
+BUDGET_TTL_S = 300.0  # the month's budget projection: renewed every 5 minutes
+BUDGET_QUANTITIES = ("cost_cny", "electricity_kwh")  # the wall's budget tile: the first found
 
 
 def floor(ts: datetime, step: timedelta) -> datetime:
@@ -101,8 +103,10 @@ def wall_snapshot(
     lang: str,
     contracted_kw: float | None = None,
     now: datetime | None = None,
+    tiles: list[str] | None = None,
 ) -> WallSnapshot:
-    """Everything the wall shows, in one round of parallel API calls."""
+    """Everything the wall shows, in one round of parallel API calls; ``tiles``: which KPI
+    tiles, in order (default all)."""
     now = now or datetime.now(UTC)
     try:
         sites, meters = api.sites(), api.meters()
@@ -116,6 +120,8 @@ def wall_snapshot(
                 ("intensity", "/kpis/intensity"),
                 ("forecasts", "/forecasts"),
                 ("alarms", "/alarms"),
+                ("costs", "/costs"),
+                ("budgets", "/budgets/status"),
             )
         }
     except Unreachable:
@@ -192,6 +198,23 @@ def wall_snapshot(
         )
     if has["alarms"]:
         b.add("alarms", api.alarms, "active")
+    if has["costs"] and edge > midnight:
+        b.add(
+            "cost",
+            api.cached,
+            ("cost", site, midnight, edge),
+            CARBON_TTL_S,
+            lambda: api.costs(site, midnight, edge),
+        )
+    if has["budgets"]:
+        month = now.astimezone(ZoneInfo(sc.tz)).strftime("%Y-%m")
+        b.add(
+            "budget",
+            api.cached,
+            ("budget", site, month),
+            BUDGET_TTL_S,
+            lambda: _month_budget(api, site, month),
+        )
 
     essentials = [b.get("today"), b.get("tail")] + [b.get("15m:" + c) for c in codes]
     if any(isinstance(v, Unreachable) for v in essentials):
@@ -231,7 +254,10 @@ def wall_snapshot(
     snap.flows = data.energy_flows(sc, totals, data.tce_factors(em) if em_ok else None, lang)
     snap.kpis = _wall_kpis(
         b, has, kwh_today, y_totals, roles, kw_now, kw_before, contracted_kw, lang
-    )
+    ) + _cost_kpis(b, has, lang)
+    if tiles is not None:
+        by_key = {k.key: k for k in snap.kpis}
+        snap.kpis = [by_key[k] for k in tiles if k in by_key]
     snap.forecast, snap.forecast_note = None, t("forecast_na", lang)
     if has["forecasts"] and _ok(fc := b.get("fc")):
         snap.forecast = data.forecast_frame(fc)
@@ -312,6 +338,43 @@ def _wall_kpis(
                 tile.change_pct = (v - prev) * 100.0  # percentage points
                 tile.change_text = t("vs_prev_day", lang)
     return [load, energy, co2, intensity, *shares]
+
+
+def _month_budget(api: ApiClient, site: str, month: str) -> dict | None:
+    """The month's status of the site's cost budget, else of its electricity budget."""
+    for quantity in BUDGET_QUANTITIES:
+        try:
+            return api.budget_status(site, quantity, month)
+        except Rejected as exc:
+            if exc.status != 404:
+                raise
+    return None
+
+
+def _cost_kpis(b: _Batch, has: dict[str, bool], lang: str) -> list[Kpi]:
+    """ "Cost today" and "Month budget: N % used, projected M %"."""
+    na = t("not_available", lang)
+    cost = Kpi("cost_today", None, "CNY", note=na, digits=0)
+    c = b.get("cost") if "cost" in b.futures else None
+    if c is None and has.get("costs"):
+        cost.value, cost.note = 0.0, ""  # the day has just begun
+    elif c is not None and _ok(c):
+        cost.value, cost.note = c["total_cny"], ""
+        kwh = sum(p["kwh"] for p in c["by_period"])
+        if kwh:
+            cost.sub = t("cost_avg", lang, kwh=f"{kwh:,.0f}", avg=f"{c['energy_cny'] / kwh:.3f}")
+    elif isinstance(c, Rejected) and c.status == 422:
+        cost.note = t("no_tariff", lang)
+    budget = Kpi("budget_month", None, t("budget_used", lang), note=na, digits=0)
+    s = b.get("budget") if "budget" in b.futures else None
+    if has.get("budgets") and s is None:
+        budget.note = t("no_budget", lang)
+    elif s is not None and _ok(s):
+        budget.value, budget.note = s["actual_pct"], ""
+        if s["projected_pct"] is not None:
+            budget.sub = t("budget_projected", lang, v=f"{s['projected_pct']:,.0f}")
+            budget.share = s["projected_pct"] / 100.0
+    return [cost, budget]
 
 
 def _intensity(k: dict, lang: str) -> tuple[float | None, str, str]:
@@ -739,3 +802,77 @@ def manager_table(snap: ManagerSnapshot) -> pd.DataFrame:
     if pd.api.types.is_datetime64_any_dtype(df["ts"]):
         df["ts"] = df["ts"].dt.tz_convert(snap.tz).dt.strftime("%Y-%m-%d %H:%M%z")
     return df.rename(columns={"ts": "period_start"})
+
+
+# -- budgets -----------------------------------------------------------------------------
+
+BUDGET_PAGE_QUANTITIES = ("cost_cny", "electricity_kwh", "co2_t", "energy_tce")
+
+
+@dataclass
+class BudgetRow:
+    site: str
+    name: str
+    budget: float
+    actual: float
+    projected: float
+    projected_pct: float | None
+    crossing_date: str | None
+    light: str  # green | amber | red
+
+
+@dataclass
+class BudgetSnapshot:
+    reachable: bool
+    site: str | None = None
+    status: dict | None = None  # the site's own status (with by_day)
+    rows: list[BudgetRow] = field(default_factory=list)
+    error: str = ""
+
+
+def traffic_light(projected_pct: float | None) -> str:
+    """green below 90 % projected, amber up to 100 %, red above."""
+    if projected_pct is None:
+        return "grey"
+    return "green" if projected_pct < 90 else "amber" if projected_pct <= 100 else "red"
+
+
+def budget_snapshot(
+    api: ApiClient, site: str | None, quantity: str, month: str, lang: str
+) -> BudgetSnapshot:
+    """The month's status of a site's budget and of each workshop below it (in parallel)."""
+    try:
+        sites = api.sites()
+    except Unreachable:
+        return BudgetSnapshot(reachable=False, site=site)
+    except ApiError as exc:
+        return BudgetSnapshot(reachable=True, error=exc.detail)
+    if site is None or site not in {s["code"] for s in sites}:
+        return BudgetSnapshot(reachable=True)
+    names = {s["code"]: data.local_name(s["name"], lang) for s in sites}
+    children = [s["code"] for s in sites if s.get("parent") == site]
+    b = _Batch(api)
+    for code in (site, *children):
+        b.add(code, api.budget_status, code, quantity, month)
+    snap = BudgetSnapshot(reachable=True, site=site)
+    for code in (site, *children):
+        s = b.get(code)
+        if isinstance(s, Unreachable):
+            return BudgetSnapshot(reachable=False, site=site)
+        if not _ok(s):
+            continue
+        if code == site:
+            snap.status = s
+        snap.rows.append(
+            BudgetRow(
+                code,
+                names[code],
+                s["budget"],
+                s["actual"],
+                s["projected"],
+                s["projected_pct"],
+                s["crossing_date"],
+                traffic_light(s["projected_pct"]),
+            )
+        )
+    return snap

@@ -27,6 +27,11 @@ VIEWS = ("overview", "flow", "load")
 _GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
+def _tiles() -> list[str]:
+    """The KPI tiles the wall shows, in order (``ECC_WALL_TILES``)."""
+    return [k.strip() for k in runtime.settings().wall_tiles.split(",") if k.strip()]
+
+
 def layout(
     site: str | None = None, kiosk: str | None = None, rotate: str | None = None, **_: str
 ) -> html.Div:
@@ -104,7 +109,8 @@ def layout(
             html.Div(
                 id=ids.WALL_KPIS,
                 className="wall-kpis",
-                children=[html.Div(className="tile") for _ in range(6)],
+                style={"--tiles": len(_tiles()), "--num-scale": min(1.0, 6 / len(_tiles()))},
+                children=[html.Div(className="tile") for _ in _tiles()],
             ),
             html.Div(
                 id=ids.WALL_MAIN,
@@ -163,7 +169,11 @@ def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
     lang = current()
     scale = 1.2 * max(0.6, min(3.0, (viewport or {}).get("h", 1080) / 1080))  # 5 m away
     snap = service.wall_snapshot(
-        runtime.api(), site, lang, contracted_kw=runtime.settings().contracted_demand_kw
+        runtime.api(),
+        site,
+        lang,
+        contracted_kw=runtime.settings().contracted_demand_kw,
+        tiles=_tiles(),
     )
     if not snap.reachable:
         return (*[no_update] * 6, t("reconnecting", lang), {**state, "reachable": False})
