@@ -28,8 +28,10 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import numpy as np
@@ -157,6 +159,44 @@ def _ensure_plant(engine: Engine, n_meters: int) -> dict[str, int]:
         session.commit()
         infos = registry.meter_infos(session, [m["code"] for m in meters])
     return {code: info.id for code, info in infos.items()}
+
+
+def _ensure_cost(engine: Engine, now: datetime) -> None:
+    """The cost and budget tiles on: a Jiangsu two-part tariff with a contracted demand and
+    this year's cost and electricity budgets for the bench plant."""
+    from budgets import service as budgets
+    from cost import tariffs
+
+    with Session(engine) as session:
+        if not tariffs.list_tariffs(session, "BENCH-JS"):
+            tariffs.create_tariff(
+                session,
+                tariffs.TariffIn(
+                    code="BENCH-JS",
+                    name="Jiangsu two-part (bench prices)",
+                    valid_from=date(2025, 6, 1),
+                    template="jiangsu-2025-two-part",
+                    flat_price_cny_per_kwh=Decimal("0.62"),
+                    demand_charge={
+                        "basis": "max_demand",
+                        "price_cny_per_kw_month": 40,
+                        "contracted_kw": 9000,
+                    },
+                    power_factor_standard=Decimal("0.90"),
+                ),
+                "bench",
+            )
+            tariffs.assign(session, SITE, "BENCH-JS", date(2025, 6, 1), "bench")
+        site = registry.get_site(session, SITE)
+        year = now.astimezone(ZoneInfo("Asia/Shanghai")).year
+        for quantity, amount in (("cost_cny", 30_000_000), ("electricity_kwh", 45_000_000)):
+            if budgets.current(session, site, quantity, year) is None:
+                budgets.create_budget(
+                    session,
+                    budgets.BudgetIn(SITE, quantity, year, amount=Decimal(amount)),
+                    "bench",
+                )
+        session.commit()
 
 
 # -- history -------------------------------------------------------------------------------
@@ -454,6 +494,7 @@ def run_dashboard_bench(
 ) -> dict:
     url, engine = open_database(settings, upgrade=True)
     ids = _ensure_plant(engine, meters)
+    _ensure_cost(engine, datetime.now(UTC))
     _, plant_meters = _plant(meters)
     t0 = time.perf_counter()
     written = _fill(url, engine, ids, plant_meters, days, console)
