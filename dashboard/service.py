@@ -515,10 +515,11 @@ def manager_snapshot(
         site = site or data.default_site(sites, meters)
         if site is None:
             return ManagerSnapshot(reachable=True)
-        has_em, has_kpi, has_cs = (
+        has_em, has_kpi, has_cs, has_cost = (
             api.has("/carbon/emissions"),
             api.has("/kpis/intensity"),
             api.has("/carbon/series"),
+            api.has("/costs"),
         )
     except Unreachable:
         return ManagerSnapshot(reachable=False)
@@ -551,6 +552,14 @@ def manager_snapshot(
             ("emissions", site, start, end_eff),
             300.0,
             lambda: api.emissions(site, start, end_eff),
+        )
+    if has_cost:
+        b.add(
+            "cost",
+            api.cached,
+            ("cost", site, start, end_eff),
+            300.0,
+            lambda: api.costs(site, start, end_eff),
         )
     if has_kpi:
         kpi_period = "month" if period == "week" else period
@@ -606,6 +615,17 @@ def manager_snapshot(
             for m in _last_months(end.astimezone(ZoneInfo(sc.tz)).date() - timedelta(days=1), 12)
         ]
         frame = frame.set_index("ts").reindex(months).reset_index(names="ts")
+    cost = b.get("cost") if has_cost else None
+    cost = cost if cost is not None and _ok(cost) else None
+    frame["cost_cny"] = float("nan")
+    if cost is not None and bucket != "1h" and not frame.empty:  # per local day or month
+        per_day = pd.Series({d["date"]: d["energy_cny"] for d in cost["by_day"]}, dtype=float)
+        if bucket == "month":
+            per_month = per_day.groupby(per_day.index.str[:7]).sum()
+            frame["cost_cny"] = frame["ts"].map(per_month)
+        else:
+            day_of = frame["ts"].dt.tz_convert(sc.tz).dt.strftime("%Y-%m-%d")
+            frame["cost_cny"] = day_of.map(per_day)
     snap.by_bucket = frame
     if _ok(tot):
         snap.top = _top_consumers(sc, tot, lang)
@@ -623,6 +643,7 @@ def manager_snapshot(
         em if em is not None and _ok(em) else None,
         kwh_total=float(frame["electricity_kwh"].sum()),
         lang=lang,
+        cost_cny=None if cost is None else cost["total_cny"],
     )
     if has_kpi:
         rows = [
@@ -684,7 +705,9 @@ _KPI_ROWS = (
 )
 
 
-def _kpi_table(k: dict | None, em: dict | None, kwh_total: float, lang: str) -> pd.DataFrame:
+def _kpi_table(
+    k: dict | None, em: dict | None, kwh_total: float, lang: str, cost_cny: float | None = None
+) -> pd.DataFrame:
     rows = [
         {
             "metric": t("electricity_kwh", lang),
@@ -692,7 +715,14 @@ def _kpi_table(k: dict | None, em: dict | None, kwh_total: float, lang: str) -> 
             "unit": "kWh",
             "mom_pct": None,
             "yoy_pct": None,
-        }
+        },
+        {
+            "metric": t("cost_cny_q", lang),
+            "value": cost_cny,
+            "unit": "CNY",
+            "mom_pct": None,
+            "yoy_pct": None,
+        },
     ]
     for name, text, unit in _KPI_ROWS:
         value, mom, yoy = None, None, None

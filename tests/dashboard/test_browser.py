@@ -442,6 +442,17 @@ def test_cost_and_budget_tiles_and_the_budget_page(page: Page, stack: dict) -> N
     rows = page.page.inner_text("#bud-table-rows")
     assert "Workshop A" in rows and "Workshop B" not in rows  # B has no budget
     assert page.page.query_selector(f"#bud-row-{site} .light") is not None
+    # the manager's key figures carry the period's cost
+    page.page.goto(f"{stack['dash'].url}/manager?site={site}")
+    page.page.wait_for_selector("#mgr-kpi-table")
+    page.page.wait_for_function(
+        "document.querySelector('#mgr-kpi-table').innerText.includes('CNY')", timeout=20_000
+    )
+    row = next(
+        line for line in page.page.inner_text("#mgr-kpi-table").splitlines() if "Cost" in line
+    )
+    value = row.split("\t")[1]
+    assert value.endswith(" CNY") and value[0].isdigit(), row
     assert page.errors == []
 
 
