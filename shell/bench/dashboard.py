@@ -369,6 +369,7 @@ def _start_dashboard(
             "ECC_LOG_LEVEL": "warning",
             "ECC_DATA_DIR": str(workdir),
             "ECC_CONTRACTED_DEMAND_KW": "9000",
+            "ECC_WALL_TILES": _tiles_setting(),
         }
     )
     with (workdir / "bench-dashboard.log").open("ab") as log:
@@ -462,6 +463,12 @@ def _replay(captured: dict, n: int) -> list[float]:
     return out
 
 
+def _tiles_setting() -> str:
+    """The wall's tiles as this process is configured (``ECC_WALL_TILES``; default: all, the
+    cost and budget tiles included)."""
+    return Settings().wall_tiles
+
+
 def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     """The wall's snapshot and figures with a fresh client (no cache) every time."""
     from dashboard import service
@@ -473,7 +480,9 @@ def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     for _ in range(n):
         api = ApiClient(api_url, key)
         t0 = time.perf_counter()
-        snap = service.wall_snapshot(api, SITE, "en", contracted_kw=9000.0)
+        snap = service.wall_snapshot(
+            api, SITE, "en", contracted_kw=9000.0, tiles=_tiles_setting().split(",")
+        )
         [kpi_tile(k, "en") for k in snap.kpis]
         alarm_banner(snap.alarms, "en")
         json.dumps(
@@ -552,4 +561,5 @@ def run_dashboard_bench(
         "setup_s": round(setup_s, 1),
         "refreshes": refreshes,
         "path": path,
+        "wall_tiles": _tiles_setting(),
     }

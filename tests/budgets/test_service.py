@@ -237,3 +237,99 @@ def test_budget_alarm_fires_the_day_the_projection_crosses(
     # a second evaluation within the quarter hour changes nothing; the next day it stays active
     assert run(14, 11, 40)["state"] == "active_unacknowledged"
     assert run(15)["last_value"] == pytest.approx(103.54)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"quantity": None}, "quantity"),
+        ({"quantity": "co2_t"}, "quantity"),  # the site has no CO2 budget
+        ({"unit": "kWh"}, "unit"),
+        ({"low": 50}, "low"),
+        ({"high": -5}, "high"),
+        ({"period": "week"}, "period"),
+        ({"basis": "hoped"}, "basis"),
+        ({"site": None, "meter": "__meter__"}, "site"),
+    ],
+)
+def test_budget_rules_name_their_wrong_fields(client, admin_headers, uid, change, field) -> None:  # noqa: ANN001
+    site = _site_with_june(client, admin_headers, uid)
+    body = {
+        "name": f"bad budget {uid}",
+        "type": "budget",
+        "site": site,
+        "quantity": "electricity_kwh",
+        "high": 100,
+        **change,
+    }
+    if body.get("meter") == "__meter__":
+        body["meter"] = f"BG-KWH-{uid}"
+    r = client.post(f"{API}/alarm-rules", headers=admin_headers, json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][-1] == field, r.text
+
+
+def test_meter_and_tce_budgets(client, admin_headers, uid) -> None:  # noqa: ANN001
+    """A meter's kWh budget, and a tce budget of the site: June 1-14 is 1,536 kWh, i.e.
+    0.1887744 tce at the equivalent-value coefficient 0.1229 kgce/kWh (GB/T 2589)."""
+    site = _site_with_june(client, admin_headers, uid)
+    h = admin_headers
+    r = client.post(
+        f"{API}/budgets",
+        headers=h,
+        json={
+            "site": site,
+            "meter": f"BG-KWH-{uid}",
+            "quantity": "electricity_kwh",
+            "year": 2026,
+            "amount": 12000,
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["meter"] == f"BG-KWH-{uid}" and r.json()["months"][5] == 1000
+    r = client.get(
+        f"{API}/budgets/status",
+        headers=h,
+        params={
+            "site": site,
+            "meter": f"BG-KWH-{uid}",
+            "quantity": "electricity_kwh",
+            "period": "2026-06",
+            "as_of": datetime(2026, 6, 15, tzinfo=SH).isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+    s = r.json()
+    assert s["budget"] == 1000 and s["actual"] == 1728 and s["crossing_date"] == "2026-06-11"
+    r = client.post(
+        f"{API}/budgets",
+        headers=h,
+        json={"site": site, "quantity": "energy_tce", "year": 2026, "amount": 12},
+    )
+    assert r.status_code == 201, r.text
+    r = client.get(
+        f"{API}/budgets/status",
+        headers=h,
+        params={
+            "site": site,
+            "quantity": "energy_tce",
+            "period": "2026-06",
+            "as_of": datetime(2026, 6, 14, tzinfo=SH).isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+    s = r.json()
+    assert s["unit"] == "tce" and s["actual"] == pytest.approx(0.1887744, abs=1e-6)
+    # the rest at the period's own tce per kWh: 960/7 × 17 kWh × 0.0001229
+    assert s["forecast_rest"] == pytest.approx(960 / 7 * 17 * 0.0001229, abs=1e-6)
+    r = client.get(
+        f"{API}/budgets/status",
+        headers=h,
+        params={
+            "site": site,
+            "quantity": "energy_tce",
+            "period": "2026-06",
+            "as_of": "2026-06-14T00:00",
+        },
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "as_of"
