@@ -171,4 +171,17 @@ def test_workshop_and_gas(client, admin_headers, uid) -> None:  # noqa: ANN001
     # and one day's share (1/30) of June's demand charge on the maximum so far (96 kW)
     plant = _cost(client, h, p["site"], day, day + timedelta(days=1))
     assert plant["demand_cny"] == 128.0
+    # one meter: its energy at the plant's tariff, no demand or power-factor charge
+    r = client.get(
+        f"{API}/costs",
+        headers=h,
+        params={
+            "site": p["site"],
+            "meter": f"WS-KWH-{uid}",
+            "start": day.isoformat(),
+            "end": (day + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["total_cny"] == 60.48 and r.json()["demand_cny"] == 0
     assert {c["carrier"] for c in plant["by_carrier"]} == {"electricity", "natural_gas"}

@@ -21,11 +21,9 @@ SH = ZoneInfo("Asia/Shanghai")
 STEP = timedelta(minutes=15)
 
 
-def _plant(client, h, uid: str, reactive: bool = False) -> dict:  # noqa: ANN001
+def _plant(client, h, uid: str, reactive: bool = False, tz: str = "Asia/Shanghai") -> dict:  # noqa: ANN001
     site = f"CP-{uid}"
-    r = client.post(
-        f"{API}/sites", json={"code": site, "name": site, "timezone": "Asia/Shanghai"}, headers=h
-    )
+    r = client.post(f"{API}/sites", json={"code": site, "name": site, "timezone": tz}, headers=h)
     assert r.status_code == 201, r.text
     out = {"site": site, "kwh": f"CP-KWH-{uid}"}
     meters = [(out["kwh"], "electricity", "kWh")]
@@ -51,11 +49,12 @@ def _plant(client, h, uid: str, reactive: bool = False) -> dict:  # noqa: ANN001
 
 
 def _readings(start: datetime, days: int) -> tuple[list[str], list[float]]:
-    """Interval ends from start + 15 min to start + days; kWh = 1 + local hour of the interval."""
+    """Interval ends from start + 15 min to start + days; kWh = 1 + local hour of the interval
+    (local to ``start``'s zone)."""
     ts, values = [], []
     for i in range(1, days * 96 + 1):
         end = start + i * STEP
-        begin = (end - STEP).astimezone(SH)
+        begin = (end - STEP).astimezone(start.tzinfo)
         ts.append(end.isoformat())
         values.append(float(1 + begin.hour))
     return ts, values
@@ -87,10 +86,13 @@ def _cost(client, h, site: str, start: datetime, end: datetime) -> dict:  # noqa
     return r.json()
 
 
-def test_a_day_under_a_three_period_tariff(client, admin_headers, uid) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Asia/Kolkata", "America/New_York"])
+def test_a_day_under_a_three_period_tariff(client, admin_headers, uid, tz) -> None:  # noqa: ANN001
+    """The same local day in three zones (UTC+8, +5:30, −4 in June): the periods follow the
+    site's own clock, so the hand-worked bill is the same."""
     h = admin_headers
-    p = _plant(client, h, uid)
-    day = datetime(2026, 6, 10, tzinfo=SH)
+    p = _plant(client, h, uid, tz=tz)
+    day = datetime(2026, 6, 10, tzinfo=ZoneInfo(tz))
     ts, values = _readings(day, 1)
     # neighbours that belong to the day before (stamped 00:00) and after (00:15 next day)
     ts = [day.isoformat(), *ts, (day + timedelta(days=1) + STEP).isoformat()]
