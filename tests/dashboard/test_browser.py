@@ -442,6 +442,11 @@ def test_cost_and_budget_tiles_and_the_budget_page(page: Page, stack: dict) -> N
     rows = page.page.inner_text("#bud-table-rows")
     assert "Workshop A" in rows and "Workshop B" not in rows  # B has no budget
     assert page.page.query_selector(f"#bud-row-{site} .light") is not None
+    # a screen of its own choice of tiles
+    page.page.goto(f"{stack['dash'].url}/wall?site={site}&tiles=cost_today,energy_today")
+    page.page.wait_for_selector("#tile-energy_today .tile-num", timeout=20_000)
+    tiles = page.page.eval_on_selector_all("#wall-kpis .tile", "els => els.map(e => e.id)")
+    assert tiles == ["tile-cost_today", "tile-energy_today"]
     # the manager's key figures carry the period's cost
     page.page.goto(f"{stack['dash'].url}/manager?site={site}")
     page.page.wait_for_selector("#mgr-kpi-table")
