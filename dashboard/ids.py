@@ -115,3 +115,11 @@ ZC_REPORT_PDF = "zc-report-pdf"
 ZC_REPORT_XLSX = "zc-report-xlsx"
 ZC_PACKAGE = "zc-package"
 ZC_DOWNLOAD = "zc-download"
+
+# budgets page
+BUD_SITE = "bud-site"
+BUD_QUANTITY = "bud-quantity"
+BUD_MONTH = "bud-month"
+BUD_BURN = "bud-burn"
+BUD_TABLE = "bud-table"
+BUD_STATUS = "bud-status"

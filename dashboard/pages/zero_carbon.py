@@ -130,7 +130,7 @@ def _card(rows: list[dict], lang: str) -> html.Table:
             r["indicator"],
             r["value"],
             r["threshold"],
-            html.Span(r["status"], className=f"light light-{r['light']}", title=r["source"]),
+            html.Span(r["status"], className=f"zc-light zc-light-{r['light']}", title=r["source"]),
         ]
         for r in rows
     ]

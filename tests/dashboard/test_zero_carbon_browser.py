@@ -51,7 +51,7 @@ def test_scorecard_waterfall_ledger_and_year_switch(
     _ready(page.page)
     rows = page.page.locator("#zc-card table.data tbody tr")
     assert rows.count() == 11
-    lights = page.page.locator("#zc-card .light").all_inner_texts()
+    lights = page.page.locator("#zc-card .zc-light").all_inner_texts()
     assert set(lights) <= {"met", "not met", "not measured", "no threshold"}
     assert "not measured" in lights  # benchmarking, equipment and footprints are not installed
     assert "tCO₂/tce" in page.page.inner_text("#zc-card")
