@@ -56,8 +56,12 @@ class Tariff(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)  # exclusive
     template: Mapped[str | None] = mapped_column(String(64))
     flat_price_cny_per_kwh: Mapped[Decimal | None] = mapped_column(PRICE)
-    non_floating_cny_per_kwh: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
-    funds_cny_per_kwh: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    non_floating_cny_per_kwh: Mapped[Decimal] = mapped_column(
+        PRICE, default=Decimal(0), server_default="0"
+    )
+    funds_cny_per_kwh: Mapped[Decimal] = mapped_column(
+        PRICE, default=Decimal(0), server_default="0"
+    )
     demand_basis: Mapped[str | None] = mapped_column(String(16))
     demand_price_cny: Mapped[Decimal | None] = mapped_column(PRICE)  # per kW·month or kVA·month
     contracted_kw: Mapped[Decimal | None] = mapped_column(Numeric(14, 3))
@@ -84,7 +88,7 @@ class TariffEnergyPrice(Base):
     period: Mapped[str] = mapped_column(String(16))
     hours: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
     months: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))
-    day_type: Mapped[str] = mapped_column(String(16), default="all")
+    day_type: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     price_cny_per_kwh: Mapped[Decimal] = mapped_column(PRICE)
     multiplier_to_flat: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     verification: Mapped[str | None] = mapped_column(String(64))
