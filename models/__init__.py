@@ -4,6 +4,23 @@ import models.alarms  # noqa: F401  (registers the alarm tables)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)
 from models.base import Base
-from models.metering import ApiKey, IngestLog, Meter, Reading, RollupPending, Site
+from models.metering import (
+    ApiKey,
+    IngestLog,
+    Meter,
+    Reading,
+    ReadingVoid,
+    RollupPending,
+    Site,
+)
 
-__all__ = ["ApiKey", "Base", "IngestLog", "Meter", "Reading", "RollupPending", "Site"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "IngestLog",
+    "Meter",
+    "Reading",
+    "ReadingVoid",
+    "RollupPending",
+    "Site",
+]
