@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Request
@@ -27,6 +27,7 @@ from core.errors import Invalid, NotFound
 MAX_DEPTH = 64
 OWN_BODY_PATHS = ("/api/v1/readings",)
 _DATE_PARAMS = {"start", "end", "since", "until", "date", "valid_from", "valid_to", "at"}
+_DATE_FIELDS = _DATE_PARAMS | {"ts", "vintage", "expires_at", "until_ts"}
 _ID_QUERY = {"rule", "alarm", "id"}
 _DATETIME = TypeAdapter(datetime)
 _DATE = TypeAdapter(date)
@@ -102,6 +103,8 @@ def _period(name: str, raw: str) -> None:
             value = _DATE.validate_python(raw)
         except ValidationError:
             return  # not a date at all: the route's own validation names it
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # the range check only; the route checks offsets
     problem = limits.ts_problem(value)
     if problem is not None:
         raise Invalid(name, problem)
@@ -123,7 +126,11 @@ def _walk(node: Any, path: str, depth: int) -> None:
     elif isinstance(node, dict):
         for key, value in node.items():
             _text(path, key)
-            _walk(value, f"{path}.{key}" if limits.text_problem(key) is None else path, depth + 1)
+            where = f"{path}.{key}"
+            if key in _DATE_FIELDS and isinstance(value, str):
+                _text(where, value)
+                _period(where, value)
+            _walk(value, where, depth + 1)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             _walk(value, f"{path}[{i}]", depth + 1)
