@@ -317,10 +317,45 @@ def _finish(out: ValidBatch, col: _Collector, meters: Mapping[str, MeterInfo]) -
                 )
         keep = ~repeat
         idx, meter_id, ts_us, value = idx[keep], meter_id[keep], ts_us[keep], value[keep]
+    keep = _counter_steps(idx, meter_id, value, meters, out)
+    if keep is not None:
+        idx, meter_id, ts_us, value = idx[keep], meter_id[keep], ts_us[keep], value[keep]
     out.idx, out.meter_id, out.ts_us, out.value = idx, meter_id, ts_us, value
     out.rejected.sort(key=lambda r: r["index"])
     present = set(np.unique(meter_id).tolist())
     out.meters = {m.id: m for m in meters.values() if m.id in present}
+
+
+def _counter_steps(
+    idx: np.ndarray,
+    meter_id: np.ndarray,
+    value: np.ndarray,
+    meters: Mapping[str, MeterInfo],
+    out: ValidBatch,
+) -> np.ndarray | None:
+    """Counters with ``max_counter_step``: a register increase larger than the limit between
+    consecutive readings of the request is rejected (rows sorted by meter and ts)."""
+    limited = {m.id: m for m in meters.values() if m.kind == "counter" and m.max_counter_step}
+    if not limited or not np.isin(meter_id, list(limited)).any():
+        return None
+    keep = np.ones(len(idx), bool)
+    for mid, m in limited.items():
+        prev = None
+        for j in np.flatnonzero(meter_id == mid):
+            v = float(value[j])
+            if prev is not None and v - prev > m.max_counter_step:
+                keep[j] = False
+                out.rejected.append(
+                    {
+                        "index": int(idx[j]),
+                        "error": f"value: register increase {v - prev:g} {m.canonical_unit} "
+                        f"exceeds the largest plausible step of meter {m.code!r} "
+                        f"({m.max_counter_step:g})",
+                    }
+                )
+                continue
+            prev = v
+    return keep
 
 
 def _canonical(raw: float | int, conv: tuple[float, float], meter: MeterInfo) -> float | str:

@@ -235,3 +235,19 @@ def test_each_bad_item_is_rejected_naming_the_field(row: dict, error: str) -> No
     batch = _ingest("application/json", body)
     assert batch is not None and len(batch) == 0
     assert batch.rejected[0]["error"].startswith(error), batch.rejected
+
+
+def test_counter_step_limit_inside_one_request() -> None:
+    meters = {"K": MeterInfo(9, "K", "counter", "kWh", "kWh", 1.0, max_counter_step=10.0)}
+    rows = [
+        {"meter": "K", "ts": f"2026-05-01T00:0{i}:00Z", "value": v}
+        for i, v in enumerate([100.0, 105.0, 500.0, 112.0, 130.0])
+    ]
+    batch = validate(
+        parse_body("application/json", json.dumps({"readings": rows}).encode()),
+        lambda codes: {c: meters[c] for c in codes if c in meters},
+        now=NOW,
+    )
+    assert batch.value.tolist() == [100.0, 105.0, 112.0]
+    assert [r["index"] for r in batch.rejected] == [2, 4]
+    assert "largest plausible step" in batch.rejected[0]["error"]
