@@ -318,3 +318,44 @@ def test_openapi_documents_errors_with_the_real_shape(client: TestClient) -> Non
 def test_healthz_says_what_is_up(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json()["database"] == "up"
+
+
+def test_voided_reading_leaves_the_carbon_figures(
+    client: TestClient, admin_headers: dict, uid: str
+) -> None:
+    h = admin_headers
+    site, meter = f"VC-{uid}", f"VC-IN-{uid}"
+    assert client.post(
+        "/api/v1/sites", json={"code": site, "name": "v", "region": "江苏"}, headers=h
+    ).is_success
+    body = {"code": meter, "name": "in", "site": site, "carrier": "electricity"}
+    body |= {"unit": "kWh", "kind": "delta", "interval_s": 3600}
+    assert client.post("/api/v1/meters", json=body, headers=h).status_code == 201
+    ts = [f"2023-06-10T{hh:02d}:00:00+08:00" for hh in (9, 10, 11)]
+    r = client.post(
+        R, json={"series": [{"meter": meter, "ts": ts, "value": [1000.0, 1e12, 1000.0]}]}, headers=h
+    )
+    assert r.json()["accepted"] == 3, r.text
+    period = {
+        "site": site,
+        "start": "2023-06-01T00:00:00+08:00",
+        "end": "2023-07-01T00:00:00+08:00",
+    }
+
+    def scope2() -> float:
+        e = client.get("/api/v1/carbon/emissions", params=period, headers=h)
+        assert e.status_code == 200, e.text
+        return e.json()["scope2_location_tco2"]
+
+    assert scope2() > 1e8
+    r = client.post(
+        "/api/v1/readings/void",
+        json={"meter": meter, "ts": ts[1], "reason": "decimal point lost"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    assert scope2() == pytest.approx(2.0 * 0.5827)  # 2 MWh × Jiangsu 2023 grid factor
+    inv = client.get(
+        "/api/v1/reports/ghg-inventory", params={"site": site, "year": 2023}, headers=h
+    ).json()
+    assert inv["results"]["scope2_location_tco2"] == pytest.approx(2.0 * 0.5827)
