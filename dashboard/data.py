@@ -517,7 +517,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with every text cell safe for spreadsheets (`core.exports.safe_cell`)."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
             out[col] = out[col].map(safe_cell)
     out.columns = [safe_cell(c) if isinstance(c, str) else c for c in out.columns]
     return out

@@ -13,9 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from core.errors import Invalid, NotFound
+from metering import registry
 from metering.registry import MeterInfo
 from metering.rollups import LOCK_CLASS
+from models import ReadingVoid
 
 _MOVE = """
 WITH gone AS (
@@ -77,3 +82,15 @@ def void_reading(conn: Any, meter: MeterInfo, ts: datetime, reason: str, who: st
         )
     void_id, value, energy, voided_at = row
     return Voided(void_id, meter.code, ts, value, energy, reason, who, voided_at)
+
+
+def list_voided(session: Session, code: str) -> list[Voided]:
+    """Every voided reading of a meter, oldest reading first."""
+    meter = registry.get_meter(session, code)
+    rows = session.scalars(
+        select(ReadingVoid).where(ReadingVoid.meter_id == meter.id).order_by(ReadingVoid.ts)
+    )
+    return [
+        Voided(r.id, code, r.ts, r.value, r.energy, r.reason, r.voided_by, r.voided_at)
+        for r in rows
+    ]

@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from accounts import keys
-from api.deps import ReadingWriter, State, require
+from api.deps import DbSession, Reader, ReadingWriter, State, require
 from api.schemas import IngestResult
 from core.db import psycopg_connection
 from core.errors import Invalid, TooLarge
 from ingest.service import IngestContext, ingest_body
-from ingest.void import void_reading
+from ingest.void import list_voided, void_reading
 
 router = APIRouter(tags=["readings"])
 
@@ -118,3 +118,8 @@ def post_void(body: VoidIn, who: Admin, state: State) -> VoidOut:
     with psycopg_connection(state.engine) as conn:
         done = void_reading(conn, meter, body.ts, body.reason, who.name)
     return VoidOut(**done.__dict__)
+
+
+@router.get("/readings/void", response_model=list[VoidOut], summary="Voided readings of a meter")
+def get_voids(meter: str, session: DbSession, _: Reader) -> list[VoidOut]:
+    return [VoidOut(**v.__dict__) for v in list_voided(session, meter)]

@@ -234,6 +234,8 @@ def test_void_leaves_every_total_and_keeps_the_reading(
             {"c": delta},
         ).all()
     assert [tuple(k) for k in kept] == [(1e9, "CT wiring fault")]
+    listed = client.get("/api/v1/readings/void", params={"meter": delta}, headers=admin_headers)
+    assert [(v["value"], v["reason"]) for v in listed.json()] == [(1e9, "CT wiring fault")]
     r = client.post(
         "/api/v1/readings/void",
         headers=admin_headers,
