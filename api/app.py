@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alarms.engine import start_for_app as start_alarms
-from api import errors
+from api import errors, openapi
+from api.guard import check_request
 from api.routers import (
     alarm_rules,
     alarms,
@@ -28,6 +33,37 @@ from core.settings import Settings, get_settings
 from metering.rollups import RollupWorker
 
 API_PREFIX = "/api/v1"
+
+
+class BodyReadTimeout:
+    """ASGI middleware: a request whose body stalls longer than ``timeout_s`` between chunks
+    gets 408 and a closed connection, so slow senders cannot hold a worker."""
+
+    def __init__(self, app: ASGIApp, timeout_s: float) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.timeout_s <= 0:
+            await self.app(scope, receive, send)
+            return
+
+        body_done = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done
+            if body_done:  # e.g. a streaming response waiting for a disconnect
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except TimeoutError:
+                raise HTTPException(
+                    408, f"body: no data for {self.timeout_s:g} s", headers={"Connection": "close"}
+                ) from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        await self.app(scope, timed_receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,22 +94,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Energy-carbon management center API",
         version=__version__,
         lifespan=lifespan,
+        dependencies=[Depends(check_request)],
         description="Metered telemetry in, rollups and totals out. Every endpoint needs "
         "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
     )
     errors.install(app)
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.body_read_timeout_s)
     for module in (readings, meters, sites, alarm_rules, alarms, forecasts, costs, budgets):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict:
-        with app.state.ecc.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {
-            "status": "ok",
-            "path": "timescaledb" if app.state.ecc.writer.timescale else "postgresql",
-        }
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        response_model=openapi.Health,
+        responses={503: {"model": openapi.Health, "description": "the database is down"}},
+    )
+    def healthz() -> Any:
+        state = app.state.ecc
+        path = "timescaledb" if state.writer.timescale else "postgresql"
+        try:
+            with state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure here means "down"
+            if not errors.database_unavailable(exc):
+                raise
+            return JSONResponse(
+                status_code=503,
+                headers={"Retry-After": str(errors.RETRY_AFTER_DB_S), "Connection": "close"},
+                content={"status": "unavailable", "path": path, "database": "down"},
+            )
+        return {"status": "ok", "path": path, "database": "up"}
 
+    openapi.document_errors(app)
     return app

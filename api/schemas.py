@@ -48,8 +48,19 @@ class MeterCreate(BaseModel):
     unit: str
     kind: str = Field(description="counter | delta | gauge")
     interval_s: int = Field(default=900, description="Expected reading interval, seconds")
-    multiplier: float = Field(default=1.0, description="CT/PT ratio applied to every value")
+    multiplier: float = Field(
+        default=1.0, gt=0, le=1e9, description="CT/PT ratio applied to every value"
+    )
     rollover: float | None = Field(default=None, description="Counter register maximum")
+    max_value: float | None = Field(
+        default=None, gt=0, le=1e15, description="Plausibility: largest |value|, canonical units"
+    )
+    max_interval_quantity: float | None = Field(
+        default=None, gt=0, le=1e15, description="Plausibility: largest interval quantity"
+    )
+    max_counter_step: float | None = Field(
+        default=None, gt=0, le=1e15, description="Plausibility: largest counter increase"
+    )
 
 
 class MeterOut(BaseModel):
@@ -64,6 +75,9 @@ class MeterOut(BaseModel):
     interval_s: int
     multiplier: float
     rollover: float | None
+    max_value: float | None = None
+    max_interval_quantity: float | None = None
+    max_counter_step: float | None = None
 
 
 class Point(BaseModel):

@@ -8,11 +8,13 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy.orm import Session
 
 from carbon import derivation, engine, factors
 from core.errors import Invalid
+from core.exports import safe_cell
 from metering import clock, registry
 
 UNCONFIRMED = ("single_source", "single_source_secondary", "conflict", "unverified", "user")
@@ -244,6 +246,9 @@ def to_xlsx(inv: dict) -> bytes:
             for cell in row:
                 if isinstance(cell.value, float):
                     cell.number_format = XLSX_NUMBER
+                elif isinstance(cell.value, str):  # user text never becomes a formula
+                    cell.value = safe_cell(cell.value)
+                    cell.data_type = "s"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -260,11 +265,17 @@ def to_pdf(inv: dict) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph as _Paragraph
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
     font = "STSong-Light"  # CJK CID font: names of standards and regions are in Chinese
     if font not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(font))
+
+    def Paragraph(text: object, style: ParagraphStyle) -> _Paragraph:  # noqa: N802
+        """Every text is escaped: user text (codes, names, evidence) is never markup."""
+        return _Paragraph(xml_escape(str(text)), style)
+
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontName=font, fontSize=8, leading=10)
     head = ParagraphStyle("head", parent=styles["Heading2"], fontName=font)

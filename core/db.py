@@ -59,6 +59,9 @@ def make_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> En
     kwargs.setdefault("pool_size", settings.pool_max_size)
     kwargs.setdefault("max_overflow", 2)
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_timeout", settings.pool_timeout_s)
+    connect_args = kwargs.setdefault("connect_args", {})
+    connect_args.setdefault("connect_timeout", max(1, int(settings.db_connect_timeout_s)))
     return create_engine(url or database_url(settings), **kwargs)
 
 

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
         description="KPI tiles of the wall screen, in order (comma-separated keys).",
     )
     pool_max_size: int = Field(default=8, description="Maximum connections in the pool.")
+    db_connect_timeout_s: int = Field(
+        default=3, description="Give up connecting to the database after this long (503)."
+    )
+    pool_timeout_s: float = Field(
+        default=5.0, description="Wait this long for a free pooled connection before 503."
+    )
+    body_read_timeout_s: float = Field(
+        default=30.0,
+        description="Longest pause while reading a request body before 408 (slow senders).",
+    )
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, description="Largest accepted request body (413 above)."
     )

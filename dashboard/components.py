@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
+from dashboard.data import csv_safe
 from dashboard.figures import theme
 from dashboard.figures.meter import meter_series
 from dashboard.i18n import DASH, current, fmt_num, t
@@ -267,4 +268,4 @@ def _export(_: int, code: str | None, range_key: str, res: str, zoom: dict | Non
     if snap.rollup is None:
         return no_update
     name = f"{code}_{snap.resolution}_{datetime.now(UTC):%Y%m%dT%H%MZ}.csv"
-    return dcc.send_data_frame(snap.rollup.to_csv, name, index=False)
+    return dcc.send_data_frame(csv_safe(snap.rollup).to_csv, name, index=False)

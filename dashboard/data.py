@@ -21,6 +21,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from core.exports import safe_cell
 from core.settings import get_settings
 from dashboard.i18n import t
 
@@ -462,3 +463,13 @@ def series_frame(answer: dict) -> pd.DataFrame:
         )
     df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
     return df.dropna(axis=1, how="all")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell safe for spreadsheets (`core.exports.safe_cell`)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(safe_cell)
+    out.columns = [safe_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out

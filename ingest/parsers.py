@@ -18,8 +18,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from core.errors import Invalid
 
 JSON_TYPES = {"application/json", "text/json"}
@@ -30,6 +28,7 @@ NDJSON_TYPES = {
     "application/jsonl",
 }
 CSV_TYPES = {"text/csv", "application/csv"}
+UTF8_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 
 
 @dataclass
@@ -54,13 +53,33 @@ class RawItems:
         self.unit.append(None)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return obj
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 def _loads(body: bytes) -> Any:
+    """JSON with every key once. The standard library (not orjson) because it also reads
+    NaN/Infinity and integers of any size, which validation rejects item by item naming the
+    field, and it lets us refuse duplicate keys instead of silently keeping the last copy."""
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    try:  # the standard library also reads NaN/Infinity, which we reject item by item
-        return json.loads(body)
+        return json.loads(body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise Invalid("body", f"duplicate key {exc.key!r} in one JSON object") from None
+    except RecursionError:
+        raise Invalid("body", "JSON nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise Invalid("body", f"not valid JSON: {exc}") from None
 
@@ -83,6 +102,8 @@ def parse_json(body: bytes) -> RawItems:
     if not isinstance(doc, dict):
         raise Invalid("body", 'expected an object with "readings" or "series"')
     items = RawItems()
+    if "readings" in doc and "series" in doc:
+        raise Invalid("body", 'give either "readings" or "series", not both')
     if "readings" in doc:
         rows = doc["readings"]
         if not isinstance(rows, list):
@@ -104,14 +125,19 @@ def _add_series(items: RawItems, s: Any, s_no: int) -> None:
     if not isinstance(s, dict):
         raise Invalid(f"series[{s_no}]", "must be an object with meter, ts and value")
     ts, values = s.get("ts"), s.get("value")
+    meter, unit = s.get("meter"), s.get("unit")
+    if not isinstance(meter, str):
+        raise Invalid(f"series[{s_no}].meter", "must be a string")
+    if unit is not None and not isinstance(unit, str):
+        raise Invalid(f"series[{s_no}].unit", "must be a string")
     if not isinstance(ts, list) or not isinstance(values, list):
         raise Invalid(f"series[{s_no}]", '"ts" and "value" must be lists')
     if len(ts) != len(values):
         raise Invalid(f"series[{s_no}]", f'"ts" has {len(ts)} items but "value" {len(values)}')
     n = len(ts)
     items.runs.append((len(items.meter), len(items.meter) + n))
-    items.meter.extend([s.get("meter")] * n)
-    items.unit.extend([s.get("unit")] * n)
+    items.meter.extend([meter] * n)
+    items.unit.extend([unit] * n)
     items.ts.extend(ts)
     items.value.extend(values)
 
@@ -137,10 +163,20 @@ def parse_csv(body: bytes) -> RawItems:
     except UnicodeDecodeError as exc:
         raise Invalid("body", f"CSV must be UTF-8: {exc}") from None
     reader = csv.reader(io.StringIO(text))
+    try:
+        return _read_csv(reader)
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise Invalid("body", f"CSV line {reader.line_num}: {exc}") from None
+
+
+def _read_csv(reader: Any) -> RawItems:
     header = next(reader, None)
     if header is None:
         raise Invalid("body", "empty CSV")
     cols = [h.strip().lower() for h in header]
+    repeated = sorted({c for c in cols if cols.count(c) > 1 and c})
+    if repeated:
+        raise Invalid("header", f"CSV header repeats {', '.join(repeated)}")
     missing = [c for c in ("meter", "ts", "value") if c not in cols]
     if missing:
         raise Invalid("header", f"CSV header lacks {', '.join(missing)}")
@@ -165,8 +201,15 @@ def parse_csv(body: bytes) -> RawItems:
 
 
 def parse_body(content_type: str | None, body: bytes) -> RawItems:
-    """Dispatch on the media type (parameters such as charset are ignored)."""
-    media = (content_type or "application/json").split(";")[0].strip().lower()
+    """Dispatch on the media type; a charset other than UTF-8 is refused, never guessed."""
+    media, *params = (content_type or "application/json").split(";")
+    media = media.strip().lower()
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+            if charset not in UTF8_CHARSETS:
+                raise Invalid("content-type", f"unsupported charset {charset!r}; send UTF-8")
     if media in JSON_TYPES:
         return parse_json(body)
     if media in NDJSON_TYPES:

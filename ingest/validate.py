@@ -10,18 +10,22 @@ anything irregular falls back to the item-by-item path, which gives the same ans
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from core import limits
 from core.errors import Invalid
 from ingest.parsers import MISSING, RawItems
 from metering.registry import MeterInfo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
+EARLIEST_US = (limits.EARLIEST - EPOCH) // US
+LATEST_US = (limits.LATEST - EPOCH) // US
 
 
 @dataclass
@@ -60,6 +64,9 @@ def _parse_ts(raw: object) -> datetime | str:
         return f"not an RFC 3339 timestamp: {raw!r}"
     if ts.tzinfo is None or ts.utcoffset() is None:
         return f"timestamp without UTC offset: {raw!r}"
+    problem = limits.ts_problem(ts)
+    if problem is not None:
+        return f"{raw!r} is {problem}"
     return ts
 
 
@@ -86,7 +93,7 @@ def validate(
     """Validate raw items; ``lookup_meters`` maps codes to meters (unknown codes absent)."""
     now = now or datetime.now(UTC)
     horizon_us = ts_to_us(now) + future_tolerance_s * 1_000_000
-    codes = {m for m in set(items.meter) if isinstance(m, str)}
+    codes = {m for m in items.meter if type(m) is str and limits.text_problem(m) is None}
     meters = lookup_meters(codes)
     out = ValidBatch()
     col = _Collector()
@@ -132,16 +139,32 @@ def _validate_run_fast(
     ts_us = _stamps_us(items.ts[lo:hi])
     if ts_us is None:
         return False
-    v = np.asarray(values, np.float64)
+    try:
+        v = np.asarray(values, np.float64)
+    except OverflowError:  # an integer beyond double precision
+        return False
     if not np.isfinite(v).all() or (meter.kind != "gauge" and (v < 0).any()):
         return False
-    if (ts_us > horizon_us).any():
+    if (ts_us > horizon_us).any() or (ts_us < EARLIEST_US).any() or (ts_us >= LATEST_US).any():
         return False
-    col.add(np.arange(lo, hi), np.full(hi - lo, meter.id), ts_us, v * factor + offset)
+    with np.errstate(over="ignore", invalid="ignore"):
+        canonical = v * factor + offset
+    limit = meter.value_limit()
+    if not (np.abs(canonical) <= limit).all():  # also False for NaN/inf
+        return False
+    most = meter.max_interval_quantity
+    if meter.kind == "delta" and most is not None and (canonical > most).any():
+        return False
+    col.add(np.arange(lo, hi), np.full(hi - lo, meter.id), ts_us, canonical)
     return True
 
 
 _OFFSET_CHARS = set("0123456789")
+# What the numpy parser may see: exactly the subset of RFC 3339 local times that
+# ``datetime.fromisoformat`` reads the same way (ASCII digits, "T" or space, up to 6 decimals).
+_LOCAL_RUN = re.compile(
+    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?\n)*"
+)
 
 
 def _stamps_us(stamps: list) -> np.ndarray | None:
@@ -155,25 +178,32 @@ def _stamps_us(stamps: list) -> np.ndarray | None:
     suffixes = {t[-6:] for t in stamps}
     if len(suffixes) == 1:
         sfx = next(iter(suffixes))
-        if sfx.endswith("Z") or sfx.endswith("z"):
-            cut, offset_s = 1, 0
-        elif sfx[0] in "+-" and sfx[3] == ":" and set(sfx[1:3] + sfx[4:]) <= _OFFSET_CHARS:
+        cut, offset_s = 0, 0
+        if sfx.endswith("Z"):
+            cut = 1
+        elif (
+            len(sfx) == 6
+            and sfx[0] in "+-"
+            and sfx[3] == ":"
+            and set(sfx[1:3] + sfx[4:]) <= _OFFSET_CHARS
+            and int(sfx[1:3]) < 24
+            and int(sfx[4:]) < 60
+        ):
             cut = 6
             offset_s = (int(sfx[1:3]) * 3600 + int(sfx[4:]) * 60) * (1 if sfx[0] == "+" else -1)
-        else:
-            cut = 0
-        if cut and all(len(t) >= 19 + cut and t[10] in "Tt " for t in stamps):
-            try:
-                local = np.array([t[:-cut] for t in stamps], dtype="datetime64[us]")
-            except ValueError:
-                local = None
-            if local is not None:
+        if cut:
+            local_s = [t[:-cut] for t in stamps]
+            if _LOCAL_RUN.fullmatch("\n".join(local_s) + "\n"):
+                try:
+                    local = np.array(local_s, dtype="datetime64[us]")
+                except ValueError:  # e.g. 2026-02-30: the item path says why
+                    return None
                 return local.astype(np.int64) - offset_s * 1_000_000
     try:
         parsed = [datetime.fromisoformat(t) for t in stamps]
     except ValueError:
         return None
-    if any(t.utcoffset() is None for t in parsed):
+    if any(t.utcoffset() is None or limits.ts_problem(t) for t in parsed):
         return None
     return np.fromiter(((t - EPOCH) // US for t in parsed), np.int64, len(parsed))
 
@@ -197,16 +227,29 @@ def _validate_items(
             reject({"index": i, "error": errors[i]})
             continue
         code, raw_ts, raw_value, unit = items.meter[i], items.ts[i], items.value[i], items.unit[i]
-        meter = meters.get(code) if isinstance(code, str) else None
+        meter = meters.get(code) if type(code) is str else None
         if meter is None:
-            reason = "missing" if code is None else f"unknown meter {code!r}"
+            if code is None:
+                reason = "missing"
+            elif type(code) is not str:
+                reason = f"must be a string, got {type(code).__name__}"
+            else:
+                reason = limits.text_problem(code) or f"unknown meter {code!r}"
             reject({"index": i, "error": f"meter: {reason}"})
+            continue
+        if unit is not None and type(unit) is not str:
+            reject({"index": i, "error": f"unit: must be a string, got {type(unit).__name__}"})
             continue
         if type(raw_value) is not float and type(raw_value) is not int:
             shown = "missing" if raw_value is MISSING else f"not a number: {raw_value!r}"
             reject({"index": i, "error": f"value: {shown}"})
             continue
-        if not isfinite(raw_value):
+        try:
+            finite = isfinite(raw_value)
+        except OverflowError:
+            reject({"index": i, "error": "value: out of range (an integer beyond 1e308)"})
+            continue
+        if not finite:
             reject({"index": i, "error": f"value: not finite ({raw_value})"})
             continue
         ts = _parse_ts(raw_ts)
@@ -233,10 +276,14 @@ def _validate_items(
                 }
             )
             continue
+        canonical = _canonical(raw_value, conv, meter)
+        if isinstance(canonical, str):
+            reject({"index": i, "error": canonical})
+            continue
         idx_l.append(i)
         meter_l.append(meter.id)
         ts_l.append(ts_us)
-        value_l.append(raw_value * conv[0] + conv[1])
+        value_l.append(canonical)
     if idx_l:
         col.add(idx_l, meter_l, ts_l, value_l)
 
@@ -270,10 +317,76 @@ def _finish(out: ValidBatch, col: _Collector, meters: Mapping[str, MeterInfo]) -
                 )
         keep = ~repeat
         idx, meter_id, ts_us, value = idx[keep], meter_id[keep], ts_us[keep], value[keep]
+    steps_ok = _counter_steps(idx, meter_id, value, meters, out)
+    if steps_ok is not None:
+        idx, meter_id = idx[steps_ok], meter_id[steps_ok]
+        ts_us, value = ts_us[steps_ok], value[steps_ok]
     out.idx, out.meter_id, out.ts_us, out.value = idx, meter_id, ts_us, value
     out.rejected.sort(key=lambda r: r["index"])
     present = set(np.unique(meter_id).tolist())
     out.meters = {m.id: m for m in meters.values() if m.id in present}
+
+
+def _counter_steps(
+    idx: np.ndarray,
+    meter_id: np.ndarray,
+    value: np.ndarray,
+    meters: Mapping[str, MeterInfo],
+    out: ValidBatch,
+) -> np.ndarray | None:
+    """Counters with ``max_counter_step``: a register increase larger than the limit between
+    consecutive readings of the request is rejected (rows sorted by meter and ts)."""
+    limited = {m.id: m for m in meters.values() if m.kind == "counter" and m.max_counter_step}
+    if not limited or not np.isin(meter_id, list(limited)).any():
+        return None
+    keep = np.ones(len(idx), bool)
+    for mid, m in limited.items():
+        prev = None
+        step = float(m.max_counter_step or 0.0)
+        for j in np.flatnonzero(meter_id == mid):
+            v = float(value[j])
+            if prev is not None and v - prev > step:
+                keep[j] = False
+                out.rejected.append(
+                    {
+                        "index": int(idx[j]),
+                        "error": f"value: register increase {v - prev:g} {m.canonical_unit} "
+                        f"exceeds the largest plausible step of meter {m.code!r} "
+                        f"({m.max_counter_step:g})",
+                    }
+                )
+                continue
+            prev = v
+    return keep
+
+
+def _canonical(raw: float | int, conv: tuple[float, float], meter: MeterInfo) -> float | str:
+    """``raw × factor + offset`` in canonical units, or the rejection naming the field."""
+    try:
+        value = raw * conv[0] + conv[1]
+    except OverflowError:
+        value = math.inf
+    limit = meter.value_limit()
+    if not abs(value) <= limit:  # also catches NaN and ±inf
+        if meter.max_value is not None and math.isfinite(value):
+            return (
+                f"value: {value:g} {meter.canonical_unit} exceeds the largest plausible "
+                f"value of meter {meter.code!r} ({meter.max_value:g} {meter.canonical_unit})"
+            )
+        return (
+            f"value: {raw!r} is {value!r} {meter.canonical_unit} after unit conversion and "
+            f"multiplier; stored values must be finite and within ±{limits.MAX_ABS_VALUE:g}"
+        )
+    if (
+        meter.kind == "delta"
+        and meter.max_interval_quantity is not None
+        and value > meter.max_interval_quantity
+    ):
+        return (
+            f"value: interval quantity {value:g} {meter.canonical_unit} exceeds the largest "
+            f"plausible one of meter {meter.code!r} ({meter.max_interval_quantity:g})"
+        )
+    return value
 
 
 def _conversion(meter: MeterInfo, unit: object) -> tuple[float, float] | str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from core import units
+from core import limits, units
 from core.errors import Conflict, Invalid, NotFound
 from metering import clock
 from models import Meter, Site
@@ -25,6 +25,15 @@ class MeterInfo:
     canonical_unit: str
     multiplier: float
     rollover: float | None = None
+    max_value: float | None = None  # plausibility limits, canonical units
+    max_interval_quantity: float | None = None
+    max_counter_step: float | None = None
+
+    def value_limit(self) -> float:
+        """Largest |value| a reading of this meter may have once in canonical units."""
+        if self.max_value is None:
+            return limits.MAX_ABS_VALUE
+        return min(self.max_value, limits.MAX_ABS_VALUE)
 
     def factor_offset(self, unit: str | None) -> tuple[float, float]:
         """``(factor, offset)`` from a reading in ``unit`` (meter unit if None) to canonical."""
@@ -56,6 +65,9 @@ class MeterIn:
     interval_s: int = 900
     multiplier: float = 1.0
     rollover: float | None = None
+    max_value: float | None = None
+    max_interval_quantity: float | None = None
+    max_counter_step: float | None = None
 
 
 def create_site(session: Session, data: SiteIn) -> Site:
@@ -102,8 +114,12 @@ def create_meter(session: Session, data: MeterIn) -> Meter:
         )
     if data.interval_s <= 0:
         raise Invalid("interval_s", "must be a positive number of seconds")
-    if not data.multiplier > 0:
-        raise Invalid("multiplier", "must be positive")
+    if not 0 < data.multiplier <= limits.MAX_MULTIPLIER:
+        raise Invalid("multiplier", f"must be positive and at most {limits.MAX_MULTIPLIER:g}")
+    for name in ("rollover", "max_value", "max_interval_quantity", "max_counter_step"):
+        x = getattr(data, name)
+        if x is not None and (limits.number_problem(x, limits.MAX_ABS_VALUE) or x <= 0):
+            raise Invalid(name, f"must be positive and at most {limits.MAX_ABS_VALUE:g}")
     site_id = session.scalar(select(Site.id).where(Site.code == data.site))
     if site_id is None:
         raise Invalid("site", f"unknown site {data.site!r}")
@@ -120,6 +136,8 @@ def create_meter(session: Session, data: MeterIn) -> Meter:
         if kind is not units.MeterKind.COUNTER or data.rollover <= 0:
             raise Invalid("rollover", "only a counter has a rollover, and it must be positive")
         rollover = data.rollover * data.multiplier * factor + offset
+        if limits.number_problem(rollover, limits.MAX_ABS_VALUE):
+            raise Invalid("rollover", f"above {limits.MAX_ABS_VALUE:g} in canonical units")
     meter = Meter(
         code=data.code,
         name=data.name,
@@ -132,6 +150,9 @@ def create_meter(session: Session, data: MeterIn) -> Meter:
         interval_s=data.interval_s,
         multiplier=data.multiplier,
         rollover=rollover,
+        max_value=data.max_value,
+        max_interval_quantity=data.max_interval_quantity,
+        max_counter_step=data.max_counter_step,
     )
     session.add(meter)
     session.flush()
@@ -198,6 +219,9 @@ def to_info(m: Meter) -> MeterInfo:
         canonical_unit=m.canonical_unit,
         multiplier=m.multiplier,
         rollover=m.rollover,
+        max_value=m.max_value,
+        max_interval_quantity=m.max_interval_quantity,
+        max_counter_step=m.max_counter_step,
     )
 
 

@@ -40,6 +40,24 @@ _RANGES = (
     "unnest(%(m)s::int[], %(lo)s::timestamptz[], %(hi)s::timestamptz[]) AS p(meter_id, lo, hi)"
 )
 
+# A bucket none of whose sources is left (a voided reading) is removed, not kept stale.
+DELETE_EMPTY_15M = f"""
+DELETE FROM rollup_15m x USING {_RANGES}
+WHERE x.meter_id = p.meter_id
+  AND x.bucket >= ecc_bucket(INTERVAL '15 minutes', p.lo)
+  AND x.bucket < ecc_bucket(INTERVAL '15 minutes', p.hi) + INTERVAL '15 minutes'
+  AND NOT EXISTS (SELECT 1 FROM reading r WHERE r.meter_id = x.meter_id
+                  AND r.ts >= x.bucket AND r.ts < x.bucket + INTERVAL '15 minutes')
+"""
+DELETE_EMPTY_1H = f"""
+DELETE FROM rollup_1h x USING {_RANGES}
+WHERE x.meter_id = p.meter_id
+  AND x.bucket >= ecc_bucket(INTERVAL '1 hour', p.lo)
+  AND x.bucket < ecc_bucket(INTERVAL '1 hour', p.hi) + INTERVAL '1 hour'
+  AND NOT EXISTS (SELECT 1 FROM rollup_15m r WHERE r.meter_id = x.meter_id
+                  AND r.bucket >= x.bucket AND r.bucket < x.bucket + INTERVAL '1 hour')
+"""
+
 REFRESH_15M = f"""
 INSERT INTO rollup_15m ({_COLUMNS})
 SELECT r.meter_id, ecc_bucket(INTERVAL '15 minutes', r.ts), sum(r.energy), count(*),
@@ -114,7 +132,7 @@ def refresh_pending(conn: Any, meter_ids: list[int] | None = None, limit: int = 
             "lo": [r[1] for r in ranges],
             "hi": [r[2] for r in ranges],
         }
-        for sql in (REFRESH_15M, REFRESH_1H):
+        for sql in (DELETE_EMPTY_15M, REFRESH_15M, DELETE_EMPTY_1H, REFRESH_1H):
             conn.execute(sql, params)
     return len(taken)
 

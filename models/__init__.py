@@ -6,6 +6,25 @@ import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 import models.cost  # noqa: F401  (registers the tariff, cost, bill and budget tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)
 from models.base import Base
-from models.metering import ApiKey, EccMeta, IngestLog, Meter, Reading, RollupPending, Site
+from models.metering import (
+    ApiKey,
+    EccMeta,
+    IngestLog,
+    Meter,
+    Reading,
+    ReadingVoid,
+    RollupPending,
+    Site,
+)
 
-__all__ = ["ApiKey", "Base", "EccMeta", "IngestLog", "Meter", "Reading", "RollupPending", "Site"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "EccMeta",
+    "IngestLog",
+    "Meter",
+    "Reading",
+    "ReadingVoid",
+    "RollupPending",
+    "Site",
+]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     String,
     Text,
@@ -60,6 +61,10 @@ class Meter(Base):
         CheckConstraint("kind IN ('counter', 'delta', 'gauge')", name="kind"),
         CheckConstraint("interval_s > 0", name="interval_positive"),
         CheckConstraint("multiplier > 0", name="multiplier_positive"),
+        CheckConstraint("multiplier < 'Infinity'::float8", name="multiplier_finite"),
+        CheckConstraint("max_value > 0", name="max_value_positive"),
+        CheckConstraint("max_interval_quantity > 0", name="max_interval_quantity_positive"),
+        CheckConstraint("max_counter_step > 0", name="max_counter_step_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -74,6 +79,10 @@ class Meter(Base):
     interval_s: Mapped[int] = mapped_column(Integer, default=900)
     multiplier: Mapped[float] = mapped_column(Double, default=1.0)
     rollover: Mapped[float | None] = mapped_column(Double)
+    # optional plausibility limits in canonical units (readings beyond them are rejected)
+    max_value: Mapped[float | None] = mapped_column(Double)
+    max_interval_quantity: Mapped[float | None] = mapped_column(Double)
+    max_counter_step: Mapped[float | None] = mapped_column(Double)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     site: Mapped[Site] = relationship()
@@ -145,3 +154,24 @@ class RollupPending(Base):
     lo: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     hi: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReadingVoid(Base):
+    """A reading an admin voided: moved out of ``reading`` whole (so no rollup, total, carbon
+    figure or report counts it) and kept here with who voided it, when and why."""
+
+    __tablename__ = "reading_void"
+    __table_args__ = (
+        CheckConstraint("length(reason) > 0", name="reason_given"),
+        Index("ix_reading_void_meter_ts", "meter_id", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    value: Mapped[float] = mapped_column(Double)
+    energy: Mapped[float | None] = mapped_column(Double)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    voided_by: Mapped[str | None] = mapped_column(String(100))
+    voided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -27,6 +27,9 @@ def _out(m, meters: dict[int, str], sites: dict[int, str]) -> MeterOut:  # noqa:
         interval_s=m.interval_s,
         multiplier=m.multiplier,
         rollover=m.rollover,
+        max_value=m.max_value,
+        max_interval_quantity=m.max_interval_quantity,
+        max_counter_step=m.max_counter_step,
     )
 
 

@@ -23,7 +23,9 @@ class ProductionCreate(BaseModel):
     unit: str = Field(description="t, pcs, m2, …")
     start: datetime
     end: datetime
-    output_value_cny: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    output_value_cny: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("1e15"), decimal_places=2
+    )
 
 
 class ProductionOut(ProductionCreate):

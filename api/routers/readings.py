@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ReadingWriter, State
+from accounts import keys
+from api.deps import DbSession, Reader, ReadingWriter, State, require
 from api.schemas import IngestResult
-from core.errors import TooLarge
+from core.db import psycopg_connection
+from core.errors import Invalid, TooLarge
 from ingest.service import IngestContext, ingest_body
+from ingest.void import list_voided, void_reading
 
 router = APIRouter(tags=["readings"])
 
@@ -73,3 +80,46 @@ async def post_readings(request: Request, who: ReadingWriter, state: State) -> d
     return await run_in_threadpool(
         ingest_body, ctx, request.headers.get("content-type"), body, who.name
     )
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    meter: str = Field(min_length=1, max_length=64)
+    ts: datetime = Field(description="Timestamp of the stored reading, with UTC offset")
+    reason: str = Field(min_length=1, max_length=2000, description="Why it is voided")
+
+
+class VoidOut(BaseModel):
+    id: int
+    meter: str
+    ts: datetime
+    value: float = Field(description="The voided value, canonical units")
+    energy: float | None
+    reason: str
+    voided_by: str | None
+    voided_at: datetime
+
+
+Admin = Annotated[keys.Principal, Depends(require({keys.Role.ADMIN}))]
+
+
+@router.post(
+    "/readings/void",
+    response_model=VoidOut,
+    status_code=201,
+    summary="Void a stored reading (admin; kept, never deleted)",
+)
+def post_void(body: VoidIn, who: Admin, state: State) -> VoidOut:
+    """The reading leaves every rollup, total, carbon figure and report; it is kept in
+    ``reading_void`` with who voided it, when and why."""
+    meter = state.lookup_meters({body.meter}).get(body.meter)
+    if meter is None:
+        raise Invalid("meter", f"unknown meter {body.meter!r}")
+    with psycopg_connection(state.engine) as conn:
+        done = void_reading(conn, meter, body.ts, body.reason, who.name)
+    return VoidOut(**done.__dict__)
+
+
+@router.get("/readings/void", response_model=list[VoidOut], summary="Voided readings of a meter")
+def get_voids(meter: str, session: DbSession, _: Reader) -> list[VoidOut]:
+    return [VoidOut(**v.__dict__) for v in list_voided(session, meter)]

@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
 from dashboard.client import ApiError
-from dashboard.data import local_name
+from dashboard.data import csv_safe, local_name
 from dashboard.figures import theme
 from dashboard.figures.manager import energy_carbon, intensity_trend, scopes, top_consumers
 from dashboard.i18n import DASH, current, fmt_change, fmt_num, t
@@ -205,4 +205,4 @@ def export(_: int, site: str | None, period: str, day: str | None):
     if not snap.reachable or snap.by_bucket is None:
         return no_update
     name = f"{snap.site}_{period}_{_day(day).isoformat()}.csv"
-    return dcc.send_data_frame(snapshots.manager_table(snap).to_csv, name, index=False)
+    return dcc.send_data_frame(csv_safe(snapshots.manager_table(snap)).to_csv, name, index=False)
