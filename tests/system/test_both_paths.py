@@ -790,7 +790,7 @@ def test_void_identical_on_both_paths(world: World) -> None:
             for code, (ts, value) in voids:
                 done = void_reading(conn, side.infos[code], ts, "test: meter fault", "tester")
                 assert done.value == value
-        side.refresh(world.tz)
+        side.refresh()
         kept = side.query("SELECT count(*) FROM reading_void WHERE reason = 'test: meter fault'")
         assert kept[0][0] == 3, side.name
     world.final[COUNTER] = [r for r in cnt if r != cnt[k]]
