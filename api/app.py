@@ -9,8 +9,20 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from alarms.engine import start_for_app as start_alarms
-from api import errors
-from api.routers import alarm_rules, alarms, carbon_all, forecasts, meters, readings, sites
+from api import errors, security
+from api.routers import (
+    alarm_rules,
+    alarms,
+    audit,
+    auth,
+    carbon_all,
+    forecasts,
+    keys,
+    meters,
+    readings,
+    sites,
+    users,
+)
 from api.state import AppState
 from core import __version__
 from core.db import make_engine, psycopg_connection
@@ -49,11 +61,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Energy-carbon management center API",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         description="Metered telemetry in, rollups and totals out. Every endpoint needs "
-        "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
+        "`Authorization: Bearer <token>`: a person's session token (`POST /api/v1/auth/login`), "
+        "an API key (`ecc keys create`) or a wall display token (`ecc displays create`).",
     )
     errors.install(app)
-    for module in (readings, meters, sites, alarm_rules, alarms, forecasts):
+    app.add_middleware(security.RequestPlumbing, settings=settings)
+    security.serve_docs_locally(app)
+    for module in (auth, users, keys, audit, readings, meters, sites, alarm_rules, alarms):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (forecasts,):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)

@@ -5,9 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from core.errors import Conflict, DomainError, Invalid, NotFound, Overloaded, TooLarge
+from core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Overloaded,
+    TooLarge,
+)
 
-_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403}
 
 
 def install(app: FastAPI) -> None:
