@@ -28,7 +28,7 @@ def site_id(session: Session, code: str, field: str = "site") -> int:
 
 
 def site_codes(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Site.id, Site.code)).tuples())
+    return {i: c for i, c in session.execute(select(Site.id, Site.code))}
 
 
 def site_of_code(session: Session, code: str) -> int | None:
@@ -61,4 +61,4 @@ def site_of_rule(session: Session, rule_id: int) -> int | None:
 
 
 def meter_sites(session: Session) -> dict[str, int]:
-    return dict(session.execute(text("SELECT code, site_id FROM meter")).tuples())
+    return {c: i for c, i in session.execute(text("SELECT code, site_id FROM meter"))}

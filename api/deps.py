@@ -119,20 +119,19 @@ EstateAdmin = Annotated[None, Depends(estate_wide)]
 # Which path parameter names what, per path prefix; lists named in FILTERED filter their own
 # answers; any other route that takes a ``site`` query needs one within scope.
 _PATH_SUBJECT = {
-    "/api/v1/sites/{code}": scope.site_of_code,
-    "/api/v1/meters/{code}": scope.site_of_meter,
-    "/api/v1/alarms/{alarm_id}": lambda s, v: scope.site_of_alarm(s, int(v)),
-    "/api/v1/alarm-rules/{rule_id}": lambda s, v: scope.site_of_rule(s, int(v)),
+    "/sites/{code}": scope.site_of_code,
+    "/meters/{code}": scope.site_of_meter,
+    "/alarms/{alarm_id}": lambda s, v: scope.site_of_alarm(s, int(v)),
+    "/alarm-rules/{rule_id}": lambda s, v: scope.site_of_rule(s, int(v)),
 }
-FILTERED = {"/api/v1/sites", "/api/v1/meters", "/api/v1/alarms", "/api/v1/alarm-rules"}
-ESTATE_WRITES = {"/api/v1/factors", "/api/v1/carbon/recalculations"}
-ESTATE_Token = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-WRITES = {"/api/v1/factors", "/api/v1/carbon/recalculations"}
+FILTERED = {"/sites", "/meters", "/alarms", "/alarm-rules"}
+ESTATE_WRITES = {"/factors", "/carbon/recalculations"}
 
 
 async def _check_scope(request: Request, state: AppState, p: keys.Principal) -> None:
     route = request.scope.get("route")
-    template = getattr(route, "path", request.url.path)
+    # the route's template without the API prefix (FastAPI keeps the router-relative path)
+    template = getattr(route, "path", request.url.path).removeprefix("/api/v1")
     write = request.method in WRITES
     subjects: list[tuple[str, str, object]] = []  # (field, value, resolver)
     for prefix, resolve in _PATH_SUBJECT.items():
@@ -146,7 +145,7 @@ async def _check_scope(request: Request, state: AppState, p: keys.Principal) -> 
         if template in ESTATE_WRITES:
             raise HTTPException(403, "scope: a site-scoped credential may not do this")
         body = await _small_json(request)
-        if template == "/api/v1/sites" and isinstance(body, dict):
+        if template == "/sites" and isinstance(body, dict):
             if not body.get("parent"):
                 raise HTTPException(403, "parent: a site-scoped credential creates only below it")
             subjects.append(("parent", body["parent"], scope.site_of_code))

@@ -245,6 +245,7 @@ def serve(
         port=port or settings.api_port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        server_header=False,  # no server name or version on the wire
     )
 
 
