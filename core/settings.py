@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     )
     dashboard_key: str | None = Field(
         default=None,
-        description="API key of the dashboard (viewer or engineer). Unset: `ecc dashboard` "
-        "creates a viewer key in data_dir.",
+        description="The dashboard's own token, used only by the wall (a display token from "
+        "`ecc displays create`); people sign in. Unset: a viewer key in data_dir.",
     )
     contracted_demand_kw: float | None = Field(
         default=None, description="Contracted maximum demand shown on the wall screen, kW."

@@ -2,6 +2,9 @@
 
 # shell
 LANG_TOGGLE = "lang-toggle"
+WHO = "who"  # the signed-in person's name in the top bar
+SIGN_OUT = "sign-out"
+SIGN_IN = "sign-in"
 
 # wall
 WALL = "wall"

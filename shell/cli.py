@@ -369,8 +369,8 @@ def _dashboard_key(settings) -> str:  # noqa: ANN001
     path.write_text(secret + "\n")
     path.chmod(0o600)
     console.print(
-        f"dashboard: created a viewer key ({path}); set ECC_DASHBOARD_KEY to an "
-        "engineer key to acknowledge alarms from /engineer"
+        f"dashboard: created a viewer key for the wall ({path}); prefer a display token "
+        "(`ecc displays create --site CODE`) in ECC_DASHBOARD_KEY; people sign in at /login"
     )
     return secret
 
