@@ -90,6 +90,8 @@ def _shell() -> html.Div:
         ("/engineer", "nav_engineer"),
         ("/manager", "nav_manager"),
         ("/sites", "nav_sites"),
+        ("/audit", "nav_audit"),
+        ("/people", "nav_people"),
     ]
     return html.Div(
         [

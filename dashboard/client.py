@@ -249,6 +249,30 @@ class ApiClient:
     def logout(self) -> None:
         self._send("POST", f"{API}/auth/logout")
 
+    def audit(self, **params: Any) -> list[dict]:
+        return self.get(f"{API}/audit", **params)
+
+    def audit_csv(self, **params: Any) -> str:
+        clean = {k: v for k, v in params.items() if v}
+        try:
+            r = self._http.get(
+                f"{API}/audit", params={**clean, "format": "csv"}, headers=self._auth or None
+            )
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{API}/audit", None, type(exc).__name__) from exc
+        if r.status_code >= 400:
+            raise Rejected(f"{API}/audit", r.status_code, _detail(r))
+        return r.text
+
+    def users(self) -> list[dict]:
+        return self.get(f"{API}/users")
+
+    def create_user(self, body: dict) -> dict:
+        return self.post(f"{API}/users", body)
+
+    def set_user_enabled(self, login: str, enabled: bool) -> dict:
+        return self._send("PATCH", f"{API}/users/{login}", json={"enabled": enabled})
+
     def me(self) -> dict:
         """Who this client's token is (``kind``: session, key or display)."""
         return self.cached(("me",), 1.0, lambda: self.get(f"{API}/auth/me"))

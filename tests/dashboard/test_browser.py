@@ -778,3 +778,31 @@ def test_a_dashboard_action_without_a_session_or_from_another_site_is_refused(
     assert "frame-ancestors 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
     assert 'name="login"' in page.text and 'name="password"' in page.text
+
+
+def test_an_admin_disables_a_person_and_reads_it_in_the_audit_trail(
+    browser,
+    stack: dict,
+    engine,  # noqa: ANN001
+) -> None:
+    base = stack["dash"].url
+    victim = make_user(engine, ["viewer"], name="Leaving Person")
+    p = Page(browser)
+    try:
+        _sign_in_with_the_form(p, base, make_user(engine, ["admin"], name="Admin Zhao"))
+        p.page.goto(f"{base}/people")
+        toggle = f"tr:has-text('{victim}') button"
+        p.page.wait_for_selector(toggle, timeout=20_000)
+        p.page.click(toggle)
+        p.page.wait_for_selector(f"#people-message:has-text('{victim}')", timeout=10_000)
+        p.page.goto(f"{base}/audit?entity=app_user")
+        row = f"#audit-table tr:has-text('{victim}'):has-text('Admin Zhao')"
+        p.page.wait_for_selector(row, timeout=20_000)
+        assert "enabled: true → false" in p.page.inner_text(row)
+        assert p.errors == []
+    finally:
+        p.close()
+    r = httpx.post(
+        f"{stack['api'].url}{API}/auth/login", json={"login": victim, "password": PASSWORD}
+    )
+    assert r.status_code == 401
