@@ -191,21 +191,17 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """Every person: roles, site, enabled, last sign-in."""
-    from accounts import users
+    from accounts import scope, users
     from shell.people import fmt
     from shell.runtime import open_database
 
     _, engine = open_database(get_settings(), upgrade=True)
     with Session(engine) as session:
-        rows = [users.out(u, {}) for u in users.list_users(session)]
-        codes = dict(
-            session.execute(__import__("sqlalchemy").text("SELECT id, code FROM site")).tuples()
-        )
-        sites = {u.login: codes.get(u.site_id) for u in users.list_users(session)}
+        codes = scope.site_codes(session)
+        rows = [users.out(u, codes) for u in users.list_users(session)]
     cols = ("login", "name", "roles", "site", "enabled", "locked_until", "last_login_at")
     print("\t".join(cols))
     for r in rows:
-        r["site"] = sites[r["login"]]
         print("\t".join(fmt(r[c]) for c in cols))
 
 
