@@ -62,3 +62,11 @@ def site_of_rule(session: Session, rule_id: int) -> int | None:
 
 def meter_sites(session: Session) -> dict[str, int]:
     return {c: i for c, i in session.execute(text("SELECT code, site_id FROM meter"))}
+
+
+def meters_within(session: Session, codes: list[str], sites: frozenset[int]) -> set[str]:
+    rows = session.execute(
+        text("SELECT code FROM meter WHERE code = ANY(:codes) AND site_id = ANY(:sites)"),
+        {"codes": codes, "sites": list(sites)},
+    )
+    return {code for (code,) in rows}

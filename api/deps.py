@@ -197,15 +197,22 @@ def _sites_of(state: AppState, subjects: list) -> list[tuple[str, str, int | Non
 
 
 async def _small_json(request: Request) -> object:
-    if "json" not in request.headers.get("content-type", ""):
+    """The JSON body of a scoped caller's write (never skipped: a body it cannot read is
+    refused), except readings, which are checked meter by meter (api/routers/readings.py)."""
+    if "json" not in request.headers.get("content-type", "") or request.url.path.endswith(
+        "/readings"
+    ):
         return None
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > SMALL_BODY:
+        raise HTTPException(413, "a site-scoped credential's body is limited to 1 MiB")
     body = await request.body()
     if len(body) > SMALL_BODY:
-        return None
+        raise HTTPException(413, "a site-scoped credential's body is limited to 1 MiB")
     try:
-        return json.loads(body)
+        return json.loads(body) if body else None
     except ValueError:
-        return None
+        return None  # FastAPI answers 422 for it
 
 
 def visible(p: keys.Principal, session: Session, items: list) -> list:

@@ -248,6 +248,12 @@ def test_a_scoped_engineer_sees_and_changes_only_their_plant(
         client.post(f"{API}/sites", json={"code": "root", "name": "r"}, headers=h).status_code
         == 403
     )
+    ts = "2026-03-02T06:00:00+08:00"
+    readings = [{"meter": t["meterB"], "ts": ts, "value": 1.0}]
+    readings.append({"meter": t["meterA"], "ts": ts, "value": 1.0})
+    r = client.post(f"{API}/readings", json={"readings": readings}, headers=h)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    assert len(r.json()["rejected"]) == 1 and t["meterB"] in str(r.json()["rejected"])
 
 
 def test_display_token_shows_one_site_and_cannot_act(
