@@ -185,6 +185,8 @@ def test_alarm_actions_carry_the_persons_name(
     ).json()
     assert rows[0]["action"] == "ack" and rows[0]["actor"] == "Chen Jing"
     assert rows[0]["before"]["acknowledged"] is False and rows[0]["after"]["acknowledged"] is True
+    metrics = client.get(f"{API}/alarms/metrics", headers=eng).json()
+    assert metrics["people_acting"] >= 1  # distinct people who acted on alarms in the window
 
 
 @pytest.fixture
