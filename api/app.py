@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "an API key (`ecc keys create`) or a wall display token (`ecc displays create`).",
     )
     errors.install(app)
+    app.state.trusted_proxies = frozenset(
+        a.strip() for a in settings.trusted_proxies.split(",") if a.strip()
+    )
     app.add_middleware(security.RequestPlumbing, settings=settings)
     security.serve_docs_locally(app)
     for module in (auth, users, keys, audit, readings, meters, sites, alarm_rules, alarms):

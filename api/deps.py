@@ -51,7 +51,14 @@ Audit = Annotated[audit.Context, Depends(audit_context)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address; behind a trusted proxy (the dashboard, a TLS proxy) the last
+    address it appended to X-Forwarded-For."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = getattr(request.app.state, "trusted_proxies", frozenset())
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer in trusted:
+        return forwarded.rsplit(",", 1)[-1].strip() or peer
+    return peer
 
 
 def refuse_if_limited(state: AppState, request: Request) -> None:

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         default=30.0,
         description="First lockout; it doubles with every further failure (at most 15 min).",
     )
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses whose X-Forwarded-For names the real client "
+        "(the dashboard, a TLS proxy): failed-authentication limits count per browser.",
+    )
     frame_ancestors: str = Field(
         default="'self'",
         description="CSP frame-ancestors: who may frame the API and dashboard (wall hosts).",

@@ -41,6 +41,11 @@ def token() -> str | None:
     return flask.request.cookies.get(SESSION_COOKIE) or None
 
 
+def browser() -> str | None:
+    """The browser's address (forwarded to the API for its per-client limits)."""
+    return flask.request.remote_addr if flask.has_request_context() else None
+
+
 def _secure() -> bool:
     req = flask.request
     return req.is_secure or req.headers.get("X-Forwarded-Proto", "") == "https"
@@ -103,7 +108,7 @@ def install(server: flask.Flask, settings: Settings, api: ApiClient) -> None:
         if tok is None:
             return None
         try:
-            me = api.for_token(tok).me()
+            me = api.for_token(tok, browser()).me()
         except Rejected:
             return None
         except Unreachable:
@@ -153,7 +158,9 @@ def install(server: flask.Flask, settings: Settings, api: ApiClient) -> None:
             return flask.Response("cross-site request refused", status=403)
         lang = current()
         try:
-            answer = api.login(form.get("login", ""), form.get("password", ""))
+            answer = api.for_token(None, browser()).login(
+                form.get("login", ""), form.get("password", "")
+            )
         except Rejected as exc:
             key = "sign_in_locked" if exc.status == 429 else "sign_in_failed"
             return _form(nxt, error=t(key, lang), status=exc.status)
@@ -179,7 +186,7 @@ def install(server: flask.Flask, settings: Settings, api: ApiClient) -> None:
         tok = token()
         if tok is not None:
             with contextlib.suppress(ApiError):  # already ended or the API is away
-                api.for_token(tok).logout()
+                api.for_token(tok, browser()).logout()
         resp = flask.redirect("/login")
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp

@@ -113,11 +113,15 @@ class ApiClient:
         self._caches: dict[str, dict[Any, _Entry]] = {}
         self.token_digest: str | None = None
 
-    def for_token(self, token: str) -> ApiClient:
-        """The same pool and connections, calling the API as the person who holds ``token``."""
-        digest = hashlib.sha256(token.encode()).hexdigest()
+    def for_token(self, token: str | None, client: str | None = None) -> ApiClient:
+        """The same pool and connections, calling the API as the person who holds ``token``
+        (``None``: the dashboard's own key) from the browser at ``client`` (forwarded, so the
+        API limits failed attempts per browser, not per dashboard)."""
+        digest = hashlib.sha256((token or "").encode()).hexdigest()
         bound = copy.copy(self)
-        bound._auth = {"Authorization": f"Bearer {token}"}
+        bound._auth = {"Authorization": f"Bearer {token}"} if token else {}
+        if client:
+            bound._auth["X-Forwarded-For"] = client
         bound.token_digest = digest
         with self._lock:
             bound._cache = self._caches.pop(digest, None) or {}
@@ -243,6 +247,7 @@ class ApiClient:
     # -- people -------------------------------------------------------------------------
 
     def login(self, login: str, password: str) -> dict:
+        """(Call it on ``for_token(None, browser_address)``.)"""
         """``{"token", "expires_at", "user"}``; :class:`Rejected` (401/429) when refused."""
         return self._send("POST", f"{API}/auth/login", json={"login": login, "password": password})
 

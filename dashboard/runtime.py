@@ -26,7 +26,7 @@ def api() -> ApiClient:
     if _api is None:
         raise RuntimeError("the dashboard is not set up: build it with dashboard.app.create_app")
     token = auth.token()
-    return _api if token is None else _api.for_token(token)
+    return _api if token is None else _api.for_token(token, auth.browser())
 
 
 def shared_api() -> ApiClient:

@@ -110,6 +110,25 @@ def test_failed_authentication_is_limited_per_address(settings) -> None:  # noqa
         assert r.status_code == 429
 
 
+def test_behind_a_trusted_proxy_failures_count_per_browser(settings) -> None:  # noqa: ANN001
+    """The dashboard forwards each browser's address: one browser's failures do not lock
+    the dashboard out for everyone."""
+    proxied = settings.model_copy(
+        update={"auth_fail_limit": 2, "auth_fail_window_s": 60.0, "trusted_proxies": "testclient"}
+    )
+    with TestClient(create_app(proxied)) as c:
+        a = {**bearer("ecc_wrong"), "X-Forwarded-For": "10.0.0.7"}
+        b = {**bearer("ecc_wrong"), "X-Forwarded-For": "10.0.0.8"}
+        assert [c.get(f"{API}/sites", headers=a).status_code for _ in range(3)] == [401, 401, 429]
+        assert c.get(f"{API}/sites", headers=b).status_code == 401
+    with TestClient(create_app(proxied.model_copy(update={"trusted_proxies": ""}))) as c:
+        # from an untrusted peer the header is ignored: it cannot dodge the limit
+        for i in range(3):
+            h = {**bearer("ecc_wrong"), "X-Forwarded-For": f"10.0.1.{i}"}
+            last = c.get(f"{API}/sites", headers=h).status_code
+        assert last == 429
+
+
 def test_every_write_is_on_the_record(client: TestClient, engine, uid: str) -> None:  # noqa: ANN001
     auditor = sign_in(client, make_user(engine, ["auditor"]))
     eng_login = make_user(engine, ["engineer"], name="Zhang San")
