@@ -57,7 +57,7 @@ def test_a_revoked_key_is_refused_by_every_process_within_a_second(
     )
     assert r.status_code == 200
     delay = _refused_within(servers, victim, time.monotonic())
-    assert delay <= 1.3
+    assert delay <= 1.5
     print(f"revoked key refused by both processes after {delay:.3f} s")
 
 
@@ -72,7 +72,7 @@ def test_sign_out_in_one_process_ends_the_session_in_all(
     h = {"Authorization": f"Bearer {r.json()['token']}"}
     _warm(servers, h)
     assert httpx.post(f"{servers[0].url}/api/v1/auth/logout", headers=h).status_code == 204
-    assert _refused_within(servers, h, time.monotonic()) <= 1.3
+    assert _refused_within(servers, h, time.monotonic()) <= 1.5
 
 
 def test_disabling_a_person_ends_their_sessions_everywhere(
@@ -92,7 +92,7 @@ def test_disabling_a_person_ends_their_sessions_everywhere(
         headers={"Authorization": f"Bearer {admin}"},
     )
     assert r.status_code == 200 and r.json()["enabled"] is False
-    assert _refused_within(servers, h, time.monotonic()) <= 1.3
+    assert _refused_within(servers, h, time.monotonic()) <= 1.5
 
 
 def test_no_server_version_on_the_wire(servers: list[LiveServer]) -> None:
