@@ -115,9 +115,19 @@ def alarm_metrics(
         ).all()
     )
     flood = sum(1 for n in per_bucket.values() if n / operators > FLOOD_PER_10MIN)
+    # who acted: since people sign in, each acknowledgement names its person
+    people = session.execute(
+        text(
+            "SELECT count(DISTINCT user_name) FROM alarm_event WHERE at > :start AND at <= :end "
+            "AND action IN ('ack', 'shelve', 'unshelve', 'remove_from_service', "
+            "'return_to_service')"
+        ),
+        period,
+    ).scalar_one()
     return {
         **period,
         "operators": operators,
+        "people_acting": people,
         "activations": total,
         "alarms_per_operator_per_10min": round(total / periods / operators, 3),
         "peak_alarms_per_operator_per_10min": max(per_bucket.values(), default=0) / operators,

@@ -13,18 +13,22 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alarms.engine import start_for_app as start_alarms
-from api import errors, openapi
+from api import errors, openapi, security
 from api.guard import check_request
 from api.routers import (
     alarm_rules,
     alarms,
+    audit,
+    auth,
     budgets,
     carbon_all,
     costs,
     forecasts,
+    keys,
     meters,
     readings,
     sites,
+    users,
 )
 from api.state import AppState
 from core import __version__
@@ -95,12 +99,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         dependencies=[Depends(check_request)],
+        docs_url=None,
+        redoc_url=None,
         description="Metered telemetry in, rollups and totals out. Every endpoint needs "
-        "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
+        "`Authorization: Bearer <token>`: a person's session token (`POST /api/v1/auth/login`), "
+        "an API key (`ecc keys create`) or a wall display token (`ecc displays create`).",
     )
     errors.install(app)
+    app.state.trusted_proxies = frozenset(
+        a.strip() for a in settings.trusted_proxies.split(",") if a.strip()
+    )
     app.add_middleware(BodyReadTimeout, timeout_s=settings.body_read_timeout_s)
-    for module in (readings, meters, sites, alarm_rules, alarms, forecasts, costs, budgets):
+    app.add_middleware(security.RequestPlumbing, settings=settings)
+    security.serve_docs_locally(app)
+    for module in (auth, users, keys, audit, readings, meters, sites, alarm_rules, alarms):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (forecasts, costs, budgets):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)

@@ -22,12 +22,20 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import Conflict, DomainError, Invalid, NotFound, Overloaded, TooLarge
+from core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Overloaded,
+    TooLarge,
+)
 
 log = logging.getLogger(__name__)
 
-_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
-_TYPE = {404: "not_found", 409: "conflict", 422: "value_error"}
+_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403}
+_TYPE = {403: "forbidden", 404: "not_found", 409: "conflict", 422: "value_error"}
 RETRY_AFTER_DB_S = 5
 CLOSE = {"Connection": "close"}
 

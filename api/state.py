@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts import keys
+from accounts import audit, keys
+from accounts.credentials import Credentials, FailureLimiter
 from core.db import psycopg_connection
 from core.settings import Settings
 from ingest.events import ReadingBus
 from ingest.writer import WriterConfig, detect_writer
 from metering import registry
 from metering.registry import MeterInfo
-
-KEY_CACHE_TTL_S = 30.0
 
 
 @dataclass
@@ -27,9 +25,10 @@ class AppState:
     sessions: sessionmaker[Session]
     writer: WriterConfig
     write_slots: threading.BoundedSemaphore
+    credentials: Credentials
+    failures: FailureLimiter
     bus: ReadingBus = field(default_factory=ReadingBus)
     _meters: dict[str, MeterInfo] = field(default_factory=dict)
-    _keys: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -37,12 +36,21 @@ class AppState:
         with psycopg_connection(engine) as conn:
             writer = detect_writer(conn)
             conn.rollback()
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        audit.install(sessions)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=sessionmaker(engine, expire_on_commit=False),
+            sessions=sessions,
             writer=writer,
             write_slots=threading.BoundedSemaphore(settings.max_inflight_writes),
+            credentials=Credentials(
+                sessions,
+                ttl_s=settings.auth_cache_ttl_s,
+                size=settings.auth_cache_size,
+                idle_s=settings.session_idle_s,
+            ),
+            failures=FailureLimiter(settings.auth_fail_limit, settings.auth_fail_window_s),
         )
 
     def lookup_meters(self, codes: set[str]) -> dict[str, MeterInfo]:
@@ -60,12 +68,5 @@ class AppState:
             self._meters.pop(code, None)
 
     def principal(self, secret: str) -> keys.Principal | None:
-        now = time.monotonic()
-        hit = self._keys.get(secret)
-        if hit is not None and now - hit[0] < KEY_CACHE_TTL_S:
-            return hit[1]
-        with self.sessions() as session:
-            principal = keys.verify(session, secret)
-        with self._lock:
-            self._keys[secret] = (now, principal)
-        return principal
+        """Valid credentials are trusted for ``auth_cache_ttl_s``; nothing else is cached."""
+        return self.credentials.principal(secret)

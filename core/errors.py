@@ -24,6 +24,10 @@ class Invalid(DomainError):
     """The request is well-formed but its content is wrong (422)."""
 
 
+class Forbidden(DomainError):
+    """The caller may not do this here: outside their site scope or role (403)."""
+
+
 class Overloaded(Exception):
     """The service cannot take more work now (503 with Retry-After)."""
 

@@ -33,8 +33,8 @@ class Settings(BaseSettings):
     )
     dashboard_key: str | None = Field(
         default=None,
-        description="API key of the dashboard (viewer or engineer). Unset: `ecc dashboard` "
-        "creates a viewer key in data_dir.",
+        description="The dashboard's own token, used only by the wall (a display token from "
+        "`ecc displays create`); people sign in. Unset: a viewer key in data_dir.",
     )
     contracted_demand_kw: float | None = Field(
         default=None, description="Contracted maximum demand shown on the wall screen, kW."
@@ -110,6 +110,45 @@ class Settings(BaseSettings):
     )
     alarm_max_shelve_s: float = Field(
         default=86_400.0, description="Longest time an operator may shelve an alarm."
+    )
+    # accounts: people, sessions, keys (accounts/ reads these)
+    session_idle_s: float = Field(
+        default=2 * 3600.0, description="A session unused this long ends (idle limit)."
+    )
+    session_absolute_s: float = Field(
+        default=13 * 3600.0,
+        description="A session ends this long after sign-in whatever its use (a 12-h shift "
+        "and the handover).",
+    )
+    auth_cache_ttl_s: float = Field(
+        default=1.0,
+        description="How long an API process trusts a valid credential before asking the "
+        "database again: the longest a revocation takes to reach every process.",
+    )
+    auth_cache_size: int = Field(
+        default=10_000, description="Valid credentials cached per API process (LRU)."
+    )
+    auth_fail_limit: int = Field(
+        default=20, description="Failed authentications per client address per window (429 above)."
+    )
+    auth_fail_window_s: float = Field(
+        default=60.0, description="Window of the failed-authentication limit."
+    )
+    login_lockout_after: int = Field(
+        default=5, description="Failed sign-ins of one login before it is locked for a while."
+    )
+    login_lockout_s: float = Field(
+        default=30.0,
+        description="First lockout; it doubles with every further failure (at most 15 min).",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses whose X-Forwarded-For names the real client "
+        "(the dashboard, a TLS proxy): failed-authentication limits count per browser.",
+    )
+    frame_ancestors: str = Field(
+        default="'self'",
+        description="CSP frame-ancestors: who may frame the API and dashboard (wall hosts).",
     )
 
 

@@ -13,8 +13,8 @@ from dash import Dash, clientside_callback, dcc, html
 from dash.dependencies import Input, Output
 
 from core.settings import Settings, get_settings
-from dashboard import ids, runtime
-from dashboard.client import ApiClient
+from dashboard import auth, ids, runtime
+from dashboard.client import ApiClient, ApiError
 from dashboard.i18n import current, t
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +51,38 @@ def api_url(settings: Settings) -> str:
     return f"http://{host}:{settings.api_port}"
 
 
+def _who(lang: str) -> html.Div:
+    """Who is signed in and a sign-out button (a form with its cross-site token)."""
+    person = None
+    if auth.token() is not None:
+        try:
+            person = runtime.api().me()
+        except ApiError:
+            person = None
+    if not person or person.get("kind") != "session":
+        return html.Div(
+            html.A(t("sign_in", lang), href="/login", className="nav-link", id=ids.SIGN_IN),
+            className="who",
+        )
+    return html.Div(
+        [
+            html.Span(t("signed_in_as", lang, name=person["name"]), id=ids.WHO),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf", value=auth.csrf_token()),
+                    html.Button(
+                        t("sign_out", lang), type="submit", className="btn", id=ids.SIGN_OUT
+                    ),
+                ],
+                method="POST",
+                action="/logout",
+                className="signout",
+            ),
+        ],
+        className="who",
+    )
+
+
 def _shell() -> html.Div:
     lang = current()
     links = [
@@ -60,6 +92,8 @@ def _shell() -> html.Div:
         ("/budgets", "nav_budgets"),
         ("/sites", "nav_sites"),
         ("/zero-carbon", "nav_zero_carbon"),
+        ("/audit", "nav_audit"),
+        ("/people", "nav_people"),
     ]
     return html.Div(
         [
@@ -73,6 +107,7 @@ def _shell() -> html.Div:
                         ]
                     ),
                     html.Button(t("language", lang), id=ids.LANG_TOGGLE, className="btn btn-lang"),
+                    _who(lang),
                 ],
                 className="topbar",
             ),
@@ -85,7 +120,8 @@ def _shell() -> html.Div:
 def create_app(settings: Settings | None = None, api: ApiClient | None = None) -> Dash:
     """Build the dashboard: one per process (Dash pages register globally)."""
     settings = settings or get_settings()
-    runtime.install(api or ApiClient(api_url(settings), settings.dashboard_key), settings)
+    api = api or ApiClient(api_url(settings), settings.dashboard_key)
+    runtime.install(api, settings)
     app = Dash(
         "dashboard",
         use_pages=True,
@@ -109,6 +145,8 @@ def create_app(settings: Settings | None = None, api: ApiClient | None = None) -
         if path == plotly_js and PLOTLY_BUNDLE.exists():
             return flask.send_file(PLOTLY_BUNDLE, mimetype="text/javascript", max_age=86400)
         return None
+
+    auth.install(app.server, settings, api)
 
     clientside_callback(
         "function(n) { if (n) { window.eccToggleLanguage(); } "

@@ -1,4 +1,5 @@
-"""The dashboard's only way to data: the HTTP API, with the dashboard's own API key.
+"""The dashboard's only way to data: the HTTP API, with the signed-in person's session token
+(``for_token``), or, for the wall, the dashboard's own display token.
 
 Callbacks never open a database session. Errors come back as three kinds so the pages can
 say the right thing instead of breaking:
@@ -16,6 +17,8 @@ minute, so endpoints that land while the wall runs appear by themselves).
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
 import threading
 import time
@@ -105,6 +108,27 @@ class ApiClient:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecc-dash")
         self._cache: dict[Any, _Entry] = {}
         self._lock = threading.Lock()
+        self._auth: dict[str, str] = {}  # a person's bearer (empty: the client's own key)
+        # each person's answers are cached apart (a scoped person sees only their plant)
+        self._caches: dict[str, dict[Any, _Entry]] = {}
+        self.token_digest: str | None = None
+
+    def for_token(self, token: str | None, client: str | None = None) -> ApiClient:
+        """The same pool and connections, calling the API as the person who holds ``token``
+        (``None``: the dashboard's own key) from the browser at ``client`` (forwarded, so the
+        API limits failed attempts per browser, not per dashboard)."""
+        digest = hashlib.sha256((token or "").encode()).hexdigest()
+        bound = copy.copy(self)
+        bound._auth = {"Authorization": f"Bearer {token}"} if token else {}
+        if client:
+            bound._auth["X-Forwarded-For"] = client
+        bound.token_digest = digest
+        with self._lock:
+            bound._cache = self._caches.pop(digest, None) or {}
+            self._caches[digest] = bound._cache  # most recent last
+            while len(self._caches) > 256:
+                self._caches.pop(next(iter(self._caches)))
+        return bound
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -114,7 +138,7 @@ class ApiClient:
 
     def _send(self, method: str, path: str, **kw: Any) -> Any:
         try:
-            r = self._http.request(method, path, **kw)
+            r = self._http.request(method, path, headers=self._auth or None, **kw)
         except httpx.HTTPError as exc:
             raise Unreachable(path, None, type(exc).__name__) from exc
         if r.status_code >= 500:
@@ -213,6 +237,44 @@ class ApiClient:
         if ref:
             schema = spec.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
         return set(schema.get("properties", {}))
+
+    # -- people -------------------------------------------------------------------------
+
+    def login(self, login: str, password: str) -> dict:
+        """(Call it on ``for_token(None, browser_address)``.)"""
+        """``{"token", "expires_at", "user"}``; :class:`Rejected` (401/429) when refused."""
+        return self._send("POST", f"{API}/auth/login", json={"login": login, "password": password})
+
+    def logout(self) -> None:
+        self._send("POST", f"{API}/auth/logout")
+
+    def audit(self, **params: Any) -> list[dict]:
+        return self.get(f"{API}/audit", **params)
+
+    def audit_csv(self, **params: Any) -> str:
+        clean = {k: v for k, v in params.items() if v}
+        try:
+            r = self._http.get(
+                f"{API}/audit", params={**clean, "format": "csv"}, headers=self._auth or None
+            )
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{API}/audit", None, type(exc).__name__) from exc
+        if r.status_code >= 400:
+            raise Rejected(f"{API}/audit", r.status_code, _detail(r))
+        return r.text
+
+    def users(self) -> list[dict]:
+        return self.get(f"{API}/users")
+
+    def create_user(self, body: dict) -> dict:
+        return self.post(f"{API}/users", body)
+
+    def set_user_enabled(self, login: str, enabled: bool) -> dict:
+        return self._send("PATCH", f"{API}/users/{login}", json={"enabled": enabled})
+
+    def me(self) -> dict:
+        """Who this client's token is (``kind``: session, key or display)."""
+        return self.cached(("me",), 1.0, lambda: self.get(f"{API}/auth/me"))
 
     # -- metering (always there) -----------------------------------------------------------
 

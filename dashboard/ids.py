@@ -2,6 +2,24 @@
 
 # shell
 LANG_TOGGLE = "lang-toggle"
+WHO = "who"  # the signed-in person's name in the top bar
+SIGN_OUT = "sign-out"
+SIGN_IN = "sign-in"
+
+# audit trail and people (admins, auditors)
+AUDIT_ENTITY = "audit-entity"
+AUDIT_TABLE = "audit-table"
+AUDIT_CSV = "audit-csv"
+AUDIT_DOWNLOAD = "audit-download"
+PEOPLE_TABLE = "people-table"
+PEOPLE_LOGIN = "people-login"
+PEOPLE_NAME = "people-name"
+PEOPLE_PASSWORD = "people-password"
+PEOPLE_ROLES = "people-roles"
+PEOPLE_SITE = "people-site"
+PEOPLE_CREATE = "people-create"
+PEOPLE_MSG = "people-message"
+PEOPLE_TOGGLE = "people-toggle"  # pattern-matching: {"type": PEOPLE_TOGGLE, "login": …}
 
 # wall
 WALL = "wall"

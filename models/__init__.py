@@ -1,5 +1,6 @@
 """SQLAlchemy ORM classes of the schema (not machine-learning models: see ``forecasting``)."""
 
+import models.accounts  # noqa: F401  (registers users, sessions and the audit trail)
 import models.alarms  # noqa: F401  (registers the alarm tables)
 import models.assets  # noqa: F401  (registers the carbon asset ledger tables)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)

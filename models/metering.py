@@ -36,6 +36,7 @@ class Site(Base):
     """A node of the site tree: park → enterprise → plant → workshop → line."""
 
     __tablename__ = "site"
+    __audited__ = True
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -57,6 +58,7 @@ class Meter(Base):
     """
 
     __tablename__ = "meter"
+    __audited__ = True
     __table_args__ = (
         CheckConstraint("kind IN ('counter', 'delta', 'gauge')", name="kind"),
         CheckConstraint("interval_s > 0", name="interval_positive"),
@@ -109,13 +111,19 @@ class Reading(Base):
 
 
 class ApiKey(Base):
-    """An API key, stored as a SHA-256 hash of the secret; the secret is shown once."""
+    """An API key, stored as a SHA-256 hash of the secret; the secret is shown once.
+
+    ``kind`` is ``key`` (a machine) or ``display`` (a read-only wall kiosk token of one site).
+    ``site_id`` limits the key to that site's subtree.
+    """
 
     __tablename__ = "api_key"
+    __audited__ = True
     __table_args__ = (
         CheckConstraint(
-            "role IN ('ingest', 'viewer', 'engineer', 'manager', 'admin')", name="role"
+            "role IN ('ingest', 'viewer', 'engineer', 'manager', 'admin', 'auditor')", name="role"
         ),
+        CheckConstraint("kind IN ('key', 'display')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -125,6 +133,10 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="key", server_default="key")
 
 
 class IngestLog(Base):

@@ -17,10 +17,14 @@ from core.settings import get_settings
 app = typer.Typer(help="Digital energy-carbon management center.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+displays_app = typer.Typer(help="Read-only wall display tokens.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print one JSON line.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports (carbon accounting).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(displays_app, name="displays")
 app.add_typer(bench_app, name="bench")
 app.add_typer(report_app, name="report")
 console = Console(stderr=True)
@@ -72,19 +76,149 @@ def db_url() -> None:
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="ingest, viewer, engineer, manager or admin")],
+    role: Annotated[str, typer.Option(help="ingest, viewer, engineer, manager, admin, auditor")],
     name: Annotated[str, typer.Option(help="Who or what uses the key")],
+    expires: Annotated[
+        str | None, typer.Option(help="Expiry: 90d, 12h, 2w or an ISO time with zone")
+    ] = None,
+    site: Annotated[str | None, typer.Option(help="Limit the key to this site's subtree")] = None,
 ) -> None:
     """Create an API key and print it once."""
+    from datetime import UTC, datetime
+
     from accounts import keys
+    from shell.people import audited_session, parse_expiry
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with audited_session(engine) as session:
+        at = parse_expiry(expires, datetime.now(UTC))
+        secret = keys.create_key(session, role, name, expires_at=at, site=site)
+        session.commit()
+    console.print(f"key {name!r} ({role}) created; it is shown only now:")
+    print(secret)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: role, scope, created, expires, last used, revoked."""
+    from accounts import keys
+    from shell.people import fmt
     from shell.runtime import open_database
 
     _, engine = open_database(get_settings(), upgrade=True)
     with Session(engine) as session:
-        secret = keys.create_key(session, role, name)
+        rows = keys.list_keys(session)
+    cols = (
+        "name",
+        "role",
+        "kind",
+        "site",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    print("\t".join(cols))
+    for r in rows:
+        print("\t".join(fmt(r[c]) for c in cols))
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name")]) -> None:
+    """Revoke a key: every API process refuses it within ECC_AUTH_CACHE_TTL_S."""
+    from datetime import UTC, datetime
+
+    from accounts import keys
+    from shell.people import audited_session
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with audited_session(engine) as session:
+        keys.revoke_key(session, name, datetime.now(UTC))
         session.commit()
-    console.print(f"key {name!r} ({role}) created; it is shown only now:")
+    console.print(f"key {name!r} revoked")
+
+
+@displays_app.command("create")
+def displays_create(
+    site: Annotated[str, typer.Option(help="The site code the wall shows")],
+    name: Annotated[str | None, typer.Option(help="Name of the display")] = None,
+) -> None:
+    """Create a read-only token of one site for a wall kiosk and print it once."""
+    from accounts import keys
+    from shell.people import audited_session
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with audited_session(engine) as session:
+        secret = keys.create_display(session, site, name)
+        session.commit()
+    console.print(f"display token for {site!r} created; it is shown only now:")
     print(secret)
+
+
+@users_app.command("create")
+def users_create(
+    login: Annotated[str, typer.Option(help="Sign-in name")],
+    role: Annotated[list[str], typer.Option(help="Role (repeat for several)")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the login)")] = None,
+    site: Annotated[str | None, typer.Option(help="Limit the person to this site")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a person. Without --password-stdin a password is generated and shown once."""
+    import secrets
+
+    from accounts import users
+    from shell.people import audited_session
+    from shell.runtime import open_database
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    _, engine = open_database(get_settings(), upgrade=True)
+    with audited_session(engine) as session:
+        users.create_user(session, login, name, role, password, site=site)
+        session.commit()
+    console.print(f"user {login!r} ({', '.join(role)}) created")
+    if generated:
+        console.print("password (shown only now):")
+        print(password)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every person: roles, site, enabled, last sign-in."""
+    from accounts import scope, users
+    from shell.people import fmt
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with Session(engine) as session:
+        codes = scope.site_codes(session)
+        rows = [users.out(u, codes) for u in users.list_users(session)]
+    cols = ("login", "name", "roles", "site", "enabled", "locked_until", "last_login_at")
+    print("\t".join(cols))
+    for r in rows:
+        print("\t".join(fmt(r[c]) for c in cols))
+
+
+@users_app.command("disable")
+def users_disable(login: Annotated[str, typer.Argument(help="Sign-in name")]) -> None:
+    """Disable a person and end their sessions (every API process within a second)."""
+    from datetime import UTC, datetime
+
+    from accounts import users
+    from shell.people import audited_session
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with audited_session(engine) as session:
+        users.update_user(session, login, {"enabled": False}, datetime.now(UTC))
+        session.commit()
+    console.print(f"user {login!r} disabled")
 
 
 @app.command()
@@ -107,6 +241,7 @@ def serve(
         port=port or settings.api_port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        server_header=False,  # no server name or version on the wire
     )
 
 
@@ -230,8 +365,8 @@ def _dashboard_key(settings) -> str:  # noqa: ANN001
     path.write_text(secret + "\n")
     path.chmod(0o600)
     console.print(
-        f"dashboard: created a viewer key ({path}); set ECC_DASHBOARD_KEY to an "
-        "engineer key to acknowledge alarms from /engineer"
+        f"dashboard: created a viewer key for the wall ({path}); prefer a display token "
+        "(`ecc displays create --site CODE`) in ECC_DASHBOARD_KEY; people sign in at /login"
     )
     return secret
 

@@ -39,7 +39,10 @@ def db_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("ecc"))
+    # one TestClient address for the whole session: the failed-auth limit is tested on its own
+    return Settings(
+        database_url=db_url, data_dir=tmp_path_factory.mktemp("ecc"), auth_fail_limit=1_000_000
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alarms import rules
 from alarms.config import AlarmConfig
-from api.deps import Configurer, DbSession, Reader, State
+from api.deps import Configurer, DbSession, Reader, State, visible
 from api.routers.alarms import after_commit
 
 router = APIRouter(tags=["alarms"])
@@ -139,9 +139,10 @@ def create_rule(
 
 @router.get("/alarm-rules", response_model=list[AlarmRuleOut])
 def list_rules(
-    session: DbSession, _: Reader, meter: str | None = None, site: str | None = None
+    session: DbSession, who: Reader, meter: str | None = None, site: str | None = None
 ) -> list[dict]:
-    return [rules.to_dict(session, r) for r in rules.list_rules(session, meter, site)]
+    found = [rules.to_dict(session, r) for r in rules.list_rules(session, meter, site)]
+    return visible(who, session, found)
 
 
 @router.get("/alarm-rules/{rule_id}", response_model=AlarmRuleOut)

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts import audit, scope
 from alarms import metrics, service
 from alarms.config import AlarmConfig
 from alarms.lifecycle import Action
-from api.deps import Configurer, DbSession, Reader, State
+from api.deps import Configurer, DbSession, Reader, State, audit_context, visible
 
 router = APIRouter(tags=["alarms"])
 
@@ -89,7 +90,7 @@ def _config(state: State) -> AlarmConfig:
 def list_alarms(
     session: DbSession,
     state: State,
-    _: Reader,
+    who: Reader,
     request: Request,
     alarm_state: Annotated[str, Query(alias="state")] = "active",
     meter: str | None = None,
@@ -103,7 +104,7 @@ def list_alarms(
     all. ``since``: only alarms changed after this time (incremental polling)."""
     after_commit(request, service.expire(session, _config(state)))
     session.commit()
-    return service.list_alarms(
+    found = service.list_alarms(
         session,
         alarm_state,
         meter=meter,
@@ -113,6 +114,7 @@ def list_alarms(
         since=since,
         limit=limit,
     )
+    return visible(who, session, found)
 
 
 @router.get("/alarms/metrics")
@@ -148,8 +150,19 @@ def _act(
     body: Comment,
 ) -> dict:
     extra = {"duration_s": body.duration_s, "until": body.until} if isinstance(body, Shelve) else {}
+    before = service.get_alarm(session, alarm_id)
     alarm, outbox = service.act(
         session, alarm_id, action, user, _config(state), comment=body.comment, **extra
+    )
+    audit.record(
+        session,
+        audit_context(request),
+        action.value,
+        "alarm",
+        str(alarm_id),
+        before=before,
+        after=alarm,
+        site_id=scope.site_of_alarm(session, alarm_id),
     )
     session.commit()
     after_commit(request, outbox)

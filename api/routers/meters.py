@@ -44,9 +44,10 @@ def create_meter(body: MeterCreate, session: DbSession, state: State, _: Configu
 
 
 @router.get("/meters", response_model=list[MeterOut])
-def list_meters(session: DbSession, _: Reader, site: str | None = None) -> list[MeterOut]:
+def list_meters(session: DbSession, who: Reader, site: str | None = None) -> list[MeterOut]:
     meters, sites = registry.meter_parent_codes(session), registry.site_codes(session)
-    return [_out(m, meters, sites) for m in registry.list_meters(session, site)]
+    found = [m for m in registry.list_meters(session, site) if who.sees(m.site_id)]
+    return [_out(m, meters, sites) for m in found]
 
 
 @router.get("/meters/{code}", response_model=MeterOut)

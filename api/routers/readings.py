@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from accounts import keys
+from accounts import keys, scope
 from api.deps import DbSession, Reader, ReadingWriter, State, require
 from api.schemas import IngestResult
+from api.state import AppState
 from core.db import psycopg_connection
 from core.errors import Invalid, TooLarge
 from ingest.service import IngestContext, ingest_body
@@ -57,6 +58,21 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _within_scope(state: AppState, who: keys.Principal):  # noqa: ANN202
+    """Meter lookup that does not know meters outside a scoped caller's site (they are
+    rejected as unknown meters, item by item)."""
+    if who.sites is None:
+        return state.lookup_meters
+
+    def lookup(codes: set[str]) -> dict:
+        found = state.lookup_meters(codes)
+        with state.sessions() as session:
+            inside = scope.meters_within(session, list(found), who.sites)
+        return {c: m for c, m in found.items() if c in inside}
+
+    return lookup
+
+
 @router.post(
     "/readings",
     response_model=IngestResult,
@@ -70,7 +86,7 @@ async def post_readings(request: Request, who: ReadingWriter, state: State) -> d
     ctx = IngestContext(
         engine=state.engine,
         writer=state.writer,
-        lookup_meters=state.lookup_meters,
+        lookup_meters=_within_scope(state, who),
         write_slots=state.write_slots,
         write_wait_s=state.settings.write_wait_s,
         max_batch=state.settings.max_batch_readings,

@@ -32,9 +32,9 @@ def create_site(body: SiteCreate, session: DbSession, _: Configurer) -> SiteOut:
 
 
 @router.get("/sites", response_model=list[SiteOut])
-def list_sites(session: DbSession, _: Reader) -> list[SiteOut]:
+def list_sites(session: DbSession, who: Reader) -> list[SiteOut]:
     codes = registry.site_codes(session)
-    return [_out(s, codes) for s in registry.list_sites(session)]
+    return [_out(s, codes) for s in registry.list_sites(session) if who.sees(s.id)]
 
 
 @router.get("/sites/{code}/totals", response_model=SiteTotalsOut)

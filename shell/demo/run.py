@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from accounts import keys
+from accounts import keys, users
 from carbon import factors
 from core.errors import NotFound
 from core.settings import Settings
@@ -148,6 +148,36 @@ def ensure_key(engine: Engine, path: Path, role: str) -> str:
     return secret
 
 
+def ensure_display(engine: Engine, path: Path, site: str) -> str:
+    """The wall's read-only display token of ``site``, kept in ``path`` for later runs."""
+    if path.exists():
+        secret = path.read_text().strip()
+        with Session(engine) as session:
+            if keys.verify(session, secret) is not None:
+                return secret
+    with Session(engine) as session:
+        secret = keys.create_display(session, site, f"demo-wall-{int(time.time())}")
+        session.commit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    return secret
+
+
+def ensure_first_admin(engine: Engine, login: str = "admin") -> str | None:
+    """Create the first person (an admin) when nobody exists yet; return the generated
+    password, which is stored only as an argon2id hash and shown only now."""
+    import secrets
+
+    with Session(engine) as session:
+        if users.list_users(session):
+            return None
+        password = secrets.token_urlsafe(12)
+        users.create_user(session, login, "Administrator", ["admin"], password)
+        session.commit()
+    return password
+
+
 def backfill(
     engine: Engine, state: history.GeneratorState, start: datetime, end: datetime, console: Console
 ) -> int:
@@ -223,7 +253,8 @@ def _start_api(settings: Settings, console: Console) -> subprocess.Popen:
 def _start_dashboard(
     settings: Settings, api_base: str, key: str, console: Console
 ) -> subprocess.Popen | None:
-    """``ecc dashboard`` next to the API, logged in with the demo's engineer key."""
+    """``ecc dashboard`` next to the API; its own key is the wall's display token (people
+    sign in for everything else)."""
     env = {**os.environ, "ECC_API_URL": api_base, "ECC_DASHBOARD_KEY": key}
     # the demo plant's contract: weekday peaks reach ~9,300 kW on 5 + 6.3 MVA of transformers
     env.setdefault("ECC_CONTRACTED_DEMAND_KW", "10000")
@@ -276,7 +307,8 @@ def run_demo(
     ensure_plant(engine)
     ensure_carbon_assets(engine, datetime.now(UTC))
     admin_key = ensure_key(engine, demo_dir / "admin.key", "admin")
-    engineer_key = ensure_key(engine, demo_dir / "engineer.key", "engineer")
+    wall_token = ensure_display(engine, demo_dir / "display.key", plant.SITES[0]["code"])
+    first_password = ensure_first_admin(engine)
     state_path = demo_dir / "state.json"
     state = _load_state(state_path)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -295,13 +327,22 @@ def run_demo(
     api = _start_api(settings, console)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"API:       {base}/docs")
-    dash = _start_dashboard(settings, base, engineer_key, console)
+    dash = _start_dashboard(settings, base, wall_token, console)
     if dash is not None:
         ui = f"http://{settings.api_host}:{settings.dashboard_port}"
         console.print(
-            f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1; {ui}/engineer, {ui}/manager)",
+            f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1, display token; "
+            f"sign in at {ui}/login for {ui}/engineer, {ui}/manager)",
             soft_wrap=True,
         )
+    if first_password is not None:
+        console.print(
+            f"first admin: login admin   password {first_password}   (shown only now; "
+            "stored as an argon2id hash)",
+            soft_wrap=True,
+        )
+    else:
+        console.print("sign in:   as the people you created (`ecc users list`)")
     console.print(
         f"demo key:  {admin_key}   (admin; also in {demo_dir / 'admin.key'})", soft_wrap=True
     )

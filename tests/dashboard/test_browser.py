@@ -1,6 +1,7 @@
 """The dashboard as a person sees it: Debian's Chromium driven by Playwright against the
 real API (uvicorn on a free port, the session's test database) and the real dashboard
-(``ecc dashboard`` on another free port, logged in with an engineer key).
+(``ecc dashboard`` on another free port, its own key a display token for the wall; pages
+other than the wall are used by a signed-in engineer).
 
 The plant: a site with a grid incomer, two workshop feeders, PV and export, gas with a
 sub-meter, purchased steam; 26 hours of 1-minute readings ending a minute ago.
@@ -27,6 +28,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.support.accounts import PASSWORD, make_user
 from tests.support.db import make_key
 from tests.support.live_server import REPO_ROOT, LiveServer, free_port
 
@@ -265,8 +267,21 @@ def stack(db_url: str, engine, tmp_path_factory: pytest.TempPathFactory) -> Iter
         admin = server.client(make_key(engine, "admin"))
         plant = _seed(admin, uuid.uuid4().hex[:8])
         viewer = server.client(make_key(engine, "viewer"))
-        dash = DashboardServer(server.url, make_key(engine, "engineer"), workdir)
-        yield {"api": server, "admin": admin, "viewer": viewer, "dash": dash, **plant}
+        display = admin.post(f"{API}/displays", json={"site": plant["site"]}).json()["secret"]
+        dash = DashboardServer(server.url, display, workdir)
+        engineer = make_user(engine, ["engineer"], name="Engineer One")
+        r = httpx.post(
+            f"{server.url}{API}/auth/login", json={"login": engineer, "password": PASSWORD}
+        )
+        yield {
+            "api": server,
+            "admin": admin,
+            "viewer": viewer,
+            "dash": dash,
+            "display": display,
+            "session": r.json()["token"],
+            **plant,
+        }
     finally:
         if dash is not None:
             dash.stop()
@@ -291,12 +306,15 @@ class Page:
         height: int = 1000,  # noqa: ANN001
         lang: str | None = None,
         base: str = "",
+        session: str | None = None,
     ) -> None:
         self.ctx = browser.new_context(
             viewport={"width": width, "height": height}, accept_downloads=True
         )
         if lang:
             self.ctx.add_cookies([{"name": "ecc_lang", "value": lang, "url": base}])
+        if session:  # a signed-in person (the sign-in form itself is tested on its own)
+            self.ctx.add_cookies([{"name": "ecc_session", "value": session, "url": base}])
         self.page = self.ctx.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -308,7 +326,7 @@ class Page:
 
 @pytest.fixture
 def page(browser, stack) -> Iterator[Page]:  # noqa: ANN001
-    p = Page(browser)
+    p = Page(browser, base=stack["dash"].url, session=stack["session"])
     yield p
     p.close()
 
@@ -576,7 +594,7 @@ def test_wall_refreshes_without_reloading_and_survives_an_api_restart(
 
 
 def test_language_switch_and_chinese_numbers(browser, stack: dict) -> None:  # noqa: ANN001
-    p = Page(browser)
+    p = Page(browser, base=stack["dash"].url, session=stack["session"])
     try:
         p.page.goto(f"{stack['dash'].url}/manager?site={stack['site']}")
         p.page.wait_for_selector("#mgr-kpi-table")
@@ -694,3 +712,195 @@ def test_acknowledging_an_alarm_changes_it_in_the_api(page: Page, stack: dict) -
     page.page.goto(f"{base}/wall?site={stack['site']}")
     page.page.wait_for_selector(f".alarm-chip:not(.blink):has-text('{message}')", timeout=20_000)
     assert page.errors == []
+
+
+# -- people sign in --------------------------------------------------------------------------
+
+
+def _sign_in_with_the_form(p: Page, base: str, login: str) -> None:
+    p.page.goto(f"{base}/engineer")
+    p.page.wait_for_url("**/login?next=**", timeout=10_000)
+    p.page.fill("input[name=login]", login)
+    p.page.fill("input[name=password]", PASSWORD)
+    p.page.click("#login-submit")
+    p.page.wait_for_url("**/engineer", timeout=10_000)
+
+
+def test_pages_need_a_person_who_signs_in_and_out(
+    browser,
+    stack: dict,
+    engine,  # noqa: ANN001
+) -> None:
+    base = stack["dash"].url
+    login = make_user(engine, ["viewer"], name="Viewer Wu")
+    p = Page(browser)
+    try:
+        p.page.goto(f"{base}/manager")
+        p.page.wait_for_url("**/login?next=/manager", timeout=10_000)
+        p.page.fill("input[name=login]", login)
+        p.page.fill("input[name=password]", "not the password")
+        p.page.click("#login-submit")
+        p.page.wait_for_selector("#login-error", timeout=10_000)
+        _sign_in_with_the_form(p, base, login)
+        p.page.wait_for_selector("#who:has-text('Viewer Wu')", timeout=20_000)
+        cookie = next(c for c in p.ctx.cookies() if c["name"] == "ecc_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        p.page.click("#sign-out")
+        p.page.wait_for_url("**/login", timeout=10_000)
+        p.page.goto(f"{base}/engineer")
+        p.page.wait_for_url("**/login?next=/engineer", timeout=10_000)
+    finally:
+        p.close()
+
+
+def _raise_alarm(stack: dict, message: str) -> None:
+    admin, code = stack["admin"], stack["codes"]["FB"]
+    r = admin.post(
+        f"{API}/alarm-rules",
+        json={
+            "name": message,
+            "meter": code,
+            "type": "threshold",
+            "high": 0.001,
+            "priority": "high",
+            "message": message,
+        },
+    )
+    assert r.status_code == 201, r.text
+    ts = datetime.now(UTC).isoformat()
+    r = admin.post(f"{API}/readings", json={"readings": [{"meter": code, "ts": ts, "value": 9.0}]})
+    assert r.status_code == 200, r.text
+
+
+def test_two_people_acknowledge_and_the_history_names_each(
+    browser,
+    stack: dict,
+    engine,  # noqa: ANN001
+) -> None:
+    base, uid = stack["dash"].url, uuid.uuid4().hex[:6]
+    people = [("Operator Alpha", f"alpha {uid}"), ("Operator Beta", f"beta {uid}")]
+    for _, message in people:
+        _raise_alarm(stack, message)
+    pages = []
+    try:
+        for name, _ in people:
+            p = Page(browser)
+            pages.append(p)
+            _sign_in_with_the_form(p, base, make_user(engine, ["engineer"], name=name))
+        for p, (name, message) in zip(pages, people, strict=True):
+            row = f"#eng-alarm-table label:has-text('{message}')"
+            p.page.wait_for_selector(row, timeout=30_000)
+            p.page.click(f"{row} input")
+            p.page.fill("#eng-comment", f"{name} on it")
+            p.page.click("#eng-act-ack")
+            p.page.wait_for_selector("#eng-action-message:has-text('done')", timeout=10_000)
+            assert p.errors == []
+    finally:
+        for p in pages:
+            p.close()
+    alarms = stack["admin"].get(f"{API}/alarms", params={"state": "all"}).json()
+    for name, message in people:
+        alarm = next(a for a in alarms if a["message"] == message)
+        assert alarm["acked_by"] == name
+        history = stack["admin"].get(f"{API}/alarms/{alarm['id']}/history").json()
+        assert [e["user"] for e in history if e["action"] == "ack"] == [name]
+        audit = (
+            stack["admin"]
+            .get(f"{API}/audit", params={"entity": "alarm", "entity_id": str(alarm["id"])})
+            .json()
+        )
+        assert audit[0]["actor"] == name and audit[0]["actor_kind"] == "session"
+
+
+def test_the_wall_runs_on_its_display_token_which_cannot_act(
+    browser,
+    stack: dict,  # noqa: ANN001
+) -> None:
+    base = stack["dash"].url
+    p = Page(browser)  # nobody signed in: a kiosk
+    try:
+        p.page.goto(f"{base}/wall?site={stack['site']}&kiosk=1")
+        _wall_ready(p.page)
+        assert p.errors == []
+    finally:
+        p.close()
+    api = stack["api"].url
+    wall = {"Authorization": f"Bearer {stack['display']}"}
+    alarms = httpx.get(f"{api}{API}/alarms", params={"state": "all"}, headers=wall).json()
+    assert alarms, "the display token sees its site's alarms"
+    r = httpx.post(f"{api}{API}/alarms/{alarms[0]['id']}/ack", headers=wall)
+    assert r.status_code == 403
+    r = httpx.post(f"{api}{API}/alarm-rules", json={"name": "x"}, headers=wall)
+    assert r.status_code == 403
+
+
+def _act_callback(alarm_id: int) -> dict:
+    """What the engineer console's acknowledge button posts to Dash."""
+    return {
+        "output": "eng-action-message.children",
+        "outputs": {"id": "eng-action-message", "property": "children"},
+        "inputs": [{"id": "eng-act-ack", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["eng-act-ack.n_clicks"],
+        "state": [
+            {"id": "eng-alarm-table", "property": "value", "value": [alarm_id]},
+            {"id": "eng-comment", "property": "value", "value": "forged"},
+            {"id": "eng-shelve-minutes", "property": "value", "value": None},
+        ],
+    }
+
+
+def test_a_dashboard_action_without_a_session_or_from_another_site_is_refused(
+    stack: dict,
+) -> None:
+    base = stack["dash"].url
+    _raise_alarm(stack, msg := f"forged {uuid.uuid4().hex[:6]}")
+    time.sleep(0.5)
+    alarms = stack["admin"].get(f"{API}/alarms", params={"state": "all"}).json()
+    alarm = next(a for a in alarms if a["message"] == msg)
+    body = _act_callback(alarm["id"])
+    r = httpx.post(f"{base}/_dash-update-component", json=body)
+    assert r.status_code == 401
+    cookies = {"ecc_session": stack["session"]}
+    r = httpx.post(
+        f"{base}/_dash-update-component",
+        json=body,
+        cookies=cookies,
+        headers={"Origin": "https://evil.example"},
+    )
+    assert r.status_code == 403
+    r = httpx.post(f"{base}/logout", cookies=cookies, data={"csrf": "guess"})
+    assert r.status_code == 403  # no double-submit token: the session is not ended
+    after = stack["admin"].get(f"{API}/alarms/{alarm['id']}").json()
+    assert not after["acknowledged"]
+    page = httpx.get(f"{base}/login")
+    assert "frame-ancestors 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert 'name="login"' in page.text and 'name="password"' in page.text
+
+
+def test_an_admin_disables_a_person_and_reads_it_in_the_audit_trail(
+    browser,
+    stack: dict,
+    engine,  # noqa: ANN001
+) -> None:
+    base = stack["dash"].url
+    victim = make_user(engine, ["viewer"], name="Leaving Person")
+    p = Page(browser)
+    try:
+        _sign_in_with_the_form(p, base, make_user(engine, ["admin"], name="Admin Zhao"))
+        p.page.goto(f"{base}/people")
+        toggle = f"tr:has-text('{victim}') button"
+        p.page.wait_for_selector(toggle, timeout=20_000)
+        p.page.click(toggle)
+        p.page.wait_for_selector(f"#people-message:has-text('{victim}')", timeout=10_000)
+        p.page.goto(f"{base}/audit?entity=app_user")
+        row = f"#audit-table tr:has-text('{victim}'):has-text('Admin Zhao')"
+        p.page.wait_for_selector(row, timeout=20_000)
+        assert "enabled: true → false" in p.page.inner_text(row)
+        assert p.errors == []
+    finally:
+        p.close()
+    r = httpx.post(
+        f"{stack['api'].url}{API}/auth/login", json={"login": victim, "password": PASSWORD}
+    )
+    assert r.status_code == 401

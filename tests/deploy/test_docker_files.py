@@ -18,13 +18,15 @@ DOCKERFILE = DOCKER / "Dockerfile"
 APP_SERVICES = {"migrate", "api", "scheduler", "dashboard"}
 ONE_SHOT = {"migrate"}
 EXPECTED_SERVICES = APP_SERVICES | {"timescaledb", "mosquitto"}
-DATABASE_URL = "postgresql://postgres:${POSTGRES_PASSWORD:-ecc}@timescaledb:5432/ecc"
-_VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+REQUIRED_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in docker/.env}"
+DATABASE_URL = f"postgresql://postgres:{REQUIRED_PASSWORD}@timescaledb:5432/ecc"
+_VAR = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 
 
-def _defaults(value: str) -> str:
-    """Expand ${VAR:-default} the way compose does when VAR is unset."""
-    return _VAR.sub(lambda m: m.group(2) or "", value)
+def _defaults(value: str, required: str = "secret") -> str:
+    """Expand ${VAR:-default} the way compose does when VAR is unset; ${VAR:?message} (a
+    variable compose refuses to start without) becomes ``required``."""
+    return _VAR.sub(lambda m: required if m.group(2) == "?" else (m.group(3) or ""), value)
 
 
 @pytest.fixture(scope="module")
@@ -140,12 +142,13 @@ def test_app_services_get_database_url_and_timezone(services: dict) -> None:
         env = _env(services[name])
         assert env.get("ECC_DATABASE_URL") == DATABASE_URL, name
         assert _defaults(env["ECC_DATABASE_URL"]) == (
-            "postgresql://postgres:ecc@timescaledb:5432/ecc"
+            "postgresql://postgres:secret@timescaledb:5432/ecc"
         )
         assert "ECC_TIMEZONE" in env, name
     db_env = _env(services["timescaledb"])
-    # The database is created with the password and name the URL uses.
-    assert db_env["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-ecc}"
+    # The database is created with the password and name the URL uses; no default password:
+    # compose refuses to start without one.
+    assert db_env["POSTGRES_PASSWORD"] == REQUIRED_PASSWORD
     assert db_env["POSTGRES_DB"] == "ecc"
 
 
@@ -205,6 +208,8 @@ def test_scheduler_runs_a_single_replica(services: dict) -> None:
 def test_api_and_dashboard_ports_published(services: dict) -> None:
     assert ("8000", 8000) in _published(services["api"])
     assert ("8050", 8050) in _published(services["dashboard"])
+    for name in ("api", "dashboard"):  # on the host's loopback unless told (TLS proxy in front)
+        assert all(_defaults(str(p)).startswith("127.0.0.1:") for p in services[name]["ports"])
     ports = {p for svc in services.values() for p in _published(svc)}
     assert ("1883", 1883) in ports
 
@@ -251,7 +256,7 @@ def test_env_example_covers_the_variables_compose_uses() -> None:
         if "=" in line and not line.lstrip().startswith("#")
     }
     used = set(_VAR.findall(COMPOSE_FILE.read_text()))
-    assert {name for name, _ in used} <= keys
+    assert {m[0] for m in used} <= keys
     assert "POSTGRES_PASSWORD" in keys
 
 

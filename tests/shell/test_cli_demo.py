@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 
 from core.db import embedded_url, stop_embedded
 from core.settings import Settings
@@ -59,14 +62,27 @@ def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
     assert "cost: tariff DEMO-JS-TWO-PART, budget DEMO-PLANT electricity_kwh" in first.stderr
     key = (tmp_path / "demo" / "admin.key").read_text().strip()
     assert key in first.stderr
+    # the first admin: a password generated once, printed once, stored only as argon2id
+    password = re.search(r"first admin: login admin\s+password (\S+)", first.stderr).group(1)
+    wall = (tmp_path / "demo" / "display.key").read_text().strip()
 
     conninfo = embedded_url(Settings(data_dir=tmp_path))  # the same embedded server, reused
     try:
         with psycopg.connect(conninfo) as conn:
             n = conn.execute("SELECT count(*) FROM reading").fetchone()[0]
             path = conn.execute("SELECT value FROM ecc_meta WHERE key='timeseries_path'").fetchone()
+            (stored,) = conn.execute(
+                "SELECT password_hash FROM app_user WHERE login = 'admin'"
+            ).fetchone()
+            kind = conn.execute(
+                "SELECT kind, role FROM api_key WHERE secret_hash = %s",
+                (hashlib.sha256(wall.encode()).hexdigest(),),
+            ).fetchone()
     finally:
         stop_embedded()
+    assert stored.startswith("$argon2id$") and password not in stored
+    assert PasswordHasher().verify(stored, password)
+    assert kind == ("display", "viewer")  # the wall runs on a read-only display token
     assert n == 80_640
     assert path == ("postgresql",)
 
@@ -79,6 +95,7 @@ def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
     assert second.returncode == 0, second.stderr[-2000:]
     assert key in second.stderr  # same key, same data
     assert "80,640 readings written" not in second.stderr
+    assert password not in second.stderr and "first admin" not in second.stderr
     assert "cost:" not in second.stderr  # tariff, budgets and the budget rule exist
 
 

@@ -121,6 +121,7 @@ class LiveServer:
                         "--log-level",
                         "warning",
                         "--no-access-log",
+                        "--no-server-header",  # as `ecc serve`
                         "--timeout-graceful-shutdown",
                         "5",
                     ],
