@@ -322,7 +322,7 @@ class ApiClient:
     def download(self, path: str, **params: Any) -> bytes:
         """The body of a file answer (reports, packages) as bytes."""
         try:
-            r = self._http.get(path, params=params)
+            r = self._http.get(path, params=params, headers=self._auth or None)
         except httpx.HTTPError as exc:
             raise Unreachable(path, None, type(exc).__name__) from exc
         if r.status_code >= 400:

@@ -69,7 +69,7 @@ def test_scorecard_waterfall_ledger_and_year_switch(
 
 def test_downloads_and_chinese(browser, stack: dict, ledger: dict) -> None:  # noqa: ANN001, F811
     base = stack["dash"].url
-    p = Page(browser, lang="zh", base=base)
+    p = Page(browser, lang="zh", base=base, session=stack["session"])
     try:
         p.page.goto(f"{base}/zero-carbon?site={stack['site']}&year={ledger['year']}")
         _ready(p.page)
