@@ -25,6 +25,20 @@ ROLES = sorted(r.value for r in keys.Role)
 PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
 ANY_CALLER = {("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me")}
 ESTATE = ("/api/v1/users", "/api/v1/keys", "/api/v1/displays")
+DATA_ENTRY = (
+    "/api/v1/tariffs",
+    "/api/v1/sites/{code}/tariff",
+    "/api/v1/prices",
+    "/api/v1/bills",
+    "/api/v1/budgets",
+    "/api/v1/carbon-assets",
+    "/api/v1/reductions",
+)
+ASSET_USE = (
+    "/api/v1/carbon-assets/{asset_id}/",
+    "/api/v1/ets/verified-emissions",
+    "/api/v1/zero-carbon/thresholds",
+)
 
 
 def allowed(method: str, path: str) -> set[str]:
@@ -39,9 +53,13 @@ def allowed(method: str, path: str) -> set[str]:
         return READ
     if path == "/api/v1/readings":
         return {"ingest", "engineer", "admin"}
-    if path in ("/api/v1/factors", "/api/v1/carbon/recalculations"):
+    if path in ("/api/v1/factors", "/api/v1/carbon/recalculations", "/api/v1/readings/void"):
         return {"admin"}
     if path in ("/api/v1/activity", "/api/v1/production", "/api/v1/green-certificates"):
+        return {"engineer", "manager", "admin"}
+    if path.startswith(ASSET_USE):  # retiring, surrendering, selling, compliance, thresholds
+        return {"manager", "admin"}
+    if path.startswith(DATA_ENTRY):  # tariffs, prices, bills, budgets, the ledger, reductions
         return {"engineer", "manager", "admin"}
     return {"engineer", "admin"}  # configuration and alarm actions
 
