@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -27,6 +28,7 @@ class AppUser(Base):
     password here) today, an OpenID Connect issuer later, with the same sessions."""
 
     __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
     __audited__ = True
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -32,7 +32,11 @@ class AuditOut(BaseModel):
     path: str | None
 
 
-@router.get("/audit", response_model=list[AuditOut])
+@router.get(
+    "/audit",
+    response_model=list[AuditOut],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def list_audit(
     session: DbSession,
     who: AuditReader,

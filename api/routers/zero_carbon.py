@@ -61,7 +61,17 @@ _MEDIA = {
 }
 
 
-@router.get("/reports/zero-carbon", response_model=None)
+@router.get(
+    "/reports/zero-carbon",
+    response_model=None,
+    responses={
+        200: {
+            "content": {
+                m: {"schema": {"type": "string", "format": "binary"}} for m in _MEDIA.values()
+            }
+        }
+    },
+)
 def zero_carbon_report(
     request: Request,
     session: DbSession,
@@ -85,7 +95,13 @@ def zero_carbon_report(
     )
 
 
-@router.get("/reports/verification-package", response_class=Response)
+@router.get(
+    "/reports/verification-package",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+    },
+)
 def verification_package(
     request: Request,
     session: DbSession,

@@ -122,7 +122,10 @@ def layout(
             html.Div(
                 id=ids.WALL_KPIS,
                 className="wall-kpis",
-                style={"--tiles": len(chosen), "--num-scale": min(1.0, 6 / max(1, len(chosen)))},
+                style={
+                    "--tiles": len(chosen),
+                    "--num-scale": 1.0 if len(chosen) <= 6 else 5.6 / len(chosen),
+                },
                 children=[html.Div(className="tile") for _ in chosen],
             ),
             html.Div(

@@ -31,7 +31,12 @@ def _ndjson(ctx, value):  # noqa: ANN001, ANN202
 
 @pytest.fixture(scope="module")
 def fuzz_server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = {"ECC_ALARM_ENGINE": "false", "ECC_WRITE_WAIT_S": "10"}
+    env = {
+        "ECC_ALARM_ENGINE": "false",
+        "ECC_WRITE_WAIT_S": "10",
+        "ECC_AUTH_FAIL_LIMIT": "1000000",  # one client sends every case: no per-address limit
+        "ECC_LOGIN_LOCKOUT_AFTER": "1000000",
+    }
     with LiveServer(db_url, Path(tmp_path_factory.mktemp("fuzz")), env=env) as srv:
         yield srv
 
