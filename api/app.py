@@ -10,7 +10,18 @@ from sqlalchemy import text
 
 from alarms.engine import start_for_app as start_alarms
 from api import errors
-from api.routers import alarm_rules, alarms, carbon_all, forecasts, meters, readings, sites
+from api.routers import (
+    alarm_rules,
+    alarms,
+    carbon_all,
+    footprints,
+    forecasts,
+    meters,
+    products,
+    readings,
+    sites,
+    suppliers,
+)
 from api.state import AppState
 from core import __version__
 from core.db import make_engine, psycopg_connection
@@ -57,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)
+    for module in (products, footprints, suppliers):  # product footprints, supply chain
+        app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
