@@ -58,6 +58,7 @@ def _shell() -> html.Div:
         ("/engineer", "nav_engineer"),
         ("/manager", "nav_manager"),
         ("/sites", "nav_sites"),
+        ("/products", "nav_products"),
     ]
     return html.Div(
         [

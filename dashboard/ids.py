@@ -102,3 +102,17 @@ MGR_STATUS = "mgr-status"
 
 # meter page and site tree
 SITES_TREE = "sites-tree"
+
+# products (footprints)
+PROD_SELECT = "prod-select"
+PROD_RANGE = "prod-range"
+PROD_STATUS = "prod-status"
+PROD_HEADLINE = "prod-headline"
+PROD_WATERFALL = "prod-waterfall"
+PROD_MATERIALS = "prod-materials"
+PROD_SUPPLIERS = "prod-suppliers"
+PROD_SUPPLIER_TABLE = "prod-supplier-table"
+PROD_SCOPE3 = "prod-scope3"
+PROD_XLSX = "prod-xlsx"
+PROD_PDF = "prod-pdf"
+PROD_DOWNLOAD = "prod-download"

@@ -6,11 +6,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Configurer, DbSession, Reader
-from footprints import pact, suppliers
+from footprints import factor_import, pact, suppliers
 
 router = APIRouter(tags=["footprints"])
 
@@ -110,6 +110,28 @@ def upload_pact(
     out = suppliers.factor_dict(f, supplier)
     session.commit()
     return out
+
+
+@router.post(
+    "/supplier-factors/import",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                factor_import.XLSX: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+)
+async def import_factors(request: Request, session: DbSession, who: Configurer) -> dict:
+    """CSV (``material,value,unit,source[,supplier,…]``) or XLSX with the same header."""
+    content = await request.body()
+    rows = factor_import.import_factors(
+        session, content, request.headers.get("content-type", ""), who.name
+    )
+    session.commit()
+    return {"imported": len(rows), "ids": [f.id for f in rows]}
 
 
 @router.get("/supplier-factors")

@@ -406,3 +406,23 @@ def test_bom_and_meter_validation(client: TestClient, world: dict) -> None:
         "/api/v1/footprints", params={"product": world["a"], "start": END, "end": START}, headers=h
     )
     assert r.status_code == 422 and "end" in r.text
+
+
+def test_factor_import_csv(client: TestClient, world: dict) -> None:
+    h = {**world["h"], "Content-Type": "text/csv"}
+    csv_ok = (
+        "material,value,unit,source,supplier,valid_from\n"
+        f"copper,3.1,kg,user database v1,,2024-01-01\n"
+        f"copper,2.4,kg,Steel Co declaration,{world['sup']},2024-01-01\n"
+    )
+    r = _ok(client.post("/api/v1/supplier-factors/import", content=csv_ok, headers=h), 201)
+    assert r["imported"] == 2
+    rows = _ok(
+        client.get(
+            "/api/v1/supplier-factors", params={"supplier": world["sup"]}, headers=world["h"]
+        )
+    )
+    assert any(f["material"] == "copper" and f["data_type"] == "primary" for f in rows)
+    bad = "material,value,unit,source\nzinc,3.1,kg,db\nzinc,lots,kg,db\n"
+    r = client.post("/api/v1/supplier-factors/import", content=bad, headers=h)
+    assert r.status_code == 422 and "rows[2].value" in r.text
