@@ -30,6 +30,7 @@ from ingest.service import IngestContext, ingest_items
 from ingest.writer import detect_writer
 from metering import registry
 from shell.demo import history, plant
+from shell.demo import products as demo_products
 from shell.processes import DidNotStart, wait_until_answering
 from shell.runtime import open_database
 
@@ -210,6 +211,9 @@ def run_demo(
         n = backfill(engine, state, start, now, console)
         state_path.write_text(json.dumps(state.to_dict()))
         console.print(f"history: {n:,} readings written")
+    with Session(engine) as session:  # products with footprints (the products page)
+        demo_products.ensure_products(session, now - timedelta(days=days), now, plant.TIMEZONE)
+        session.commit()
     api = _start_api(settings, console)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"API:       {base}/docs")
@@ -217,7 +221,8 @@ def run_demo(
     if dash is not None:
         ui = f"http://{settings.api_host}:{settings.dashboard_port}"
         console.print(
-            f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1; {ui}/engineer, {ui}/manager)",
+            f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1; {ui}/engineer, {ui}/manager, "
+            f"{ui}/products)",
             soft_wrap=True,
         )
     console.print(
