@@ -43,9 +43,14 @@ def _options(lang: str) -> list[dict]:
     return [{"label": f"{p['code']} — {p['name']}", "value": p["code"]} for p in rows]
 
 
-def layout(product: str | None = None, **_: str) -> html.Div:
+def layout(
+    product: str | None = None, start: str | None = None, end: str | None = None, **_: str
+) -> html.Div:
+    """``?product=CODE&start=YYYY-MM-DD&end=YYYY-MM-DD``; default: the last full month."""
     lang = current()
     lo, hi = _last_month()
+    lo = date.fromisoformat(start[:10]) if start else lo
+    hi = date.fromisoformat(end[:10]) if end else hi
     options = _options(lang)
     graph = lambda i: dcc.Graph(id=i, figure=theme.empty(), className="graph-sm", config=_GRAPH)  # noqa: E731
     return html.Div(
