@@ -41,6 +41,26 @@ def D(x: object) -> Decimal:  # noqa: N802
     return x if isinstance(x, Decimal) else Decimal(str(x))
 
 
+LIMIT = Decimal("1e14")  # the stored columns hold 15 digits before the point
+
+
+def check_number(field: str, value: Decimal | None, *, positive: bool = False) -> None:
+    """A stored quantity: finite, not negative (positive when asked), below 10^14."""
+    if value is None:
+        return
+    if not value.is_finite():
+        raise Invalid(field, "must be a finite number")
+    if value < 0 or (positive and value == 0):
+        raise Invalid(field, "must be positive" if positive else "must not be negative")
+    if value >= LIMIT:
+        raise Invalid(field, "too large")
+
+
+def check_text(field: str, value: str | None, max_len: int) -> None:
+    if value is not None and len(value) > max_len:
+        raise Invalid(field, f"at most {max_len} characters")
+
+
 def conversion(unit: str, factor_unit: str) -> Decimal | None:
     """Multiplier from a quantity in ``unit`` to ``factor_unit``; None when incompatible."""
     if unit == factor_unit:

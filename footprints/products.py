@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, Invalid, NotFound
+from footprints.calc import check_number, check_text
 from metering import registry
 from models import Meter, Site
 from models.footprints import Product, ProductBom, ProductBomItem, ProductMeter, Supplier
@@ -69,9 +70,11 @@ def create_product(session: Session, data: ProductIn, actor: str) -> Product:
         raise Invalid("unit", f"declared unit must be one of {', '.join(DECLARED_UNITS)}")
     if session.scalar(select(Product.id).where(Product.code == code)) is not None:
         raise Conflict("code", f"product {code!r} exists")
+    check_text("code", code, 64)
+    check_text("name", data.name, 200)
+    check_text("cpc", data.cpc, 32)
+    check_number("mass_kg_per_unit", data.mass_kg_per_unit, positive=True)
     mass = data.mass_kg_per_unit if data.mass_kg_per_unit is not None else _MASS.get(data.unit)
-    if mass is not None and mass <= 0:
-        raise Invalid("mass_kg_per_unit", "must be positive")
     site_id = registry.get_site(session, data.site).id if data.site else None
     row = Product(
         code=code,
@@ -116,8 +119,10 @@ def put_bom(session: Session, code: str, data: BomIn, actor: str) -> ProductBom:
     for i, it in enumerate(data.items):
         if not it.material.strip():
             raise Invalid(f"items[{i}].material", "must not be empty")
-        if not it.quantity > 0:
-            raise Invalid(f"items[{i}].quantity", "must be positive")
+        check_text(f"items[{i}].material", it.material.strip(), 120)
+        check_text(f"items[{i}].unit", it.unit, 16)
+        check_number(f"items[{i}].quantity", it.quantity, positive=True)
+        check_number(f"items[{i}].factor_kgco2e_per_unit", it.factor_kgco2e_per_unit)
         if it.stage not in STAGES:
             raise Invalid(f"items[{i}].stage", f"must be one of {', '.join(STAGES)}")
         if it.factor_kgco2e_per_unit is not None:
@@ -129,15 +134,12 @@ def put_bom(session: Session, code: str, data: BomIn, actor: str) -> ProductBom:
         if leg.mode not in MODES:
             raise Invalid(f"transport[{i}].mode", f"must be one of {', '.join(MODES)}")
         for name in ("mass_kg", "distance_km", "factor_kgco2e_per_tkm"):
-            if getattr(leg, name) < 0:
-                raise Invalid(f"transport[{i}].{name}", "must not be negative")
+            check_number(f"transport[{i}].{name}", getattr(leg, name))
         if not leg.factor_source.strip():
             raise Invalid(f"transport[{i}].factor_source", "a factor needs its source")
-    if data.process_kgco2e_per_unit is not None:
-        if data.process_kgco2e_per_unit < 0:
-            raise Invalid("process_kgco2e_per_unit", "must not be negative")
-        if not (data.process_source or "").strip():
-            raise Invalid("process_source", "process emissions need their source")
+    check_number("process_kgco2e_per_unit", data.process_kgco2e_per_unit)
+    if data.process_kgco2e_per_unit is not None and not (data.process_source or "").strip():
+        raise Invalid("process_source", "process emissions need their source")
     version = (
         session.scalar(
             select(func.max(ProductBom.version)).where(ProductBom.product_id == product.id)
@@ -225,11 +227,9 @@ def put_meters(
     product = get_product(session, code)
     if allocation not in ALLOCATIONS:
         raise Invalid("allocation", f"must be one of {', '.join(ALLOCATIONS)}")
-    if electricity_factor is not None:
-        if electricity_factor < 0:
-            raise Invalid("electricity_factor_kgco2e_per_kwh", "must not be negative")
-        if not (electricity_factor_source or "").strip():
-            raise Invalid("electricity_factor_source", "an evidenced factor needs its source")
+    check_number("electricity_factor_kgco2e_per_kwh", electricity_factor)
+    if electricity_factor is not None and not (electricity_factor_source or "").strip():
+        raise Invalid("electricity_factor_source", "an evidenced factor needs its source")
     if len(set(meters)) != len(meters):
         raise Invalid("meters", "a meter is listed twice")
     ids = []

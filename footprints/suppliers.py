@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, Invalid, NotFound
+from footprints.calc import check_number, check_text
 from models.footprints import MaterialFactor, Supplier, SupplierRequest
 
 REQUEST_STATUSES = ("requested", "received", "verified", "expired")
@@ -57,6 +58,9 @@ def create_supplier(
 ) -> Supplier:
     if not code.strip():
         raise Invalid("code", "must not be empty")
+    check_text("code", code.strip(), 64)
+    check_text("name", name, 200)
+    check_text("contact", contact, 200)
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise Invalid("country", "ISO 3166-1 alpha-2 code, e.g. CN")
     if session.scalar(select(Supplier.id).where(Supplier.code == code)) is not None:
@@ -87,14 +91,16 @@ def list_suppliers(session: Session) -> list[Supplier]:
 def add_factor(session: Session, data: FactorIn, actor: str) -> MaterialFactor:
     if not data.material.strip():
         raise Invalid("material", "must not be empty")
-    if not data.value >= 0:
-        raise Invalid("value", "must be a non-negative number (kgCO2e per unit)")
+    check_text("material", data.material.strip(), 120)
+    check_number("value", data.value)
     if not data.unit.strip():
         raise Invalid("unit", "must not be empty")
+    check_text("unit", data.unit.strip(), 16)
     if not data.source.strip():
         raise Invalid("source", "a factor needs its source")
     if data.valid_from and data.valid_to and data.valid_to <= data.valid_from:
         raise Invalid("valid_to", "must be after valid_from")
+    check_number("primary_data_share", data.primary_data_share)
     if data.primary_data_share is not None and not 0 <= data.primary_data_share <= 1:
         raise Invalid("primary_data_share", "a fraction between 0 and 1")
     supplier_id = get_supplier(session, data.supplier).id if data.supplier else None
@@ -193,6 +199,7 @@ def create_request(
 ) -> SupplierRequest:
     if not material.strip():
         raise Invalid("material", "must not be empty")
+    check_text("material", material.strip(), 120)
     s = get_supplier(session, supplier)
     now = datetime.now(UTC).isoformat()
     row = SupplierRequest(

@@ -355,6 +355,10 @@ def test_report_downloads(client: TestClient, world: dict) -> None:
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
 
 
+FACTOR = {"material": "m", "value": 1, "unit": "kg", "source": "s"}
+PRODUCT = {"code": "Y", "name": "y", "unit": "kg"}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "field", "status"),
     [
@@ -374,6 +378,18 @@ def test_report_downloads(client: TestClient, world: dict) -> None:
             422,
         ),
         ("post", "/api/v1/supplier-factors", {"pact": {"id": "x"}}, "supplier", 422),
+        ("post", "/api/v1/supplier-factors", {"supplier": "S", "pact": [1]}, "pact", 422),
+        ("post", "/api/v1/supplier-factors", {**FACTOR, "value": "1e30"}, "value", 422),
+        ("post", "/api/v1/supplier-factors", {**FACTOR, "value": "NaN"}, "value", 422),
+        ("post", "/api/v1/supplier-factors", {**FACTOR, "unit": "u" * 40}, "unit", 422),
+        (
+            "post",
+            "/api/v1/products",
+            {**PRODUCT, "mass_kg_per_unit": 1e20},
+            "mass_kg_per_unit",
+            422,
+        ),
+        ("post", "/api/v1/suppliers", {"code": "Z", "name": "z", "country": "CHN"}, "country", 422),
     ],
 )
 def test_bad_input_names_field(
@@ -398,6 +414,23 @@ def test_bom_and_meter_validation(client: TestClient, world: dict) -> None:
     }
     r = client.put(f"/api/v1/products/{world['a']}/bom", json=bom, headers=h)
     assert r.status_code == 422 and "items[0].factor_source" in r.text
+    big = {**bom["items"][0], "factor_source": "s", "quantity": 1e20}
+    r = client.put(f"/api/v1/products/{world['a']}/bom", json={**bom, "items": [big]}, headers=h)
+    assert r.status_code == 422 and "items[0].quantity" in r.text
+    leg = {
+        "mass_kg": 1,
+        "distance_km": 1,
+        "mode": "teleport",
+        "factor_kgco2e_per_tkm": 1,
+        "factor_source": "s",
+    }
+    good = {**bom["items"][0], "factor_source": "s"}
+    r = client.put(
+        f"/api/v1/products/{world['a']}/bom",
+        json={**bom, "items": [good], "transport": [leg]},
+        headers=h,
+    )
+    assert r.status_code == 422 and "transport[0].mode" in r.text
     r = client.put(
         f"/api/v1/products/{world['a']}/meters", json={"meters": [world["gas"]]}, headers=h
     )
