@@ -59,6 +59,7 @@ def _shell() -> html.Div:
         ("/manager", "nav_manager"),
         ("/sites", "nav_sites"),
         ("/products", "nav_products"),
+        ("/suppliers", "nav_suppliers"),
     ]
     return html.Div(
         [

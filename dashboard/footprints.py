@@ -46,6 +46,27 @@ def products_view(
     return view
 
 
+@dataclass
+class SuppliersView:
+    reachable: bool = True
+    available: bool = True
+    suppliers: list[dict] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)
+    factors: list[dict] = field(default_factory=list)
+
+
+def suppliers_view(api: ApiClient) -> SuppliersView:
+    paths = ("/api/v1/suppliers", "/api/v1/supplier-requests", "/api/v1/supplier-factors")
+    futures = [api.submit(api.get, p) for p in paths]
+    try:
+        suppliers, requests, factors = (f.result() for f in futures)
+    except Unreachable:
+        return SuppliersView(reachable=False)
+    except NotAvailable:
+        return SuppliersView(available=False)
+    return SuppliersView(suppliers=suppliers, requests=requests, factors=factors)
+
+
 def material_rows(fp: dict | None) -> list[dict]:
     """The product's materials by emissions per declared unit (the product's hotspots)."""
     if not fp:

@@ -188,6 +188,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "report_pdf": ("Report (PDF)", "报告（PDF）"),
     "no_products": ("no products yet", "尚无产品"),
     "hash": ("derivation", "推导哈希"),
+    "nav_suppliers": ("Suppliers", "供应商"),
+    "requests": ("Data requests", "数据请求"),
+    "factors": ("Factors on file", "因子库"),
+    "material": ("Material", "物料"),
+    "status": ("Status", "状态"),
+    "due": ("Due", "截止日期"),
+    "data_type": ("Data type", "数据类型"),
+    "source": ("Source", "来源"),
+    "dt_primary": ("supplier-specific (primary)", "供应商实景（初级）"),
+    "dt_secondary": ("default (secondary)", "默认（次级）"),
 }
 
 _AGE_UNITS = (("d", "天", 86400), ("h", "小时", 3600), ("min", "分钟", 60), ("s", "秒", 1))

@@ -116,3 +116,10 @@ PROD_SCOPE3 = "prod-scope3"
 PROD_XLSX = "prod-xlsx"
 PROD_PDF = "prod-pdf"
 PROD_DOWNLOAD = "prod-download"
+
+# suppliers
+SUP_TICK = "sup-tick"
+SUP_STATUS = "sup-status"
+SUP_TABLE = "sup-table-box"
+SUP_REQUESTS = "sup-requests-box"
+SUP_FACTORS = "sup-factors-box"

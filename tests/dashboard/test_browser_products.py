@@ -72,3 +72,20 @@ def test_products_page_shows_the_footprint(page: Page, stack: dict, product: str
     page.page.wait_for_selector("#prod-kgco2e", timeout=20_000)
     assert "每kg" in page.page.inner_text("#prod-kgco2e")
     assert page.errors == []
+
+
+def test_suppliers_page_shows_requests_and_factors(page: Page, stack: dict) -> None:  # noqa: F811
+    admin, uid = stack["admin"], uuid.uuid4().hex[:8]
+    sup = f"SUP-{uid}"
+    assert admin.post(f"{API}/suppliers", json={"code": sup, "name": "Sheet Co"}).status_code == 201
+    body = {"supplier": sup, "material": "steel"}
+    assert admin.post(f"{API}/supplier-requests", json=body).status_code == 201
+    factor = {"material": "steel", "supplier": sup, "value": 1.85, "unit": "kg", "source": "EPD"}
+    assert admin.post(f"{API}/supplier-factors", json=factor).status_code == 201
+    page.page.goto(f"{stack['dash'].url}/suppliers")
+    page.page.wait_for_selector(f"#sup-table td:has-text('{sup}')", timeout=20_000)
+    row = page.page.locator(f"#sup-table tr:has-text('{sup}')").inner_text()
+    assert row.split("\t")[1:] == ["1", "0", "0", "0"]  # one request, still requested
+    factors = page.page.inner_text("#sup-factors")
+    assert "1.8500 / kg" in factors and "supplier-specific (primary)" in factors
+    assert page.errors == []
