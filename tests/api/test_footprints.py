@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from carbon.derivation import content_hash
 from footprints import calc, pact
+from tests.support.pact import PACT_SUPPLIER_DOC
 
 START, END = "2024-03-01T00:00:00+08:00", "2024-03-02T00:00:00+08:00"
 EF_2024 = 0.5777
@@ -459,3 +460,12 @@ def test_factor_import_csv(client: TestClient, world: dict) -> None:
     bad = "material,value,unit,source\nzinc,3.1,kg,db\nzinc,lots,kg,db\n"
     r = client.post("/api/v1/supplier-factors/import", content=bad, headers=h)
     assert r.status_code == 422 and "rows[2].value" in r.text
+
+
+def test_import_a_supplier_pact_document(client: TestClient, world: dict) -> None:
+    body = {"supplier": world["sup"], "pact": PACT_SUPPLIER_DOC, "evidence": "mail 2024-04-02"}
+    f = _ok(client.post("/api/v1/supplier-factors", json=body, headers=world["h"]), 201)
+    assert (f["material"], f["value"], f["unit"]) == ("CR sheet 0.8", 1.85, "kg")
+    assert (f["valid_from"], f["valid_to"]) == ("2024-04-01", "2026-04-01")
+    assert (f["verification"], f["primary_data_share"]) == ("assured", 0.625)
+    assert "91715e5e-fd0b-4d1c-8fab-76290c46e6ed" in f["source"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.errors import Invalid
 from footprints import calc
@@ -116,3 +118,22 @@ def test_no_output_is_named() -> None:
 def test_conversion(unit: str, factor_unit: str, expected: Decimal) -> None:
     assert calc.conversion(unit, factor_unit) == expected
     assert calc.conversion("pcs", "kg") is None
+
+
+@given(
+    kwh=st.decimals(min_value=0, max_value=10**7, places=3),
+    weights=st.lists(st.decimals(min_value=1, max_value=10**6, places=2), min_size=1, max_size=5),
+)
+def test_allocation_hands_out_the_whole_meter(kwh: Decimal, weights: list[Decimal]) -> None:
+    """Σ over co-products of allocated kWh = the meter's kWh (nothing lost or counted twice)."""
+    co = [{"product": f"P{i}", "weight": str(w)} for i, w in enumerate(weights)]
+    total = Decimal(0)
+    for i in range(len(weights)):
+        energy = {
+            "product": f"P{i}",
+            "output_quantity": "1",
+            "meters": [{"meter": "M", "kwh": str(kwh), "co_products": co}],
+            "electricity_factor": {"value": "0.5777"},
+        }
+        total += calc._energy(energy)["kwh_allocated"]
+    assert abs(total - kwh) <= Decimal("0.000001") * len(weights)
