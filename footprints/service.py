@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from carbon import derivation
@@ -21,6 +21,7 @@ from models.carbon import CarbonFactor, CarbonProduction
 from models.footprints import FootprintVersion, MaterialFactor, Product
 
 KIND = "product_footprint"
+LOCK_CLASS = 0x24067  # advisory-lock class: one footprint version writer per product
 
 
 def check_period(start: datetime, end: datetime) -> None:
@@ -241,6 +242,8 @@ def footprint(session: Session, code: str, start: datetime, end: datetime) -> di
     inputs = gather(session, p, start, end)
     results = calc.compute(inputs)
     digest = derivation.record(session, KIND, inputs, calc.FORMULAS, results)
+    # concurrent requests for the same product agree on one next version
+    session.execute(text("SELECT pg_advisory_xact_lock(:c, :p)"), {"c": LOCK_CLASS, "p": p.id})
     latest = session.scalar(
         select(FootprintVersion)
         .where(

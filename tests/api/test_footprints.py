@@ -11,15 +11,20 @@ A (declared unit kg, 600 kg made, output value 6,000 CNY) and B (pieces of 2 kg,
 from __future__ import annotations
 
 import io
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from decimal import Decimal
 
 import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy.orm import Session
 
 from carbon.derivation import content_hash
-from footprints import calc, pact
+from footprints import calc, pact, service, suppliers
 from tests.support.pact import PACT_SUPPLIER_DOC
 
 START, END = "2024-03-01T00:00:00+08:00", "2024-03-02T00:00:00+08:00"
@@ -469,3 +474,33 @@ def test_import_a_supplier_pact_document(client: TestClient, world: dict) -> Non
     assert (f["valid_from"], f["valid_to"]) == ("2024-04-01", "2026-04-01")
     assert (f["verification"], f["primary_data_share"]) == ("assured", 0.625)
     assert "91715e5e-fd0b-4d1c-8fab-76290c46e6ed" in f["source"]
+
+
+def test_concurrent_writers_get_successive_versions(world: dict, engine) -> None:  # noqa: ANN001
+    """Two transactions see different inputs (each its own uncommitted steel factor) and
+    both store a new version: the second waits for the first and takes the next number."""
+    start, end = datetime.fromisoformat(START), datetime.fromisoformat(END)
+
+    def steel(session: Session, value: str) -> None:
+        factor = suppliers.FactorIn(
+            material="steel",
+            value=Decimal(value),
+            unit="kg",
+            source=f"race {value}",
+            supplier=world["sup"],
+            valid_from=date(2024, 1, 1),
+        )
+        suppliers.add_factor(session, factor, "test")
+
+    with Session(engine) as s1, Session(engine) as s2, ThreadPoolExecutor(1) as pool:
+        steel(s1, "1.4")
+        first = service.footprint(s1, world["a"], start, end)  # holds the product's lock
+        steel(s2, "1.3")
+        second = pool.submit(service.footprint, s2, world["a"], start, end)
+        time.sleep(0.5)
+        assert not second.done()  # waits for the first writer
+        s1.commit()
+        result = second.result(timeout=30)
+        s2.commit()
+    assert result["version"] == first["version"] + 1
+    assert result["derivation_hash"] != first["derivation_hash"]
