@@ -266,3 +266,17 @@ def request_dict(r: SupplierRequest, supplier_code: str) -> dict:
         "factor_id": r.factor_id,
         "history": r.history,
     }
+
+
+def expire_overdue(session: Session, today: date, actor: str = "scheduler") -> int:
+    """Requests still open (requested or received) after their due date become expired."""
+    rows = session.scalars(
+        select(SupplierRequest).where(
+            SupplierRequest.status.in_(("requested", "received")),
+            SupplierRequest.due.is_not(None),
+            SupplierRequest.due < today,
+        )
+    ).all()
+    for r in rows:
+        set_request_status(session, r.id, "expired", actor, comment=f"due {r.due} passed")
+    return len(rows)

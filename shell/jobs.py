@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, text
 
 from alarms import jobs as alarm_jobs
+from footprints import jobs as footprint_jobs
 from forecasting import jobs as forecast_jobs
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,12 @@ JOBS: list[Job] = [
         forecast_jobs.refresh,
         900,
         "forecasts of the next 24 h for every meter and site from the selected model",
+    ),
+    Job(
+        "supplier_requests_expiry",
+        footprint_jobs.expire_requests,
+        3600,
+        "supplier data requests still open after their due date become expired",
     ),
 ]
 
