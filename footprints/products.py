@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, Invalid, NotFound
@@ -223,7 +223,8 @@ def put_meters(
     electricity_factor: Decimal | None = None,
     electricity_factor_source: str | None = None,
 ) -> Product:
-    """Set the meters whose energy goes into the product, and the allocation rule."""
+    """Set the meters whose energy goes into the product, and the allocation rule (for the
+    product and every co-product sharing one of these meters)."""
     product = get_product(session, code)
     if allocation not in ALLOCATIONS:
         raise Invalid("allocation", f"must be one of {', '.join(ALLOCATIONS)}")
@@ -246,6 +247,18 @@ def put_meters(
     for mid in ids:
         session.add(ProductMeter(product_id=product.id, meter_id=mid))
     product.allocation = allocation
+    # the rule belongs to the shared process: every co-product on these meters follows it, so
+    # the shares of a meter always add up to its whole energy
+    if ids:
+        session.execute(
+            update(Product)
+            .where(
+                Product.id.in_(
+                    select(ProductMeter.product_id).where(ProductMeter.meter_id.in_(ids))
+                )
+            )
+            .values(allocation=allocation)
+        )
     product.electricity_factor_kgco2e_per_kwh = electricity_factor
     product.electricity_factor_source = electricity_factor_source if electricity_factor else None
     session.flush()

@@ -320,6 +320,11 @@ def test_economic_allocation(client: TestClient, world: dict) -> None:
     try:
         fp = _fp(client, world)
         assert fp["by_stage"]["energy"] == pytest.approx(ENERGY_ECON, abs=TOL)  # 0.722125
+        fb = _fp(client, world, world["b"])  # the co-product follows the shared meter's rule
+        assert fb["energy"]["allocation"] == "economic"
+        assert fb["energy"]["kwh_per_unit"] == pytest.approx(1000 * 2000 / 8000 / 200)
+        whole = fp["energy"]["kwh_allocated"] + fb["energy"]["kwh_allocated"]
+        assert whole == pytest.approx(1000, abs=TOL)  # 750 + 250: the meter's whole energy
     finally:
         _ok(
             client.put(
