@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from carbon import derivation
@@ -79,6 +79,7 @@ def electricity_factor(session: Session, p: Product, day: date) -> dict:
                 CarbonFactor.carrier == "electricity",
                 CarbonFactor.variant == "footprint",
                 CarbonFactor.site_id.is_(None),
+                or_(CarbonFactor.region.is_(None), CarbonFactor.region == "national"),
             )
             .order_by(CarbonFactor.valid_from, CarbonFactor.id)
         )
@@ -96,8 +97,12 @@ def electricity_factor(session: Session, p: Product, day: date) -> dict:
         and (r.valid_to is None or day < r.valid_to)
     ]
     before = [r for r in cands if r.valid_from is None or r.valid_from <= day]
-    f = (covering or before or cands)[-1 if (covering or before) else 0]
-    note = "data year of the period" if covering else "newest published data year applied"
+    if covering:
+        f, note = covering[-1], "data year of the period"
+    elif before:
+        f, note = before[-1], "newest published data year before the period applied"
+    else:
+        f, note = cands[0], "earliest published data year applied (none before the period)"
     year = f.valid_from.year if f.valid_from else None
     return {
         "value": str(Decimal(str(f.value))),  # tCO2e/MWh == kgCO2e/kWh

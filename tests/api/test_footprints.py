@@ -509,3 +509,26 @@ def test_concurrent_writers_get_successive_versions(world: dict, engine) -> None
         s2.commit()
     assert result["version"] == first["version"] + 1
     assert result["derivation_hash"] != first["derivation_hash"]
+
+
+@pytest.mark.parametrize(
+    ("day", "value", "note"),
+    [
+        ("2023-06-01", 0.6205, "data year of the period"),
+        ("2024-06-01", 0.5777, "data year of the period"),
+        ("2026-06-01", 0.5777, "newest published data year before the period"),
+        ("2021-06-01", 0.6205, "earliest published data year"),
+    ],
+)
+def test_electricity_footprint_factor_by_data_year(
+    engine,
+    world: dict,
+    day: str,
+    value: float,
+    note: str,  # noqa: ANN001
+) -> None:
+    with Session(engine) as s:
+        product = service.products.get_product(s, world["a"])
+        ef = service.electricity_factor(s, product, date.fromisoformat(day))
+    assert float(ef["value"]) == value
+    assert note in ef["source"] and "carbon" in ef["kind"]
