@@ -301,6 +301,7 @@ def shape(p: Product, inputs: dict, results: dict, digest: str, v: FootprintVers
             }
             for m in results["by_material"]
         ],
+        "by_supplier": _by_supplier(results["by_material"]),
         "transport": [
             {**leg, "kgco2e_per_unit": float(leg["kgco2e_per_unit"])}
             for leg in results["transport"]
@@ -324,6 +325,17 @@ def shape(p: Product, inputs: dict, results: dict, digest: str, v: FootprintVers
         "version": v.version,
         "derivation_hash": digest,
     }
+
+
+def _by_supplier(materials: list[dict]) -> list[dict]:
+    """Materials' emissions per declared unit summed by supplier, largest first."""
+    sums: dict[str | None, Decimal] = {}
+    for m in materials:
+        sums[m["supplier"]] = sums.get(m["supplier"], Decimal(0)) + Decimal(m["kgco2e_per_unit"])
+    return [
+        {"supplier": k, "kgco2e_per_unit": float(v)}
+        for k, v in sorted(sums.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+    ]
 
 
 def versions(session: Session, code: str, start: datetime, end: datetime) -> list[dict]:

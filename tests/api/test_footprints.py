@@ -152,6 +152,10 @@ def test_hand_worked_footprint(client: TestClient, world: dict) -> None:
     assert fp["electricity_factor"]["value"] == EF_2024
     assert "2024" in fp["electricity_factor"]["source"]
     assert [m["kgco2e_per_unit"] for m in fp["by_material"]] == pytest.approx([1.6, 0.3])
+    assert fp["by_supplier"] == [
+        {"supplier": world["sup"], "kgco2e_per_unit": pytest.approx(1.6)},
+        {"supplier": None, "kgco2e_per_unit": pytest.approx(0.3)},
+    ]
     # primary data: metered energy only (both factors are BOM defaults)
     assert fp["primary_data_share"] == pytest.approx(round(ENERGY_MASS / (RAW + ENERGY_MASS), 4))
     assert len(fp["derivation_hash"]) == 64
