@@ -36,6 +36,8 @@ def stage_waterfall(fp: dict | None, *, lang: str = "en") -> go.Figure:
     fig = go.Figure()
     fig.update_layout(**theme.layout(1.0, showlegend=False, bargap=0.35))
     if not fp:
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
         return fig
     unit = f"kgCO₂e/{fp['declared_unit']}"
     rows = waterfall_rows(fp["by_stage"])
@@ -60,6 +62,8 @@ def hotspots(items: list[dict], value_key: str, label_key: str, unit: str) -> go
     fig.update_layout(**theme.layout(1.0, showlegend=False))
     top = sorted(items, key=lambda r: r[value_key] or 0.0)[-10:]
     if not top:
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
         return fig
     fig.add_trace(
         go.Bar(

@@ -120,17 +120,14 @@ def headline(fp: dict | None, lang: str) -> html.Div:
     dq = fp["data_quality"]["rating"]
     return html.Div(
         [
+            html.Div(f"{t('pcf', lang)} · {fp['product']}", className="note"),
             html.Div(
-                [
-                    html.Span(t("pcf", lang), className="kpi-label"),
-                    html.Span(
-                        fmt_num(fp["kgco2e_per_unit"], "kgCO₂e", 4)
-                        + " "
-                        + t("per_unit", lang, unit=fp["declared_unit"]),
-                        className="kpi-value",
-                        id="prod-kgco2e",
-                    ),
-                ]
+                fmt_num(fp["kgco2e_per_unit"], "kgCO₂e", 4)
+                + " "
+                + t("per_unit", lang, unit=fp["declared_unit"]),
+                className="num",
+                id="prod-kgco2e",
+                style={"fontSize": "32px", "fontWeight": 700, "margin": "4px 0 8px"},
             ),
             html.Div(
                 [

@@ -64,6 +64,8 @@ def test_products_page_shows_the_footprint(page: Page, stack: dict, product: str
     assert page.page.inner_text("#prod-kgco2e").startswith("1.7200 kgCO₂e")
     ticks = page.page.locator("#prod-waterfall .xtick text").all_text_contents()
     assert ticks == ["Raw materials", "Transport", "Energy", "Process", "Packaging", "Total"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "products.png"), full_page=True)
     with page.page.expect_download(timeout=20_000) as dl:
         page.page.click("#prod-xlsx")
     assert dl.value.suggested_filename.endswith(".xlsx")
