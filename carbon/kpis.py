@@ -85,6 +85,20 @@ def _div(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else a / b
 
 
+def electricity_shares(el: dict) -> dict[str, float | None]:
+    """The rule of the renewable and green-power shares of electricity, from the ``electricity``
+    block of ``carbon.engine.emissions``: self-consumed on-site renewable generation, and that
+    plus the MWh covered by certificates and green-power contracts, over consumption."""
+    self_kwh = max(0.0, el["onsite_renewable_kwh"] - el["export_kwh"])
+    cons = el["consumption_kwh"]
+    green = _div(self_kwh + el["certificates_claimed_mwh"] * 1000.0, cons)
+    return {
+        "self_consumed_renewable_kwh": self_kwh,
+        "renewable_electricity_share": _div(self_kwh, cons),
+        "green_power_share": None if green is None else min(1.0, green),
+    }
+
+
 def _figures(
     session: Session,
     site: str,
@@ -122,12 +136,10 @@ def _figures(
             }
         )
     el = em["electricity"]
-    self_kwh = max(0.0, el["onsite_renewable_kwh"] - el["export_kwh"])
-    cons = el["consumption_kwh"]
+    shares = electricity_shares(el)
     carbon = em["scope1_tco2e"] + em["scope2_location_tco2"]
     carbon_m = em["scope1_tco2e"] + em["scope2_market_tco2"]
     tenk = None if value_cny is None else value_cny / 1e4
-    green = _div(self_kwh + el["certificates_claimed_mwh"] * 1000.0, cons)
     return {
         "start": start,
         "end": end,
@@ -143,8 +155,8 @@ def _figures(
         "energy_intensity_tce_per_10k_cny": _div(em["energy_tce"], tenk),
         "carbon_intensity_tco2_per_10k_cny": _div(carbon, tenk),
         "carbon_intensity_market_tco2_per_10k_cny": _div(carbon_m, tenk),
-        "renewable_electricity_share": _div(self_kwh, cons),
-        "green_power_share": None if green is None else min(1.0, green),
+        "renewable_electricity_share": shares["renewable_electricity_share"],
+        "green_power_share": shares["green_power_share"],
         "by_product": [
             {
                 "product": k[0],

@@ -253,3 +253,10 @@ def certificates(
             .order_by(CarbonCertificate.id)
         )
     )
+
+
+def all_certificates(session: Session, site_ids: list[int] | None) -> list[CarbonCertificate]:
+    stmt = select(CarbonCertificate).order_by(CarbonCertificate.id)
+    if site_ids is not None:
+        stmt = stmt.where(CarbonCertificate.site_id.in_(site_ids))
+    return list(session.scalars(stmt))

@@ -58,6 +58,7 @@ def _shell() -> html.Div:
         ("/engineer", "nav_engineer"),
         ("/manager", "nav_manager"),
         ("/sites", "nav_sites"),
+        ("/zero-carbon", "nav_zero_carbon"),
         ("/products", "nav_products"),
         ("/suppliers", "nav_suppliers"),
     ]

@@ -263,6 +263,25 @@ class ApiClient:
     def forecasts(self, site: str, target: str, start: datetime, end: datetime) -> Any:
         return self.get(f"{API}/forecasts", site=site, target=target, start=start, end=end)
 
+    def scorecard(self, site: str, year: int) -> dict:
+        return self.get(f"{API}/zero-carbon/scorecard", site=site, year=year)
+
+    def offsets(self, site: str, year: int) -> dict:
+        return self.get(f"{API}/offsets", site=site, year=year)
+
+    def carbon_assets(self, site: str) -> list[dict]:
+        return self.get(f"{API}/carbon-assets", site=site)
+
+    def download(self, path: str, **params: Any) -> bytes:
+        """The body of a file answer (reports, packages) as bytes."""
+        try:
+            r = self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise Unreachable(path, None, type(exc).__name__) from exc
+        if r.status_code >= 400:
+            raise Rejected(path, r.status_code, _detail(r))
+        return r.content
+
     def alarms(self, state: str = "active") -> Any:
         return self.get(f"{API}/alarms", state=state)
 

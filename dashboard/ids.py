@@ -103,6 +103,19 @@ MGR_STATUS = "mgr-status"
 # meter page and site tree
 SITES_TREE = "sites-tree"
 
+# zero-carbon page
+ZC_SITE = "zc-site"
+ZC_YEAR = "zc-year"
+ZC_STATUS = "zc-status"
+ZC_CARD = "zc-card"
+ZC_WATERFALL = "zc-waterfall"
+ZC_LEDGER = "zc-ledger"
+ZC_WARNINGS = "zc-warnings"
+ZC_REPORT_PDF = "zc-report-pdf"
+ZC_REPORT_XLSX = "zc-report-xlsx"
+ZC_PACKAGE = "zc-package"
+ZC_DOWNLOAD = "zc-download"
+
 # products (footprints)
 PROD_SELECT = "prod-select"
 PROD_RANGE = "prod-range"

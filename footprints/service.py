@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from carbon import derivation
 from core.errors import Invalid
 from footprints import calc, products, suppliers
-from metering import series
+from metering import registry, series
 from models import Site
 from models.carbon import CarbonFactor, CarbonProduction
 from models.footprints import FootprintVersion, MaterialFactor, Product
@@ -427,4 +427,33 @@ def supply_chain(session: Session, start: datetime, end: datetime, site: str | N
             float((supplier_specific / cat1).quantize(Decimal("0.0001"))) if cat1 else 0.0
         ),
         "skipped": skipped,
+    }
+
+
+def coverage(session: Session, site: str, start: datetime, end: datetime) -> dict:
+    """Products of a site (and its descendants) with a footprint for a period inside
+    [start, end], over all its products (the zero-carbon scorecard's PCF coverage)."""
+    site_ids = registry.site_subtree_ids(session, site)
+    codes = list(session.scalars(select(Product.code).where(Product.site_id.in_(site_ids))))
+    with_fp = list(
+        session.scalars(
+            select(Product.code)
+            .where(
+                Product.site_id.in_(site_ids),
+                select(FootprintVersion.id)
+                .where(
+                    FootprintVersion.product_id == Product.id,
+                    FootprintVersion.period_start >= start,
+                    FootprintVersion.period_end <= end,
+                )
+                .exists(),
+            )
+            .order_by(Product.code)
+        )
+    )
+    return {
+        "products": len(codes),
+        "with_footprint": len(with_fp),
+        "share": len(with_fp) / len(codes) if codes else None,
+        "products_with_footprint": with_fp,
     }

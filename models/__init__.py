@@ -1,6 +1,7 @@
 """SQLAlchemy ORM classes of the schema (not machine-learning models: see ``forecasting``)."""
 
 import models.alarms  # noqa: F401  (registers the alarm tables)
+import models.assets  # noqa: F401  (registers the carbon asset ledger tables)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 import models.footprints  # noqa: F401  (registers the product footprint tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, text
 
 from alarms import jobs as alarm_jobs
+from assets import ledger as asset_ledger
 from footprints import jobs as footprint_jobs
 from forecasting import jobs as forecast_jobs
 
@@ -97,6 +98,12 @@ JOBS: list[Job] = [
         forecast_jobs.refresh,
         900,
         "forecasts of the next 24 h for every meter and site from the selected model",
+    ),
+    Job(
+        "carbon_assets_expiry",
+        asset_ledger.expire_job,
+        3600,
+        "carbon assets past their validity (GECs two years after generation) become expired",
     ),
     Job(
         "supplier_requests_expiry",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from api.routers import (
     activity,
     carbon,
+    carbon_assets,
     emission_sources,
     factors,
     green_certificates,
     kpis,
     production,
     reports,
+    zero_carbon,
 )
 
 ROUTERS = [
@@ -22,4 +24,6 @@ ROUTERS = [
     carbon.router,
     kpis.router,
     reports.router,
+    carbon_assets.router,
+    zero_carbon.router,
 ]

@@ -31,6 +31,7 @@ from ingest.writer import detect_writer
 from metering import registry
 from shell.demo import history, plant
 from shell.demo import products as demo_products
+from shell.demo.carbon_assets import ensure_carbon_assets
 from shell.processes import DidNotStart, wait_until_answering
 from shell.runtime import open_database
 
@@ -197,6 +198,7 @@ def run_demo(
     url, engine = open_database(settings, upgrade=True)
     console.print(f"database: {url}")
     ensure_plant(engine)
+    ensure_carbon_assets(engine, datetime.now(UTC))
     admin_key = ensure_key(engine, demo_dir / "admin.key", "admin")
     engineer_key = ensure_key(engine, demo_dir / "engineer.key", "engineer")
     state_path = demo_dir / "state.json"

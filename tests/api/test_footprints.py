@@ -536,3 +536,27 @@ def test_electricity_footprint_factor_by_data_year(
         ef = service.electricity_factor(s, product, date.fromisoformat(day))
     assert float(ef["value"]) == value
     assert note in ef["source"] and "carbon" in ef["kind"]
+
+
+def test_zero_carbon_scorecard_reads_pcf_coverage(client: TestClient, world: dict) -> None:
+    h = world["h"]
+    _fp(client, world)
+    _fp(client, world, world["b"])  # both co-products have a footprint inside 2024
+    body = {
+        "code": f"C-{world['a']}",
+        "name": "No footprint yet",
+        "unit": "kg",
+        "site": world["site"],
+    }
+    _ok(client.post("/api/v1/products", json=body, headers=h), 201)
+    card = _ok(
+        client.get(
+            "/api/v1/zero-carbon/scorecard", params={"site": world["site"], "year": 2024}, headers=h
+        )
+    )
+    pcf = next(i for i in card["indicators"] if i["code"] == "pcf_coverage")
+    assert pcf["value"] == pytest.approx(100 * 2 / 3, abs=1e-3)
+    assert pcf["evidence"]["products_with_footprint"] == sorted([world["a"], world["b"]])
+    funcs = next(i for i in card["indicators"] if i["code"] == "platform_functions")
+    available = {f["code"] for f in funcs["evidence"]["functions"] if f["available"]}
+    assert {"product_footprint", "supply_chain"} <= available

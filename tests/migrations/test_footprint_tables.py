@@ -40,7 +40,7 @@ def test_footprint_tables_come_and_go_with_their_revision(fresh_url: str) -> Non
     try:
         migrate.upgrade(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
-        migrate.downgrade(engine, "0009_footprints-1")
+        migrate.downgrade(engine, "0010_footprints-1")
         tables = set(inspect(engine).get_table_names())
         assert not TABLES & tables
         assert {"meter", "carbon_production", "carbon_derivation"} <= tables

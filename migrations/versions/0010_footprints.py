@@ -1,8 +1,8 @@
 """Product carbon footprints and supply chain: products, BOM versions and items, product
 meters, suppliers, material/transport factors, supplier data requests, footprint versions.
 
-Revision ID: 0009_footprints
-Revises: 0003
+Revision ID: 0010_footprints
+Revises: 0009_assets
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0009_footprints"
-down_revision = "0003"
+revision = "0010_footprints"
+down_revision = "0009_assets"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,371 @@
+"""The carbon-asset ledger, offsets and the zero-carbon scorecard on the real server, against
+values worked by hand (the plant of ``tests/api/test_carbon.py``: Jiangsu, June 2023)."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.test_carbon import (
+    ELEC_T,
+    EXPORT_KWH,
+    GAS_T,
+    GRID_MWH,
+    PV_KWH,
+    RESIDUAL_2023,
+    STEAM_T,
+    TCE_EQUIVALENT,
+)
+from tests.support.db import make_key
+
+DAY = "2023-06-10"
+START, END = "2023-06-01T00:00:00+08:00", "2023-07-01T00:00:00+08:00"
+FAR = "2099-12-31T00:00:00+08:00"  # a registry expiry no test run will reach
+KWH_TCE = 0.1229 / 1000  # GB/T 2589 equivalent value of electricity, tce per kWh
+
+
+def _post(client: TestClient, headers: dict, path: str, body: dict, code: int = 201) -> dict:
+    r = client.post(path, json=body, headers=headers)
+    assert r.status_code == code, r.text
+    return r.json()
+
+
+def _get(client: TestClient, headers: dict, path: str, **params: object) -> dict:
+    r = client.get(path, params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.fixture
+def plant(client: TestClient, admin_headers: dict, engine) -> dict:  # noqa: ANN001
+    """A fresh copy of the hand-worked Jiangsu plant for each test (ledger state is per site)."""
+    uid = uuid.uuid4().hex[:8]
+    site, h = f"ZC-{uid}", admin_headers
+    _post(client, h, "/api/v1/sites", {"code": site, "name": "Zero plant", "region": "江苏"})
+    meters = {
+        "IN": ("electricity", "kWh", None, 5000.0),
+        "FEED": ("electricity", "kWh", "IN", 2000.0),
+        "GAS": ("natural_gas", "Nm3", None, 10_000.0),
+        "PV": ("pv_generation", "kWh", None, 800.0),
+        "EXP": ("grid_export", "kWh", None, 300.0),
+        "STEAM": ("steam", "t", None, 5.0),
+        "WATER": ("water", "m3", None, 100.0),
+    }
+    codes = {k: f"{k}-{uid}" for k in meters}
+    for k, (carrier, unit, parent, _) in meters.items():
+        _post(
+            client,
+            h,
+            "/api/v1/meters",
+            {
+                "code": codes[k],
+                "name": k,
+                "site": site,
+                "carrier": carrier,
+                "unit": unit,
+                "kind": "delta",
+                "interval_s": 3600,
+                "parent": codes[parent] if parent else None,
+            },
+        )
+    ts = [f"{DAY}T{hh:02d}:00:00+08:00" for hh in range(9, 19)]
+    body = {
+        "series": [
+            {"meter": codes[k], "ts": ts, "value": [v] * len(ts)}
+            for k, (_, _, _, v) in meters.items()
+        ]
+    }
+    assert client.post("/api/v1/readings", json=body, headers=h).status_code == 200
+    return {
+        "site": site,
+        "uid": uid,
+        "codes": codes,
+        "viewer": {"Authorization": f"Bearer {make_key(engine, 'viewer')}"},
+        "engineer": {"Authorization": f"Bearer {make_key(engine, 'engineer')}"},
+        "manager": {"Authorization": f"Bearer {make_key(engine, 'manager')}"},
+    }
+
+
+def _gec(p: dict, serial: str, mwh: float = 20, **extra: object) -> dict:
+    return {
+        "kind": "gec",
+        "serial": serial,
+        "quantity": mwh,
+        "unit": "MWh",
+        "vintage": "2023-05-01",
+        "site": p["site"],
+        "valid_until": FAR,
+        **extra,
+    }
+
+
+def _retire(client: TestClient, p: dict, asset: int, qty: float, purpose: str, code: int = 201):
+    r = client.post(
+        f"/api/v1/carbon-assets/{asset}/retire",
+        headers=p["manager"],
+        json={"quantity": qty, "purpose": purpose, "period_start": START, "period_end": END},
+    )
+    assert r.status_code == code, r.text
+    return r.json()
+
+
+def _indicators(client: TestClient, p: dict, year: int = 2023) -> dict:
+    card = _get(client, p["viewer"], "/api/v1/zero-carbon/scorecard", site=p["site"], year=year)
+    return {i["code"]: i for i in card["indicators"]}
+
+
+def test_a_serial_is_held_and_used_once(client: TestClient, plant: dict) -> None:
+    p = plant
+    a = _post(client, p["engineer"], "/api/v1/carbon-assets", _gec(p, f"GEC-{p['uid']}-1"))
+    assert a["status"] == "held" and a["available"] == "20.000000"
+    again = client.post(
+        "/api/v1/carbon-assets", headers=p["engineer"], json=_gec(p, f"GEC-{p['uid']}-1")
+    )
+    assert again.status_code == 409 and "serial" in again.json()["error"]
+    rng = {"serial_from": "100000", "serial_to": "100049", "quantity": 50}
+    body = {**_gec(p, "x"), "serial": None, **rng, "registry": f"NEA-{p['uid']}"}
+    _post(client, p["engineer"], "/api/v1/carbon-assets", body)
+    overlap = {**body, "serial_from": "100040", "serial_to": "100060"}
+    r = client.post("/api/v1/carbon-assets", headers=p["engineer"], json=overlap)
+    assert r.status_code == 409 and "overlaps" in r.json()["error"]
+
+    _retire(client, p, a["id"], 15, "scope2_market")
+    second = _retire(client, p, a["id"], 10, "scope2_market", code=409)
+    assert "5.000000 MWh left" in second["error"]
+    _retire(client, p, a["id"], 5, "scope2_market")
+    listed = _get(client, p["viewer"], "/api/v1/carbon-assets", site=p["site"], kind="gec")
+    assert {x["serial"]: x["status"] for x in listed}[f"GEC-{p['uid']}-1"] == "retired"
+    hist = _get(client, p["viewer"], f"/api/v1/carbon-assets/{a['id']}/history")
+    assert [(t["action"], t["quantity"]) for t in hist] == [
+        ("issue", "20.000000"),
+        ("retire", "15.000000"),
+        ("retire", "5.000000"),
+    ]
+    assert all(t["actor"] for t in hist)
+    # the ledger's GEC claims are the certificates market-based scope 2 uses
+    certs = _get(client, p["viewer"], "/api/v1/green-certificates", site=p["site"])
+    assert sorted(c["mwh"] for c in certs) == [5.0, 15.0]
+    e = _get(client, p["viewer"], "/api/v1/carbon/emissions", site=p["site"], start=START, end=END)
+    assert e["scope2_market_tco2"] == pytest.approx(
+        (GRID_MWH - 20) * RESIDUAL_2023 + STEAM_T, rel=1e-9
+    )
+
+
+def test_expired_wrong_purpose_and_viewer_are_refused(client: TestClient, plant: dict) -> None:
+    p = plant
+    old = {**_gec(p, f"GEC-{p['uid']}-OLD"), "vintage": "2020-01-01"}
+    old.pop("valid_until")  # registry default: two years from the generation month
+    a = _post(client, p["engineer"], "/api/v1/carbon-assets", old)
+    assert a["valid_until"] == "2025-12-31T16:00:00Z"  # pre-2024 vintages: to the end of 2025
+    r = _retire(client, p, a["id"], 1, "scope2_market", code=409)
+    assert "expired" in r["error"]
+    b = _post(client, p["engineer"], "/api/v1/carbon-assets", _gec(p, f"GEC-{p['uid']}-P"))
+    wrong = _retire(client, p, b["id"], 1, "offset", code=422)
+    assert "purpose" in wrong["error"]
+    r = client.post(
+        f"/api/v1/carbon-assets/{b['id']}/retire",
+        headers=p["viewer"],
+        json={"quantity": 1, "purpose": "scope2_market", "period_start": START, "period_end": END},
+    )
+    assert r.status_code == 403
+    bad = client.post(
+        "/api/v1/carbon-assets", headers=p["engineer"], json={**_gec(p, "Z"), "unit": "tCO2e"}
+    )
+    assert bad.status_code == 422 and "unit" in bad.json()["error"]
+
+
+def test_ccer_cannot_be_backed_by_gec_claimed_power(client: TestClient, plant: dict) -> None:
+    p = plant
+    project = f"PV-FARM-{p['uid']}"
+    g = _post(
+        client,
+        p["engineer"],
+        "/api/v1/carbon-assets",
+        _gec(p, f"GEC-{p['uid']}-X", project=project),
+    )
+    ccer = {
+        "kind": "ccer",
+        "serial_from": "C-0001",
+        "serial_to": "C-0100",
+        "quantity": 100,
+        "unit": "tCO2e",
+        "vintage": "2023-01-01",
+        "site": p["site"],
+        "project": project,
+    }
+    c = _post(client, p["engineer"], "/api/v1/carbon-assets", ccer)  # nothing claimed yet
+    _retire(client, p, g["id"], 1, "scope2_market")  # now the power is claimed
+    r = _retire(client, p, c["id"], 10, "offset", code=409)
+    assert "124号" in r["error"]
+    again = client.post(
+        "/api/v1/carbon-assets",
+        headers=p["engineer"],
+        json={**ccer, "serial_from": "C-0200", "serial_to": "C-0300"},
+    )
+    assert again.status_code == 409 and "project" in again.json()["error"]
+
+
+def test_offsets_net_emissions_and_warnings(client: TestClient, plant: dict) -> None:
+    p = plant
+    gross = GAS_T + GRID_MWH * RESIDUAL_2023 + STEAM_T  # scope 1 + scope 2 market-based
+    o = _get(client, p["viewer"], "/api/v1/offsets", site=p["site"], year=2023)
+    assert float(o["gross_tco2"]) == pytest.approx(gross, abs=1e-6)
+    assert float(o["net_tco2"]) == pytest.approx(gross, abs=1e-6) and o["warnings"] == []
+    credit = {
+        "kind": "ccer",
+        "serial": f"CCER-{p['uid']}",
+        "quantity": 1000,
+        "unit": "tCO2e",
+        "vintage": "2023-01-01",
+        "site": p["site"],
+    }
+    c = _post(client, p["engineer"], "/api/v1/carbon-assets", credit)
+    _retire(client, p, c["id"], 50, "offset")
+    o = _get(client, p["viewer"], "/api/v1/offsets", site=p["site"], year=2023)
+    assert [w["code"] for w in o["warnings"]] == ["offsets_before_reductions"]
+    assert float(o["net_tco2"]) == pytest.approx(gross - 50, abs=1e-6)
+    _post(
+        client,
+        p["engineer"],
+        "/api/v1/reductions",
+        {
+            "site": p["site"],
+            "year": 2023,
+            "baseline_year": 2020,
+            "measure": "heat-pump replaces the gas boiler in the paint shop",
+            "tco2": 10,
+            "evidence": "metered boiler gas 2020 vs 2023",
+        },
+    )
+    _retire(client, p, c["id"], 400, "offset")
+    o = _get(client, p["viewer"], "/api/v1/offsets", site=p["site"], year=2023)
+    residual = gross - 10
+    assert float(o["residual_tco2"]) == pytest.approx(residual, abs=1e-6)
+    assert float(o["offsets_tco2"]) == 450
+    assert float(o["net_tco2"]) == pytest.approx(residual - 450, abs=1e-6)
+    assert [w["code"] for w in o["warnings"]] == ["offsets_exceed_residual"]
+    card = _indicators(client, p)
+    assert card["offsets_within_residual"]["status"] == "not met"
+
+
+def test_ets_position_and_the_ccer_limit(client: TestClient, plant: dict) -> None:
+    p = plant
+    _post(
+        client,
+        p["manager"],
+        "/api/v1/ets/verified-emissions",
+        {"site": p["site"], "year": 2023, "verified_tco2": 1000, "surrender_due": "2024-12-31"},
+    )
+    allowance = {
+        "kind": "allowance",
+        "quantity": 900,
+        "unit": "t",
+        "vintage": "2023-01-01",
+        "site": p["site"],
+        "registry": "全国碳排放权注册登记系统",
+    }
+    a = _post(client, p["engineer"], "/api/v1/carbon-assets", allowance)
+    _retire(client, p, a["id"], 900, "ets_compliance")
+    ccer = {
+        "kind": "ccer",
+        "serial": f"CCER-ETS-{p['uid']}",
+        "quantity": 200,
+        "unit": "tCO2e",
+        "vintage": "2022-01-01",
+        "site": p["site"],
+    }
+    c = _post(client, p["engineer"], "/api/v1/carbon-assets", ccer)
+    over = _retire(client, p, c["id"], 60, "ets_compliance", code=409)
+    assert "5 %" in over["error"]
+    _retire(client, p, c["id"], 50, "ets_compliance")
+    pos = _get(client, p["viewer"], "/api/v1/ets/position", site=p["site"], year=2023)
+    assert float(pos["allowances_surrendered_t"]) == 900
+    assert float(pos["ccer_used_t"]) == 50 and float(pos["ccer_limit_t"]) == 50
+    assert float(pos["shortfall_t"]) == 50 and pos["status"] == "shortfall"
+    assert pos["surrender_due"] == "2024-12-31"
+
+
+def test_scorecard_hand_worked(client: TestClient, plant: dict) -> None:
+    p = plant
+    card = _indicators(client, p)
+    co2 = (GAS_T + ELEC_T + STEAM_T) / TCE_EQUIVALENT
+    assert card["co2_per_tce"]["value"] == pytest.approx(co2, abs=1e-6)
+    assert card["co2_per_tce"]["status"] == "not met"  # park threshold ≤ 0.2 tCO2/tce
+    assert card["co2_per_tce"]["threshold"]["value"] == 0.2
+    assert "single author" in card["co2_per_tce"]["threshold"]["verification"]
+    self_kwh = PV_KWH - EXPORT_KWH
+    phys = 100 * self_kwh * KWH_TCE / TCE_EQUIVALENT
+    assert card["non_fossil_share_physical"]["value"] == pytest.approx(phys, abs=1e-4)
+    assert card["non_fossil_share_certificates"]["value"] == pytest.approx(phys, abs=1e-4)
+    assert card["auto_collection_rate"]["value"] == 100.0
+    assert card["pcf_coverage"]["status"] == "not measured"
+    funcs = card["platform_functions"]["evidence"]["functions"]
+    assert len(funcs) == 12
+    available = {f["code"] for f in funcs if f["available"]}
+    assert {"energy_query", "carbon_accounting", "carbon_assets"} <= available
+    assert card["platform_functions"]["value"] == len(available)
+
+    # 20 MWh of certificates: the certificate-based share moves, the physical one does not
+    a = _post(client, p["engineer"], "/api/v1/carbon-assets", _gec(p, f"GEC-{p['uid']}-S"))
+    _retire(client, p, a["id"], 20, "scope2_market")
+    after = _indicators(client, p)
+    assert after["non_fossil_share_physical"]["value"] == pytest.approx(phys, abs=1e-4)
+    cert = 100 * (self_kwh + 20_000) * KWH_TCE / TCE_EQUIVALENT
+    assert after["non_fossil_share_certificates"]["value"] == pytest.approx(cert, abs=1e-4)
+    assert after["green_power_share"]["value"] == pytest.approx(
+        100 * (self_kwh + 20_000) / 55_000, abs=1e-4
+    )
+
+    # a factory threshold replaces the park value
+    r = client.put(
+        "/api/v1/zero-carbon/thresholds",
+        headers=p["manager"],
+        json={
+            "site": p["site"],
+            "indicator": "co2_per_tce",
+            "comparison": "<=",
+            "threshold": 2.0,
+            "source": "group target 2026",
+        },
+    )
+    assert r.status_code == 201, r.text
+    card = _indicators(client, p)
+    assert card["co2_per_tce"]["status"] == "met"
+    assert card["co2_per_tce"]["threshold"]["set"] == "factory"
+    bad = client.put(
+        "/api/v1/zero-carbon/thresholds",
+        headers=p["manager"],
+        json={**r.json(), "indicator": "nope"} | {"id": None},
+    )
+    assert bad.status_code == 422
+
+
+def test_history_is_append_only(client: TestClient, plant: dict, db_url: str) -> None:
+    p = plant
+    a = _post(client, p["engineer"], "/api/v1/carbon-assets", _gec(p, f"GEC-{p['uid']}-H"))
+    with psycopg.connect(db_url) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE carbon_asset_txn SET quantity = 0 WHERE asset_id = %s", (a["id"],))
+        conn.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM carbon_asset_txn WHERE asset_id = %s", (a["id"],))
+
+
+def test_expiry_sweep_marks_held_assets_expired(client: TestClient, plant: dict, engine) -> None:  # noqa: ANN001
+    from assets.ledger import expire_job
+
+    p = plant
+    old = {**_gec(p, f"GEC-{p['uid']}-SWEEP"), "vintage": "2020-06-01"}
+    old.pop("valid_until")
+    a = _post(client, p["engineer"], "/api/v1/carbon-assets", old)
+    assert expire_job(engine) >= 1
+    listed = _get(client, p["viewer"], "/api/v1/carbon-assets", site=p["site"], status="expired")
+    assert [x["id"] for x in listed] == [a["id"]]
+    hist = _get(client, p["viewer"], f"/api/v1/carbon-assets/{a['id']}/history")
+    assert [(t["action"], t["actor"]) for t in hist] == [
+        ("issue", hist[0]["actor"]),
+        ("expire", "scheduler"),
+    ]
