@@ -23,11 +23,14 @@ from api.routers import (
     budgets,
     carbon_all,
     costs,
+    footprints,
     forecasts,
     keys,
     meters,
+    products,
     readings,
     sites,
+    suppliers,
     users,
 )
 from api.state import AppState
@@ -118,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)
+    for module in (products, footprints, suppliers):  # product footprints, supply chain
+        app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(
         "/healthz",

@@ -22,6 +22,7 @@ from assets import offsets as offsets_mod
 from carbon import engine
 from carbon.kpis import electricity_shares
 from core.errors import Invalid
+from footprints import service as footprint_service
 from metering import collection, registry
 from models.assets import ZeroCarbonThreshold
 
@@ -144,6 +145,7 @@ def scorecard(
     cur = figs[year]
     off = offsets_mod.offsets(session, site, year, cur["emissions"])
     coll = collection.collection_rate(session, site, cur["start"], cur["end"])
+    pcf = footprint_service.coverage(session, site, cur["start"], cur["end"])
     paths = set(served_paths)
     functions = [
         {**f, "available": any(p in paths for p in f["where"])} for f in lib["platform_functions"]
@@ -189,7 +191,7 @@ def scorecard(
         "auto_collection_rate": (_pct(coll["rate"]), coll),
         "processes_at_level_1": (None, {"note": "benchmarking is not installed"}),
         "equipment_grade_1_share": (None, {"note": "the equipment register is not installed"}),
-        "pcf_coverage": (None, {"note": "product footprints are not installed"}),
+        "pcf_coverage": (_pct(pcf["share"]), pcf),
         "offsets_within_residual": (
             float(off["residual_tco2"] - off["offsets_tco2"]),
             {

@@ -92,6 +92,8 @@ def _shell() -> html.Div:
         ("/budgets", "nav_budgets"),
         ("/sites", "nav_sites"),
         ("/zero-carbon", "nav_zero_carbon"),
+        ("/products", "nav_products"),
+        ("/suppliers", "nav_suppliers"),
         ("/audit", "nav_audit"),
         ("/people", "nav_people"),
     ]

@@ -159,6 +159,19 @@ class ApiClient:
         }
         return self._send("GET", path, params=clean)
 
+    def get_bytes(self, path: str, **params: Any) -> bytes:
+        """A download (report files): the body as bytes, errors as for :meth:`get`."""
+        clean = {k: (_iso(v) if isinstance(v, date | datetime) else v) for k, v in params.items()}
+        try:
+            r = self._http.request("GET", path, params=clean, headers=self._auth or None)
+        except httpx.HTTPError as exc:
+            raise Unreachable(path, None, type(exc).__name__) from exc
+        if r.status_code >= 400:
+            raise (Unreachable if r.status_code >= 500 else Rejected)(
+                path, r.status_code, _detail(r)
+            )
+        return r.content
+
     def post(self, path: str, body: dict | None = None) -> Any:
         return self._send("POST", path, json=body) if body is not None else self._send("POST", path)
 
@@ -318,16 +331,6 @@ class ApiClient:
 
     def carbon_assets(self, site: str) -> list[dict]:
         return self.get(f"{API}/carbon-assets", site=site)
-
-    def download(self, path: str, **params: Any) -> bytes:
-        """The body of a file answer (reports, packages) as bytes."""
-        try:
-            r = self._http.get(path, params=params, headers=self._auth or None)
-        except httpx.HTTPError as exc:
-            raise Unreachable(path, None, type(exc).__name__) from exc
-        if r.status_code >= 400:
-            raise Rejected(path, r.status_code, _detail(r))
-        return r.content
 
     def alarms(self, state: str = "active") -> Any:
         return self.get(f"{API}/alarms", state=state)

@@ -277,6 +277,14 @@ def site_totals(session: Session, code: str, start: datetime, end: datetime) -> 
     }
 
 
+def energy_by_meter(
+    session: Session, meter_ids: list[int], start: datetime, end: datetime
+) -> dict[int, float]:
+    """Energy (canonical units) of each counter/delta meter over (start, end]."""
+    check_period(start, end)
+    return _energy_by_meter(session, meter_ids, start, end)
+
+
 def _energy_by_meter(
     session: Session, meter_ids: list[int], start: datetime, end: datetime
 ) -> dict[int, float]:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from alarms import jobs as alarm_jobs
 from assets import ledger as asset_ledger
+from footprints import jobs as footprint_jobs
 from forecasting import jobs as forecast_jobs
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,12 @@ JOBS: list[Job] = [
         asset_ledger.expire_job,
         3600,
         "carbon assets past their validity (GECs two years after generation) become expired",
+    ),
+    Job(
+        "supplier_requests_expiry",
+        footprint_jobs.expire_requests,
+        3600,
+        "supplier data requests still open after their due date become expired",
     ),
 ]
 

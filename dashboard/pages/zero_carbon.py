@@ -188,7 +188,7 @@ def download(_pdf: int, _xlsx: int, _zip: int, site: str | None, year: int | Non
         return no_update, t("zc_pick_site", current())
     path, extra, name = _FILES[ctx.triggered_id]
     try:
-        blob = runtime.api().download(path, site=site, year=int(year), **extra)
+        blob = runtime.api().get_bytes(path, site=site, year=int(year), **extra)
     except ApiError as exc:
         return no_update, exc.detail
     return dcc.send_bytes(blob, name.format(s=site, y=year)), ""

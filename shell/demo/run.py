@@ -32,6 +32,7 @@ from ingest.service import IngestContext, ingest_items
 from ingest.writer import detect_writer
 from metering import registry
 from shell.demo import history, plant
+from shell.demo import products as demo_products
 from shell.demo.carbon_assets import ensure_carbon_assets
 from shell.processes import DidNotStart, wait_until_answering
 from shell.runtime import open_database
@@ -324,6 +325,9 @@ def run_demo(
     made = ensure_cost_and_budgets(engine, settings, now)
     if made:
         console.print(f"cost: {', '.join(made)}")
+    with Session(engine) as session:  # products with footprints (the products page)
+        demo_products.ensure_products(session, now - timedelta(days=days), now, plant.TIMEZONE)
+        session.commit()
     api = _start_api(settings, console)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"API:       {base}/docs")
@@ -332,7 +336,7 @@ def run_demo(
         ui = f"http://{settings.api_host}:{settings.dashboard_port}"
         console.print(
             f"dashboard: {ui}/wall   (kiosk: {ui}/wall?kiosk=1, display token; "
-            f"sign in at {ui}/login for {ui}/engineer, {ui}/manager)",
+            f"sign in at {ui}/login for {ui}/engineer, {ui}/manager, {ui}/products)",
             soft_wrap=True,
         )
     if first_password is not None:
