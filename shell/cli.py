@@ -196,6 +196,54 @@ def demo(
     )
 
 
+@app.command()
+def collect(
+    config: Annotated[
+        Path | None, typer.Option("--config", dir_okay=False, help="Collector YAML file")
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", dir_okay=False, help="Read each point of FILE once and exit"),
+    ] = None,
+) -> None:
+    """Poll/subscribe field devices and forward their readings (store-and-forward)."""
+    from collectors.config import ConfigError
+    from shell import collect as field
+
+    _logging()
+    if (config is None) == (check is None):
+        raise typer.BadParameter("give exactly one of --config FILE or --check FILE")
+    try:
+        if check is not None:
+            if not field.check(check, console):
+                raise typer.Exit(1)
+            return
+        assert config is not None
+        field.collect(config, console)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command("ingest-mqtt")
+def ingest_mqtt() -> None:
+    """Store readings published on ECC_INGEST_MQTT_TOPIC (acknowledged after commit)."""
+    from shell.collect import ingest_mqtt as run
+
+    _logging()
+    run(get_settings(), console)
+
+
+@app.command("ingest-nats")
+def ingest_nats() -> None:
+    """Store readings from the JetStream stream ECC_INGEST_NATS_STREAM (durable consumer)."""
+    from shell.collect import ingest_nats as run
+
+    _logging()
+    run(get_settings(), console)
+
+
 @app.command("dashboard")
 def dashboard_cmd(
     host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
