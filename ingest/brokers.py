@@ -264,9 +264,11 @@ class MqttIngest:
                     msgs.append(self.inbox.get_nowait())
                 except queue.Empty:
                     break
-            outcomes = store_with_retry(self.ctx, [m.payload for m in msgs], self.stop_event.is_set)
-            if outcomes is None:
+            done = store_with_retry(self.ctx, [m.payload for m in msgs], self.stop_event.is_set)
+            if done is None:
                 return  # stopping: unacknowledged messages are redelivered to the next run
+            outcomes, totals = done
+            _count(self.stats, len(msgs), totals)
             for msg, outcome in zip(msgs, outcomes, strict=True):
                 if outcome.dead:
                     info = self.client.publish(
@@ -288,6 +290,8 @@ class MqttIngest:
         self.start()
         try:
             while not self.stop_event.is_set():
+                if not self.worker.is_alive():  # a bug, not an outage: stop, do not hang
+                    raise RuntimeError("the MQTT ingest worker died")
                 time.sleep(0.5)
         finally:
             self.stop()

@@ -267,22 +267,24 @@ if __name__ == "__main__":
     _serve_counter_meter(sys.argv[1])
 
 
-class CollectorProcess:
-    """``ecc collect --config FILE`` in a subprocess (killed with SIGKILL to simulate a crash)."""
+class EccProcess:
+    """An ``ecc`` command in a subprocess with only the given ``ECC_*`` variables (SIGKILL
+    simulates a crash)."""
 
-    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
-        self.config = config
+    def __init__(self, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.workdir = workdir
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = config.with_suffix(".log")
+        self.log_path = workdir / f"{args[0]}.log"
 
-    def start(self) -> CollectorProcess:
+    def start(self) -> EccProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
         env.update({"PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1", **self.env})
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "shell.cli", "collect", "--config", str(self.config)],
-                cwd=self.config.parent,
+                [sys.executable, "-m", "shell.cli", *self.args],
+                cwd=self.workdir,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -306,6 +308,11 @@ class CollectorProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def CollectorProcess(config: Path, env: dict[str, str] | None = None) -> EccProcess:  # noqa: N802
+    """``ecc collect --config FILE`` beside its configuration file."""
+    return EccProcess(["collect", "--config", str(config)], config.parent, env)
 
 
 def buffer_counters(path: Path) -> dict[str, int]:
