@@ -309,10 +309,10 @@ def _device(c: _Checker, raw: Any, where: str, line: int) -> Device | None:
     d = c.mapping(raw, where, line)
     if d is None:
         return None
-    c.unknown(d, where, _DEVICE_KEYS)
     name = c.take(d, where, "name", str)
     if name:
         where = f"{where} ({name})"
+    c.unknown(d, where, _DEVICE_KEYS)
     protocol = c.take(d, where, "protocol", str, choices=PROTOCOLS)
     if protocol is None:
         return None
