@@ -318,6 +318,30 @@ def bench_ingest(
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 
 
+@bench_app.command("collect")
+def bench_collect(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+    seconds: Annotated[float, typer.Option(help="How long the Modbus collector runs")] = 20.0,
+    messages: Annotated[int, typer.Option(help="Broker/HTTP messages per path")] = 200,
+    message_readings: Annotated[int, typer.Option(help="Readings per message")] = 1000,
+    clients: Annotated[int, typer.Option(help="Concurrent HTTP clients")] = 4,
+    workers: Annotated[int, typer.Option(help="API worker processes")] = 2,
+) -> None:
+    """1,000 Modbus points on 10 simulated meters, and MQTT/NATS subscribers vs HTTP ingest."""
+    from shell.bench.collect import run_collect_bench
+
+    result = run_collect_bench(
+        get_settings(),
+        seconds=seconds,
+        messages=messages,
+        message_readings=message_readings,
+        clients=clients,
+        workers=workers,
+        console=console,
+    )
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
 @bench_app.command("forecast")
 def bench_forecast(
     csv: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV file (.gz too)")],

@@ -1,128 +1,22 @@
 """Field devices for the collector tests: a pymodbus server, a DL/T 645 responder, an OPC UA
 server, each on a free 127.0.0.1 port in a background event-loop thread.
-
-``python -m tests.support.field modbus PORT`` runs a Modbus energy meter in its own process (the
-outage test kills the collector, not the meter).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from collectors import dlt645
-from collectors.registers import encode
+from collectors.simulate import LoopThread, ModbusSim, free_port, wait_port  # noqa: F401
 from tests.support.paths import REPO_ROOT
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LoopThread:
-    """An asyncio loop on a daemon thread; ``call`` runs a coroutine there and waits."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def call(self, coro: Coroutine, timeout: float = 30.0) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-class ModbusSim:
-    """pymodbus TCP server: holding and input registers 0..999 of unit ``unit_ids``."""
-
-    def __init__(self, unit_ids: tuple[int, ...] = (1,), size: int = 1000, framer: str = "socket"):
-        from pymodbus import FramerType
-        from pymodbus.simulator import DataType, SimData, SimDevice
-
-        self.port = free_port()
-
-        def block(dt: DataType, value: object) -> list:
-            return [SimData(0, count=size, values=value, datatype=dt)]
-
-        self.devices = [
-            SimDevice(
-                u,
-                simdata=(
-                    block(DataType.BITS, False),
-                    block(DataType.BITS, False),
-                    block(DataType.REGISTERS, 0),
-                    block(DataType.REGISTERS, 0),
-                ),
-            )
-            for u in unit_ids
-        ]
-        self.framer = FramerType.RTU if framer == "rtu" else FramerType.SOCKET
-        self.lt = LoopThread()
-        self.server = None
-
-    def start(self) -> ModbusSim:
-        from pymodbus.server import ModbusTcpServer
-
-        async def go() -> None:
-            self.server = ModbusTcpServer(
-                self.devices,
-                framer=self.framer,
-                address=("127.0.0.1", self.port),
-                ignore_missing_devices=True,
-            )
-            asyncio.ensure_future(self.server.serve_forever())
-            for _ in range(200):
-                if self.server.transport is not None:
-                    return
-                await asyncio.sleep(0.01)
-
-        self.lt.call(go())
-        _wait_port(self.port)
-        return self
-
-    def set(
-        self,
-        address: int,
-        value: float,
-        type_: str = "float32",
-        *,
-        unit: int = 1,
-        function: str = "holding",
-        word_order: str = "big",
-        byte_order: str = "big",
-    ) -> None:
-        fc = 3 if function == "holding" else 4
-        self.set_words(address, encode(value, type_, word_order, byte_order), unit=unit, fc=fc)
-
-    def set_words(self, address: int, words: list[int], *, unit: int = 1, fc: int = 3) -> None:
-        assert self.server is not None
-        self.lt.call(self.server.async_setValues(unit, fc, address, words))
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.lt.call(self.server.shutdown())
-        self.lt.close()
-
-    def __enter__(self) -> ModbusSim:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class Dlt645Responder:
@@ -235,36 +129,6 @@ class OpcUaSim:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _wait_port(port: int, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def _serve_counter_meter(port_file: str) -> None:
-    """A Modbus energy meter whose float64 register 0 counts up by 0.25 kWh every 50 ms."""
-    sim = ModbusSim()
-    sim.start()
-    with open(port_file + ".tmp", "w") as f:
-        f.write(str(sim.port))
-    os.replace(port_file + ".tmp", port_file)
-    kwh = 0.0
-    while True:
-        kwh += 0.25
-        sim.set(0, kwh, "float64")
-        sim.set(4, math.nan, "float32")  # a point that always reads NaN
-        time.sleep(0.05)
-
-
-if __name__ == "__main__":
-    _serve_counter_meter(sys.argv[1])
 
 
 class EccProcess:
