@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -183,6 +184,23 @@ class Forwarder:
                 log.warning("center rejected %s at %s: %s", batch[i].meter, batch[i].ts, reason)
             self.health.forwarded(True)
             backoff = 0.2
+
+    async def drain(self, timeout_s: float) -> None:
+        """On shutdown: forward what is queued while the center answers, for ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            batch = await asyncio.to_thread(self.buffer.peek, self.batch)
+            if not batch:
+                return
+            try:
+                sent = await asyncio.wait_for(
+                    self.transport.send(batch), max(0.1, deadline - time.monotonic())
+                )
+            except (SendFailed, TimeoutError):
+                return  # kept on disk: the next run forwards it
+            await asyncio.to_thread(
+                self.buffer.ack, batch, duplicates=sent.duplicates, rejected=sent.rejected
+            )
 
     async def close(self) -> None:
         await self.transport.close()

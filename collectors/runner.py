@@ -2,8 +2,9 @@
 
 Every device runs in its own task; a poll's good readings go into the buffer in one transaction
 before anything is forwarded. Pollers keep a fixed cadence (``poll_s``) and skip, not stack,
-polls that overran. SIGTERM/SIGINT stop polling, let an in-flight forward finish and close the
-buffer; whatever was not yet acknowledged is forwarded by the next run.
+polls that overran. SIGTERM/SIGINT stop polling, then forward what is queued while the center
+answers (for at most ``center.timeout_s``) and close the buffer; whatever was not acknowledged
+stays on disk and is forwarded by the next run.
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ class Collector:
             "collector started: %d devices, %d points", len(self.config.devices), self.config.points
         )
         server = await self._serve_metrics()
-        tasks = [asyncio.ensure_future(self.forwarder.run(self.stop))]
+        forwarding = asyncio.Event()
+        forwarder = asyncio.ensure_future(self.forwarder.run(forwarding))
+        tasks = []
         for device in self.config.devices:
             source = pollable(device)
             if source is not None:
@@ -193,7 +196,10 @@ class Collector:
             await self.stop.wait()
         finally:
             self.stop.set()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)  # polling has stopped …
+            forwarding.set()
+            await asyncio.gather(forwarder, return_exceptions=True)
+            await self.forwarder.drain(self.config.center.timeout_s)  # … forward the rest
             await self.forwarder.close()
             if server is not None:
                 server.close()
