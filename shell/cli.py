@@ -186,13 +186,21 @@ def demo(
     days: Annotated[int, typer.Option(help="Days of history to backfill")] = 90,
     stream_every_s: Annotated[float, typer.Option(help="Live streaming period")] = 5.0,
     no_stream: Annotated[bool, typer.Option(help="Backfill, print URLs and exit")] = False,
+    field: Annotated[
+        bool, typer.Option(help="Also run a simulated Modbus meter and `ecc collect` reading it")
+    ] = False,
 ) -> None:
     """Start everything with demo data: database, API, dashboard and live streaming."""
     from shell.demo.run import run_demo
 
     _logging()
     run_demo(
-        get_settings(), console, days=days, stream_every_s=stream_every_s, stream=not no_stream
+        get_settings(),
+        console,
+        days=days,
+        stream_every_s=stream_every_s,
+        stream=not no_stream,
+        field=field,
     )
 
 
