@@ -22,6 +22,7 @@ A relative ``buffer`` path is resolved against the folder of the configuration f
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ class Center:
     batch: int = 1000  # readings per forward
     timeout_s: float = 10.0
     retry_max_s: float = 30.0  # the back-off between failed forwards doubles up to this
+    health_s: float = 30.0  # HTTP: report health to the center this often (0: never)
 
     def key(self) -> str | None:
         return os.environ.get(self.key_env) if self.key_env else None
@@ -153,6 +155,7 @@ class CollectConfig:
     buffer_max_age_s: float = 30 * 86_400.0
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    name: str = field(default_factory=socket.gethostname)  # how the center knows this collector
     source: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -225,9 +228,9 @@ def _name(kind: type | tuple[type, ...]) -> str:
 
 
 _CENTER_KEYS = {"transport", "url", "key_env", "subject", "topic", "batch", "timeout_s"}
-_CENTER_KEYS |= {"retry_max_s"}
+_CENTER_KEYS |= {"retry_max_s", "health_s"}
 _TOP_KEYS = {"center", "buffer", "devices", "buffer_max_rows", "buffer_max_age_s"}
-_TOP_KEYS |= {"metrics_port", "metrics_host"}
+_TOP_KEYS |= {"metrics_port", "metrics_host", "name"}
 _DEVICE_KEYS = {"name", "protocol", "host", "port", "unit_id", "poll_s", "timeout_s", "points"}
 _DEVICE_KEYS |= {"address", "url", "mode", "username_env", "password_env"}
 _POINT_COMMON = {"meter", "unit", "scale", "offset"}
@@ -262,6 +265,7 @@ def _center(c: _Checker, raw: Any, line: int) -> Center:
         batch=c.take(d, "center", "batch", int, 1000, minimum=1),
         timeout_s=c.take(d, "center", "timeout_s", float, 10.0, minimum=0.1),
         retry_max_s=c.take(d, "center", "retry_max_s", float, 30.0, minimum=0.1),
+        health_s=c.take(d, "center", "health_s", float, 30.0, minimum=0.0),
     )
 
 
@@ -405,6 +409,7 @@ def parse_config(text: str, source: Path | None = None) -> CollectConfig:
         ),
         metrics_port=metrics_port,
         metrics_host=c.take(top, "configuration", "metrics_host", str, "127.0.0.1"),
+        name=c.take(top, "configuration", "name", str, socket.gethostname()),
         source=source,
     )
     if c.problems:

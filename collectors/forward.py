@@ -24,6 +24,7 @@ from collectors.health import Health
 
 log = logging.getLogger(__name__)
 READINGS_PATH = "/api/v1/readings"
+HEALTH_PATH = "/api/v1/collectors/health"
 
 
 class SendFailed(Exception):
@@ -68,6 +69,14 @@ class HttpTransport:
         if r.status_code in (401, 403):
             raise SendFailed("auth", detail)
         raise SendFailed(f"http_{r.status_code}", detail)
+
+    async def send_health(self, report: dict) -> None:
+        try:
+            r = await self.client.post(HEALTH_PATH, content=orjson.dumps(report))
+        except httpx.HTTPError as exc:
+            raise SendFailed("unreachable", str(exc) or type(exc).__name__) from None
+        if r.status_code != 200:
+            raise SendFailed(f"http_{r.status_code}", r.text[:300])
 
     async def close(self) -> None:
         await self.client.aclose()

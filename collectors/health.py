@@ -133,6 +133,39 @@ class Health:
                 },
             }
 
+    def report(self, config: CollectConfig, buffer_counters: dict[str, int]) -> dict:
+        """The body of ``POST /api/v1/collectors/health``."""
+        with self._lock:
+            devices = []
+            for d in config.devices:
+                h = self.devices[d.name]
+                points = []
+                for p in d.points:
+                    ph = self.points[(d.name, p.meter)]
+                    points.append(
+                        {
+                            "meter": p.meter,
+                            "last_good": ph.last_good,
+                            "reads": ph.reads,
+                            "errors": {k: ph.errors[k] for k in ERROR_KINDS},
+                        }
+                    )
+                devices.append(
+                    {
+                        "name": d.name,
+                        "protocol": d.protocol,
+                        "online": h.online,
+                        "poll_s": d.poll_s,
+                        "points": points,
+                    }
+                )
+        return {
+            "collector": config.name,
+            "report_every_s": config.center.health_s,
+            "devices": devices,
+            "buffer": buffer_counters,
+        }
+
     def prometheus(self, buffer_counters: dict[str, int], oldest_age_s: float) -> str:
         """The collector's ``/metrics`` page (Prometheus text format 0.0.4)."""
         snap = self.snapshot()

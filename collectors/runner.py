@@ -171,6 +171,24 @@ class Collector:
         log.info("metrics on http://%s:%d/metrics", self.config.metrics_host, self.metrics_port)
         return server
 
+    async def _report_health(self) -> None:
+        """HTTP transport: send the health report every ``center.health_s``."""
+        from collectors.forward import HttpTransport, SendFailed
+
+        assert self.forwarder is not None
+        transport = self.forwarder.transport
+        every = self.config.center.health_s
+        if not isinstance(transport, HttpTransport) or every <= 0:
+            return
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), every)
+            report = self.health.report(self.config, self.buffer.counters())
+            try:
+                await transport.send_health(report)
+            except SendFailed as exc:
+                log.info("health report not delivered: %s", exc)
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -183,7 +201,7 @@ class Collector:
         server = await self._serve_metrics()
         forwarding = asyncio.Event()
         forwarder = asyncio.ensure_future(self.forwarder.run(forwarding))
-        tasks = []
+        tasks = [asyncio.ensure_future(self._report_health())]
         for device in self.config.devices:
             source = pollable(device)
             if source is not None:

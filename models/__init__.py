@@ -2,6 +2,7 @@
 
 import models.alarms  # noqa: F401  (registers the alarm tables)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
+import models.collectors  # noqa: F401  (registers the field collector tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)
 from models.base import Base
 from models.metering import ApiKey, IngestLog, Meter, Reading, RollupPending, Site

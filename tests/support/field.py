@@ -187,7 +187,8 @@ def buffer_counters(path: Path) -> dict[str, int]:
         return {"acquired": 0, "forwarded": 0, "queued": 0}
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        out = dict(db.execute("SELECT name, value FROM counter").fetchall())
+        out = dict.fromkeys(("acquired", "forwarded", "duplicates", "rejected", "dropped"), 0)
+        out |= dict(db.execute("SELECT name, value FROM counter").fetchall())
         out["queued"] = db.execute("SELECT count(*) FROM queue").fetchone()[0]
     except sqlite3.OperationalError:  # the collector is still creating the file
         return {"acquired": 0, "forwarded": 0, "queued": 0}

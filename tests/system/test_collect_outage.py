@@ -59,7 +59,8 @@ def test_outage_and_crash_store_every_acquired_reading_once(db_url, engine, tmp_
         ticker.start()
         config = tmp_path / "collect.yaml"
         config.write_text(
-            f"""center: {{url: "{srv.url}", key_env: ECC_COLLECT_KEY, batch: 50}}
+            f"""center: {{url: "{srv.url}", key_env: ECC_COLLECT_KEY, batch: 50, health_s: 0.5}}
+name: plant-{uid}
 buffer: ./collect-buffer.sqlite
 metrics_port: {metrics_port}
 devices:
@@ -98,6 +99,15 @@ devices:
                 "catch-up",
             )
             metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+            with srv.client(admin) as c:  # the collector's health reached the center
+                wait_for(
+                    lambda: any(
+                        d["collector"] == f"plant-{uid}" and d["online"]
+                        for d in c.get("/api/v1/collectors/devices").json()
+                    ),
+                    10,
+                    "the health report",
+                )
             stop.set()
             ticker.join()
             assert collector.stop() in (0, -15), collector.log()
