@@ -1,8 +1,9 @@
 """``ecc collect``: poll and subscribe, queue on disk, forward, serve ``/metrics``.
 
 Every device runs in its own task; a poll's good readings go into the buffer in one transaction
-before anything is forwarded. Pollers keep a fixed cadence (``poll_s``) and skip, not stack,
-polls that overran. SIGTERM/SIGINT stop polling, then forward what is queued while the center
+before anything is forwarded. Pollers keep a fixed cadence (``poll_s``): a poll that starts
+late by less than a period runs at once, polls missed entirely are skipped, never stacked.
+SIGTERM/SIGINT stop polling, then forward what is queued while the center
 answers (for at most ``center.timeout_s``) and close the buffer; whatever was not acknowledged
 stays on disk and is forwarded by the next run.
 """
@@ -88,8 +89,9 @@ class Collector:
                 await asyncio.to_thread(self.record, device, results)
                 next_at += period
                 now = time.monotonic()
-                if next_at < now:  # overran: skip the missed polls, keep the cadence
-                    next_at += period * ((now - next_at) // period + 1)
+                if now - next_at >= period:  # a whole poll missed: start again from now
+                    next_at = now
+                # late by less than a period: poll at once, the cadence catches up
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), next_at - now)
         finally:

@@ -12,6 +12,7 @@ dead-letter topic/subject with the reasons, and are then acknowledged (they will
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -367,5 +368,7 @@ class NatsIngest:
                         await nc.publish(c.deadletter_subject, dead_letter(msg.subject, outcome))
                         self.stats["dead_letters"] += 1
                     await msg.ack()
-        finally:
-            await nc.drain()
+        finally:  # acks already sent are flushed; a pull subscription's drain can hang
+            with contextlib.suppress(TimeoutError, nats.errors.Error):
+                await nc.flush(timeout=5)
+            await nc.close()
