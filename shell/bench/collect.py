@@ -280,6 +280,12 @@ def _mqtt(engine, codes, bodies, total, work, db_url, settings) -> float:  # noq
     finally:
         pub.loop_stop()
         _stop(proc)
+        # drop the subscriber's persistent session on the broker (a clean-session connect)
+        gone = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"ecc-bench-{tag}", clean_session=True
+        )
+        gone.connect(settings.mqtt_host, settings.mqtt_port)
+        gone.disconnect()
 
 
 def _nats(engine, codes, bodies, total, work, db_url, settings) -> float:  # noqa: ANN001

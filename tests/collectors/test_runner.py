@@ -20,7 +20,12 @@ from ingest.brokers import (
     broker_context,
 )
 from shell.cli import app
-from tests.support.field import Dlt645Responder, ModbusSim, buffer_counters
+from tests.support.field import (
+    Dlt645Responder,
+    ModbusSim,
+    buffer_counters,
+    forget_mqtt_session,
+)
 
 
 def _stored(engine, code: str) -> int:  # noqa: ANN001
@@ -107,6 +112,7 @@ def test_collector_through_a_broker_into_the_database(engine, plant, uid, tmp_pa
             while _stored(engine, code) < acquired and time.monotonic() < deadline:
                 time.sleep(0.05)
             sub.stop()
+            forget_mqtt_session(f"c-{uid}")
     counters = buffer_counters(tmp_path / "buf.sqlite")
     assert counters["acquired"] >= 20 and counters["queued"] == 0
     assert _stored(engine, code) == counters["acquired"]

@@ -20,7 +20,7 @@ from ingest.brokers import (
     broker_context,
     ingest_messages,
 )
-from tests.support.field import wait_for
+from tests.support.field import forget_mqtt_session, wait_for
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
 
@@ -99,6 +99,7 @@ def test_mqtt_dead_letters(engine, plant, uid) -> None:
     finally:
         sub.stop()
         watcher.loop_stop()
+        forget_mqtt_session(f"ingest-{uid}")
     assert sub.stats["accepted"] == 3 and sub.stats["dead_letters"] == 2
     by_kind = {("error" in d): d for d in letters}
     assert by_kind[True]["source"] == f"ecc-test/{uid}/in/p1" and "JSON" in by_kind[True]["error"]

@@ -204,3 +204,15 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def forget_mqtt_session(client_id: str, host: str = "127.0.0.1", port: int = 1883) -> None:
+    """Drop the broker's persistent session of ``client_id`` (a clean-session connect does)."""
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    c.connect(host, port)
+    c.loop_start()
+    time.sleep(0.1)
+    c.disconnect()
+    c.loop_stop()

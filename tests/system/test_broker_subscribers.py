@@ -12,7 +12,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from sqlalchemy import text
 
-from tests.support.field import EccProcess, wait_for
+from tests.support.field import EccProcess, forget_mqtt_session, wait_for
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)  # pinned: readings well in the past
 MESSAGES = 300
@@ -115,6 +115,7 @@ def test_mqtt_subscriber_killed_mid_stream(db_url, engine, client, admin_headers
     finally:
         pub.loop_stop()
         sub.stop()
+        forget_mqtt_session(f"ecc-ingest-{uid}")
 
 
 def test_nats_subscriber_killed_mid_stream(db_url, engine, client, admin_headers, uid, tmp_path):
