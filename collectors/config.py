@@ -157,7 +157,6 @@ class CollectConfig:
     metrics_host: str = "127.0.0.1"
     name: str = field(default_factory=socket.gethostname)  # how the center knows this collector
     source: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def points(self) -> int:
@@ -347,7 +346,8 @@ def _device(c: _Checker, raw: Any, where: str, line: int) -> Device | None:
             points.append(point)
     if raw_points is not None and not raw_points:
         c.err(d.key_lines.get("points", d.line), f"{where}.points", "needs at least one point")
-    if name is None or any(v is None for v in kw.values() if v is not kw["username_env"]):
+    optional = {"username_env", "password_env"}
+    if name is None or any(v is None for k, v in kw.items() if k not in optional):
         return None
     return Device(name=name, protocol=protocol, line=d.line, points=tuple(points), **kw)
 

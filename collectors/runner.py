@@ -62,6 +62,7 @@ class Collector:
         self.forwarder: Forwarder | None = None
         self.stop = asyncio.Event()
         self.metrics_port: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def record(self, device: Device, results: list[Result]) -> None:
         """Count every result; queue the good ones (one transaction)."""
@@ -73,8 +74,9 @@ class Collector:
             else:
                 self.health.bad(device.name, r.point.meter, r.error or "error", r.detail)
         self.buffer.put(rows)
-        if rows and self.forwarder is not None:
-            self.forwarder.wake.set()
+        if rows and self.forwarder is not None and self._loop is not None:
+            # called from pollers' worker threads and the MQTT network thread
+            self._loop.call_soon_threadsafe(self.forwarder.wake.set)
 
     async def _poll(self, device: Device, source: Pollable) -> None:
         period = device.poll_s
@@ -192,7 +194,7 @@ class Collector:
                 log.info("health report not delivered: %s", exc)
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)

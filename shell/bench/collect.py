@@ -2,8 +2,9 @@
 
 1. **Modbus**: 10 simulated meters (pymodbus servers) with 100 float32 points each, polled every
    second by ``ecc collect`` (a subprocess, HTTP transport) for ``seconds``; the figure is the
-   readings stored per second once the buffer has drained (target: 1,000/s, every point every
-   poll), with the collector's automatic collection rate.
+   readings stored per second after a 3-s warm-up, per point (readings − 1) / (last − first)
+   summed over the points (target: 1,000/s, every point every poll), with the collector's
+   automatic collection rate; a graceful stop drains the buffer first.
 2. **HTTP**: the same message bodies (``{"readings": [...]}``, ``message_readings`` each) posted
    to the API by ``clients`` concurrent clients: the reference figure of this run.
 3. **MQTT**: the bodies published at QoS 1 to ``ecc ingest-mqtt`` (a subprocess).
@@ -95,33 +96,32 @@ def _cleanup(engine: Engine, codes: list[str]) -> None:
 
 
 def _sustained(engine: Engine, codes: list[str], warmup_s: float) -> tuple[int, float]:
-    """(readings stored, readings per second of acquisition time after a warm-up).
+    """(readings stored, readings per second after a warm-up).
 
-    Forwarding keeps acquisition order, so what is stored is a prefix of what was acquired:
-    every reading stamped up to the newest stored one is in the database.
+    Per point: (readings − 1) / (last − first) over the readings stamped after the warm-up,
+    summed over the points. Forwarding keeps acquisition order, so what is stored is a prefix
+    of what was acquired.
     """
     with engine.connect() as conn:
-        lo, hi, n = conn.execute(
+        lo, n = conn.execute(
             text(
-                "SELECT min(r.ts), max(r.ts), count(*) FROM reading r "
+                "SELECT min(r.ts), count(*) FROM reading r "
                 "JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c)"
             ),
             {"c": codes},
         ).one()
         if n == 0:
             return 0, 0.0
-        since = lo + timedelta(seconds=warmup_s)
-        whole_s = int((hi - since).total_seconds())  # whole seconds: as many 1 s polls
-        if whole_s <= 0:
-            return n, 0.0
-        window = conn.execute(
+        rows = conn.execute(
             text(
-                "SELECT count(*) FROM reading r JOIN meter m ON m.id = r.meter_id "
-                "WHERE m.code = ANY(:c) AND r.ts >= :t AND r.ts < :u"
+                "SELECT count(*), extract(epoch FROM max(r.ts) - min(r.ts)) FROM reading r "
+                "JOIN meter m ON m.id = r.meter_id WHERE m.code = ANY(:c) AND r.ts >= :t "
+                "GROUP BY m.id"
             ),
-            {"c": codes, "t": since, "u": since + timedelta(seconds=whole_s)},
-        ).scalar()
-    return n, round(window / whole_s, 1)
+            {"c": codes, "t": lo + timedelta(seconds=warmup_s)},
+        ).all()
+    rate = sum((k - 1) / float(span) for k, span in rows if k > 1 and span)
+    return n, round(rate, 1)
 
 
 def _bodies(codes: list[str], start: datetime, messages: int, per_message: int) -> list[bytes]:
