@@ -22,6 +22,7 @@ from api.routers import (
     auth,
     budgets,
     carbon_all,
+    collectors,
     costs,
     footprints,
     forecasts,
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security.serve_docs_locally(app)
     for module in (auth, users, keys, audit, readings, meters, sites, alarm_rules, alarms):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (forecasts, costs, budgets):
+    for module in (forecasts, costs, budgets, collectors):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)

@@ -155,3 +155,47 @@ class SiteLoadOut(BaseModel):
     points: list[LoadPoint]
     totals: Balance = Field(description="Over exactly (start, end]; load_kw is the mean")
     now: LoadNow | None = Field(description="Load over the 5 minutes before the latest reading")
+
+
+class PointHealthIn(BaseModel):
+    meter: str = Field(min_length=1, max_length=64)
+    last_good: datetime | None = None
+    reads: int = Field(default=0, ge=0)
+    errors: dict[str, int] = Field(default_factory=dict)
+
+
+class DeviceHealthIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    protocol: str = Field(default="", max_length=32)
+    online: bool
+    poll_s: float = Field(gt=0)
+    points: list[PointHealthIn]
+
+
+class CollectorHealthIn(BaseModel):
+    collector: str = Field(min_length=1, max_length=100)
+    report_every_s: float = Field(default=30.0, gt=0)
+    devices: list[DeviceHealthIn]
+    buffer: dict[str, int] = Field(default_factory=dict)
+
+
+class CollectorDeviceOut(BaseModel):
+    collector: str
+    device: str
+    protocol: str
+    online: bool
+    stale: bool
+    reported_at: datetime
+    points: int
+    last_good: datetime | None
+    errors: dict[str, int]
+
+
+class CollectionRateOut(BaseModel):
+    site: str
+    start: datetime
+    end: datetime
+    points_configured: int
+    points_reporting: int
+    rate: float | None
+    not_reporting: list[str]

@@ -150,6 +150,33 @@ class Settings(BaseSettings):
         default="'self'",
         description="CSP frame-ancestors: who may frame the API and dashboard (wall hosts).",
     )
+    # broker subscribers (ecc ingest-mqtt, ecc ingest-nats) and field collectors (ecc collect)
+    ingest_mqtt_topic: str = Field(
+        default="ecc/readings/#", description="Topic filter `ecc ingest-mqtt` subscribes to."
+    )
+    ingest_mqtt_client_id: str = Field(
+        default="ecc-ingest",
+        description="Client id of the persistent MQTT session (keep it stable across restarts).",
+    )
+    ingest_mqtt_deadletter_topic: str = Field(
+        default="ecc/deadletter/readings", description="Where rejected items are published."
+    )
+    ingest_nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server.")
+    ingest_nats_stream: str = Field(
+        default="ECC_READINGS", description="JetStream stream of readings (created if missing)."
+    )
+    ingest_nats_subject: str = Field(
+        default="ecc.readings.>", description="Subjects of the stream and the consumer."
+    )
+    ingest_nats_durable: str = Field(
+        default="ecc-ingest", description="Durable consumer shared by every ingest worker."
+    )
+    ingest_nats_deadletter_subject: str = Field(
+        default="ecc.deadletter.readings", description="Where rejected items are published."
+    )
+    ingest_broker_batch: int = Field(
+        default=100, description="Broker messages stored per commit by the subscribers."
+    )
 
 
 @lru_cache

@@ -4,6 +4,7 @@ import models.accounts  # noqa: F401  (registers users, sessions and the audit t
 import models.alarms  # noqa: F401  (registers the alarm tables)
 import models.assets  # noqa: F401  (registers the carbon asset ledger tables)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
+import models.collectors  # noqa: F401  (registers the field collector tables)
 import models.cost  # noqa: F401  (registers the tariff, cost, bill and budget tables)
 import models.footprints  # noqa: F401  (registers the product footprint tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)

@@ -321,14 +321,70 @@ def demo(
     days: Annotated[int, typer.Option(help="Days of history to backfill")] = 90,
     stream_every_s: Annotated[float, typer.Option(help="Live streaming period")] = 5.0,
     no_stream: Annotated[bool, typer.Option(help="Backfill, print URLs and exit")] = False,
+    field: Annotated[
+        bool, typer.Option(help="Also run a simulated Modbus meter and `ecc collect` reading it")
+    ] = False,
 ) -> None:
     """Start everything with demo data: database, API, dashboard and live streaming."""
     from shell.demo.run import run_demo
 
     _logging()
     run_demo(
-        get_settings(), console, days=days, stream_every_s=stream_every_s, stream=not no_stream
+        get_settings(),
+        console,
+        days=days,
+        stream_every_s=stream_every_s,
+        stream=not no_stream,
+        field=field,
     )
+
+
+@app.command()
+def collect(
+    config: Annotated[
+        Path | None, typer.Option("--config", dir_okay=False, help="Collector YAML file")
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", dir_okay=False, help="Read each point of FILE once and exit"),
+    ] = None,
+) -> None:
+    """Poll/subscribe field devices and forward their readings (store-and-forward)."""
+    from collectors.config import ConfigError
+    from shell import collect as field
+
+    _logging()
+    if (config is None) == (check is None):
+        raise typer.BadParameter("give exactly one of --config FILE or --check FILE")
+    try:
+        if check is not None:
+            if not field.check(check, console):
+                raise typer.Exit(1)
+            return
+        assert config is not None
+        field.collect(config, console)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command("ingest-mqtt")
+def ingest_mqtt() -> None:
+    """Store readings published on ECC_INGEST_MQTT_TOPIC (acknowledged after commit)."""
+    from shell.collect import ingest_mqtt as run
+
+    _logging()
+    run(get_settings(), console)
+
+
+@app.command("ingest-nats")
+def ingest_nats() -> None:
+    """Store readings from the JetStream stream ECC_INGEST_NATS_STREAM (durable consumer)."""
+    from shell.collect import ingest_nats as run
+
+    _logging()
+    run(get_settings(), console)
 
 
 @app.command("dashboard")
@@ -401,6 +457,30 @@ def bench_ingest(
 
     result = run_ingest_bench(
         get_settings(), rows=rows, clients=clients, batch=batch, workers=workers, console=console
+    )
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@bench_app.command("collect")
+def bench_collect(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+    seconds: Annotated[float, typer.Option(help="How long the Modbus collector runs")] = 20.0,
+    messages: Annotated[int, typer.Option(help="Broker/HTTP messages per path")] = 200,
+    message_readings: Annotated[int, typer.Option(help="Readings per message")] = 1000,
+    clients: Annotated[int, typer.Option(help="Concurrent HTTP clients")] = 4,
+    workers: Annotated[int, typer.Option(help="API worker processes")] = 2,
+) -> None:
+    """1,000 Modbus points on 10 simulated meters, and MQTT/NATS subscribers vs HTTP ingest."""
+    from shell.bench.collect import run_collect_bench
+
+    result = run_collect_bench(
+        get_settings(),
+        seconds=seconds,
+        messages=messages,
+        message_readings=message_readings,
+        clients=clients,
+        workers=workers,
+        console=console,
     )
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 

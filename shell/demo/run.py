@@ -298,6 +298,7 @@ def run_demo(
     days: int = 90,
     stream_every_s: float = 5.0,
     stream: bool = True,
+    field: bool = False,
 ) -> None:
     demo_dir = settings.data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -354,6 +355,13 @@ def run_demo(
         f'try:       curl -H "Authorization: Bearer {admin_key}" {base}/api/v1/meters',
         soft_wrap=True,
     )
+    field_demo = None
+    if field:  # a simulated Modbus meter and a collector reading it (the field path)
+        from shell.demo.field import start_field
+
+        ingest_key = ensure_key(engine, demo_dir / "ingest.key", "ingest")
+        site = plant.SITES[0]["code"]
+        field_demo = start_field(engine, site, base, ingest_key, demo_dir / "field", console)
     jobs = None
     if stream:  # the periodic jobs (forecasts, stale-data and demand alarms): one scheduler
         log = (demo_dir / "scheduler.log").open("ab")
@@ -368,6 +376,8 @@ def run_demo(
         if stream:
             _stream(base, admin_key, state, state_path, stream_every_s, console)
     finally:
+        if field_demo is not None:
+            field_demo.stop()
         if jobs is not None:
             jobs.send_signal(signal.SIGINT)
             try:

@@ -59,6 +59,7 @@ class LiveServer:
         *,
         env: dict[str, str] | None = None,
         startup_timeout_s: float = 30.0,
+        port: int | None = None,
     ) -> None:
         self.db_url = db_url
         self.workdir = Path(workdir) / f"server-{uuid.uuid4().hex[:6]}"
@@ -67,6 +68,7 @@ class LiveServer:
         self.startup_timeout_s = startup_timeout_s
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
+        self.fixed_port = port  # a restart on the same address (clients keep their URL)
         self.log_path = self.workdir / "uvicorn.log"
         self.forced_kill = False  # stop() had to escalate to SIGKILL
         # Tags the server's database sessions (libpq reads PGAPPNAME) so a crash test can wait
@@ -102,7 +104,7 @@ class LiveServer:
     def start(self) -> LiveServer:
         last_error = "not started"
         for _ in range(3):  # a free port can be taken between probing and binding: retry
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             log = self.log_path.open("ab")
             try:
                 self.proc = subprocess.Popen(
