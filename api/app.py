@@ -10,7 +10,17 @@ from sqlalchemy import text
 
 from alarms.engine import start_for_app as start_alarms
 from api import errors
-from api.routers import alarm_rules, alarms, carbon_all, forecasts, meters, readings, sites
+from api.routers import (
+    alarm_rules,
+    alarms,
+    benchmarking,
+    carbon_all,
+    forecasts,
+    meters,
+    readings,
+    recommendations,
+    sites,
+)
 from api.state import AppState
 from core import __version__
 from core.db import make_engine, psycopg_connection
@@ -53,7 +63,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "`Authorization: Bearer <key>` (create one with `ecc keys create`).",
     )
     errors.install(app)
-    for module in (readings, meters, sites, alarm_rules, alarms, forecasts):
+    for module in (
+        readings,
+        meters,
+        sites,
+        alarm_rules,
+        alarms,
+        forecasts,
+        benchmarking,
+        recommendations,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)

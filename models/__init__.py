@@ -2,6 +2,7 @@
 
 import models.alarms  # noqa: F401  (registers the alarm tables)
 import models.assets  # noqa: F401  (registers the carbon asset ledger tables)
+import models.benchmarking  # noqa: F401  (registers processes, equipment, recommendations)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)
 from models.base import Base
