@@ -26,7 +26,7 @@ CLINKER = "GB16780-2021/2"
 
 
 def test_hand_worked_total() -> None:
-    assert KGCE == pytest.approx(100_233.0)
+    assert round(KGCE, 6) == 100_233.0
 
 
 def test_clinker_row_is_shipped_with_source_and_verification() -> None:
