@@ -59,6 +59,7 @@ def _shell() -> html.Div:
         ("/manager", "nav_manager"),
         ("/sites", "nav_sites"),
         ("/zero-carbon", "nav_zero_carbon"),
+        ("/benchmarking", "nav_benchmarking"),
     ]
     return html.Div(
         [
