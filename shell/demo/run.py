@@ -30,6 +30,7 @@ from ingest.service import IngestContext, ingest_items
 from ingest.writer import detect_writer
 from metering import registry
 from shell.demo import history, plant
+from shell.demo.benchmarking import ensure_benchmarking, refresh_recommendations
 from shell.demo.carbon_assets import ensure_carbon_assets
 from shell.processes import DidNotStart, wait_until_answering
 from shell.runtime import open_database
@@ -212,6 +213,8 @@ def run_demo(
         n = backfill(engine, state, start, now, console)
         state_path.write_text(json.dumps(state.to_dict()))
         console.print(f"history: {n:,} readings written")
+    ensure_benchmarking(engine, now - timedelta(days=days), now)
+    console.print(f"recommendations: {refresh_recommendations(engine, now)} analysed")
     api = _start_api(settings, console)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"API:       {base}/docs")
