@@ -338,17 +338,64 @@ def _local_days(
     return out
 
 
+SHIFTS = (("night", 0, 8), ("day", 8, 16), ("evening", 16, 24))  # local hours [from, to)
+
+
+def _hourly_tce(
+    session: Session, proc: Process, start: datetime, end: datetime, tz: ZoneInfo
+) -> dict[datetime, float]:
+    """tce per hour (local start) of the process's meters."""
+    out: dict[datetime, float] = defaultdict(float)
+    for m in process_meters(session, proc):
+        coef = coefficients.tce_per_unit(m.carrier, m.canonical_unit) or 0.0
+        for p in series.meter_series(session, m.code, start, end, "1h")["points"]:
+            out[p["ts"].astimezone(tz)] += float(p["value"] or 0.0) * coef
+    return out
+
+
+def shifts(session: Session, proc: Process, start: datetime, end: datetime) -> list[dict]:
+    """Shifts compared: energy per shift; output from production rows that lie inside one
+    shift (rows spanning shifts are not split: their output is left unattributed)."""
+    tz = ZoneInfo(session.get(Site, proc.site_id).timezone or "UTC")
+    energy_by = dict.fromkeys((n for n, _, _ in SHIFTS), 0.0)
+    for ts, v in _hourly_tce(session, proc, start, end, tz).items():
+        energy_by[next(n for n, a, b in SHIFTS if a <= ts.hour < b)] += v
+    output_by = dict.fromkeys(energy_by, 0.0)
+    rows = session.scalars(
+        select(CarbonProduction).where(
+            CarbonProduction.site_id == proc.site_id,
+            CarbonProduction.product == proc.product,
+            CarbonProduction.unit == proc.unit,
+            CarbonProduction.period_start >= start,
+            CarbonProduction.period_end <= end,
+        )
+    )
+    for r in rows:
+        a, b = r.period_start.astimezone(tz), r.period_end.astimezone(tz)
+        for name, lo, hi in SHIFTS:
+            end_hour = b.hour + (24 if b.date() > a.date() and b.hour == 0 else 0)
+            if (b - a).total_seconds() <= 8 * 3600 and lo <= a.hour and end_hour <= hi:
+                output_by[name] += r.quantity
+                break
+    return [
+        {
+            "shift": n,
+            "hours": f"{a:02d}:00–{b:02d}:00",
+            "energy_tce": energy_by[n],
+            "output": output_by[n],
+            "unit_consumption_kgce": energy_by[n] * 1000 / output_by[n] if output_by[n] else None,
+        }
+        for n, a, b in SHIFTS
+    ]
+
+
 def daily(session: Session, proc: Process, start: datetime, end: datetime) -> list[dict]:
     """Per local day of the site: energy (tce), output and unit consumption (kgce/unit)."""
     series.check_period(start, end)
     tz = ZoneInfo(session.get(Site, proc.site_id).timezone or "UTC")
-    meters = process_meters(session, proc)
     tce_by_day: dict[date, float] = defaultdict(float)
-    for m in meters:
-        coef = coefficients.tce_per_unit(m.carrier, m.canonical_unit) or 0.0
-        pts = series.meter_series(session, m.code, start, end, "1h")["points"]
-        for p in pts:
-            tce_by_day[p["ts"].astimezone(tz).date()] += float(p["value"] or 0.0) * coef
+    for ts, v in _hourly_tce(session, proc, start, end, tz).items():
+        tce_by_day[ts.date()] += v
     out = []
     for d, a, b in _local_days(start, end, tz):
         o = output(session, proc, a, b)
@@ -398,6 +445,7 @@ def trend(
         "resolution": resolution,
         "points": points,
         "target": best_days_target(days),
+        "shifts": shifts(session, proc, start, end),
     }
 
 
