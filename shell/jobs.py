@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from alarms import jobs as alarm_jobs
 from assets import ledger as asset_ledger
 from forecasting import jobs as forecast_jobs
+from recommendations import jobs as recommendation_jobs
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,13 @@ JOBS: list[Job] = [
         asset_ledger.expire_job,
         3600,
         "carbon assets past their validity (GECs two years after generation) become expired",
+    ),
+    Job(
+        "recommendations",
+        recommendation_jobs.analyse_sites,
+        86400,
+        "analyse every plant over the last four weeks: base load, load shifting, power factor, "
+        "contracted demand, compressed air, transformers, equipment grades",
     ),
 ]
 
