@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarking import coefficients
+from benchmarking import coefficients, processes
 from core import units
 from core.errors import Invalid
 from metering import balance as metering_balance
@@ -152,7 +152,7 @@ def site_balance(
         "end": end,
         "inputs": {**inputs, "stored": 0.0},
         "consumption": consumption,
-        "conversion": _conversion(session, scope.site_ids, carrier),
+        "conversion": _conversion(session, scope.site_ids, carrier, start, end),
         "end_uses": leaves,
         "end_uses_by_site": dict(sorted(by_site.items())),
         "end_uses_by_process": dict(sorted(by_process.items())),
@@ -180,21 +180,36 @@ def site_balance(
     }
 
 
-def _conversion(session: Session, site_ids: list[int], carrier: str) -> list[dict]:
-    """Processes of the site whose product is an energy carrier (e.g. a boiler making steam)
-    and take in ``carrier``."""
+def _conversion(
+    session: Session, site_ids: list[int], carrier: str, start: datetime, end: datetime
+) -> list[dict]:
+    """Processes of the site whose product is an energy carrier (a boiler making steam): tce
+    in (their meters, GB/T 2589) and out (the output recorded in ``/production``), and the
+    conversion efficiency out ÷ in."""
     carriers = {c.value for c in units.Carrier}
     rows = session.scalars(
         select(Process).where(Process.site_id.in_(site_ids), Process.product.in_(carriers))
     ).all()
     out = []
     for p in rows:
+        e = processes.energy(session, p, start, end)
+        produced = processes.output(session, p, start, end)
+        per = coefficients.tce_per_unit(p.product, p.unit)
+        out_tce = produced * per if per is not None else None
         out.append(
             {
                 "process": p.code,
                 "product": p.product,
                 "unit": p.unit,
                 "site": session.get(Site, p.site_id).code,
+                "inputs": e["carriers"],
+                "input_tce": e["energy_tce"],
+                "output": produced,
+                "output_tce": out_tce,
+                "efficiency": out_tce / e["energy_tce"]
+                if out_tce is not None and e["energy_tce"]
+                else None,
+                "takes_this_carrier": any(c["carrier"] == carrier for c in e["carriers"]),
             }
         )
     return out

@@ -134,3 +134,41 @@ def test_equipment_register_grade_share(
         json={"code": "X", "name": "x", "site": tree["P"], "kind": "boiler", "rated_kw": 1},
     )
     assert bad.status_code == 422 and "kind" in bad.text
+
+
+def test_conversion_boiler_steam(client: TestClient, admin_headers: dict, tree: dict) -> None:
+    """A boiler process on the plant's gas meter making steam: 40 m3 natural gas × 1.3300
+    kgce/m3 = 53.2 kgce in; 0.3 t steam × 128.6 kgce/t = 38.58 kgce out; efficiency 72.5 %."""
+    h = admin_headers
+    r = client.post(
+        "/api/v1/production",
+        headers=h,
+        json={
+            "site": tree["P"],
+            "product": "steam",
+            "quantity": 0.3,
+            "unit": "t",
+            "start": T0.isoformat(),
+            "end": (T0 + 4 * STEP).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        "/api/v1/processes",
+        headers=h,
+        json={
+            "code": f"BOILER-{tree['P']}",
+            "name": "Boiler",
+            "site": tree["P"],
+            "meters": [tree["GAS"]],
+            "product": "steam",
+            "unit": "t",
+        },
+    )
+    assert r.status_code == 201, r.text
+    g = _balance(client, h, tree["P"], carrier="natural_gas")
+    (c,) = g["conversion"]
+    assert c["input_tce"] == pytest.approx(0.0532)
+    assert c["output_tce"] == pytest.approx(0.03858)
+    assert c["efficiency"] == pytest.approx(0.03858 / 0.0532)
+    assert c["takes_this_carrier"] is True
