@@ -1,5 +1,5 @@
 """Rule evaluation: on committed reading batches (threshold, rate, idle) and on the clock
-(stale data, demand, forecast deviation, shelving expiry).
+(stale data, demand, forecast deviation, budgets, shelving expiry).
 
 Batch path, one transaction: find the stream rules of the batch's meters, lock their alarm
 points (and those of the rules they suppress) in id order, drop every reading at or before a
@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 US = 1_000_000
 WIDTH_US = {"15m": 900 * US, "1h": 3600 * US, "1d": 86_400 * US}
 RECENT_US = 300 * US  # demand projection: power over the last five minutes
+BUDGET_EVERY_US = 900 * US  # budget rules: re-projected every 15 minutes
 SYSTEM = "system"
 
 
@@ -83,6 +85,7 @@ class Compiled:
     created_us: int
     target: str = "energy"  # forecast_deviation: energy | load
     carrier: str | None = None  # forecast_deviation of a site
+    budget: tuple[str, str, str] | None = None  # budget: (quantity, period, basis)
 
 
 _RULES = """
@@ -158,6 +161,9 @@ def compile_rule(row: Any) -> Compiled:
         created_us=created_us,
         target=params.get("target", "energy"),
         carrier=params.get("carrier"),
+        budget=(params["quantity"], params.get("period", "month"), params.get("basis", "projected"))
+        if rtype is RuleType.BUDGET
+        else None,
     )
 
 
@@ -585,9 +591,53 @@ def _evaluate_deviation(
     return changed
 
 
-def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> list[int]:
-    """Stale-data, demand and forecast-deviation rules at the database's current time;
-    returns outbox ids."""
+def _evaluate_budget(
+    conn: Connection, rec: Recorder, rule: Compiled, points: list[PointRow], now: datetime
+) -> bool:
+    """A budget rule: the % of the current month's (year's) budget used (``actual``) or
+    projected, at most every ``BUDGET_EVERY_US`` (the projection reads a month of data)."""
+    from budgets import service  # the budget floor, only when such a rule exists
+
+    live = [row for row in points if row.condition in rule.limits]
+    now_us = int(now.timestamp() * US)
+    if not live or all(
+        row.debounce.eval_ts is not None and now_us - row.debounce.eval_ts < BUDGET_EVERY_US
+        for row in live
+    ):
+        return False
+    assert rule.budget is not None
+    quantity, period, basis = rule.budget
+    local = now.astimezone(ZoneInfo(rule.tz))
+    label = f"{local.year:04d}" if period == "year" else f"{local.year:04d}-{local.month:02d}"
+    with Session(conn.engine) as session:
+        site = session.get(Site, rule.site_id)
+        assert site is not None
+        try:
+            status = service.status(session, site.code, quantity, label, as_of=now)
+        except (Invalid, NotFound) as exc:
+            log.info("budget rule %s not evaluated: %s", rule.id, exc)
+            return False
+        finally:
+            session.rollback()
+    pct = status["projected_pct" if basis == "projected" else "actual_pct"]
+    x = np.array([np.nan if pct is None else float(pct)])
+    t = np.array([now_us], np.int64)
+    changed = False
+    for row in live:
+        if _run_point(rec, row, rule, t, x, _armed(rule, t)):
+            changed = True
+    return changed
+
+
+def evaluate_timed(
+    conn: Connection,
+    config: AlarmConfig,
+    cache: RuleCache,
+    now: datetime | None = None,
+    rule_ids: list[int] | None = None,
+) -> list[int]:
+    """Stale-data, demand, forecast-deviation and budget rules at the database's current time
+    (or at ``now``, for only ``rule_ids``: replays and tests); returns outbox ids."""
     found = conn.execute(
         text(
             "SELECT id, version FROM alarm_rule WHERE type = ANY(:t) AND deleted_at IS NULL "
@@ -595,13 +645,15 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
         ),
         {"t": [t.value for t in TIMED_TYPES]},
     ).all()
-    ids = expire_shelves(conn, config)
+    if rule_ids is not None:
+        found = [r for r in found if r[0] in set(rule_ids)]
+    ids = expire_shelves(conn, config) if rule_ids is None else []
     if not found:
         return ids
     versions = dict(found)
     rows = lock_points(conn, rule_ids=list(versions), family=True)
     rules = cache.get(conn, versions)
-    now = db_now(conn)
+    now = now or db_now(conn)
     now_us = int(now.timestamp() * US)
     stale_meters = [r.meter_id for r in rules.values() if r.type is RuleType.STALE]
     last = (
@@ -616,6 +668,10 @@ def evaluate_timed(conn: Connection, config: AlarmConfig, cache: RuleCache) -> l
             continue
         if rule.type is RuleType.FORECAST_DEVIATION:
             if _evaluate_deviation(conn, rec, rule, points, now_us):
+                changed.add(rid)
+            continue
+        if rule.type is RuleType.BUDGET:
+            if _evaluate_budget(conn, rec, rule, points, now):
                 changed.add(rid)
             continue
         seen = None

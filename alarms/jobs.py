@@ -17,7 +17,8 @@ def _config() -> AlarmConfig:
 
 
 def evaluate_time_rules(engine: Engine, config: AlarmConfig | None = None) -> int:
-    """Stale-data and demand rules, shelving expiry; delivers what they announce."""
+    """Stale-data, demand, forecast-deviation and budget rules, shelving expiry; delivers what
+    they announce."""
     config = config or _config()
     ids = run_retrying(engine, lambda conn: evaluate.evaluate_timed(conn, config, _cache))
     if ids:

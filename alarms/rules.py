@@ -20,6 +20,10 @@ deviation   bucket, or load in kW; default energy, load for kW gauges) outside t
             forecast's 90 % interval for ``intervals`` (K, default 3) consecutive complete
             buckets: ``high`` (``low``) is how far above the upper (below the lower) bound it
             may be, in the target's unit (no ``unit``); evaluated on the scheduler
+budget      a site's budget of ``quantity`` (electricity_kwh, energy_tce, co2_t, cost_cny) for
+            the current ``period`` (month or year, site local): ``basis`` projected (actual +
+            forecast of the rest, default) or actual, in % of the budget against ``high`` (and
+            ``high_high``); evaluated on the scheduler every 15 minutes (``budgets.service``)
 =========== ===============================================================================
 
 Every rule may carry a shift ``schedule`` (weekly windows: armed only inside them) and a
@@ -48,10 +52,9 @@ from models.alarms import AlarmRule, AlarmRuleLog, Priority, RuleType
 
 LIMITS = ("high", "high_high", "low", "low_low")
 STREAM_TYPES = (RuleType.THRESHOLD, RuleType.RATE, RuleType.IDLE)
-TIMED_TYPES = (RuleType.STALE, RuleType.DEMAND, RuleType.FORECAST_DEVIATION)
-NOT_AVAILABLE = {
-    RuleType.BUDGET: "budgets (no energy or carbon budgets are stored)",
-}
+TIMED_TYPES = (RuleType.STALE, RuleType.DEMAND, RuleType.FORECAST_DEVIATION, RuleType.BUDGET)
+NOT_AVAILABLE: dict[RuleType, str] = {}
+BUDGET_QUANTITIES = ("electricity_kwh", "energy_tce", "co2_t", "cost_cny")
 RESOLUTIONS = ("raw", "15m", "1h", "1d")
 SITE_TYPES = {RuleType.DEMAND, RuleType.FORECAST_DEVIATION, RuleType.BUDGET}
 # type-specific fields and the types that use them
@@ -66,6 +69,8 @@ PARAMS: dict[str, tuple[RuleType, ...]] = {
     "target": (RuleType.FORECAST_DEVIATION,),
     "carrier": (RuleType.FORECAST_DEVIATION,),
     "period": (RuleType.BUDGET,),
+    "quantity": (RuleType.BUDGET,),
+    "basis": (RuleType.BUDGET,),
 }
 IMMUTABLE = ("type", "meter", "site")
 NOT_NULL = (
@@ -112,6 +117,8 @@ class RuleIn:
     target: str | None = None
     carrier: str | None = None
     period: str | None = None
+    quantity: str | None = None
+    basis: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -132,6 +139,10 @@ def _check_unit(data: RuleIn, rtype: RuleType, meter: Meter | None) -> None:
     if rtype is RuleType.STALE:
         if data.unit is not None:
             raise Invalid("unit", "a stale rule has no limits and no unit")
+        return
+    if rtype is RuleType.BUDGET:
+        if data.unit not in (None, "%"):
+            raise Invalid("unit", "a budget rule's limits are % of the budget; leave unit out")
         return
     if rtype is RuleType.FORECAST_DEVIATION:
         if data.unit is not None:
@@ -190,6 +201,14 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
             if value is not None and value < 0:
                 raise Invalid(n, "a margin beyond the forecast interval must not be negative")
         return  # margins on two different sides: no ordering between high and low
+    if rtype is RuleType.BUDGET:
+        for n in ("low", "low_low"):
+            if getattr(data, n) is not None:
+                raise Invalid(n, "a budget rule has high limits only (% of the budget)")
+        if data.high is None:
+            raise Invalid("high", "a budget rule needs high: the % of the budget that alarms")
+        if data.high <= 0:
+            raise Invalid("high", "must be a percentage above 0")
     if rtype in (RuleType.IDLE, RuleType.DEMAND):
         if data.high is None:
             what = "baseline" if rtype is RuleType.IDLE else "contracted maximum demand (kW)"
@@ -307,7 +326,30 @@ def _params(
         p["holidays"] = data.holidays or []
     elif rtype is RuleType.FORECAST_DEVIATION:
         p.update(_forecast_params(session, data, meter, site))
+    elif rtype is RuleType.BUDGET:
+        p.update(_budget_params(session, data, site))
     return p
+
+
+def _budget_params(session: Session, data: RuleIn, site: Site | None) -> dict:
+    period = data.period or "month"
+    if period not in ("month", "year"):
+        raise Invalid("period", "must be month or year (the current one, site local)")
+    basis = data.basis or "projected"
+    if basis not in ("projected", "actual"):
+        raise Invalid("basis", "must be projected or actual")
+    if data.quantity not in BUDGET_QUANTITIES:
+        raise Invalid("quantity", f"must be one of {', '.join(BUDGET_QUANTITIES)}")
+    assert site is not None
+    found = session.execute(
+        text("SELECT 1 FROM budget WHERE site_id = :s AND quantity = :q AND meter_id IS NULL"),
+        {"s": site.id, "q": data.quantity},
+    ).first()
+    if found is None:
+        raise Invalid(
+            "quantity", f"site {site.code!r} has no {data.quantity} budget (POST /api/v1/budgets)"
+        )
+    return {"period": period, "quantity": data.quantity, "basis": basis}
 
 
 def _rule_type(raw: str) -> RuleType:
@@ -327,6 +369,8 @@ def _rule_type(raw: str) -> RuleType:
 def _target(session: Session, data: RuleIn, rtype: RuleType) -> tuple[Meter | None, Site | None]:
     if (data.meter is None) == (data.site is None):
         raise Invalid("meter", "give exactly one of meter or site")
+    if rtype is RuleType.BUDGET and data.site is None:
+        raise Invalid("site", "a budget rule watches a site's budget: give site, not meter")
     if data.site is not None:
         if rtype not in SITE_TYPES:
             raise Invalid("meter", f"a {rtype.value} rule needs a meter, not a site")

@@ -14,7 +14,9 @@ from api.routers import (
     alarm_rules,
     alarms,
     benchmarking,
+    budgets,
     carbon_all,
+    costs,
     forecasts,
     meters,
     readings,
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alarm_rules,
         alarms,
         forecasts,
+        costs,
+        budgets,
         benchmarking,
         recommendations,
     ):

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     contracted_demand_kw: float | None = Field(
         default=None, description="Contracted maximum demand shown on the wall screen, kW."
     )
+    wall_tiles: str = Field(
+        default=(
+            "load_now,energy_today,cost_today,budget_month,co2_today,carbon_intensity,"
+            "renewable_share,green_share"
+        ),
+        description="KPI tiles of the wall screen, in order (comma-separated keys).",
+    )
     pool_max_size: int = Field(default=8, description="Maximum connections in the pool.")
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, description="Largest accepted request body (413 above)."

@@ -30,6 +30,7 @@ class Carrier(StrEnum):
     PV_GENERATION = "pv_generation"
     WIND_GENERATION = "wind_generation"
     GRID_EXPORT = "grid_export"
+    REACTIVE_ENERGY = "reactive_energy"  # kvarh, for the power-factor adjustment (力调电费)
     OTHER = "other"
 
 

@@ -57,6 +57,7 @@ def _shell() -> html.Div:
         ("/wall", "nav_wall"),
         ("/engineer", "nav_engineer"),
         ("/manager", "nav_manager"),
+        ("/budgets", "nav_budgets"),
         ("/sites", "nav_sites"),
         ("/zero-carbon", "nav_zero_carbon"),
         ("/benchmarking", "nav_benchmarking"),

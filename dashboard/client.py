@@ -289,6 +289,15 @@ class ApiClient:
     def alarms(self, state: str = "active") -> Any:
         return self.get(f"{API}/alarms", state=state)
 
+    def costs(self, site: str, start: datetime, end: datetime) -> dict:
+        return self.get(f"{API}/costs", site=site, start=start, end=end)
+
+    def budget_status(self, site: str, quantity: str, period: str) -> dict:
+        return self.get(f"{API}/budgets/status", site=site, quantity=quantity, period=period)
+
+    def budgets(self, site: str | None = None) -> list[dict]:
+        return self.get(f"{API}/budgets", **({"site": site} if site else {}))
+
     def alarm_action(
         self, alarm_id: str, action: str, comment: str | None = None, shelve_s: float | None = None
     ) -> Any:

@@ -134,3 +134,11 @@ BM_XLSX_RATINGS = "bm-xlsx-ratings"
 BM_XLSX_BALANCE = "bm-xlsx-balance"
 BM_XLSX_RECS = "bm-xlsx-recs"
 BM_DOWNLOAD = "bm-download"
+
+# budgets page
+BUD_SITE = "bud-site"
+BUD_QUANTITY = "bud-quantity"
+BUD_MONTH = "bud-month"
+BUD_BURN = "bud-burn"
+BUD_TABLE = "bud-table"
+BUD_STATUS = "bud-status"

@@ -24,6 +24,8 @@ from dashboard.i18n import t
 ALIGN = timedelta(minutes=15)  # totals up to the last 15-minute boundary come from rollups
 TREND = timedelta(hours=24)
 CARBON_TTL_S = 60.0  # carbon figures on the wall are at most this old (stale-while-revalidate)
+BUDGET_TTL_S = 300.0  # the month's budget projection: renewed every 5 minutes
+BUDGET_QUANTITIES = ("cost_cny", "electricity_kwh")  # the wall's budget tile: the first found
 
 
 def floor(ts: datetime, step: timedelta) -> datetime:
@@ -98,8 +100,10 @@ def wall_snapshot(
     lang: str,
     contracted_kw: float | None = None,
     now: datetime | None = None,
+    tiles: list[str] | None = None,
 ) -> WallSnapshot:
-    """Everything the wall shows, in one round of parallel API calls."""
+    """Everything the wall shows, in one round of parallel API calls; ``tiles``: which KPI
+    tiles, in order (default all)."""
     now = now or datetime.now(UTC)
     try:
         sites, meters = api.sites(), api.meters()
@@ -113,6 +117,8 @@ def wall_snapshot(
                 ("intensity", "/kpis/intensity"),
                 ("forecasts", "/forecasts"),
                 ("alarms", "/alarms"),
+                ("costs", "/costs"),
+                ("budgets", "/budgets/status"),
             )
         }
     except Unreachable:
@@ -190,6 +196,23 @@ def wall_snapshot(
         )
     if has["alarms"]:
         b.add("alarms", api.alarms, "active")
+    if has["costs"] and edge > midnight:
+        b.add(
+            "cost",
+            api.cached,
+            ("cost", site, midnight, edge),
+            CARBON_TTL_S,
+            lambda: api.costs(site, midnight, edge),
+        )
+    if has["budgets"]:
+        month = now.astimezone(ZoneInfo(sc.tz)).strftime("%Y-%m")
+        b.add(
+            "budget",
+            api.cached,
+            ("budget", site, month),
+            BUDGET_TTL_S,
+            lambda: _month_budget(api, site, month),
+        )
 
     essentials = [b.get("today"), b.get("tail"), b.get("load")]
     if any(isinstance(v, Unreachable) for v in essentials):
@@ -220,7 +243,12 @@ def wall_snapshot(
     em = b.get("em") if has["emissions"] else None
     em_ok = em is not None and _ok(em)
     snap.flows = data.energy_flows(sc, totals, data.tce_factors(em) if em_ok else None, lang)
-    snap.kpis = _wall_kpis(b, has, kwh_today, kwh_y, kw_now, kw_before, contracted_kw, lang)
+    snap.kpis = _wall_kpis(
+        b, has, kwh_today, kwh_y, kw_now, kw_before, contracted_kw, lang
+    ) + _cost_kpis(b, has, lang)
+    if tiles is not None:
+        by_key = {k.key: k for k in snap.kpis}
+        snap.kpis = [by_key[k] for k in tiles if k in by_key]
     snap.forecast, snap.forecast_note = None, t("forecast_na", lang)
     if has["forecasts"] and _ok(fc := b.get("fc")):
         snap.forecast = data.forecast_frame(fc)
@@ -299,6 +327,43 @@ def _wall_kpis(
                 tile.change_pct = (v - prev) * 100.0  # percentage points
                 tile.change_text = t("vs_prev_day", lang)
     return [load, energy, co2, intensity, *shares]
+
+
+def _month_budget(api: ApiClient, site: str, month: str) -> dict | None:
+    """The month's status of the site's cost budget, else of its electricity budget."""
+    for quantity in BUDGET_QUANTITIES:
+        try:
+            return api.budget_status(site, quantity, month)
+        except Rejected as exc:
+            if exc.status != 404:
+                raise
+    return None
+
+
+def _cost_kpis(b: _Batch, has: dict[str, bool], lang: str) -> list[Kpi]:
+    """ "Cost today" and "Month budget: N % used, projected M %"."""
+    na = t("not_available", lang)
+    cost = Kpi("cost_today", None, "CNY", note=na, digits=0)
+    c = b.get("cost") if "cost" in b.futures else None
+    if c is None and has.get("costs"):
+        cost.value, cost.note = 0.0, ""  # the day has just begun
+    elif c is not None and _ok(c):
+        cost.value, cost.note = c["total_cny"], ""
+        kwh = sum(p["kwh"] for p in c["by_period"])
+        if kwh:
+            cost.sub = t("cost_avg", lang, kwh=f"{kwh:,.0f}", avg=f"{c['energy_cny'] / kwh:.3f}")
+    elif isinstance(c, Rejected) and c.status == 422:
+        cost.note = t("no_tariff", lang)
+    budget = Kpi("budget_month", None, t("budget_used", lang), note=na, digits=0)
+    s = b.get("budget") if "budget" in b.futures else None
+    if has.get("budgets") and s is None:
+        budget.note = t("no_budget", lang)
+    elif s is not None and _ok(s):
+        budget.value, budget.note = s["actual_pct"], ""
+        if s["projected_pct"] is not None:
+            budget.sub = t("budget_projected", lang, v=f"{s['projected_pct']:,.0f}")
+            budget.share = s["projected_pct"] / 100.0
+    return [cost, budget]
 
 
 def _intensity(k: dict, lang: str) -> tuple[float | None, str, str]:
@@ -439,10 +504,11 @@ def manager_snapshot(
         site = site or data.default_site(sites, meters)
         if site is None:
             return ManagerSnapshot(reachable=True)
-        has_em, has_kpi, has_cs = (
+        has_em, has_kpi, has_cs, has_cost = (
             api.has("/carbon/emissions"),
             api.has("/kpis/intensity"),
             api.has("/carbon/series"),
+            api.has("/costs"),
         )
     except Unreachable:
         return ManagerSnapshot(reachable=False)
@@ -473,6 +539,14 @@ def manager_snapshot(
             ("emissions", site, start, end_eff),
             300.0,
             lambda: api.emissions(site, start, end_eff),
+        )
+    if has_cost:
+        b.add(
+            "cost",
+            api.cached,
+            ("cost", site, start, end_eff),
+            300.0,
+            lambda: api.costs(site, start, end_eff),
         )
     if has_kpi:
         kpi_period = "month" if period == "week" else period
@@ -526,6 +600,17 @@ def manager_snapshot(
             for m in _last_months(end.astimezone(ZoneInfo(sc.tz)).date() - timedelta(days=1), 12)
         ]
         frame = frame.set_index("ts").reindex(months).reset_index(names="ts")
+    cost = b.get("cost") if has_cost else None
+    cost = cost if cost is not None and _ok(cost) else None
+    frame["cost_cny"] = float("nan")
+    if cost is not None and bucket != "1h" and not frame.empty:  # per local day or month
+        per_day = pd.Series({d["date"]: d["energy_cny"] for d in cost["by_day"]}, dtype=float)
+        if bucket == "month":
+            per_month = per_day.groupby(per_day.index.str[:7]).sum()
+            frame["cost_cny"] = frame["ts"].map(per_month)
+        else:
+            day_of = frame["ts"].dt.tz_convert(sc.tz).dt.strftime("%Y-%m-%d")
+            frame["cost_cny"] = day_of.map(per_day)
     snap.by_bucket = frame
     if _ok(tot):
         snap.top = _top_consumers(sc, tot, lang)
@@ -543,6 +628,7 @@ def manager_snapshot(
         em if em is not None and _ok(em) else None,
         kwh_total=float(frame["electricity_kwh"].sum()),
         lang=lang,
+        cost_cny=None if cost is None else cost["total_cny"],
     )
     if has_kpi:
         rows = [
@@ -604,7 +690,9 @@ _KPI_ROWS = (
 )
 
 
-def _kpi_table(k: dict | None, em: dict | None, kwh_total: float, lang: str) -> pd.DataFrame:
+def _kpi_table(
+    k: dict | None, em: dict | None, kwh_total: float, lang: str, cost_cny: float | None = None
+) -> pd.DataFrame:
     rows = [
         {
             "metric": t("electricity_kwh", lang),
@@ -612,7 +700,14 @@ def _kpi_table(k: dict | None, em: dict | None, kwh_total: float, lang: str) -> 
             "unit": "kWh",
             "mom_pct": None,
             "yoy_pct": None,
-        }
+        },
+        {
+            "metric": t("cost_cny_q", lang),
+            "value": cost_cny,
+            "unit": "CNY",
+            "mom_pct": None,
+            "yoy_pct": None,
+        },
     ]
     for name, text, unit in _KPI_ROWS:
         value, mom, yoy = None, None, None
@@ -722,3 +817,77 @@ def manager_table(snap: ManagerSnapshot) -> pd.DataFrame:
     if pd.api.types.is_datetime64_any_dtype(df["ts"]):
         df["ts"] = df["ts"].dt.tz_convert(snap.tz).dt.strftime("%Y-%m-%d %H:%M%z")
     return df.rename(columns={"ts": "period_start"})
+
+
+# -- budgets -----------------------------------------------------------------------------
+
+BUDGET_PAGE_QUANTITIES = ("cost_cny", "electricity_kwh", "co2_t", "energy_tce")
+
+
+@dataclass
+class BudgetRow:
+    site: str
+    name: str
+    budget: float
+    actual: float
+    projected: float
+    projected_pct: float | None
+    crossing_date: str | None
+    light: str  # green | amber | red
+
+
+@dataclass
+class BudgetSnapshot:
+    reachable: bool
+    site: str | None = None
+    status: dict | None = None  # the site's own status (with by_day)
+    rows: list[BudgetRow] = field(default_factory=list)
+    error: str = ""
+
+
+def traffic_light(projected_pct: float | None) -> str:
+    """green below 90 % projected, amber up to 100 %, red above."""
+    if projected_pct is None:
+        return "grey"
+    return "green" if projected_pct < 90 else "amber" if projected_pct <= 100 else "red"
+
+
+def budget_snapshot(
+    api: ApiClient, site: str | None, quantity: str, month: str, lang: str
+) -> BudgetSnapshot:
+    """The month's status of a site's budget and of each workshop below it (in parallel)."""
+    try:
+        sites = api.sites()
+    except Unreachable:
+        return BudgetSnapshot(reachable=False, site=site)
+    except ApiError as exc:
+        return BudgetSnapshot(reachable=True, error=exc.detail)
+    if site is None or site not in {s["code"] for s in sites}:
+        return BudgetSnapshot(reachable=True)
+    names = {s["code"]: data.local_name(s["name"], lang) for s in sites}
+    children = [s["code"] for s in sites if s.get("parent") == site]
+    b = _Batch(api)
+    for code in (site, *children):
+        b.add(code, api.budget_status, code, quantity, month)
+    snap = BudgetSnapshot(reachable=True, site=site)
+    for code in (site, *children):
+        s = b.get(code)
+        if isinstance(s, Unreachable):
+            return BudgetSnapshot(reachable=False, site=site)
+        if not _ok(s):
+            continue
+        if code == site:
+            snap.status = s
+        snap.rows.append(
+            BudgetRow(
+                code,
+                names[code],
+                s["budget"],
+                s["actual"],
+                s["projected"],
+                s["projected_pct"],
+                s["crossing_date"],
+                traffic_light(s["projected_pct"]),
+            )
+        )
+    return snap

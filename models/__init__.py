@@ -4,6 +4,7 @@ import models.alarms  # noqa: F401  (registers the alarm tables)
 import models.assets  # noqa: F401  (registers the carbon asset ledger tables)
 import models.benchmarking  # noqa: F401  (registers processes, equipment, recommendations)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
+import models.cost  # noqa: F401  (registers the tariff, cost, bill and budget tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)
 from models.base import Base
 from models.metering import ApiKey, IngestLog, Meter, Reading, RollupPending, Site

@@ -78,7 +78,8 @@ JOBS: list[Job] = [
         "alarm_time_rules",
         alarm_jobs.evaluate_time_rules,
         10,
-        "alarm rules on the clock: stale data, 15-minute demand, shelving expiry",
+        "alarm rules on the clock: stale data, 15-minute demand, forecast deviation, budgets "
+        "(re-projected every 15 min), shelving expiry",
     ),
     Job(
         "alarm_notifications",

@@ -18,7 +18,7 @@ router = APIRouter(tags=["alarms"])
 
 _TYPE_DOC = (
     "threshold | rate | stale | demand | idle | forecast_deviation | budget "
-    "(budget is not available yet)"
+    "(budget: high in % of the site's budget of quantity)"
 )
 
 
@@ -84,7 +84,15 @@ class _RuleFields(BaseModel):
     carrier: str | None = Field(
         default=None, description="forecast_deviation of a site: carrier (default electricity)"
     )
-    period: str | None = Field(default=None, description="budget: budget period")
+    period: str | None = Field(
+        default=None, description="budget: month (default) | year, the current one (site local)"
+    )
+    quantity: str | None = Field(
+        default=None, description="budget: electricity_kwh | energy_tce | co2_t | cost_cny"
+    )
+    basis: str | None = Field(
+        default=None, description="budget: projected (default: actual + forecast) | actual"
+    )
 
 
 class AlarmRuleIn(_RuleFields):

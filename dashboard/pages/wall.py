@@ -2,7 +2,8 @@
 
 ``/wall?site=CODE`` picks the site (default: the root site with the most meters);
 ``/wall?kiosk=1`` hides the menus and rotates overview → energy flow → load every 30 s
-(``&rotate=SECONDS`` to change).
+(``&rotate=SECONDS`` to change); ``&tiles=cost_today,budget_month,…`` picks this screen's
+KPI tiles (default ``ECC_WALL_TILES``).
 Refreshes every 5 s through one server callback; the clock and the data-freshness line
 tick in the browser, so they keep moving (and turn red) while the API is away.
 """
@@ -27,10 +28,26 @@ VIEWS = ("overview", "flow", "load")
 _GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
+def _tiles(raw: str | None = None) -> list[str]:
+    """The KPI tiles the wall shows, in order: ``?tiles=`` of this screen, else
+    ``ECC_WALL_TILES``."""
+    for text in (raw, runtime.settings().wall_tiles):
+        keys = [k.strip() for k in (text or "").split(",") if k.strip()]
+        if keys:
+            return keys
+    return []
+
+
 def layout(
-    site: str | None = None, kiosk: str | None = None, rotate: str | None = None, **_: str
+    site: str | None = None,
+    kiosk: str | None = None,
+    rotate: str | None = None,
+    tiles: str | None = None,
+    **_: str,
 ) -> html.Div:
-    """``rotate``: seconds between kiosk views (default 30)."""
+    """``rotate``: seconds between kiosk views (default 30); ``tiles``: comma-separated tile
+    keys for this screen (default ``ECC_WALL_TILES``)."""
+    chosen = _tiles(tiles)
     lang = current()
     kiosk_on = (kiosk or "").lower() in ("1", "true", "yes", "on")
     rotate_ms = (
@@ -73,6 +90,7 @@ def layout(
                     "stale_s": 120,
                     "tz": runtime.settings().timezone,
                     "texts": texts,
+                    "tiles": chosen,
                 },
             ),
             dcc.Interval(id=ids.WALL_TICK, interval=REFRESH_MS),
@@ -104,7 +122,8 @@ def layout(
             html.Div(
                 id=ids.WALL_KPIS,
                 className="wall-kpis",
-                children=[html.Div(className="tile") for _ in range(6)],
+                style={"--tiles": len(chosen), "--num-scale": min(1.0, 6 / max(1, len(chosen)))},
+                children=[html.Div(className="tile") for _ in chosen],
             ),
             html.Div(
                 id=ids.WALL_MAIN,
@@ -163,7 +182,11 @@ def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
     lang = current()
     scale = 1.2 * max(0.6, min(3.0, (viewport or {}).get("h", 1080) / 1080))  # 5 m away
     snap = service.wall_snapshot(
-        runtime.api(), site, lang, contracted_kw=runtime.settings().contracted_demand_kw
+        runtime.api(),
+        site,
+        lang,
+        contracted_kw=runtime.settings().contracted_demand_kw,
+        tiles=state.get("tiles") or _tiles(),
     )
     if not snap.reachable:
         return (*[no_update] * 6, t("reconnecting", lang), {**state, "reachable": False})

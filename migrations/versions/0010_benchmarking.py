@@ -2,7 +2,7 @@
 recommendations.
 
 Revision ID: 0010_benchmarking
-Revises: 0009_assets
+Revises: 0009_assets, 0006_cost
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_benchmarking"
-down_revision = "0009_assets"
+down_revision = ("0009_assets", "0006_cost")  # merges the two heads of the parallel rooms
 branch_labels = None
 depends_on = None
 

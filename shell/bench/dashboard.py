@@ -28,8 +28,10 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import numpy as np
@@ -157,6 +159,44 @@ def _ensure_plant(engine: Engine, n_meters: int) -> dict[str, int]:
         session.commit()
         infos = registry.meter_infos(session, [m["code"] for m in meters])
     return {code: info.id for code, info in infos.items()}
+
+
+def _ensure_cost(engine: Engine, now: datetime) -> None:
+    """The cost and budget tiles on: a Jiangsu two-part tariff with a contracted demand and
+    this year's cost and electricity budgets for the bench plant."""
+    from budgets import service as budgets
+    from cost import tariffs
+
+    with Session(engine) as session:
+        if not tariffs.list_tariffs(session, "BENCH-JS"):
+            tariffs.create_tariff(
+                session,
+                tariffs.TariffIn(
+                    code="BENCH-JS",
+                    name="Jiangsu two-part (bench prices)",
+                    valid_from=date(2025, 6, 1),
+                    template="jiangsu-2025-two-part",
+                    flat_price_cny_per_kwh=Decimal("0.62"),
+                    demand_charge={
+                        "basis": "max_demand",
+                        "price_cny_per_kw_month": 40,
+                        "contracted_kw": 9000,
+                    },
+                    power_factor_standard=Decimal("0.90"),
+                ),
+                "bench",
+            )
+            tariffs.assign(session, SITE, "BENCH-JS", date(2025, 6, 1), "bench")
+        site = registry.get_site(session, SITE)
+        year = now.astimezone(ZoneInfo("Asia/Shanghai")).year
+        for quantity, amount in (("cost_cny", 30_000_000), ("electricity_kwh", 45_000_000)):
+            if budgets.current(session, site, quantity, year) is None:
+                budgets.create_budget(
+                    session,
+                    budgets.BudgetIn(SITE, quantity, year, amount=Decimal(amount)),
+                    "bench",
+                )
+        session.commit()
 
 
 # -- history -------------------------------------------------------------------------------
@@ -329,6 +369,7 @@ def _start_dashboard(
             "ECC_LOG_LEVEL": "warning",
             "ECC_DATA_DIR": str(workdir),
             "ECC_CONTRACTED_DEMAND_KW": "9000",
+            "ECC_WALL_TILES": _tiles_setting(),
         }
     )
     with (workdir / "bench-dashboard.log").open("ab") as log:
@@ -422,6 +463,12 @@ def _replay(captured: dict, n: int) -> list[float]:
     return out
 
 
+def _tiles_setting() -> str:
+    """The wall's tiles as this process is configured (``ECC_WALL_TILES``; default: all, the
+    cost and budget tiles included)."""
+    return Settings().wall_tiles
+
+
 def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     """The wall's snapshot and figures with a fresh client (no cache) every time."""
     from dashboard import service
@@ -433,7 +480,9 @@ def _uncached(api_url: str, key: str, n: int = 5) -> list[float]:
     for _ in range(n):
         api = ApiClient(api_url, key)
         t0 = time.perf_counter()
-        snap = service.wall_snapshot(api, SITE, "en", contracted_kw=9000.0)
+        snap = service.wall_snapshot(
+            api, SITE, "en", contracted_kw=9000.0, tiles=_tiles_setting().split(",")
+        )
         [kpi_tile(k, "en") for k in snap.kpis]
         alarm_banner(snap.alarms, "en")
         json.dumps(
@@ -454,6 +503,7 @@ def run_dashboard_bench(
 ) -> dict:
     url, engine = open_database(settings, upgrade=True)
     ids = _ensure_plant(engine, meters)
+    _ensure_cost(engine, datetime.now(UTC))
     _, plant_meters = _plant(meters)
     t0 = time.perf_counter()
     written = _fill(url, engine, ids, plant_meters, days, console)
@@ -511,4 +561,5 @@ def run_dashboard_bench(
         "setup_s": round(setup_s, 1),
         "refreshes": refreshes,
         "path": path,
+        "wall_tiles": _tiles_setting(),
     }

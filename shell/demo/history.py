@@ -323,7 +323,11 @@ def _compile(meters: Sequence[dict[str, Any]]) -> _Model:
     prof = {c: dict(_DEMO_PROFILES.get(c) or _fallback_profile(m)) for c, m in sim.items()}
 
     def additive(c: str) -> bool:
-        return sim[c].get("kind") in _ADDITIVE_KINDS and prof[c]["model"] not in ("pv", "export")
+        return sim[c].get("kind") in _ADDITIVE_KINDS and prof[c]["model"] not in (
+            "pv",
+            "export",
+            "reactive",
+        )
 
     children: dict[str, list[str]] = {}
     for c, m in sim.items():
@@ -373,7 +377,7 @@ def _compile(meters: Sequence[dict[str, Any]]) -> _Model:
             white.append("w:" + c)
         elif mdl == "pv":
             ar_tau["ar:clouds"] = 1200.0
-        elif mdl in ("demand", "power_factor", "oil_temp", "ambient", "constant"):
+        elif mdl in ("demand", "power_factor", "oil_temp", "ambient", "constant", "reactive"):
             white.append("w:" + c)
     streams = sorted(set(ar_tau) | set(white))
     return _Model(
@@ -636,6 +640,11 @@ def _simulate(
             q[c] = np.round(cx.temp + float(p.get("offset", 0.0)) + 0.1 * wn(c), 1)
         else:  # constant
             q[c] = float(p.get("value", 1.0)) * (1.0 + 0.01 * wn(c))
+    for c, p in model.prof.items():  # reactive energy of a grid connection (kvarh per interval)
+        if p["model"] == "reactive":
+            a = aux.get(p.get("source"))
+            load_kw = a["load"] / hours if a is not None else zeros
+            q[c] = np.maximum((0.12 * load_kw + 120.0) * (1.0 + 0.03 * wn(c)), 0.0) * hours
     return q
 
 

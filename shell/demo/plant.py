@@ -24,6 +24,8 @@ Electricity topology (kWh; C = counter, D = delta, G = gauge)::
     PV-ROOF (pv_generation, D), EL-EXPORT (grid_export, D): no metering parent.
     EL-INCOMER-KW (G, kW demand), EL-INCOMER-PF (G, power factor "1"),
     EL-TX1-OIL-TEMP (G, degC): gauges, no metering parent.
+    EL-INCOMER-KVARH (reactive_energy, C, kvarh): the incomer's reactive energy, for the
+    power-factor adjustment of the bill.
 
 The rooftop PV feeds the 10 kV bus *below* the incomer meter, so for the incomer the
 balance is ``EL-INCOMER + (PV-ROOF - EL-EXPORT) >= EL-TX1 + EL-TX2`` (grid import = total
@@ -121,6 +123,16 @@ METERS: list[dict[str, Any]] = [
     ),
     _meter(
         "EL-INCOMER-PF", "Incomer power factor 进线功率因数", "DEMO-PLANT", None, _E, "1", "gauge"
+    ),
+    _meter(
+        "EL-INCOMER-KVARH",
+        "10 kV incomer reactive energy 进线无功电量",
+        "DEMO-PLANT",
+        None,
+        "reactive_energy",
+        "kvarh",
+        "counter",
+        rollover=99_999_999,
     ),
     _meter(
         "EL-TX1",
@@ -412,6 +424,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "EL-EXPORT": {"model": "export", "pv": "PV-ROOF", "grid": "EL-INCOMER"},
     "EL-INCOMER-KW": {"model": "demand", "source": "EL-INCOMER"},
     "EL-INCOMER-PF": {"model": "power_factor", "source": "EL-INCOMER"},
+    "EL-INCOMER-KVARH": {"model": "reactive", "source": "EL-INCOMER"},
     "EL-TX1-OIL-TEMP": {
         "model": "oil_temp",
         "source": "EL-TX1",
@@ -510,3 +523,31 @@ def site_tree(sites: list[dict[str, Any]] | None = None) -> dict[str, list[str]]
         if s.get("parent"):
             tree.setdefault(s["parent"], []).append(s["code"])
     return tree
+
+
+# ---------------------------------------------------------------------------------------
+# Cost and budgets (demo values): the plant bills under the Jiangsu two-part TOU template
+# (苏发改价格发〔2025〕426号) with an illustrative flat purchase price, a demand charge on the
+# month's maximum demand against a contracted demand, and the 0.90 power-factor standard.
+# Prices change monthly and demand prices are per customer: these are NOT reference values.
+# ---------------------------------------------------------------------------------------
+TARIFF: dict[str, Any] = {
+    "code": "DEMO-JS-TWO-PART",
+    "name": "Jiangsu two-part TOU (demo prices) 江苏两部制分时电价（示例价格）",
+    "valid_from": "2025-06-01",
+    "template": "jiangsu-2025-two-part",
+    "flat_price_cny_per_kwh": "0.6200",
+    "demand_charge": {
+        "basis": "max_demand",
+        "price_cny_per_kw_month": "40.00",
+        "contracted_kw": "10000",
+    },
+    "power_factor_standard": "0.90",
+    "source": "苏发改价格发〔2025〕426号 hours and ratios; demo prices",
+}
+BILLING_SITE = "DEMO-PLANT"
+# yearly budgets: this share of the consumption extrapolated from the history (a budget the
+# plant is close to, so the wall shows a projection near 100 %)
+BUDGET_SHARE = 1.02
+BUDGET_QUANTITIES = ("electricity_kwh", "cost_cny", "co2_t")
+WORKSHOP_BUDGETS = ("WS-STAMP", "WS-WELD", "WS-PAINT", "WS-ASSY", "WS-UTIL")

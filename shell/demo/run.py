@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -54,6 +55,80 @@ def ensure_plant(engine: Engine) -> None:
                 registry.create_meter(session, registry.MeterIn(**meter))
                 session.flush()
         session.commit()
+
+
+def ensure_cost_and_budgets(engine: Engine, settings: Settings, now: datetime) -> list[str]:
+    """The plant's Jiangsu two-part tariff, yearly budgets (plant and workshops) sized on the
+    last 28 days of history, and a monthly cost-budget alarm: whatever does not exist yet."""
+    from alarms import rules
+    from alarms.config import AlarmConfig
+    from budgets import service as budgets
+    from cost import clock, tariffs
+
+    made = []
+    t = plant.TARIFF
+    with Session(engine) as session:
+        if not tariffs.list_tariffs(session, t["code"]):
+            tariffs.create_tariff(
+                session,
+                tariffs.TariffIn(
+                    code=t["code"],
+                    name=t["name"],
+                    valid_from=date.fromisoformat(t["valid_from"]),
+                    template=t["template"],
+                    flat_price_cny_per_kwh=Decimal(t["flat_price_cny_per_kwh"]),
+                    demand_charge=t["demand_charge"],
+                    power_factor_standard=Decimal(t["power_factor_standard"]),
+                    source=t["source"],
+                ),
+                "demo",
+            )
+            tariffs.assign(
+                session, plant.BILLING_SITE, t["code"], date.fromisoformat(t["valid_from"]), "demo"
+            )
+            made.append(f"tariff {t['code']}")
+        zone = clock.site_zone(plant.TIMEZONE)
+        today = now.astimezone(zone).date()
+        hi = clock.local_midnight(today, zone)
+        lo = hi - timedelta(days=28)
+        days_in_year = (date(today.year + 1, 1, 1) - date(today.year, 1, 1)).days
+        wanted = [(plant.BILLING_SITE, q) for q in plant.BUDGET_QUANTITIES] + [
+            (ws, q) for ws in plant.WORKSHOP_BUDGETS for q in ("electricity_kwh", "cost_cny")
+        ]
+        for site_code, quantity in wanted:
+            site = registry.get_site(session, site_code)
+            if budgets.current(session, site, quantity, today.year) is not None:
+                continue
+            got = budgets.measure(session, site_code, None, quantity, lo, hi).total
+            if got <= 0:
+                continue
+            amount = got * days_in_year / 28 * Decimal(str(plant.BUDGET_SHARE))
+            budgets.create_budget(
+                session,
+                budgets.BudgetIn(site_code, quantity, today.year, amount=amount.quantize(1)),
+                "demo",
+            )
+            made.append(f"budget {site_code} {quantity}")
+        session.commit()
+        name = "Monthly cost budget 月度电费预算"
+        if not any(r.name == name for r in rules.list_rules(session, site=plant.BILLING_SITE)):
+            rules.create_rule(
+                session,
+                rules.RuleIn(
+                    name=name,
+                    type="budget",
+                    site=plant.BILLING_SITE,
+                    quantity="cost_cny",
+                    high=100.0,
+                    priority="medium",
+                    message="the month's electricity cost is projected above its budget",
+                ),
+                "demo",
+                AlarmConfig.from_settings(settings),
+            )
+            session.commit()
+            made.append("budget alarm rule")
+    return made
 
 
 def ensure_key(engine: Engine, path: Path, role: str) -> str:
@@ -213,6 +288,9 @@ def run_demo(
         n = backfill(engine, state, start, now, console)
         state_path.write_text(json.dumps(state.to_dict()))
         console.print(f"history: {n:,} readings written")
+    made = ensure_cost_and_budgets(engine, settings, now)
+    if made:
+        console.print(f"cost: {', '.join(made)}")
     ensure_benchmarking(engine, now - timedelta(days=days), now)
     console.print(f"recommendations: {refresh_recommendations(engine, now)} analysed")
     api = _start_api(settings, console)

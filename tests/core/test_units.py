@@ -77,3 +77,10 @@ def test_numpy_and_sql_counter_rules_agree(engine, pairs, rollover) -> None:  # 
             .all()
         )
     assert counter_delta(prev, cur, rollover).tolist() == sql
+
+
+def test_reactive_energy_is_a_carrier_in_kvarh() -> None:
+    carrier = units.Carrier("reactive_energy")
+    assert units.canonical_unit(carrier, "Mvarh") == "kvarh"
+    assert units.conversion("varh", "kvarh")[0] == pytest.approx(1e-3)
+    assert units.is_quantity_unit("kvarh")

@@ -212,6 +212,28 @@ def _seed(api: httpx.Client, uid: str) -> dict:
     }
     r = api.post(f"{API}/readings", json=body)
     assert r.status_code == 200 and r.json()["accepted"] == n * len(values), r.text
+    # cost and budgets: a Jiangsu two-part tariff, this year's cost budgets (plant, workshop A)
+    r = api.post(
+        f"{API}/tariffs",
+        json={
+            "code": f"JS-{uid}",
+            "name": "Jiangsu",
+            "valid_from": "2020-01-01",
+            "template": "jiangsu-2025-two-part",
+            "flat_price_cny_per_kwh": 0.6,
+            "demand_charge": {"basis": "max_demand", "price_cny_per_kw_month": 40},
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = api.put(f"{API}/sites/{site}/tariff", json={"tariff": f"JS-{uid}", "from": "2020-01-01"})
+    assert r.status_code == 200, r.text
+    year = datetime.now(ZoneInfo(TZ)).year
+    for code, amount in ((site, 20000), (f"WA-{uid}", 600)):
+        r = api.post(
+            f"{API}/budgets",
+            json={"site": code, "quantity": "cost_cny", "year": year, "amount": amount},
+        )
+        assert r.status_code == 201, r.text
     return {"site": site, "codes": c, "end": end}
 
 
@@ -288,6 +310,7 @@ def test_every_page_loads_without_console_errors(page: Page, stack: dict) -> Non
         (f"/wall?site={stack['site']}", "#tile-load_now .tile-num"),
         (f"/engineer?meter={c['IN']}", "#eng-alarm-note"),
         (f"/manager?site={stack['site']}", "#mgr-kpi-table"),
+        (f"/budgets?site={stack['site']}", f"#bud-row-{stack['site']}"),
         ("/sites", f"#{stack['site']}"),
         (f"/meters/{c['FA']}", ".dl"),
         ("/meters/NO-SUCH-METER", ".note.error"),
@@ -379,6 +402,62 @@ def test_wall_tiles_show_the_api_numbers(page: Page, stack: dict) -> None:
             assert _tile(page.page, key)[0] == f"{k[name] * 100:,.1f}"
     else:
         assert _tile(page.page, "renewable_share")[0] == "—"
+    assert page.errors == []
+
+
+def test_cost_and_budget_tiles_and_the_budget_page(page: Page, stack: dict) -> None:
+    api, site = stack["viewer"], stack["site"]
+    page.page.goto(f"{stack['dash'].url}/wall?site={site}")
+    _wall_ready(page.page)
+    page.page.wait_for_selector("#tile-budget_month .tile-sub", timeout=20_000)
+
+    def expected() -> tuple[str, str]:
+        now = datetime.now(UTC)
+        midnight = datetime.combine(now.astimezone(ZoneInfo(TZ)).date(), dtime(), ZoneInfo(TZ))
+        edge = datetime.fromtimestamp(now.timestamp() // 900 * 900, UTC)
+        cost = api.get(
+            f"{API}/costs",
+            params={"site": site, "start": midnight.isoformat(), "end": edge.isoformat()},
+        ).json()
+        month = now.astimezone(ZoneInfo(TZ)).strftime("%Y-%m")
+        status = api.get(
+            f"{API}/budgets/status",
+            params={"site": site, "quantity": "cost_cny", "period": month},
+        ).json()
+        return f"{cost['total_cny']:,.0f}", f"{status['actual_pct']:,.0f}"
+
+    for _attempt in range(3):  # a quarter hour may turn between the wall's refresh and ours
+        want = expected()
+        got = (_tile(page.page, "cost_today")[0], _tile(page.page, "budget_month")[0])
+        if got == want:
+            break
+        page.page.wait_for_timeout(6_000)
+    assert got == want
+    assert "% used" in _tile(page.page, "budget_month")[1]
+    assert "projected" in _tile(page.page, "budget_month")[1]
+    assert "CNY/kWh" in _tile(page.page, "cost_today")[1]
+    page.page.goto(f"{stack['dash'].url}/budgets?site={site}")
+    page.page.wait_for_selector(f"#bud-row-{site}", timeout=20_000)
+    page.page.wait_for_selector("#bud-burn g.scatterlayer .trace", timeout=20_000)
+    rows = page.page.inner_text("#bud-table-rows")
+    assert "Workshop A" in rows and "Workshop B" not in rows  # B has no budget
+    assert page.page.query_selector(f"#bud-row-{site} .light") is not None
+    # a screen of its own choice of tiles
+    page.page.goto(f"{stack['dash'].url}/wall?site={site}&tiles=cost_today,energy_today")
+    page.page.wait_for_selector("#tile-energy_today .tile-num", timeout=20_000)
+    tiles = page.page.eval_on_selector_all("#wall-kpis .tile", "els => els.map(e => e.id)")
+    assert tiles == ["tile-cost_today", "tile-energy_today"]
+    # the manager's key figures carry the period's cost
+    page.page.goto(f"{stack['dash'].url}/manager?site={site}")
+    page.page.wait_for_selector("#mgr-kpi-table")
+    page.page.wait_for_function(
+        "document.querySelector('#mgr-kpi-table').innerText.includes('CNY')", timeout=20_000
+    )
+    row = next(
+        line for line in page.page.inner_text("#mgr-kpi-table").splitlines() if "Cost" in line
+    )
+    value = row.split("\t")[1]
+    assert value.endswith(" CNY") and value[0].isdigit(), row
     assert page.errors == []
 
 

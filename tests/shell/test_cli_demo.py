@@ -55,7 +55,8 @@ def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
         ECC_DASHBOARD_PORT="8094",
     )
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "history: 77,760 readings written" in first.stderr  # 2 days x 1440 min x 27 meters
+    assert "history: 80,640 readings written" in first.stderr  # 2 days x 1440 min x 28 meters
+    assert "cost: tariff DEMO-JS-TWO-PART, budget DEMO-PLANT electricity_kwh" in first.stderr
     key = (tmp_path / "demo" / "admin.key").read_text().strip()
     assert key in first.stderr
 
@@ -66,7 +67,7 @@ def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
             path = conn.execute("SELECT value FROM ecc_meta WHERE key='timeseries_path'").fetchone()
     finally:
         stop_embedded()
-    assert n == 77_760
+    assert n == 80_640
     assert path == ("postgresql",)
 
     second = _ecc(
@@ -77,7 +78,8 @@ def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
     )
     assert second.returncode == 0, second.stderr[-2000:]
     assert key in second.stderr  # same key, same data
-    assert "77,760 readings written" not in second.stderr
+    assert "80,640 readings written" not in second.stderr
+    assert "cost:" not in second.stderr  # tariff, budgets and the budget rule exist
 
 
 def test_keys_and_load_csv_on_a_server(tmp_path: Path, db_url: str) -> None:

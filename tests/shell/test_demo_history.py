@@ -24,6 +24,7 @@ CARRIERS = {
     "coal",
     "pv_generation",
     "grid_export",
+    "reactive_energy",
 }
 
 
