@@ -15,14 +15,19 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from recommendations.prices import PEAK_PERIODS, VALLEY_PERIODS, Prices, pf_adjustment_pct
+from recommendations.prices import (
+    DEMAND_EXCESS_RATIO,
+    PEAK_PERIODS,
+    VALLEY_PERIODS,
+    Prices,
+    pf_adjustment_pct,
+)
 
 HOURS_PER_YEAR = 8760.0
 CENT = Decimal("0.01")
 NIGHT_HOURS = (0, 5)  # [00:00, 05:00) local: where the night base load is read
 BASE_LOAD_REDUCTION = 0.20  # share of the base load an audit typically switches off
 LEAK_REDUCTION = 0.50  # share of off-production compressor load removed by fixing leaks
-DEMAND_EXCESS_RATIO = 1.05  # 1583号: demand above 105 % of the contract is billed double
 
 
 @dataclass
@@ -220,13 +225,6 @@ def power_factor(
     )
 
 
-def demand_month_cny(price: Decimal, contract_kw: float, max_kw: float) -> Decimal:
-    """Basic charge by contracted demand: contract × price, plus the excess over 105 % of the
-    contract at double price."""
-    excess = max(0.0, max_kw - DEMAND_EXCESS_RATIO * contract_kw)
-    return price * Decimal(str(contract_kw)) + 2 * price * Decimal(str(excess))
-
-
 def contracted_demand(kwh: pd.Series, prices: Prices, subject: str) -> Proposal | None:
     """Contracted demand against the measured 15-minute maximum: the smallest contract whose
     105 % covers the maximum, and the basic charge it saves (or the penalty it avoids)."""
@@ -236,8 +234,8 @@ def contracted_demand(kwh: pd.Series, prices: Prices, subject: str) -> Proposal 
     max_kw = float((kwh / dt).max())
     contract = prices.contracted_kw
     new = math.ceil(max_kw / DEMAND_EXCESS_RATIO)
-    now_cny = demand_month_cny(prices.demand_cny_per_kw_month, contract, max_kw)
-    new_cny = demand_month_cny(prices.demand_cny_per_kw_month, new, max_kw)
+    now_cny = prices.demand_month_cny(contract, max_kw)
+    new_cny = prices.demand_month_cny(new, max_kw)
     saved = (now_cny - new_cny) * 12
     if saved <= 0:
         return None

@@ -92,15 +92,13 @@ def analyse(session: Session, site: str, start: datetime, end: datetime) -> list
             ) * Decimal(str(scale))
             max_kw = float((kwh / analysers.interval_hours(kwh)).max())
             demand = (
-                analysers.demand_month_cny(
-                    p.demand_cny_per_kw_month, p.contracted_kw or max_kw, max_kw
-                )
-                * 12
+                p.demand_month_cny(p.contracted_kw or max_kw, max_kw) * 12
                 if p.demand_cny_per_kw_month
                 else Decimal(0)
             )
+            funds = p.funds_cny_per_kwh * Decimal(str(float(kwh.sum()) * scale))
             prop = analysers.power_factor(
-                float(kwh.sum()), reactive[0], hours, energy_cny + demand, p, site
+                float(kwh.sum()), reactive[0], hours, energy_cny + demand - funds, p, site
             )
             if prop is not None:
                 prop.meters = grid_codes + reactive[1]

@@ -23,6 +23,7 @@ Power factor 0.82 against 0.90 (table: +4.0 % at 0.82, 0 at 0.90), P = 1 000 kW:
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -72,8 +73,8 @@ def test_power_factor_082_against_090() -> None:
     )
     assert p is not None
     assert p.evidence["power_factor"] == "0.82"
-    assert p.evidence["adjustment_pct_now"] == "4.0"
-    assert p.evidence["adjustment_pct_at_target"] == "0.0"
+    assert Decimal(p.evidence["adjustment_pct_now"]) == Decimal("4.0")
+    assert Decimal(p.evidence["adjustment_pct_at_target"]) == 0
     assert analysers.kvar_to_target(1000.0, 0.82, 0.90) == pytest.approx(213.68, abs=0.01)
     assert "214 kvar" in p.title
     assert p.savings_cny_per_year == Decimal("40000.00")
@@ -85,12 +86,12 @@ def test_power_factor_082_against_090() -> None:
 
 def test_contracted_demand_too_high_and_too_low() -> None:
     # measured maximum 600 kW (200 + 300 + 100)
-    high = prices.Prices(**{**prices.DEFAULT.__dict__, "contracted_kw": 1000.0})
+    high = replace(prices.DEFAULT, contracted_kw=1000.0)
     p = analysers.contracted_demand(SITE, high, "PLANT")
     assert p.evidence["max_15min_kw"] == pytest.approx(600.0)
     assert p.evidence["proposed_kw"] == math.ceil(600 / 1.05) == 572
     assert p.savings_cny_per_year == Decimal((1000 - 572) * 40 * 12).quantize(Decimal("0.01"))
-    low = prices.Prices(**{**prices.DEFAULT.__dict__, "contracted_kw": 500.0})
+    low = replace(prices.DEFAULT, contracted_kw=500.0)
     q = analysers.contracted_demand(SITE, low, "PLANT")
     # now: 500 × 40 + 2 × 40 × (600 − 525) = 26 000 / month; at 572: 22 880 / month
     assert q.savings_cny_per_year == Decimal((26_000 - 22_880) * 12).quantize(Decimal("0.01"))
