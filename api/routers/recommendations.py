@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Configurer, DbSession, Reader
+from api.routers.activity import DataEntry
 from api.routers.benchmarking import XLSX
 from benchmarking import export
 from recommendations import service
@@ -73,9 +74,9 @@ class StatusBody(BaseModel):
 
 
 @router.patch("/recommendations/{rec_id}")
-def patch_recommendation(
-    rec_id: int, body: StatusBody, session: DbSession, who: Configurer
-) -> dict:
+def patch_recommendation(rec_id: int, body: StatusBody, session: DbSession, who: DataEntry) -> dict:
+    """Engineers and managers work the list: open → accepted → done (or dismissed with a
+    reason); every change is kept in the row's history."""
     r = service.set_status(session, rec_id, body.status, who.name, body.reason, body.done_at)
     session.commit()
     return service.to_dict(r)

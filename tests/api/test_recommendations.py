@@ -154,3 +154,27 @@ def test_analyse_list_patch_verify(client: TestClient, admin_headers: dict, plan
         ).status_code
         == 404
     )
+
+
+def test_roles(client: TestClient, admin_headers: dict, plant: dict, engine) -> None:  # noqa: ANN001
+    from tests.support.db import make_key
+
+    recs = client.get(
+        "/api/v1/recommendations", params={"site": plant["site"]}, headers=admin_headers
+    ).json()
+    rid = next(r["id"] for r in recs if r["kind"] == "load_shift")
+    viewer = {"Authorization": f"Bearer {make_key(engine, 'viewer')}"}
+    manager = {"Authorization": f"Bearer {make_key(engine, 'manager')}"}
+    assert (
+        client.get(
+            "/api/v1/recommendations", params={"site": plant["site"]}, headers=viewer
+        ).status_code
+        == 200
+    )
+    body = {"status": "dismissed", "reason": "no budget this year"}
+    assert (
+        client.patch(f"/api/v1/recommendations/{rid}", json=body, headers=viewer).status_code == 403
+    )
+    r = client.patch(f"/api/v1/recommendations/{rid}", json=body, headers=manager)
+    assert r.status_code == 200 and r.json()["status"] == "dismissed", r.text
+    assert r.json()["reason"] == "no budget this year"
