@@ -116,3 +116,21 @@ def snapshot(
         sankey=sankey_links(b, lang),
         recs=rec_rows(recs.result(), lang),
     )
+
+
+def evidence_series(api: ApiClient, site: str, rec: dict) -> tuple[list, list[float], float | None]:
+    """The window of a recommendation's evidence as (timestamps, kW, reference kW): the
+    site's load for site-wide kinds, the equipment meter otherwise (hourly)."""
+    ev = rec["evidence"]
+    window = ev.get("window")
+    if not window:
+        return [], [], None
+    start = datetime.fromisoformat(window["start"])
+    end = datetime.fromisoformat(window["end"])
+    ref = ev.get("base_kw") or ev.get("max_15min_kw") or ev.get("off_production_kw")
+    meters = ev.get("meters") or []
+    if rec["kind"] in ("base_load", "contracted_demand", "power_factor") or not meters:
+        pts = api.load(site, start, end, "1h")["points"]
+        return [p["ts"] for p in pts], [p["load_kw"] for p in pts], ref
+    pts = api.series(meters[0], start, end, "1h")["points"]
+    return [p["ts"] for p in pts], [float(p["value"] or 0.0) for p in pts], ref

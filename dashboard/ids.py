@@ -134,6 +134,7 @@ BM_XLSX_RATINGS = "bm-xlsx-ratings"
 BM_XLSX_BALANCE = "bm-xlsx-balance"
 BM_XLSX_RECS = "bm-xlsx-recs"
 BM_DOWNLOAD = "bm-download"
+BM_EVIDENCE = "bm-evidence"
 
 # budgets page
 BUD_SITE = "bud-site"

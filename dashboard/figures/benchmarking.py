@@ -20,3 +20,28 @@ def balance_sankey(links: dict, *, scale: float = 1.0) -> go.Figure:
     )
     fig.update_layout(**theme.layout(scale))
     return fig
+
+
+def evidence_figure(
+    ts: list, kw: list[float], title: str, reference_kw: float | None = None, *, scale: float = 1.0
+) -> go.Figure:
+    """The data window a recommendation used: load (kW) over time, with the reference level it
+    names (the base load, the 15-minute maximum) as a dashed line."""
+    if not ts:
+        return theme.empty()
+    fig = go.Figure(
+        go.Scatter(x=ts, y=kw, mode="lines", name="kW", line={"color": theme.ACCENT, "width": 1.5})
+    )
+    if reference_kw is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[ts[0], ts[-1]],
+                y=[reference_kw, reference_kw],
+                mode="lines",
+                name=f"{reference_kw:,.0f} kW",
+                line={"color": theme.GOOD, "dash": "dash"},
+            )
+        )
+    fig.update_layout(**theme.layout(scale, title={"text": title, "x": 0}))
+    fig.update_yaxes(title_text="kW")
+    return fig

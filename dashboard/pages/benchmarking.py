@@ -14,7 +14,7 @@ from dashboard import ids, runtime
 from dashboard.client import ApiError
 from dashboard.data import local_name
 from dashboard.figures import theme
-from dashboard.figures.benchmarking import balance_sankey
+from dashboard.figures.benchmarking import balance_sankey, evidence_figure
 from dashboard.i18n import current, t
 
 dash.register_page(__name__, path="/benchmarking", title="ECC · benchmarking", name="Benchmarking")
@@ -125,6 +125,12 @@ def layout(
                         className="controls",
                     ),
                     html.Div(id=ids.BM_RECS),
+                    dcc.Graph(
+                        id=ids.BM_EVIDENCE,
+                        figure=theme.empty(),
+                        className="graph-md",
+                        config=_GRAPH,
+                    ),
                 ],
                 className="card",
             ),
@@ -287,3 +293,24 @@ def download(_r, _b, _c, site, start, end, carrier):  # noqa: ANN001, ANN201
     except (ApiError, ValueError) as exc:
         return no_update, str(getattr(exc, "detail", exc))
     return dcc.send_bytes(blob, name), ""
+
+
+@callback(
+    Output(ids.BM_EVIDENCE, "figure"),
+    Input(ids.BM_REC_ID, "value"),
+    State(ids.BM_SITE, "value"),
+    prevent_initial_call=True,
+)
+def evidence(rec_id, site):  # noqa: ANN001, ANN201
+    """The evidence window of the recommendation whose id is typed in."""
+    if not rec_id or not site:
+        return no_update
+    api = runtime.api()
+    try:
+        rec = next((r for r in api.recommendations(site) if r["id"] == int(rec_id)), None)
+        if rec is None:
+            return theme.empty()
+        ts, kw, ref = bm.evidence_series(api, site, rec)
+    except ApiError:
+        return theme.empty()
+    return evidence_figure(ts, kw, rec["title_zh"] if current() == "zh" else rec["title"], ref)

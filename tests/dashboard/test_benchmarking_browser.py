@@ -102,6 +102,8 @@ def test_page_shows_ratings_balance_and_recommendations(
     page.page.screenshot(path=str(ARTIFACTS / "benchmarking-en.png"), full_page=True)
     rec_id = page.page.locator("#bm-recs tbody tr td").first.inner_text()
     page.page.fill("#bm-rec-id", rec_id)
+    page.page.wait_for_selector("#bm-evidence g.scatterlayer .trace", timeout=20_000)
+    assert page.page.locator("#bm-evidence g.scatterlayer .trace").count() == 2  # load, base
     page.page.click("#bm-rec-apply")  # default target status: accepted
     page.page.wait_for_function(
         "document.querySelector('#bm-recs').innerText.includes('accepted')", timeout=20_000

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard import benchmarking as bm
-from dashboard.figures.benchmarking import balance_sankey
+from dashboard.figures.benchmarking import balance_sankey, evidence_figure
 
 BENCH = {
     "processes": [
@@ -62,3 +62,9 @@ def test_balance_rows_and_sankey_close() -> None:
     assert into_site == 560 and out_of_site == 126 + 143 + 20 + 256 + 15
     fig = balance_sankey(links)
     assert fig.data[0].type == "sankey" and list(fig.data[0].node.label)[2] == "P"
+
+
+def test_evidence_figure_draws_the_reference() -> None:
+    fig = evidence_figure(["2026-01-01T00:00", "2026-01-01T01:00"], [10.0, 12.0], "t", 8.0)
+    assert [tr.name for tr in fig.data] == ["kW", "8 kW"]
+    assert list(fig.data[1].y) == [8.0, 8.0]
