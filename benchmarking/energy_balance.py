@@ -36,6 +36,11 @@ from models.benchmarking import Equipment, Process, ProcessMeter
 
 ELECTRICITY = units.Carrier.ELECTRICITY.value
 DEFAULT_ALERT_LOSS_RATE = 0.05
+# Generation and export are inputs of the electricity balance; reactive energy is not energy.
+BALANCED_CARRIERS = {c.value for c in units.Carrier} - {
+    *(c for c in metering_balance.ROLE_OF_CARRIER if c != ELECTRICITY),
+    "reactive_energy",
+}
 
 
 def site_balance(
@@ -47,11 +52,7 @@ def site_balance(
     alert_loss_rate: float = DEFAULT_ALERT_LOSS_RATE,
 ) -> dict:
     series.check_period(start, end)
-    if (
-        carrier not in {c.value for c in units.Carrier}
-        or carrier in metering_balance.ROLE_OF_CARRIER
-        and carrier != ELECTRICITY
-    ):
+    if carrier not in BALANCED_CARRIERS:
         raise Invalid("carrier", "an energy carrier consumed on site (electricity, natural_gas, …)")
     if not 0 <= alert_loss_rate <= 1:
         raise Invalid("alert_loss_rate", "a share between 0 and 1")
