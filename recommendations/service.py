@@ -284,7 +284,7 @@ def verify(session: Session, rec_id: int, baseline_days: int = 365) -> dict:
     # the day the action was done is neither baseline nor reporting
     base = [(d, v) for d, v in days if d < done_day]
     rep = [(d, v) for d, v in days if d > done_day]
-    result = verification.verify(base, rep)
+    result = verification.verify(base, rep, _non_workdays([d for d, _ in days]))
     result.update(
         id=r.id,
         option=option,
@@ -293,6 +293,20 @@ def verify(session: Session, rec_id: int, baseline_days: int = 365) -> dict:
         expected_kwh_per_year=r.savings_kwh_per_year,
     )
     return result
+
+
+def _non_workdays(days: list[date]) -> set[date]:
+    """Public holidays on weekdays (chinese_calendar); outside its years none."""
+    import chinese_calendar
+
+    out = set()
+    for d in days:
+        try:
+            if d.weekday() < 5 and not chinese_calendar.is_workday(d):
+                out.add(d)
+        except NotImplementedError:
+            continue
+    return out
 
 
 def _complete_days(hourly: pd.Series) -> list[tuple[date, float]]:
