@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dashboard.client import ApiClient
-from dashboard.i18n import DASH, fmt_num, fmt_pct, t
+from dashboard.i18n import DASH, TEXT, fmt_num, fmt_pct, t
 
 LIGHT_CLASS = {"green": "good", "amber": "warn", "red": "bad", "grey": "muted"}
 
@@ -87,17 +87,22 @@ def sankey_links(b: dict, lang: str) -> dict:
     return {"labels": labels, "source": src, "target": dst, "value": val, "unit": b["unit"]}
 
 
+def _t_or(key: str, fallback: str, lang: str) -> str:
+    return t(key, lang) if key in TEXT else fallback
+
+
 def rec_rows(recs: list[dict], lang: str) -> list[dict]:
     return [
         {
             "id": r["id"],
-            "kind": r["kind"],
+            "kind": _t_or(f"bm_kind_{r['kind']}", r["kind"], lang),
             "title": r["title_zh"] if lang == "zh" else r["title"],
             "kwh": fmt_num(r["savings_kwh_per_year"], "kWh"),
             "cny": fmt_num(float(r["savings_cny_per_year"]), "CNY"),
             "tco2": fmt_num(r["savings_tco2_per_year"], "tCO₂"),
-            "confidence": r["confidence"],
-            "status": r["status"] + (f" ({r['reason']})" if r.get("reason") else ""),
+            "confidence": _t_or(f"bm_conf_{r['confidence']}", r["confidence"], lang),
+            "status": _t_or(f"bm_status_{r['status']}", r["status"], lang)
+            + (f" ({r['reason']})" if r.get("reason") else ""),
         }
         for r in recs
     ]

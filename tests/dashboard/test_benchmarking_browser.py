@@ -126,7 +126,9 @@ def test_chinese(browser, stack: dict, rated: dict) -> None:  # noqa: ANN001, F8
         _ready(p.page)
         body = p.page.inner_text("body")
         assert "能效对标" in body and "能量平衡表" in body and "超过3级限额" in body
-        assert "夜间及周末基础负荷" in p.page.inner_text("#bm-recs")
+        recs = p.page.inner_text("#bm-recs")
+        assert "夜间及周末基础负荷" in recs and "基础负荷" in recs
+        assert "已采纳" in recs  # accepted in the English test
         p.page.screenshot(path=str(ARTIFACTS / "benchmarking-zh.png"), full_page=True)
         assert p.errors == [], p.errors
     except playwright.Error:
