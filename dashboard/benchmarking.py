@@ -36,6 +36,7 @@ def rating_rows(bench: dict, lang: str) -> list[dict]:
         lv = p["levels"]
         rows.append(
             {
+                "code": p["process"],
                 "process": f"{p['process']} · {p['product']}",
                 "output": fmt_num(p["output"], p["unit"]),
                 "unit_consumption": fmt_num(p["unit_consumption_kgce"], p["unit_consumption_unit"]),

@@ -269,6 +269,9 @@ class ApiClient:
     def balance(self, site: str, start: datetime, end: datetime, carrier: str) -> dict:
         return self.get(f"{API}/sites/{site}/balance", start=start, end=end, carrier=carrier)
 
+    def process_trend(self, code: str, start: datetime, end: datetime) -> dict:
+        return self.get(f"{API}/processes/{code}/trend", start=start, end=end, resolution="day")
+
     def recommendations(self, site: str) -> list[dict]:
         return self.get(f"{API}/recommendations", site=site)
 

@@ -75,6 +75,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "bm_no_processes": ("no process configured for this site", "该站点尚未配置工序"),
     "bm_no_recs": ("no recommendations yet", "暂无节能建议"),
     "bm_xlsx": ("XLSX", "导出 XLSX"),
+    "bm_trend": (
+        "Daily unit consumption and the best-10 %-days target",
+        "日单位产品能耗与最佳10%日目标",
+    ),
+    "bm_target": ("target", "目标"),
+    "bm_pick_process": ("pick a process", "请选择工序"),
     "bm_kind_base_load": ("base load", "基础负荷"),
     "bm_kind_load_shift": ("load shifting", "移峰填谷"),
     "bm_kind_power_factor": ("power factor", "功率因数"),

@@ -135,6 +135,8 @@ BM_XLSX_BALANCE = "bm-xlsx-balance"
 BM_XLSX_RECS = "bm-xlsx-recs"
 BM_DOWNLOAD = "bm-download"
 BM_EVIDENCE = "bm-evidence"
+BM_PROCESS = "bm-process"
+BM_TREND = "bm-trend"
 
 # budgets page
 BUD_SITE = "bud-site"

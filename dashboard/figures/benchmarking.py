@@ -45,3 +45,34 @@ def evidence_figure(
     fig.update_layout(**theme.layout(scale, title={"text": title, "x": 0}))
     fig.update_yaxes(title_text="kW")
     return fig
+
+
+def trend_figure(trend: dict, target_label: str, *, scale: float = 1.0) -> go.Figure:
+    """Daily unit consumption of a process with its best-10 %-days target (dashed)."""
+    pts = [p for p in trend.get("points", []) if p["unit_consumption_kgce"] is not None]
+    if not pts:
+        return theme.empty()
+    x = [p["period"] for p in pts]
+    unit = trend["unit_consumption_unit"]
+    fig = go.Figure(
+        go.Bar(
+            x=x,
+            y=[p["unit_consumption_kgce"] for p in pts],
+            name=unit,
+            marker={"color": theme.ACCENT},
+        )
+    )
+    target = trend.get("target", {}).get("target_kgce")
+    if target is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[x[0], x[-1]],
+                y=[target, target],
+                mode="lines",
+                name=f"{target_label} {target:,.1f} {unit}",
+                line={"color": theme.GOOD, "dash": "dash"},
+            )
+        )
+    fig.update_layout(**theme.layout(scale))
+    fig.update_yaxes(title_text=unit)
+    return fig

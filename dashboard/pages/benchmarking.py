@@ -14,7 +14,7 @@ from dashboard import ids, runtime
 from dashboard.client import ApiError
 from dashboard.data import local_name
 from dashboard.figures import theme
-from dashboard.figures.benchmarking import balance_sankey, evidence_figure
+from dashboard.figures.benchmarking import balance_sankey, evidence_figure, trend_figure
 from dashboard.i18n import current, t
 
 dash.register_page(__name__, path="/benchmarking", title="ECC · benchmarking", name="Benchmarking")
@@ -83,6 +83,16 @@ def layout(
                 [
                     html.H2([t("bm_ratings", lang), _xlsx(ids.BM_XLSX_RATINGS, lang)]),
                     html.Div(id=ids.BM_RATINGS),
+                    html.H3(t("bm_trend", lang)),
+                    dcc.Dropdown(
+                        id=ids.BM_PROCESS,
+                        options=[],
+                        placeholder=t("bm_pick_process", lang),
+                        style={"width": "320px"},
+                    ),
+                    dcc.Graph(
+                        id=ids.BM_TREND, figure=theme.empty(), className="graph-md", config=_GRAPH
+                    ),
                 ],
                 className="card",
             ),
@@ -214,6 +224,7 @@ def _period(start: str | None, end: str | None) -> tuple[datetime, datetime]:
     Output(ids.BM_SANKEY, "figure"),
     Output(ids.BM_RECS, "children"),
     Output(ids.BM_STATUS, "children"),
+    Output(ids.BM_PROCESS, "options"),
     Input(ids.BM_SITE, "value"),
     Input(ids.BM_START, "value"),
     Input(ids.BM_END, "value"),
@@ -226,11 +237,11 @@ def _period(start: str | None, end: str | None) -> tuple[datetime, datetime]:
 def refresh(site, start, end, carrier, _apply, rec_id, rec_status, reason):  # noqa: ANN001, ANN201
     lang = current()
     if not site:
-        return no_update, no_update, no_update, no_update, t("zc_pick_site", lang)
+        return no_update, no_update, no_update, no_update, t("zc_pick_site", lang), no_update
     try:
         a, b = _period(start, end)
     except ValueError:
-        return no_update, no_update, no_update, no_update, "start/end: YYYY-MM-DD"
+        return no_update, no_update, no_update, no_update, "start/end: YYYY-MM-DD", no_update
     api = runtime.api()
     note = ""
     if ctx.triggered_id == ids.BM_REC_APPLY and rec_id:
@@ -241,13 +252,14 @@ def refresh(site, start, end, carrier, _apply, rec_id, rec_status, reason):  # n
     try:
         snap = bm.snapshot(api, site, a, b, carrier, lang)
     except ApiError as exc:
-        return no_update, no_update, no_update, no_update, exc.detail
+        return no_update, no_update, no_update, no_update, exc.detail, no_update
     return (
         _ratings(snap.ratings, lang),
         _table([t("bm_item", lang), t("bm_value", lang)], [list(r) for r in snap.balance]),
         balance_sankey(snap.sankey),
         _recs(snap.recs, lang),
         note,
+        [{"label": r["process"], "value": r["code"]} for r in snap.ratings],
     )
 
 
@@ -314,3 +326,22 @@ def evidence(rec_id, site):  # noqa: ANN001, ANN201
     except ApiError:
         return theme.empty()
     return evidence_figure(ts, kw, rec["title_zh"] if current() == "zh" else rec["title"], ref)
+
+
+@callback(
+    Output(ids.BM_TREND, "figure"),
+    Input(ids.BM_PROCESS, "value"),
+    State(ids.BM_START, "value"),
+    State(ids.BM_END, "value"),
+    prevent_initial_call=True,
+)
+def trend(code, start, end):  # noqa: ANN001, ANN201
+    """Daily unit consumption of the picked process and its best-10 %-days target."""
+    if not code:
+        return no_update
+    try:
+        a, b = _period(start, end)
+        data = runtime.api().process_trend(code, a, b)
+    except (ApiError, ValueError):
+        return theme.empty()
+    return trend_figure(data, t("bm_target", current()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard import benchmarking as bm
-from dashboard.figures.benchmarking import balance_sankey, evidence_figure
+from dashboard.figures.benchmarking import balance_sankey, evidence_figure, trend_figure
 
 BENCH = {
     "processes": [
@@ -68,3 +68,18 @@ def test_evidence_figure_draws_the_reference() -> None:
     fig = evidence_figure(["2026-01-01T00:00", "2026-01-01T01:00"], [10.0, 12.0], "t", 8.0)
     assert [tr.name for tr in fig.data] == ["kW", "8 kW"]
     assert list(fig.data[1].y) == [8.0, 8.0]
+
+
+def test_trend_figure_with_target() -> None:
+    trend = {
+        "unit_consumption_unit": "kgce/t",
+        "target": {"target_kgce": 95.0},
+        "points": [
+            {"period": "2026-01-01", "unit_consumption_kgce": 100.0},
+            {"period": "2026-01-02", "unit_consumption_kgce": None},
+            {"period": "2026-01-03", "unit_consumption_kgce": 96.0},
+        ],
+    }
+    fig = trend_figure(trend, "target")
+    assert list(fig.data[0].x) == ["2026-01-01", "2026-01-03"]
+    assert fig.data[1].name == "target 95.0 kgce/t"
