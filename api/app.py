@@ -20,6 +20,7 @@ from api.routers import (
     alarms,
     audit,
     auth,
+    benchmarking,
     budgets,
     carbon_all,
     collectors,
@@ -30,6 +31,7 @@ from api.routers import (
     meters,
     products,
     readings,
+    recommendations,
     sites,
     suppliers,
     users,
@@ -118,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security.serve_docs_locally(app)
     for module in (auth, users, keys, audit, readings, meters, sites, alarm_rules, alarms):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (forecasts, costs, budgets, collectors):
+    for module in (forecasts, costs, budgets, collectors, benchmarking, recommendations):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assets import offsets as offsets_mod
+from benchmarking import equipment, processes
 from carbon import engine
 from carbon.kpis import electricity_shares
 from core.errors import Invalid
@@ -189,8 +190,13 @@ def scorecard(
             {"electricity": cur["electricity"], "emissions_hash": cur["emissions_hash"]},
         ),
         "auto_collection_rate": (_pct(coll["rate"]), coll),
-        "processes_at_level_1": (None, {"note": "benchmarking is not installed"}),
-        "equipment_grade_1_share": (None, {"note": "the equipment register is not installed"}),
+        "processes_at_level_1": _measured(
+            processes.share_at_level_1(session, site, cur["start"], cur["end"]),
+            "no process with a rated benchmark",
+        ),
+        "equipment_grade_1_share": _measured(
+            equipment.grade_1_share(session, site), "no graded equipment in the register"
+        ),
         "pcf_coverage": (_pct(pcf["share"]), pcf),
         "offsets_within_residual": (
             float(off["residual_tco2"] - off["offsets_tco2"]),
@@ -231,6 +237,12 @@ def scorecard(
             }
         )
     return {"version": lib["version"], "site": site, "year": year, "indicators": indicators}
+
+
+def _measured(figure: dict, empty_note: str) -> tuple[float | None, dict]:
+    """A benchmarking figure as (value, evidence); "not measured" when it has no value."""
+    value = figure.pop("value_pct")
+    return value, figure if value is not None else {**figure, "note": empty_note}
 
 
 def _threshold(ind: dict, factory: ZeroCarbonThreshold | None, sources: dict) -> dict | None:

@@ -92,6 +92,7 @@ def _shell() -> html.Div:
         ("/budgets", "nav_budgets"),
         ("/sites", "nav_sites"),
         ("/zero-carbon", "nav_zero_carbon"),
+        ("/benchmarking", "nav_benchmarking"),
         ("/products", "nav_products"),
         ("/suppliers", "nav_suppliers"),
         ("/audit", "nav_audit"),

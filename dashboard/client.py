@@ -332,6 +332,22 @@ class ApiClient:
     def carbon_assets(self, site: str) -> list[dict]:
         return self.get(f"{API}/carbon-assets", site=site)
 
+    def benchmarking(self, site: str, start: datetime, end: datetime) -> dict:
+        return self.get(f"{API}/benchmarking", site=site, start=start, end=end)
+
+    def balance(self, site: str, start: datetime, end: datetime, carrier: str) -> dict:
+        return self.get(f"{API}/sites/{site}/balance", start=start, end=end, carrier=carrier)
+
+    def process_trend(self, code: str, start: datetime, end: datetime) -> dict:
+        return self.get(f"{API}/processes/{code}/trend", start=start, end=end, resolution="day")
+
+    def recommendations(self, site: str) -> list[dict]:
+        return self.get(f"{API}/recommendations", site=site)
+
+    def set_recommendation_status(self, rec_id: int, status: str, reason: str | None) -> Any:
+        body = {"status": status, **({"reason": reason} if reason else {})}
+        return self._send("PATCH", f"{API}/recommendations/{rec_id}", json=body)
+
     def alarms(self, state: str = "active") -> Any:
         return self.get(f"{API}/alarms", state=state)
 

@@ -38,22 +38,34 @@ def rows_from(content: bytes, content_type: str) -> list[dict[str, str]]:
     if content_type.startswith(XLSX) or content[:2] == b"PK":
         from openpyxl import load_workbook
 
-        ws = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        it = ws.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(it, [])]
-        return [
-            {h: ("" if v is None else str(v)) for h, v in zip(header, r, strict=False) if h}
-            for r in it
-            if any(v is not None for v in r)
-        ]
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("body", "CSV must be UTF-8") from None
-    return [
-        {k.strip(): (v or "").strip() for k, v in r.items() if k}
-        for r in csv.DictReader(io.StringIO(text))
-    ]
+        try:
+            ws = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+            it = ws.iter_rows(values_only=True)
+            header = [str(h).strip() if h is not None else "" for h in next(it, [])]
+            rows = [
+                {h: ("" if v is None else str(v)) for h, v in zip(header, r, strict=False) if h}
+                for r in it
+                if any(v is not None for v in r)
+            ]
+        except Exception as exc:  # noqa: BLE001  (any unreadable workbook is the sender's fault)
+            raise Invalid("body", f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("body", "CSV must be UTF-8") from None
+        try:
+            rows = [
+                {k.strip(): (v if isinstance(v, str) else "").strip() for k, v in r.items() if k}
+                for r in csv.DictReader(io.StringIO(text, newline=""))
+            ]
+        except csv.Error as exc:
+            raise Invalid("body", f"not a readable CSV: {exc}") from None
+    for i, r in enumerate(rows, start=1):
+        for k, v in r.items():
+            if "\x00" in k or "\x00" in v or any(0xD800 <= ord(c) <= 0xDFFF for c in k + v):
+                raise Invalid(f"rows[{i}].{k!r}", "NUL or a lone surrogate is not text")
+    return rows
 
 
 def import_factors(

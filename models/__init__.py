@@ -3,6 +3,7 @@
 import models.accounts  # noqa: F401  (registers users, sessions and the audit trail)
 import models.alarms  # noqa: F401  (registers the alarm tables)
 import models.assets  # noqa: F401  (registers the carbon asset ledger tables)
+import models.benchmarking  # noqa: F401  (registers processes, equipment, recommendations)
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 import models.collectors  # noqa: F401  (registers the field collector tables)
 import models.cost  # noqa: F401  (registers the tariff, cost, bill and budget tables)

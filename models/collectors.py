@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Double, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Double, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +18,7 @@ from models.base import Base
 
 class CollectorPoint(Base):
     __tablename__ = "collector_point"
+    __table_args__ = (Index("ix_collector_point_meter", "meter_code"),)
 
     collector: Mapped[str] = mapped_column(String(100), primary_key=True)
     device: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -26,7 +27,7 @@ class CollectorPoint(Base):
     poll_s: Mapped[float] = mapped_column(Double)
     online: Mapped[bool] = mapped_column(Boolean)
     last_good: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reads: Mapped[int] = mapped_column(BigInteger, default=0)
-    errors: Mapped[dict] = mapped_column(JSONB, default=dict)
+    reads: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    errors: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     report_every_s: Mapped[float] = mapped_column(Double)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

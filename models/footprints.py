@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,7 +56,7 @@ class Product(Base):
     mass_kg_per_unit: Mapped[Decimal | None] = mapped_column(QTY)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     cpc: Mapped[str | None] = mapped_column(String(32))
-    allocation: Mapped[str] = mapped_column(String(16), default="mass")
+    allocation: Mapped[str] = mapped_column(String(16), default="mass", server_default="mass")
     electricity_factor_kgco2e_per_kwh: Mapped[Decimal | None] = mapped_column(QTY)
     electricity_factor_source: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
@@ -77,7 +78,7 @@ class ProductBom(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     valid_from: Mapped[date] = mapped_column(Date)
-    transport: Mapped[list] = mapped_column(JSONB, default=list)
+    transport: Mapped[list] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
     process_kgco2e_per_unit: Mapped[Decimal | None] = mapped_column(QTY)
     process_source: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
@@ -100,7 +101,9 @@ class ProductBomItem(Base):
     material: Mapped[str] = mapped_column(String(120))
     quantity: Mapped[Decimal] = mapped_column(QTY)
     unit: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str] = mapped_column(String(16), default="raw_materials")
+    stage: Mapped[str] = mapped_column(
+        String(16), default="raw_materials", server_default="raw_materials"
+    )
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
     factor_kgco2e_per_unit: Mapped[Decimal | None] = mapped_column(QTY)
     factor_source: Mapped[str | None] = mapped_column(Text)
@@ -176,10 +179,10 @@ class SupplierRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"), index=True)
     material: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(16), default="requested")
+    status: Mapped[str] = mapped_column(String(16), default="requested", server_default="requested")
     due: Mapped[date | None] = mapped_column(Date)
     factor_id: Mapped[int | None] = mapped_column(ForeignKey("material_factor.id"))
-    history: Mapped[list] = mapped_column(JSONB, default=list)
+    history: Mapped[list] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(100))
 

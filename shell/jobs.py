@@ -16,6 +16,7 @@ from alarms import jobs as alarm_jobs
 from assets import ledger as asset_ledger
 from footprints import jobs as footprint_jobs
 from forecasting import jobs as forecast_jobs
+from recommendations import jobs as recommendation_jobs
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,13 @@ JOBS: list[Job] = [
         footprint_jobs.expire_requests,
         3600,
         "supplier data requests still open after their due date become expired",
+    ),
+    Job(
+        "recommendations",
+        recommendation_jobs.analyse_sites,
+        86400,
+        "analyse every plant over the last four weeks: base load, load shifting, power factor, "
+        "contracted demand, compressed air, transformers, equipment grades",
     ),
 ]
 

@@ -33,6 +33,7 @@ from ingest.writer import detect_writer
 from metering import registry
 from shell.demo import history, plant
 from shell.demo import products as demo_products
+from shell.demo.benchmarking import ensure_benchmarking, refresh_recommendations
 from shell.demo.carbon_assets import ensure_carbon_assets
 from shell.processes import DidNotStart, wait_until_answering
 from shell.runtime import open_database
@@ -329,6 +330,8 @@ def run_demo(
     with Session(engine) as session:  # products with footprints (the products page)
         demo_products.ensure_products(session, now - timedelta(days=days), now, plant.TIMEZONE)
         session.commit()
+    ensure_benchmarking(engine, now - timedelta(days=days), now)
+    console.print(f"recommendations: {refresh_recommendations(engine, now)} analysed")
     api = _start_api(settings, console)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"API:       {base}/docs")

@@ -33,6 +33,7 @@ DATA_ENTRY = (
     "/api/v1/budgets",
     "/api/v1/carbon-assets",
     "/api/v1/reductions",
+    "/api/v1/recommendations/{rec_id}",
 )
 ASSET_USE = (
     "/api/v1/carbon-assets/{asset_id}/",
@@ -51,7 +52,7 @@ def allowed(method: str, path: str) -> set[str]:
         return {"admin", "auditor"}
     if method == "GET":
         return READ
-    if path == "/api/v1/readings":
+    if path in ("/api/v1/readings", "/api/v1/collectors/health"):  # what collectors send
         return {"ingest", "engineer", "admin"}
     if path in ("/api/v1/factors", "/api/v1/carbon/recalculations", "/api/v1/readings/void"):
         return {"admin"}
