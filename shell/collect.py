@@ -78,7 +78,6 @@ def _center(settings: Settings) -> Iterator:
     if settings.rollup_worker:
         worker = RollupWorker(
             lambda: psycopg_connection(engine),
-            ctx.writer.day_timezone,
             timescale=ctx.writer.timescale,
         ).start()
     alarms = start_alarms(settings, engine, bus)
