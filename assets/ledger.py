@@ -364,7 +364,7 @@ def ccer_used_for_compliance(session: Session, site_id: int, year: int) -> Decim
             CarbonAssetTxn.purpose == "ets_compliance",
         )
     ):
-        if compliance_year(t.period_end) == year:
+        if t.period_end is not None and compliance_year(t.period_end) == year:
             total += t.quantity
     return total
 

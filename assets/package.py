@@ -109,8 +109,10 @@ def build(
     files["factors.csv"] = _csv([cols] + [[f.get(c) for c in cols] for f in used])
     log = factors.factor_log(session)
     used_ids = {f["id"] for f in used}
+    header: list[object] = ["factor_id", "action", "actor", "at", "old_value", "new_value"]
+    header.append("detail")
     files["factor_log.csv"] = _csv(
-        [["factor_id", "action", "actor", "at", "old_value", "new_value", "detail"]]
+        [header]
         + [
             [r.factor_id, r.action, r.actor, r.at.isoformat(), r.old_value, r.new_value, r.detail]
             for r in log

@@ -237,8 +237,7 @@ def _forecast_kwh_by_day(
     session: Session, site: Site, meter: str | None, lo: datetime, hi: datetime, zone: Any
 ) -> tuple[dict[date, Decimal], datetime]:
     """kWh per local day in [lo, hi) from the newest stored forecast, and how far it reaches."""
-    from forecasting.service import latest_run  # pandas: only when a status is asked
-
+    from forecasting.runs import latest_run  # pandas: only when a status is asked
     from forecasting.subjects import find_subject
     from models.forecasting import ForecastPoint
 

@@ -88,9 +88,9 @@ def _is_workday(day: date) -> bool:
 def _meters(session: Session, site: Site, meter_codes: list[str] | None) -> list[Meter]:
     if meter_codes:
         found = [registry.get_meter(session, c) for c in meter_codes]
-        ids = set(registry.site_subtree_ids(session, site.code))
+        inside = set(registry.site_subtree_ids(session, site.code))
         for m in found:
-            if m.site_id not in ids:
+            if m.site_id not in inside:
                 raise Invalid("meter", f"meter {m.code!r} is not in site {site.code!r}")
         return found
     ids = registry.site_subtree_ids(session, site.code)

@@ -259,6 +259,7 @@ def verify(session: Session, rec_id: int, baseline_days: int = 365) -> dict:
     if r.status != "done" or r.done_at is None:
         raise Conflict("status", "only a done recommendation is verified")
     site = session.get(Site, r.site_id)
+    assert site is not None  # a recommendation's site exists (foreign key)
     tz = _tz(session, site)
     codes = r.evidence.get("meters") or []
     meters = [registry.get_meter(session, c) for c in codes]

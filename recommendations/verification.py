@@ -45,7 +45,7 @@ def verify(
         }
     xb = _design([d for d, _ in baseline], off)
     yb = np.array([v for _, v in baseline])
-    keep = xb.any(axis=0)  # drop indicators never seen in the baseline
+    keep: np.ndarray = np.asarray(xb.any(axis=0))  # drop indicators never seen in the baseline
     if not keep[7]:
         keep[7] = False
     xb = xb[:, keep]
