@@ -282,7 +282,7 @@ def download(_r, _b, _c, site, start, end, carrier):  # noqa: ANN001, ANN201
         a, b = _period(start, end)
         api = runtime.api()
         if ctx.triggered_id == ids.BM_XLSX_RATINGS:
-            blob = api.download(
+            blob = api.get_bytes(
                 "/api/v1/benchmarking",
                 site=site,
                 start=a.isoformat(),
@@ -291,7 +291,7 @@ def download(_r, _b, _c, site, start, end, carrier):  # noqa: ANN001, ANN201
             )
             name = f"benchmarking-{site}.xlsx"
         elif ctx.triggered_id == ids.BM_XLSX_BALANCE:
-            blob = api.download(
+            blob = api.get_bytes(
                 f"/api/v1/sites/{site}/balance",
                 start=a.isoformat(),
                 end=b.isoformat(),
@@ -300,7 +300,7 @@ def download(_r, _b, _c, site, start, end, carrier):  # noqa: ANN001, ANN201
             )
             name = f"balance-{site}.xlsx"
         else:
-            blob = api.download("/api/v1/recommendations", site=site, format="xlsx")
+            blob = api.get_bytes("/api/v1/recommendations", site=site, format="xlsx")
             name = f"recommendations-{site}.xlsx"
     except (ApiError, ValueError) as exc:
         return no_update, str(getattr(exc, "detail", exc))

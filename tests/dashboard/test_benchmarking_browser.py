@@ -94,7 +94,7 @@ def test_page_shows_ratings_balance_and_recommendations(
     ratings = page.page.inner_text("#bm-ratings")
     assert "Widget line" not in ratings and "PROC-" in ratings
     assert "above level 3" in ratings and "single source" in ratings
-    assert page.page.locator("#bm-ratings .light-bad").count() == 1
+    assert page.page.locator("#bm-ratings .zc-light-bad").count() == 1
     assert "Balance closes" in page.page.inner_text("#bm-balance")
     recs = page.page.inner_text("#bm-recs")
     assert "Base load" in recs and "open" in recs
@@ -122,7 +122,7 @@ def test_page_shows_ratings_balance_and_recommendations(
 
 def test_chinese(browser, stack: dict, rated: dict) -> None:  # noqa: ANN001, F811
     base = stack["dash"].url
-    p = Page(browser, lang="zh", base=base)
+    p = Page(browser, lang="zh", base=base, session=stack["session"])
     try:
         p.page.goto(
             f"{base}/benchmarking?site={stack['site']}&start={rated['start']}&end={rated['end']}"

@@ -11,7 +11,20 @@ from pathlib import Path
 from tests.support.paths import REPO_ROOT
 
 CI_RUN = REPO_ROOT / ".ci" / "run"
-DOMAIN = ["core", "accounts", "metering", "ingest", "carbon", "alarms", "forecasting"]
+DOMAIN = [
+    "core",
+    "accounts",
+    "metering",
+    "ingest",
+    "carbon",
+    "alarms",
+    "forecasting",
+    "assets",
+    "cost",
+    "budgets",
+    "footprints",
+    "recommendations",
+]
 GATE = [
     "python3 -m ruff check .",
     "python3 -m ruff format --check .",
