@@ -4,43 +4,14 @@ sha256 of their canonical JSON (the same rule as ``carbon.derivation``: sorted k
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core.canonical import canonical_json, content_hash
 from core.errors import NotFound
 from models.cost import CostDerivation
-
-
-def _default(o: Any) -> Any:
-    if isinstance(o, datetime):
-        return o.astimezone(UTC).isoformat() if o.tzinfo else o.isoformat()
-    if isinstance(o, date):
-        return o.isoformat()
-    if isinstance(o, Decimal):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def canonical_json(obj: Any) -> str:
-    return json.dumps(
-        obj,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=_default,
-        allow_nan=False,
-    )
-
-
-def content_hash(inputs: dict, formulas: dict) -> str:
-    blob = canonical_json({"formulas": formulas, "inputs": inputs})
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def record(session: Session, kind: str, inputs: dict, formulas: dict, results: dict) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from carbon.derivation import canonical_json
 from metering import registry
+from tests.support import jiangsu_plant
 from tests.support.db import make_key
 from tests.support.paths import REPO_ROOT
 
@@ -62,42 +63,7 @@ def _get(client: TestClient, headers: dict, path: str, **params: object) -> dict
 def world(client: TestClient, admin_headers: dict, engine) -> dict:  # noqa: ANN001
     uid = uuid.uuid4().hex[:8]
     site, h = f"CJ-{uid}", admin_headers
-    _post(client, h, "/api/v1/sites", {"code": site, "name": "Jiangsu plant", "region": "江苏"})
-    meters = {
-        "IN": ("electricity", "kWh", None, 5000.0),
-        "FEED": ("electricity", "kWh", "IN", 2000.0),
-        "GAS": ("natural_gas", "Nm3", None, 10_000.0),
-        "PV": ("pv_generation", "kWh", None, 800.0),
-        "EXP": ("grid_export", "kWh", None, 300.0),
-        "STEAM": ("steam", "t", None, 5.0),
-        "WATER": ("water", "m3", None, 100.0),
-    }
-    codes = {k: f"{k}-{uid}" for k in meters}
-    for k, (carrier, unit, parent, _) in meters.items():
-        _post(
-            client,
-            h,
-            "/api/v1/meters",
-            {
-                "code": codes[k],
-                "name": k,
-                "site": site,
-                "carrier": carrier,
-                "unit": unit,
-                "kind": "delta",
-                "interval_s": 3600,
-                "parent": codes[parent] if parent else None,
-            },
-        )
-    ts = [f"{DAY}T{hh:02d}:00:00+08:00" for hh in range(9, 19)]
-    body = {
-        "series": [
-            {"meter": codes[k], "ts": ts, "value": [v] * len(ts)}
-            for k, (_, _, _, v) in meters.items()
-        ]
-    }
-    r = client.post("/api/v1/readings", json=body, headers=h)
-    assert r.status_code == 200 and r.json()["accepted"] == 70, r.text
+    codes = jiangsu_plant.build(client, h, site, uid, "Jiangsu plant")
     viewer = {"Authorization": f"Bearer {make_key(engine, 'viewer')}"}
     manager = {"Authorization": f"Bearer {make_key(engine, 'manager')}"}
     return {

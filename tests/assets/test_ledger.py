@@ -19,9 +19,9 @@ from tests.api.test_carbon import (
     STEAM_T,
     TCE_EQUIVALENT,
 )
+from tests.support import jiangsu_plant
 from tests.support.db import make_key
 
-DAY = "2023-06-10"
 START, END = "2023-06-01T00:00:00+08:00", "2023-07-01T00:00:00+08:00"
 FAR = "2099-12-31T00:00:00+08:00"  # a registry expiry no test run will reach
 KWH_TCE = 0.1229 / 1000  # GB/T 2589 equivalent value of electricity, tce per kWh
@@ -44,41 +44,7 @@ def plant(client: TestClient, admin_headers: dict, engine) -> dict:  # noqa: ANN
     """A fresh copy of the hand-worked Jiangsu plant for each test (ledger state is per site)."""
     uid = uuid.uuid4().hex[:8]
     site, h = f"ZC-{uid}", admin_headers
-    _post(client, h, "/api/v1/sites", {"code": site, "name": "Zero plant", "region": "江苏"})
-    meters = {
-        "IN": ("electricity", "kWh", None, 5000.0),
-        "FEED": ("electricity", "kWh", "IN", 2000.0),
-        "GAS": ("natural_gas", "Nm3", None, 10_000.0),
-        "PV": ("pv_generation", "kWh", None, 800.0),
-        "EXP": ("grid_export", "kWh", None, 300.0),
-        "STEAM": ("steam", "t", None, 5.0),
-        "WATER": ("water", "m3", None, 100.0),
-    }
-    codes = {k: f"{k}-{uid}" for k in meters}
-    for k, (carrier, unit, parent, _) in meters.items():
-        _post(
-            client,
-            h,
-            "/api/v1/meters",
-            {
-                "code": codes[k],
-                "name": k,
-                "site": site,
-                "carrier": carrier,
-                "unit": unit,
-                "kind": "delta",
-                "interval_s": 3600,
-                "parent": codes[parent] if parent else None,
-            },
-        )
-    ts = [f"{DAY}T{hh:02d}:00:00+08:00" for hh in range(9, 19)]
-    body = {
-        "series": [
-            {"meter": codes[k], "ts": ts, "value": [v] * len(ts)}
-            for k, (_, _, _, v) in meters.items()
-        ]
-    }
-    assert client.post("/api/v1/readings", json=body, headers=h).status_code == 200
+    codes = jiangsu_plant.build(client, h, site, uid, "Zero plant")
     return {
         "site": site,
         "uid": uid,
