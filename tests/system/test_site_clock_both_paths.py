@@ -77,7 +77,7 @@ def pglite_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
         connect_args={"prepare_threshold": None},
     )
     try:
-        yield Side("timescaledb", eng, srv.url, True, {"prepare_threshold": None})
+        yield Side("timescaledb", eng, srv.url, True, {"prepare_threshold": None}, server=srv)
     finally:
         eng.dispose()
         srv.stop()
@@ -169,7 +169,10 @@ def _snapshot(side: Side) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def snapshots(pglite_side: Side, server_side: Side) -> tuple[dict, dict]:
     for side in (pglite_side, server_side):
-        _setup(side)
+        if side.server is not None:  # restarted once if the WASM server dies before it
+            side.server.first_write(lambda side=side: _setup(side))
+        else:
+            _setup(side)
     return _snapshot(pglite_side), _snapshot(server_side)
 
 
