@@ -25,8 +25,7 @@ from __future__ import annotations
 import math
 import os
 import random
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,12 +34,10 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from core.db import make_engine
-from core.settings import Settings, get_settings
+from core.settings import get_settings
 from ingest.parsers import RawItems
 from ingest.validate import validate
 from ingest.writer import WriterConfig, detect_writer, write_batch
@@ -49,7 +46,7 @@ from metering.registry import MeterInfo
 from metering.rollups import refresh_all, refresh_pending_timescale
 from migrations import runner as migrate
 from migrations.autogen import schema_differences
-from tests.support.pglite.harness import PgliteServer, start_pglite_or_skip
+from tests.support.pglite.harness import PgliteServer
 
 pytestmark = pytest.mark.timescale
 
@@ -123,37 +120,13 @@ class Side:
             assert left == 0
 
 
-@pytest.fixture(scope="module")
-def pglite_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
-    srv = start_pglite_or_skip(tmp_path_factory.mktemp("both_paths") / "pgdata")
-    engine = create_engine(
-        srv.url.replace("postgresql://", "postgresql+psycopg://", 1),
-        poolclass=NullPool,  # one connection at a time: never keep one parked in a pool
-        connect_args={"prepare_threshold": None},
-    )
-    try:
-        yield Side("timescaledb", engine, srv.url, True, {"prepare_threshold": None}, server=srv)
-    finally:
-        engine.dispose()
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def server_side() -> Iterator[Side]:
-    name = f"ecc_both_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    try:
-        with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at {SERVER_URL} is not reachable: {exc}")
-    url = f"{SERVER_URL.rsplit('/', 1)[0]}/{name}"
-    engine = make_engine(Settings(database_url=url), pool_size=2)
-    try:
-        yield Side("postgresql", engine, url, False)
-    finally:
-        engine.dispose()
-        with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def set_up_both(sides: tuple[Side, ...], setup: Callable[[Side], object]) -> None:
+    """Run each side's first write; a WASM server that dies before it is restarted once."""
+    for side in sides:
+        if side.server is not None:
+            side.server.first_write(lambda side=side: setup(side))
+        else:
+            setup(side)
 
 
 # --------------------------------------------------------------------------- the readings
@@ -428,11 +401,7 @@ def _setup_side(side: Side) -> None:
 
 @pytest.fixture(scope="module")
 def world(pglite_side: Side, server_side: Side) -> World:
-    for side in (pglite_side, server_side):
-        if side.server is not None:  # restarted once if the WASM server dies before it
-            side.server.first_write(lambda side=side: _setup_side(side))
-        else:
-            _setup_side(side)
+    set_up_both((pglite_side, server_side), _setup_side)
     tz = get_settings().timezone
     ds = make_dataset(tz)
     w = World(pglite_side, server_side, tz, ds)

@@ -10,29 +10,20 @@ closed before the next opens. Skips when node/npm are missing (unless ECC_PGLITE
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from carbon import boundary, engine, records
 from carbon import series as carbon_series
-from core.db import make_engine
-from core.settings import Settings
 from ingest.writer import detect_writer
 from metering import registry
 from metering.rollups import refresh_all
 from migrations import runner as migrate
-from tests.support.db import SERVER_URL
-from tests.support.pglite.harness import start_pglite_or_skip
-from tests.system.test_both_paths import Side, assert_same, items_of
+from tests.system.test_both_paths import Side, assert_same, items_of, set_up_both
 
 pytestmark = pytest.mark.timescale
 
@@ -41,36 +32,6 @@ T0 = datetime(2023, 12, 31, tzinfo=SH).astimezone(UTC)  # local midnight, across
 HOURS = 48
 SITE, SUB = "CB-PLANT", "CB-SHOP"
 GRID, FEED, GAS, PV = "CB-GRID", "CB-FEED", "CB-GAS", "CB-PV"
-
-
-@pytest.fixture(scope="module")
-def pglite_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
-    srv = start_pglite_or_skip(tmp_path_factory.mktemp("carbon_paths") / "pgdata")
-    eng = create_engine(
-        srv.url.replace("postgresql://", "postgresql+psycopg://", 1),
-        poolclass=NullPool,
-        connect_args={"prepare_threshold": None},
-    )
-    try:
-        yield Side("timescaledb", eng, srv.url, True, {"prepare_threshold": None}, server=srv)
-    finally:
-        eng.dispose()
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def server_side() -> Iterator[Side]:
-    name = f"ecc_carbon_both_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{SERVER_URL.rsplit('/', 1)[0]}/{name}"
-    eng = make_engine(Settings(database_url=url), pool_size=2)
-    try:
-        yield Side("postgresql", eng, url, False)
-    finally:
-        eng.dispose()
-        with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _readings() -> list[tuple[str, datetime, float, None]]:
@@ -155,11 +116,7 @@ def _snapshot(side: Side) -> dict:
 
 
 def test_carbon_figures_identical_on_both_paths(pglite_side: Side, server_side: Side) -> None:
-    for side in (pglite_side, server_side):
-        if side.server is not None:  # restarted once if the WASM server dies before it
-            side.server.first_write(lambda side=side: _setup(side))
-        else:
-            _setup(side)
+    set_up_both((pglite_side, server_side), _setup)
     ts, pg = _snapshot(pglite_side), _snapshot(server_side)
     assert ts.keys() == pg.keys()
     for key in ts:

@@ -19,30 +19,21 @@ ECC_PGLITE_REQUIRED=1).
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from carbon import engine as carbon_engine
 from carbon import series as carbon_series
-from core.db import make_engine
-from core.settings import Settings
 from ingest.writer import detect_writer
 from metering import registry, series
 from metering.rollups import refresh_all
 from migrations import runner as migrate
-from tests.support.db import SERVER_URL
-from tests.support.pglite.harness import start_pglite_or_skip
-from tests.system.test_both_paths import Side, assert_same, items_of
+from tests.system.test_both_paths import Side, assert_same, items_of, set_up_both
 
 pytestmark = pytest.mark.timescale
 
@@ -66,36 +57,6 @@ SITES = {
     ),
 }
 WINDOW = (T0 - timedelta(days=1), T0 + timedelta(days=4))  # every day of every zone
-
-
-@pytest.fixture(scope="module")
-def pglite_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
-    srv = start_pglite_or_skip(tmp_path_factory.mktemp("site_clock") / "pgdata")
-    eng = create_engine(
-        srv.url.replace("postgresql://", "postgresql+psycopg://", 1),
-        poolclass=NullPool,
-        connect_args={"prepare_threshold": None},
-    )
-    try:
-        yield Side("timescaledb", eng, srv.url, True, {"prepare_threshold": None}, server=srv)
-    finally:
-        eng.dispose()
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def server_side() -> Iterator[Side]:
-    name = f"ecc_site_clock_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{SERVER_URL.rsplit('/', 1)[0]}/{name}"
-    eng = make_engine(Settings(database_url=url), pool_size=2)
-    try:
-        yield Side("postgresql", eng, url, False)
-    finally:
-        eng.dispose()
-        with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _setup(side: Side) -> None:
@@ -168,11 +129,7 @@ def _snapshot(side: Side) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def snapshots(pglite_side: Side, server_side: Side) -> tuple[dict, dict]:
-    for side in (pglite_side, server_side):
-        if side.server is not None:  # restarted once if the WASM server dies before it
-            side.server.first_write(lambda side=side: _setup(side))
-        else:
-            _setup(side)
+    set_up_both((pglite_side, server_side), _setup)
     return _snapshot(pglite_side), _snapshot(server_side)
 
 
