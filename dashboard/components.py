@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
-from dashboard.data import csv_safe
+from dashboard.client import ApiError
+from dashboard.data import csv_safe, local_name
 from dashboard.figures import theme
 from dashboard.figures.meter import meter_series
 from dashboard.i18n import DASH, current, fmt_num, t
@@ -269,3 +270,12 @@ def _export(_: int, code: str | None, range_key: str, res: str, zoom: dict | Non
         return no_update
     name = f"{code}_{snap.resolution}_{datetime.now(UTC):%Y%m%dT%H%MZ}.csv"
     return dcc.send_data_frame(csv_safe(snap.rollup).to_csv, name, index=False)
+
+
+def site_options(lang: str) -> list[dict]:
+    """The sites the signed-in person may see, as dropdown options named in their language."""
+    try:
+        sites = runtime.api().sites()
+    except ApiError:
+        return []
+    return [{"label": local_name(s["name"], lang), "value": s["code"]} for s in sites]

@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard import benchmarking as bm
 from dashboard import ids, runtime
 from dashboard.client import ApiError
-from dashboard.data import local_name
+from dashboard.components import site_options
 from dashboard.figures import theme
 from dashboard.figures.benchmarking import balance_sankey, evidence_figure, trend_figure
 from dashboard.i18n import current, t
@@ -23,19 +23,11 @@ _GRAPH = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale
 _STATUSES = ("open", "accepted", "done", "dismissed")
 
 
-def _sites(lang: str) -> list[dict]:
-    try:
-        sites = runtime.api().sites()
-    except ApiError:
-        return []
-    return [{"label": local_name(s["name"], lang), "value": s["code"]} for s in sites]
-
-
 def layout(
     site: str | None = None, start: str | None = None, end: str | None = None, **_: str
 ) -> html.Div:
     lang = current()
-    options = _sites(lang)
+    options = site_options(lang)
     site = site or (options[0]["value"] if options else None)
     today = datetime.now(UTC).date()
     return html.Div(

@@ -11,8 +11,7 @@ import dash
 from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
-from dashboard.client import ApiError
-from dashboard.data import local_name
+from dashboard.components import site_options
 from dashboard.figures import theme
 from dashboard.figures.budgets import burn_up
 from dashboard.i18n import DASH, current, fmt_num, t
@@ -20,14 +19,6 @@ from dashboard.i18n import DASH, current, fmt_num, t
 dash.register_page(__name__, path="/budgets", title="ECC · budgets", name="Budgets")
 
 _GRAPH = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-
-
-def _sites(lang: str) -> list[dict]:
-    try:
-        sites = runtime.api().sites()
-    except ApiError:
-        return []
-    return [{"label": local_name(s["name"], lang), "value": s["code"]} for s in sites]
 
 
 def layout(site: str | None = None, quantity: str = "cost_cny", **_: str) -> html.Div:
@@ -40,7 +31,7 @@ def layout(site: str | None = None, quantity: str = "cost_cny", **_: str) -> htm
                 [
                     dcc.Dropdown(
                         id=ids.BUD_SITE,
-                        options=_sites(lang),
+                        options=site_options(lang),
                         value=site,
                         clearable=True,
                         placeholder=t("site", lang),

@@ -13,8 +13,8 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
-from dashboard.client import ApiError
-from dashboard.data import csv_safe, local_name
+from dashboard.components import site_options
+from dashboard.data import csv_safe
 from dashboard.figures import theme
 from dashboard.figures.manager import energy_carbon, intensity_trend, scopes, top_consumers
 from dashboard.i18n import DASH, current, fmt_change, fmt_num, t
@@ -22,14 +22,6 @@ from dashboard.i18n import DASH, current, fmt_change, fmt_num, t
 dash.register_page(__name__, path="/manager", title="ECC · manager", name="Manager")
 
 _GRAPH = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-
-
-def _sites(lang: str) -> list[dict]:
-    try:
-        sites = runtime.api().sites()
-    except ApiError:
-        return []
-    return [{"label": local_name(s["name"], lang), "value": s["code"]} for s in sites]
 
 
 def layout(site: str | None = None, period: str = "month", **_: str) -> html.Div:
@@ -42,7 +34,7 @@ def layout(site: str | None = None, period: str = "month", **_: str) -> html.Div
                 [
                     dcc.Dropdown(
                         id=ids.MGR_SITE,
-                        options=_sites(lang),
+                        options=site_options(lang),
                         value=site,
                         clearable=True,
                         placeholder=t("site", lang),

@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard import ids, runtime
 from dashboard import zero_carbon as zc
 from dashboard.client import ApiError
-from dashboard.data import local_name
+from dashboard.components import site_options
 from dashboard.figures import theme
 from dashboard.figures.zero_carbon import net_waterfall
 from dashboard.i18n import current, t
@@ -35,17 +35,9 @@ _FILES = {
 }
 
 
-def _sites(lang: str) -> list[dict]:
-    try:
-        sites = runtime.api().sites()
-    except ApiError:
-        return []
-    return [{"label": local_name(s["name"], lang), "value": s["code"]} for s in sites]
-
-
 def layout(site: str | None = None, year: str | None = None, **_: str) -> html.Div:
     lang = current()
-    options = _sites(lang)
+    options = site_options(lang)
     site = site or (options[0]["value"] if options else None)
     this_year = datetime.now(UTC).year
     return html.Div(
