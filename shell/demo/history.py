@@ -1,12 +1,10 @@
 """Seeded, realistic, fast history for the demo plant (pure Python + numpy).
 
-Two entry points:
-
-* :func:`generate` -- bulk history on a regular grid (``step_s``), yielded as
-  :class:`MeterChunk` s of at most one local (Asia/Shanghai) day per meter, day-major
-  (all meters of day 1, then day 2, ...), so callers can post batches and show progress.
-* :func:`live_step` -- one value per meter at an arbitrary instant, continuing a
-  :class:`GeneratorState` (the live streaming demo).
+One entry point, :func:`generate`: readings on a regular grid (``step_s``), yielded as
+:class:`MeterChunk` s of at most one local (Asia/Shanghai) day per meter, day-major (all
+meters of day 1, then day 2, ...), so callers can post batches and show progress. The
+demo's backfill and its live stream both call it (the stream for the minutes that have
+become due), so history and live readings are one series.
 
 Values are in each meter's own unit, *before* its ``multiplier`` (raw value x multiplier
 = engineering quantity; the demo meters all have multiplier 1):
@@ -28,10 +26,14 @@ interval quantity = its children's sum + losses + its own unmetered load, so
 ``import = total load - PV used on site`` and ``export = PV - PV used``.
 
 Determinism and continuity: every random number is keyed by (seed, local day, step,
-stream name) or, for per-day weather/production, by (seed, local day), so the same seed
-gives the same data, and ``generate(a, b, state=s)`` followed by
-``generate(b, c, state=s)`` gives the same values as ``generate(a, c)`` (up to float
-rounding): ``state`` carries the registers and the AR(1) states.
+stream name) or, for per-day weather/production, by (seed, local day), and the simulation
+always runs whole local days, one numpy pass per day, from a checkpoint at a local midnight
+(``GeneratorState.day``: the registers and AR(1) states at the start of that day). So the
+same seed and anchor give the same data bit for bit however the time is cut:
+``generate(a, b, state=s)`` followed by ``generate(b, c, state=s)`` -- after a stop of any
+length, in another process -- gives exactly the values of ``generate(a, c)``. The demo's
+live stream uses the same grid, so a restart fills its gap with the readings it would
+have sent.
 """
 
 from __future__ import annotations
@@ -52,8 +54,6 @@ from shell.demo.plant import PV_INJECTION as _DEMO_PV_INJECTION
 
 TZ_OFFSET_S = 8 * 3600  # Asia/Shanghai: UTC+8, no daylight saving since 1991
 DAY_S = 86400
-BLOCK_DAYS = 8  # days simulated per numpy pass in generate()
-MAX_FAST_FORWARD_S = 31 * DAY_S
 
 # ---------------------------------------------------------------------------------------
 # Calendar
@@ -204,16 +204,20 @@ class MeterChunk:
 
 @dataclass
 class GeneratorState:
-    """What continues a generation: counter totals, noise/lag states, last timestamp.
+    """What continues a generation: a checkpoint at a local midnight and the last timestamp.
 
-    ``totals`` are unwrapped engineering totals (the register is
-    ``(total / multiplier) % rollover``). Updated in place by :func:`generate` (once the
-    iterator is exhausted) and :func:`live_step`. JSON-friendly via ``to_dict``.
+    ``day`` is the local day (days since 1970-01-01, UTC+8) whose start ``totals`` and
+    ``ar`` describe; ``last_ts`` is the last grid timestamp yielded. ``totals`` are
+    unwrapped engineering totals (the register is ``(total / multiplier) % rollover``).
+    Updated in place by :func:`generate` as whole days are passed (the day holding the
+    end of a call is recomputed by the next call from the same checkpoint).
+    JSON-friendly via ``to_dict``.
     """
 
     seed: int | None = None
     step_s: int = 60
     last_ts: float | None = None
+    day: int | None = None
     totals: dict[str, float] = field(default_factory=dict)
     ar: dict[str, float] = field(default_factory=dict)
 
@@ -222,19 +226,27 @@ class GeneratorState:
             "seed": self.seed,
             "step_s": self.step_s,
             "last_ts": self.last_ts,
+            "day": self.day,
             "totals": dict(self.totals),
             "ar": dict(self.ar),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GeneratorState:
+        day = d.get("day")
         return cls(
             seed=d.get("seed"),
             step_s=int(d.get("step_s", 60)),
             last_ts=d.get("last_ts"),
+            day=None if day is None else int(day),
             totals={k: float(v) for k, v in d.get("totals", {}).items()},
             ar={k: float(v) for k, v in d.get("ar", {}).items()},
         )
+
+
+def local_day(t: float) -> int:
+    """The local (UTC+8) day number, days since 1970-01-01, of epoch seconds ``t``."""
+    return int((t + TZ_OFFSET_S) // DAY_S)
 
 
 def counter_deltas(values: np.ndarray, rollover: float | None = None) -> np.ndarray:
@@ -709,16 +721,19 @@ def generate(
 ) -> Iterator[MeterChunk]:
     """Yield history for ``meters`` on the ``step_s`` grid (epoch-aligned) in [start, end).
 
-    Chunks hold at most one local day of one meter, day-major. Pass the same
-    ``state`` to a following call (starting where this one ended) to continue
-    seamlessly; ``state`` is updated as blocks of days are computed and is complete
-    once the iterator is exhausted.
+    Chunks hold at most one local day of one meter, day-major. Without a checkpoint in
+    ``state`` the generation is anchored at the local midnight before ``start``; with one,
+    the days from the checkpoint to ``start`` are simulated silently first (a checkpoint
+    after ``start`` is an error). Pass the same ``state`` to a following call to continue:
+    the values are exactly those of one call over the whole span.
     """
     step = int(step_s)
     if step <= 0:
         raise ValueError("step_s must be positive")
     if state is None:
         state = GeneratorState(seed=seed, step_s=step)
+    if state.day is not None and (state.seed, state.step_s) != (seed, step):
+        raise ValueError("the state was made with another seed or step")
     state.seed = seed
     state.step_s = step
     model = _compile(meters)
@@ -726,79 +741,28 @@ def generate(
     first = math.ceil(t0 / step) * step
     if first >= t1:
         return
-    # (local day, first grid ts of that day, points in the full day, slice start, slice end)
-    days: list[tuple[int, int, int, int, int]] = []
     last = math.ceil(t1 / step) * step - step  # last grid point < end
-    for d in range((first + TZ_OFFSET_S) // DAY_S, (last + TZ_OFFSET_S) // DAY_S + 1):
+    if state.day is None:
+        state.day = local_day(first)
+    elif state.day > local_day(first):
+        raise ValueError("the state's checkpoint is after start")
+    for d in range(state.day, local_day(last) + 1):
         d0 = d * DAY_S - TZ_OFFSET_S
         g0 = math.ceil(d0 / step) * step
         n_full = (d0 + DAY_S - g0 + step - 1) // step
+        complete = g0 + step * (n_full - 1) < t1  # the whole day lies before end
+        ar = state.ar if complete else dict(state.ar)
+        run = state if complete else GeneratorState(seed, step, None, d, dict(state.totals), ar)
+        ts = g0 + step * np.arange(n_full, dtype=np.int64)
+        normals = {name: _day_normals(seed, d, step, name, n_full) for name in model.streams}
+        q = _simulate(model, ts.astype(np.float64), float(step), normals, run.ar, seed)
+        out = _outputs(model, q, run)
+        if complete:
+            state.day = d + 1
         i0 = max(0, (first - g0) // step)
         i1 = min(n_full, (last - g0) // step + 1)
-        if i1 > i0:
-            days.append((d, g0, n_full, i0, i1))
-
-    for b in range(0, len(days), BLOCK_DAYS):
-        block = days[b : b + BLOCK_DAYS]
-        ts = np.concatenate(
-            [g0 + step * np.arange(i0, i1, dtype=np.int64) for (_d, g0, _n, i0, i1) in block]
-        )
-        normals = {
-            name: np.concatenate(
-                [_day_normals(seed, dd, step, name, nf)[i0:i1] for (dd, _g, nf, i0, i1) in block]
-            )
-            for name in model.streams
-        }
-        q = _simulate(model, ts.astype(np.float64), float(step), normals, state.ar, seed)
-        out = _outputs(model, q, state)
-        state.last_ts = float(ts[-1])
-        pos = 0
-        for _d, _g, _n, i0, i1 in block:
-            sl = slice(pos, pos + (i1 - i0))
-            pos += i1 - i0
-            tsd = ts[sl]
-            for m in model.meters:
-                yield MeterChunk(m["code"], tsd, out[m["code"]][sl])
-
-
-def live_step(
-    meters: Sequence[dict[str, Any]],
-    state: GeneratorState,
-    ts: _dt.datetime,
-) -> dict[str, float]:
-    """One value per meter at ``ts`` continuing ``state`` (the live demo).
-
-    Delta meters give the quantity of ``(state.last_ts, ts]``; on the first call the
-    interval is ``state.step_s``. Gaps longer than ``max(10 * step_s, 1 h)`` (up to 31
-    days) are first filled by a silent :func:`generate` so registers keep counting
-    through them; longer gaps are skipped. ``ts`` must increase from call to call.
-    """
-    seed = 42 if state.seed is None else int(state.seed)
-    state.seed = seed
-    step = int(state.step_s or 60)
-    t = _epoch(ts)
-    if state.last_ts is None:
-        dt = float(step)
-    else:
-        gap = t - state.last_ts
-        if gap <= 0:
-            raise ValueError(f"live_step ts {ts!r} is not after the last step")
-        if max(10 * step, 3600) < gap <= MAX_FAST_FORWARD_S:
-            ff0 = _dt.datetime.fromtimestamp(state.last_ts + 1, _dt.UTC)
-            ff1 = _dt.datetime.fromtimestamp(t - step, _dt.UTC)
-            for _ in generate(meters, ff0, ff1, step_s=step, seed=seed, state=state):
-                pass
-            gap = t - state.last_ts
-        dt = float(gap) if gap <= MAX_FAST_FORWARD_S else float(step)
-    model = _compile(meters)
-    rng = np.random.default_rng(
-        _key(
-            seed, seed >> 32, int(round(t * 1000)) & 0xFFFFFFFF, int(round(t * 1000)) >> 32, 0x11FE
-        )
-    )
-    z = rng.standard_normal(len(model.streams))
-    normals = {name: z[i : i + 1] for i, name in enumerate(model.streams)}
-    q = _simulate(model, np.array([t], dtype=np.float64), dt, normals, state.ar, seed)
-    out = _outputs(model, q, state)
-    state.last_ts = t
-    return {c: float(v[0]) for c, v in out.items()}
+        if i1 <= i0:
+            continue
+        state.last_ts = float(ts[i1 - 1])
+        for m in model.meters:
+            yield MeterChunk(m["code"], ts[i0:i1], out[m["code"]][i0:i1])

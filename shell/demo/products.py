@@ -1,5 +1,5 @@
 """Demo products with footprints: two stamped co-products sharing the press lines, their
-suppliers, bills of materials, daily output and a supplier data request.
+suppliers, bills of materials, output per shift and a supplier data request.
 
 Factor values here are demo figures made up for the demo (labelled as such), not values of
 any third-party database; the electricity factor is the national carbon-footprint factor
@@ -33,6 +33,10 @@ PRODUCTS = [
     ("HOOD-INNER", "Hood inner panel 发动机罩内板", Decimal("8.2"), 360, Decimal("260.00")),
 ]
 LINES = ["EL-STAMP-L1", "EL-STAMP-L2"]
+# three site-local shifts of 8 h and each one's share of a day's output (the night shift
+# runs slower, like the press lines' load in the history generator)
+SHIFTS = ((0, 8), (8, 16), (16, 24))
+SHIFT_SHARE = (Decimal("0.25"), Decimal("0.40"), Decimal("0.35"))
 _DAY_SHARE = {
     history.WORKDAY: Decimal(1),
     history.SATURDAY: Decimal("0.4"),
@@ -66,7 +70,7 @@ def _bom(mass: Decimal) -> products.BomIn:
 
 
 def ensure_products(session: Session, start: datetime, end: datetime, tz: str) -> None:
-    """Create what is missing and record each complete local day's output in [start, end)."""
+    """Create what is missing and record the output of each shift begun in [start, end)."""
     for code, name, country in SUPPLIERS:
         try:
             suppliers.get_supplier(session, code)
@@ -105,23 +109,54 @@ def ensure_products(session: Session, start: datetime, end: datetime, tz: str) -
             products.put_bom(session, code, _bom(mass), "demo")
             products.put_meters(session, code, LINES, "mass")
     zone = ZoneInfo(tz)
+    record_shifts(session, start, end, zone)
+
+
+def shifts(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime, int]]:
+    """The site-local shifts (start, end, index 0..2) that begin in [start, end)."""
+    out = []
     day = start.astimezone(zone).date()
-    last = end.astimezone(zone).date()  # today is not complete: stop before it
-    have = {
-        (p, s.astimezone(zone).date())
-        for p, s in session.execute(
-            select(CarbonProduction.product, CarbonProduction.period_start).where(
-                CarbonProduction.product.in_([p[0] for p in PRODUCTS])
-            )
-        ).all()
-    }
-    while day < last:
-        share = _DAY_SHARE[history.day_type(day)]
-        lo = datetime(day.year, day.month, day.day, tzinfo=zone)
+    while True:
+        for i, (h0, h1) in enumerate(SHIFTS):
+            lo = datetime(day.year, day.month, day.day, h0, tzinfo=zone)
+            if lo >= end:
+                return out
+            if lo >= start:
+                out.append((lo, lo + timedelta(hours=h1 - h0), i))
+        day += timedelta(days=1)
+
+
+def shift_output(per_day: int, day: date, shift: int) -> int:
+    """Pieces of a shift: the day's output (by day type) split by ``SHIFT_SHARE``, the
+    last shift taking the rounding so the three add up to the day's output."""
+    total = int(per_day * _DAY_SHARE[history.day_type(day)])
+    parts = [int(total * share + Decimal("0.5")) for share in SHIFT_SHARE[:2]]
+    return parts[shift] if shift < 2 else total - sum(parts)
+
+
+def record_shifts(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> int:
+    """Record the output of every shift that has begun in [start, end), once: the current
+    shift included, as a record over the whole shift made when it begins (the demo's output
+    is known in advance; a period in progress counts the share of the shift elapsed). Days
+    recorded as a whole by an earlier version are left as they are. Returns records made."""
+    codes = [p[0] for p in PRODUCTS]
+    have: set[tuple[str, datetime]] = set()
+    whole_days: set[tuple[str, date]] = set()
+    for p, lo, hi in session.execute(
+        select(
+            CarbonProduction.product, CarbonProduction.period_start, CarbonProduction.period_end
+        ).where(CarbonProduction.product.in_(codes), CarbonProduction.period_end > start)
+    ).all():
+        have.add((p, lo))
+        if hi - lo >= timedelta(days=1):
+            whole_days.add((p, lo.astimezone(zone).date()))
+    made = 0
+    for lo, hi, i in shifts(start, end, zone):
+        day = lo.astimezone(zone).date()
         for code, _, _, per_day, cny in PRODUCTS:
-            if share == 0 or (code, day) in have:
+            qty = shift_output(per_day, day, i)
+            if qty == 0 or (code, lo) in have or (code, day) in whole_days:
                 continue
-            qty = int(per_day * share)
             records.add_production(
                 session,
                 records.ProductionIn(
@@ -130,10 +165,11 @@ def ensure_products(session: Session, start: datetime, end: datetime, tz: str) -
                     quantity=qty,
                     unit="pcs",
                     start=lo,
-                    end=lo + timedelta(days=1),
+                    end=hi,
                     output_value_cny=cny * qty,
                 ),
                 "demo",
             )
-        day += timedelta(days=1)
+            made += 1
     session.flush()
+    return made

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from shell.demo import METERS, SITES, GeneratorState, generate, live_step, meter_tree
+from shell.demo import METERS, SITES, GeneratorState, generate, meter_tree
 from shell.demo.history import _day_info, counter_deltas
 from shell.demo.plant import PROFILES
 
@@ -145,46 +145,59 @@ def test_continuous_across_calls_with_state():
     st = GeneratorState()
     first = collect(generate(METERS, a, b, seed=9, state=st))
     assert st.last_ts == first["EL-INCOMER"][0][-1]
+    assert st.day == (b.timestamp() + 8 * 3600) // 86400  # checkpoint: local midnight before b
     st = GeneratorState.from_dict(st.to_dict())  # survives a JSON round trip
     second = collect(generate(METERS, b, c, seed=9, state=st))
     for code, (ts, v) in whole.items():
         ts2 = np.concatenate([first[code][0], second[code][0]])
         v2 = np.concatenate([first[code][1], second[code][1]])
         np.testing.assert_array_equal(ts, ts2)
-        np.testing.assert_allclose(v2, v, rtol=1e-9, atol=1e-6, err_msg=code)
+        np.testing.assert_array_equal(v2, v, err_msg=code)  # exact, not approximately
 
 
-def test_live_step_continues_history():
-    start = dt.datetime(2026, 5, 20, tzinfo=CST)
-    end = dt.datetime(2026, 5, 20, 10, 0, tzinfo=CST)
+def minute_cuts(draw_count: int, seed: int) -> list[int]:
+    rng = np.random.default_rng(seed)
+    return sorted(set(rng.integers(1, 3 * 1440, size=draw_count).tolist()))
+
+
+@pytest.mark.parametrize("cut_seed", [1, 2, 3])
+def test_any_cuts_give_the_uninterrupted_series(cut_seed):
+    """A stream cut into pieces at arbitrary minutes (a restart after 3 minutes, after an
+    hour, across midnight), each piece resumed from the JSON state, gives bit for bit the
+    readings of one uninterrupted run: no hole, no duplicate, no spike."""
+    a = dt.datetime(2026, 12, 1, 22, 0, tzinfo=CST)
+    whole = collect(generate(METERS, a, a + dt.timedelta(days=3), seed=42))
+    cuts = [0, 3, *minute_cuts(6, cut_seed), 3 * 1440]
     st = GeneratorState()
-    hist = collect(generate(METERS, start, end, seed=3, state=st))
-    st.step_s = 5
-    last = {c: v[-1] for c, (_ts, v) in hist.items()}
-    t = dt.datetime.fromtimestamp(st.last_ts, dt.UTC)
-    rows = []
-    for _ in range(60):
-        t += dt.timedelta(seconds=5)
-        rows.append(live_step(METERS, st, t))
-    for code, m in BY_CODE.items():
-        seq = np.array([last[code]] + [r[code] for r in rows])
-        if m["kind"] == "counter":
-            assert np.all(np.diff(seq) >= 0), code
-        elif m["kind"] == "delta":
-            assert np.all(seq[1:] >= 0)
-    # 5-second deltas are ~1/12 of the 1-minute ones
-    weld_hist = hist["EL-WELD"][1][-10:].mean()
-    weld_live = np.mean([r["EL-WELD"] for r in rows])
-    assert 0.04 < weld_live / weld_hist < 0.2
-    # demand gauge stays in the same range as history
-    kw = np.array([r["EL-INCOMER-KW"] for r in rows])
-    assert np.all(np.abs(kw / hist["EL-INCOMER-KW"][1][-1] - 1) < 0.3)
-    # a long gap is fast-forwarded: registers count through it
-    before = st.totals["EL-INCOMER"]
-    live_step(METERS, st, t + dt.timedelta(hours=3))
-    assert st.totals["EL-INCOMER"] - before > 3 * 2000  # > 2 MW for 3 h
-    with pytest.raises(ValueError):
-        live_step(METERS, st, t)
+    pieces: dict[str, list[np.ndarray]] = {}
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        st = GeneratorState.from_dict(st.to_dict())
+        got = collect(
+            generate(
+                METERS,
+                a + dt.timedelta(minutes=lo),
+                a + dt.timedelta(minutes=hi),
+                seed=42,
+                state=st,
+            )
+        )
+        for code, (ts, v) in got.items():
+            pieces.setdefault(code, []).append(np.stack([ts, v]))
+    for code, (ts, v) in whole.items():
+        ts2, v2 = np.concatenate(pieces[code], axis=1)
+        assert len(np.unique(ts2)) == len(ts2) == 3 * 1440, code  # no duplicate, no hole
+        np.testing.assert_array_equal(ts2, ts)
+        np.testing.assert_array_equal(v2, v, err_msg=code)
+
+
+def test_a_checkpoint_after_start_is_refused():
+    a = dt.datetime(2026, 3, 2, 12, 0, tzinfo=CST)
+    st = GeneratorState()
+    list(generate(METERS, a, a + dt.timedelta(days=2), seed=1, state=st))
+    with pytest.raises(ValueError, match="checkpoint is after start"):
+        list(generate(METERS, a, a + dt.timedelta(hours=1), seed=1, state=st))
+    with pytest.raises(ValueError, match="another seed"):
+        list(generate(METERS, a + dt.timedelta(days=2), a + dt.timedelta(days=3), seed=2, state=st))
 
 
 # --------------------------------------------------------------------------- physics

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,7 @@ from footprints import service
 from metering import registry
 from models.carbon import CarbonProduction
 from shell.demo import plant
-from shell.demo.products import ensure_products
+from shell.demo.products import ensure_products, record_shifts
 
 TZ = ZoneInfo(plant.TIMEZONE)
 START = datetime(2024, 3, 4, tzinfo=TZ)  # a Monday
@@ -57,7 +57,21 @@ def test_demo_products_have_footprints(engine) -> None:  # noqa: ANN001
                 CarbonProduction.period_end <= END,
             )
         ).one()
-        assert (n, qty) == (6, 5 * 420 + 168)  # five workdays and a Saturday at 40 %
+        assert (n, qty) == (18, 5 * 420 + 168)  # 3 shifts of five workdays, Saturday at 40 %
+        got = dict(
+            session.execute(
+                select(CarbonProduction.period_start, CarbonProduction.quantity).where(
+                    CarbonProduction.product == "DOOR-OUTER",
+                    CarbonProduction.period_start >= START,
+                    CarbonProduction.period_end <= END,
+                )
+            ).all()
+        )
+        monday, saturday = START, datetime(2024, 3, 9, tzinfo=TZ)
+        # 420 pieces a workday: 25 % / 40 % / 35 %; a Saturday's 168: 42 / 67 / 59
+        for day, parts in ((monday, (105, 168, 147)), (saturday, (42, 67, 59))):
+            for h, q in zip((0, 8, 16), parts, strict=True):
+                assert got[day + timedelta(hours=h)] == q, (day, h)
         fp = service.footprint(session, "DOOR-OUTER", START, END)
         session.commit()
     steel = 11.5 * 1.32  # kg of sheet per 11.5-kg panel
@@ -71,3 +85,26 @@ def test_demo_products_have_footprints(engine) -> None:  # noqa: ANN001
         assert fp["by_stage"][stage] == pytest.approx(value, abs=1e-6), stage
     assert fp["by_material"][0]["data_type"] == "primary"
     assert fp["energy"]["allocation"] == "mass"
+
+
+def test_the_shift_in_progress_is_recorded_when_it_begins(engine) -> None:  # noqa: ANN001
+    """Output per shift from the first minute: at 10:05 on a Tuesday the 08:00-16:00 shift
+    exists (a period in progress counts its elapsed share); the 16:00 shift does not yet."""
+    tuesday = datetime(2024, 3, 12, tzinfo=TZ)
+    with Session(engine) as session:
+        _ensure_stamping(session)
+        ensure_products(session, START, END, plant.TIMEZONE)
+        made = record_shifts(session, tuesday, tuesday + timedelta(hours=10, minutes=5), TZ)
+        again = record_shifts(session, tuesday, tuesday + timedelta(hours=10, minutes=6), TZ)
+        rows = session.execute(
+            select(CarbonProduction.period_start, CarbonProduction.period_end).where(
+                CarbonProduction.product == "HOOD-INNER",
+                CarbonProduction.period_start >= tuesday,
+            )
+        ).all()
+        session.rollback()
+    assert (made, again) == (4, 0)  # two shifts x two products, once
+    assert sorted(rows) == [
+        (tuesday, tuesday + timedelta(hours=8)),
+        (tuesday + timedelta(hours=8), tuesday + timedelta(hours=16)),
+    ]
