@@ -329,6 +329,7 @@ def demo(
     from shell.demo.run import run_demo
 
     _logging()
+    logging.getLogger("core.db").setLevel(logging.WARNING)  # the demo says where its database is
     run_demo(
         get_settings(),
         console,

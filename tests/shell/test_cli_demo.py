@@ -56,10 +56,14 @@ def test_demo_backfills_and_reuses_embedded_database(world_dir: Path) -> None:
         tmp_path,
         ECC_API_PORT="8093",
         ECC_DASHBOARD_PORT="8094",
+        COLUMNS="80",
     )
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "history: 80,640 readings written" in first.stderr  # 2 days x 1440 min x 28 meters
-    assert "cost: tariff DEMO-JS-TWO-PART, budget DEMO-PLANT electricity_kwh" in first.stderr
+    assert "history:   80,640 readings written" in first.stderr  # 2 days x 1440 min x 28 meters
+    assert "cost:      tariff DEMO-JS-TWO-PART\n" in first.stderr
+    assert "           budget DEMO-PLANT electricity_kwh\n" in first.stderr
+    wide = [line for line in first.stderr.splitlines() if len(line) > 80]
+    assert not wide, wide  # COLUMNS=80: nothing wraps
     key = (tmp_path / "demo" / "admin.key").read_text().strip()
     assert key in first.stderr
     # the first admin: a password generated once, printed once, stored only as argon2id
