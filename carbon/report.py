@@ -6,9 +6,10 @@ dict (the figures of ``GET /api/v1/carbon/emissions`` for the year), XLSX and PD
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,9 @@ from carbon import derivation, engine, factors
 from core.errors import Invalid
 from core.exports import safe_cell
 from metering import clock, registry
+from metering.coverage import coverage
 
+COMPLETE_SHARE = 0.95  # a month with fewer of its expected readings is incomplete
 UNCONFIRMED = ("single_source", "single_source_secondary", "conflict", "unverified", "user")
 NOTES = [
     "Scope 2 is reported both ways: location-based with the average grid factor of the site's "
@@ -52,8 +55,10 @@ def inventory(
     )
     year_em = year_calc.result(session)
     months = []
+    counted = [m.id for m in year_calc.calc.boundary.counted]
     for m in range(1, 13):
         lo, hi = clock.period_bounds("month", date(year, m, 1), tz)
+        cov = coverage(session, counted, lo, hi)
         em = engine.emissions(
             session,
             site,
@@ -71,6 +76,9 @@ def inventory(
                 "scope2_market_tco2": em["scope2_market_tco2"],
                 "energy_tce": em["energy_tce"],
                 "derivation_hash": em["derivation_hash"],
+                "readings": cov.readings,
+                "expected_readings": cov.expected,
+                "completeness": cov.share,
             }
         )
     body = year_calc.derivation
@@ -124,12 +132,69 @@ def inventory(
             )
         },
         "monthly": months,
+        "completeness": completeness(year, months),
         "data_quality": quality,
         "notes": NOTES,
         "version": year_em["version"],
         "gwp_set": gwp_set,
         "tce_convention": tce_convention,
         "derivation_hash": year_em["derivation_hash"],
+    }
+
+
+def _month_span(year: int, ms: list[int]) -> str:
+    """Consecutive months as ranges: ``Jan–Aug 2026, Nov 2026``."""
+    names = [date(year, m, 1).strftime("%b") for m in range(1, 13)]
+    spans: list[list[int]] = []
+    for m in ms:
+        if spans and m == spans[-1][-1] + 1:
+            spans[-1].append(m)
+        else:
+            spans.append([m])
+    return ", ".join(
+        f"{names[s[0] - 1]}–{names[s[-1] - 1]} {year}"
+        if len(s) > 1
+        else f"{names[s[0] - 1]} {year}"
+        for s in spans
+    )
+
+
+def completeness(year: int, months: list[dict]) -> dict:
+    """Months with data and the share of expected readings over the year, with a warning
+    (English / 中文) when any month falls short of ``COMPLETE_SHARE``."""
+    readings = sum(m["readings"] for m in months)
+    expected = sum(m["expected_readings"] for m in months)
+    with_data = [int(m["month"][5:]) for m in months if m["readings"]]
+    short = [
+        int(m["month"][5:])
+        for m in months
+        if m["completeness"] is None or m["completeness"] < COMPLETE_SHARE
+    ]
+    warning = None
+    if short:
+        none = [m for m in short if m not in with_data]
+        part = [m for m in short if m in with_data]
+        en = [f"Incomplete: data cover {len(with_data)} of 12 months"]
+        zh = [f"数据不完整：12 个月中 {len(with_data)} 个月有数据"]
+        if none:
+            en.append(f"no readings in {_month_span(year, none)}")
+            zh.append(f"{'、'.join(f'{m} 月' for m in none)}无读数")
+        if part:
+            en.append(
+                f"below {COMPLETE_SHARE:.0%} of the expected readings in {_month_span(year, part)}"
+            )
+            zh.append(f"{'、'.join(f'{m} 月' for m in part)}读数不足应有的 {COMPLETE_SHARE:.0%}")
+        warning = (
+            "; ".join(en) + ". The annual totals cover only the data present and understate "
+            "the year. / " + "；".join(zh) + "。年度合计仅含已有数据，低于全年实际。"
+        )
+    return {
+        "months_with_data": len(with_data),
+        "readings": readings,
+        "expected_readings": expected,
+        "share": min(1.0, readings / expected) if expected else None,
+        "incomplete_months": [f"{year}-{m:02d}" for m in short],
+        "warning": warning,
     }
 
 
@@ -202,9 +267,22 @@ def to_xlsx(inv: dict) -> bytes:
     for g in r["by_gas"]:
         ws.append([g["gas"], g["t"], g["tco2e"]])
 
+    if inv["completeness"]["warning"]:
+        ws.append([])
+        ws.append(["Completeness", inv["completeness"]["warning"]])
+
     ws = wb.create_sheet("Monthly")
     ws.append(
-        ["Month", "Scope 1 tCO2e", "Scope 2 location tCO2", "Scope 2 market tCO2", "Energy tce"]
+        [
+            "Month",
+            "Scope 1 tCO2e",
+            "Scope 2 location tCO2",
+            "Scope 2 market tCO2",
+            "Energy tce",
+            "Readings",
+            "Expected readings",
+            "Completeness",
+        ]
     )
     for m in inv["monthly"]:
         ws.append(
@@ -214,6 +292,9 @@ def to_xlsx(inv: dict) -> bytes:
                 m["scope2_location_tco2"],
                 m["scope2_market_tco2"],
                 m["energy_tce"],
+                m["readings"],
+                m["expected_readings"],
+                m["completeness"],
             ]
         )
     chart = BarChart()
@@ -254,37 +335,72 @@ def to_xlsx(inv: dict) -> bytes:
     return buf.getvalue()
 
 
+def amount_text(v: object) -> str:
+    """An amount on paper (t, tce, activity): thousands separators and two decimals (the
+    XLSX keeps every decimal)."""
+    if isinstance(v, float | int) and not isinstance(v, bool):
+        return f"{v:,.2f}"
+    return "" if v is None else str(v)
+
+
+def share_text(month: dict) -> str:
+    """A month's share of its expected readings on paper, flagged when incomplete."""
+    share = month["completeness"]
+    if share is None:
+        return "—"
+    if not month["readings"]:
+        return "no data / 无数据"
+    text = f"{share:.1%}"
+    return text if share >= COMPLETE_SHARE else f"{text} incomplete / 不完整"
+
+
+def local_period(inv: dict) -> str:
+    """The reporting period as the site's local dates, the last day inclusive."""
+    p = inv["period"]
+    last = (p["end"] - timedelta(days=1)).date()
+    return f"{p['start'].date().isoformat()} – {last.isoformat()} ({inv['entity']['timezone']})"
+
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)")
+
+
+def local_text(text: str, zone: str) -> str:
+    """``text`` with every ISO timestamp in it written as the site's local date (and time
+    when not midnight): what a reader of the paper report expects."""
+    tz = ZoneInfo(zone)
+
+    def local(m: re.Match) -> str:
+        t = datetime.fromisoformat(m.group(0).replace("Z", "+00:00")).astimezone(tz)
+        return t.strftime("%Y-%m-%d") if t.time() == time(0) else t.strftime("%Y-%m-%d %H:%M")
+
+    return _ISO.sub(local, text)
+
+
 def to_pdf(inv: dict) -> bytes:
-    """A4 report: summary table, monthly bar chart, scope pie, sources, factors, notes."""
+    """A4 report: completeness, summary table, monthly bar chart, scope pie, sources,
+    factors, notes; headings in English / 中文, amounts to two decimals, local dates, every
+    font embedded (:mod:`core.pdf_fonts`)."""
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.charts.piecharts import Pie
-    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.shapes import Drawing
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
     from reportlab.platypus import Paragraph as _Paragraph
-    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = "STSong-Light"  # CJK CID font: names of standards and regions are in Chinese
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    from core import pdf_fonts
 
-    def Paragraph(text: object, style: ParagraphStyle) -> _Paragraph:  # noqa: N802
-        """Every text is escaped: user text (codes, names, evidence) is never markup."""
-        return _Paragraph(xml_escape(str(text)), style)
+    st = pdf_fonts.styles()
+    body, head, title = st["body"], st["head"], st["title"]
 
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=font, fontSize=8, leading=10)
-    head = ParagraphStyle("head", parent=styles["Heading2"], fontName=font)
-    title = ParagraphStyle("title", parent=styles["Title"], fontName=font)
+    def Paragraph(text: object, style: object) -> _Paragraph:  # noqa: N802
+        """Every text is escaped (user text is never markup) and set in the house faces."""
+        return _Paragraph(pdf_fonts.markup(text), style)
 
     def table(rows: list[list], widths: list[float] | None = None) -> Table:
-        data = [
-            [Paragraph(number_text(c) if c is not None else "", body) for c in row] for row in rows
-        ]
+        """Rows of text; the first is the header."""
+        data = [[Paragraph("" if c is None else c, body) for c in row] for row in rows]
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(
             TableStyle(
@@ -292,121 +408,210 @@ def to_pdf(inv: dict) -> bytes:
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("FONTNAME", (0, 0), (-1, -1), pdf_fonts.LATIN),  # not Helvetica
                 ]
             )
         )
         return t
 
     r = inv["results"]
-    story = [
-        Paragraph(inv["title"], title),
+    c = inv["completeness"]
+    year = inv["period"]["year"]
+    zone = inv["entity"]["timezone"]
+    story: list = [
+        Paragraph(f"GHG inventory {year} / 温室气体排放清单 {year}", title),
+        Paragraph(f"{inv['entity']['name']} ({inv['entity']['site']})", head),
         Paragraph(
-            f"{inv['standard']}. Period {_fmt(inv['period']['start'])} – "
-            f"{_fmt(inv['period']['end'])}. Calculation version {inv['version']}, "
-            f"GWP {inv['gwp_set']}, tce {inv['tce_convention']}.",
+            f"{inv['standard']}. Reporting period / 报告期: {local_period(inv)}. "
+            f"Calculation version {inv['version']}, GWP {inv['gwp_set']}, "
+            f"tce {inv['tce_convention']}.",
             body,
         ),
         Paragraph(f"Derivation sha256: {inv['derivation_hash']}", body),
-        Paragraph("1. Results by scope", head),
+    ]
+    if c["warning"]:
+        story.append(Paragraph(c["warning"], st["warn"]))
+    story += [
+        Paragraph("1. Results by scope / 按范围汇总", head),
         table(
             [
-                ["Result", "Value", "Unit"],
-                ["Scope 1 (CO2)", r["scope1_tco2"], "tCO2"],
-                ["Scope 1 (all gases)", r["scope1_tco2e"], "tCO2e"],
-                ["Scope 2 location-based", r["scope2_location_tco2"], "tCO2"],
-                ["Scope 2 market-based", r["scope2_market_tco2"], "tCO2"],
-                ["Total, location-based", r["total_location_tco2e"], "tCO2e"],
-                ["Total, market-based", r["total_market_tco2e"], "tCO2e"],
-                ["Comprehensive energy consumption", r["energy_tce"], "tce"],
+                ["Result / 项目", "Value / 数值", "Unit / 单位"],
+                ["Scope 1 (CO₂) / 范围一（CO₂）", amount_text(r["scope1_tco2"]), "tCO₂"],
+                [
+                    "Scope 1 (all gases) / 范围一（全部气体）",
+                    amount_text(r["scope1_tco2e"]),
+                    "tCO₂e",
+                ],
+                [
+                    "Scope 2 location-based / 范围二（基于位置）",
+                    amount_text(r["scope2_location_tco2"]),
+                    "tCO₂",
+                ],
+                [
+                    "Scope 2 market-based / 范围二（基于市场）",
+                    amount_text(r["scope2_market_tco2"]),
+                    "tCO₂",
+                ],
+                [
+                    "Total, location-based / 合计（基于位置）",
+                    amount_text(r["total_location_tco2e"]),
+                    "tCO₂e",
+                ],
+                [
+                    "Total, market-based / 合计（基于市场）",
+                    amount_text(r["total_market_tco2e"]),
+                    "tCO₂e",
+                ],
+                [
+                    "Comprehensive energy consumption / 综合能源消费量",
+                    amount_text(r["energy_tce"]),
+                    "tce",
+                ],
             ],
-            [70 * mm, 40 * mm, 20 * mm],
+            [95 * mm, 40 * mm, 25 * mm],
         ),
         Spacer(1, 4 * mm),
         table(
-            [["Gas", "t", "tCO2e"], *[[g["gas"], g["t"], g["tco2e"]] for g in r["by_gas"]]],
+            [
+                ["Gas / 气体", "Mass / 质量 (t)", "tCO₂e"],
+                *[[g["gas"], amount_text(g["t"]), amount_text(g["tco2e"])] for g in r["by_gas"]],
+            ],
             [40 * mm, 40 * mm, 40 * mm],
+        ),
+        Paragraph("2. Data completeness / 数据完整性", head),
+        Paragraph(
+            f"Months with data / 有数据的月份: {c['months_with_data']} of 12. Readings / 读数: "
+            f"{c['readings']:,} of {c['expected_readings']:,} expected / 应有"
+            + (f" ({c['share']:.1%})." if c["share"] is not None else "."),
+            body,
+        ),
+        table(
+            [
+                [
+                    "Month / 月份",
+                    "Readings / 读数",
+                    "Expected / 应有",
+                    "Share / 比例",
+                    "tCO₂e (location / 基于位置)",
+                ],
+                *[
+                    [
+                        m["month"],
+                        f"{m['readings']:,}",
+                        f"{m['expected_readings']:,}",
+                        share_text(m),
+                        amount_text(m["scope1_tco2e"] + m["scope2_location_tco2"]),
+                    ]
+                    for m in inv["monthly"]
+                ],
+            ],
+            [25 * mm, 30 * mm, 30 * mm, 45 * mm, 40 * mm],
         ),
     ]
 
-    d = Drawing(170 * mm, 70 * mm)
+    d = Drawing(170 * mm, 62 * mm, initialFontName=pdf_fonts.LATIN)
     bc = VerticalBarChart()
-    bc.x, bc.y, bc.width, bc.height = 15 * mm, 10 * mm, 100 * mm, 50 * mm
+    bc.x, bc.y, bc.width, bc.height = 15 * mm, 8 * mm, 100 * mm, 50 * mm
     bc.data = [
         [m["scope1_tco2e"] for m in inv["monthly"]],
         [m["scope2_location_tco2"] for m in inv["monthly"]],
     ]
     bc.categoryAxis.categoryNames = [m["month"][5:] for m in inv["monthly"]]
+    bc.categoryAxis.labels.fontName = bc.valueAxis.labels.fontName = pdf_fonts.LATIN
+    bc.categoryAxis.labels.fontSize = bc.valueAxis.labels.fontSize = 7
     bc.bars[0].fillColor, bc.bars[1].fillColor = colors.darkorange, colors.steelblue
     bc.valueAxis.valueMin = 0
     d.add(bc)
-    d.add(
-        String(
-            15 * mm, 63 * mm, "Monthly tCO2e: scope 1 (orange), scope 2 location (blue)", fontSize=8
-        )
-    )
     pie = Pie()
-    pie.x, pie.y, pie.width, pie.height = 125 * mm, 15 * mm, 40 * mm, 40 * mm
+    pie.x, pie.y, pie.width, pie.height = 125 * mm, 12 * mm, 40 * mm, 40 * mm
     s1, s2 = max(r["scope1_tco2e"], 0.0), max(r["scope2_location_tco2"], 0.0)
     pie.data = [s1, s2] if s1 + s2 > 0 else [1, 1]
     pie.labels = ["Scope 1", "Scope 2"]
+    pie.slices.fontName, pie.slices.fontSize = pdf_fonts.LATIN, 7
     pie.slices[0].fillColor, pie.slices[1].fillColor = colors.darkorange, colors.steelblue
     d.add(pie)
-    story += [Paragraph("2. Monthly emissions", head), d]
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("3. Monthly emissions / 月度排放", head),
+                Paragraph(
+                    "tCO₂e per month: scope 1 (orange), scope 2 location-based (blue) / "
+                    "每月排放：范围一（橙色）、范围二基于位置（蓝色）",
+                    body,
+                ),
+                d,
+            ]
+        )
+    )
 
     b = inv["boundary"]
     story += [
-        Paragraph("3. Boundary", head),
+        Paragraph("4. Boundary / 核算边界", head),
         Paragraph(
-            f"Sites: {', '.join(b['sites'])}. Sub-meters not counted again: "
-            f"{', '.join(b['submeters_not_counted']) or 'none'}.",
+            f"Sites / 场所: {', '.join(b['sites'])}. Sub-meters not counted again / "
+            f"不重复计入的分表: {', '.join(b['submeters_not_counted']) or 'none / 无'}.",
             body,
         ),
         table(
             [
-                ["Meter", "Site", "Carrier", "Scope", "Source", "Fuel"],
+                [
+                    "Meter / 计量表",
+                    "Site / 场所",
+                    "Carrier / 能源品种",
+                    "Scope / 范围",
+                    "Source / 排放源",
+                    "Fuel / 燃料",
+                ],
                 *[
                     [m["meter"], m["site"], m["carrier"], m["scope"], m["source"], m["fuel"]]
                     for m in b["meters"]
                 ],
             ]
         ),
-        Paragraph("4. Emission sources and activity data", head),
+        Paragraph("5. Emission sources and activity data / 排放源与活动数据", head),
         table(
             [
                 [
-                    "Meter / source",
-                    "Scope",
-                    "Activity",
-                    "Unit",
-                    "Factor",
-                    "Factor unit",
+                    "Meter / source / 排放源",
+                    "Scope / 范围",
+                    "Activity / 活动数据",
+                    "Unit / 单位",
+                    "Factor / 因子",
+                    "Factor unit / 因子单位",
                     "Factor id",
-                    "tCO2e",
+                    "tCO₂e",
                 ],
                 *[
                     [
                         s.get("meter") or s.get("source"),
                         s["scope"],
-                        s["activity"],
+                        amount_text(s["activity"]),
                         s["unit"],
-                        s["factor"],
+                        number_text(s["factor"]),
                         s["factor_unit"],
                         s["factor_id"],
-                        s["tco2e"],
+                        amount_text(s["tco2e"]),
                     ]
                     for s in inv["sources"]
                 ],
             ]
         ),
-        Paragraph("5. Emission factors and sources", head),
+        Paragraph("6. Emission factors and sources / 排放因子及来源", head),
         table(
             [
-                ["Id", "Key", "Value", "Unit", "Source document", "Verification"],
+                [
+                    "Id",
+                    "Key / 键",
+                    "Value / 数值",
+                    "Unit / 单位",
+                    "Source document / 来源文件",
+                    "Verification / 核验",
+                ],
                 *[
                     [
                         f["id"],
                         f["key"],
-                        f["value"],
+                        number_text(f["value"]),
                         f["unit"],
                         f["source_document"],
                         f["verification"],
@@ -416,16 +621,21 @@ def to_pdf(inv: dict) -> bytes:
             ],
             [10 * mm, 35 * mm, 18 * mm, 20 * mm, 65 * mm, 25 * mm],
         ),
-        Paragraph("6. Data quality", head),
+        Paragraph("7. Data quality and notes / 数据质量与说明", head),
         *[
-            Paragraph(f"{q['code']} — {q['subject']}: {q['detail']}", body)
+            Paragraph(local_text(f"{q['code']} — {q['subject']}: {q['detail']}", zone), body)
             for q in inv["data_quality"]
         ],
         *[Paragraph(n, body) for n in inv["notes"]],
     ]
     buf = io.BytesIO()
     SimpleDocTemplate(
-        buf, pagesize=A4, title=inv["title"], leftMargin=15 * mm, rightMargin=15 * mm
+        buf,
+        pagesize=A4,
+        title=inv["title"],
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        **pdf_fonts.document_options(),
     ).build(story)
     return buf.getvalue()
 
