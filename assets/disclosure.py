@@ -126,31 +126,27 @@ def to_xlsx(d: dict) -> bytes:
 
 
 def to_pdf(d: dict) -> bytes:
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("b", parent=styles["BodyText"], fontName=font, fontSize=8, leading=10)
-    head = ParagraphStyle("h", parent=styles["Heading2"], fontName=font)
+    from core import pdf_fonts
 
-    def p(text: object) -> Paragraph:
-        return Paragraph(escape(report.number_text(_cell(text)) if text is not None else "—"), body)
+    st = pdf_fonts.styles()
+    body, head = st["body"], st["head"]
+
+    def Paragraph(text: object, style: object) -> object:  # noqa: N802
+        return pdf_fonts.paragraph(text, style)
+
+    def p(text: object) -> object:
+        return Paragraph(report.number_text(_cell(text)) if text is not None else "—", body)
 
     def table(rows: list[list]) -> Table:
-        t = Table([[p(c) for c in r] for r in rows], repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
-        return t
+        return pdf_fonts.table(
+            [[report.number_text(_cell(c)) if c is not None else "—" for c in r] for r in rows],
+            body,
+        )
 
-    story: list = [Paragraph(escape(d["title"]), head), Spacer(0, 6)]
+    story: list = [Paragraph(d["title"], st["title"]), Spacer(0, 6)]
     story += [Paragraph(_h("emissions"), head), table([["", "t"], *d["emissions"].items()])]
     story += [Paragraph(_h("measures"), head)]
     story += [
@@ -165,7 +161,7 @@ def to_pdf(d: dict) -> bytes:
     ]
     story += [Paragraph(_h("net"), head), table([["", "t"], *d["net"].items()])]
     for w in d["warnings"]:
-        story.append(p(f"⚠ {w['message']}"))
+        story.append(Paragraph(f"Warning / 警告: {w['message']}", st["warn"]))
     story += [Paragraph(_h("scorecard"), head)]
     story += [
         table(
@@ -177,5 +173,7 @@ def to_pdf(d: dict) -> bytes:
         )
     ]
     buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, title=d["title"]).build(story)
+    SimpleDocTemplate(buf, pagesize=A4, title=d["title"], **pdf_fonts.document_options()).build(
+        story
+    )
     return buf.getvalue()

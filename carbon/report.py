@@ -386,33 +386,17 @@ def to_pdf(inv: dict) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
-    from reportlab.platypus import Paragraph as _Paragraph
+    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table
 
     from core import pdf_fonts
 
     st = pdf_fonts.styles()
     body, head, title = st["body"], st["head"], st["title"]
 
-    def Paragraph(text: object, style: object) -> _Paragraph:  # noqa: N802
-        """Every text is escaped (user text is never markup) and set in the house faces."""
-        return _Paragraph(pdf_fonts.markup(text), style)
+    Paragraph = pdf_fonts.paragraph  # noqa: N806 (every text escaped: never markup)
 
     def table(rows: list[list], widths: list[float] | None = None) -> Table:
-        """Rows of text; the first is the header."""
-        data = [[Paragraph("" if c is None else c, body) for c in row] for row in rows]
-        t = Table(data, colWidths=widths, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("FONTNAME", (0, 0), (-1, -1), pdf_fonts.LATIN),  # not Helvetica
-                ]
-            )
-        )
-        return t
+        return pdf_fonts.table(rows, body, widths)
 
     r = inv["results"]
     c = inv["completeness"]

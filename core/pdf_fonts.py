@@ -122,3 +122,37 @@ def styles() -> dict[str, Any]:
             spaceAfter=8,
         ),
     }
+
+
+def paragraph(text: object, style: Any) -> Any:
+    """A reportlab Paragraph of ``text`` (escaped, faces given by :func:`markup`)."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(markup(text), style)
+
+
+def table(
+    rows: list[list],
+    style: Any,
+    widths: list[float] | None = None,
+    *,
+    header: bool = True,
+    **kw: Any,
+) -> Any:
+    """A grid of paragraphs in ``style``; with ``header`` the first row is shaded and repeated
+    on each page. Cells are set in the house faces (a reportlab Table otherwise names
+    Helvetica, which is not embedded)."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    data = [[paragraph("" if c is None else c, style) for c in row] for row in rows]
+    t = Table(data, colWidths=widths, repeatRows=1 if header else 0, **kw)
+    commands: list = [
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, 0), (-1, -1), LATIN),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey))
+    t.setStyle(TableStyle(commands))
+    return t

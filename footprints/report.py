@@ -210,28 +210,19 @@ def to_xlsx(fp: dict, lang: str) -> bytes:
 
 
 def to_pdf(fp: dict, lang: str) -> bytes:
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import SimpleDocTemplate, Spacer
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("b", parent=styles["BodyText"], fontName=font, fontSize=8, leading=10)
-    head = ParagraphStyle("h", parent=styles["Heading2"], fontName=font)
-    title = ParagraphStyle("t", parent=styles["Title"], fontName=font)
-    story: list = [Paragraph(_t("title", lang), title)]
+    from core import pdf_fonts
+
+    st = pdf_fonts.styles()
+    story: list = [pdf_fonts.paragraph(_t("title", lang), st["title"])]
     for heading, rows in sections(fp, lang):
-        story.append(Paragraph(heading, head))
-        data = [[Paragraph(str(c), body) for c in r] for r in rows]
-        table = Table(data, hAlign="LEFT")
-        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
-        story += [table, Spacer(1, 3 * mm)]
+        story.append(pdf_fonts.paragraph(heading, st["head"]))
+        story += [pdf_fonts.table(rows, st["body"], header=False, hAlign="LEFT"), Spacer(1, 3 * mm)]
     buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, title=_t("title", lang)).build(story)
+    SimpleDocTemplate(
+        buf, pagesize=A4, title=_t("title", lang), **pdf_fonts.document_options()
+    ).build(story)
     return buf.getvalue()

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from carbon.derivation import content_hash
 from footprints import calc, pact, service, suppliers
 from tests.support.pact import PACT_SUPPLIER_DOC
+from tests.support.pdf import HOUSE_FONTS, embedded_fonts
 
 START, END = "2024-03-01T00:00:00+08:00", "2024-03-02T00:00:00+08:00"
 EF_2024 = 0.5777
@@ -368,6 +369,7 @@ def test_report_downloads(client: TestClient, world: dict) -> None:
         "/api/v1/footprints/report", params={**params, "format": "pdf"}, headers=world["h"]
     )
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert embedded_fonts(r.content) <= HOUSE_FONTS  # one font setup: core.pdf_fonts
 
 
 FACTOR = {"material": "m", "value": 1, "unit": "kg", "source": "s"}

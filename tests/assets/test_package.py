@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from tests.api.test_carbon import GAS_T, GRID_MWH, RESIDUAL_2023, STEAM_T
 from tests.assets.test_ledger import _get, _post, _retire, plant  # noqa: F401  (fixture)
+from tests.support.pdf import HOUSE_FONTS, embedded_fonts
 
 
 def _package(client: TestClient, p: dict, tmp_path) -> tuple[zipfile.ZipFile, object]:  # noqa: ANN001
@@ -141,6 +142,7 @@ def test_disclosure_report_formats(client: TestClient, plant: dict) -> None:  # 
         headers=p["viewer"],
     )
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert embedded_fonts(pdf.content) <= HOUSE_FONTS  # one font setup: core.pdf_fonts
     bad = client.get(
         "/api/v1/reports/zero-carbon",
         params={"site": p["site"], "year": 2023, "format": "doc"},
