@@ -4,6 +4,7 @@ supervised, and the console fits 80 columns (clocks injected, never the wall clo
 from __future__ import annotations
 
 import io
+import json
 import re
 import socket
 import subprocess
@@ -247,3 +248,29 @@ def test_progress_bar_is_not_cut_at_80_columns() -> None:
     # the whole line is there: label, bar, percent and time left (nothing cut off)
     assert re.fullmatch(r"backfill ━{20} +50% -:--:--", last), last
     assert len(last) <= 80
+
+
+def test_resume_a_first_run_a_saved_state_and_an_earlier_versions_state(tmp_path: Path) -> None:
+    from shell.demo import GeneratorState
+
+    path = tmp_path / "state.json"
+    now = datetime(2026, 12, 3, 21, 43, tzinfo=UTC)
+    said: list[str] = []
+    state, start = resume(path, now, 90, said.append)
+    assert (state.day, start) == (None, now - timedelta(days=90))
+    saved = GeneratorState(seed=42, step_s=60, last_ts=now.timestamp(), day=20_425)
+    path.write_text(json.dumps(saved.to_dict()))
+    state, start = resume(path, now + timedelta(minutes=3), 90, said.append)
+    assert (state.day, start) == (20_425, now + timedelta(minutes=1))  # the next minute
+    # an earlier version's state has no midnight checkpoint: resume at the next local midnight
+    legacy = {"seed": 42, "step_s": 60, "last_ts": now.timestamp(), "totals": {}, "ar": {}}
+    path.write_text(json.dumps(legacy))
+    state, start = resume(path, now + timedelta(minutes=3), 90, said.append)
+    assert start == datetime(2026, 12, 5, tzinfo=CST)  # 05:43 local on the 4th → next midnight
+    assert state.day == history_day(start) and said[-1].startswith("state of an earlier version")
+
+
+def history_day(t: datetime) -> int:
+    from shell.demo.history import local_day
+
+    return local_day(t.timestamp())
