@@ -159,6 +159,23 @@ def _month_span(year: int, ms: list[int]) -> str:
     )
 
 
+def _runs(ms: list[int]) -> list[list[int]]:
+    spans: list[list[int]] = []
+    for m in ms:
+        if spans and m == spans[-1][-1] + 1:
+            spans[-1].append(m)
+        else:
+            spans.append([m])
+    return spans
+
+
+def _month_span_zh(year: int, ms: list[int]) -> str:
+    """Consecutive months as ranges: ``2026 年 1–8 月、11 月``."""
+    return f"{year} 年 " + "、".join(
+        f"{s[0]}–{s[-1]} 月" if len(s) > 1 else f"{s[0]} 月" for s in _runs(ms)
+    )
+
+
 def completeness(year: int, months: list[dict]) -> dict:
     """Months with data and the share of expected readings over the year, with a warning
     (English / 中文) when any month falls short of ``COMPLETE_SHARE``."""
@@ -178,12 +195,12 @@ def completeness(year: int, months: list[dict]) -> dict:
         zh = [f"数据不完整：12 个月中 {len(with_data)} 个月有数据"]
         if none:
             en.append(f"no readings in {_month_span(year, none)}")
-            zh.append(f"{'、'.join(f'{m} 月' for m in none)}无读数")
+            zh.append(f"{_month_span_zh(year, none)}无读数")
         if part:
             en.append(
                 f"below {COMPLETE_SHARE:.0%} of the expected readings in {_month_span(year, part)}"
             )
-            zh.append(f"{'、'.join(f'{m} 月' for m in part)}读数不足应有的 {COMPLETE_SHARE:.0%}")
+            zh.append(f"{_month_span_zh(year, part)}读数不足应有的 {COMPLETE_SHARE:.0%}")
         warning = (
             "; ".join(en) + ". The annual totals cover only the data present and understate "
             "the year. / " + "；".join(zh) + "。年度合计仅含已有数据，低于全年实际。"

@@ -82,7 +82,10 @@ def test_completeness_per_month_and_warning(partial_year: dict) -> None:
         "Incomplete: data cover 4 of 12 months; no readings in Jan–Aug 2025; below 95% of "
         "the expected readings in Dec 2025."
     )
-    assert "数据不完整：12 个月中 4 个月有数据" in c["warning"]
+    assert (
+        "数据不完整：12 个月中 4 个月有数据；2025 年 1–8 月无读数；2025 年 12 月读数不足"
+        in c["warning"]
+    )
 
 
 def test_a_complete_month_set_has_no_warning() -> None:
