@@ -15,15 +15,19 @@ def _instance():  # noqa: ANN202 - forecasting.runs.ForecastJobs, imported lazil
     global _jobs
     with _lock:
         if _jobs is None:
+            from core.settings import get_settings
             from forecasting.runs import ForecastJobs
 
-            _jobs = ForecastJobs()
+            settings = get_settings()
+            _jobs = ForecastJobs(
+                ray_address=settings.ray_address, ray_retries=settings.ray_task_retries
+            )
         return _jobs
 
 
 def nightly(engine: Engine) -> int:
     """Backtest, select and refit per meter and site (01:00–05:00 plant time; at once for a
-    subject without a forecast)."""
+    subject without a forecast); on the Ray cluster at ``ECC_RAY_ADDRESS`` when it is set."""
     return _instance().nightly(engine)
 
 
