@@ -558,6 +558,7 @@ def forecast_with_actuals(
             "origin": origin,
             "params": run.params,
             "scores": run.scores,
+            "inputs": run.inputs,
         },
         "points": rows,
     }
