@@ -153,9 +153,10 @@ def test_the_model_with_temperature_beats_the_one_without(hot_site, engine) -> N
 
 
 def test_nightly_run_uses_and_records_the_temperature(client, hot_site, engine) -> None:  # noqa: ANN001
+    clock = {"now": NOW}
     jobs = ForecastJobs(
         "none",
-        clock=lambda: NOW,
+        clock=lambda: clock["now"],
         folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
         candidates=("naive_weekly", "hgb"),
     )
@@ -182,6 +183,20 @@ def test_nightly_run_uses_and_records_the_temperature(client, hot_site, engine) 
     actual, yesterday = load[n : n + 24], load[n - 24 : n]
     # the forecast follows tomorrow's posted weather: it errs far less than "same as yesterday"
     assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(yesterday - actual))
+
+    # an hour later the refresh moves the kept model on, with the same input
+    clock["now"] = NOW + HOUR
+    assert jobs.refresh(engine, site=hot_site["site"]) == 1
+    with Session(engine) as session:
+        refresh = session.scalars(
+            select(ForecastRun).where(
+                ForecastRun.meter_id == meter_id, ForecastRun.purpose == "refresh"
+            )
+        ).one()
+    assert refresh.run_key is None and refresh.train_end == ORIGIN
+    assert refresh.params["exog"] == ["temperature"]
+    assert refresh.inputs["as_of"] == (NOW + HOUR).isoformat()
+    assert [c["column"] for c in refresh.inputs["columns"]] == ["temperature"]
 
 
 def test_inputs_as_of_follow_issued_at(client, admin_headers, hot_site, engine) -> None:  # noqa: ANN001
