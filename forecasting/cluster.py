@@ -17,7 +17,7 @@ cluster is used. Every worker node needs this package installed and the database
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Invalid
 from forecasting import subjects
+from forecasting.runs import ForecastJobs
 from forecasting.subjects import Subject
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,6 @@ def run_subject(
     url: str, spec: JobSpec, subject: Subject, now: datetime, first: bool, hook: Hook | None
 ) -> int:
     """One subject's nightly runs, on a worker; 1 when stored now, 0 when stored before."""
-    from forecasting.runs import ForecastJobs
-
     jobs = ForecastJobs(
         spec.holidays,
         lambda: now,
@@ -91,26 +90,29 @@ def run_subject(
 
 
 def nightly(
+    jobs: ForecastJobs,
     engine: Engine,
-    spec: JobSpec,
-    now: datetime,
-    due: Callable[[Session, Subject], bool | None],
     *,
     address: str | None,
     site: str | None = None,
     retries: int = 3,
     hook: Hook | None = None,
 ) -> int:
-    """Submit one task per due subject to the cluster at ``address`` (None: the one this
-    process is connected to) and wait for all; returns how many subjects got new runs."""
+    """``jobs.nightly`` on the cluster at ``address`` (None: the one this process is
+    connected to): one task per subject due at ``jobs.clock()``, waited for; returns how
+    many subjects got new runs. ``hook``: a test's fault injection in every task."""
     import ray
 
     if address is not None:
         connect(address)
+    now = jobs.clock()
+    spec = JobSpec(
+        jobs.holidays, dict(jobs.folds), tuple(jobs.candidates), tuple(jobs.night_candidates)
+    )
     with Session(engine) as session:
         todo: list[tuple[Subject, bool]] = []
         for subject in subjects.all_subjects(session, site):
-            first = due(session, subject)
+            first = jobs.due(session, subject, now)
             if first is not None:
                 todo.append((subject, first))
     if not todo:
@@ -121,12 +123,3 @@ def nightly(
     )
     refs = [task.remote(url, spec, subject, now, first, hook) for subject, first in todo]
     return sum(int(n) for n in ray.get(refs))
-
-
-def spec_of(
-    holidays: str,
-    folds: dict[timedelta, int],
-    candidates: Sequence[str],
-    night_candidates: Sequence[str],
-) -> JobSpec:
-    return JobSpec(holidays, dict(folds), tuple(candidates), tuple(night_candidates))

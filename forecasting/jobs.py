@@ -15,19 +15,24 @@ def _instance():  # noqa: ANN202 - forecasting.runs.ForecastJobs, imported lazil
     global _jobs
     with _lock:
         if _jobs is None:
-            from core.settings import get_settings
             from forecasting.runs import ForecastJobs
 
-            settings = get_settings()
-            _jobs = ForecastJobs(
-                ray_address=settings.ray_address, ray_retries=settings.ray_task_retries
-            )
+            _jobs = ForecastJobs()
         return _jobs
 
 
 def nightly(engine: Engine) -> int:
     """Backtest, select and refit per meter and site (01:00–05:00 plant time; at once for a
     subject without a forecast); on the Ray cluster at ``ECC_RAY_ADDRESS`` when it is set."""
+    from core.settings import get_settings
+
+    settings = get_settings()
+    if settings.ray_address:
+        from forecasting import cluster
+
+        return cluster.nightly(
+            _instance(), engine, address=settings.ray_address, retries=settings.ray_task_retries
+        )
     return _instance().nightly(engine)
 
 

@@ -206,16 +206,8 @@ class ForecastJobs:
         folds: dict[timedelta, int] | None = None,
         candidates: Sequence[str] = CANDIDATES,
         night_candidates: Sequence[str] = NIGHT_CANDIDATES,
-        ray_address: str | None = None,
-        ray_retries: int = 3,
-        task_hook: Callable[[Subject, str], None] | None = None,
     ) -> None:
-        """``ray_address``: run the nightly per-subject work on that Ray cluster
-        (``forecasting.cluster``); ``task_hook``: a test's fault injection in each task."""
         self.holidays = holidays
-        self.ray_address = ray_address
-        self.ray_retries = ray_retries
-        self.task_hook = task_hook
         self.calendar = HolidayCalendar(holidays)
         self.clock = clock
         self.folds = folds or SELECTION_FOLDS
@@ -229,19 +221,6 @@ class ForecastJobs:
         """Model selection and a fresh fit for every subject that is due (of ``site`` and its
         descendants if given); returns how many."""
         now = self.clock()
-        if self.ray_address is not None:
-            from forecasting import cluster
-
-            return cluster.nightly(
-                engine,
-                cluster.spec_of(self.holidays, self.folds, self.candidates, self.night_candidates),
-                now,
-                lambda session, subject: self.due(session, subject, now),
-                address=self.ray_address,
-                site=site,
-                retries=self.ray_retries,
-                hook=self.task_hook,
-            )
 
         def one(session: Session, subject: Subject) -> int:
             first = self.due(session, subject, now)

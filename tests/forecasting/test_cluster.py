@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forecasting import cluster
 from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs
 from forecasting.subjects import Subject
 from metering import registry
@@ -55,12 +56,17 @@ def two_nodes() -> Iterator[object]:
     # the workers import the house and this module from the checkout under test
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), old) if p)
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={"num_cpus": 1, "include_dashboard": False},
-    )
-    cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
+    for attempt in range(3):  # a node gives up after 30 s when the machine is overloaded
+        cluster = Cluster()
+        try:
+            cluster.add_node(num_cpus=1, include_dashboard=False)  # the head
+            cluster.add_node(num_cpus=1)
+            cluster.wait_for_nodes()
+            break
+        except Exception:
+            cluster.shutdown()
+            if attempt == 2:
+                raise
     ray.init(address=cluster.address, log_to_driver=False)
     try:
         yield cluster
@@ -98,7 +104,7 @@ def three_meters(client, admin_headers) -> dict:  # noqa: ANN001
             },
         )
         assert r.status_code == 201, r.text
-        values = np.where((8 <= hours) & (hours < 18), 100.0 * (k + 1), 10.0)
+        values = np.where((hours >= 8) & (hours < 18), 100.0 * (k + 1), 10.0)
         series.append(
             {"meter": code, "ts": [t.isoformat() for t in stamps], "value": values.tolist()}
         )
@@ -116,13 +122,12 @@ def test_every_run_stored_once_when_workers_die(two_nodes, three_meters, engine,
         clock=lambda: NOW,
         folds={DAY_AHEAD: 1, WEEK_AHEAD: 1},
         candidates=("naive_daily", "naive_weekly"),
-        ray_address=two_nodes.address,  # type: ignore[attr-defined]
-        task_hook=hook,
     )
+    address = two_nodes.address  # type: ignore[attr-defined]
     # 4 subjects: the site's electricity and its 3 meters. The first meter's task died after
     # its commit: its retry finds the runs stored and stores nothing (0); the second's died
     # before: its retry stores them.
-    assert jobs.nightly(engine, site=three_meters["site"]) == 3
+    assert cluster.nightly(jobs, engine, address=address, site=three_meters["site"], hook=hook) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         f"{first}.after_commit",
         f"{second}.before_commit",
@@ -151,4 +156,32 @@ def test_every_run_stored_once_when_workers_die(two_nodes, three_meters, engine,
         r.run_key.endswith(origin) and r.train_end == NOW.replace(minute=0) - HOUR for r in runs
     )
     # the night is done: nothing is due again
-    assert jobs.nightly(engine, site=three_meters["site"]) == 0
+    assert cluster.nightly(jobs, engine, address=address, site=three_meters["site"]) == 0
+
+
+def test_the_scheduler_job_goes_to_the_cluster_when_configured(monkeypatch) -> None:  # noqa: ANN001
+    from core.settings import get_settings
+    from forecasting import jobs as forecast_jobs
+
+    calls: list[dict] = []
+
+    def submitted(jobs: ForecastJobs, engine: object, **kw: object) -> int:
+        calls.append({"jobs": type(jobs).__name__, "engine": engine, **kw})
+        return 7
+
+    monkeypatch.setenv("ECC_RAY_ADDRESS", "ray://head:10001")
+    monkeypatch.setenv("ECC_RAY_TASK_RETRIES", "5")
+    monkeypatch.setattr(cluster, "nightly", submitted)
+    get_settings.cache_clear()
+    try:
+        assert forecast_jobs.nightly("the engine") == 7  # type: ignore[arg-type]
+    finally:
+        get_settings.cache_clear()
+    assert calls == [
+        {
+            "jobs": "ForecastJobs",
+            "engine": "the engine",
+            "address": "ray://head:10001",
+            "retries": 5,
+        }
+    ]
