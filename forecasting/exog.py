@@ -38,7 +38,7 @@ from core.canonical import canonical_json
 from core.errors import Conflict, Invalid, NotFound
 from forecasting.subjects import Subject
 from metering import registry, series
-from models import Meter
+from models import Meter, Site
 from models.exogenous import ExogIssue, ExogPoint, ExogSeries
 
 TEMPERATURE = "temperature"
@@ -241,11 +241,37 @@ def _site_id(session: Session, subject: Subject) -> int:
     return session.get_one(Meter, subject.id).site_id
 
 
-def _temperature_meters(session: Session, site_id: int) -> list[Meter]:
-    meters = session.scalars(
-        select(Meter).where(Meter.site_id == site_id, Meter.kind == "gauge").order_by(Meter.code)
-    ).all()
-    return [m for m in meters if units.lookup(m.canonical_unit).dimension == "temperature"]
+def _chain(session: Session, site_id: int) -> list[int]:
+    """The site and its ancestors, nearest first (a workshop takes its plant's weather)."""
+    out: list[int] = []
+    current: int | None = site_id
+    while current is not None and current not in out:
+        out.append(current)
+        current = session.get_one(Site, current).parent_id
+    return out
+
+
+def _temperature_meters(session: Session, chain: list[int]) -> list[Meter]:
+    """The temperature gauges of the nearest site of the chain that has any."""
+    for site_id in chain:
+        meters = session.scalars(
+            select(Meter)
+            .where(Meter.site_id == site_id, Meter.kind == "gauge")
+            .order_by(Meter.code)
+        ).all()
+        found = [m for m in meters if units.lookup(m.canonical_unit).dimension == "temperature"]
+        if found:
+            return found
+    return []
+
+
+def _posted_series(session: Session, chain: list[int]) -> list[ExogSeries]:
+    """The posted series of the chain, the nearest site's one where a code repeats."""
+    rows = session.scalars(select(ExogSeries).where(ExogSeries.site_id.in_(chain))).all()
+    nearest: dict[str, ExogSeries] = {}
+    for row in sorted(rows, key=lambda r: chain.index(r.site_id), reverse=True):
+        nearest[row.code] = row
+    return [nearest[code] for code in sorted(nearest)]
 
 
 def _on_grid(points: pd.Series, grid: pd.DatetimeIndex) -> pd.Series:
@@ -271,14 +297,15 @@ def subject_inputs(
     as_of: datetime,
 ) -> Inputs:
     """The exogenous columns of a subject's site over ``history`` + ``future`` (the forecast
-    period) as known at ``as_of``; only those complete over the future are kept."""
+    period) as known at ``as_of``; only those complete over the future are kept. A site
+    without its own temperature gauges or posted series takes its nearest ancestor's."""
     grid = history.append(future)
     utc = grid.tz_convert(UTC) if grid.tz is not None else grid.tz_localize(UTC)
     lo, hi = utc[0].to_pydatetime(), (utc[-1] + (utc[1] - utc[0])).to_pydatetime()
-    site_id = _site_id(session, subject)
+    chain = _chain(session, _site_id(session, subject))
     columns: dict[str, pd.Series] = {}
     sources: dict[str, list[dict]] = {}
-    meters = _temperature_meters(session, site_id)
+    meters = _temperature_meters(session, chain)
     if meters:
         observed = []
         last = min(history[-1].to_pydatetime(), as_of)
@@ -295,10 +322,7 @@ def subject_inputs(
             )
         columns[TEMPERATURE] = pd.concat(observed, axis=1).mean(axis=1)
         sources[TEMPERATURE] = [{"meter": m.code, "unit": m.canonical_unit} for m in meters]
-    posted = session.scalars(
-        select(ExogSeries).where(ExogSeries.site_id == site_id).order_by(ExogSeries.code)
-    ).all()
-    for s in posted:
+    for s in _posted_series(session, chain):
         rows = as_of_values(session, s.id, as_of, lo - timedelta(days=1), hi + timedelta(days=1))
         if not rows:
             continue

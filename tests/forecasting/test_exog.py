@@ -242,3 +242,40 @@ def test_inputs_as_of_follow_issued_at(client, admin_headers, hot_site, engine) 
     # 9 days ahead: neither the plan (8 days) nor the weather forecast covers it
     assert week.columns == ()
     assert {s["column"] for s in week.record["skipped"]} == {"temperature", "exog_plan"}
+
+
+def test_a_workshop_takes_its_plants_weather(client, admin_headers, hot_site, engine) -> None:  # noqa: ANN001
+    shop, meter = f"{hot_site['site']}-W1", f"{hot_site['load']}-W1"
+    r = client.post(
+        "/api/v1/sites",
+        headers=admin_headers,
+        json={"code": shop, "name": "workshop", "parent": hot_site["site"]},
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        "/api/v1/meters",
+        headers=admin_headers,
+        json={
+            "code": meter,
+            "name": "w1",
+            "site": shop,
+            "carrier": "electricity",
+            "unit": "kW",
+            "kind": "gauge",
+            "interval_s": 3600,
+        },
+    )
+    assert r.status_code == 201, r.text
+    index = pd.date_range(ORIGIN - timedelta(days=20), ORIGIN - HOUR, freq="1h")
+    with Session(engine) as session:
+        inputs = exog.subject_inputs(
+            session, _subject(engine, meter), index, future_index(index, 24), NOW
+        )
+    (temperature,) = [c for c in inputs.record["columns"] if c["column"] == "temperature"]
+    assert temperature["sources"][0] == {"meter": hot_site["temp"], "unit": "degC"}
+    assert temperature["sources"][1]["series"] == "weather_forecast"
+    np.testing.assert_allclose(
+        inputs.frame["temperature"].to_numpy()[-24:],
+        weather(DAYS * 24 + 8 * 24)[DAYS * 24 : DAYS * 24 + 24],
+        atol=1e-9,
+    )
