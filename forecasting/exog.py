@@ -306,9 +306,9 @@ def subject_inputs(
     columns: dict[str, pd.Series] = {}
     sources: dict[str, list[dict]] = {}
     meters = _temperature_meters(session, chain)
-    if meters:
+    last = min(history[-1].to_pydatetime(), as_of)
+    if meters and last + subject.step > lo:
         observed = []
-        last = min(history[-1].to_pydatetime(), as_of)
         for m in meters:
             pts = series.meter_series(session, m.code, lo, last + subject.step, subject.resolution)[
                 "points"
