@@ -119,8 +119,37 @@ def store_run(
     forecast: pd.DataFrame,
     scores: dict | None,
     fit_s: float,
-    run_key: str | None = None,
     inputs: dict | None = None,
+) -> ForecastRun:
+    """Store a run and its points."""
+    run = store_run_once(
+        session,
+        subject,
+        purpose=purpose,
+        model=model,
+        frame=frame,
+        forecast=forecast,
+        scores=scores,
+        fit_s=fit_s,
+        inputs=inputs,
+        run_key=None,
+    )
+    assert run is not None  # without a key nothing is refused
+    return run
+
+
+def store_run_once(
+    session: Session,
+    subject: Subject,
+    *,
+    purpose: str,
+    model: Forecaster,
+    frame: pd.DataFrame,
+    forecast: pd.DataFrame,
+    scores: dict | None,
+    fit_s: float,
+    inputs: dict | None,
+    run_key: str | None,
 ) -> ForecastRun | None:
     """Store a run and its points; with a ``run_key`` at most once (None when a run of that
     key is stored already: a retried task)."""
@@ -298,7 +327,7 @@ class ForecastJobs:
             began = time.perf_counter()
             model = make(name, ModelContext(steps, self.calendar, inputs.columns)).fit(train)
             forecast = model.predict(steps, future)
-            run = store_run(
+            run = store_run_once(
                 session,
                 subject,
                 purpose="nightly",
