@@ -25,6 +25,7 @@ from api.routers import (
     carbon_all,
     collectors,
     costs,
+    exogenous,
     footprints,
     forecasts,
     keys,
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (forecasts, costs, budgets, collectors, benchmarking, recommendations):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(exogenous.router, prefix=API_PREFIX)  # forecasts' inputs
     for router in carbon_all.ROUTERS:  # carbon accounting: factors … reports
         app.include_router(router, prefix=API_PREFIX)
     for module in (products, footprints, suppliers):  # product footprints, supply chain

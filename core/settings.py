@@ -177,6 +177,15 @@ class Settings(BaseSettings):
     ingest_broker_batch: int = Field(
         default=100, description="Broker messages stored per commit by the subscribers."
     )
+    # forecasting (forecasting/cluster.py reads these)
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster the nightly forecasts run on (`ray://head:10001` or "
+        "`head:6379`); unset: in the scheduler process.",
+    )
+    ray_task_retries: int = Field(
+        default=3, description="Retries of a nightly forecast task whose Ray worker died."
+    )
 
 
 @lru_cache

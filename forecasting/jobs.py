@@ -23,7 +23,16 @@ def _instance():  # noqa: ANN202 - forecasting.runs.ForecastJobs, imported lazil
 
 def nightly(engine: Engine) -> int:
     """Backtest, select and refit per meter and site (01:00–05:00 plant time; at once for a
-    subject without a forecast)."""
+    subject without a forecast); on the Ray cluster at ``ECC_RAY_ADDRESS`` when it is set."""
+    from core.settings import get_settings
+
+    settings = get_settings()
+    if settings.ray_address:
+        from forecasting import cluster
+
+        return cluster.nightly(
+            _instance(), engine, address=settings.ray_address, retries=settings.ray_task_retries
+        )
     return _instance().nightly(engine)
 
 

@@ -11,7 +11,13 @@ and the answer of ``GET /api/v1/forecasts``.
 
 Both run in the scheduler process (one per deployment), one subject per transaction, with
 one CPU thread for the trees: the API and ingest never wait for them. Fitted models stay in
-that process between runs; after a restart the refresh refits the selected model once.
+that process between runs; after a restart the refresh refits the selected model once. With
+``ECC_RAY_ADDRESS`` set the nightly per-subject work runs on a Ray cluster instead
+(``forecasting.cluster``); a nightly run is stored once per subject, horizon and origin (its
+``run_key``, inserted once), so a retried task never stores it twice.
+
+Models that take exogenous inputs get the site's temperature and posted series
+(``forecasting.exog``) as known at the run's clock; the run records which (``inputs``).
 """
 
 from __future__ import annotations
@@ -25,12 +31,13 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
-from forecasting import backtest, subjects
-from forecasting.base import POINT, TARGET, Forecaster, qcol
+from forecasting import backtest, exog, subjects
+from forecasting.base import POINT, TARGET, Forecaster, future_index, qcol
 from forecasting.calendar import HolidayCalendar
 from forecasting.registry import ModelContext, factories, make
 from forecasting.subjects import Subject
@@ -79,11 +86,13 @@ def select_model(
     candidates: Sequence[str],
     calendar: HolidayCalendar,
     folds: int,
+    exog_columns: Sequence[str] = (),
 ) -> tuple[str, dict]:
-    """The candidate with the lowest backtest MASE on this history, and every candidate's
-    scores; the daily seasonal naive when the history is too short to backtest."""
+    """The candidate with the lowest backtest MASE on this history (with its exogenous
+    columns ``exog_columns``), and every candidate's scores; the daily seasonal naive when
+    the history is too short to backtest."""
     steps = horizon_steps(subject, horizon)
-    context = ModelContext(steps, calendar)
+    context = ModelContext(steps, calendar, tuple(exog_columns))
     try:
         results = backtest.rolling_origin(frame, factories(candidates, context), steps, folds)
     except Invalid as exc:
@@ -110,8 +119,41 @@ def store_run(
     forecast: pd.DataFrame,
     scores: dict | None,
     fit_s: float,
+    inputs: dict | None = None,
 ) -> ForecastRun:
-    run = ForecastRun(
+    """Store a run and its points."""
+    run = store_run_once(
+        session,
+        subject,
+        purpose=purpose,
+        model=model,
+        frame=frame,
+        forecast=forecast,
+        scores=scores,
+        fit_s=fit_s,
+        inputs=inputs,
+        run_key=None,
+    )
+    assert run is not None  # without a key nothing is refused
+    return run
+
+
+def store_run_once(
+    session: Session,
+    subject: Subject,
+    *,
+    purpose: str,
+    model: Forecaster,
+    frame: pd.DataFrame,
+    forecast: pd.DataFrame,
+    scores: dict | None,
+    fit_s: float,
+    inputs: dict | None,
+    run_key: str | None,
+) -> ForecastRun | None:
+    """Store a run and its points; with a ``run_key`` at most once (None when a run of that
+    key is stored already: a retried task)."""
+    values = dict(
         meter_id=subject.id if subject.kind == "meter" else None,
         site_id=subject.id if subject.kind == "site" else None,
         carrier=subject.carrier,
@@ -126,9 +168,23 @@ def store_run(
         horizon_steps=len(forecast),
         scores=scores,
         fit_s=round(fit_s, 3),
+        run_key=run_key,
+        inputs=inputs,
     )
-    session.add(run)
-    session.flush()
+    if run_key is None:
+        run = ForecastRun(**values)
+        session.add(run)
+        session.flush()
+    else:
+        run_id = session.scalar(
+            pg_insert(ForecastRun)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["run_key"])
+            .returning(ForecastRun.id)
+        )
+        if run_id is None:
+            return None
+        run = session.get_one(ForecastRun, run_id)
     rows = [
         {
             "run_id": run.id,
@@ -180,12 +236,13 @@ class ForecastJobs:
         candidates: Sequence[str] = CANDIDATES,
         night_candidates: Sequence[str] = NIGHT_CANDIDATES,
     ) -> None:
+        self.holidays = holidays
         self.calendar = HolidayCalendar(holidays)
         self.clock = clock
         self.folds = folds or SELECTION_FOLDS
         self.candidates = tuple(candidates)
         self.night_candidates = tuple(night_candidates)
-        self._models: dict[tuple, tuple[int, Forecaster]] = {}
+        self._models: dict[tuple, tuple[int, Forecaster, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._cpu = threading.Lock()  # one subject at a time across both jobs: one core
 
@@ -195,13 +252,32 @@ class ForecastJobs:
         now = self.clock()
 
         def one(session: Session, subject: Subject) -> int:
-            last = latest_run(session, subject, purpose="nightly")
-            if not self._due(subject, last, now):
+            first = self.due(session, subject, now)
+            if first is None:
                 return 0
-            self._select_and_fit(session, subject, now, first=last is None)
-            return 1
+            return self.nightly_subject(session, subject, now, first)
 
         return self._each_subject(engine, site, one, "no forecast for")
+
+    def due(self, session: Session, subject: Subject, now: datetime) -> bool | None:
+        """None when the subject's nightly run is not due at ``now``; else whether it is its
+        first (a catch-up without Prophet)."""
+        last = latest_run(session, subject, purpose="nightly")
+        return (last is None) if self._due(subject, last, now) else None
+
+    def nightly_subject(
+        self, session: Session, subject: Subject, now: datetime, first: bool
+    ) -> int:
+        """Select, fit and store the day- and week-ahead runs of one subject as of ``now``
+        (not committed); 0 when both are stored already (a retried task), else 1."""
+        last = subjects.last_complete(subject, now)
+        keys = [run_key(subject, horizon, last) for horizon in (DAY_AHEAD, WEEK_AHEAD)]
+        stored = session.scalar(
+            select(func.count()).select_from(ForecastRun).where(ForecastRun.run_key.in_(keys))
+        )
+        if stored == len(keys):
+            return 0
+        return 1 if self._select_and_fit(session, subject, now, first=first) else 0
 
     def _each_subject(
         self, engine: Engine, site: str | None, work: Callable[[Session, Subject], int], failed: str
@@ -231,19 +307,27 @@ class ForecastJobs:
 
     def _select_and_fit(
         self, session: Session, subject: Subject, now: datetime, first: bool
-    ) -> None:
+    ) -> int:
         last = subjects.last_complete(subject, now)
         frame = _observed(subjects.history(session, subject, last - HISTORY, last))
         candidates = self.candidates if first else self.night_candidates
+        stored = 0
         for horizon in (DAY_AHEAD, WEEK_AHEAD):
-            name, scores = select_model(
-                frame, subject, horizon, candidates, self.calendar, self.folds.get(horizon, 2)
-            )
             steps = horizon_steps(subject, horizon)
+            train, future, inputs = with_inputs(session, subject, frame, steps, now)
+            name, scores = select_model(
+                train,
+                subject,
+                horizon,
+                candidates,
+                self.calendar,
+                self.folds.get(horizon, 2),
+                inputs.columns,
+            )
             began = time.perf_counter()
-            model = make(name, ModelContext(steps, self.calendar)).fit(frame)
-            forecast = model.predict(steps)
-            run = store_run(
+            model = make(name, ModelContext(steps, self.calendar, inputs.columns)).fit(train)
+            forecast = model.predict(steps, future)
+            run = store_run_once(
                 session,
                 subject,
                 purpose="nightly",
@@ -252,10 +336,16 @@ class ForecastJobs:
                 forecast=forecast,
                 scores=scores,
                 fit_s=time.perf_counter() - began,
+                run_key=run_key(subject, horizon, last),
+                inputs=inputs.record,
             )
+            if run is None:
+                continue
+            stored += 1
             if horizon == DAY_AHEAD:
                 with self._lock:
-                    self._models[subject.key] = (run.id, model)
+                    self._models[subject.key] = (run.id, model, inputs.columns)
+        return stored
 
     def refresh(self, engine: Engine, site: str | None = None) -> int:
         """The next 24 h for every subject with a selected model (of ``site`` and its
@@ -297,16 +387,19 @@ class ForecastJobs:
         began = time.perf_counter()
         with self._lock:
             cached = self._models.get(subject.key)
-        if cached is not None and cached[0] == selected.id:
+        frame = _observed(subjects.history(session, subject, last - timedelta(days=60), last))
+        train, future, inputs = with_inputs(session, subject, frame, steps, now)
+        if cached is not None and cached[0] == selected.id and cached[2] == inputs.columns:
             model = cached[1]
-            frame = _observed(subjects.history(session, subject, last - timedelta(days=60), last))
-            model.update(frame)
-        else:
+            model.update(train)
+        else:  # after a restart, or when the inputs the model was fitted with are gone
             frame = _observed(subjects.history(session, subject, last - HISTORY, last))
-            model = make(selected.model, ModelContext(steps, self.calendar)).fit(frame)
+            train, future, inputs = with_inputs(session, subject, frame, steps, now)
+            context = ModelContext(steps, self.calendar, inputs.columns)
+            model = make(selected.model, context).fit(train)
             with self._lock:
-                self._models[subject.key] = (selected.id, model)
-        forecast = model.predict(steps)
+                self._models[subject.key] = (selected.id, model, inputs.columns)
+        forecast = model.predict(steps, future)
         store_run(
             session,
             subject,
@@ -316,8 +409,32 @@ class ForecastJobs:
             forecast=forecast,
             scores=selected.scores,
             fit_s=time.perf_counter() - began,
+            inputs=inputs.record,
         )
         return 1
+
+
+def run_key(subject: Subject, horizon: timedelta, last: datetime) -> str:
+    """What a nightly run is stored once under: subject, horizon and forecast origin."""
+    return (
+        f"nightly:{subject.kind}:{subject.id}:{subject.carrier}:{subject.quantity}:"
+        f"{horizon_steps(subject, horizon)}:{last.astimezone(UTC).isoformat()}"
+    )
+
+
+def with_inputs(
+    session: Session, subject: Subject, frame: pd.DataFrame, steps: int, now: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame | None, exog.Inputs]:
+    """The history with the exogenous columns known at ``now`` beside the target, their
+    values over the next ``steps``, and the record of them."""
+    index = pd.DatetimeIndex(frame.index)
+    future = future_index(index, steps)
+    inputs = exog.subject_inputs(session, subject, index, future, now)
+    if not inputs.columns:
+        return frame, None, inputs
+    train = frame[[TARGET]].join(inputs.frame.iloc[: len(index)])
+    train.index.freq = index.freq
+    return train, inputs.frame.iloc[len(index) :], inputs
 
 
 def parse_horizon(text: str | None) -> timedelta:
@@ -449,6 +566,7 @@ def forecast_with_actuals(
             "origin": origin,
             "params": run.params,
             "scores": run.scores,
+            "inputs": run.inputs,
         },
         "points": rows,
     }

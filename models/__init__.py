@@ -7,6 +7,7 @@ import models.benchmarking  # noqa: F401  (registers processes, equipment, recom
 import models.carbon  # noqa: F401  (registers the carbon accounting tables)
 import models.collectors  # noqa: F401  (registers the field collector tables)
 import models.cost  # noqa: F401  (registers the tariff, cost, bill and budget tables)
+import models.exogenous  # noqa: F401  (registers the forecasts' exogenous inputs)
 import models.footprints  # noqa: F401  (registers the product footprint tables)
 import models.forecasting  # noqa: F401  (registers the forecast tables)
 from models.base import Base

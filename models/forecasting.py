@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -40,6 +41,7 @@ class ForecastRun(Base):
         CheckConstraint("purpose IN ('nightly', 'refresh')", name="purpose"),
         Index("ix_forecast_run_meter_latest", "meter_id", "quantity", "created_at"),
         Index("ix_forecast_run_site_latest", "site_id", "carrier", "quantity", "created_at"),
+        UniqueConstraint("run_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -58,6 +60,12 @@ class ForecastRun(Base):
     scores: Mapped[dict | None] = mapped_column(JSONB)
     fit_s: Mapped[float] = mapped_column(Double)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    # what makes a nightly run once per subject, horizon and night (insert-once: a retried
+    # task on a cluster does not store it twice); None for refresh runs
+    run_key: Mapped[str | None] = mapped_column(String(160))
+    # the exogenous inputs the model was given (``forecasting.exog``): column, source, series
+    # or meter, the issues as of ``as_of``
+    inputs: Mapped[dict | None] = mapped_column(JSONB)
 
 
 class ForecastPoint(Base):

@@ -54,6 +54,8 @@ def allowed(method: str, path: str) -> set[str]:
         return READ
     if path in ("/api/v1/readings", "/api/v1/collectors/health"):  # what collectors send
         return {"ingest", "engineer", "admin"}
+    if path == "/api/v1/exogenous":  # weather feeds (ingest keys) and plans (people)
+        return {"ingest", "engineer", "manager", "admin"}
     if path in ("/api/v1/factors", "/api/v1/carbon/recalculations", "/api/v1/readings/void"):
         return {"admin"}
     if path in ("/api/v1/activity", "/api/v1/production", "/api/v1/green-certificates"):
