@@ -207,7 +207,7 @@ class _Checker:
         if choices is not None and value not in choices:
             self.err(line, f"{where}.{key}", f"{value!r} is not one of {', '.join(choices)}")
             return default if default is not ... else None
-        if minimum is not None and value < minimum:
+        if minimum is not None and isinstance(value, int | float) and value < minimum:
             self.err(line, f"{where}.{key}", f"must be at least {minimum}, got {value}")
             return default if default is not ... else None
         return value

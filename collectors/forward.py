@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import orjson
@@ -87,8 +88,8 @@ class NatsTransport:
 
     def __init__(self, center: Center) -> None:
         self.center = center
-        self.nc = None
-        self.js = None
+        self.nc: Any = None  # nats.aio.client.Client, imported on demand
+        self.js: Any = None
 
     async def send(self, batch: list[Queued]) -> Sent:
         import nats
@@ -129,7 +130,7 @@ class MqttTransport:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
         if key := center.key():
             self.client.username_pw_set("ecc-collect", key)
-        self.client.reconnect_delay_set(0.5, 30)
+        self.client.reconnect_delay_set(1, 30)
         self.client.connect_async(url.host or "127.0.0.1", url.port or 1883, keepalive=30)
         self.client.loop_start()
         self._lock = threading.Lock()
@@ -153,9 +154,11 @@ class MqttTransport:
 
 
 def make_transport(center: Center) -> HttpTransport | NatsTransport | MqttTransport:
-    return {"http": HttpTransport, "nats": NatsTransport, "mqtt": MqttTransport}[center.transport](
-        center
-    )
+    if center.transport == "nats":
+        return NatsTransport(center)
+    if center.transport == "mqtt":
+        return MqttTransport(center)
+    return HttpTransport(center)
 
 
 class Forwarder:
