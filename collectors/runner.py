@@ -176,13 +176,13 @@ class Collector:
         return server
 
     async def _report_health(self) -> None:
-        """HTTP transport: send the health report every ``center.health_s``."""
-        from collectors.forward import HttpTransport, SendFailed
+        """Send the health report every ``center.health_s`` over the readings' transport."""
+        from collectors.forward import SendFailed
 
         assert self.forwarder is not None
         transport = self.forwarder.transport
         every = self.config.center.health_s
-        if not isinstance(transport, HttpTransport) or every <= 0:
+        if every <= 0:
             return
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
