@@ -1,5 +1,6 @@
 """Alarm types node_loss and ets_deadline; the carbon-asset serial overlap check as one
-indexed query (sortable range keys).
+indexed query (sortable range keys); tariff event days (day_type ``event`` and the calendar of
+event days per tariff code).
 
 Revision ID: 0013_alarm_types
 Revises: 0010_benchmarking
@@ -18,6 +19,9 @@ depends_on = None
 
 OLD_TYPES = ("threshold", "rate", "stale", "demand", "idle", "forecast_deviation", "budget")
 TYPES = (*OLD_TYPES, "node_loss", "ets_deadline")
+OLD_DAY_TYPES = ("all", "workday", "non_workday")
+DAY_TYPES = (*OLD_DAY_TYPES, "event")
+TZ = sa.DateTime(timezone=True)
 
 # The sortable key of a serial (the same rule as ``assets.ledger.serial_key``, written out:
 # versions import nothing of the house): digit strings by length then digits, others below.
@@ -48,9 +52,33 @@ def upgrade() -> None:
         "carbon_asset",
         ["kind", "serial_hi_key", "serial_lo_key"],
     )
+    op.drop_constraint(op.f("ck_tariff_energy_price_day_type"), "tariff_energy_price", "check")
+    op.create_check_constraint(
+        op.f("ck_tariff_energy_price_day_type"), "tariff_energy_price", _in("day_type", DAY_TYPES)
+    )
+    op.create_table(
+        "tariff_event_day",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("tariff_code", sa.String(64), nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+        sa.UniqueConstraint("tariff_code", "day"),
+        sa.CheckConstraint("kind IN ('heat', 'holiday', 'other')", name="kind"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("tariff_event_day")
+    op.execute(f"DELETE FROM tariff_energy_price WHERE NOT ({_in('day_type', OLD_DAY_TYPES)})")
+    op.drop_constraint(op.f("ck_tariff_energy_price_day_type"), "tariff_energy_price", "check")
+    op.create_check_constraint(
+        op.f("ck_tariff_energy_price_day_type"),
+        "tariff_energy_price",
+        _in("day_type", OLD_DAY_TYPES),
+    )
     op.drop_index("ix_carbon_asset_serial_range", table_name="carbon_asset")
     for column in ("serial_hi_key", "serial_lo_key"):
         op.drop_column("carbon_asset", column)

@@ -26,7 +26,7 @@ PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
 ANY_CALLER = {("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me")}
 ESTATE = ("/api/v1/users", "/api/v1/keys", "/api/v1/displays")
 DATA_ENTRY = (
-    "/api/v1/tariffs",
+    "/api/v1/tariffs",  # incl. /tariffs/{code}/event-days
     "/api/v1/sites/{code}/tariff",
     "/api/v1/prices",
     "/api/v1/bills",
