@@ -130,3 +130,17 @@ def test_event_rows_may_leave_hours_but_not_overlap() -> None:
     assert "15:00 in month 7 on an event day" in err.value.reason
     with pytest.raises(Invalid, match="gap"):  # event rows never fill an ordinary day
         schedule.period_grid([heat])
+
+
+def test_anhui_holiday_deep_valley_is_an_event_row() -> None:
+    """皖发改价格〔2025〕302号 (two copies): deep valley 11:00-15:00 on holidays of ≥ 3 days,
+    0.382 × 0.8 = 0.306 of flat; on other days 14:00-15:00 stays flat in May."""
+    rows, grid = _grid("anhui-2025")
+    (event,) = [r for r in rows if r["day_type"] == "event"]
+    assert (event["period"], event["hours"], event["multiplier_to_flat"]) == (
+        "deep_valley",
+        ["11:00-15:00"],
+        Decimal("0.306"),
+    )
+    assert rows[int(grid[schedule.EVENT_LAYER, 4, 14 * 60 + 30])]["period"] == "deep_valley"
+    assert rows[int(grid[0, 4, 14 * 60 + 30])]["period"] == "flat"
