@@ -35,6 +35,12 @@ DATA_ENTRY = (
     "/api/v1/reductions",
     "/api/v1/recommendations/{rec_id}",
 )
+ESTATE_WRITES = (
+    "/api/v1/factors",
+    "/api/v1/carbon/recalculations",
+    "/api/v1/tariffs/{code}/event-days",
+    "/api/v1/tariffs/{code}/event-days/{day}",
+)
 ASSET_USE = (
     "/api/v1/carbon-assets/{asset_id}/",
     "/api/v1/ets/verified-emissions",
@@ -205,7 +211,7 @@ def test_a_scoped_credential_reaches_inside_and_never_outside(
             continue
         if (
             path.startswith(ESTATE)
-            or path in ("/api/v1/factors", "/api/v1/carbon/recalculations")
+            or path in ESTATE_WRITES  # every site on the tariff, the whole library …
             and method != "GET"
         ):
             r = call(client, method, path, {}, headers, {})
