@@ -362,7 +362,7 @@ def site_cost(
         }
         for mo in months
     ]
-    inputs = {
+    inputs: dict[str, Any] = {
         "site": site_code,
         "billing_site": billing[0].code if billing else None,
         "timezone": str(zone.key),
