@@ -1,5 +1,5 @@
 """Rule evaluation: on committed reading batches (threshold, rate, idle) and on the clock
-(stale data, demand, forecast deviation, budgets, shelving expiry).
+(stale data, demand, forecast deviation, budgets, node loss, ETS deadline, shelving expiry).
 
 Batch path, one transaction: find the stream rules of the batch's meters, lock their alarm
 points (and those of the rules they suppress) in id order, drop every reading at or before a
