@@ -1,5 +1,5 @@
 """Rule evaluation: on committed reading batches (threshold, rate, idle) and on the clock
-(stale data, demand, forecast deviation, budgets, shelving expiry).
+(stale data, demand, forecast deviation, budgets, node loss, ETS deadline, shelving expiry).
 
 Batch path, one transaction: find the stream rules of the batch's meters, lock their alarm
 points (and those of the rules they suppress) in id order, drop every reading at or before a
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,7 @@ from alarms import outbox
 from alarms.conditions import DebounceState, debounce, limit_masks
 from alarms.config import AlarmConfig
 from alarms.lifecycle import Action
-from alarms.rules import LIMITS, STREAM_TYPES, TIMED_TYPES
+from alarms.rules import LIMITS, NODE_LOSS_PERIODS, STREAM_TYPES, TIMED_TYPES
 from alarms.schedule import Window, in_windows, local_us, parse_holidays, parse_windows
 from alarms.store import PointRow, Recorder, db_now, lock_points, resync_children
 from alarms.store import us_to_dt as us_dt
@@ -86,6 +86,8 @@ class Compiled:
     target: str = "energy"  # forecast_deviation: energy | load
     carrier: str | None = None  # forecast_deviation of a site
     budget: tuple[str, str, str] | None = None  # budget: (quantity, period, basis)
+    node_loss: tuple[str, str | None, int] | None = None  # (carrier, node or None, window s)
+    ets: tuple[int, int] | None = None  # ets_deadline: (compliance year, days before)
 
 
 _RULES = """
@@ -163,6 +165,16 @@ def compile_rule(row: Any) -> Compiled:
         carrier=params.get("carrier"),
         budget=(params["quantity"], params.get("period", "month"), params.get("basis", "projected"))
         if rtype is RuleType.BUDGET
+        else None,
+        node_loss=(
+            params.get("carrier", "electricity"),
+            params.get("node"),
+            NODE_LOSS_PERIODS[params.get("period", "1d")],
+        )
+        if rtype is RuleType.NODE_LOSS
+        else None,
+        ets=(int(params["year"]), int(params.get("days_before", 30)))
+        if rtype is RuleType.ETS_DEADLINE
         else None,
     )
 
@@ -635,6 +647,89 @@ def _evaluate_budget(
     return changed
 
 
+def _due(rule: Compiled, points: list[PointRow], now_us: int) -> list[PointRow]:
+    """The points of a slow rule (budget, node loss, ETS) to evaluate now: none if every one
+    was evaluated less than ``BUDGET_EVERY_US`` ago."""
+    live = [row for row in points if row.condition in rule.limits]
+    if all(
+        row.debounce.eval_ts is not None and now_us - row.debounce.eval_ts < BUDGET_EVERY_US
+        for row in live
+    ):
+        return []
+    return live
+
+
+def _run_value(
+    rec: Recorder, rule: Compiled, live: list[PointRow], now_us: int, value: float | None
+) -> bool:
+    x = np.array([np.nan if value is None else float(value)])
+    t = np.array([now_us], np.int64)
+    changed = False
+    for row in live:
+        if _run_point(rec, row, rule, t, x, _armed(rule, t)):
+            changed = True
+    return changed
+
+
+def node_loss_pct(session: Session, rule: Compiled, now: datetime) -> float | None:
+    """The loss rate of the rule's node (or the site's unmetered share) in % over the trailing
+    window ending at the last complete quarter hour; None when there is nothing to divide."""
+    from benchmarking.energy_balance import site_balance  # the balance's one home
+
+    assert rule.node_loss is not None and rule.site_id is not None
+    carrier, node, window_s = rule.node_loss
+    end_us = int(now.timestamp()) // 900 * 900
+    end = datetime.fromtimestamp(end_us, tz=UTC)
+    site = session.get(Site, rule.site_id)
+    assert site is not None
+    bal = site_balance(session, site.code, end - timedelta(seconds=window_s), end, carrier)
+    if node is None:
+        share = bal["unmetered_remainder"] / bal["consumption"] if bal["consumption"] else None
+    else:
+        found = next((n for n in bal["nodes"] if n["meter"] == node), None)
+        share = None if found is None else found.get("loss_rate")
+    return None if share is None else share * 100.0
+
+
+def ets_shortfall_t(session: Session, rule: Compiled, now: datetime) -> float | None:
+    """The ETS shortfall (t) of the rule's compliance year from ``days_before`` days before
+    the surrender deadline (site local date) on; 0 before that; None without a verification."""
+    from assets.offsets import ets_position  # the ETS position's one home
+
+    assert rule.ets is not None and rule.site_id is not None
+    year, days_before = rule.ets
+    site = session.get(Site, rule.site_id)
+    assert site is not None
+    pos = ets_position(session, site.code, year)
+    if pos["surrender_due"] is None or pos["shortfall_t"] is None:
+        return None
+    today = now.astimezone(ZoneInfo(rule.tz)).date()
+    if today < pos["surrender_due"] - timedelta(days=days_before):
+        return 0.0
+    return float(pos["shortfall_t"])
+
+
+def _evaluate_site_value(
+    conn: Connection, rec: Recorder, rule: Compiled, points: list[PointRow], now: datetime
+) -> bool:
+    """A node_loss or ets_deadline rule: one value per quarter hour from its domain's one
+    home (read in a session of its own, like the budget rule)."""
+    now_us = int(now.timestamp() * US)
+    live = _due(rule, points, now_us)
+    if not live:
+        return False
+    read = node_loss_pct if rule.type is RuleType.NODE_LOSS else ets_shortfall_t
+    with Session(conn.engine) as session:
+        try:
+            value = read(session, rule, now)
+        except (Invalid, NotFound) as exc:
+            log.info("%s rule %s not evaluated: %s", rule.type.value, rule.id, exc)
+            return False
+        finally:
+            session.rollback()
+    return _run_value(rec, rule, live, now_us, value)
+
+
 def evaluate_timed(
     conn: Connection,
     config: AlarmConfig,
@@ -642,7 +737,8 @@ def evaluate_timed(
     now: datetime | None = None,
     rule_ids: list[int] | None = None,
 ) -> list[int]:
-    """Stale-data, demand, forecast-deviation and budget rules at the database's current time
+    """Stale-data, demand, forecast-deviation, budget, node-loss and ETS-deadline rules at the
+    database's current time
     (or at ``now``, for only ``rule_ids``: replays and tests); returns outbox ids."""
     found = conn.execute(
         text(
@@ -678,6 +774,10 @@ def evaluate_timed(
             continue
         if rule.type is RuleType.BUDGET:
             if _evaluate_budget(conn, rec, rule, points, now):
+                changed.add(rid)
+            continue
+        if rule.type in (RuleType.NODE_LOSS, RuleType.ETS_DEADLINE):
+            if _evaluate_site_value(conn, rec, rule, points, now):
                 changed.add(rid)
             continue
         seen = None

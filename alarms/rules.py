@@ -24,7 +24,40 @@ budget      a site's budget of ``quantity`` (electricity_kwh, energy_tce, co2_t,
             the current ``period`` (month or year, site local): ``basis`` projected (actual +
             forecast of the rest, default) or actual, in % of the budget against ``high`` (and
             ``high_high``); evaluated on the scheduler every 15 minutes (``budgets.service``)
+node_loss   a site's energy balance (``benchmarking.energy_balance.site_balance``) of
+            ``carrier`` (default electricity) over the trailing ``period`` (1h, 1d default,
+            7d; ending at the last complete quarter hour): with ``node`` (a meter of the
+            balance tree) its loss rate = (value − Σ children) ÷ value, without it the site's
+            unmetered share = unmetered remainder ÷ consumption; in % against ``high`` (and
+            ``high_high``); evaluated on the scheduler every 15 minutes
+ets_        a site's ETS shortfall (``assets.offsets.ets_position``: verified emissions −
+deadline    allowances surrendered − CCER used) of compliance ``year``, in t, against ``high``
+            (0: any shortfall) from ``days_before`` (default 30) days before the surrender
+            deadline (site local date) on, and after it while the shortfall lasts; outside
+            that window the value is 0; no verification recorded: not evaluated; scheduler,
+            every 15 minutes
 =========== ===============================================================================
+
+Field specs of the two newest types, for the rule editor's catalogue (``alarms/catalog.py``):
+``field`` (unit; required or default): help EN / 中文.
+
+node_loss
+  - ``site`` (—; required): site whose energy balance is watched / 监视其能量平衡的站点
+  - ``carrier`` (—; default electricity): energy carrier of the balance / 能量平衡的能源品种
+  - ``node`` (—; default none = the site's unmetered share): balance node, a meter with
+    sub-meters / 平衡节点（带子表的计量表）；留空则监视站点未计量占比
+  - ``period`` (—; default 1d): trailing window 1h, 1d or 7d / 统计时段：最近 1 小时、1 天或 7 天
+  - ``high`` (%; required): loss rate (unmetered share) above which it alarms /
+    损耗率（未计量占比）超过此值时报警
+  - ``high_high`` (%; optional): a second, higher limit / 更高一级的限值
+ets_deadline
+  - ``site`` (—; required): covered site, its verified emissions /
+    纳入全国碳市场的站点（其核查排放量）
+  - ``year`` (—; required): compliance year / 履约年度
+  - ``days_before`` (d; default 30): days before the surrender deadline it arms /
+    清缴截止日前多少天开始监视
+  - ``high`` (t; required, 0 = any shortfall): shortfall above which it alarms /
+    配额缺口超过此值时报警（0：任何缺口）
 
 Every rule may carry a shift ``schedule`` (weekly windows: armed only inside them) and a
 ``parent_rule`` (suppressed by design while that rule has an active alarm). Limits are in
@@ -47,16 +80,33 @@ from alarms.lifecycle import Action
 from alarms.schedule import parse_holidays, parse_windows
 from core import units
 from core.errors import Conflict, Invalid, NotFound
+from metering import registry
 from models import Meter, Site
 from models.alarms import AlarmRule, AlarmRuleLog, Priority, RuleType
 
 LIMITS = ("high", "high_high", "low", "low_low")
 STREAM_TYPES = (RuleType.THRESHOLD, RuleType.RATE, RuleType.IDLE)
-TIMED_TYPES = (RuleType.STALE, RuleType.DEMAND, RuleType.FORECAST_DEVIATION, RuleType.BUDGET)
+TIMED_TYPES = (
+    RuleType.STALE,
+    RuleType.DEMAND,
+    RuleType.FORECAST_DEVIATION,
+    RuleType.BUDGET,
+    RuleType.NODE_LOSS,
+    RuleType.ETS_DEADLINE,
+)
 NOT_AVAILABLE: dict[RuleType, str] = {}
 BUDGET_QUANTITIES = ("electricity_kwh", "energy_tce", "co2_t", "cost_cny")
 RESOLUTIONS = ("raw", "15m", "1h", "1d")
-SITE_TYPES = {RuleType.DEMAND, RuleType.FORECAST_DEVIATION, RuleType.BUDGET}
+SITE_TYPES = {
+    RuleType.DEMAND,
+    RuleType.FORECAST_DEVIATION,
+    RuleType.BUDGET,
+    RuleType.NODE_LOSS,
+    RuleType.ETS_DEADLINE,
+}
+# types that watch a site, never a meter, and whose limits are in a fixed unit
+SITE_ONLY = {RuleType.BUDGET: "%", RuleType.NODE_LOSS: "%", RuleType.ETS_DEADLINE: "t"}
+NODE_LOSS_PERIODS = {"1h": 3600, "1d": 86400, "7d": 7 * 86400}
 # type-specific fields and the types that use them
 PARAMS: dict[str, tuple[RuleType, ...]] = {
     "resolution": (RuleType.THRESHOLD,),
@@ -67,10 +117,13 @@ PARAMS: dict[str, tuple[RuleType, ...]] = {
     "idle_periods": (RuleType.IDLE,),
     "holidays": (RuleType.IDLE,),
     "target": (RuleType.FORECAST_DEVIATION,),
-    "carrier": (RuleType.FORECAST_DEVIATION,),
-    "period": (RuleType.BUDGET,),
+    "carrier": (RuleType.FORECAST_DEVIATION, RuleType.NODE_LOSS),
+    "period": (RuleType.BUDGET, RuleType.NODE_LOSS),
     "quantity": (RuleType.BUDGET,),
     "basis": (RuleType.BUDGET,),
+    "node": (RuleType.NODE_LOSS,),
+    "year": (RuleType.ETS_DEADLINE,),
+    "days_before": (RuleType.ETS_DEADLINE,),
 }
 IMMUTABLE = ("type", "meter", "site")
 NOT_NULL = (
@@ -119,6 +172,9 @@ class RuleIn:
     period: str | None = None
     quantity: str | None = None
     basis: str | None = None
+    node: str | None = None
+    year: int | None = None
+    days_before: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,9 +196,10 @@ def _check_unit(data: RuleIn, rtype: RuleType, meter: Meter | None) -> None:
         if data.unit is not None:
             raise Invalid("unit", "a stale rule has no limits and no unit")
         return
-    if rtype is RuleType.BUDGET:
-        if data.unit not in (None, "%"):
-            raise Invalid("unit", "a budget rule's limits are % of the budget; leave unit out")
+    if rtype in SITE_ONLY:
+        fixed = SITE_ONLY[rtype]
+        if data.unit not in (None, fixed):
+            raise Invalid("unit", f"a {rtype.value} rule's limits are in {fixed}; leave unit out")
         return
     if rtype is RuleType.FORECAST_DEVIATION:
         if data.unit is not None:
@@ -209,6 +266,17 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
             raise Invalid("high", "a budget rule needs high: the % of the budget that alarms")
         if data.high <= 0:
             raise Invalid("high", "must be a percentage above 0")
+    if rtype in (RuleType.NODE_LOSS, RuleType.ETS_DEADLINE):
+        for n in ("low", "low_low"):
+            if getattr(data, n) is not None:
+                raise Invalid(n, f"a {rtype.value} rule has high limits only")
+        if data.high is None:
+            what = "loss rate in %" if rtype is RuleType.NODE_LOSS else "shortfall in t (0: any)"
+            raise Invalid("high", f"a {rtype.value} rule needs high: the {what} that alarms")
+        if rtype is RuleType.NODE_LOSS and not 0 < data.high <= 100:
+            raise Invalid("high", "a loss rate in %, above 0 and at most 100")
+        if rtype is RuleType.ETS_DEADLINE and data.high < 0:
+            raise Invalid("high", "a shortfall in t, 0 or more")
     if rtype in (RuleType.IDLE, RuleType.DEMAND):
         if data.high is None:
             what = "baseline" if rtype is RuleType.IDLE else "contracted maximum demand (kW)"
@@ -328,7 +396,51 @@ def _params(
         p.update(_forecast_params(session, data, meter, site))
     elif rtype is RuleType.BUDGET:
         p.update(_budget_params(session, data, site))
+    elif rtype is RuleType.NODE_LOSS:
+        p.update(_node_loss_params(session, data, site))
+    elif rtype is RuleType.ETS_DEADLINE:
+        p.update(_ets_params(data))
     return p
+
+
+def _node_loss_params(session: Session, data: RuleIn, site: Site | None) -> dict:
+    """``carrier``, ``period`` and the optional ``node`` of a node_loss rule: the node is a
+    meter of that carrier in the site's subtree (its balance tree)."""
+    from benchmarking.energy_balance import BALANCED_CARRIERS  # the balance's own rule
+
+    assert site is not None
+    carrier = data.carrier or units.Carrier.ELECTRICITY.value
+    if carrier not in BALANCED_CARRIERS:
+        raise Invalid(
+            "carrier", f"an energy carrier consumed on site: {', '.join(sorted(BALANCED_CARRIERS))}"
+        )
+    period = data.period or "1d"
+    if period not in NODE_LOSS_PERIODS:
+        raise Invalid("period", f"a trailing window: {', '.join(NODE_LOSS_PERIODS)}")
+    p: dict[str, Any] = {"carrier": carrier, "period": period}
+    if data.node is not None:
+        meter = session.scalar(select(Meter).where(Meter.code == data.node))
+        if meter is None:
+            raise Invalid("node", f"unknown meter {data.node!r}")
+        if meter.carrier != carrier:
+            raise Invalid("node", f"{meter.code} meters {meter.carrier}, not {carrier}")
+        inside = set(registry.subtree_ids(session, site.id))
+        if meter.site_id not in inside:
+            raise Invalid("node", f"{meter.code} is not installed in {site.code} or below it")
+        p["node"] = meter.code
+    return p
+
+
+def _ets_params(data: RuleIn) -> dict:
+    from assets.offsets import check_year  # the ETS position's own year rule
+
+    if data.year is None:
+        raise Invalid("year", "an ets_deadline rule needs the compliance year")
+    check_year(data.year)
+    days = 30 if data.days_before is None else data.days_before
+    if not 0 <= days <= 366:
+        raise Invalid("days_before", "a whole number of days, 0 to 366")
+    return {"year": data.year, "days_before": days}
 
 
 def _budget_params(session: Session, data: RuleIn, site: Site | None) -> dict:
@@ -369,8 +481,8 @@ def _rule_type(raw: str) -> RuleType:
 def _target(session: Session, data: RuleIn, rtype: RuleType) -> tuple[Meter | None, Site | None]:
     if (data.meter is None) == (data.site is None):
         raise Invalid("meter", "give exactly one of meter or site")
-    if rtype is RuleType.BUDGET and data.site is None:
-        raise Invalid("site", "a budget rule watches a site's budget: give site, not meter")
+    if rtype in SITE_ONLY and data.site is None:
+        raise Invalid("site", f"a {rtype.value} rule watches a site: give site, not meter")
     if data.site is not None:
         if rtype not in SITE_TYPES:
             raise Invalid("meter", f"a {rtype.value} rule needs a meter, not a site")

@@ -132,7 +132,13 @@ _PATH_SUBJECT = {
     "/alarm-rules/{rule_id}": lambda s, v: scope.site_of_rule(s, int(v)),
 }
 FILTERED = {"/sites", "/meters", "/alarms", "/alarm-rules"}
-ESTATE_WRITES = {"/factors", "/carbon/recalculations"}
+# writes that reach every site of the estate (event days apply to every site on the tariff)
+ESTATE_WRITES = {
+    "/factors",
+    "/carbon/recalculations",
+    "/tariffs/{code}/event-days",
+    "/tariffs/{code}/event-days/{day}",
+}
 
 
 async def _check_scope(request: Request, state: AppState, p: keys.Principal) -> None:

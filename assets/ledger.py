@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,10 +86,12 @@ def _check_quantity(q: Decimal, field: str = "quantity") -> Decimal:
     return q
 
 
-def _range_key(serial: str) -> tuple[int, str]:
-    """Range ends compare as numbers when both are digits (registry codes are digit strings)."""
+def serial_key(serial: str) -> str:
+    """The sortable key of a serial or range end: digit strings (registry codes) compare as
+    numbers — by length, then digits — and other codes as text below every number. Compared
+    byte-wise (the key columns' collation is "C"); migration 0013 writes the same rule in SQL."""
     s = serial.strip()
-    return (len(s), s) if s.isdigit() else (0, s)
+    return f"1{len(s):04d}:{s}" if s.isdigit() else f"0:{s}"
 
 
 def valid_until_default(kind: str, vintage: date) -> datetime | None:
@@ -112,13 +114,13 @@ def register(session: Session, data: AssetIn, actor: str, now: datetime) -> Carb
         raise Invalid("serial", "give either serial or serial_from and serial_to")
     if (lo is None) != (hi is None):
         raise Invalid("serial_to" if lo else "serial_from", "a range needs both ends")
-    if lo and hi and _range_key(hi) < _range_key(lo):
+    if lo and hi and serial_key(hi) < serial_key(lo):
         raise Invalid("serial_to", "must not be before serial_from")
     site = registry.get_site(session, data.site)
     vintage = data.vintage
     if data.kind in ELECTRICITY_KINDS:
         vintage = vintage.replace(day=1)
-    _check_serials(session, data.kind, serial, lo, hi)
+    keys = _check_serials(session, data.kind, serial, lo, hi)
     if data.project:
         _check_project(session, data.kind, data.project.strip(), vintage.year)
     row = CarbonAsset(
@@ -126,6 +128,8 @@ def register(session: Session, data: AssetIn, actor: str, now: datetime) -> Carb
         serial=serial,
         serial_from=lo,
         serial_to=hi,
+        serial_lo_key=keys[0],
+        serial_hi_key=keys[1],
         quantity=qty,
         used_quantity=Decimal(0),
         unit=data.unit,
@@ -152,24 +156,40 @@ def register(session: Session, data: AssetIn, actor: str, now: datetime) -> Carb
 
 def _check_serials(
     session: Session, kind: str, serial: str | None, lo: str | None, hi: str | None
-) -> None:
-    if serial is None and lo is None:
-        return
-    a, b = (_range_key(serial), _range_key(serial)) if serial else (_range_key(lo), _range_key(hi))  # type: ignore[arg-type]
-    for other in session.scalars(select(CarbonAsset).where(CarbonAsset.kind == kind)):
-        if other.serial:
-            oa = ob = _range_key(other.serial)
-        elif other.serial_from and other.serial_to:
-            oa, ob = _range_key(other.serial_from), _range_key(other.serial_to)
-        else:
-            continue
-        if oa <= b and a <= ob:
-            raise Conflict(
-                "serial" if serial else "serial_from",
-                f"overlaps {kind} asset {other.id} "
-                f"({other.serial or f'{other.serial_from}–{other.serial_to}'}): "
-                "a serial is held and used once",
-            )
+) -> tuple[str | None, str | None]:
+    """409 if the serial or range overlaps one of the kind's assets: one indexed query (the
+    ledger's ranges are disjoint, so the first asset ending at or after the new start is the
+    only candidate; the filter keeps the answer right even if they were not). Serialised per
+    kind with a transaction-scoped advisory lock, so two concurrent overlapping registrations
+    cannot both pass. Returns the new asset's (low, high) keys."""
+    if serial is None and (lo is None or hi is None):
+        return None, None
+    a, b = (
+        (serial_key(serial), serial_key(serial))
+        if serial
+        else (serial_key(lo or ""), serial_key(hi or ""))
+    )
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"carbon_asset_serial:{kind}"}
+    )
+    other = session.scalars(
+        select(CarbonAsset)
+        .where(
+            CarbonAsset.kind == kind,
+            CarbonAsset.serial_hi_key >= a,
+            CarbonAsset.serial_lo_key <= b,
+        )
+        .order_by(CarbonAsset.serial_hi_key)
+        .limit(1)
+    ).first()
+    if other is not None:
+        raise Conflict(
+            "serial" if serial else "serial_from",
+            f"overlaps {kind} asset {other.id} "
+            f"({other.serial or f'{other.serial_from}–{other.serial_to}'}): "
+            "a serial is held and used once",
+        )
+    return a, b
 
 
 def _check_project(session: Session, kind: str, project: str, year: int) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +32,6 @@ from core.errors import Invalid
 from metering import balance as metering_balance
 from metering import registry, series
 from metering.scope import ScopeMeter, counted_meters
-from models import Site
 from models.benchmarking import Equipment, Process, ProcessMeter
 
 ELECTRICITY = units.Carrier.ELECTRICITY.value
@@ -101,7 +101,8 @@ def site_balance(
     for m in tree:
         if m.parent_id in tree_ids:
             children[m.parent_id].append(m)
-    nodes, leaves = [], []
+    nodes: list[dict[str, Any]] = []
+    leaves: list[dict[str, Any]] = []
     metered_losses = 0.0
     for m in tree:
         v = val(m)
@@ -202,7 +203,7 @@ def _conversion(
                 "process": p.code,
                 "product": p.product,
                 "unit": p.unit,
-                "site": session.get(Site, p.site_id).code,
+                "site": processes.site_of(session, p.site_id).code,
                 "inputs": e["carriers"],
                 "input_tce": e["energy_tce"],
                 "output": produced,

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -49,7 +50,7 @@ def single_source(verification: str) -> bool:
 def shipped() -> tuple[dict, ...]:
     """Every shipped row with values, one shape: quota rows first, then 723 rows (which take
     their levels 1/2/3 from the GB row they cross-reference)."""
-    quota = {}
+    quota: dict[str, dict[str, Any]] = {}
     for r in _read(QUOTA_FILE):
         quota[r["id"]] = {
             "id": r["id"],
@@ -74,7 +75,7 @@ def shipped() -> tuple[dict, ...]:
     rows = list(quota.values())
     for r in _read(BENCHMARK_FILE):
         q = quota.get(r["quota_id"])
-        row = {
+        row: dict[str, Any] = {
             "id": r["id"],
             "kind": "ndrc_723",
             "sector": r["sector"],

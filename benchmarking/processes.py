@@ -35,7 +35,11 @@ LIGHT = {
     "above_level_3": "red",
     "no_levels": "grey",
 }
-CORRECTION_KEYS = ("clinker_ratio_pct", "altitude_m")
+CORRECTION_KEYS = ("clinker_ratio_pct", "altitude_m", "altitude_factor")
+# GB 16780-2021: level 3 of a plant above 1500 m is multiplied by the standard's altitude
+# factor. The data pack carries the rule but not the factor's value: the user enters the
+# factor the standard gives for the plant's altitude (``altitude_factor``, ≥ 1).
+ALTITUDE_THRESHOLD_M = 1500.0
 # GB 16780-2021 cement: ±1.10/1.15/1.20 kgce/t per percentage point of clinker vs 75 %.
 CLINKER_RATIO_BASIS_PCT = 75.0
 CLINKER_RATIO_PER_PCT = {"level_1": 1.10, "level_2": 1.15, "level_3": 1.20}
@@ -53,6 +57,20 @@ class ProcessIn:
     corrections: dict[str, float] = field(default_factory=dict)
 
 
+def _check_corrections(c: dict[str, float]) -> None:
+    bounds = {
+        "clinker_ratio_pct": (0.0, 100.0),
+        "altitude_m": (-500.0, 9000.0),
+        "altitude_factor": (1.0, 2.0),
+    }
+    for key, value in c.items():
+        lo, hi = bounds[key]
+        if not isinstance(value, int | float) or not math.isfinite(value) or not lo <= value <= hi:
+            raise Invalid(f"corrections.{key}", f"a number from {lo:g} to {hi:g}")
+    if "altitude_factor" in c and "altitude_m" not in c:
+        raise Invalid("corrections.altitude_m", "the altitude factor needs the plant's altitude_m")
+
+
 def create_process(session: Session, data: ProcessIn, actor: str) -> Process:
     for name in ("code", "name", "product", "unit"):
         if not getattr(data, name).strip():
@@ -64,6 +82,7 @@ def create_process(session: Session, data: ProcessIn, actor: str) -> Process:
     unknown = set(data.corrections) - set(CORRECTION_KEYS)
     if unknown:
         raise Invalid("corrections", f"known keys: {', '.join(CORRECTION_KEYS)}")
+    _check_corrections(data.corrections)
     site = registry.get_site(session, data.site)
     if session.scalar(select(Process.id).where(Process.code == data.code)):
         raise Conflict("code", f"process {data.code!r} exists")
@@ -147,6 +166,14 @@ def output(session: Session, proc: Process, start: datetime, end: datetime) -> f
     return total
 
 
+def site_of(session: Session, site_id: int) -> Site:
+    """The site row of a process (its foreign key: present unless deleted meanwhile)."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("site", f"unknown site id {site_id}")
+    return site
+
+
 def energy(session: Session, proc: Process, start: datetime, end: datetime) -> dict:
     """``{"energy_tce", "carriers": [{carrier, unit, quantity, tce}]}`` over (start, end]."""
     meters = process_meters(session, proc)
@@ -157,18 +184,20 @@ def energy(session: Session, proc: Process, start: datetime, end: datetime) -> d
         acc = carriers.setdefault((m.carrier, m.canonical_unit), [0.0, 0.0])
         acc[0] += q
         acc[1] += q * (coefficients.tce_per_unit(m.carrier, m.canonical_unit) or 0.0)
-    rows = [
-        {
-            "carrier": c,
-            "unit": u,
-            "quantity": v[0],
-            "tce": v[1],
-            "coefficient": coefficients.tce_row(c)["value"],
-            "coefficient_unit": coefficients.tce_row(c)["unit"],
-            "coefficient_source": coefficients.tce_row(c)["source_document"],
-        }
-        for (c, u), v in sorted(carriers.items())
-    ]
+    rows = []
+    for (c, u), v in sorted(carriers.items()):
+        coef = coefficients.tce_row(c) or {}
+        rows.append(
+            {
+                "carrier": c,
+                "unit": u,
+                "quantity": v[0],
+                "tce": v[1],
+                "coefficient": coef.get("value"),
+                "coefficient_unit": coef.get("unit"),
+                "coefficient_source": coef.get("source_document"),
+            }
+        )
     return {"energy_tce": sum(r["tce"] for r in rows), "carriers": rows}
 
 
@@ -192,8 +221,9 @@ def corrected_levels(row: dict, corrections: dict | None) -> tuple[dict, list[di
         else:
             d = float(ratio) - CLINKER_RATIO_BASIS_PCT
             for k, per in CLINKER_RATIO_PER_PCT.items():
-                if levels[k] is not None:
-                    levels[k] = levels[k] + per * d
+                level = levels[k]
+                if level is not None:
+                    levels[k] = level + per * d
             notes.append(
                 {
                     "correction": "clinker_ratio",
@@ -203,15 +233,32 @@ def corrected_levels(row: dict, corrections: dict | None) -> tuple[dict, list[di
                 }
             )
     alt = corrections.get("altitude_m")
-    if "altitude" in note and alt is not None and float(alt) > 1500:
-        notes.append(
-            {
-                "correction": "altitude",
-                "applied": False,
-                "why": "altitude factor value not in the shipped data: level 3 unchanged",
-            }
-        )
+    if "altitude" in note and alt is not None:
+        notes.append(_altitude(levels, float(alt), corrections.get("altitude_factor")))
     return levels, notes
+
+
+def _altitude(levels: dict, altitude_m: float, factor: float | None) -> dict:
+    """Level 3 × the standard's altitude factor for a plant above 1500 m (GB 16780-2021; the
+    factor is the user's input: the shipped data carry the rule, not the value)."""
+    base = {"correction": "altitude", "altitude_m": altitude_m}
+    if altitude_m <= ALTITUDE_THRESHOLD_M:
+        return {**base, "applied": False, "why": "plant at or below 1500 m: no correction"}
+    if factor is None:
+        return {
+            **base,
+            "applied": False,
+            "why": "altitude_factor not given (the standard's value for the plant's altitude; "
+            "not in the shipped data): level 3 unchanged",
+        }
+    if levels.get("level_3") is not None:
+        levels["level_3"] = levels["level_3"] * float(factor)
+    return {
+        **base,
+        "applied": True,
+        "altitude_factor": float(factor),
+        "formula": "level_3 × altitude_factor (above 1500 m; factor entered by the user)",
+    }
 
 
 def rate(value: float | None, levels: dict) -> str:
@@ -250,7 +297,7 @@ def process_rating(session: Session, proc: Process, start: datetime, end: dateti
     return {
         "process": proc.code,
         "name": proc.name,
-        "site": session.get(Site, proc.site_id).code,
+        "site": site_of(session, proc.site_id).code,
         "product": proc.product,
         "output": out,
         "unit": proc.unit,
@@ -356,7 +403,7 @@ def _hourly_tce(
 def shifts(session: Session, proc: Process, start: datetime, end: datetime) -> list[dict]:
     """Shifts compared: energy per shift; output from production rows that lie inside one
     shift (rows spanning shifts are not split: their output is left unattributed)."""
-    tz = ZoneInfo(session.get(Site, proc.site_id).timezone or "UTC")
+    tz = ZoneInfo(site_of(session, proc.site_id).timezone or "UTC")
     energy_by = dict.fromkeys((n for n, _, _ in SHIFTS), 0.0)
     for ts, v in _hourly_tce(session, proc, start, end, tz).items():
         energy_by[next(n for n, a, b in SHIFTS if a <= ts.hour < b)] += v
@@ -392,7 +439,7 @@ def shifts(session: Session, proc: Process, start: datetime, end: datetime) -> l
 def daily(session: Session, proc: Process, start: datetime, end: datetime) -> list[dict]:
     """Per local day of the site: energy (tce), output and unit consumption (kgce/unit)."""
     series.check_period(start, end)
-    tz = ZoneInfo(session.get(Site, proc.site_id).timezone or "UTC")
+    tz = ZoneInfo(site_of(session, proc.site_id).timezone or "UTC")
     tce_by_day: dict[date, float] = defaultdict(float)
     for ts, v in _hourly_tce(session, proc, start, end, tz).items():
         tce_by_day[ts.date()] += v

@@ -1,9 +1,11 @@
 """The center's view of its field collectors: health reports, devices offline, and the
 automatic collection rate.
 
-A collector reports (``POST /api/v1/collectors/health``) its configured points with their
-health every ``report_every_s``. A device is **offline** when its last report says so or when
-no report arrived for ``max(3 × report_every_s, 90 s)``. The **automatic collection rate** of a
+A collector reports (``POST /api/v1/collectors/health``, or over its NATS subject or MQTT topic
+to the broker subscribers) its configured points with their health every ``report_every_s``;
+both paths record it with ``metering.collector_health.record_health``. A device is
+**offline** when its last report says so or when no report arrived for
+``max(3 × report_every_s, 90 s)``. The **automatic collection rate** of a
 site over ``[start, end)`` is points reporting / points configured, where the configured points
 are the collector points whose meters belong to the site or its descendants, and a point
 reports when its meter has at least one stored reading in the period (what reached the
@@ -14,63 +16,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid
 from metering import registry
+from metering.collector_health import ERROR_KINDS, record_health
 from models import Meter
 from models.collectors import CollectorPoint
 
-ERROR_KINDS = ("timeout", "exception", "bad_value")
 MIN_STALE_S = 90.0
-
-
-def _ts(raw: object, field: str) -> datetime | None:
-    if raw is None or isinstance(raw, datetime):
-        return raw
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(float(raw), UTC)
-    if isinstance(raw, str):
-        try:
-            ts = datetime.fromisoformat(raw)
-        except ValueError:
-            raise Invalid(field, f"not an RFC 3339 timestamp: {raw!r}") from None
-        if ts.tzinfo is None:
-            raise Invalid(field, f"timestamp without UTC offset: {raw!r}")
-        return ts
-    raise Invalid(field, f"expected a timestamp, got {raw!r}")
-
-
-def record_health(session: Session, report: dict, now: datetime) -> int:
-    """Replace what ``report['collector']`` said last time; returns the points recorded."""
-    collector = report["collector"]
-    every = float(report.get("report_every_s", 30.0))
-    rows = []
-    for d_no, dev in enumerate(report.get("devices", [])):
-        for p_no, p in enumerate(dev.get("points", [])):
-            where = f"devices[{d_no}].points[{p_no}]"
-            errors = p.get("errors") or {}
-            rows.append(
-                {
-                    "collector": collector,
-                    "device": dev["name"],
-                    "meter_code": p["meter"],
-                    "protocol": dev.get("protocol", ""),
-                    "poll_s": float(dev.get("poll_s", 0.0)),
-                    "online": bool(dev.get("online", False)),
-                    "last_good": _ts(p.get("last_good"), f"{where}.last_good"),
-                    "reads": int(p.get("reads", 0)),
-                    "errors": {k: int(errors.get(k, 0)) for k in ERROR_KINDS},
-                    "report_every_s": every,
-                    "reported_at": now,
-                }
-            )
-    session.execute(delete(CollectorPoint).where(CollectorPoint.collector == collector))
-    if rows:
-        session.execute(insert(CollectorPoint), rows)
-    return len(rows)
+__all__ = ["ERROR_KINDS", "collection_rate", "devices", "record_health"]
 
 
 def devices(session: Session, now: datetime) -> list[dict]:

@@ -94,7 +94,7 @@ class Center:
     batch: int = 1000  # readings per forward
     timeout_s: float = 10.0
     retry_max_s: float = 30.0  # the back-off between failed forwards doubles up to this
-    health_s: float = 30.0  # HTTP: report health to the center this often (0: never)
+    health_s: float = 30.0  # report health to the center this often, any transport (0: never)
 
     def key(self) -> str | None:
         return os.environ.get(self.key_env) if self.key_env else None
@@ -207,7 +207,7 @@ class _Checker:
         if choices is not None and value not in choices:
             self.err(line, f"{where}.{key}", f"{value!r} is not one of {', '.join(choices)}")
             return default if default is not ... else None
-        if minimum is not None and value < minimum:
+        if minimum is not None and isinstance(value, int | float) and value < minimum:
             self.err(line, f"{where}.{key}", f"must be at least {minimum}, got {value}")
             return default if default is not ... else None
         return value

@@ -155,7 +155,7 @@ class Dlt645Source:
                 await self._connect()
             except (OSError, TimeoutError) as exc:
                 return failed(d.points, time.time(), "timeout", str(exc) or "connect timed out")
-        out = []
+        out: list[Result] = []
         for p in d.points:
             try:
                 _, control, data = await asyncio.wait_for(

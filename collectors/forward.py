@@ -4,7 +4,10 @@ A batch is deleted from the buffer only once the center (HTTP: the ingest answer
 the commit) or the broker (JetStream publish ack; MQTT PUBACK at QoS 1) acknowledged it. Failures
 are retried with a doubling back-off up to ``center.retry_max_s``; a 413 halves the batch.
 Broker messages use the body form of the HTTP API (``{"readings": [...]}``), so the center's
-subscribers (``ecc ingest-mqtt``, ``ecc ingest-nats``) parse them with the same code.
+subscribers (``ecc ingest-mqtt``, ``ecc ingest-nats``) parse them with the same code. Health
+reports go the same way as the readings: HTTP ``POST /api/v1/collectors/health``, or on the
+same subject or topic as ``{"collector_health": report}`` (``HEALTH_KEY``; the subscribers
+record it with the API's recorder).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import orjson
@@ -25,6 +29,7 @@ from collectors.health import Health
 log = logging.getLogger(__name__)
 READINGS_PATH = "/api/v1/readings"
 HEALTH_PATH = "/api/v1/collectors/health"
+HEALTH_KEY = "collector_health"  # = metering.collector_health.BROKER_KEY (center side)
 
 
 class SendFailed(Exception):
@@ -42,6 +47,10 @@ class Sent:
 
 def body(batch: list[Queued]) -> bytes:
     return orjson.dumps({"readings": [q.as_json() for q in batch]})
+
+
+def health_body(report: dict) -> bytes:
+    return orjson.dumps({HEALTH_KEY: report})
 
 
 class HttpTransport:
@@ -87,27 +96,35 @@ class NatsTransport:
 
     def __init__(self, center: Center) -> None:
         self.center = center
-        self.nc = None
-        self.js = None
+        self.nc: Any = None  # nats.aio.client.Client, imported on demand
+        self.js: Any = None
+        self._lock = asyncio.Lock()  # one connection, publishes in order (readings, health)
 
-    async def send(self, batch: list[Queued]) -> Sent:
+    async def _publish(self, payload: bytes) -> None:
         import nats
         from nats.errors import Error as NatsError
 
-        try:
-            if self.nc is None or not self.nc.is_connected:
-                self.nc = await nats.connect(
-                    self.center.url,
-                    connect_timeout=self.center.timeout_s,
-                    max_reconnect_attempts=0,
-                    allow_reconnect=False,
-                )
-                self.js = self.nc.jetstream(timeout=self.center.timeout_s)
-            await self.js.publish(self.center.subject, body(batch), timeout=self.center.timeout_s)
-        except (NatsError, OSError, TimeoutError) as exc:
-            await self.close()
-            raise SendFailed("unreachable", str(exc) or type(exc).__name__) from None
+        async with self._lock:
+            try:
+                if self.nc is None or not self.nc.is_connected:
+                    self.nc = await nats.connect(
+                        self.center.url,
+                        connect_timeout=self.center.timeout_s,
+                        max_reconnect_attempts=0,
+                        allow_reconnect=False,
+                    )
+                    self.js = self.nc.jetstream(timeout=self.center.timeout_s)
+                await self.js.publish(self.center.subject, payload, timeout=self.center.timeout_s)
+            except (NatsError, OSError, TimeoutError) as exc:
+                await self.close()
+                raise SendFailed("unreachable", str(exc) or type(exc).__name__) from None
+
+    async def send(self, batch: list[Queued]) -> Sent:
+        await self._publish(body(batch))
         return Sent()
+
+    async def send_health(self, report: dict) -> None:
+        await self._publish(health_body(report))
 
     async def close(self) -> None:
         if self.nc is not None:
@@ -129,7 +146,7 @@ class MqttTransport:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
         if key := center.key():
             self.client.username_pw_set("ecc-collect", key)
-        self.client.reconnect_delay_set(0.5, 30)
+        self.client.reconnect_delay_set(1, 30)
         self.client.connect_async(url.host or "127.0.0.1", url.port or 1883, keepalive=30)
         self.client.loop_start()
         self._lock = threading.Lock()
@@ -147,15 +164,20 @@ class MqttTransport:
         await asyncio.to_thread(self._publish, body(batch))
         return Sent()
 
+    async def send_health(self, report: dict) -> None:
+        await asyncio.to_thread(self._publish, health_body(report))
+
     async def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
 
 
 def make_transport(center: Center) -> HttpTransport | NatsTransport | MqttTransport:
-    return {"http": HttpTransport, "nats": NatsTransport, "mqtt": MqttTransport}[center.transport](
-        center
-    )
+    if center.transport == "nats":
+        return NatsTransport(center)
+    if center.transport == "mqtt":
+        return MqttTransport(center)
+    return HttpTransport(center)
 
 
 class Forwarder:

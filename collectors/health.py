@@ -171,7 +171,7 @@ class Health:
         snap = self.snapshot()
         out: list[str] = []
 
-        def metric(name: str, kind: str, help_: str, rows: list[tuple[dict, float]]) -> None:
+        def metric(name: str, kind: str, help_: str, rows: list[tuple[dict, float | str]]) -> None:
             out.append(f"# HELP {name} {help_}")
             out.append(f"# TYPE {name} {kind}")
             for labels, value in rows:

@@ -109,7 +109,7 @@ class MqttSource:
         client.on_connect = on_connect
         client.on_disconnect = on_disconnect
         client.on_message = on_message
-        client.reconnect_delay_set(0.5, 30)
+        client.reconnect_delay_set(1, 30)
         client.connect_async(d.host, d.port, keepalive=30)
         client.loop_start()
         self.client = client

@@ -81,7 +81,7 @@ class OpcUaSource:
                 for p in d.points:
                     node = client.get_node(p.node)
                     if p.deadband > 0:
-                        await sub.deadband_monitor(node, p.deadband)
+                        await sub.deadband_monitor(node, ua.Double(p.deadband))
                     else:
                         await sub.subscribe_data_change(node)
                 online(True)

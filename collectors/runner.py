@@ -176,13 +176,13 @@ class Collector:
         return server
 
     async def _report_health(self) -> None:
-        """HTTP transport: send the health report every ``center.health_s``."""
-        from collectors.forward import HttpTransport, SendFailed
+        """Send the health report every ``center.health_s`` over the readings' transport."""
+        from collectors.forward import SendFailed
 
         assert self.forwarder is not None
         transport = self.forwarder.transport
         every = self.config.center.health_s
-        if not isinstance(transport, HttpTransport) or every <= 0:
+        if every <= 0:
             return
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -244,20 +244,22 @@ async def check_once(config: CollectConfig, wait_push_s: float = 5.0) -> list[Re
     for device in config.devices:
         if device.protocol == "mqtt":
             got: dict[str, Result] = {}
-            source = MqttSource(device)
-            source.start(
-                lambda rs, got=got: got.update({r.point.meter: r for r in rs}), lambda ok: None
-            )
+            mqtt_source = MqttSource(device)
+
+            def keep(rs: list[Result], got: dict[str, Result] = got) -> None:
+                got.update({r.point.meter: r for r in rs})
+
+            mqtt_source.start(keep, lambda ok: None)
             deadline = time.monotonic() + wait_push_s
             while len(got) < len(device.points) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            await asyncio.to_thread(source.stop)
+            await asyncio.to_thread(mqtt_source.stop)
             for p in device.points:
                 results.append(
                     got.get(p.meter) or Result(p, time.time(), error="timeout", detail="no message")
                 )
             continue
-        source = pollable(device) or OpcUaSource(device)
+        source: Pollable = pollable(device) or OpcUaSource(device)
         try:
             results.extend(await source.read())
         finally:

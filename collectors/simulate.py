@@ -53,7 +53,7 @@ class ModbusSim:
 
         self.port = port or free_port()
 
-        def block(dt: DataType, value: object) -> list:
+        def block(dt: DataType, value: bool | int) -> list:
             return [SimData(0, count=size, values=value, datatype=dt)]
 
         self.devices = [
@@ -70,7 +70,7 @@ class ModbusSim:
         ]
         self.framer = FramerType.RTU if framer == "rtu" else FramerType.SOCKET
         self.lt = LoopThread()
-        self.server = None
+        self.server: Any = None  # pymodbus ModbusTcpServer, imported on demand
 
     def start(self) -> ModbusSim:
         from pymodbus.server import ModbusTcpServer

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from core import units
 from core.errors import Invalid
-from cost import clock, derivation, power_factor, schedule, tariffs
+from cost import clock, derivation, event_days, power_factor, schedule, tariffs
 from metering import registry
 from metering.series import ensure_fresh
 from models import Meter, Site
@@ -229,6 +229,7 @@ def site_cost(
             version_by_day[day] = tariffs.version_on(session, assignments, day)
         return version_by_day[day]
 
+    events_used: dict[str, list[date]] = {}  # tariff code → its event days in the period
     lines: dict[tuple[str, int, int], float] = defaultdict(float)  # (month, tariff, row) → kWh
     by_day_kwh: dict[date, float] = defaultdict(float)
     by_day_line: dict[tuple[date, int, int], float] = defaultdict(float)
@@ -248,6 +249,11 @@ def site_cost(
                     "(PUT /api/v1/sites/{code}/tariff)",
                 )
         daytypes = {d: 0 if _is_workday(d) else 1 for d in set(dates)}
+        codes = {t.code for t in version_by_day.values() if t is not None}
+        events = event_days.days_of(session, codes, min(dates), max(dates))
+        for code, days in events.items():
+            if days:
+                events_used[code] = sorted(days)
         for i in range(len(ts)):
             d = dates[i]
             by_day_kwh[d] += kwh[i]
@@ -259,6 +265,9 @@ def site_cost(
                 continue
             v = tariffs.load_version(session, t, versions)
             row = int(v.grid[daytypes[d], month_idx[i], minute[i]])
+            if d in events[t.code]:  # an event day: its event rows replace their hours
+                ev = int(v.grid[schedule.EVENT_LAYER, month_idx[i], minute[i]])
+                row = ev if ev >= 0 else row
             lines[(keys[i], t.id, row)] += kwh[i]
             by_day_line[(d, t.id, row)] += kwh[i]
     for b, q in q_by_bucket.items():
@@ -353,7 +362,7 @@ def site_cost(
         }
         for mo in months
     ]
-    inputs = {
+    inputs: dict[str, Any] = {
         "site": site_code,
         "billing_site": billing[0].code if billing else None,
         "timezone": str(zone.key),
@@ -402,6 +411,10 @@ def site_cost(
         "by_day": _by_day(by_day_kwh, by_day_line, by_day_other, versions),
         "missing_prices": missing,
     }
+    if events_used:  # only then: figures without event days keep their hashes
+        inputs["event_days"] = {
+            c: [d.isoformat() for d in ds] for c, ds in sorted(events_used.items())
+        }
     digest = derivation.content_hash(inputs, FORMULAS)
     if record:
         derivation.record(

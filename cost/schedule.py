@@ -6,6 +6,12 @@ must cover every minute of every (month, day type) exactly once: a gap or an ove
 ``Invalid`` naming the row, the month and the hours. Templates (``cost/data``) are resolved
 into such exclusive rows: unlisted hours are flat and ``overlay`` rows (sharp, deep valley)
 replace the base period for their hours.
+
+**Event days.** Rows with ``day_type`` ``event`` are overlays too, on the event days of the
+tariff code (``cost.event_days``: days a notice's condition declares, e.g. Guangdong's sharp
+hours on any day Guangzhou's daily maximum reaches 35 °C): on such a day their hours replace
+whatever the workday or non-workday rows say; on other days they do nothing. They need not
+cover the day, and must not overlap one another.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from core.errors import Invalid
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PERIODS = ("sharp", "peak", "flat", "valley", "deep_valley")
-DAY_TYPES = ("all", "workday", "non_workday")
+DAY_TYPES = ("all", "workday", "non_workday", "event")
+EVENT_LAYER = 2  # period_grid's layer of the event-day overlay
 MINUTES = 1440
 ALL_MONTHS = tuple(range(1, 13))
 
@@ -98,12 +105,15 @@ def check_row(raw: dict[str, Any], i: int) -> None:
 
 
 def period_grid(rows: list[Row]) -> np.ndarray:
-    """``[day_type (0 workday, 1 non-workday), month - 1, minute]`` → index into ``rows``.
+    """``[day_type (0 workday, 1 non-workday, 2 event overlay), month - 1, minute]`` → index
+    into ``rows`` (−1 in the event layer where no event row applies).
 
-    Raises ``Invalid`` naming the first gap or overlap."""
-    grid = np.full((2, 12, MINUTES), -1, np.int32)
+    Raises ``Invalid`` naming the first gap (workday and non-workday layers) or overlap."""
+    grid = np.full((3, 12, MINUTES), -1, np.int32)
     for i, row in enumerate(rows):
-        kinds = {"all": (0, 1), "workday": (0,), "non_workday": (1,)}[row.day_type]
+        kinds = {"all": (0, 1), "workday": (0,), "non_workday": (1,), "event": (EVENT_LAYER,)}[
+            row.day_type
+        ]
         for h in row.hours:
             for a, b in parse_range(h, f"energy_prices[{i}].hours"):
                 for k in kinds:
@@ -115,7 +125,8 @@ def period_grid(rows: list[Row]) -> np.ndarray:
                             raise Invalid(
                                 f"energy_prices[{i}].hours",
                                 f"overlap: {rows[j].period} (energy_prices[{j}]) and "
-                                f"{row.period} both cover {_hhmm(at)} in month {m}",
+                                f"{row.period} both cover {_hhmm(at)} in month {m}"
+                                + (" on an event day" if k == EVENT_LAYER else ""),
                             )
                         cell[:] = i
     for k, kind in enumerate(("workday", "non_workday")):
@@ -168,7 +179,11 @@ def expand_template(name: str, flat_price: Decimal) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for month in ALL_MONTHS:
         owner = np.full(MINUTES, -1, np.int32)
-        mine = [(i, r) for i, r in enumerate(rows) if month in _months(r["months"])]
+        mine = [
+            (i, r)
+            for i, r in enumerate(rows)
+            if month in _months(r["months"]) and r["overlay"] != "event"
+        ]
         for overlay in ("no", "yes"):
             for i, r in mine:
                 if r["overlay"] != overlay:
@@ -197,6 +212,20 @@ def expand_template(name: str, flat_price: Decimal) -> list[dict[str, Any]]:
                     "multiplier_to_flat": mult,
                     "price_cny_per_kwh": flat_price * mult,
                     "verification": verification,
+                }
+            )
+    for r in rows:  # event-day overlays: their own hours, on the tariff code's event days
+        if r["overlay"] == "event":
+            mult = Decimal(r["multiplier_to_flat"])
+            out.append(
+                {
+                    "period": r["period"],
+                    "hours": r["hours"].split(";"),
+                    "months": list(_months(r["months"])),
+                    "day_type": "event",
+                    "multiplier_to_flat": mult,
+                    "price_cny_per_kwh": flat_price * mult,
+                    "verification": r["verification"],
                 }
             )
     return _merge_months(out)

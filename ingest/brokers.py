@@ -7,6 +7,10 @@ API's own parse → validate → write path, one commit) and acknowledged only a
 A database failure acknowledges nothing: the broker redelivers and the center counts a resent
 reading once. Items the center rejects, and messages that cannot be read at all, go to a
 dead-letter topic/subject with the reasons, and are then acknowledged (they will never succeed).
+
+A collector forwarding over a broker sends its health report on the same subject or topic as
+``{"collector_health": report}``; the subscriber records it with the API's own recorder
+(``metering.collector_health.record_health``) after the readings' commit, then acknowledges.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import Engine
@@ -31,6 +36,7 @@ from ingest.parsers import RawItems, parse_body
 from ingest.service import IngestContext, ingest_items
 from ingest.writer import WriterConfig, detect_writer
 from metering import registry
+from metering.collector_health import BROKER_KEY, record_health
 from metering.registry import MeterInfo
 
 log = logging.getLogger(__name__)
@@ -86,6 +92,7 @@ class Outcome:
     stored: int = 0  # items accepted or counted as duplicates of stored readings
     rejected: list[dict] = field(default_factory=list)  # {"index", "error", "item"}
     invalid: str | None = None  # the whole message could not be read
+    health_points: int | None = None  # a collector's health report: the points recorded
 
     @property
     def dead(self) -> bool:
@@ -126,13 +133,56 @@ def ingest_messages(ctx: IngestContext, bodies: list[bytes]) -> tuple[list[Outco
     outcomes = [Outcome() for _ in bodies]
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
     parsed: list[tuple[int, RawItems]] = []
+    health: list[tuple[int, object]] = []
     for n, body in enumerate(bodies):
+        report = _health_report(body)
+        if report is not None:
+            health.append((n, report))
+            continue
         try:
             parsed.append((n, parse_body("application/json", body)))
         except Invalid as exc:
             outcomes[n].invalid = str(exc)
-    if not parsed:
-        return outcomes, totals
+    if parsed:
+        _store_readings(ctx, parsed, outcomes, totals)
+    if health:
+        _record_health(ctx, health, outcomes)
+    return outcomes, totals
+
+
+def _health_report(body: bytes) -> object | None:
+    """The report of a ``{"collector_health": …}`` body, or None for a readings body."""
+    if f'"{BROKER_KEY}"'.encode() not in body[:64]:
+        return None
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None  # not JSON: the readings parser names the error
+    if isinstance(doc, dict) and set(doc) == {BROKER_KEY}:
+        return doc[BROKER_KEY]
+    return None
+
+
+def _record_health(ctx: IngestContext, health: list[tuple[int, object]], outcomes: list) -> None:
+    """Record the health reports of the batch in one commit (a database error propagates:
+    the batch is retried and its readings are counted once)."""
+    now = datetime.now(UTC)
+    with Session(ctx.engine) as session:
+        for n, report in health:
+            try:
+                with session.begin_nested():
+                    outcomes[n].health_points = record_health(session, report, now)
+            except Invalid as exc:
+                outcomes[n].invalid = f"collector_health: {exc}"
+        session.commit()
+
+
+def _store_readings(
+    ctx: IngestContext,
+    parsed: list[tuple[int, RawItems]],
+    outcomes: list[Outcome],
+    totals: dict,
+) -> None:
     items, offsets = _concat([p for _, p in parsed])
     result = ingest_items(ctx, items, source="broker")
     bounds = offsets + [len(items)]
@@ -150,7 +200,6 @@ def ingest_messages(ctx: IngestContext, bodies: list[bytes]) -> tuple[list[Outco
     totals.update(
         accepted=result["accepted"], duplicates=result["duplicates"], rejected=len(rejected)
     )
-    return outcomes, totals
 
 
 def dead_letter(source: str, outcome: Outcome) -> bytes:

@@ -51,6 +51,8 @@ class RuleType(StrEnum):
     IDLE = "idle"
     FORECAST_DEVIATION = "forecast_deviation"
     BUDGET = "budget"
+    NODE_LOSS = "node_loss"
+    ETS_DEADLINE = "ets_deadline"
 
 
 class Priority(StrEnum):

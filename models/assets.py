@@ -57,6 +57,8 @@ class CarbonAsset(Base):
             unique=True,
             postgresql_where=text("serial IS NOT NULL"),
         ),
+        # The overlap check of a new serial or range is one index probe (``assets.ledger``).
+        Index("ix_carbon_asset_serial_range", "kind", "serial_hi_key", "serial_lo_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,6 +66,10 @@ class CarbonAsset(Base):
     serial: Mapped[str | None] = mapped_column(String(128))
     serial_from: Mapped[str | None] = mapped_column(String(64))
     serial_to: Mapped[str | None] = mapped_column(String(64))
+    # Sortable keys of the serial or range ends (``assets.ledger.serial_key``: digit strings
+    # by length then digits, other codes as text below them), compared byte-wise.
+    serial_lo_key: Mapped[str | None] = mapped_column(String(160, collation="C"))
+    serial_hi_key: Mapped[str | None] = mapped_column(String(160, collation="C"))
     quantity: Mapped[Decimal] = mapped_column(QTY)
     used_quantity: Mapped[Decimal] = mapped_column(QTY, server_default="0")
     unit: Mapped[str] = mapped_column(String(8))

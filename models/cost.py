@@ -80,7 +80,7 @@ class TariffEnergyPrice(Base):
         CheckConstraint(
             "period IN ('sharp', 'peak', 'flat', 'valley', 'deep_valley')", name="period"
         ),
-        CheckConstraint("day_type IN ('all', 'workday', 'non_workday')", name="day_type"),
+        CheckConstraint("day_type IN ('all', 'workday', 'non_workday', 'event')", name="day_type"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -92,6 +92,27 @@ class TariffEnergyPrice(Base):
     price_cny_per_kwh: Mapped[Decimal] = mapped_column(PRICE)
     multiplier_to_flat: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     verification: Mapped[str | None] = mapped_column(String(64))
+
+
+class TariffEventDay(Base):
+    """A day on which a tariff code's event-day periods apply (a heat day ≥ 35 °C, a holiday
+    with special TOU …), declared by a person; its ``day_type`` ``event`` rows then replace
+    the usual periods for their hours."""
+
+    __tablename__ = "tariff_event_day"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("tariff_code", "day"),
+        CheckConstraint("kind IN ('heat', 'holiday', 'other')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tariff_code: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
 
 
 class SiteTariff(Base):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +23,18 @@ users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
 displays_app = typer.Typer(help="Read-only wall display tokens.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print one JSON line.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports (carbon accounting).", no_args_is_help=True)
+tariffs_app = typer.Typer(help="Electricity tariffs (versioned).", no_args_is_help=True)
+budgets_app = typer.Typer(help="Energy, carbon and cost budgets.", no_args_is_help=True)
+bills_app = typer.Typer(help="Utility bills and their reconciliation.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(displays_app, name="displays")
 app.add_typer(bench_app, name="bench")
 app.add_typer(report_app, name="report")
+app.add_typer(tariffs_app, name="tariffs")
+app.add_typer(budgets_app, name="budgets")
+app.add_typer(bills_app, name="bills")
 console = Console(stderr=True)
 
 
@@ -601,6 +609,122 @@ def report_ghg_inventory(
     with Session(engine) as session:
         for path in write_files(session, site, year, fmt or ["xlsx", "pdf"], out, version=version):
             print(path)
+
+
+# -- cost: thin wrappers over cost.tariffs, budgets.service and cost.bills ----------------------
+
+
+def _print_json(doc: object) -> None:
+    """Money and quantities exactly as computed (Decimal as its string), times in ISO 8601."""
+    print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+
+
+def _domain_errors() -> contextlib.AbstractContextManager:
+    """A domain error ends the command with its field and reason (exit 2), never a traceback."""
+    from core.errors import DomainError
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except DomainError as exc:
+            console.print(f"[red]{exc.field}: {exc.reason}[/]")
+            raise typer.Exit(2) from None
+
+    return guard()
+
+
+@tariffs_app.command("list")
+def tariffs_list(
+    code: Annotated[str | None, typer.Option(help="Only the versions of this code")] = None,
+) -> None:
+    """Every tariff version: code, version, valid from/to, template, name (tab-separated)."""
+    from cost import tariffs
+    from shell.people import fmt
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with Session(engine) as session:
+        rows = tariffs.list_tariffs(session, code)
+        print("code\tversion\tvalid_from\tvalid_to\ttemplate\tname")
+        for t in rows:
+            cols = (t.code, t.version, t.valid_from, t.valid_to, t.template, t.name)
+            print("\t".join(fmt(c) for c in cols))
+
+
+@tariffs_app.command("show")
+def tariffs_show(code: Annotated[str, typer.Argument(help="Tariff code")]) -> None:
+    """The newest version of a tariff as JSON (periods, prices, demand charge, source)."""
+    from cost import tariffs
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with Session(engine) as session, _domain_errors():
+        found = tariffs.list_tariffs(session, code)
+        if not found:
+            from core.errors import NotFound
+
+            raise NotFound("code", f"unknown tariff {code!r}")
+        _print_json(tariffs.to_dict(session, max(found, key=lambda t: t.version)))
+
+
+@tariffs_app.command("load")
+def tariffs_load(
+    file: Annotated[
+        Path, typer.Argument(help="JSON or YAML: one POST /api/v1/tariffs body or a list")
+    ],
+) -> None:
+    """Add the tariff versions of FILE (each code gets its next version), audited as cli:<user>."""
+    from cost import tariffs
+    from shell.people import audited_session, tariff_bodies
+    from shell.runtime import open_database
+
+    with _domain_errors():
+        bodies = tariff_bodies(file)
+    _, engine = open_database(get_settings(), upgrade=True)
+    with audited_session(engine) as session, _domain_errors():
+        actor = session.info["audit"].actor
+        made = [tariffs.create_tariff(session, tariffs.TariffIn(**b), actor) for b in bodies]
+        session.commit()
+        for t in made:
+            print(f"{t.code}\tversion {t.version}\tvalid from {t.valid_from}")
+
+
+@budgets_app.command("status")
+def budgets_status(
+    site: Annotated[str, typer.Option(help="Site code")],
+    quantity: Annotated[str, typer.Option(help="electricity_kwh, energy_tce, co2_t, cost_cny")],
+    period: Annotated[str, typer.Option(help="YYYY (year) or YYYY-MM (month), site local")],
+    meter: Annotated[str | None, typer.Option(help="A meter's budget")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO 8601 time with offset (default: now)")
+    ] = None,
+) -> None:
+    """Budget, actual, forecast of the rest, projection and crossing day, as JSON."""
+    from datetime import datetime
+
+    from budgets import service
+    from core.errors import Invalid
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with Session(engine) as session, _domain_errors():
+        try:
+            at = datetime.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise Invalid("as_of", f"not an ISO 8601 time: {as_of!r}") from None
+        _print_json(service.status(session, site, quantity, period, meter=meter, as_of=at))
+
+
+@bills_app.command("reconcile")
+def bills_reconcile(bill_id: Annotated[int, typer.Argument(help="Bill id")]) -> None:
+    """The utility bill beside the computed one, line by line with differences, as JSON."""
+    from cost import bills
+    from shell.runtime import open_database
+
+    _, engine = open_database(get_settings(), upgrade=True)
+    with Session(engine) as session, _domain_errors():
+        _print_json(bills.reconciliation(session, bill_id))
 
 
 if __name__ == "__main__":

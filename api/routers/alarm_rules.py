@@ -17,8 +17,10 @@ from api.routers.alarms import after_commit
 router = APIRouter(tags=["alarms"])
 
 _TYPE_DOC = (
-    "threshold | rate | stale | demand | idle | forecast_deviation | budget "
-    "(budget: high in % of the site's budget of quantity)"
+    "threshold | rate | stale | demand | idle | forecast_deviation | budget | node_loss | "
+    "ets_deadline (budget: high in % of the site's budget of quantity; node_loss: high in % "
+    "loss rate of a balance node or the site's unmetered share; ets_deadline: high in t of "
+    "ETS shortfall, armed days_before the surrender deadline)"
 )
 
 
@@ -82,16 +84,32 @@ class _RuleFields(BaseModel):
         "default energy, load for gauges",
     )
     carrier: str | None = Field(
-        default=None, description="forecast_deviation of a site: carrier (default electricity)"
+        default=None,
+        description="forecast_deviation of a site, node_loss: carrier (default electricity)",
     )
     period: str | None = Field(
-        default=None, description="budget: month (default) | year, the current one (site local)"
+        default=None,
+        description="budget: month (default) | year, the current one (site local); "
+        "node_loss: trailing 1h | 1d (default) | 7d",
     )
     quantity: str | None = Field(
         default=None, description="budget: electricity_kwh | energy_tce | co2_t | cost_cny"
     )
     basis: str | None = Field(
         default=None, description="budget: projected (default: actual + forecast) | actual"
+    )
+    node: str | None = Field(
+        default=None,
+        description="node_loss: meter code of the balance node (none: the site's unmetered share)",
+    )
+    year: int | None = Field(
+        default=None, ge=1900, le=2200, description="ets_deadline: compliance year"
+    )
+    days_before: int | None = Field(
+        default=None,
+        ge=0,
+        le=366,
+        description="ets_deadline: days before the surrender deadline it arms (default 30)",
     )
 
 

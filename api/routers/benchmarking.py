@@ -66,7 +66,7 @@ class ProcessCreate(BaseModel):
     unit: str = "t"
     benchmark: str | None = Field(default=None, description="library row id or own benchmark code")
     corrections: dict[str, float] = Field(
-        default_factory=dict, description="clinker_ratio_pct, altitude_m"
+        default_factory=dict, description="clinker_ratio_pct, altitude_m, altitude_factor"
     )
 
 

@@ -7,13 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from accounts import keys
 from api.deps import DbSession, Reader, require
 from api.numbers import as_numbers
-from cost import bills, compute, derivation, prices, tariffs
+from cost import bills, compute, derivation, event_days, prices, tariffs
 
 router = APIRouter(tags=["cost"])
 Manager = Annotated[
@@ -68,6 +68,41 @@ def tariff_templates(_: Reader) -> dict:
     from cost import schedule
 
     return schedule.templates()
+
+
+class EventDaysCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: list[date] = Field(min_length=1, max_length=366, description="local dates")
+    kind: str = Field(description="heat (daily max ≥ 35 °C) | holiday | other")
+    reason: str = Field(min_length=1, max_length=2000, description="why, and the source")
+
+
+@router.post("/tariffs/{code}/event-days", status_code=201)
+def add_event_days(
+    code: str, body: EventDaysCreate, session: DbSession, who: Manager
+) -> list[dict]:
+    """Declare event days of a tariff code: its ``day_type`` ``event`` periods apply then."""
+    rows = event_days.add(session, code, event_days.EventDaysIn(**body.model_dump()), who.name)
+    session.commit()
+    return [event_days.to_dict(r) for r in rows]
+
+
+@router.get("/tariffs/{code}/event-days")
+def list_event_days(
+    code: str,
+    session: DbSession,
+    _: Reader,
+    start: Annotated[date | None, Query(description="from this date")] = None,
+    end: Annotated[date | None, Query(description="before this date")] = None,
+) -> list[dict]:
+    return [event_days.to_dict(r) for r in event_days.list_days(session, code, start, end)]
+
+
+@router.delete("/tariffs/{code}/event-days/{day}", status_code=204)
+def remove_event_day(code: str, day: date, session: DbSession, who: Manager) -> Response:
+    event_days.remove(session, code, day)
+    session.commit()
+    return Response(status_code=204)
 
 
 class SiteTariffIn(BaseModel):

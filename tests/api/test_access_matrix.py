@@ -26,7 +26,7 @@ PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
 ANY_CALLER = {("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me")}
 ESTATE = ("/api/v1/users", "/api/v1/keys", "/api/v1/displays")
 DATA_ENTRY = (
-    "/api/v1/tariffs",
+    "/api/v1/tariffs",  # incl. /tariffs/{code}/event-days
     "/api/v1/sites/{code}/tariff",
     "/api/v1/prices",
     "/api/v1/bills",
@@ -34,6 +34,12 @@ DATA_ENTRY = (
     "/api/v1/carbon-assets",
     "/api/v1/reductions",
     "/api/v1/recommendations/{rec_id}",
+)
+ESTATE_WRITES = (
+    "/api/v1/factors",
+    "/api/v1/carbon/recalculations",
+    "/api/v1/tariffs/{code}/event-days",
+    "/api/v1/tariffs/{code}/event-days/{day}",
 )
 ASSET_USE = (
     "/api/v1/carbon-assets/{asset_id}/",
@@ -207,7 +213,7 @@ def test_a_scoped_credential_reaches_inside_and_never_outside(
             continue
         if (
             path.startswith(ESTATE)
-            or path in ("/api/v1/factors", "/api/v1/carbon/recalculations")
+            or path in ESTATE_WRITES  # every site on the tariff, the whole library …
             and method != "GET"
         ):
             r = call(client, method, path, {}, headers, {})

@@ -3,12 +3,21 @@ values worked by hand (the plant of ``tests/api/test_carbon.py``: Jiangsu, June 
 
 from __future__ import annotations
 
+import importlib.util
+import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from assets import ledger
+from core.errors import Conflict
 from tests.api.test_carbon import (
     ELEC_T,
     EXPORT_KWH,
@@ -335,3 +344,126 @@ def test_expiry_sweep_marks_held_assets_expired(client: TestClient, plant: dict,
         ("issue", hist[0]["actor"]),
         ("expire", "scheduler"),
     ]
+
+
+# -- the serial overlap check: one indexed query ------------------------------------------------
+
+_OLD_KEY = lambda s: (len(s), s) if s.isdigit() else (0, s)  # noqa: E731 - the former rule
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text("0123456789", min_size=1, max_size=30),
+            st.text(st.characters(min_codepoint=33, max_codepoint=0x9FFF), min_size=1, max_size=30),
+        ),
+        min_size=2,
+        max_size=2,
+    ).map(lambda xs: [x.strip() or "0" for x in xs])
+)
+def test_serial_key_orders_like_the_former_tuple_rule(pair: list[str]) -> None:
+    s, t = pair
+    assert (ledger.serial_key(s) < ledger.serial_key(t)) == (_OLD_KEY(s) < _OLD_KEY(t))
+    assert (ledger.serial_key(s) == ledger.serial_key(t)) == (s == t)
+
+
+def test_migration_keys_equal_the_ledger_rule(engine) -> None:  # noqa: ANN001
+    """Migration 0013 back-fills the keys of existing assets in SQL: same keys as Python,
+    and the same order under the key columns' "C" collation."""
+    path = Path(__file__).parents[2] / "migrations/versions/0014_alarm_types.py"
+    spec = importlib.util.spec_from_file_location("m0013", path)
+    assert spec is not None and spec.loader is not None
+    m0013 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m0013)
+    serials = ["100049", "99", "0099", "C-0001", "c-0001", "GEC-碳-1", "9" * 40, " 42 "]
+    sql = text(
+        f"SELECT s, k FROM (SELECT s, {m0013.KEY.format(c='s')} AS k "
+        'FROM unnest(CAST(:s AS text[])) AS s) q ORDER BY k COLLATE "C"'
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(sql, {"s": serials}).all()
+    assert [k for _, k in rows] == [ledger.serial_key(s) for s, _ in rows]
+    assert [s for s, _ in rows] == sorted(serials, key=lambda s: _OLD_KEY(s.strip()))
+
+
+def test_overlap_check_with_ten_thousand_certificates(
+    client: TestClient, admin_headers, engine, uid
+) -> None:  # noqa: ANN001
+    """10,000 CHS credits of 10 serials each (base … base + 99,999, contiguous): a range
+    inside one, straddling the last or the first is refused naming that asset; ranges just
+    outside pass; each check is one index probe, well under 50 ms."""
+    site = f"SER-{uid}"
+    r = client.post("/api/v1/sites", json={"code": site, "name": site}, headers=admin_headers)
+    assert r.status_code == 201, r.text
+    base = (int(uid, 16) % 10**7 + 10**7) * 10**12  # 20 digits, unique per run
+    with engine.begin() as conn:
+        site_id = conn.execute(text("SELECT id FROM site WHERE code = :c"), {"c": site}).scalar()
+        rows = [
+            {
+                "lo": str(base + 10 * i),
+                "hi": str(base + 10 * i + 9),
+                "lk": ledger.serial_key(str(base + 10 * i)),
+                "hk": ledger.serial_key(str(base + 10 * i + 9)),
+                "s": site_id,
+            }
+            for i in range(10_000)
+        ]
+        conn.execute(
+            text(
+                "INSERT INTO carbon_asset (kind, serial_from, serial_to, serial_lo_key, "
+                "serial_hi_key, quantity, used_quantity, unit, vintage, site_id, status, "
+                "created_by) VALUES ('chs', :lo, :hi, :lk, :hk, 10, 0, 'tCO2e', '2026-01-01', "
+                ":s, 'held', 'test')"
+            ),
+            rows,
+        )
+        ids = dict(
+            conn.execute(
+                text(
+                    "SELECT serial_from, id FROM carbon_asset WHERE kind = 'chs' AND site_id = :s"
+                ),
+                {"s": site_id},
+            ).all()
+        )
+
+    def check(lo: int, hi: int) -> tuple[str | None, float]:
+        with Session(engine) as s:
+            t0 = time.perf_counter()
+            try:
+                ledger._check_serials(s, "chs", None, str(lo), str(hi))
+                found = None
+            except Conflict as exc:
+                found = exc.reason
+            finally:
+                s.rollback()
+            return found, time.perf_counter() - t0
+
+    cases = [
+        (base + 50_003, base + 50_004, ids[str(base + 50_000)]),  # inside credit 5,000
+        (base + 99_995, base + 100_010, ids[str(base + 99_990)]),  # straddles the last
+        (base - 5, base + 2, ids[str(base)]),  # straddles the first
+        (base + 100_000, base + 100_009, None),  # just after
+        (base - 10, base - 1, None),  # just before
+    ]
+    took = []
+    for lo, hi, asset in cases:
+        found, dt = check(lo, hi)
+        took.append(dt)
+        if asset is None:
+            assert found is None, (lo, hi, found)
+        else:
+            assert found is not None and f"chs asset {asset} " in found, (lo, hi, found)
+    assert sorted(took)[len(took) // 2] < 0.05, took  # median, machine shared by 8 helpers
+    with engine.connect() as conn:
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                text(
+                    "EXPLAIN SELECT id FROM carbon_asset WHERE kind = 'chs' "
+                    "AND serial_hi_key >= :a AND serial_lo_key <= :b "
+                    "ORDER BY serial_hi_key LIMIT 1"
+                ),
+                {"a": ledger.serial_key(str(base)), "b": ledger.serial_key(str(base + 5))},
+            )
+        )
+    assert "ix_carbon_asset_serial_range" in plan, plan

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from benchmarking import library, processes
+from core.errors import Invalid
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2025, 3, 3, 0, 0, tzinfo=CST)
@@ -67,6 +68,46 @@ def test_cement_clinker_ratio_correction() -> None:
     assert notes[0]["applied"] is True
     _, none = processes.corrected_levels(row, {})
     assert none[0]["applied"] is False
+
+
+def test_clinker_altitude_correction_on_level_3_only() -> None:
+    """GB 16780-2021 clinker 100/107/117 kgce/t; a plant at 2,000 m with the standard's factor
+    entered as 1.05: level 3 = 117 × 1.05 = 122.85, levels 1 and 2 unchanged; 120 kgce/t is
+    then level 3 (it was above level 3)."""
+    row = next(r for r in library.shipped() if r["id"] == "GB16780-2021/2")
+    levels, notes = processes.corrected_levels(row, {"altitude_m": 2000, "altitude_factor": 1.05})
+    assert (levels["level_1"], levels["level_2"]) == (100, 107)
+    assert levels["level_3"] == pytest.approx(122.85)
+    assert notes == [
+        {
+            "correction": "altitude",
+            "altitude_m": 2000.0,
+            "applied": True,
+            "altitude_factor": 1.05,
+            "formula": "level_3 × altitude_factor (above 1500 m; factor entered by the user)",
+        }
+    ]
+    assert processes.rate(120, levels) == "level_3"
+    assert processes.rate(120, processes.corrected_levels(row, {})[0]) == "above_level_3"
+    # at 1,500 m (not above) and without a factor: level 3 stays 117, the note says why
+    low, low_notes = processes.corrected_levels(row, {"altitude_m": 1500, "altitude_factor": 1.05})
+    assert low["level_3"] == 117 and low_notes[0]["applied"] is False
+    bare, bare_notes = processes.corrected_levels(row, {"altitude_m": 2000})
+    assert bare["level_3"] == 117 and "altitude_factor not given" in bare_notes[0]["why"]
+
+
+@pytest.mark.parametrize(
+    ("corrections", "field"),
+    [
+        ({"altitude_factor": 1.05}, "corrections.altitude_m"),
+        ({"altitude_m": 2000, "altitude_factor": 0.9}, "corrections.altitude_factor"),
+        ({"altitude_m": 20000}, "corrections.altitude_m"),
+    ],
+)
+def test_altitude_corrections_are_checked(corrections: dict, field: str) -> None:
+    with pytest.raises(Invalid) as err:
+        processes._check_corrections(corrections)
+    assert err.value.field == field
 
 
 def _plant(client: TestClient, h: dict, uid: str, output_t: float) -> str:

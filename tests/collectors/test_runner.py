@@ -38,6 +38,16 @@ def _stored(engine, code: str) -> int:  # noqa: ANN001
         ).scalar()
 
 
+def _health(engine, collector: str) -> set[str]:  # noqa: ANN001
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                text("SELECT meter_code FROM collector_point WHERE collector = :c"),
+                {"c": collector},
+            ).scalars()
+        )
+
+
 def _config(tmp_path, center: str, port: int, meter: str) -> str:  # noqa: ANN001
     return f"""center: {center}
 buffer: {tmp_path / "buf.sqlite"}
@@ -69,9 +79,15 @@ def test_collector_through_a_broker_into_the_database(engine, plant, uid, tmp_pa
         sim.set(0, 42.5)
         sim.set(2, float("nan"))
         if transport == "nats":
-            center = f'{{transport: nats, url: "nats://127.0.0.1:4222", subject: "ecc-c.{uid}.p1"}}'
+            center = (
+                f'{{transport: nats, url: "nats://127.0.0.1:4222", subject: "ecc-c.{uid}.p1", '
+                "health_s: 0.5}"
+            )
         else:
-            center = f'{{transport: mqtt, url: "mqtt://127.0.0.1:1883", topic: "ecc-c/{uid}/p1"}}'
+            center = (
+                f'{{transport: mqtt, url: "mqtt://127.0.0.1:1883", topic: "ecc-c/{uid}/p1", '
+                "health_s: 0.5}"
+            )
         config = parse_config(_config(tmp_path, center, sim.port, code))
         collector = Collector(config)
         if transport == "nats":
@@ -88,7 +104,7 @@ def test_collector_through_a_broker_into_the_database(engine, plant, uid, tmp_pa
                 await _collect_until(collector, 20)
                 acquired = buffer_counters(tmp_path / "buf.sqlite")["acquired"]
                 for _ in range(200):
-                    if _stored(engine, code) >= acquired:
+                    if _stored(engine, code) >= acquired and code in _health(engine, config.name):
                         break
                     await asyncio.sleep(0.05)
                 sub.stop_event.set()
@@ -109,7 +125,9 @@ def test_collector_through_a_broker_into_the_database(engine, plant, uid, tmp_pa
             asyncio.run(_collect_until(collector, 20))
             acquired = buffer_counters(tmp_path / "buf.sqlite")["acquired"]
             deadline = time.monotonic() + 20
-            while _stored(engine, code) < acquired and time.monotonic() < deadline:
+            while time.monotonic() < deadline and not (
+                _stored(engine, code) >= acquired and code in _health(engine, config.name)
+            ):
                 time.sleep(0.05)
             sub.stop()
             forget_mqtt_session(f"c-{uid}")
@@ -120,6 +138,8 @@ def test_collector_through_a_broker_into_the_database(engine, plant, uid, tmp_pa
     snap = collector.health.snapshot()
     assert snap["points"]["pm1/NOT-A-NUMBER"]["errors"]["bad_value"] > 0
     assert snap["points"][f"pm1/{code}"]["last_value"] == pytest.approx(42.5)
+    # its health went the same way and the subscriber recorded it (the API's recorder)
+    assert _health(engine, config.name) == {code, "NOT-A-NUMBER"}
 
 
 def test_check_prints_one_read_of_each_point(tmp_path) -> None:

@@ -366,3 +366,59 @@ def test_a_cost_without_a_tariff_names_the_site(client, admin_headers, uid) -> N
         },
     )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["start"], r.text
+
+
+def test_guangdong_heat_day_prices_its_sharp_hours(client, admin_headers, uid) -> None:  # noqa: ANN001
+    """Guangdong template, flat 1.00 CNY/kWh (peak 1.70, valley 0.38, sharp 2.125), June:
+    kWh per hour h = 4 × (1 + h). An ordinary day: valley 0-8 h 144 kWh = 54.72, flat 624 kWh
+    = 624.00, peak 432 kWh = 734.40, total 1,413.12 CNY. Declared a heat day (Guangzhou daily
+    max ≥ 35 °C): hours 11, 15, 16 (4 × (12 + 16 + 17) = 180 kWh) are sharp: peak 252 kWh =
+    428.40, sharp 180 kWh = 382.50, total 1,489.62 CNY (+ 180 × 0.425 = 76.50)."""
+    h = admin_headers
+    p = _plant(client, h, uid)
+    day = datetime(2026, 6, 10, tzinfo=SH)
+    ts, values = _readings(day, 2)
+    _post(client, h, [{"meter": p["kwh"], "ts": ts, "value": values}])
+    code = f"GD-{uid}"
+    _tariff(
+        client,
+        h,
+        {
+            "code": code,
+            "name": "Guangdong",
+            "valid_from": "2026-01-01",
+            "template": "guangdong-2021",
+            "flat_price_cny_per_kwh": 1.00,
+        },
+    )
+    _assign(client, h, p["site"], code, "2026-01-01")
+    nxt = day + timedelta(days=1)
+    plain = _cost(client, h, p["site"], day, nxt)
+    assert plain["total_cny"] == pytest.approx(1413.12)
+    url = f"{API}/tariffs/{code}/event-days"
+    heat = {"days": ["2026-06-10"], "kind": "heat", "reason": "Guangzhou daily max 36.1 °C"}
+    r = client.post(url, headers=h, json=heat)
+    assert r.status_code == 201, r.text
+    assert r.json()[0]["day"] == "2026-06-10" and r.json()[0]["kind"] == "heat"
+    assert client.post(url, headers=h, json=heat).status_code == 409
+    assert client.post(url, headers=h, json={**heat, "kind": "hot"}).status_code == 422
+    missing = client.post(f"{API}/tariffs/NO-{uid}/event-days", headers=h, json=heat)
+    assert missing.status_code == 404
+
+    hot = _cost(client, h, p["site"], day, nxt)
+    periods = {x["period"]: x for x in hot["by_period"]}
+    assert (periods["sharp"]["kwh"], periods["sharp"]["cny"]) == (180, pytest.approx(382.50))
+    assert (periods["peak"]["kwh"], periods["peak"]["cny"]) == (252, pytest.approx(428.40))
+    assert hot["total_cny"] == pytest.approx(1489.62)
+    assert hot["derivation_hash"] != plain["derivation_hash"]
+    d = client.get(f"{API}/costs/derivations/{hot['derivation_hash']}", headers=h).json()
+    assert d["inputs"]["event_days"] == {code: ["2026-06-10"]}
+    # the next day is an ordinary one; removing the event day restores the figure and its hash
+    assert _cost(client, h, p["site"], nxt, nxt + timedelta(days=1))["total_cny"] == pytest.approx(
+        1413.12
+    )
+    listed = client.get(url, headers=h, params={"start": "2026-06-01", "end": "2026-07-01"})
+    assert [x["day"] for x in listed.json()] == ["2026-06-10"]
+    assert client.delete(f"{url}/2026-06-10", headers=h).status_code == 204
+    again = _cost(client, h, p["site"], day, nxt)
+    assert again["derivation_hash"] == plain["derivation_hash"]

@@ -20,7 +20,9 @@ def _grid(name: str) -> tuple[list[dict], np.ndarray]:
     rows = schedule.expand_template(name, Decimal("0.6"))
     return rows, schedule.period_grid(
         [
-            schedule.Row(r["period"], tuple(r["hours"]), tuple(r["months"]), "all", Decimal(1))
+            schedule.Row(
+                r["period"], tuple(r["hours"]), tuple(r["months"]), r["day_type"], Decimal(1)
+            )
             for r in rows
         ]
     )
@@ -98,3 +100,47 @@ def test_a_wrapping_range_and_bad_times() -> None:
         schedule.parse_range("24:00-01:00", "h")
     with pytest.raises(Invalid):
         schedule.parse_range("10:00-10:00", "h")
+
+
+def test_guangdong_event_day_overlay() -> None:
+    """粤发改价格〔2021〕331号: sharp 11:00-12:00 and 15:00-17:00 in July-September and on any
+    day Guangzhou's daily maximum reaches 35 °C: the second is the event layer, every month."""
+    rows, grid = _grid("guangdong-2021")
+    event = [r for r in rows if r["day_type"] == "event"]
+    assert [(r["period"], r["hours"], r["months"]) for r in event] == [
+        ("sharp", ["11:00-12:00", "15:00-17:00"], list(range(1, 13)))
+    ]
+    assert event[0]["price_cny_per_kwh"] == Decimal("0.6") * Decimal("2.125")
+    layer = grid[schedule.EVENT_LAYER]
+    june = layer[5]
+    covered = {m for m in range(schedule.MINUTES) if june[m] >= 0}
+    assert covered == set(range(11 * 60, 12 * 60)) | set(range(15 * 60, 17 * 60))
+    assert rows[int(grid[0, 5, 11 * 60])]["period"] == "peak"  # an ordinary June day
+    assert rows[int(june[11 * 60])]["period"] == "sharp"
+
+
+def test_event_rows_may_leave_hours_but_not_overlap() -> None:
+    base = schedule.Row("flat", ("00:00-24:00",), schedule.ALL_MONTHS, "all", Decimal(1))
+    heat = schedule.Row("sharp", ("14:00-16:00",), (7,), "event", Decimal(2))
+    grid = schedule.period_grid([base, heat])
+    assert grid[2, 6, 14 * 60] == 1 and grid[2, 6, 13 * 60] == -1 and grid[2, 5, 14 * 60] == -1
+    clash = schedule.Row("peak", ("15:00-17:00",), (7,), "event", Decimal(2))
+    with pytest.raises(Invalid) as err:
+        schedule.period_grid([base, heat, clash])
+    assert "15:00 in month 7 on an event day" in err.value.reason
+    with pytest.raises(Invalid, match="gap"):  # event rows never fill an ordinary day
+        schedule.period_grid([heat])
+
+
+def test_anhui_holiday_deep_valley_is_an_event_row() -> None:
+    """皖发改价格〔2025〕302号 (two copies): deep valley 11:00-15:00 on holidays of ≥ 3 days,
+    0.382 × 0.8 = 0.306 of flat; on other days 14:00-15:00 stays flat in May."""
+    rows, grid = _grid("anhui-2025")
+    (event,) = [r for r in rows if r["day_type"] == "event"]
+    assert (event["period"], event["hours"], event["multiplier_to_flat"]) == (
+        "deep_valley",
+        ["11:00-15:00"],
+        Decimal("0.306"),
+    )
+    assert rows[int(grid[schedule.EVENT_LAYER, 4, 14 * 60 + 30])]["period"] == "deep_valley"
+    assert rows[int(grid[0, 4, 14 * 60 + 30])]["period"] == "flat"

@@ -12,6 +12,8 @@ import orjson
 import paho.mqtt.client as mqtt
 from sqlalchemy import text
 
+from collectors.config import Center
+from collectors.forward import MqttTransport, NatsTransport, health_body
 from ingest.brokers import (
     MqttIngest,
     MqttIngestConfig,
@@ -150,3 +152,136 @@ def test_nats_dead_letters(engine, plant, uid) -> None:
     assert sub.stats["accepted"] == 3 and sub.stats["dead_letters"] == 2
     assert sorted("error" in d for d in letters) == [False, True]
     assert len(_rows(engine, code)) == 3
+
+
+# -- collector health over the brokers ----------------------------------------------------------
+
+NOW = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+
+
+def _health(collector: str, codes: list[str], online: bool = True) -> dict:
+    """A collector's report as ``collectors.health.Health.report`` builds it."""
+    return {
+        "collector": collector,
+        "report_every_s": 30.0,
+        "devices": [
+            {
+                "name": "pm1",
+                "protocol": "modbus_tcp",
+                "online": online,
+                "poll_s": 1.0,
+                "points": [
+                    {
+                        "meter": c,
+                        "last_good": NOW.timestamp() - 2,
+                        "reads": 5,
+                        "errors": {"timeout": 1, "exception": 0, "bad_value": 2},
+                    }
+                    for c in codes
+                ],
+            }
+        ],
+        "buffer": {"queued": 0},
+    }
+
+
+def _points(engine, collector: str) -> list[tuple]:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT device, meter_code, online, reads, errors->>'bad_value', "
+                "last_good FROM collector_point WHERE collector = :c ORDER BY meter_code"
+            ),
+            {"c": collector},
+        ).all()
+
+
+def test_health_reports_are_recorded_beside_the_readings(engine, plant, uid) -> None:
+    code = plant["gauge"]
+    bad = _health(f"gw-bad-{uid}", [code])
+    bad["devices"][0]["points"][0]["reads"] = -1
+    bodies = [
+        _messages(code)[0],
+        health_body(_health(f"gw-{uid}", [code, f"X-{uid}"])),
+        health_body(bad),
+        orjson.dumps({"collector_health": {"collector": ""}}),
+    ]
+    outcomes, totals = ingest_messages(_ctx(engine), bodies)
+    assert totals["accepted"] == 1 and outcomes[0].stored == 1
+    assert outcomes[1].health_points == 2 and not outcomes[1].dead
+    assert "devices[0].points[0].reads" in (outcomes[2].invalid or "")
+    assert "collector" in (outcomes[3].invalid or "") and outcomes[3].dead
+    rows = _points(engine, f"gw-{uid}")
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
+        ("pm1", code, True, 5, "2"),
+        ("pm1", f"X-{uid}", True, 5, "2"),
+    ]
+    assert rows[0][5] == datetime(2026, 2, 1, 7, 59, 58, tzinfo=UTC)
+    assert _points(engine, f"gw-bad-{uid}") == []
+    # a later report replaces the earlier one (the HTTP path's rule, the same function)
+    ingest_messages(_ctx(engine), [health_body(_health(f"gw-{uid}", [code], online=False))])
+    assert [(r[1], r[2]) for r in _points(engine, f"gw-{uid}")] == [(code, False)]
+
+
+def test_nats_collector_health_reaches_the_center(engine, plant, uid) -> None:
+    import nats
+
+    cfg = NatsIngestConfig(
+        stream=f"ECC_H_{uid}",
+        subject=f"ecc-h.{uid}.>",
+        durable=f"h-{uid}",
+        deadletter_subject=f"ecc-h-dead.{uid}",
+    )
+    sub = NatsIngest(_ctx(engine), cfg)
+    center = Center(transport="nats", url=cfg.url, subject=f"ecc-h.{uid}.plant", key_env=None)
+
+    async def go() -> None:
+        nc = await nats.connect(cfg.url)
+        js = nc.jetstream()
+        transport = NatsTransport(center)
+        try:
+            await js.add_stream(name=cfg.stream, subjects=[cfg.subject])
+            runner = asyncio.ensure_future(sub.run())
+            await transport.send_health(_health(f"gw-n-{uid}", [plant["gauge"]]))
+            for _ in range(200):
+                if sub.stats["messages"] == 1:
+                    break
+                await asyncio.sleep(0.05)
+            sub.stop_event.set()
+            await runner
+            info = await js.consumer_info(cfg.stream, cfg.durable)
+            assert info.num_ack_pending == 0 and info.num_pending == 0
+        finally:
+            await transport.close()
+            await js.delete_stream(cfg.stream)
+            await nc.close()
+
+    asyncio.run(go())
+    assert sub.stats["dead_letters"] == 0
+    assert [r[1] for r in _points(engine, f"gw-n-{uid}")] == [plant["gauge"]]
+
+
+def test_mqtt_collector_health_reaches_the_center(engine, plant, uid) -> None:
+    sub = MqttIngest(
+        _ctx(engine),
+        MqttIngestConfig(
+            topic=f"ecc-test/{uid}/h/#",
+            client_id=f"ingest-h-{uid}",
+            deadletter_topic=f"ecc-test/{uid}/hdead",
+        ),
+    ).start()
+    center = Center(
+        transport="mqtt", url="mqtt://127.0.0.1:1883", topic=f"ecc-test/{uid}/h/p1", key_env=None
+    )
+    transport = MqttTransport(center)
+    try:
+        assert sub.connected.wait(10)
+        wait_for(transport.client.is_connected, 10, "collector connected")
+        asyncio.run(transport.send_health(_health(f"gw-m-{uid}", [plant["gauge"]], online=False)))
+        wait_for(lambda: sub.stats["messages"] == 1, 20, "one health message")
+    finally:
+        asyncio.run(transport.close())
+        sub.stop()
+        forget_mqtt_session(f"ingest-h-{uid}")
+    assert sub.stats["dead_letters"] == 0
+    assert [(r[1], r[2]) for r in _points(engine, f"gw-m-{uid}")] == [(plant["gauge"], False)]
