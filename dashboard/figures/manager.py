@@ -25,16 +25,37 @@ def _empty(fig: go.Figure, text: str) -> go.Figure:
     return fig
 
 
+PERIOD_MS = {"1h": 3_600_000, "1d": 86_400_000}
+# Date labels in the reader's language (d3 time formats; plotly's month names are English).
+DAY_FORMAT = {"en": "%b %-d", "zh": "%-m月%-d日"}
+HOVER_FORMAT = {
+    "1h": {"en": "%b %-d %H:%M", "zh": "%-m月%-d日 %H:%M"},
+    "1d": {"en": "%a %b %-d, %Y", "zh": "%Y年%-m月%-d日"},
+}
+
+
 def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -> go.Figure:
-    """Electricity (kWh) bars, total energy (tce) and CO₂ (t) lines on a second axis."""
+    """Electricity (kWh) bars, total energy (tce) and CO₂ (t) lines on a second axis.
+
+    Each bar covers its own local hour or day (``xperiod``: drawn from its start to its end,
+    never straddling midnight); the times are the site's local wall-clock times."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.update_layout(**theme.layout(1.0, hovermode="x unified", barmode="group"))
     if df is None or df.empty:
         return _empty(fig, t("no_reading", lang))
-    x = df["ts"] if bucket == "month" else df["ts"].dt.tz_convert(tz)
+    x = df["ts"] if bucket == "month" else df["ts"].dt.tz_convert(tz).dt.tz_localize(None)
+    period: dict = {}
+    if bucket in PERIOD_MS:
+        period = {
+            "xperiod": PERIOD_MS[bucket],
+            "xperiod0": "2000-01-01",
+            "xperiodalignment": "middle",
+            "xhoverformat": HOVER_FORMAT[bucket][lang],
+        }
     fig.add_trace(
         go.Bar(
             x=x,
+            **period,
             y=df["electricity_kwh"],
             name=f"{t('electricity_kwh', lang)} kWh",
             marker={"color": theme.CARRIER["electricity"]},
@@ -46,6 +67,7 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
         fig.add_trace(
             go.Scatter(
                 x=x,
+                **period,
                 y=df["energy_tce"],
                 name=f"{t('energy_tce', lang)} tce",
                 mode="lines+markers",
@@ -57,6 +79,7 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
         fig.add_trace(
             go.Scatter(
                 x=x,
+                **period,
                 y=df["co2_t"],
                 name=f"{t('co2_t', lang)} tCO₂",
                 mode="lines+markers",
@@ -76,6 +99,8 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
     )
     if bucket == "1h":
         fig.update_xaxes(tickformat="%H:%M")
+    elif bucket == "1d":
+        fig.update_xaxes(tickformat=DAY_FORMAT[lang])
     elif bucket == "month":
         fig.update_xaxes(type="category")
     return fig
@@ -127,31 +152,41 @@ def top_consumers(df: pd.DataFrame | None, *, lang: str = "en") -> go.Figure:
 
 
 def intensity_trend(df: pd.DataFrame | None, *, lang: str = "en") -> go.Figure:
-    """Monthly energy (tce), CO₂ and the renewable / green-power shares (right axis)."""
+    """Monthly carbon and energy intensity (per unit of the main product, else per 10⁴ CNY of
+    output) and the renewable / green-power shares (right axis): intensities, never totals."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.update_layout(**theme.layout(1.0, hovermode="x unified"))
     if df is None or df.empty:
         return _empty(fig, t("carbon_na", lang))
-    fig.add_trace(
-        go.Bar(
-            x=df["month"],
-            y=df["carbon_tco2e"],
-            name=f"{t('co2_t', lang)} tCO₂e",
-            marker={"color": theme.rgba(theme.BAD, 0.7)},
-            hovertemplate="%{y:,.1f} tCO₂e",
-        ),
-        secondary_y=False,
-    )
-    if df["carbon_intensity"].notna().any():
+    units = []
+    for col, unit_col, name, colour in (
+        ("carbon_intensity", "intensity_unit", "carbon_intensity", theme.BAD),
+        ("energy_intensity", "energy_intensity_unit", "energy_intensity", theme.WARN),
+    ):
+        if not df[col].notna().any():
+            continue
+        unit = next((u for u in df[unit_col] if u), "")
+        units.append(unit)
         fig.add_trace(
             go.Scatter(
                 x=df["month"],
-                y=df["carbon_intensity"],
-                name=t("carbon_intensity", lang),
+                y=df[col],
+                name=f"{t(name, lang)} {unit}",
                 mode="lines+markers",
-                line={"color": theme.WARN},
+                line={"color": colour, "width": 2},
+                hovertemplate=f"%{{y:,.4~f}} {unit}",
             ),
             secondary_y=False,
+        )
+    if not units:
+        fig.add_annotation(
+            text=t("intensity_no_output", lang),
+            showarrow=False,
+            font={"color": theme.MUTED, "size": 14},
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.55,
         )
     for col, name, colour in (
         ("renewable_pct", "renewable_share", theme.GOOD),
@@ -168,7 +203,9 @@ def intensity_trend(df: pd.DataFrame | None, *, lang: str = "en") -> go.Figure:
             ),
             secondary_y=True,
         )
-    fig.update_yaxes(title_text="tCO₂e", tickformat=",.0f", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(
+        title_text=" · ".join(units), tickformat=",.3~f", secondary_y=False, rangemode="tozero"
+    )
     fig.update_yaxes(
         title_text="%",
         tickformat=",.1f",
@@ -177,4 +214,5 @@ def intensity_trend(df: pd.DataFrame | None, *, lang: str = "en") -> go.Figure:
         rangemode="tozero",
         zerolinecolor=theme.GRID,
     )
+    fig.update_xaxes(type="category")
     return fig

@@ -414,7 +414,8 @@ def test_wall_tiles_show_the_api_numbers(page: Page, stack: dict) -> None:
     ).json()
     by_meter = {m["meter"]: m["total"] for m in totals["meters"]}
     consumption = by_meter[c["IN"]] + by_meter[c["PV"]] - by_meter[c["EX"]]
-    assert _tile(page.page, "energy_today")[0] == f"{consumption:,.0f}"
+    # energy today is all carriers in tce; electricity alone in kWh, labelled as such
+    assert f"Electricity {consumption:,.0f} kWh" in _tile(page.page, "energy_today")[1]
 
     paths = httpx.get(f"{stack['api'].url}/openapi.json").json()["paths"]
     if f"{API}/carbon/emissions" in paths:
@@ -423,7 +424,8 @@ def test_wall_tiles_show_the_api_numbers(page: Page, stack: dict) -> None:
             params={"site": site, "start": midnight.isoformat(), "end": now.isoformat()},
         ).json()
         assert _tile(page.page, "co2_today")[0] == f"{em['total_location_tco2e']:,.2f}"
-        assert f"{em['energy_tce']:,.2f} tce" in _tile(page.page, "energy_today")[1]
+        assert _tile(page.page, "energy_today")[0] == f"{em['energy_tce']:,.2f}"
+        assert page.page.inner_text("#tile-energy_today").count("tce") == 1  # the unit
     else:
         assert _tile(page.page, "co2_today")[0] == "—"
         assert "not available" in _tile(page.page, "co2_today")[1]
@@ -607,10 +609,46 @@ def test_language_switch_and_chinese_numbers(browser, stack: dict) -> None:  # n
         p.page.goto(f"{stack['dash'].url}/wall?site={stack['site']}")
         _wall_ready(p.page)
         assert p.page.inner_text("#tile-energy_today .tile-title") == "今日能耗"
-        assert "," in p.page.inner_text("#tile-energy_today .tile-num")  # 1,234 separators
+        sub = p.page.inner_text("#tile-energy_today .tile-sub")
+        assert sub.startswith("其中电力") and "," in sub  # 1,234 kWh separators
         assert p.errors == []
     finally:
         p.close()
+
+
+def test_manager_page_names_its_site_and_a_workshop_s_consumers(page: Page, stack: dict) -> None:
+    """Opened without a site the manager page shows the plant and says so in the selector; a
+    workshop whose feeder has no sub-meters lists that feeder as its top consumer; the
+    comparison line says what month-on-month compares; the export holds the page's figures."""
+    site = stack["site"]
+    page.page.goto(f"{stack['dash'].url}/manager")
+    page.page.wait_for_selector("#mgr-kpi-table", timeout=20_000)
+    page.page.wait_for_function(
+        "document.querySelector('#mgr-site').innerText.includes('Test plant')", timeout=20_000
+    )
+    workshop = site.replace("P-", "WA-")
+    page.page.goto(f"{stack['dash'].url}/manager?site={workshop}&period=day")
+    page.page.wait_for_selector("#mgr-top g.cartesianlayer .trace", timeout=20_000)
+    top = page.page.inner_text("#mgr-top")
+    assert "FA meter" in top and "kWh" in top and "no readings" not in top
+    paths = httpx.get(f"{stack['api'].url}/openapi.json").json()["paths"]
+    if f"{API}/kpis/intensity" in paths:
+        page.page.wait_for_function(
+            "document.querySelector('#mgr-compared').innerText.includes('vs')", timeout=20_000
+        )
+        assert "same elapsed time" in page.page.inner_text("#mgr-compared")
+    with page.page.expect_download(timeout=20_000) as dl:
+        page.page.click("#mgr-csv")
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    head = text.splitlines()[0]
+    assert head == (
+        f"section,item,period_start ({TZ}),value,unit,mom_change_%,yoy_change_%,compared"
+    )
+    assert "Top consumers (electricity),FA meter" in text
+    assert "Key figures,Electricity" in text
+    local = datetime.now(UTC).astimezone(ZoneInfo(TZ))
+    assert local.strftime("%z") in text  # local times with their offset
+    assert page.errors == []
 
 
 def test_meter_drilldown_zooms_finer_and_exports_csv(page: Page, stack: dict) -> None:
