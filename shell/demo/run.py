@@ -39,6 +39,7 @@ from shell.processes import DidNotStart, wait_until_answering
 from shell.runtime import open_database
 
 SEED = 42
+HANDOVER = timedelta(seconds=1)  # the backfill includes the reading stamped at its end
 BATCH = 20_000
 
 
@@ -183,7 +184,10 @@ def ensure_first_admin(engine: Engine, login: str = "admin") -> str | None:
 def backfill(
     engine: Engine, state: history.GeneratorState, start: datetime, end: datetime, console: Console
 ) -> int:
-    """Generate [start, end) and write it through validation and the writer."""
+    """Generate the readings stamped in [start, end] and write them through validation and the
+    writer. The reading at ``end`` closes the interval ending there, so the first live reading
+    carries only the time after ``end`` (stopping one step short left that minute to the first
+    live reading, which then held two minutes of energy: the 2× spike at the hand-over)."""
     with engine.connect() as conn:
         writer = detect_writer(conn.connection.driver_connection)
     with Session(engine) as session:
@@ -219,7 +223,8 @@ def backfill(
             progress.update(task, advance=len(items))
             items = RawItems()
 
-        for chunk in history.generate(plant.METERS, start, end, step_s=60, seed=SEED, state=state):
+        stop = end + HANDOVER  # generate() yields [start, stop): up to and including ``end``
+        for chunk in history.generate(plant.METERS, start, stop, step_s=60, seed=SEED, state=state):
             stamps = [datetime.fromtimestamp(int(t), UTC).isoformat() for t in chunk.ts]
             items.runs.append((len(items), len(items) + len(chunk)))  # one meter: numpy path
             items.meter.extend([chunk.meter] * len(chunk))

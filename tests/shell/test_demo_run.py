@@ -1,0 +1,33 @@
+"""The hand-over from the demo's backfill to its live stream adds no minute twice.
+
+Worked by hand: the backfill ends at 06:00:00 (a minute mark). Its last delta reading must be
+the one stamped 06:00:00, closing (05:59, 06:00]; the first live reading at 06:00:40 then
+carries 40 s. Before the fix the backfill stopped at 05:59:00 and the first live reading
+carried 100 s, all in the 1-minute bucket (06:00, 06:01]: about two minutes of energy there.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shell.demo import history, plant
+from shell.demo.run import HANDOVER, SEED
+
+NOW = datetime(2025, 3, 4, 6, 0, tzinfo=UTC)  # a Tuesday, 14:00 in the plant's zone
+
+
+def test_backfill_ends_on_its_end_and_live_carries_only_the_time_after() -> None:
+    state = history.GeneratorState(seed=SEED)
+    last: dict[str, float] = {}
+    for chunk in history.generate(
+        plant.METERS, NOW - timedelta(minutes=30), NOW + HANDOVER, step_s=60, seed=SEED, state=state
+    ):
+        last[chunk.meter] = float(chunk.value[-1])
+        assert chunk.ts[-1] <= NOW.timestamp()
+    assert state.last_ts == NOW.timestamp()  # the reading stamped at the end is written
+    live = history.live_step(plant.METERS, state, NOW + timedelta(seconds=40))
+    # a delta meter's first live quantity covers 40 s: two thirds of a minute like the last
+    assert live["EL-WELD"] == pytest.approx(last["EL-WELD"] * 40 / 60, rel=0.25)
+    assert live["EL-WELD"] < 0.9 * last["EL-WELD"]  # not a minute and more (the 2× bucket)
