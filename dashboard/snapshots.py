@@ -420,7 +420,47 @@ class MeterSnapshot:
     raw: pd.DataFrame | None = None
     resolution: str = ""
     unit: str = ""
+    end: datetime | None = None
     error: str = ""
+
+
+def meter_table(snap: MeterSnapshot) -> pd.DataFrame:
+    """The meter's buckets for export: local start with the zone in the header, units in the
+    headers (energy per bucket and mean power for energy meters; mean, min and max for
+    gauges), the readings per bucket and whether the bucket is complete; values rounded by
+    :func:`core.exports.round_figure`."""
+    df = snap.rollup if snap.rollup is not None else pd.DataFrame({"ts": []})
+    unit = snap.unit
+    gauge = snap.meter is not None and snap.meter["kind"] == "gauge"
+    out = pd.DataFrame(
+        {
+            f"period_start ({snap.tz})": pd.to_datetime(df["ts"], utc=True)
+            .dt.tz_convert(snap.tz)
+            .dt.strftime("%Y-%m-%d %H:%M:%S %z")
+        }
+    )
+
+    def rounded(col: str, u: str) -> pd.Series:
+        return df[col].map(lambda v: None if pd.isna(v) else round_figure(float(v), u))
+
+    if "value" in df.columns:
+        if gauge:
+            out[f"mean_{unit}"] = rounded("value", unit)
+            for col in ("min", "max"):
+                if col in df.columns:
+                    out[f"{col}_{unit}"] = rounded(col, unit)
+        else:
+            out[f"energy_{unit}_per_bucket"] = rounded("value", unit)
+            hours = data.BUCKET_S.get(snap.resolution, 0) / 3600.0
+            if unit == "kWh" and hours:
+                out["mean_power_kW"] = (df["value"] / hours).map(
+                    lambda v: None if pd.isna(v) else round_figure(float(v), "kW")
+                )
+    if "n" in df.columns:
+        out["readings"] = df["n"]
+    if "complete" in df.columns:
+        out["complete"] = df["complete"]
+    return out
 
 
 def meter_snapshot(
@@ -457,6 +497,11 @@ def meter_snapshot(
         return snap
     snap.unit = roll["unit"]
     snap.rollup = data.series_frame(roll)
+    snap.end = end
+    if snap.resolution in data.BUCKET_S and not snap.rollup.empty:
+        width = timedelta(seconds=data.BUCKET_S[snap.resolution])
+        # a bucket that ends after the period asked for (the one in progress) is partial
+        snap.rollup["complete"] = snap.rollup["ts"] + width <= pd.Timestamp(end)
     if raw_ok and _ok(raw := b.get("raw")):
         snap.raw = data.series_frame(raw)
     return snap
@@ -581,7 +626,9 @@ def manager_snapshot(
     snap = ManagerSnapshot(reachable=True, site=site, tz=sc.tz, start=start, end=end)
     load = b.get("load")
     kwh = data.load_frame(load if _ok(load) else {}, complete_only=False)
-    frame = pd.DataFrame({"ts": kwh["ts"], "electricity_kwh": kwh["consumption_kwh"]})
+    frame = pd.DataFrame(
+        {"ts": kwh["ts"], "electricity_kwh": kwh["consumption_kwh"], "complete": kwh["complete"]}
+    )
     cs = b.get("cs") if has_cs else None
     if cs is not None and _ok(cs) and cs.get("points"):
         c = pd.DataFrame(cs["points"])
@@ -593,6 +640,7 @@ def manager_snapshot(
         snap.carbon_note = t("carbon_na", lang)
         frame["energy_tce"], frame["co2_t"] = float("nan"), float("nan")
     frame = frame.sort_values("ts").reset_index(drop=True)
+    frame["complete"] = frame["complete"].astype("boolean").fillna(True).astype(bool)
     if bucket == "month":
         local = frame["ts"].dt.tz_convert(sc.tz)
         frame = (
@@ -601,6 +649,7 @@ def manager_snapshot(
                 electricity_kwh=("electricity_kwh", "sum"),
                 energy_tce=("energy_tce", "sum"),
                 co2_t=("co2_t", "sum"),
+                complete=("complete", "all"),
             )
             .reset_index(names="ts")
         )
@@ -609,6 +658,7 @@ def manager_snapshot(
             for m in _last_months(end.astimezone(ZoneInfo(sc.tz)).date() - timedelta(days=1), 12)
         ]
         frame = frame.set_index("ts").reindex(months).reset_index(names="ts")
+    frame["complete"] = frame["complete"].astype("boolean").fillna(True).astype(bool)
     cost = b.get("cost") if has_cost else None
     cost = cost if cost is not None and _ok(cost) else None
     frame["cost_cny"] = float("nan")

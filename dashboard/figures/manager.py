@@ -40,7 +40,7 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
     Each bar covers its own local hour or day (``xperiod``: drawn from its start to its end,
     never straddling midnight); the times are the site's local wall-clock times."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.update_layout(**theme.layout(1.0, hovermode="x unified", barmode="group"))
+    fig.update_layout(**theme.layout(1.0, hovermode="x unified", barmode="overlay"))
     if df is None or df.empty:
         return _empty(fig, t("no_reading", lang))
     x = df["ts"] if bucket == "month" else df["ts"].dt.tz_convert(tz).dt.tz_localize(None)
@@ -52,17 +52,34 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
             "xperiodalignment": "middle",
             "xhoverformat": HOVER_FORMAT[bucket][lang],
         }
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            **period,
-            y=df["electricity_kwh"],
-            name=f"{t('electricity_kwh', lang)} kWh",
-            marker={"color": theme.CARRIER["electricity"]},
-            hovertemplate="%{y:,.0f} kWh",
-        ),
-        secondary_y=False,
+    done = (
+        df["complete"].astype(bool) if "complete" in df.columns else pd.Series(True, index=df.index)
     )
+    colour = theme.CARRIER["electricity"]
+    for mask, name, marker in (
+        (done, f"{t('electricity_kwh', lang)} kWh", {"color": colour}),
+        (
+            ~done,
+            f"{t('electricity_kwh', lang)} kWh · {t('in_progress', lang)}",
+            {
+                "color": theme.rgba(colour, 0.25),
+                "line": {"color": colour, "width": 1},
+                "pattern": {"shape": "/", "fgcolor": colour, "solidity": 0.3},
+            },
+        ),
+    ):
+        if mask.any():
+            fig.add_trace(
+                go.Bar(
+                    x=x[mask],
+                    **period,
+                    y=df["electricity_kwh"][mask],
+                    name=name,
+                    marker=marker,
+                    hovertemplate="%{y:,.0f} kWh",
+                ),
+                secondary_y=False,
+            )
     if df["energy_tce"].notna().any():
         fig.add_trace(
             go.Scatter(

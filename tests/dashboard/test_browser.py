@@ -674,10 +674,28 @@ def test_meter_drilldown_zooms_finer_and_exports_csv(page: Page, stack: dict) ->
     text = Path(info.value.path()).read_text()
     rows = list(csv.DictReader(io.StringIO(text)))
     assert info.value.suggested_filename.startswith(f"{code}_15m_")
-    assert {"ts", "value", "n"} <= set(rows[0])
+    when = f"period_start ({TZ})"
+    assert list(rows[0]) == [
+        when,
+        "energy_kWh_per_bucket",
+        "mean_power_kW",
+        "readings",
+        "complete",
+    ]  # local time with the zone, units in the headers
     assert 95 <= len(rows) <= 97  # 24 h of 15-minute buckets
-    full = [r for r in rows if r["n"] == "15"]
-    assert full and all(float(r["value"]) > 0 for r in full)
+    full = [r for r in rows if r["readings"] == "15"]
+    assert full and all(float(r["energy_kWh_per_bucket"]) > 0 for r in full)
+    for r in full:  # 15 minutes of kWh at their mean power; 6 significant digits at most
+        kwh = float(r["energy_kWh_per_bucket"])
+        assert float(r["mean_power_kW"]) == pytest.approx(kwh * 4, rel=1e-5)
+        assert len(r["energy_kWh_per_bucket"].replace(".", "").lstrip("0")) <= 6
+    first = datetime.strptime(rows[0][when], "%Y-%m-%d %H:%M:%S %z")
+    assert first.utcoffset() == datetime.now(ZoneInfo(TZ)).utcoffset()
+    assert all(r["complete"] == "True" for r in rows[:-1])  # only the last may be partial
+    last = datetime.strptime(rows[-1][when], "%Y-%m-%d %H:%M:%S %z")
+    if last + timedelta(minutes=15) > datetime.now(UTC) + timedelta(seconds=30):
+        assert rows[-1]["complete"] == "False"  # the bucket in progress
+    assert "kWh — energy per bucket" in page.page.inner_text(".drilldown .note")
     assert page.errors == []
 
 

@@ -395,6 +395,65 @@ def test_meter_and_manager_builders() -> None:
     assert list(manager_figs.top_consumers(top).data[0].y) == ["b", "a"]
 
 
+def test_the_bucket_in_progress_is_marked_partial_not_drawn_as_a_cliff() -> None:
+    ts = pd.date_range("2026-01-05 08:00", periods=3, freq="15min", tz="UTC")
+    roll = pd.DataFrame({"ts": ts, "value": [25.0, 26.0, 3.0], "complete": [True, True, False]})
+    fig = meter_series(roll, None, "kWh", "delta", "15m", "UTC")
+    bars = {tr.name: tr for tr in fig.data}
+    partial = bars["in progress (partial)"]
+    assert list(partial.y) == [3.0] and partial.marker.pattern.shape == "/"
+    assert list(bars["rolled up (15m)"].y) == [25.0, 26.0]
+    assert list(partial.customdata) == [12.0]  # 3 kWh in 15 min: a mean of 12 kW
+    assert fig.layout.yaxis.title.text == "kWh / 15m"
+    lines = meter_series(roll, None, "kWh", "delta", "1m", "UTC")
+    dotted = next(tr for tr in lines.data if tr.name == "in progress (partial)")
+    assert dotted.line.dash == "dot" and list(dotted.y) == [26.0, 3.0]
+    frame = pd.DataFrame(
+        {
+            "ts": pd.date_range("2026-01-05", periods=2, freq="1D", tz="Asia/Shanghai"),
+            "electricity_kwh": [240.0, 10.0],
+            "energy_tce": [1.0, 0.1],
+            "co2_t": [2.0, 0.2],
+            "complete": [True, False],
+        }
+    )
+    fig = manager_figs.energy_carbon(frame, "Asia/Shanghai", "1d", lang="zh")
+    names = [tr.name for tr in fig.data]
+    assert "电力 kWh · 进行中（不完整）" in names
+    bar = fig.data[0]
+    # each bar spans its own local day (start to end), not noon to noon around midnight
+    assert bar.xperiod == 86_400_000 and bar.xperiodalignment == "middle"
+    assert str(bar.x[0])[:19] == "2026-01-05T00:00:00"  # local midnight, no UTC shift
+    assert fig.layout.xaxis.tickformat == "%-m月%-d日"
+
+
+def test_meter_export_has_local_times_units_and_rounding() -> None:
+    ts = pd.date_range("2026-01-05 16:00", periods=2, freq="15min", tz="UTC")
+    snap = snapshots.MeterSnapshot(
+        reachable=True,
+        meter={"kind": "delta", "unit": "kWh", "canonical_unit": "kWh"},
+        tz="Asia/Shanghai",
+        rollup=pd.DataFrame(
+            {"ts": ts, "value": [25.123456789, 3.3], "n": [15, 2], "complete": [True, False]}
+        ),
+        resolution="15m",
+        unit="kWh",
+    )
+    out = snapshots.meter_table(snap)
+    assert list(out.columns) == [
+        "period_start (Asia/Shanghai)",
+        "energy_kWh_per_bucket",
+        "mean_power_kW",
+        "readings",
+        "complete",
+    ]
+    row = out.iloc[0]
+    assert row["period_start (Asia/Shanghai)"] == "2026-01-06 00:00:00 +0800"
+    assert row["energy_kWh_per_bucket"] == 25.1235  # 6 significant digits
+    assert row["mean_power_kW"] == 100.494  # 25.123456789 × 4
+    assert list(out["complete"]) == [True, False]
+
+
 # -- formatting ----------------------------------------------------------------------------
 
 
