@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from carbon import derivation, engine, factors, formulas, records
-from core import periods
+from core import limits, periods
 from core.errors import Invalid
 from metering import clock, registry
 
@@ -204,6 +204,8 @@ def _intensity(
         raise Invalid("period", f"one of {', '.join(PERIODS)}")
     if as_of is not None and as_of.tzinfo is None:
         raise Invalid("as_of", "needs a UTC offset (e.g. 2026-12-04T10:15:00+08:00)")
+    if as_of is not None and (problem := limits.ts_problem(as_of)):
+        raise Invalid("as_of", problem)
     as_of = datetime.now(UTC) if as_of is None else as_of.astimezone(UTC)
     ver = factors.get_version(session, version).version
     tz = clock.site_zone(session, site)

@@ -599,3 +599,65 @@ def test_wall_today_starts_at_the_sites_own_midnight() -> None:
     assert today in starts  # energy today: since the site's midnight
     assert today - timedelta(days=1) in starts  # yesterday, for the trend arrows
     assert snapshots.local_midnight(now, "Asia/Seoul") == datetime(2026, 3, 10, 15, tzinfo=UTC)
+
+
+def test_wall_compares_yesterday_up_to_the_same_time_and_shows_energy_in_tce() -> None:
+    """At 00:30 in Shanghai (16:30 UTC the day before) the wall asks for yesterday 00:00–00:30
+    (not the whole day), cuts the day's KPIs at the same instant, shows total energy in tce
+    with electricity in kWh labelled as such, and the solar share's change in points from the
+    KPI answer's same-elapsed comparison (constant share: 0 pp)."""
+    now = datetime(2025, 12, 3, 16, 30, tzinfo=UTC)
+    midnight = datetime(2025, 12, 3, 16, 0, tzinfo=UTC)
+    asked: list[tuple[str, datetime, datetime]] = []
+
+    def window(request: httpx.Request) -> tuple[datetime, datetime]:
+        p = request.url.params
+        return datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/openapi.json":
+            paths = {f"/api/v1{p}": {"get": {}} for p in ("/carbon/emissions", "/kpis/intensity")}
+            return httpx.Response(200, json={"paths": paths})
+        if path == "/api/v1/sites":
+            site = {"code": "SH", "name": "Plant", "parent": None, "timezone": "Asia/Shanghai"}
+            return httpx.Response(200, json=[{**site, "region": None}])
+        if path == "/api/v1/meters":
+            return httpx.Response(200, json=[_m("IN", "SH", "electricity")])
+        if path == "/api/v1/sites/SH/totals":
+            return httpx.Response(200, json={"site": "SH", "carriers": [], "meters": []})
+        if path == "/api/v1/sites/SH/load":
+            asked.append(("load", *window(request)))
+            return httpx.Response(200, json=_load_answer(window(request)[0]))
+        if path == "/api/v1/carbon/emissions":
+            lo, hi = window(request)
+            asked.append(("emissions", lo, hi))
+            tce = 0.5 if lo == midnight else 0.4
+            return httpx.Response(200, json={"energy_tce": tce, "total_location_tco2e": 1.0})
+        if path == "/api/v1/kpis/intensity":
+            asked.append(("kpi", datetime.fromisoformat(request.url.params["as_of"]), now))
+            share = {"previous": 0.2, "change": 0.0, "change_pct": 0.0}
+            return httpx.Response(
+                200,
+                json={
+                    "renewable_electricity_share": 0.2,
+                    "green_power_share": 0.2,
+                    "mom": {"renewable_electricity_share": share, "green_power_share": share},
+                    "by_product": [],
+                },
+            )
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    snap = snapshots.wall_snapshot(_client(handler), None, "en", now=now)
+    day = timedelta(days=1)
+    assert ("load", midnight - day, now - day) in asked  # yesterday 00:00–00:30 local
+    assert ("emissions", midnight - day, now - day) in asked
+    assert ("emissions", midnight, now) in asked
+    assert ("kpi", now, now) in asked  # the KPI answer is cut at the wall's now
+    tiles = {k.key: k for k in snap.kpis}
+    energy = tiles["energy_today"]
+    assert (energy.value, energy.unit) == (0.5, "tce")
+    assert energy.change_pct == pytest.approx(25.0)  # 0.5 tce against 0.4 tce
+    assert energy.sub.startswith("Electricity ") and "kWh" in energy.sub
+    assert tiles["renewable_share"].change_pct == pytest.approx(0.0)  # points
+    assert tiles["renewable_share"].change_text == "vs yesterday"
