@@ -273,7 +273,8 @@ def _export(_: int, code: str | None, range_key: str, res: str, zoom: dict | Non
     if snap.rollup is None:
         return no_update
     name = f"{code}_{snap.resolution}_{datetime.now(ZoneInfo(snap.tz)):%Y%m%dT%H%M%z}.csv"
-    return dcc.send_data_frame(csv_safe(snapshots.meter_table(snap)).to_csv, name, index=False)
+    table = csv_safe(snapshots.meter_table(snap))
+    return dcc.send_string("\ufeff" + table.to_csv(index=False), name)  # BOM: Excel reads UTF-8
 
 
 def site_options(lang: str) -> list[dict]:

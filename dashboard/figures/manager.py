@@ -52,6 +52,8 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
             "xperiodalignment": "middle",
             "xhoverformat": HOVER_FORMAT[bucket][lang],
         }
+    # an explicit width: a trace of one bar (the day in progress) is as wide as the others
+    width = {"width": PERIOD_MS[bucket] * 0.8} if bucket in PERIOD_MS else {}
     done = (
         df["complete"].astype(bool) if "complete" in df.columns else pd.Series(True, index=df.index)
     )
@@ -73,6 +75,7 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
                 go.Bar(
                     x=x[mask],
                     **period,
+                    **width,
                     y=df["electricity_kwh"][mask],
                     name=name,
                     marker=marker,
@@ -116,8 +119,13 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
     )
     if bucket == "1h":
         fig.update_xaxes(tickformat="%H:%M")
-    elif bucket == "1d":
-        fig.update_xaxes(tickformat=DAY_FORMAT[lang])
+    elif bucket == "1d":  # one label per local day, under its bar
+        fig.update_xaxes(
+            tickformat=DAY_FORMAT[lang],
+            dtick=PERIOD_MS["1d"],
+            tick0="2000-01-01",
+            ticklabelmode="period",
+        )
     elif bucket == "month":
         fig.update_xaxes(type="category")
     return fig

@@ -21,6 +21,7 @@ from dashboard.i18n import DASH, current, fmt_change, fmt_num, t
 
 dash.register_page(__name__, path="/manager", title="ECC · manager", name="Manager")
 
+BOM = "\ufeff"  # UTF-8 with a byte-order mark: spreadsheets read the Chinese text right
 _GRAPH = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
@@ -204,4 +205,4 @@ def export(_: int, site: str | None, period: str, day: str | None):
         return no_update
     name = f"{snap.site}_{period}_{_day(day).isoformat()}.csv"
     table = csv_safe(snapshots.manager_table(snap, lang))
-    return dcc.send_data_frame(table.to_csv, name, index=False)
+    return dcc.send_string(BOM + table.to_csv(index=False), name)

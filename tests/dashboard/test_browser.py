@@ -639,7 +639,9 @@ def test_manager_page_names_its_site_and_a_workshop_s_consumers(page: Page, stac
         assert "same elapsed time" in page.page.inner_text("#mgr-compared")
     with page.page.expect_download(timeout=20_000) as dl:
         page.page.click("#mgr-csv")
-    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    raw = Path(dl.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: spreadsheets read 中文 right
+    text = raw.decode("utf-8-sig")
     head = text.splitlines()[0]
     assert head == (
         f"section,item,period_start ({TZ}),value,unit,mom_change_%,yoy_change_%,compared"
@@ -671,7 +673,7 @@ def test_meter_drilldown_zooms_finer_and_exports_csv(page: Page, stack: dict) ->
     page.page.wait_for_selector(".note:has-text('15m')", timeout=10_000)
     with page.page.expect_download() as info:
         page.page.click("button:has-text('Export CSV')")
-    text = Path(info.value.path()).read_text()
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert info.value.suggested_filename.startswith(f"{code}_15m_")
     when = f"period_start ({TZ})"
