@@ -32,6 +32,7 @@ from metering import clock, registry
 PERIODS = periods.PERIODS
 OUTPUT_BASIS = "prorated"  # production counted by the share of its duration in the window
 METRICS = (
+    "electricity_kwh",
     "energy_tce",
     "carbon_tco2e",
     "carbon_market_tco2e",
@@ -121,6 +122,7 @@ def _figures(
         "end": end,
         "emissions_hash": em["derivation_hash"],
         "production_inputs": prod_inputs,
+        "electricity_kwh": el["consumption_kwh"],
         "energy_tce": em["energy_tce"],
         "carbon_tco2e": carbon,
         "carbon_market_tco2e": carbon_m,

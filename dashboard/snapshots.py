@@ -795,13 +795,16 @@ _KPI_ROWS = (
 def _kpi_table(
     k: dict | None, em: dict | None, kwh_total: float, lang: str, cost_cny: float | None = None
 ) -> pd.DataFrame:
+    def change(key: str, name: str) -> float | None:
+        return None if k is None else ((k.get(key) or {}).get(name) or {}).get("change_pct")
+
     rows = [
         {
             "metric": t("electricity_kwh", lang),
             "value": kwh_total,
             "unit": "kWh",
-            "mom_pct": None,
-            "yoy_pct": None,
+            "mom_pct": change("mom", "electricity_kwh"),
+            "yoy_pct": change("yoy", "electricity_kwh"),
         },
         {
             "metric": t("cost_cny_q", lang),

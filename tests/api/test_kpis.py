@@ -115,6 +115,7 @@ def test_month_on_month_and_year_on_year_compare_the_same_elapsed_days(
     am_quarters = (3 * 12 + 10) * 4  # PV before noon: 3 whole mornings and the 4th to 10:00
     pm_quarters = 3 * 12 * 4
     kwh = hours * 4 * GRID_KWH + am_quarters * PV_AM_KWH + pm_quarters * PV_PM_KWH
+    assert k["electricity_kwh"] == pytest.approx(kwh, rel=1e-9)
     assert k["energy_tce"] == pytest.approx(kwh * TCE_PER_KWH, rel=1e-9)
     mom = k["mom"]
     assert mom["compared"]["basis"] == "same_elapsed"
@@ -125,6 +126,7 @@ def test_month_on_month_and_year_on_year_compare_the_same_elapsed_days(
     ]
     assert mom["energy_tce"]["previous"] == pytest.approx(k["energy_tce"], rel=1e-9)
     assert mom["energy_tce"]["change_pct"] == pytest.approx(0.0, abs=1e-9)
+    assert mom["electricity_kwh"]["change_pct"] == pytest.approx(0.0, abs=1e-9)
     assert mom["carbon_tco2e"]["change_pct"] == pytest.approx(0.0, abs=1e-9)
     assert mom["renewable_electricity_share"]["change"] == pytest.approx(0.0, abs=1e-12)
     yoy = k["yoy"]
