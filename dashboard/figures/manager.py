@@ -84,30 +84,43 @@ def energy_carbon(df: pd.DataFrame, tz: str, bucket: str, *, lang: str = "en") -
                 secondary_y=False,
             )
     if df["energy_tce"].notna().any():
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                **period,
-                y=df["energy_tce"],
-                name=f"{t('energy_tce', lang)} tce",
-                mode="lines+markers",
-                line={"color": theme.WARN, "width": 2},
-                hovertemplate="%{y:,.2f} tce",
-            ),
-            secondary_y=True,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                **period,
-                y=df["co2_t"],
-                name=f"{t('co2_t', lang)} tCO₂",
-                mode="lines+markers",
-                line={"color": theme.BAD, "width": 2},
-                hovertemplate="%{y:,.2f} tCO₂",
-            ),
-            secondary_y=True,
-        )
+        # the last complete point joined to the one in progress by a dotted line, no cliff
+        first = next((i for i, ok in enumerate(done) if not ok), len(df))
+        pos = pd.Series(range(len(df)), index=df.index)
+        solid, dotted = pos < first, (pos >= first - 1) & (first < len(df))
+        for col, name, unit, colour in (
+            ("energy_tce", "energy_tce", "tce", theme.WARN),
+            ("co2_t", "co2_t", "tCO₂", theme.BAD),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x[solid],
+                    **period,
+                    y=df[col][solid],
+                    name=f"{t(name, lang)} {unit}",
+                    legendgroup=col,
+                    mode="lines+markers",
+                    line={"color": colour, "width": 2},
+                    hovertemplate=f"%{{y:,.2f}} {unit}",
+                ),
+                secondary_y=True,
+            )
+            if dotted.any():
+                fig.add_trace(
+                    go.Scatter(
+                        x=x[dotted],
+                        **period,
+                        y=df[col][dotted],
+                        name=f"{t(name, lang)} {unit} · {t('in_progress', lang)}",
+                        legendgroup=col,
+                        showlegend=False,
+                        mode="lines+markers",
+                        line={"color": colour, "width": 2, "dash": "dot"},
+                        marker={"symbol": "circle-open", "size": 8},
+                        hovertemplate=f"%{{y:,.2f}} {unit} ({t('in_progress', lang)})",
+                    ),
+                    secondary_y=True,
+                )
     fig.update_yaxes(title_text="kWh", tickformat=",.0f", secondary_y=False, rangemode="tozero")
     fig.update_yaxes(
         title_text="tce · tCO₂",

@@ -420,6 +420,8 @@ def test_the_bucket_in_progress_is_marked_partial_not_drawn_as_a_cliff() -> None
     fig = manager_figs.energy_carbon(frame, "Asia/Shanghai", "1d", lang="zh")
     names = [tr.name for tr in fig.data]
     assert "电力 kWh · 进行中（不完整）" in names
+    dotted = next(tr for tr in fig.data if tr.name == "综合能耗 tce · 进行中（不完整）")
+    assert dotted.line.dash == "dot" and list(dotted.y) == [1.0, 0.1]  # joined, not a cliff
     bar = fig.data[0]
     # each bar spans its own local day (start to end), not noon to noon around midnight
     assert bar.xperiod == 86_400_000 and bar.xperiodalignment == "middle"
