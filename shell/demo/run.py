@@ -408,6 +408,34 @@ def run_demo(
         console.print("demo stopped; data kept for the next run")
 
 
+def catch_up_rows(state: history.GeneratorState, ts: datetime) -> list[dict]:
+    """The history grid points after the generator's last step and up to the minute before
+    ``ts``, as columnar series (``state`` advances). Empty when the last step is less than
+    a step ago. Without them the first live reading after a pause (the API starting, a slow
+    post) would carry the whole pause into one minute: a 2× (or larger) bucket."""
+    step = int(state.step_s or 60)
+    if state.last_ts is None:
+        return []
+    last, upto = state.last_ts, ts.timestamp() // step * step  # the grid point at or before ts
+    if upto >= ts.timestamp():
+        upto -= step  # ts on the grid: the live reading itself closes that minute
+    if upto <= last or ts.timestamp() - last > history.MAX_FAST_FORWARD_S:
+        return []
+    series = []
+    lo = datetime.fromtimestamp(last + 1, UTC)
+    hi = datetime.fromtimestamp(upto, UTC) + HANDOVER
+    for chunk in history.generate(plant.METERS, lo, hi, step_s=step, seed=SEED, state=state):
+        stamps = [datetime.fromtimestamp(int(t), UTC).isoformat() for t in chunk.ts]
+        series.append({"meter": chunk.meter, "ts": stamps, "value": chunk.value.tolist()})
+    return series
+
+
+def _catch_up(client: httpx.Client, state: history.GeneratorState, ts: datetime) -> None:
+    series = catch_up_rows(state, ts)
+    if series:
+        client.post("/api/v1/readings", json={"series": series})
+
+
 def _stream(
     base: str,
     key: str,
@@ -424,6 +452,10 @@ def _stream(
         try:
             while True:
                 ts = datetime.now(UTC)
+                try:  # the minutes since the last step first (the API starting, a stall)
+                    _catch_up(client, state, ts)
+                except httpx.HTTPError as exc:
+                    console.print(f"[yellow]API unreachable ({exc}); retrying[/]")
                 values = history.live_step(plant.METERS, state, ts)
                 body = {
                     "readings": [

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shell.demo import history, plant
-from shell.demo.run import HANDOVER, SEED
+from shell.demo.run import HANDOVER, SEED, catch_up_rows
 
 NOW = datetime(2025, 3, 4, 6, 0, tzinfo=UTC)  # a Tuesday, 14:00 in the plant's zone
 
@@ -31,3 +31,24 @@ def test_backfill_ends_on_its_end_and_live_carries_only_the_time_after() -> None
     # a delta meter's first live quantity covers 40 s: two thirds of a minute like the last
     assert live["EL-WELD"] == pytest.approx(last["EL-WELD"] * 40 / 60, rel=0.25)
     assert live["EL-WELD"] < 0.9 * last["EL-WELD"]  # not a minute and more (the 2× bucket)
+
+
+def test_the_minutes_of_a_pause_are_written_before_the_first_live_reading() -> None:
+    """The API took 130 s to start after the backfill ended at 06:00: the readings of 06:01
+    and 06:02 are generated first, so the live reading at 06:02:10 carries 10 s, not 130."""
+    state = history.GeneratorState(seed=SEED)
+    last: dict[str, float] = {}
+    for chunk in history.generate(
+        plant.METERS, NOW - timedelta(minutes=5), NOW + HANDOVER, step_s=60, seed=SEED, state=state
+    ):
+        last[chunk.meter] = float(chunk.value[-1])
+    series = catch_up_rows(state, NOW + timedelta(seconds=130))
+    weld = next(s for s in series if s["meter"] == "EL-WELD")
+    assert weld["ts"] == [
+        (NOW + timedelta(minutes=1)).isoformat(),
+        (NOW + timedelta(minutes=2)).isoformat(),
+    ]
+    assert state.last_ts == (NOW + timedelta(minutes=2)).timestamp()
+    live = history.live_step(plant.METERS, state, NOW + timedelta(seconds=130))
+    assert live["EL-WELD"] == pytest.approx(weld["value"][-1] * 10 / 60, rel=0.3)
+    assert catch_up_rows(state, NOW + timedelta(seconds=135)) == []  # within the minute
