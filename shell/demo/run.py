@@ -7,6 +7,7 @@ A second run reuses everything: the plant exists, the generator state is in
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -409,25 +410,32 @@ def run_demo(
 
 
 def catch_up_rows(state: history.GeneratorState, ts: datetime) -> list[dict]:
-    """The history grid points after the generator's last step and up to the minute before
-    ``ts``, as columnar series (``state`` advances). Empty when the last step is less than
-    a step ago. Without them the first live reading after a pause (the API starting, a slow
-    post) would carry the whole pause into one minute: a 2× (or larger) bucket."""
+    """After a pause longer than a step (the API starting, a stall), the readings up to the
+    minute before ``ts`` as columnar series (``state`` advances): the minute the last step
+    fell in is closed exactly on its grid point, the later minutes are history grid points.
+    Without them the first live reading after the pause would carry the whole pause into
+    one minute: a 2× (or larger) bucket."""
     step = int(state.step_s or 60)
     if state.last_ts is None:
         return []
-    last, upto = state.last_ts, ts.timestamp() // step * step  # the grid point at or before ts
-    if upto >= ts.timestamp():
-        upto -= step  # ts on the grid: the live reading itself closes that minute
-    if upto <= last or ts.timestamp() - last > history.MAX_FAST_FORWARD_S:
+    last, now_s = state.last_ts, ts.timestamp()
+    upto = math.ceil(now_s / step) * step - step  # the last grid point before ts
+    if now_s - last <= step or upto <= last or now_s - last > history.MAX_FAST_FORWARD_S:
         return []
-    series = []
-    lo = datetime.fromtimestamp(last + 1, UTC)
-    hi = datetime.fromtimestamp(upto, UTC) + HANDOVER
-    for chunk in history.generate(plant.METERS, lo, hi, step_s=step, seed=SEED, state=state):
-        stamps = [datetime.fromtimestamp(int(t), UTC).isoformat() for t in chunk.ts]
-        series.append({"meter": chunk.meter, "ts": stamps, "value": chunk.value.tolist()})
-    return series
+    by_meter: dict[str, tuple[list[str], list[float]]] = {}
+    edge = math.ceil(last / step) * step
+    if edge > last:  # close the minute the last (live) step fell in, exactly
+        at = datetime.fromtimestamp(edge, UTC)
+        for code, v in history.live_step(plant.METERS, state, at).items():
+            by_meter[code] = ([at.isoformat()], [v])
+    if upto > edge:
+        lo = datetime.fromtimestamp(edge + 1, UTC)
+        hi = datetime.fromtimestamp(upto, UTC) + HANDOVER
+        for chunk in history.generate(plant.METERS, lo, hi, step_s=step, seed=SEED, state=state):
+            stamps, values = by_meter.setdefault(chunk.meter, ([], []))
+            stamps.extend(datetime.fromtimestamp(int(t), UTC).isoformat() for t in chunk.ts)
+            values.extend(chunk.value.tolist())
+    return [{"meter": c, "ts": t, "value": v} for c, (t, v) in by_meter.items()]
 
 
 def _catch_up(client: httpx.Client, state: history.GeneratorState, ts: datetime) -> None:

@@ -52,3 +52,27 @@ def test_the_minutes_of_a_pause_are_written_before_the_first_live_reading() -> N
     live = history.live_step(plant.METERS, state, NOW + timedelta(seconds=130))
     assert live["EL-WELD"] == pytest.approx(weld["value"][-1] * 10 / 60, rel=0.3)
     assert catch_up_rows(state, NOW + timedelta(seconds=135)) == []  # within the minute
+
+
+def test_a_pause_after_a_live_step_closes_that_minute_exactly() -> None:
+    """Live readings until 06:00:40, then a 100 s stall: a reading at 06:01:00 carries the
+    20 s (06:00:40, 06:01:00], one at 06:02:00 its whole minute, and the next live reading at
+    06:02:20 the 20 s after it — nothing counted twice, no minute holding more than its own."""
+    state = history.GeneratorState(seed=SEED)
+    for _chunk in history.generate(
+        plant.METERS, NOW - timedelta(minutes=5), NOW + HANDOVER, step_s=60, seed=SEED, state=state
+    ):
+        pass
+    minute = history.live_step(plant.METERS, state, NOW + timedelta(seconds=40))["EL-WELD"] * 1.5
+    assert catch_up_rows(state, NOW + timedelta(seconds=45)) == []  # no pause: nothing to do
+    series = catch_up_rows(state, NOW + timedelta(seconds=140))
+    weld = next(s for s in series if s["meter"] == "EL-WELD")
+    assert weld["ts"] == [
+        (NOW + timedelta(minutes=1)).isoformat(),
+        (NOW + timedelta(minutes=2)).isoformat(),
+    ]
+    assert weld["value"][0] == pytest.approx(minute / 3, rel=0.3)  # 20 s of a minute
+    assert weld["value"][1] == pytest.approx(minute, rel=0.3)  # a whole minute
+    assert state.last_ts == (NOW + timedelta(minutes=2)).timestamp()
+    live = history.live_step(plant.METERS, state, NOW + timedelta(seconds=140))["EL-WELD"]
+    assert live == pytest.approx(minute / 3, rel=0.3)  # 20 s
