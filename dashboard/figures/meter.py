@@ -34,6 +34,8 @@ def meter_series(
     per = "" if gauge or resolution == "raw" else f" / {resolution}"
     fig.update_yaxes(title={"text": f"{unit}{per}"}, tickformat=",~r")
     fig.update_xaxes(rangeslider={"visible": False})
+    if lang == "zh":  # plotly's month names are English: numeric dates in Chinese
+        fig.update_xaxes(tickformat="%H:%M<br>%-m月%-d日", hoverformat="%Y年%-m月%-d日 %H:%M")
     label = f"{t('rollup', lang)} ({t('raw', lang) if resolution == 'raw' else resolution})"
     if rollup is not None and not rollup.empty:
         x = rollup["ts"].dt.tz_convert(tz)
