@@ -8,23 +8,31 @@
 - green-power share: (self-consumed renewable + MWh covered by certificates and green-power
   contracts) ÷ electricity consumption.
 
-Production records partly inside a period count by the share of their duration inside it.
+Like for like (:mod:`core.periods`): a period in progress is cut at ``as_of`` (default now)
+and compared with the same elapsed part of the previous period and of the same period a year
+before; every change says what it compared (``"compared": {"current", "previous",
+"basis"}``). Output is **prorated**: a production record partly inside a window counts by the
+share of its duration inside it, so one day's output entered at 00:46 counts 46/1440 of itself
+against the 46 minutes of energy and emissions of that window (``output_basis``).
 Per-product intensities divide the site's totals by each product's output (meaningful for a
 site with one main product).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
 from carbon import derivation, engine, factors, formulas, records
+from core import limits, periods
 from core.errors import Invalid
 from metering import clock, registry
 
-PERIODS = ("day", "month", "year")
+PERIODS = periods.PERIODS
+OUTPUT_BASIS = "prorated"  # production counted by the share of its duration in the window
 METRICS = (
+    "electricity_kwh",
     "energy_tce",
     "carbon_tco2e",
     "carbon_market_tco2e",
@@ -46,21 +54,10 @@ KPI_FORMULAS = {
     "green_power_share": "min(1, (max(0, onsite_renewable − export) + certificate MWh × 1000) "
     "/ consumption)",
     "change_pct": "(value − previous) / previous × 100",
+    "compared": "current: [period start, min(period end, as_of)); previous: the same elapsed "
+    "local time from the start of the previous period (or the same period a year before)",
     "prorate": formulas.FORMULAS["prorate"],
 }
-
-
-def _shift(period: str, day: date, years: int = 0, back: int = 0) -> date:
-    if years:
-        try:
-            return day.replace(year=day.year - years)
-        except ValueError:  # 29 February
-            return day.replace(year=day.year - years, day=28)
-    if period == "day":
-        return date.fromordinal(day.toordinal() - back)
-    first = day.replace(day=1)
-    m = first.year * 12 + first.month - 1 - back
-    return date(m // 12, m % 12 + 1, 1)
 
 
 def _div(a: float | None, b: float | None) -> float | None:
@@ -84,13 +81,12 @@ def electricity_shares(el: dict) -> dict[str, float | None]:
 def _figures(
     session: Session,
     site: str,
-    period: str,
-    day: date,
+    window: tuple[datetime, datetime],
     version: int | None,
     tce_convention: str,
     gwp_set: str,
 ) -> dict:
-    start, end = clock.period_bounds(period, day, clock.site_zone(session, site))
+    start, end = window
     em = engine.emissions(
         session, site, start, end, version=version, gwp_set=gwp_set, tce_convention=tce_convention
     )
@@ -126,6 +122,7 @@ def _figures(
         "end": end,
         "emissions_hash": em["derivation_hash"],
         "production_inputs": prod_inputs,
+        "electricity_kwh": el["consumption_kwh"],
         "energy_tce": em["energy_tce"],
         "carbon_tco2e": carbon,
         "carbon_market_tco2e": carbon_m,
@@ -170,12 +167,14 @@ def intensity(
     period: str,
     day: date,
     *,
+    as_of: datetime | None = None,
     version: int | None = None,
     tce_convention: str = "equivalent",
     gwp_set: str = factors.DEFAULT_GWP_SET,
 ) -> dict:
-    """Intensity KPIs of ``site`` for the ``period`` holding ``day``, with YoY and MoM."""
-    return _intensity(session, site, period, day, version, tce_convention, gwp_set)[0]
+    """Intensity KPIs of ``site`` for the ``period`` holding ``day`` up to ``as_of`` (default
+    now), with YoY and MoM over the same elapsed part (:func:`core.periods.compare`)."""
+    return _intensity(session, site, period, day, as_of, version, tce_convention, gwp_set)[0]
 
 
 def intensity_derivation(
@@ -184,12 +183,13 @@ def intensity_derivation(
     period: str,
     day: date,
     *,
+    as_of: datetime | None = None,
     version: int | None = None,
     tce_convention: str = "equivalent",
     gwp_set: str = factors.DEFAULT_GWP_SET,
 ) -> dict:
     """The derivation behind :func:`intensity` with the same arguments (recomputed)."""
-    return _intensity(session, site, period, day, version, tce_convention, gwp_set)[1]
+    return _intensity(session, site, period, day, as_of, version, tce_convention, gwp_set)[1]
 
 
 def _intensity(
@@ -197,40 +197,54 @@ def _intensity(
     site: str,
     period: str,
     day: date,
+    as_of: datetime | None,
     version: int | None,
     tce_convention: str,
     gwp_set: str,
 ) -> tuple[dict, dict]:
     if period not in PERIODS:
         raise Invalid("period", f"one of {', '.join(PERIODS)}")
+    if as_of is not None and as_of.tzinfo is None:
+        raise Invalid("as_of", "needs a UTC offset (e.g. 2026-12-04T10:15:00+08:00)")
+    if as_of is not None and (problem := limits.ts_problem(as_of)):
+        raise Invalid("as_of", problem)
+    as_of = datetime.now(UTC) if as_of is None else as_of.astimezone(UTC)
     ver = factors.get_version(session, version).version
-    cur = _figures(session, site, period, day, ver, tce_convention, gwp_set)
-    yoy = _figures(
-        session, site, period, _shift(period, day, years=1), ver, tce_convention, gwp_set
-    )
-    mom = (
-        None
-        if period == "year"
-        else _figures(
-            session, site, period, _shift(period, day, back=1), ver, tce_convention, gwp_set
-        )
-    )
+    tz = clock.site_zone(session, site)
+    yoy_cmp = periods.compare(period, day, tz, as_of, "previous_year")
+    mom_cmp = None if period == "year" else periods.compare(period, day, tz, as_of, "previous")
+
+    def figures(window: tuple[datetime, datetime]) -> dict:
+        return _figures(session, site, window, ver, tce_convention, gwp_set)
+
+    cur = figures(yoy_cmp.current)
+    yoy = figures(yoy_cmp.previous)
+    mom = None if mom_cmp is None else figures(mom_cmp.previous)
     result = {
         "site": site,
         "period": period,
         "date": day,
+        "as_of": as_of,
         "version": ver,
         "tce_convention": tce_convention,
         "gwp_set": gwp_set,
         **{k: v for k, v in cur.items() if k not in ("emissions_hash", "production_inputs")},
-        "yoy": _changes(cur, yoy),
-        "mom": None if mom is None else _changes(cur, mom),
+        "output_basis": OUTPUT_BASIS,
+        "yoy": {"compared": yoy_cmp.as_dict(), **_changes(cur, yoy)},
+        "mom": None
+        if mom is None or mom_cmp is None
+        else {"compared": mom_cmp.as_dict(), **_changes(cur, mom)},
     }
     inputs = {
         "site": site,
         "period": period,
         "date": day,
+        "as_of": as_of,
         "version": ver,
+        "compared": {
+            "previous_year": yoy_cmp.as_dict(),
+            "previous_period": None if mom_cmp is None else mom_cmp.as_dict(),
+        },
         "emissions_derivations": {
             "current": cur["emissions_hash"],
             "previous_year": yoy["emissions_hash"],

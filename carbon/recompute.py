@@ -34,6 +34,7 @@ class FigureParams:
     version: int | None = None
     gwp_set: str = factors.DEFAULT_GWP_SET
     tce_convention: str = "equivalent"
+    as_of: datetime | None = None
 
 
 def _need(value: Any, field: str, kind: str) -> Any:
@@ -68,6 +69,7 @@ def find_or_recompute(session: Session, digest: str, params: FigureParams) -> di
             _need(params.site, "site", params.kind),
             _need(params.period, "period", params.kind),
             _need(params.day, "date", params.kind),
+            as_of=_need(params.as_of, "as_of", params.kind),
             version=params.version,
             gwp_set=params.gwp_set,
             tce_convention=params.tce_convention,

@@ -4,10 +4,16 @@ A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage ret
 a formula by Excel, LibreOffice and Sheets; :func:`safe_cell` prefixes it with a single quote
 so it is shown, and stays, text. Numbers, dates and every other value pass unchanged. Every
 XLSX and CSV export goes through it (``carbon.report``, the dashboard's CSV downloads).
+
+Figures in CSV downloads are rounded by one rule, :func:`round_figure`: money (CNY) to the
+fen (2 decimals), everything else to 6 significant digits — finer than any meter's accuracy
+class (0.2 S … 2 %), so nothing measured is lost and no 16-digit float tails are shown.
+Full precision stays in the API and in the XLSX workbooks.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -18,3 +24,18 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+MONEY_UNITS = ("CNY",)
+SIGNIFICANT_DIGITS = 6
+
+
+def round_figure(value: float, unit: str = "") -> float:
+    """``value`` rounded for a person: money to 2 decimals, else to 6 significant digits
+    (``12345.678901 kWh`` → ``12345.7``, ``0.00123456789 tce`` → ``0.00123457``)."""
+    if not math.isfinite(value) or value == 0:
+        return value
+    if unit in MONEY_UNITS:
+        return round(value, 2)
+    digits = SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(abs(value)))
+    return round(value, digits)

@@ -317,8 +317,9 @@ class ApiClient:
             f"{API}/carbon/series", site=site, start=start, end=end, resolution=resolution
         )
 
-    def intensity(self, site: str, period: str, day: date) -> dict:
-        return self.get(f"{API}/kpis/intensity", site=site, period=period, date=day)
+    def intensity(self, site: str, period: str, day: date, as_of: datetime | None = None) -> dict:
+        """Intensity KPIs; ``as_of`` cuts a period in progress (default: the API's now)."""
+        return self.get(f"{API}/kpis/intensity", site=site, period=period, date=day, as_of=as_of)
 
     def forecasts(self, site: str, target: str, start: datetime, end: datetime) -> Any:
         return self.get(f"{API}/forecasts", site=site, target=target, start=start, end=end)

@@ -13,7 +13,7 @@ from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
 from dashboard.client import ApiError
-from dashboard.data import csv_safe, local_name
+from dashboard.data import csv_safe, local_name, unit_text
 from dashboard.figures import theme
 from dashboard.figures.meter import meter_series
 from dashboard.i18n import DASH, current, fmt_num, t
@@ -186,7 +186,11 @@ def _render(
         return no_update, t("reconnecting", lang), no_update
     if snap.meter is None or snap.rollup is None:
         return no_update, snap.error or t("unknown_meter", lang, code=code), no_update
-    note = t("points", lang, n=f"{len(snap.rollup):,}") + f" · {snap.resolution} · {snap.unit}"
+    note = (
+        t("points", lang, n=f"{len(snap.rollup):,}")
+        + f" · {snap.resolution} · "
+        + unit_text(snap.meter, lang)
+    )
     if "raw" in (raw or []) and snap.raw is None:
         note += " · " + t("raw_too_long", lang)
     fig = meter_series(
@@ -268,8 +272,9 @@ def _export(_: int, code: str | None, range_key: str, res: str, zoom: dict | Non
     snap = _snapshot(code, range_key, res, False, zoom, zoomed=zoom is not None)
     if snap.rollup is None:
         return no_update
-    name = f"{code}_{snap.resolution}_{datetime.now(UTC):%Y%m%dT%H%MZ}.csv"
-    return dcc.send_data_frame(csv_safe(snap.rollup).to_csv, name, index=False)
+    name = f"{code}_{snap.resolution}_{datetime.now(ZoneInfo(snap.tz)):%Y%m%dT%H%M%z}.csv"
+    table = csv_safe(snapshots.meter_table(snap))
+    return dcc.send_string("\ufeff" + table.to_csv(index=False), name)  # BOM: Excel reads UTF-8
 
 
 def site_options(lang: str) -> list[dict]:

@@ -141,8 +141,8 @@ def meter_totals(*answers: dict) -> dict[str, float]:
 
 def load_frame(answer: dict, complete_only: bool = True) -> pd.DataFrame:
     """A ``/sites/{code}/load`` answer per bucket: ``ts`` (bucket start, UTC), ``load_kw``,
-    ``gen_kw`` and ``consumption_kwh``. ``complete_only`` drops the buckets that end after
-    the latest reading (a partial bucket would read as a fall in load)."""
+    ``gen_kw``, ``consumption_kwh`` and ``complete``. ``complete_only`` drops the buckets that
+    end after the latest reading (a partial bucket would read as a fall in load)."""
     points = [p for p in answer.get("points", []) if p["complete"] or not complete_only]
     if not points:
         return pd.DataFrame(
@@ -151,6 +151,7 @@ def load_frame(answer: dict, complete_only: bool = True) -> pd.DataFrame:
                 "load_kw": pd.Series(dtype=float),
                 "gen_kw": pd.Series(dtype=float),
                 "consumption_kwh": pd.Series(dtype=float),
+                "complete": pd.Series(dtype=bool),
             }
         )
     df = pd.DataFrame(points)
@@ -161,6 +162,7 @@ def load_frame(answer: dict, complete_only: bool = True) -> pd.DataFrame:
             "load_kw": df["load_kw"].astype(float),
             "gen_kw": df["generation"].astype(float) * per_h,
             "consumption_kwh": df["consumption"].astype(float),
+            "complete": df["complete"].astype(bool),
         }
     )
 
@@ -463,6 +465,16 @@ def series_frame(answer: dict) -> pd.DataFrame:
         )
     df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
     return df.dropna(axis=1, how="all")
+
+
+def unit_text(meter: dict, lang: str) -> str:
+    """What a meter's numbers are, in words: ``kWh — energy per bucket (chart)``, ``kW —
+    power, mean per bucket``; the unit it reports in when stored in another one."""
+    unit, canonical = meter["unit"], meter["canonical_unit"]
+    what = t("unit_gauge" if meter["kind"] == "gauge" else "unit_energy", lang, unit=canonical)
+    if unit != canonical:
+        what += " · " + t("unit_reported", lang, unit=unit)
+    return what
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from core import periods
+from core.exports import round_figure
 from dashboard import data
 from dashboard.client import ApiClient, ApiError, NotAvailable, Rejected, Unreachable
-from dashboard.i18n import t
+from dashboard.i18n import DASH, t
 
 ALIGN = timedelta(minutes=15)  # totals up to the last 15-minute boundary come from rollups
 TREND = timedelta(hours=24)
@@ -104,6 +106,7 @@ def wall_snapshot(
 ) -> WallSnapshot:
     """Everything the wall shows, in one round of parallel API calls; ``tiles``: which KPI
     tiles, in order (default all)."""
+    fixed_now = now is not None  # injected (tests): every window is cut there
     now = now or datetime.now(UTC)
     try:
         sites, meters = api.sites(), api.meters()
@@ -155,12 +158,22 @@ def wall_snapshot(
         "load_today",
         lambda: api.load(site, midnight, now, "1h") if now > midnight else None,
     )
+    # Yesterday up to this time of day (core.periods: the same elapsed part of the day), for
+    # the "vs yesterday" arrows, kept for a minute and renewed in the background (the cut is
+    # taken when fetched), so the refresh never waits on it.
+    zone = ZoneInfo(sc.tz)
+    local_day = now.astimezone(zone).date()
+
+    def yesterday() -> tuple[datetime, datetime]:
+        cut = now if fixed_now else datetime.now(UTC)
+        return periods.compare("day", local_day, zone, cut, "previous").previous
+
     b.add(
         "load_y",
         api.cached,
         ("load_y", site, midnight - day),
         CARBON_TTL_S,
-        lambda: api.load(site, midnight - day, datetime.now(UTC) - day, "1h"),
+        lambda: api.load(site, *yesterday(), "1h"),
     )
     if has["emissions"]:
         b.add(
@@ -168,23 +181,22 @@ def wall_snapshot(
             api.cached,
             ("emissions", site, midnight),
             CARBON_TTL_S,
-            lambda: api.emissions(site, midnight, datetime.now(UTC)),
+            lambda: api.emissions(site, midnight, now if fixed_now else datetime.now(UTC)),
         )
         b.add(
             "em_y",
             api.cached,
             ("emissions_y", site, midnight - day),
             CARBON_TTL_S,
-            lambda: api.emissions(site, midnight - day, datetime.now(UTC) - day),
+            lambda: api.emissions(site, *yesterday()),
         )
-    if has["intensity"]:
-        local_day = now.astimezone(ZoneInfo(sc.tz)).date()
+    if has["intensity"]:  # its "mom" is yesterday up to the same time (core.periods)
         b.add(
             "kpi",
             api.cached,
             ("intensity", site, "day", local_day),
             CARBON_TTL_S,
-            lambda: api.intensity(site, "day", local_day),
+            lambda: api.intensity(site, "day", local_day, now if fixed_now else None),
         )
     if has["forecasts"]:
         b.add(
@@ -286,14 +298,12 @@ def _wall_kpis(
         load.share = None if kw_now is None else kw_now / contracted_kw
     else:
         load.sub = t("contract_unknown", lang)
-    kwh = kwh_today
-    energy = Kpi(
-        "energy_today",
-        kwh,
-        "kWh",
-        change_pct=data.change_pct(kwh, kwh_y),
-        change_text=t("vs_yesterday", lang),
-        digits=0,
+    # Total energy of every carrier in tce; electricity alone in kWh, labelled as such.
+    energy = Kpi("energy_today", None, "tce", note=na, digits=2)
+    elec = DASH if kwh_today is None else f"{kwh_today:,.0f} kWh"
+    elec_change = data.change_pct(kwh_today, kwh_y)
+    energy.sub = t("electricity_of_which", lang, v=elec) + (
+        "" if elec_change is None else f" ({elec_change:+,.1f} %)"
     )
     co2 = Kpi("co2_today", None, "tCO₂e", note=na, digits=2)
     em, em_y = (
@@ -301,13 +311,13 @@ def _wall_kpis(
         b.get("em_y") if has["emissions"] else None,
     )
     if em is not None and _ok(em):
-        energy.sub = f"{em['energy_tce']:,.2f} tce"
+        energy.value, energy.note = em["energy_tce"], ""
         co2.value, co2.note = em["total_location_tco2e"], ""
         if em_y is not None and _ok(em_y):
+            energy.change_pct = data.change_pct(energy.value, em_y["energy_tce"])
+            energy.change_text = t("vs_yesterday", lang)
             co2.change_pct = data.change_pct(co2.value, em_y["total_location_tco2e"])
             co2.change_text = t("vs_yesterday", lang)
-    else:
-        energy.sub = f"— tce · {na}"
     intensity = Kpi("carbon_intensity", None, "", note=na)
     shares = [
         Kpi("renewable_share", None, "%", good_when="up", note=na, digits=1),
@@ -325,7 +335,7 @@ def _wall_kpis(
             prev = (mom.get(name) or {}).get("previous")
             if v is not None and prev is not None:
                 tile.change_pct = (v - prev) * 100.0  # percentage points
-                tile.change_text = t("vs_prev_day", lang)
+                tile.change_text = t("vs_yesterday", lang)
     return [load, energy, co2, intensity, *shares]
 
 
@@ -410,7 +420,47 @@ class MeterSnapshot:
     raw: pd.DataFrame | None = None
     resolution: str = ""
     unit: str = ""
+    end: datetime | None = None
     error: str = ""
+
+
+def meter_table(snap: MeterSnapshot) -> pd.DataFrame:
+    """The meter's buckets for export: local start with the zone in the header, units in the
+    headers (energy per bucket and mean power for energy meters; mean, min and max for
+    gauges), the readings per bucket and whether the bucket is complete; values rounded by
+    :func:`core.exports.round_figure`."""
+    df = snap.rollup if snap.rollup is not None else pd.DataFrame({"ts": []})
+    unit = snap.unit
+    gauge = snap.meter is not None and snap.meter["kind"] == "gauge"
+    out = pd.DataFrame(
+        {
+            f"period_start ({snap.tz})": pd.to_datetime(df["ts"], utc=True)
+            .dt.tz_convert(snap.tz)
+            .dt.strftime("%Y-%m-%d %H:%M:%S %z")
+        }
+    )
+
+    def rounded(col: str, u: str) -> pd.Series:
+        return df[col].map(lambda v: None if pd.isna(v) else round_figure(float(v), u))
+
+    if "value" in df.columns:
+        if gauge:
+            out[f"mean_{unit}"] = rounded("value", unit)
+            for col in ("min", "max"):
+                if col in df.columns:
+                    out[f"{col}_{unit}"] = rounded(col, unit)
+        else:
+            out[f"energy_{unit}_per_bucket"] = rounded("value", unit)
+            hours = data.BUCKET_S.get(snap.resolution, 0) / 3600.0
+            if unit == "kWh" and hours:
+                out["mean_power_kW"] = (df["value"] / hours).map(
+                    lambda v: None if pd.isna(v) else round_figure(float(v), "kW")
+                )
+    if "n" in df.columns:
+        out["readings"] = df["n"]
+    if "complete" in df.columns:
+        out["complete"] = df["complete"]
+    return out
 
 
 def meter_snapshot(
@@ -447,6 +497,11 @@ def meter_snapshot(
         return snap
     snap.unit = roll["unit"]
     snap.rollup = data.series_frame(roll)
+    snap.end = end
+    if snap.resolution in data.BUCKET_S and not snap.rollup.empty:
+        width = timedelta(seconds=data.BUCKET_S[snap.resolution])
+        # a bucket that ends after the period asked for (the one in progress) is partial
+        snap.rollup["complete"] = snap.rollup["ts"] + width <= pd.Timestamp(end)
     if raw_ok and _ok(raw := b.get("raw")):
         snap.raw = data.series_frame(raw)
     return snap
@@ -491,6 +546,7 @@ class ManagerSnapshot:
     top: pd.DataFrame | None = None  # meter, name, kwh
     trend: pd.DataFrame | None = None  # month, metric columns
     carbon_note: str = ""
+    compared: str = ""  # what the MoM and YoY columns compare (from the KPI answer)
     error: str = ""
 
 
@@ -570,7 +626,9 @@ def manager_snapshot(
     snap = ManagerSnapshot(reachable=True, site=site, tz=sc.tz, start=start, end=end)
     load = b.get("load")
     kwh = data.load_frame(load if _ok(load) else {}, complete_only=False)
-    frame = pd.DataFrame({"ts": kwh["ts"], "electricity_kwh": kwh["consumption_kwh"]})
+    frame = pd.DataFrame(
+        {"ts": kwh["ts"], "electricity_kwh": kwh["consumption_kwh"], "complete": kwh["complete"]}
+    )
     cs = b.get("cs") if has_cs else None
     if cs is not None and _ok(cs) and cs.get("points"):
         c = pd.DataFrame(cs["points"])
@@ -582,6 +640,7 @@ def manager_snapshot(
         snap.carbon_note = t("carbon_na", lang)
         frame["energy_tce"], frame["co2_t"] = float("nan"), float("nan")
     frame = frame.sort_values("ts").reset_index(drop=True)
+    frame["complete"] = frame["complete"].astype("boolean").fillna(True).astype(bool)
     if bucket == "month":
         local = frame["ts"].dt.tz_convert(sc.tz)
         frame = (
@@ -590,6 +649,7 @@ def manager_snapshot(
                 electricity_kwh=("electricity_kwh", "sum"),
                 energy_tce=("energy_tce", "sum"),
                 co2_t=("co2_t", "sum"),
+                complete=("complete", "all"),
             )
             .reset_index(names="ts")
         )
@@ -598,6 +658,7 @@ def manager_snapshot(
             for m in _last_months(end.astimezone(ZoneInfo(sc.tz)).date() - timedelta(days=1), 12)
         ]
         frame = frame.set_index("ts").reindex(months).reset_index(names="ts")
+    frame["complete"] = frame["complete"].astype("boolean").fillna(True).astype(bool)
     cost = b.get("cost") if has_cost else None
     cost = cost if cost is not None and _ok(cost) else None
     frame["cost_cny"] = float("nan")
@@ -621,6 +682,8 @@ def manager_snapshot(
             }
         )
     k = b.get("kpi") if has_kpi else None
+    if k is not None and _ok(k):
+        snap.compared = compared_text(k, sc.tz, lang)
     snap.kpis = _kpi_table(
         k if k is not None and _ok(k) else None,
         em if em is not None and _ok(em) else None,
@@ -639,6 +702,9 @@ def manager_snapshot(
                     "energy_tce": r.get("energy_tce"),
                     "carbon_tco2e": r.get("carbon_tco2e"),
                     "carbon_intensity": _intensity(r, lang)[0],
+                    "intensity_unit": _intensity(r, lang)[1],
+                    "energy_intensity": _energy_intensity(r)[0],
+                    "energy_intensity_unit": _energy_intensity(r)[1],
                     "renewable_pct": None
                     if r.get("renewable_electricity_share") is None
                     else r["renewable_electricity_share"] * 100,
@@ -652,6 +718,42 @@ def manager_snapshot(
     return snap
 
 
+def _energy_intensity(k: dict) -> tuple[float | None, str]:
+    """Energy per unit of the main product, else per 10⁴ CNY of output, else nothing."""
+    for p in k.get("by_product", []):
+        if p.get("energy_intensity_tce_per_unit") is not None:
+            return p["energy_intensity_tce_per_unit"], f"tce/{p['unit']}"
+    v = k.get("energy_intensity_tce_per_10k_cny")
+    return (v, "tce/10⁴ CNY") if v is not None else (None, "")
+
+
+def _span(window: list[str], tz: str) -> str:
+    """``2025-12-01 00:00 – 12-04 10:15`` in the site's local time."""
+    lo, hi = (datetime.fromisoformat(x).astimezone(ZoneInfo(tz)) for x in window)
+    same_year = lo.year == hi.year
+    return f"{lo:%Y-%m-%d %H:%M} – {hi.strftime('%m-%d %H:%M' if same_year else '%Y-%m-%d %H:%M')}"
+
+
+def compared_text(k: dict, tz: str, lang: str) -> str:
+    """What the MoM and YoY changes of a ``/kpis/intensity`` answer compare, in words."""
+    parts = []
+    for key in ("mom", "yoy"):
+        c = (k.get(key) or {}).get("compared")
+        if not c:
+            continue
+        parts.append(
+            t(
+                "compared_line",
+                lang,
+                what=t(key, lang),
+                cur=_span(c["current"], tz),
+                prev=_span(c["previous"], tz),
+                basis=t(f"basis_{c['basis']}", lang),
+            )
+        )
+    return " · ".join(parts)
+
+
 def _last_months(day: date, n: int) -> list[date]:
     first = day.replace(day=1)
     out = []
@@ -662,7 +764,9 @@ def _last_months(day: date, n: int) -> list[date]:
 
 
 def _top_consumers(sc: data.Scope, tot: dict, lang: str, n: int = 10) -> pd.DataFrame:
-    """Electricity meters with no sub-meters (the real consumers), largest first."""
+    """Electricity meters with no sub-meters (the real consumers), largest first: counted or
+    not (a workshop whose feeder has no sub-meters is its own top consumer); generation and
+    export have their own carriers."""
     parents = {m["parent"] for m in sc.meters.values()}
     rows = [
         {
@@ -672,8 +776,8 @@ def _top_consumers(sc: data.Scope, tot: dict, lang: str, n: int = 10) -> pd.Data
         }
         for m in tot["meters"]
         if m["carrier"] == "electricity"
+        and m["unit"] == "kWh"
         and m["meter"] not in parents
-        and m["submeter"]
         and m["meter"] in sc.meters
     ]
     df = pd.DataFrame(rows, columns=["meter", "name", "kwh"])
@@ -691,13 +795,16 @@ _KPI_ROWS = (
 def _kpi_table(
     k: dict | None, em: dict | None, kwh_total: float, lang: str, cost_cny: float | None = None
 ) -> pd.DataFrame:
+    def change(key: str, name: str) -> float | None:
+        return None if k is None else ((k.get(key) or {}).get(name) or {}).get("change_pct")
+
     rows = [
         {
             "metric": t("electricity_kwh", lang),
             "value": kwh_total,
             "unit": "kWh",
-            "mom_pct": None,
-            "yoy_pct": None,
+            "mom_pct": change("mom", "electricity_kwh"),
+            "yoy_pct": change("yoy", "electricity_kwh"),
         },
         {
             "metric": t("cost_cny_q", lang),
@@ -809,12 +916,82 @@ def create_rule(api: ApiClient, body: dict, lang: str) -> tuple[bool, str]:
     return True, t("rule_created", lang)
 
 
-def manager_table(snap: ManagerSnapshot) -> pd.DataFrame:
-    """The period's buckets for export, stamped in the site's local time."""
-    df = snap.by_bucket.copy()
-    if pd.api.types.is_datetime64_any_dtype(df["ts"]):
-        df["ts"] = df["ts"].dt.tz_convert(snap.tz).dt.strftime("%Y-%m-%d %H:%M%z")
-    return df.rename(columns={"ts": "period_start"})
+def manager_table(snap: ManagerSnapshot, lang: str) -> pd.DataFrame:
+    """Everything the manager's page shows, one row per figure: the buckets of the chart, the
+    key figures with their MoM / YoY changes and what they compare, scopes, top consumers and
+    the 12-month trend; times in the site's local time with the zone, units in a column,
+    values rounded by :func:`core.exports.round_figure`."""
+    tz = ZoneInfo(snap.tz)
+    rows: list[dict] = []
+
+    def add(section: str, item: str, when: str, value: Any, unit: str, **extra: Any) -> None:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            value = None
+        rows.append(
+            {
+                "section": t(section, lang),
+                "item": item,
+                f"period_start ({snap.tz})": when,
+                "value": None if value is None else round_figure(float(value), unit),
+                "unit": unit,
+                "mom_change_%": extra.get("mom"),
+                "yoy_change_%": extra.get("yoy"),
+                "compared": extra.get("compared", ""),
+            }
+        )
+
+    if snap.by_bucket is not None:
+        for r in snap.by_bucket.itertuples(index=False):
+            ts = r.ts
+            when = (
+                ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M %z")
+                if isinstance(ts, pd.Timestamp)
+                else str(ts)
+            )
+            for col, name, unit in (
+                ("electricity_kwh", "electricity_kwh", "kWh"),
+                ("energy_tce", "energy_tce", "tce"),
+                ("co2_t", "co2_t", "tCO₂e"),
+                ("cost_cny", "cost_cny_q", "CNY"),
+            ):
+                add("by_period", t(name, lang), when, getattr(r, col), unit)
+    if snap.kpis is not None:
+        for r in snap.kpis.itertuples(index=False):
+            add(
+                "kpi_table",
+                r.metric,
+                "",
+                r.value,
+                r.unit,
+                mom=None if pd.isna(r.mom_pct) else round(float(r.mom_pct), 1),
+                yoy=None if pd.isna(r.yoy_pct) else round(float(r.yoy_pct), 1),
+                compared=snap.compared,
+            )
+    if snap.scopes is not None:
+        for r in snap.scopes.itertuples(index=False):
+            add("scopes", r.scope, "", r.tco2, "tCO₂e")
+    if snap.top is not None:
+        for r in snap.top.itertuples(index=False):
+            add("top_consumers", f"{r.name} ({r.meter})", "", r.kwh, "kWh")
+    if snap.trend is not None:
+        for r in snap.trend.itertuples(index=False):
+            add(
+                "intensity_trend",
+                t("carbon_intensity", lang),
+                r.month,
+                r.carbon_intensity,
+                r.intensity_unit,
+            )
+            add(
+                "intensity_trend",
+                t("energy_intensity", lang),
+                r.month,
+                r.energy_intensity,
+                r.energy_intensity_unit,
+            )
+            add("intensity_trend", t("renewable_share", lang), r.month, r.renewable_pct, "%")
+            add("intensity_trend", t("green_share", lang), r.month, r.green_pct, "%")
+    return pd.DataFrame(rows)
 
 
 # -- budgets -----------------------------------------------------------------------------

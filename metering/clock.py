@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import periods
 from core.errors import Invalid, NotFound
 from core.settings import get_settings
 from models import Meter, Site
@@ -102,18 +103,9 @@ def day_bucket_start(ts: datetime, tz: ZoneInfo | str) -> datetime:
 
 
 def period_bounds(period: str, day: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
-    """``[start, end)`` in UTC of the local day, month or year holding ``day``."""
-    if period == "day":
-        lo, hi = day, day + timedelta(days=1)
-    elif period == "month":
-        lo = day.replace(day=1)
-        hi = date(lo.year + (lo.month == 12), lo.month % 12 + 1, 1)
-    elif period == "year":
-        lo, hi = date(day.year, 1, 1), date(day.year + 1, 1, 1)
-    else:
-        raise Invalid("period", f"one of {', '.join(PERIODS)}")
-    z = _zone(tz)
-    return local_midnight(lo, z), local_midnight(hi, z)
+    """``[start, end)`` in UTC of the local day, month or year holding ``day``
+    (:func:`core.periods.bounds`, where the like-for-like comparisons live)."""
+    return periods.bounds(period, day, _zone(tz))
 
 
 def day_span(start: datetime, end: datetime, tz: ZoneInfo | str) -> tuple[datetime, datetime]:

@@ -95,13 +95,14 @@ def get_derivation(
     version: Version = None,
     gwp: Gwp = factors.DEFAULT_GWP_SET,
     tce_convention: Tce = "equivalent",
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """Inputs (reading aggregates, factor rows with versions and sources, boundary,
     activity, certificates), formulas and results; ``hash`` = sha256 of the canonical JSON
     of ``{"formulas", "inputs"}``. Found when stored, else recomputed from the figure's
     parameters (an answer's ``derivation_url``); nothing is stored by reading."""
     params = recompute.FigureParams(
-        kind, site, start, end, period, day, version, gwp, tce_convention
+        kind, site, start, end, period, day, version, gwp, tce_convention, as_of
     )
     return recompute.find_or_recompute(session, digest, params)
 

@@ -3,7 +3,7 @@ green-power shares, per day, month or year with YoY and MoM."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -26,10 +26,24 @@ def intensity(
     version: int | None = None,
     tce_convention: str = "equivalent",
     gwp: str = factors.DEFAULT_GWP_SET,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="Cut a period in progress at this instant (default: now)"),
+    ] = None,
 ) -> dict:
-    """``period`` = day | month | year containing ``date`` (site timezone)."""
+    """``period`` = day | month | year containing ``date`` (site timezone), up to ``as_of``.
+    ``yoy`` and ``mom`` compare like for like: a period in progress with the same elapsed part
+    of the other period, each with ``compared: {current, previous, basis}``; output is
+    prorated to the window (``output_basis``)."""
     out = kpis.intensity(
-        session, site, period, day, version=version, tce_convention=tce_convention, gwp_set=gwp
+        session,
+        site,
+        period,
+        day,
+        as_of=as_of,
+        version=version,
+        tce_convention=tce_convention,
+        gwp_set=gwp,
     )
     out["derivation_url"] = derivation_url(
         request,
@@ -40,5 +54,6 @@ def intensity(
         date=day,
         gwp=gwp,
         tce_convention=tce_convention,
+        as_of=out["as_of"],
     )
     return out

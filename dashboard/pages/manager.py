@@ -21,6 +21,7 @@ from dashboard.i18n import DASH, current, fmt_change, fmt_num, t
 
 dash.register_page(__name__, path="/manager", title="ECC · manager", name="Manager")
 
+BOM = "\ufeff"  # UTF-8 with a byte-order mark: spreadsheets read the Chinese text right
 _GRAPH = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
@@ -60,6 +61,7 @@ def layout(site: str | None = None, period: str = "month", **_: str) -> html.Div
                 className="controls",
             ),
             html.Div(id=ids.MGR_NOTE, className="note"),
+            html.Div(id=ids.MGR_COMPARED, className="note"),
             html.Section(
                 [
                     dcc.Graph(
@@ -161,6 +163,8 @@ def _day(value: str | None) -> date:
     Output(ids.MGR_TREND, "figure"),
     Output(ids.MGR_NOTE, "children"),
     Output(ids.MGR_STATUS, "children"),
+    Output(ids.MGR_COMPARED, "children"),
+    Output(ids.MGR_SITE, "value"),
     Input(ids.MGR_SITE, "value"),
     Input(ids.MGR_PERIOD, "value"),
     Input(ids.MGR_DATE, "date"),
@@ -169,9 +173,9 @@ def refresh(site: str | None, period: str, day: str | None):
     lang = current()
     snap = snapshots.manager_snapshot(runtime.api(), site, period, _day(day), lang)
     if not snap.reachable:
-        return (*[no_update] * 6, t("reconnecting", lang))
+        return (*[no_update] * 6, t("reconnecting", lang), no_update, no_update)
     if snap.site is None:
-        return (*[no_update] * 5, snap.error or t("no_site", lang), "")
+        return (*[no_update] * 5, snap.error or t("no_site", lang), "", "", no_update)
     bucket = "1h" if period == "day" else "month" if period == "year" else "1d"
     return (
         energy_carbon(snap.by_bucket, snap.tz, bucket, lang=lang),
@@ -181,6 +185,8 @@ def refresh(site: str | None, period: str, day: str | None):
         intensity_trend(snap.trend, lang=lang),
         snap.carbon_note,
         "",
+        snap.compared,
+        snap.site if site != snap.site else no_update,  # the selector shows the site shown
     )
 
 
@@ -193,8 +199,10 @@ def refresh(site: str | None, period: str, day: str | None):
     prevent_initial_call=True,
 )
 def export(_: int, site: str | None, period: str, day: str | None):
-    snap = snapshots.manager_snapshot(runtime.api(), site, period, _day(day), current())
+    lang = current()
+    snap = snapshots.manager_snapshot(runtime.api(), site, period, _day(day), lang)
     if not snap.reachable or snap.by_bucket is None:
         return no_update
     name = f"{snap.site}_{period}_{_day(day).isoformat()}.csv"
-    return dcc.send_data_frame(csv_safe(snapshots.manager_table(snap)).to_csv, name, index=False)
+    table = csv_safe(snapshots.manager_table(snap, lang))
+    return dcc.send_string(BOM + table.to_csv(index=False), name)

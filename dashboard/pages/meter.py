@@ -8,7 +8,7 @@ from dash import dcc, html
 from dashboard import runtime
 from dashboard.client import ApiError, Unreachable
 from dashboard.components import drilldown
-from dashboard.data import local_name
+from dashboard.data import local_name, unit_text
 from dashboard.i18n import current, t
 
 dash.register_page(__name__, path_template="/meters/<code>", title="ECC · meter", name="Meter")
@@ -57,7 +57,7 @@ def layout(code: str | None = None, **_: str) -> html.Div:
         ),
         (t("carrier", lang), meter["carrier"]),
         (t("kind", lang), meter["kind"]),
-        (t("unit", lang), f"{meter['unit']} → {meter['canonical_unit']}"),
+        (t("unit", lang), unit_text(meter, lang)),
         (t("interval", lang), f"{meter['interval_s']:,} s"),
         (t("parent", lang), _link(meter["parent"])),
         (

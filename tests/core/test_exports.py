@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.exports import safe_cell
+from core.exports import round_figure, safe_cell
 from dashboard.data import csv_safe
 
 
@@ -23,3 +23,11 @@ def test_dashboard_csv_frames_are_safe() -> None:
     frame = pd.DataFrame({"meter": ["=cmd|' /C calc'!A0", "M1"], "kwh": [-1.5, 2.0]})
     out = csv_safe(frame).to_csv(index=False)
     assert out.splitlines() == ["meter,kwh", "'=cmd|' /C calc'!A0,-1.5", "M1,2.0"]
+
+
+def test_round_figure_keeps_six_significant_digits_and_money_to_the_fen() -> None:
+    assert round_figure(12345.678901, "kWh") == 12345.7
+    assert round_figure(0.00123456789, "tce") == 0.00123457
+    assert round_figure(1234567.891, "CNY") == 1234567.89
+    assert round_figure(0.0, "kWh") == 0.0
+    assert round_figure(-2.0 / 3.0, "%") == -0.666667

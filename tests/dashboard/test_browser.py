@@ -414,7 +414,8 @@ def test_wall_tiles_show_the_api_numbers(page: Page, stack: dict) -> None:
     ).json()
     by_meter = {m["meter"]: m["total"] for m in totals["meters"]}
     consumption = by_meter[c["IN"]] + by_meter[c["PV"]] - by_meter[c["EX"]]
-    assert _tile(page.page, "energy_today")[0] == f"{consumption:,.0f}"
+    # energy today is all carriers in tce; electricity alone in kWh, labelled as such
+    assert f"Electricity {consumption:,.0f} kWh" in _tile(page.page, "energy_today")[1]
 
     paths = httpx.get(f"{stack['api'].url}/openapi.json").json()["paths"]
     if f"{API}/carbon/emissions" in paths:
@@ -423,7 +424,8 @@ def test_wall_tiles_show_the_api_numbers(page: Page, stack: dict) -> None:
             params={"site": site, "start": midnight.isoformat(), "end": now.isoformat()},
         ).json()
         assert _tile(page.page, "co2_today")[0] == f"{em['total_location_tco2e']:,.2f}"
-        assert f"{em['energy_tce']:,.2f} tce" in _tile(page.page, "energy_today")[1]
+        assert _tile(page.page, "energy_today")[0] == f"{em['energy_tce']:,.2f}"
+        assert page.page.inner_text("#tile-energy_today").count("tce") == 1  # the unit
     else:
         assert _tile(page.page, "co2_today")[0] == "—"
         assert "not available" in _tile(page.page, "co2_today")[1]
@@ -607,10 +609,48 @@ def test_language_switch_and_chinese_numbers(browser, stack: dict) -> None:  # n
         p.page.goto(f"{stack['dash'].url}/wall?site={stack['site']}")
         _wall_ready(p.page)
         assert p.page.inner_text("#tile-energy_today .tile-title") == "今日能耗"
-        assert "," in p.page.inner_text("#tile-energy_today .tile-num")  # 1,234 separators
+        sub = p.page.inner_text("#tile-energy_today .tile-sub")
+        assert sub.startswith("其中电力") and "," in sub  # 1,234 kWh separators
         assert p.errors == []
     finally:
         p.close()
+
+
+def test_manager_page_names_its_site_and_a_workshop_s_consumers(page: Page, stack: dict) -> None:
+    """Opened without a site the manager page shows the plant and says so in the selector; a
+    workshop whose feeder has no sub-meters lists that feeder as its top consumer; the
+    comparison line says what month-on-month compares; the export holds the page's figures."""
+    site = stack["site"]
+    page.page.goto(f"{stack['dash'].url}/manager")
+    page.page.wait_for_selector("#mgr-kpi-table", timeout=20_000)
+    page.page.wait_for_function(
+        "document.querySelector('#mgr-site').innerText.includes('Test plant')", timeout=20_000
+    )
+    workshop = site.replace("P-", "WA-")
+    page.page.goto(f"{stack['dash'].url}/manager?site={workshop}&period=day")
+    page.page.wait_for_selector("#mgr-top g.cartesianlayer .trace", timeout=20_000)
+    top = page.page.inner_text("#mgr-top")
+    assert "FA meter" in top and "kWh" in top and "no readings" not in top
+    paths = httpx.get(f"{stack['api'].url}/openapi.json").json()["paths"]
+    if f"{API}/kpis/intensity" in paths:
+        page.page.wait_for_function(
+            "document.querySelector('#mgr-compared').innerText.includes('vs')", timeout=20_000
+        )
+        assert "same elapsed time" in page.page.inner_text("#mgr-compared")
+    with page.page.expect_download(timeout=20_000) as dl:
+        page.page.click("#mgr-csv")
+    raw = Path(dl.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: spreadsheets read 中文 right
+    text = raw.decode("utf-8-sig")
+    head = text.splitlines()[0]
+    assert head == (
+        f"section,item,period_start ({TZ}),value,unit,mom_change_%,yoy_change_%,compared"
+    )
+    assert "Top consumers (electricity),FA meter" in text
+    assert "Key figures,Electricity" in text
+    local = datetime.now(UTC).astimezone(ZoneInfo(TZ))
+    assert local.strftime("%z") in text  # local times with their offset
+    assert page.errors == []
 
 
 def test_meter_drilldown_zooms_finer_and_exports_csv(page: Page, stack: dict) -> None:
@@ -633,13 +673,31 @@ def test_meter_drilldown_zooms_finer_and_exports_csv(page: Page, stack: dict) ->
     page.page.wait_for_selector(".note:has-text('15m')", timeout=10_000)
     with page.page.expect_download() as info:
         page.page.click("button:has-text('Export CSV')")
-    text = Path(info.value.path()).read_text()
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert info.value.suggested_filename.startswith(f"{code}_15m_")
-    assert {"ts", "value", "n"} <= set(rows[0])
+    when = f"period_start ({TZ})"
+    assert list(rows[0]) == [
+        when,
+        "energy_kWh_per_bucket",
+        "mean_power_kW",
+        "readings",
+        "complete",
+    ]  # local time with the zone, units in the headers
     assert 95 <= len(rows) <= 97  # 24 h of 15-minute buckets
-    full = [r for r in rows if r["n"] == "15"]
-    assert full and all(float(r["value"]) > 0 for r in full)
+    full = [r for r in rows if r["readings"] == "15"]
+    assert full and all(float(r["energy_kWh_per_bucket"]) > 0 for r in full)
+    for r in full:  # 15 minutes of kWh at their mean power; 6 significant digits at most
+        kwh = float(r["energy_kWh_per_bucket"])
+        assert float(r["mean_power_kW"]) == pytest.approx(kwh * 4, rel=1e-5)
+        assert len(r["energy_kWh_per_bucket"].replace(".", "").lstrip("0")) <= 6
+    first = datetime.strptime(rows[0][when], "%Y-%m-%d %H:%M:%S %z")
+    assert first.utcoffset() == datetime.now(ZoneInfo(TZ)).utcoffset()
+    assert all(r["complete"] == "True" for r in rows[:-1])  # only the last may be partial
+    last = datetime.strptime(rows[-1][when], "%Y-%m-%d %H:%M:%S %z")
+    if last + timedelta(minutes=15) > datetime.now(UTC) + timedelta(seconds=30):
+        assert rows[-1]["complete"] == "False"  # the bucket in progress
+    assert "kWh — energy per bucket" in page.page.inner_text(".drilldown .note")
     assert page.errors == []
 
 

@@ -395,6 +395,67 @@ def test_meter_and_manager_builders() -> None:
     assert list(manager_figs.top_consumers(top).data[0].y) == ["b", "a"]
 
 
+def test_the_bucket_in_progress_is_marked_partial_not_drawn_as_a_cliff() -> None:
+    ts = pd.date_range("2026-01-05 08:00", periods=3, freq="15min", tz="UTC")
+    roll = pd.DataFrame({"ts": ts, "value": [25.0, 26.0, 3.0], "complete": [True, True, False]})
+    fig = meter_series(roll, None, "kWh", "delta", "15m", "UTC")
+    bars = {tr.name: tr for tr in fig.data}
+    partial = bars["in progress (partial)"]
+    assert list(partial.y) == [3.0] and partial.marker.pattern.shape == "/"
+    assert list(bars["rolled up (15m)"].y) == [25.0, 26.0]
+    assert list(partial.customdata) == [12.0]  # 3 kWh in 15 min: a mean of 12 kW
+    assert fig.layout.yaxis.title.text == "kWh / 15m"
+    lines = meter_series(roll, None, "kWh", "delta", "1m", "UTC")
+    dotted = next(tr for tr in lines.data if tr.name == "in progress (partial)")
+    assert dotted.line.dash == "dot" and list(dotted.y) == [26.0, 3.0]
+    frame = pd.DataFrame(
+        {
+            "ts": pd.date_range("2026-01-05", periods=2, freq="1D", tz="Asia/Shanghai"),
+            "electricity_kwh": [240.0, 10.0],
+            "energy_tce": [1.0, 0.1],
+            "co2_t": [2.0, 0.2],
+            "complete": [True, False],
+        }
+    )
+    fig = manager_figs.energy_carbon(frame, "Asia/Shanghai", "1d", lang="zh")
+    names = [tr.name for tr in fig.data]
+    assert "电力 kWh · 进行中（不完整）" in names
+    dotted = next(tr for tr in fig.data if tr.name == "综合能耗 tce · 进行中（不完整）")
+    assert dotted.line.dash == "dot" and list(dotted.y) == [1.0, 0.1]  # joined, not a cliff
+    bar = fig.data[0]
+    # each bar spans its own local day (start to end), not noon to noon around midnight
+    assert bar.xperiod == 86_400_000 and bar.xperiodalignment == "middle"
+    assert str(bar.x[0])[:19] == "2026-01-05T00:00:00"  # local midnight, no UTC shift
+    assert fig.layout.xaxis.tickformat == "%-m月%-d日"
+
+
+def test_meter_export_has_local_times_units_and_rounding() -> None:
+    ts = pd.date_range("2026-01-05 16:00", periods=2, freq="15min", tz="UTC")
+    snap = snapshots.MeterSnapshot(
+        reachable=True,
+        meter={"kind": "delta", "unit": "kWh", "canonical_unit": "kWh"},
+        tz="Asia/Shanghai",
+        rollup=pd.DataFrame(
+            {"ts": ts, "value": [25.123456789, 3.3], "n": [15, 2], "complete": [True, False]}
+        ),
+        resolution="15m",
+        unit="kWh",
+    )
+    out = snapshots.meter_table(snap)
+    assert list(out.columns) == [
+        "period_start (Asia/Shanghai)",
+        "energy_kWh_per_bucket",
+        "mean_power_kW",
+        "readings",
+        "complete",
+    ]
+    row = out.iloc[0]
+    assert row["period_start (Asia/Shanghai)"] == "2026-01-06 00:00:00 +0800"
+    assert row["energy_kWh_per_bucket"] == 25.1235  # 6 significant digits
+    assert row["mean_power_kW"] == 100.494  # 25.123456789 × 4
+    assert list(out["complete"]) == [True, False]
+
+
 # -- formatting ----------------------------------------------------------------------------
 
 
@@ -540,3 +601,65 @@ def test_wall_today_starts_at_the_sites_own_midnight() -> None:
     assert today in starts  # energy today: since the site's midnight
     assert today - timedelta(days=1) in starts  # yesterday, for the trend arrows
     assert snapshots.local_midnight(now, "Asia/Seoul") == datetime(2026, 3, 10, 15, tzinfo=UTC)
+
+
+def test_wall_compares_yesterday_up_to_the_same_time_and_shows_energy_in_tce() -> None:
+    """At 00:30 in Shanghai (16:30 UTC the day before) the wall asks for yesterday 00:00–00:30
+    (not the whole day), cuts the day's KPIs at the same instant, shows total energy in tce
+    with electricity in kWh labelled as such, and the solar share's change in points from the
+    KPI answer's same-elapsed comparison (constant share: 0 pp)."""
+    now = datetime(2025, 12, 3, 16, 30, tzinfo=UTC)
+    midnight = datetime(2025, 12, 3, 16, 0, tzinfo=UTC)
+    asked: list[tuple[str, datetime, datetime]] = []
+
+    def window(request: httpx.Request) -> tuple[datetime, datetime]:
+        p = request.url.params
+        return datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/openapi.json":
+            paths = {f"/api/v1{p}": {"get": {}} for p in ("/carbon/emissions", "/kpis/intensity")}
+            return httpx.Response(200, json={"paths": paths})
+        if path == "/api/v1/sites":
+            site = {"code": "SH", "name": "Plant", "parent": None, "timezone": "Asia/Shanghai"}
+            return httpx.Response(200, json=[{**site, "region": None}])
+        if path == "/api/v1/meters":
+            return httpx.Response(200, json=[_m("IN", "SH", "electricity")])
+        if path == "/api/v1/sites/SH/totals":
+            return httpx.Response(200, json={"site": "SH", "carriers": [], "meters": []})
+        if path == "/api/v1/sites/SH/load":
+            asked.append(("load", *window(request)))
+            return httpx.Response(200, json=_load_answer(window(request)[0]))
+        if path == "/api/v1/carbon/emissions":
+            lo, hi = window(request)
+            asked.append(("emissions", lo, hi))
+            tce = 0.5 if lo == midnight else 0.4
+            return httpx.Response(200, json={"energy_tce": tce, "total_location_tco2e": 1.0})
+        if path == "/api/v1/kpis/intensity":
+            asked.append(("kpi", datetime.fromisoformat(request.url.params["as_of"]), now))
+            share = {"previous": 0.2, "change": 0.0, "change_pct": 0.0}
+            return httpx.Response(
+                200,
+                json={
+                    "renewable_electricity_share": 0.2,
+                    "green_power_share": 0.2,
+                    "mom": {"renewable_electricity_share": share, "green_power_share": share},
+                    "by_product": [],
+                },
+            )
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    snap = snapshots.wall_snapshot(_client(handler), None, "en", now=now)
+    day = timedelta(days=1)
+    assert ("load", midnight - day, now - day) in asked  # yesterday 00:00–00:30 local
+    assert ("emissions", midnight - day, now - day) in asked
+    assert ("emissions", midnight, now) in asked
+    assert ("kpi", now, now) in asked  # the KPI answer is cut at the wall's now
+    tiles = {k.key: k for k in snap.kpis}
+    energy = tiles["energy_today"]
+    assert (energy.value, energy.unit) == (0.5, "tce")
+    assert energy.change_pct == pytest.approx(25.0)  # 0.5 tce against 0.4 tce
+    assert energy.sub.startswith("Electricity ") and "kWh" in energy.sub
+    assert tiles["renewable_share"].change_pct == pytest.approx(0.0)  # points
+    assert tiles["renewable_share"].change_text == "vs yesterday"
