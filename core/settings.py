@@ -177,6 +177,18 @@ class Settings(BaseSettings):
     ingest_broker_batch: int = Field(
         default=100, description="Broker messages stored per commit by the subscribers."
     )
+    # forecast tracking: the drift rule (forecasting.tracking.drift)
+    forecast_drift_days: int = Field(
+        default=14, description="Days of tracked day-ahead error the drift rule pools."
+    )
+    forecast_drift_margin: float = Field(
+        default=0.10,
+        description="A model whose tracked MAE exceeds the weekly seasonal naive's by more "
+        "than this fraction is left out of the nightly selection.",
+    )
+    forecast_drift_min_days: int = Field(
+        default=5, description="Days a model must have been in force before it can be demoted."
+    )
 
 
 @lru_cache

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
-from forecasting import backtest, subjects
+from forecasting import backtest, subjects, tracking
 from forecasting.base import POINT, TARGET, Forecaster, qcol
 from forecasting.calendar import HolidayCalendar
 from forecasting.registry import ModelContext, factories, make
@@ -179,8 +179,10 @@ class ForecastJobs:
         folds: dict[timedelta, int] | None = None,
         candidates: Sequence[str] = CANDIDATES,
         night_candidates: Sequence[str] = NIGHT_CANDIDATES,
+        drift: tracking.DriftRule | None = None,
     ) -> None:
         self.calendar = HolidayCalendar(holidays)
+        self.drift = drift or tracking.DriftRule.from_settings()
         self.clock = clock
         self.folds = folds or SELECTION_FOLDS
         self.candidates = tuple(candidates)
@@ -234,11 +236,17 @@ class ForecastJobs:
     ) -> None:
         last = subjects.last_complete(subject, now)
         frame = _observed(subjects.history(session, subject, last - HISTORY, last))
-        candidates = self.candidates if first else self.night_candidates
+        # a model whose tracked error drifted past the baseline's sits tonight out
+        demoted = tracking.demoted_models(session, subject, now, self.drift)
+        candidates = tracking.without_demoted(
+            self.candidates if first else self.night_candidates, demoted
+        )
         for horizon in (DAY_AHEAD, WEEK_AHEAD):
             name, scores = select_model(
                 frame, subject, horizon, candidates, self.calendar, self.folds.get(horizon, 2)
             )
+            if demoted:
+                scores["demoted"] = sorted(demoted)
             steps = horizon_steps(subject, horizon)
             began = time.perf_counter()
             model = make(name, ModelContext(steps, self.calendar)).fit(frame)
