@@ -59,6 +59,7 @@ def _base(unit: str, uirevision: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(**theme.layout(1.0, hovermode="x unified", uirevision=uirevision))
     fig.update_yaxes(title={"text": unit}, tickformat=",~r", rangemode="tozero")
+    fig.update_xaxes(tickformat="%m-%d %H:%M")  # the same in both languages
     return fig
 
 
@@ -207,10 +208,11 @@ def error_figure(
             "overlaying": "y",
             "side": "right",
             "range": [0, 105],
+            "dtick": 20,
             "showgrid": False,
             "ticksuffix": " %",
         },
         margin={"l": 56, "r": 64, "t": 36, "b": 36},
     )
-    fig.update_xaxes(type="date", tickformat="%m-%d")
+    fig.update_xaxes(type="date", tickformat="%m-%d", dtick=86_400_000)  # one tick a day
     return fig
