@@ -186,6 +186,18 @@ class Settings(BaseSettings):
     ray_task_retries: int = Field(
         default=3, description="Retries of a nightly forecast task whose Ray worker died."
     )
+    # forecast tracking: the drift rule (forecasting.tracking.drift)
+    forecast_drift_days: int = Field(
+        default=14, description="Days of tracked day-ahead error the drift rule pools."
+    )
+    forecast_drift_margin: float = Field(
+        default=0.10,
+        description="A model whose tracked MAE exceeds the weekly seasonal naive's by more "
+        "than this fraction is left out of the nightly selection.",
+    )
+    forecast_drift_min_days: int = Field(
+        default=5, description="Days a model must have been in force before it can be demoted."
+    )
 
 
 @lru_cache

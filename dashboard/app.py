@@ -90,6 +90,7 @@ def _shell() -> html.Div:
         ("/engineer", "nav_engineer"),
         ("/manager", "nav_manager"),
         ("/budgets", "nav_budgets"),
+        ("/forecasts", "nav_forecasts"),
         ("/sites", "nav_sites"),
         ("/zero-carbon", "nav_zero_carbon"),
         ("/benchmarking", "nav_benchmarking"),

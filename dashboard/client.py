@@ -324,6 +324,18 @@ class ApiClient:
     def forecasts(self, site: str, target: str, start: datetime, end: datetime) -> Any:
         return self.get(f"{API}/forecasts", site=site, target=target, start=start, end=end)
 
+    def forecast(self, subject: dict, horizon: str, target: str = "load") -> dict:
+        """The newest forecast of ``{"site": …}`` or ``{"meter": …}`` over ``horizon``."""
+        return self.get(f"{API}/forecasts", target=target, horizon=horizon, **subject)
+
+    def forecast_accuracy(self, subject: dict, days: int, target: str = "load") -> dict:
+        return self.get(f"{API}/forecasts/accuracy", target=target, days=days, **subject)
+
+    def past_forecasts(self, subject: dict, horizon: str, days: int, target: str = "load") -> dict:
+        return self.get(
+            f"{API}/forecasts/past", target=target, horizon=horizon, days=days, **subject
+        )
+
     def scorecard(self, site: str, year: int) -> dict:
         return self.get(f"{API}/zero-carbon/scorecard", site=site, year=year)
 

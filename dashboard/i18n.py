@@ -363,6 +363,67 @@ TEXT: dict[str, tuple[str, str]] = {
     "source": ("Source", "来源"),
     "dt_primary": ("supplier-specific (primary)", "供应商实景（初级）"),
     "dt_secondary": ("default (secondary)", "默认（次级）"),
+    # forecasts page
+    "nav_forecasts": ("Forecasts", "预测"),
+    "fc_title": ("Forecasts and their accuracy", "负荷预测与预测精度"),
+    "fc_site_total": ("site total (electricity)", "站点总量（电）"),
+    "fc_day": ("Day ahead", "日前（24小时）"),
+    "fc_week": ("7 days", "未来7天"),
+    "fc_forecast_24h": (
+        "Load forecast, next 24 h, with its 90 % band",
+        "未来24小时负荷预测及90 %区间",
+    ),
+    "fc_forecast_7d": (
+        "Load forecast, next 7 days, with its 90 % band",
+        "未来7天负荷预测及90 %区间",
+    ),
+    "fc_band": ("90 % interval", "90 %预测区间"),
+    "fc_actual": ("Actual", "实际"),
+    "fc_origin": ("forecast from here", "预测起点"),
+    "fc_model_title": ("Model in force and its backtest", "当前模型及其回测"),
+    "fc_model_in_force": ("Model in force", "当前模型"),
+    "fc_trained": ("Trained on", "训练数据"),
+    "fc_made": ("Selected", "选定于"),
+    "fc_model": ("Model", "模型"),
+    "fc_mase": ("MASE", "MASE"),
+    "fc_wape": ("WAPE", "WAPE"),
+    "fc_mae": ("MAE", "平均绝对误差"),
+    "fc_cov": ("90 % coverage", "90 %区间覆盖率"),
+    "fc_selected": ("selected", "已选用"),
+    "fc_demoted": ("demoted: tracked error drifted", "已降级：跟踪误差漂移"),
+    "fc_backtest_note": (
+        "Rolling-origin backtest of the nightly selection; MASE against the weekly seasonal "
+        "naive (below 1 is better); MAE in {unit}.",
+        "每晚模型选择的滚动起点回测；MASE以周季节性朴素预测为基准（小于1更好）；"
+        "平均绝对误差单位 {unit}。",
+    ),
+    "fc_past_title": ("Past forecasts against what happened", "历史预测与实际对比"),
+    "fc_past_forecast": ("Forecast then in force", "当时的预测"),
+    "fc_error_title": ("Tracked error per day", "每日跟踪误差"),
+    "fc_naive_mae": (
+        "MAE · seasonal naive, weekly (baseline)",
+        "平均绝对误差 · 周季节性朴素（基准）",
+    ),
+    "fc_coverage": ("90 % band coverage", "90 %区间覆盖率"),
+    "fc_coverage_axis": ("coverage", "覆盖率"),
+    "fc_days": ("Days", "天数"),
+    "fc_ratio": ("vs baseline", "相对基准"),
+    "fc_naive": ("Baseline MAE", "基准平均绝对误差"),
+    "fc_state": ("Drift rule", "漂移规则"),
+    "fc_ok": ("in range", "正常"),
+    "fc_rule": (
+        "Drift rule: a model whose day-ahead MAE over the last {days} days (at least "
+        "{min_days} days in force) exceeds {baseline}'s by more than {margin} % is left out "
+        "of the next nightly selection.",
+        "漂移规则：若某模型近{days}天（至少使用{min_days}天）的日前平均绝对误差比{baseline}高出"
+        "{margin} %以上，下一次每晚模型选择将不再选用它。",
+    ),
+    "fc_pick": ("pick a site or a meter", "请选择站点或计量表"),
+    "fc_none_tracked": ("no tracked forecasts yet for these days", "这些天尚无跟踪的预测"),
+    "fc_m_naive_daily": ("Seasonal naive, daily", "季节性朴素（日）"),
+    "fc_m_naive_weekly": ("Seasonal naive, weekly", "季节性朴素（周）"),
+    "fc_m_hgb": ("Gradient boosting (hgb)", "梯度提升树（hgb）"),
+    "fc_m_prophet": ("Prophet", "Prophet"),
 }
 
 _AGE_UNITS = (("d", "天", 86400), ("h", "小时", 3600), ("min", "分钟", 60), ("s", "秒", 1))

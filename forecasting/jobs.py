@@ -39,3 +39,13 @@ def nightly(engine: Engine) -> int:
 def refresh(engine: Engine) -> int:
     """The next 24 h for every meter and site, from the selected model."""
     return _instance().refresh(engine)
+
+
+def track(engine: Engine) -> int:
+    """Score the last two complete days of every stored nightly forecast against what
+    happened (``forecasting.tracking``; re-scoring a day replaces its scores)."""
+    from datetime import UTC, datetime
+
+    from forecasting import tracking
+
+    return tracking.track(engine, datetime.now(UTC))

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
-from forecasting import backtest, exog, subjects
+from forecasting import backtest, exog, subjects, tracking
 from forecasting.base import POINT, TARGET, Forecaster, future_index, qcol
 from forecasting.calendar import HolidayCalendar
 from forecasting.registry import ModelContext, factories, make
@@ -235,9 +235,11 @@ class ForecastJobs:
         folds: dict[timedelta, int] | None = None,
         candidates: Sequence[str] = CANDIDATES,
         night_candidates: Sequence[str] = NIGHT_CANDIDATES,
+        drift: tracking.DriftRule | None = None,
     ) -> None:
         self.holidays = holidays
         self.calendar = HolidayCalendar(holidays)
+        self.drift = drift or tracking.DriftRule.from_settings()
         self.clock = clock
         self.folds = folds or SELECTION_FOLDS
         self.candidates = tuple(candidates)
@@ -310,7 +312,11 @@ class ForecastJobs:
     ) -> int:
         last = subjects.last_complete(subject, now)
         frame = _observed(subjects.history(session, subject, last - HISTORY, last))
-        candidates = self.candidates if first else self.night_candidates
+        # a model whose tracked error drifted past the baseline's sits tonight out
+        demoted = tracking.demoted_models(session, subject, now, self.drift)
+        candidates = tracking.without_demoted(
+            self.candidates if first else self.night_candidates, demoted
+        )
         stored = 0
         for horizon in (DAY_AHEAD, WEEK_AHEAD):
             steps = horizon_steps(subject, horizon)
@@ -324,6 +330,8 @@ class ForecastJobs:
                 self.folds.get(horizon, 2),
                 inputs.columns,
             )
+            if demoted:
+                scores["demoted"] = sorted(demoted)
             began = time.perf_counter()
             model = make(name, ModelContext(steps, self.calendar, inputs.columns)).fit(train)
             forecast = model.predict(steps, future)

@@ -11,11 +11,12 @@ carry the point forecast and the 50 % and 90 % intervals.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -80,3 +81,59 @@ class ForecastPoint(Base):
     q25: Mapped[float] = mapped_column(Double)
     q75: Mapped[float] = mapped_column(Double)
     q95: Mapped[float] = mapped_column(Double)
+
+
+class ForecastScore(Base):
+    """One day's tracked error of the forecasts one model made for one subject at one lead.
+
+    ``horizon_h``: 24 for the nightly day-ahead forecast, 168 for the week-ahead one; for each
+    bucket of the subject's local ``day`` the newest nightly run of that lead issued before the
+    bucket is the forecast in force (``forecasting.tracking``). The sums make the measures
+    poolable over days: ``abs_error`` = Σ|y − ŷ|, ``abs_actual`` = Σ|y|, ``naive_abs_error`` =
+    Σ|y − y(t − 7 d)| over the ``naive_points`` where last week is known, ``inside_90`` = how
+    many actuals fell in [q05, q95], ``scale`` = the in-sample MAE of the weekly seasonal naive
+    over the 28 days before (the MASE denominator). Everything in the subject's ``unit`` per
+    bucket. One row per subject, lead, model and day: re-scoring replaces it.
+    """
+
+    __tablename__ = "forecast_score"
+    __table_args__ = (
+        CheckConstraint("(meter_id IS NULL) <> (site_id IS NULL)", name="one_subject"),
+        CheckConstraint("points > 0", name="points_positive"),
+        Index(
+            "uq_forecast_score_day",
+            "meter_id",
+            "site_id",
+            "carrier",
+            "quantity",
+            "horizon_h",
+            "model",
+            "day",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_forecast_score_site", "site_id", "carrier", "quantity", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id", ondelete="CASCADE"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    carrier: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[str] = mapped_column(String(8))
+    unit: Mapped[str] = mapped_column(String(16))
+    horizon_h: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    points: Mapped[int] = mapped_column(Integer)
+    abs_error: Mapped[float] = mapped_column(Double)
+    abs_actual: Mapped[float] = mapped_column(Double)
+    naive_abs_error: Mapped[float | None] = mapped_column(Double)
+    naive_points: Mapped[int] = mapped_column(Integer)
+    inside_90: Mapped[int] = mapped_column(Integer)
+    scale: Mapped[float | None] = mapped_column(Double)
+    mae: Mapped[float] = mapped_column(Double)
+    mape: Mapped[float | None] = mapped_column(Double)
+    wape: Mapped[float | None] = mapped_column(Double)
+    mase: Mapped[float | None] = mapped_column(Double)
+    coverage_90: Mapped[float] = mapped_column(Double)
+    scored_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())

@@ -102,6 +102,13 @@ JOBS: list[Job] = [
         "forecasts of the next 24 h for every meter and site from the selected model",
     ),
     Job(
+        "forecast_tracking",
+        forecast_jobs.track,
+        3600,
+        "score the last two complete days of every nightly forecast against the actuals "
+        "(MAE, MAPE, WAPE, MASE, 90 % coverage per day, model and subject)",
+    ),
+    Job(
         "carbon_assets_expiry",
         asset_ledger.expire_job,
         3600,
