@@ -145,7 +145,14 @@ def scorecard(
     figs = {y: base_figures(session, site, y) for y in years}
     cur = figs[year]
     off = offsets_mod.offsets(session, site, year, cur["emissions"])
-    coll = collection.collection_rate(session, site, cur["start"], cur["end"])
+    rate = collection.collection_rate(session, site, cur["start"], cur["end"])
+    coll = {
+        "basis": rate.basis,
+        "configured": rate.configured,
+        "reporting": rate.reporting,
+        "rate": rate.rate,
+        "not_reporting": rate.not_reporting,
+    }
     pcf = footprint_service.coverage(session, site, cur["start"], cur["end"])
     paths = set(served_paths)
     functions = [

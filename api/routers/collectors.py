@@ -31,5 +31,6 @@ def list_devices(session: DbSession, _: Reader) -> list[dict]:
 def collection_rate(
     site: str, start: datetime, end: datetime, session: DbSession, _: Reader
 ) -> dict:
-    """Automatic collection rate: points reporting / points configured over [start, end)."""
+    """Automatic collection rate: points reporting / points configured over (start, end]
+    (collector points; every meter of a site without collectors)."""
     return center.collection_rate(session, site, start, end)
