@@ -14,7 +14,9 @@ idle        that quantity (or power: ``unit`` kW on an energy meter) above the b
             ``high`` inside ``idle_periods`` (weekly windows) and on ``holidays``
 stale       no reading for ``intervals`` × the meter's expected interval (scheduler)
 demand      15-minute (``block_s``) demand in kW, ``method`` block (projected to the end of
-            the block) or rolling, against the contracted maximum ``high`` (scheduler)
+            the block) or rolling, against the contracted maximum ``high``; without
+            ``high``, the site's own ``contracted_demand_kw`` (the rule's site, or its
+            meter's), read at each evaluation (scheduler)
 forecast_   a meter's or a site's (``carrier``, default electricity) ``target`` (energy per
 deviation   bucket, or load in kW; default energy, load for kW gauges) outside the stored
             forecast's 90 % interval for ``intervals`` (K, default 3) consecutive complete
