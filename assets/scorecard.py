@@ -146,7 +146,7 @@ def scorecard(
     cur = figs[year]
     off = offsets_mod.offsets(session, site, year, cur["emissions"])
     rate = collection.collection_rate(session, site, cur["start"], cur["end"])
-    coll = {
+    coll: dict = {
         "basis": rate.basis,
         "configured": rate.configured,
         "reporting": rate.reporting,
@@ -196,7 +196,7 @@ def scorecard(
             cur["onsite_renewable_share"],
             {"electricity": cur["electricity"], "emissions_hash": cur["emissions_hash"]},
         ),
-        "auto_collection_rate": (_pct(coll["rate"]), coll),
+        "auto_collection_rate": (_pct(rate.rate), coll),
         "processes_at_level_1": _measured(
             processes.share_at_level_1(session, site, cur["start"], cur["end"]),
             "no process with a rated benchmark",

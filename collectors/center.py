@@ -70,12 +70,17 @@ def record_health(session: Session, report: dict, now: datetime) -> int:
     return len(rows)
 
 
-def devices(session: Session, now: datetime) -> list[dict]:
-    """Every reported device with its state (``online`` false when stale)."""
+def devices(session: Session, now: datetime, site: str | None = None) -> list[dict]:
+    """Every reported device with its state (``online`` false when stale); with ``site``,
+    the devices with a point whose meter is installed in that site or below it."""
     out: dict[tuple[str, str], dict] = {}
-    for p in session.scalars(
-        select(CollectorPoint).order_by(CollectorPoint.collector, CollectorPoint.device)
-    ):
+    query = select(CollectorPoint).order_by(CollectorPoint.collector, CollectorPoint.device)
+    if site is not None:
+        codes = set(collection.meter_codes(session, site))
+        keys = {(p.collector, p.device) for p in session.scalars(query) if p.meter_code in codes}
+    for p in session.scalars(query):
+        if site is not None and (p.collector, p.device) not in keys:
+            continue
         key = (p.collector, p.device)
         stale = (now - p.reported_at).total_seconds() > max(3 * p.report_every_s, MIN_STALE_S)
         d = out.setdefault(

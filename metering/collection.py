@@ -67,8 +67,13 @@ def configured_points(session: Session, site: str) -> tuple[str, list[str]]:
     ).all()
     if collected:
         return "collector_points", sorted(collected)
-    meters = session.scalars(select(Meter.code).where(Meter.site_id.in_(site_ids))).all()
-    return "meters", sorted(meters)
+    return "meters", meter_codes(session, site, site_ids)
+
+
+def meter_codes(session: Session, site: str, site_ids: list[int] | None = None) -> list[str]:
+    """Codes of the meters installed in a site and its descendants, sorted."""
+    ids = site_ids if site_ids is not None else registry.site_subtree_ids(session, site)
+    return sorted(session.scalars(select(Meter.code).where(Meter.site_id.in_(ids))))
 
 
 def collection_rate(session: Session, site: str, start: datetime, end: datetime) -> CollectionRate:
@@ -80,9 +85,7 @@ def collection_rate(session: Session, site: str, start: datetime, end: datetime)
     reporting: set[str] = set()
     if configured:
         reporting = set(
-            session.execute(
-                _REPORTING, {"codes": configured, "start": start, "end": end}
-            ).scalars()
+            session.execute(_REPORTING, {"codes": configured, "start": start, "end": end}).scalars()
         )
     return CollectionRate(
         site=site,
