@@ -350,10 +350,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "dt_secondary": ("default (secondary)", "默认（次级）"),
     # wall: net emissions and the field side (site setting of the wall's tiles)
     "net_emissions_year": ("Net emissions this year", "本年净排放"),
-    "net_sub": ("gross {gross} − offsets {offsets} tCO₂e", "总排放 {gross} − 抵消 {offsets} tCO₂e"),
+    "net_sub": ("gross {gross} · offset {offsets} tCO₂e", "总量 {gross} · 抵消 {offsets} tCO₂e"),
     "offsets_warning": ("see the offset warnings", "抵消存在警示"),
     "devices_offline": ("Devices offline", "离线设备"),
     "devices_unit": ("devices", "台"),
+    "device_unit": ("device", "台"),
     "devices_of": ("of {n} field devices", "共 {n} 台采集设备"),
     "no_collectors": ("no field collectors", "无现场采集器"),
     "collection_rate": ("Automatic collection rate", "自动采集率"),
@@ -362,6 +363,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # sites page: a site's own settings
     "site_settings": ("Site settings", "站点设置"),
     "site_contract": ("Contracted demand (kW)", "合同需量（kW）"),
+    "site_contract_v": ("contracted demand {v}", "合同需量 {v}"),
     "site_contract_help": (
         "the contract with the utility: drawn on the site's wall, the limit of its demand alarms",
         "与供电公司约定的最大需量：显示在本站点大屏，并作为需量报警的默认限值",

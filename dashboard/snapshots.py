@@ -388,15 +388,16 @@ def _collection(api: ApiClient, site: str) -> dict:
 def _field_and_offset_kpis(b: _Batch, has: dict[str, bool], lang: str) -> list[Kpi]:
     """ "Net emissions this year", "Devices offline" and "Automatic collection rate"."""
     na = t("not_available", lang)
-    net = Kpi("net_emissions_year", None, "tCO₂e", note=na, digits=0)
+    net = Kpi("net_emissions_year", None, "tCO₂e", note=na)
     o = b.get("offsets") if "offsets" in b.futures else None
     if o is not None and _ok(o):
-        net.value, net.note = o["net_tco2"], ""
+        # tonnes come as decimal strings (the ledger's numeric): figures to draw
+        net.value, net.note = float(o["net_tco2"]), ""
         net.sub = t(
             "net_sub",
             lang,
-            gross=fmt_num(o["gross_tco2"], "", 0),
-            offsets=fmt_num(o["offsets_tco2"], "", 0),
+            gross=fmt_num(float(o["gross_tco2"]), "", 0),
+            offsets=fmt_num(float(o["offsets_tco2"]), "", 0),
         )
         if o.get("warnings"):
             net.note = t("offsets_warning", lang)
@@ -408,6 +409,7 @@ def _field_and_offset_kpis(b: _Batch, has: dict[str, bool], lang: str) -> list[K
         else:
             down = [x for x in d if not x["online"]]
             offline.value, offline.note = float(len(down)), ""
+            offline.unit = t("device_unit" if len(down) == 1 else "devices_unit", lang)
             offline.sub = t("devices_of", lang, n=len(d))
             if down:
                 offline.note = ", ".join(x["device"] for x in down[:3]) + (
