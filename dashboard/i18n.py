@@ -350,7 +350,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "dt_secondary": ("default (secondary)", "默认（次级）"),
     # wall: net emissions and the field side (site setting of the wall's tiles)
     "net_emissions_year": ("Net emissions this year", "本年净排放"),
-    "net_sub": ("gross {gross} · offset {offsets} tCO₂e", "总量 {gross} · 抵消 {offsets} tCO₂e"),
+    "net_sub": ("gross {gross} · offset {offsets}", "总量 {gross} · 抵消 {offsets}"),
     "offsets_warning": ("see the offset warnings", "抵消存在警示"),
     "devices_offline": ("Devices offline", "离线设备"),
     "devices_unit": ("devices", "台"),
