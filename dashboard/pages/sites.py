@@ -50,6 +50,8 @@ def _node(code: str, sites: dict, kids: dict, meters: dict, lang: str) -> html.L
                     dcc.Link(t("nav_wall", lang), href=f"/wall?site={code}"),
                     " · ",
                     dcc.Link(t("nav_manager", lang), href=f"/manager?site={code}"),
+                    " · ",
+                    dcc.Link(t("site_settings", lang), href=f"/sites?site={code}"),
                 ],
                 className="code",
             ),
@@ -61,7 +63,8 @@ def _node(code: str, sites: dict, kids: dict, meters: dict, lang: str) -> html.L
     )
 
 
-def layout(**_: str) -> html.Div:
+def layout(site: str | None = None, **_: str) -> html.Div:
+    """``?site=CODE`` opens that site's settings in the form."""
     lang = current()
     try:
         sites = runtime.api().sites()
@@ -84,7 +87,7 @@ def layout(**_: str) -> html.Div:
     return html.Div(
         [
             html.H1(t("sites_title", lang)),
-            _settings_form(lang, roots[0] if roots else None),
+            _settings_form(lang, site if site in index else roots[0] if roots else None),
             html.Div(
                 html.Ul([_node(r, index, kids, by_site, lang) for r in roots]),
                 className="tree card",
@@ -99,31 +102,39 @@ def _settings_form(lang: str, first: str | None) -> html.Div:
     return html.Div(
         [
             html.H2(t("site_settings", lang)),
-            html.Label(
+            html.Div(
                 [
-                    t("site_pick", lang),
-                    dcc.Dropdown(
-                        id=ids.SITES_PICK, options=site_options(lang), value=first, clearable=False
+                    html.Label(
+                        [
+                            t("site_pick", lang),
+                            dcc.Dropdown(
+                                id=ids.SITES_PICK,
+                                options=site_options(lang),
+                                value=first,
+                                clearable=False,
+                            ),
+                        ]
                     ),
-                ]
-            ),
-            html.Label(
-                [
-                    t("site_contract", lang),
-                    dcc.Input(id=ids.SITES_CONTRACT, type="number", min=0, step="any"),
-                    html.Span(t("site_contract_help", lang), className="note"),
-                ]
-            ),
-            html.Label(
-                [
-                    t("site_tiles", lang),
-                    dcc.Dropdown(
-                        id=ids.SITES_TILES,
-                        options=[{"label": t(k, lang), "value": k} for k in wall.TILES],
-                        multi=True,
+                    html.Label(
+                        [
+                            t("site_contract", lang),
+                            dcc.Input(id=ids.SITES_CONTRACT, type="number", min=0, step="any"),
+                            html.Div(t("site_contract_help", lang), className="note"),
+                        ]
                     ),
-                    html.Span(t("site_tiles_help", lang), className="note"),
-                ]
+                    html.Label(
+                        [
+                            t("site_tiles", lang),
+                            dcc.Dropdown(
+                                id=ids.SITES_TILES,
+                                options=[{"label": t(k, lang), "value": k} for k in wall.TILES],
+                                multi=True,
+                            ),
+                            html.Div(t("site_tiles_help", lang), className="note"),
+                        ]
+                    ),
+                ],
+                className="form-row site-settings",
             ),
             html.Button(t("site_save", lang), id=ids.SITES_SAVE, className="btn"),
             html.Div(id=ids.SITES_MSG, className="note"),

@@ -91,19 +91,30 @@ def test_sites_page_sets_a_sites_contract_and_tiles(
 ) -> None:
     base, ws = stack["dash"].url, _workshop(stack)
     p = page.page
-    p.goto(f"{base}/sites")
+    p.goto(f"{base}/sites?site={ws}")  # the tree's "Site settings" link of workshop B
     p.wait_for_selector("#sites-pick", timeout=20_000)
-    p.click("#sites-pick")
-    p.locator("#sites-pick .Select-menu-outer, #sites-pick [role=option]").filter(
-        has_text="Workshop B"
-    ).first.click()
+    p.wait_for_load_state("networkidle")  # the form shows B's settings (none yet)
+    try:
+        assert "Workshop B" in p.inner_text("#sites-pick")
+        assert p.input_value("#sites-contract") == ""
+    except AssertionError:
+        ARTIFACTS.mkdir(exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / "sites-form-failed.png"), full_page=True)
+        raise
     p.fill("#sites-contract", "50")
+    search = {
+        "load_now": "Site load",
+        "net_emissions_year": "Net emissions",
+        "devices_offline": "Devices offline",
+        "collection_rate": "collection rate",
+    }
     for key in TILES:
         p.click("#sites-tiles")
-        p.keyboard.type({"load_now": "Site load", "net_emissions_year": "Net emissions",
-                         "devices_offline": "Devices offline",
-                         "collection_rate": "Automatic collection"}[key])  # fmt: skip
+        p.locator("input:focus").fill(search[key])
         p.keyboard.press("Enter")
+        p.keyboard.press("Escape")
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.screenshot(path=str(ARTIFACTS / "sites-form-en.png"), full_page=True)
     p.click("#sites-save")
     p.wait_for_selector("#sites-msg.msg-ok", timeout=20_000)
     site = next(s for s in stack["viewer"].get(f"{API}/sites").json() if s["code"] == ws)
