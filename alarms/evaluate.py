@@ -24,7 +24,7 @@ leaves the rule's points untouched.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from alarms.store import PointRow, Recorder, db_now, lock_points, resync_childre
 from alarms.store import us_to_dt as us_dt
 from core import units
 from core.errors import Invalid, NotFound
+from metering.registry import contracted_demand_kw
 from metering.scope import counted_meters
 from models import Meter, Site
 from models.alarms import RuleType
@@ -88,13 +89,16 @@ class Compiled:
     budget: tuple[str, str, str] | None = None  # budget: (quantity, period, basis)
     node_loss: tuple[str, str | None, int] | None = None  # (carrier, node or None, window s)
     ets: tuple[int, int] | None = None  # ets_deadline: (compliance year, days before)
+    # demand without ``high``: the site (the rule's, or its meter's) whose own contracted
+    # demand is the limit, read at every evaluation (a changed contract applies at once)
+    contract_site_id: int | None = None
 
 
 _RULES = """
 SELECT r.id, r.version, r.type, r.meter_id, r.site_id, r.high, r.low, r.high_high, r.low_low,
        r.deadband, r.on_delay_s, r.off_delay_s, r.unit, r.params, r.schedule,
        (extract(epoch FROM r.created_at) * 1000000)::bigint,
-       m.kind, m.interval_s, m.canonical_unit, coalesce(s.timezone, 'UTC')
+       m.kind, m.interval_s, m.canonical_unit, coalesce(s.timezone, 'UTC'), s.id
 FROM alarm_rule r LEFT JOIN meter m ON m.id = r.meter_id
 LEFT JOIN site s ON s.id = coalesce(r.site_id, m.site_id)
 WHERE r.id = ANY(:ids)
@@ -123,6 +127,7 @@ def compile_rule(row: Any) -> Compiled:
         interval_s,
         canonical,
         tz,
+        own_site_id,
     ) = row
     rtype = RuleType(rtype)
     params = params or {}
@@ -176,6 +181,7 @@ def compile_rule(row: Any) -> Compiled:
         ets=(int(params["year"]), int(params.get("days_before", 30)))
         if rtype is RuleType.ETS_DEADLINE
         else None,
+        contract_site_id=own_site_id if rtype is RuleType.DEMAND and high is None else None,
     )
 
 
@@ -464,6 +470,17 @@ def demand_kw(conn: Connection, rule: Compiled, now_us: int) -> float:
     )
     remaining_h = (start + rule.block_us - now_us) / 3600 / US
     return (so_far + recent_kw * remaining_h) / block_h
+
+
+def with_site_contract(conn: Connection, rule: Compiled) -> Compiled:
+    """A demand rule without ``high`` takes its site's contracted demand (kW) as ``high``
+    (kept above a ``high_high`` only if that is larger); no contract now: no ``high``."""
+    assert rule.contract_site_id is not None
+    kw = contracted_demand_kw(conn, rule.contract_site_id)
+    limits = {k: v for k, v in rule.limits.items() if k != "high"}
+    if kw is not None:
+        limits["high"] = float(kw)
+    return replace(rule, limits=limits)
 
 
 _FORECAST_EXISTS = "SELECT EXISTS (SELECT 1 FROM forecast_run r WHERE {subject})"
@@ -785,6 +802,8 @@ def evaluate_timed(
             seen = last.get(rule.meter_id) if rule.meter_id is not None else None
             x = np.array([(now_us - (seen if seen is not None else rule.created_us)) / US])
         else:
+            if rule.contract_site_id is not None:
+                rule = with_site_contract(conn, rule)
             x = np.array([demand_kw(conn, rule, now_us)])
         armed = _armed(rule, t)
         for row in points:

@@ -53,7 +53,8 @@ WEBHOOK_ACTIONS = {
 FLOOD_GATED = {Action.ACTIVATE, Action.CLEAR}
 
 _INFO = """
-SELECT a.id, a.condition, r.id, r.name, r.type, r.priority, r.message, r.unit, r.high, r.low,
+SELECT a.id, a.condition, r.id, r.name, r.type, r.priority, r.message, r.unit,
+       coalesce(r.high, CASE r.type WHEN 'demand' THEN s.contracted_demand_kw END), r.low,
        r.high_high, r.low_low, r.webhook_url, m.code, s.code
 FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id
 LEFT JOIN meter m ON m.id = r.meter_id

@@ -14,7 +14,9 @@ idle        that quantity (or power: ``unit`` kW on an energy meter) above the b
             ``high`` inside ``idle_periods`` (weekly windows) and on ``holidays``
 stale       no reading for ``intervals`` × the meter's expected interval (scheduler)
 demand      15-minute (``block_s``) demand in kW, ``method`` block (projected to the end of
-            the block) or rolling, against the contracted maximum ``high`` (scheduler)
+            the block) or rolling, against the contracted maximum ``high``; without
+            ``high``, the site's own ``contracted_demand_kw`` (the rule's site, or its
+            meter's), read at each evaluation (scheduler)
 forecast_   a meter's or a site's (``carrier``, default electricity) ``target`` (energy per
 deviation   bucket, or load in kW; default energy, load for kW gauges) outside the stored
             forecast's 90 % interval for ``intervals`` (K, default 3) consecutive complete
@@ -278,12 +280,13 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
         if rtype is RuleType.ETS_DEADLINE and data.high < 0:
             raise Invalid("high", "a shortfall in t, 0 or more")
     if rtype in (RuleType.IDLE, RuleType.DEMAND):
-        if data.high is None:
-            what = "baseline" if rtype is RuleType.IDLE else "contracted maximum demand (kW)"
-            raise Invalid("high", f"a {rtype.value} rule needs high (the {what})")
+        if data.high is None and rtype is RuleType.IDLE:
+            raise Invalid("high", "an idle rule needs high (the baseline)")
         for n in ("low", "low_low"):
             if getattr(data, n) is not None:
                 raise Invalid(n, f"a {rtype.value} rule has no low limits")
+        if rtype is RuleType.DEMAND and data.high is None:
+            return  # the site's contracted demand is the limit (checked in _site_contract)
     if not given:
         raise Invalid("high", "give at least one of high, low, high_high, low_low")
     hi, lo, hh, ll = data.high, data.low, data.high_high, data.low_low
@@ -534,6 +537,8 @@ def validate(session: Session, data: RuleIn, rule_id: int | None = None) -> dict
         raise Invalid("priority", "must be critical, high, medium or low") from None
     meter, site = _target(session, data, rtype)
     _check_limits(data, rtype)
+    if rtype is RuleType.DEMAND and data.high is None:
+        _site_contract(session, site.id if site is not None else meter.site_id)  # type: ignore[union-attr]
     _check_unit(data, rtype, meter)
     params = _params(session, data, rtype, meter, site)
     if data.schedule is not None:
@@ -566,10 +571,28 @@ def validate(session: Session, data: RuleIn, rule_id: int | None = None) -> dict
 
 
 def conditions_of(rule: AlarmRule) -> list[str]:
-    """The alarm points a rule has: one per limit it sets (``stale`` for stale rules)."""
+    """The alarm points a rule has: one per limit it sets (``stale`` for stale rules; a
+    demand rule always has ``high``, its site's contracted demand when it sets none)."""
     if rule.type == RuleType.STALE:
         return ["stale"]
-    return [n for n in LIMITS if getattr(rule, n) is not None]
+    return [
+        n
+        for n in LIMITS
+        if getattr(rule, n) is not None or (n == "high" and rule.type == RuleType.DEMAND)
+    ]
+
+
+def _site_contract(session: Session, site_id: int) -> float:
+    """The contracted demand (kW) a demand rule without ``high`` watches: its site's own."""
+    kw = registry.contracted_demand_kw(session, site_id)
+    if kw is None:
+        code = session.scalar(select(Site.code).where(Site.id == site_id))
+        raise Invalid(
+            "high",
+            f"a demand rule needs high (the contracted maximum demand, kW) or a site with "
+            f"contracted_demand_kw; site {code!r} has none",
+        )
+    return kw
 
 
 def get_rule(session: Session, rule_id: int) -> AlarmRule:

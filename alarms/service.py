@@ -27,7 +27,8 @@ FILTERS = {
 
 _SELECT = """
 SELECT a.id, a.rule_id, r.name, r.type, m.code AS meter, s.code AS site, a.condition,
-       CASE a.condition WHEN 'high' THEN r.high WHEN 'low' THEN r.low
+       CASE a.condition WHEN 'high' THEN coalesce(r.high, CASE r.type WHEN 'demand'
+                                 THEN s.contracted_demand_kw END) WHEN 'low' THEN r.low
             WHEN 'high_high' THEN r.high_high WHEN 'low_low' THEN r.low_low END AS limit_value,
        r.unit, r.priority, r.message, a.state, a.condition_active, a.acked, a.shelved_until,
        a.suppressed, a.out_of_service, a.activation_count, a.activated_at, a.cleared_at,

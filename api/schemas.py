@@ -28,6 +28,30 @@ class SiteCreate(BaseModel):
         description="IANA zone of the site's days, months and years; unset: ECC_TIMEZONE",
     )
     region: str | None = Field(default=None, description="Power-grid region for carbon factors")
+    contracted_demand_kw: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e15,
+        description="Contracted maximum demand with the utility, kW (the wall and the "
+        "default limit of the site's demand alarm rules); unset: none",
+    )
+    wall_tiles: list[str] | None = Field(
+        default=None,
+        max_length=12,
+        description="KPI tiles of the site's wall, in order; unset: ECC_WALL_TILES",
+    )
+
+
+class SiteUpdate(BaseModel):
+    """A site's own settings; a field left out stays as it is, ``null`` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+    contracted_demand_kw: float | None = Field(
+        default=None, gt=0, le=1e15, description="Contracted maximum demand, kW; null: none"
+    )
+    wall_tiles: list[str] | None = Field(
+        default=None, max_length=12, description="KPI tiles of the wall; null: ECC_WALL_TILES"
+    )
 
 
 class SiteOut(BaseModel):
@@ -36,6 +60,8 @@ class SiteOut(BaseModel):
     parent: str | None
     timezone: str
     region: str | None
+    contracted_demand_kw: float | None = None
+    wall_tiles: list[str] | None = None
 
 
 class MeterCreate(BaseModel):
@@ -195,6 +221,10 @@ class CollectionRateOut(BaseModel):
     site: str
     start: datetime
     end: datetime
+    basis: str = Field(
+        description="collector_points: the collector points of the site's meters; meters: "
+        "the site has no collector, every meter installed there is expected to report"
+    )
     points_configured: int
     points_reporting: int
     rate: float | None

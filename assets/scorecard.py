@@ -145,7 +145,14 @@ def scorecard(
     figs = {y: base_figures(session, site, y) for y in years}
     cur = figs[year]
     off = offsets_mod.offsets(session, site, year, cur["emissions"])
-    coll = collection.collection_rate(session, site, cur["start"], cur["end"])
+    rate = collection.collection_rate(session, site, cur["start"], cur["end"])
+    coll: dict = {
+        "basis": rate.basis,
+        "configured": rate.configured,
+        "reporting": rate.reporting,
+        "rate": rate.rate,
+        "not_reporting": rate.not_reporting,
+    }
     pcf = footprint_service.coverage(session, site, cur["start"], cur["end"])
     paths = set(served_paths)
     functions = [
@@ -189,7 +196,7 @@ def scorecard(
             cur["onsite_renewable_share"],
             {"electricity": cur["electricity"], "emissions_hash": cur["emissions_hash"]},
         ),
-        "auto_collection_rate": (_pct(coll["rate"]), coll),
+        "auto_collection_rate": (_pct(rate.rate), coll),
         "processes_at_level_1": _measured(
             processes.share_at_level_1(session, site, cur["start"], cur["end"]),
             "no process with a rated benchmark",

@@ -36,15 +36,13 @@ class Settings(BaseSettings):
         description="The dashboard's own token, used only by the wall (a display token from "
         "`ecc displays create`); people sign in. Unset: a viewer key in data_dir.",
     )
-    contracted_demand_kw: float | None = Field(
-        default=None, description="Contracted maximum demand shown on the wall screen, kW."
-    )
     wall_tiles: str = Field(
         default=(
             "load_now,energy_today,cost_today,budget_month,co2_today,carbon_intensity,"
             "renewable_share,green_share"
         ),
-        description="KPI tiles of the wall screen, in order (comma-separated keys).",
+        description="KPI tiles of the wall screen, in order (comma-separated keys of "
+        "core.wall.TILES), for sites without their own `wall_tiles`.",
     )
     pool_max_size: int = Field(default=8, description="Maximum connections in the pool.")
     db_connect_timeout_s: int = Field(

@@ -175,6 +175,9 @@ class ApiClient:
     def post(self, path: str, body: dict | None = None) -> Any:
         return self._send("POST", path, json=body) if body is not None else self._send("POST", path)
 
+    def patch(self, path: str, body: dict) -> Any:
+        return self._send("PATCH", path, json=body)
+
     def cached(self, key: Any, ttl_s: float, fetch: Callable[[], Any]) -> Any:
         now = time.monotonic()
         with self._lock:
@@ -297,6 +300,14 @@ class ApiClient:
     def meters(self) -> list[dict]:
         return self.cached(("meters",), 60.0, lambda: self.get(f"{API}/meters"))
 
+    def update_site(self, code: str, body: dict) -> dict:
+        """A site's own settings (``contracted_demand_kw``, ``wall_tiles``); the cached site
+        list is dropped so every page sees the change."""
+        out = self.patch(f"{API}/sites/{code}", body)
+        with self._lock:
+            self._cache.pop(("sites",), None)
+        return out
+
     def series(self, code: str, start: datetime, end: datetime, resolution: str) -> dict:
         return self.get(f"{API}/meters/{code}/series", start=start, end=end, resolution=resolution)
 
@@ -341,6 +352,12 @@ class ApiClient:
 
     def offsets(self, site: str, year: int) -> dict:
         return self.get(f"{API}/offsets", site=site, year=year)
+
+    def collector_devices(self, site: str) -> list[dict]:
+        return self.get(f"{API}/collectors/devices", site=site)
+
+    def collection_rate(self, site: str, start: datetime, end: datetime) -> dict:
+        return self.get(f"{API}/collection-rate", site=site, start=start, end=end)
 
     def carbon_assets(self, site: str) -> list[dict]:
         return self.get(f"{API}/carbon-assets", site=site)

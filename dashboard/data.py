@@ -21,6 +21,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from core import wall
 from core.exports import safe_cell
 from core.settings import get_settings
 from dashboard.i18n import t
@@ -102,6 +103,17 @@ def default_site(sites: list[dict], meters: list[dict]) -> str | None:
     for m in meters:
         count[m["site"]] += 1
     return max(roots, key=lambda r: (sum(count[c] for c in subtree(sites, r)), r))
+
+
+def wall_tiles(
+    screen: list[str] | None, site: list[str] | None, default: list[str] | None
+) -> list[str]:
+    """The KPI tiles a wall shows, in order: the screen's ``?tiles=``, else the site's own
+    ``wall_tiles``, else ``ECC_WALL_TILES``, else every tile (``core.wall.TILES``)."""
+    for keys in (screen, site, default):
+        if keys:
+            return list(keys)
+    return list(wall.TILES)
 
 
 @dataclass
@@ -279,8 +291,30 @@ def energy_flows(
             columns["ws:" + ws] = 3
         return None if ws is None else "ws:" + ws
 
-    def distribute(node: str, inflow: float, children: list[str], carrier: str, depth: int) -> None:
-        """Links from ``node`` to its sub-meters (or their workshops) and the remainder."""
+    def fed(code: str) -> bool:
+        """A feeder: its parent meter is outside this site (a workshop's feeder seen from
+        the workshop), so what it measures is this site's own supply, not the grid's."""
+        parent = energy[code]["parent"]
+        return parent is not None and parent not in sc.meters
+
+    def own_use() -> str:
+        """The hub site's own use: where a source without sub-meters delivers."""
+        node = "ws:" + hub
+        labels[node] = local_name(sc.sites[hub]["name"], lang)
+        columns[node] = 3
+        return node
+
+    def distribute(
+        node: str,
+        inflow: float,
+        children: list[str],
+        carrier: str,
+        depth: int,
+        own: bool = False,
+    ) -> None:
+        """Links from ``node`` to its sub-meters (or their workshops) and the remainder: the
+        unmetered share and losses; a source without sub-meters (``own``: a workshop's
+        feeder, steam bought into it) is all the site's own use."""
         feed: dict[str, float] = defaultdict(float)
         for ch in children:
             ws = shop(ch)
@@ -296,7 +330,10 @@ def energy_flows(
             links.append((node, ws, v, carrier, "feed"))
         rest = inflow - sum(q(ch) for ch in children)
         if rest > 1e-9 * max(1.0, inflow):
-            links.append((node, "losses", rest, carrier, "loss"))
+            if own and not children:
+                links.append((node, own_use(), rest, carrier, "feed"))
+            else:
+                links.append((node, "losses", rest, carrier, "loss"))
 
     by_carrier: dict[str, list[str]] = defaultdict(list)
     for c in tops:
@@ -316,7 +353,9 @@ def energy_flows(
         for c in codes:
             sid = "src:" + c
             labels[sid] = (
-                src_label
+                local_name(energy[c]["name"], lang)  # a feeder is named, not "Grid"
+                if fed(c)
+                else src_label
                 if len(codes) == 1
                 else f"{src_label} · {local_name(energy[c]['name'], lang)}"
             )
@@ -328,7 +367,7 @@ def energy_flows(
                 links.append((sid, bus, q(c), carrier, "supply"))
                 bus_in += q(c)
             else:
-                distribute(sid, q(c), kids.get(c, []), carrier, 0)
+                distribute(sid, q(c), kids.get(c, []), carrier, 0, own=True)
         if use_bus:
             for g in gen:
                 sid = "src:" + g
@@ -344,7 +383,7 @@ def energy_flows(
                 links.append((bus, "export", q(e), "grid_export", "export"))
                 bus_in -= q(e)
             children = [ch for c in codes for ch in kids.get(c, [])]
-            distribute(bus, bus_in, children, carrier, 1)
+            distribute(bus, bus_in, children, carrier, 1, own=True)
     columns.setdefault("losses", 3)
     columns.setdefault("export", 2)
     df = pd.DataFrame(links, columns=["source", "target", "value", "carrier", "kind"])

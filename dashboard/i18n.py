@@ -424,6 +424,34 @@ TEXT: dict[str, tuple[str, str]] = {
     "fc_m_naive_weekly": ("Seasonal naive, weekly", "季节性朴素（周）"),
     "fc_m_hgb": ("Gradient boosting (hgb)", "梯度提升树（hgb）"),
     "fc_m_prophet": ("Prophet", "Prophet"),
+    # wall: net emissions and the field side (site setting of the wall's tiles)
+    "net_emissions_year": ("Net emissions this year", "本年净排放"),
+    "net_sub": ("gross {gross} · offset {offsets}", "总量 {gross} · 抵消 {offsets}"),
+    "offsets_warning": ("see the offset warnings", "抵消存在警示"),
+    "devices_offline": ("Devices offline", "离线设备"),
+    "devices_unit": ("devices", "台"),
+    "device_unit": ("device", "台"),
+    "devices_of": ("of {n} field devices", "共 {n} 台采集设备"),
+    "no_collectors": ("no field collectors", "无现场采集器"),
+    "collection_rate": ("Automatic collection rate", "自动采集率"),
+    "collection_sub": ("{r} of {n} points · last 24 h", "{n} 个点中 {r} 个 · 近24小时"),
+    "no_points": ("no points configured", "未配置采集点"),
+    # sites page: a site's own settings
+    "site_settings": ("Site settings", "站点设置"),
+    "site_contract": ("Contracted demand (kW)", "合同需量（kW）"),
+    "site_contract_v": ("contracted demand {v}", "合同需量 {v}"),
+    "site_contract_help": (
+        "the contract with the utility: drawn on the site's wall, the limit of its demand alarms",
+        "与供电公司约定的最大需量：显示在本站点大屏，并作为需量报警的默认限值",
+    ),
+    "site_tiles": ("Wall tiles (in order)", "大屏指标卡（按顺序）"),
+    "site_tiles_help": (
+        "none chosen: the installation's default (ECC_WALL_TILES)",
+        "未选择时使用系统默认（ECC_WALL_TILES）",
+    ),
+    "site_save": ("Save", "保存"),
+    "site_saved": ("Saved: {site}", "已保存：{site}"),
+    "site_pick": ("Site", "站点"),
 }
 
 _AGE_UNITS = (("d", "天", 86400), ("h", "小时", 3600), ("min", "分钟", 60), ("s", "秒", 1))

@@ -121,6 +121,11 @@ MGR_STATUS = "mgr-status"
 
 # meter page and site tree
 SITES_TREE = "sites-tree"
+SITES_PICK = "sites-pick"
+SITES_CONTRACT = "sites-contract"
+SITES_TILES = "sites-tiles"
+SITES_SAVE = "sites-save"
+SITES_MSG = "sites-msg"
 
 # zero-carbon page
 ZC_SITE = "zc-site"

@@ -21,13 +21,15 @@ from core import periods
 from core.exports import round_figure
 from dashboard import data
 from dashboard.client import ApiClient, ApiError, NotAvailable, Rejected, Unreachable
-from dashboard.i18n import DASH, t
+from dashboard.i18n import DASH, fmt_num, t
 
 ALIGN = timedelta(minutes=15)  # totals up to the last 15-minute boundary come from rollups
 TREND = timedelta(hours=24)
 CARBON_TTL_S = 60.0  # carbon figures on the wall are at most this old (stale-while-revalidate)
 BUDGET_TTL_S = 300.0  # the month's budget projection: renewed every 5 minutes
 BUDGET_QUANTITIES = ("cost_cny", "electricity_kwh")  # the wall's budget tile: the first found
+FIELD_TTL_S = 30.0  # devices offline and the collection rate: renewed every 30 s
+COLLECTION_WINDOW = timedelta(hours=24)  # the wall's collection rate: the last 24 hours
 
 
 def floor(ts: datetime, step: timedelta) -> datetime:
@@ -100,12 +102,15 @@ def wall_snapshot(
     api: ApiClient,
     site: str | None,
     lang: str,
-    contracted_kw: float | None = None,
     now: datetime | None = None,
     tiles: list[str] | None = None,
+    default_tiles: list[str] | None = None,
 ) -> WallSnapshot:
-    """Everything the wall shows, in one round of parallel API calls; ``tiles``: which KPI
-    tiles, in order (default all)."""
+    """Everything the wall shows, in one round of parallel API calls.
+
+    The KPI tiles, in order: ``tiles`` (the screen's ``?tiles=``), else the site's own
+    ``wall_tiles``, else ``default_tiles`` (``ECC_WALL_TILES``), else all. The contracted
+    demand drawn is the site's own ``contracted_demand_kw``."""
     fixed_now = now is not None  # injected (tests): every window is cut there
     now = now or datetime.now(UTC)
     try:
@@ -122,6 +127,9 @@ def wall_snapshot(
                 ("alarms", "/alarms"),
                 ("costs", "/costs"),
                 ("budgets", "/budgets/status"),
+                ("offsets", "/offsets"),
+                ("devices", "/collectors/devices"),
+                ("collection", "/collection-rate"),
             )
         }
     except Unreachable:
@@ -129,6 +137,9 @@ def wall_snapshot(
     except ApiError as exc:  # e.g. the dashboard's key was revoked: say so on the wall
         return WallSnapshot(reachable=True, site=None, error=exc.detail)
     sc = data.scope(sites, meters, site)
+    own = sc.sites[site]
+    chosen = data.wall_tiles(tiles, own.get("wall_tiles"), default_tiles)
+    contracted_kw = own.get("contracted_demand_kw")
     midnight = local_midnight(now, sc.tz)
     edge = max(floor(now, ALIGN), midnight)
     day = timedelta(days=1)
@@ -226,6 +237,8 @@ def wall_snapshot(
             lambda: _month_budget(api, site, month),
         )
 
+    _add_field_and_offsets(b, api, has, chosen, site, now, sc.tz)
+
     essentials = [b.get("today"), b.get("tail"), b.get("load")]
     if any(isinstance(v, Unreachable) for v in essentials):
         return WallSnapshot(reachable=False, site=site)
@@ -255,12 +268,13 @@ def wall_snapshot(
     em = b.get("em") if has["emissions"] else None
     em_ok = em is not None and _ok(em)
     snap.flows = data.energy_flows(sc, totals, data.tce_factors(em) if em_ok else None, lang)
-    snap.kpis = _wall_kpis(
-        b, has, kwh_today, kwh_y, kw_now, kw_before, contracted_kw, lang
-    ) + _cost_kpis(b, has, lang)
-    if tiles is not None:
-        by_key = {k.key: k for k in snap.kpis}
-        snap.kpis = [by_key[k] for k in tiles if k in by_key]
+    snap.kpis = (
+        _wall_kpis(b, has, kwh_today, kwh_y, kw_now, kw_before, contracted_kw, lang)
+        + _cost_kpis(b, has, lang)
+        + _field_and_offset_kpis(b, has, lang)
+    )
+    by_key = {k.key: k for k in snap.kpis}
+    snap.kpis = [by_key[k] for k in chosen if k in by_key]
     snap.forecast, snap.forecast_note = None, t("forecast_na", lang)
     if has["forecasts"] and _ok(fc := b.get("fc")):
         snap.forecast = data.forecast_frame(fc)
@@ -337,6 +351,89 @@ def _wall_kpis(
                 tile.change_pct = (v - prev) * 100.0  # percentage points
                 tile.change_text = t("vs_yesterday", lang)
     return [load, energy, co2, intensity, *shares]
+
+
+def _add_field_and_offsets(
+    b: _Batch,
+    api: ApiClient,
+    has: dict[str, bool],
+    chosen: list[str],
+    site: str,
+    now: datetime,
+    tz: str,
+) -> None:
+    """The calls behind the tiles "net emissions this year", "devices offline" and
+    "automatic collection rate", made only when the screen shows them."""
+    if has["offsets"] and "net_emissions_year" in chosen:
+        year = now.astimezone(ZoneInfo(tz)).year
+        b.add(
+            "offsets",
+            api.cached,
+            ("offsets", site, year),
+            BUDGET_TTL_S,
+            lambda: api.offsets(site, year),
+        )
+    if has["devices"] and "devices_offline" in chosen:
+        b.add("devices", api.cached, ("devices", site), FIELD_TTL_S, lambda: _devices(api, site))
+    if has["collection"] and "collection_rate" in chosen:
+        b.add(
+            "collection",
+            api.cached,
+            ("collection", site),
+            FIELD_TTL_S,
+            lambda: _collection(api, site),
+        )
+
+
+def _devices(api: ApiClient, site: str) -> list[dict]:
+    return api.collector_devices(site)
+
+
+def _collection(api: ApiClient, site: str) -> dict:
+    """The automatic collection rate over the last 24 hours up to now."""
+    end = datetime.now(UTC)
+    return api.collection_rate(site, end - COLLECTION_WINDOW, end)
+
+
+def _field_and_offset_kpis(b: _Batch, has: dict[str, bool], lang: str) -> list[Kpi]:
+    """ "Net emissions this year", "Devices offline" and "Automatic collection rate"."""
+    na = t("not_available", lang)
+    net = Kpi("net_emissions_year", None, "tCO₂e", note=na)
+    o = b.get("offsets") if "offsets" in b.futures else None
+    if o is not None and _ok(o):
+        # tonnes come as decimal strings (the ledger's numeric): figures to draw
+        net.value, net.note = float(o["net_tco2"]), ""
+        net.sub = t(
+            "net_sub",
+            lang,
+            gross=fmt_num(float(o["gross_tco2"]), "", 0),
+            offsets=fmt_num(float(o["offsets_tco2"]), "", 0),
+        )
+        if o.get("warnings"):
+            net.note = t("offsets_warning", lang)
+    offline = Kpi("devices_offline", None, t("devices_unit", lang), note=na, digits=0)
+    d = b.get("devices") if "devices" in b.futures else None
+    if d is not None and _ok(d):
+        if not d:
+            offline.note = t("no_collectors", lang)
+        else:
+            down = [x for x in d if not x["online"]]
+            offline.value, offline.note = float(len(down)), ""
+            offline.unit = t("device_unit" if len(down) == 1 else "devices_unit", lang)
+            offline.sub = t("devices_of", lang, n=len(d))
+            if down:
+                offline.note = ", ".join(x["device"] for x in down[:3]) + (
+                    " …" if len(down) > 3 else ""
+                )
+    rate = Kpi("collection_rate", None, "%", good_when="up", note=na, digits=1)
+    c = b.get("collection") if "collection" in b.futures else None
+    if c is not None and _ok(c):
+        if c["rate"] is None:
+            rate.note = t("no_points", lang)
+        else:
+            rate.value, rate.note = c["rate"] * 100.0, ""
+            rate.sub = t("collection_sub", lang, r=c["points_reporting"], n=c["points_configured"])
+    return [net, offline, rate]
 
 
 def _month_budget(api: ApiClient, site: str, month: str) -> dict | None:

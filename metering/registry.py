@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from core import limits, units
+from core import limits, units, wall
 from core.errors import Conflict, Invalid, NotFound
 from metering import clock
 from models import Meter, Site
@@ -51,6 +51,33 @@ class SiteIn:
     parent: str | None = None
     timezone: str | None = None  # IANA zone of the site's days; None: ECC_TIMEZONE
     region: str | None = None
+    contracted_demand_kw: float | None = None  # the site's contract with the utility
+    wall_tiles: list[str] | None = None  # its wall's KPI tiles; None: ECC_WALL_TILES
+
+
+UNSET = object()  # a field an update leaves as it is
+
+
+def _check_settings(contracted_demand_kw: object, wall_tiles: object) -> None:
+    """The site's own settings: a positive finite demand, known distinct tile keys."""
+    if contracted_demand_kw is not None and contracted_demand_kw is not UNSET:
+        x = contracted_demand_kw
+        if (
+            not isinstance(x, int | float)
+            or isinstance(x, bool)
+            or limits.number_problem(float(x), limits.MAX_ABS_VALUE)
+            or x <= 0
+        ):
+            raise Invalid(
+                "contracted_demand_kw",
+                f"must be a positive number of kW at most {limits.MAX_ABS_VALUE:g}",
+            )
+    if wall_tiles is not None and wall_tiles is not UNSET:
+        if not isinstance(wall_tiles, list) or not all(isinstance(k, str) for k in wall_tiles):
+            raise Invalid("wall_tiles", "must be a list of tile keys")
+        problem = wall.check_tiles(wall_tiles)
+        if problem is not None:
+            raise Invalid("wall_tiles", problem)
 
 
 @dataclass(frozen=True)
@@ -79,16 +106,44 @@ def create_site(session: Session, data: SiteIn) -> Site:
         parent_id = session.scalar(select(Site.id).where(Site.code == data.parent))
         if parent_id is None:
             raise Invalid("parent", f"unknown site {data.parent!r}")
+    _check_settings(data.contracted_demand_kw, data.wall_tiles)
     site = Site(
         code=data.code,
         name=data.name,
         parent_id=parent_id,
         timezone=zone.key,
         region=data.region,
+        contracted_demand_kw=data.contracted_demand_kw,
+        wall_tiles=data.wall_tiles,
     )
     session.add(site)
     session.flush()
     return site
+
+
+def update_site_settings(
+    session: Session,
+    code: str,
+    contracted_demand_kw: object = UNSET,
+    wall_tiles: object = UNSET,
+) -> Site:
+    """Change a site's own settings; ``UNSET`` leaves a field, ``None`` clears it (the
+    change goes to the audit trail with the site row)."""
+    site = get_site(session, code)
+    _check_settings(contracted_demand_kw, wall_tiles)
+    if contracted_demand_kw is not UNSET:
+        site.contracted_demand_kw = (
+            None if contracted_demand_kw is None else float(contracted_demand_kw)  # type: ignore[arg-type]
+        )
+    if wall_tiles is not UNSET:
+        site.wall_tiles = None if wall_tiles is None else list(wall_tiles)  # type: ignore[call-overload]
+    session.flush()
+    return site
+
+
+def contracted_demand_kw(db: Session | Connection, site_id: int) -> float | None:
+    """The contracted maximum demand of a site (kW), its own field; ``None`` when unset."""
+    return db.execute(select(Site.contracted_demand_kw).where(Site.id == site_id)).scalar()
 
 
 def create_meter(session: Session, data: MeterIn) -> Meter:

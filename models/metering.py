@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     CheckConstraint,
     DateTime,
@@ -37,6 +38,9 @@ class Site(Base):
 
     __tablename__ = "site"
     __audited__ = True
+    __table_args__ = (
+        CheckConstraint("contracted_demand_kw > 0", name="contracted_demand_positive"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -45,6 +49,9 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64))  # IANA; metering.clock
     region: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # the site's own settings (0013): its contract with the utility and its wall's tiles
+    contracted_demand_kw: Mapped[float | None] = mapped_column(Double)
+    wall_tiles: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
 
     parent: Mapped[Site | None] = relationship(remote_side=[id])
 

@@ -22,14 +22,16 @@ def post_health(body: CollectorHealthIn, session: DbSession, _: ReadingWriter) -
 
 
 @router.get("/collectors/devices", response_model=list[CollectorDeviceOut])
-def list_devices(session: DbSession, _: Reader) -> list[dict]:
-    """Every reported device; ``online`` is false when it said so or stopped reporting."""
-    return center.devices(session, datetime.now(UTC))
+def list_devices(session: DbSession, _: Reader, site: str | None = None) -> list[dict]:
+    """Every reported device; ``online`` is false when it said so or stopped reporting.
+    ``site``: only the devices with a point on a meter of that site or below it."""
+    return center.devices(session, datetime.now(UTC), site)
 
 
 @router.get("/collection-rate", response_model=CollectionRateOut)
 def collection_rate(
     site: str, start: datetime, end: datetime, session: DbSession, _: Reader
 ) -> dict:
-    """Automatic collection rate: points reporting / points configured over [start, end)."""
+    """Automatic collection rate: points reporting / points configured over (start, end]
+    (collector points; every meter of a site without collectors)."""
     return center.collection_rate(session, site, start, end)

@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter
 
 from api.deps import Configurer, DbSession, Reader
-from api.schemas import SiteCreate, SiteLoadOut, SiteOut, SiteTotalsOut
+from api.schemas import SiteCreate, SiteLoadOut, SiteOut, SiteTotalsOut, SiteUpdate
 from metering import balance, registry, series
 
 router = APIRouter(tags=["sites"])
@@ -21,12 +21,24 @@ def _out(site, codes: dict[int, str]) -> SiteOut:  # noqa: ANN001
         parent=codes.get(site.parent_id),
         timezone=site.timezone,
         region=site.region,
+        contracted_demand_kw=site.contracted_demand_kw,
+        wall_tiles=site.wall_tiles,
     )
 
 
 @router.post("/sites", response_model=SiteOut, status_code=201)
 def create_site(body: SiteCreate, session: DbSession, _: Configurer) -> SiteOut:
     site = registry.create_site(session, registry.SiteIn(**body.model_dump()))
+    session.commit()
+    return _out(site, registry.site_codes(session))
+
+
+@router.patch("/sites/{code}", response_model=SiteOut)
+def update_site(code: str, body: SiteUpdate, session: DbSession, _: Configurer) -> SiteOut:
+    """A site's own settings: ``contracted_demand_kw`` and ``wall_tiles`` (only the fields
+    given change; ``null`` clears one). Recorded in the audit trail."""
+    given = body.model_dump(exclude_unset=True)
+    site = registry.update_site_settings(session, code, **given)
     session.commit()
     return _out(site, registry.site_codes(session))
 

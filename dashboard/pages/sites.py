@@ -1,15 +1,19 @@
 """``/sites``: the site tree (park → enterprise → plant → workshops → lines) with the
-meters installed at each site, each a link to its meter page."""
+meters installed at each site, each a link to its meter page; and each site's own settings
+(contracted demand, the wall's tiles), saved through ``PATCH /api/v1/sites/{code}`` as the
+signed-in person (engineers and admins; the API refuses the others and says so)."""
 
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
+from core import wall
 from dashboard import ids, runtime
 from dashboard.client import ApiError, Unreachable
+from dashboard.components import site_options
 from dashboard.data import local_name, site_children
-from dashboard.i18n import current, t
+from dashboard.i18n import current, fmt_num, t
 
 dash.register_page(__name__, path="/sites", title="ECC · sites", name="Sites")
 
@@ -36,10 +40,18 @@ def _node(code: str, sites: dict, kids: dict, meters: dict, lang: str) -> html.L
                 t("meters_n" if len(own) != 1 else "meter_1", lang, n=len(own)), className="code"
             ),
             html.Span(
+                t("site_contract_v", lang, v=fmt_num(sites[code]["contracted_demand_kw"], "kW", 0))
+                if sites[code].get("contracted_demand_kw")
+                else "",
+                className="code",
+            ),
+            html.Span(
                 [
                     dcc.Link(t("nav_wall", lang), href=f"/wall?site={code}"),
                     " · ",
                     dcc.Link(t("nav_manager", lang), href=f"/manager?site={code}"),
+                    " · ",
+                    dcc.Link(t("site_settings", lang), href=f"/sites?site={code}"),
                 ],
                 className="code",
             ),
@@ -51,7 +63,8 @@ def _node(code: str, sites: dict, kids: dict, meters: dict, lang: str) -> html.L
     )
 
 
-def layout(**_: str) -> html.Div:
+def layout(site: str | None = None, **_: str) -> html.Div:
+    """``?site=CODE`` opens that site's settings in the form."""
     lang = current()
     try:
         sites = runtime.api().sites()
@@ -74,6 +87,7 @@ def layout(**_: str) -> html.Div:
     return html.Div(
         [
             html.H1(t("sites_title", lang)),
+            _settings_form(lang, site if site in index else roots[0] if roots else None),
             html.Div(
                 html.Ul([_node(r, index, kids, by_site, lang) for r in roots]),
                 className="tree card",
@@ -81,3 +95,87 @@ def layout(**_: str) -> html.Div:
             ),
         ]
     )
+
+
+def _settings_form(lang: str, first: str | None) -> html.Div:
+    """A site's own settings: its contracted demand and its wall's tiles."""
+    return html.Div(
+        [
+            html.H2(t("site_settings", lang)),
+            html.Div(
+                [
+                    html.Label(
+                        [
+                            t("site_pick", lang),
+                            dcc.Dropdown(
+                                id=ids.SITES_PICK,
+                                options=site_options(lang),
+                                value=first,
+                                clearable=False,
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            t("site_contract", lang),
+                            dcc.Input(id=ids.SITES_CONTRACT, type="number", min=0, step="any"),
+                            html.Div(t("site_contract_help", lang), className="note"),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            t("site_tiles", lang),
+                            dcc.Dropdown(
+                                id=ids.SITES_TILES,
+                                options=[{"label": t(k, lang), "value": k} for k in wall.TILES],
+                                multi=True,
+                            ),
+                            html.Div(t("site_tiles_help", lang), className="note"),
+                        ]
+                    ),
+                ],
+                className="form-row site-settings",
+            ),
+            html.Button(t("site_save", lang), id=ids.SITES_SAVE, className="btn"),
+            html.Div(id=ids.SITES_MSG, className="note"),
+        ],
+        className="card form",
+    )
+
+
+@callback(
+    Output(ids.SITES_CONTRACT, "value"),
+    Output(ids.SITES_TILES, "value"),
+    Input(ids.SITES_PICK, "value"),
+)
+def show_settings(code: str | None):  # noqa: ANN201
+    """The chosen site's settings as the API has them."""
+    try:
+        site = next((s for s in runtime.api().sites() if s["code"] == code), None)
+    except ApiError:
+        site = None
+    if site is None:
+        return None, []
+    return site.get("contracted_demand_kw"), site.get("wall_tiles") or []
+
+
+@callback(
+    Output(ids.SITES_MSG, "children"),
+    Output(ids.SITES_MSG, "className"),
+    Input(ids.SITES_SAVE, "n_clicks"),
+    State(ids.SITES_PICK, "value"),
+    State(ids.SITES_CONTRACT, "value"),
+    State(ids.SITES_TILES, "value"),
+    prevent_initial_call=True,
+)
+def save_settings(_: int, code: str | None, contract: float | None, tiles: list | None):  # noqa: ANN201
+    """Save through the API as the signed-in person; its refusal is shown as it says it."""
+    if not code:
+        return dash.no_update, dash.no_update
+    body = {"contracted_demand_kw": contract if contract not in ("", None) else None}
+    body["wall_tiles"] = list(tiles) if tiles else None
+    try:
+        runtime.api().update_site(code, body)
+    except ApiError as exc:
+        return exc.detail, "note msg-error"
+    return t("site_saved", current(), site=code), "note msg-ok"

@@ -3,7 +3,8 @@
 ``/wall?site=CODE`` picks the site (default: the root site with the most meters);
 ``/wall?kiosk=1`` hides the menus and rotates overview → energy flow → load every 30 s
 (``&rotate=SECONDS`` to change); ``&tiles=cost_today,budget_month,…`` picks this screen's
-KPI tiles (default ``ECC_WALL_TILES``).
+KPI tiles (default: the site's own ``wall_tiles``, else ``ECC_WALL_TILES``). The contracted
+demand drawn is the site's own ``contracted_demand_kw``.
 Refreshes every 5 s through one server callback; the clock and the data-freshness line
 tick in the browser, so they keep moving (and turn red) while the API is away.
 """
@@ -28,14 +29,18 @@ VIEWS = ("overview", "flow", "load")
 _GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
+def _keys(text: str | None) -> list[str]:
+    return [k.strip() for k in (text or "").split(",") if k.strip()]
+
+
 def _tiles(raw: str | None = None) -> list[str]:
-    """The KPI tiles the wall shows, in order: ``?tiles=`` of this screen, else
-    ``ECC_WALL_TILES``."""
-    for text in (raw, runtime.settings().wall_tiles):
-        keys = [k.strip() for k in (text or "").split(",") if k.strip()]
-        if keys:
-            return keys
-    return []
+    """The KPI tiles drawn before the first refresh: ``?tiles=`` of this screen, else
+    ``ECC_WALL_TILES`` (the refresh then draws the site's own, see ``wall_snapshot``)."""
+    return _keys(raw) or _keys(runtime.settings().wall_tiles)
+
+
+def _kpi_style(n: int) -> dict:
+    return {"--tiles": n, "--num-scale": 1.0 if n <= 6 else 5.6 / n}
 
 
 def layout(
@@ -90,7 +95,7 @@ def layout(
                     "stale_s": 120,
                     "tz": runtime.settings().timezone,
                     "texts": texts,
-                    "tiles": chosen,
+                    "tiles": _keys(tiles),  # this screen's own choice (overrides the site's)
                 },
             ),
             dcc.Interval(id=ids.WALL_TICK, interval=REFRESH_MS),
@@ -122,10 +127,7 @@ def layout(
             html.Div(
                 id=ids.WALL_KPIS,
                 className="wall-kpis",
-                style={
-                    "--tiles": len(chosen),
-                    "--num-scale": 1.0 if len(chosen) <= 6 else 5.6 / len(chosen),
-                },
+                style=_kpi_style(len(chosen)),
                 children=[html.Div(className="tile") for _ in chosen],
             ),
             html.Div(
@@ -166,6 +168,7 @@ def layout(
 
 @callback(
     Output(ids.WALL_KPIS, "children"),
+    Output(ids.WALL_KPIS, "style"),
     Output(ids.WALL_ALARMS, "children"),
     Output(ids.WALL_FIGURES, "data"),
     Output(ids.WALL_SANKEY_NOTE, "children"),
@@ -188,14 +191,14 @@ def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
         runtime.api(),
         site,
         lang,
-        contracted_kw=runtime.settings().contracted_demand_kw,
-        tiles=state.get("tiles") or _tiles(),
+        tiles=state.get("tiles") or None,
+        default_tiles=_keys(runtime.settings().wall_tiles),
     )
     if not snap.reachable:
-        return (*[no_update] * 6, t("reconnecting", lang), {**state, "reachable": False})
+        return (*[no_update] * 7, t("reconnecting", lang), {**state, "reachable": False})
     if snap.site is None:
         status = snap.error or t("no_site", lang)
-        return (*[no_update] * 5, "", status, {**state, "reachable": True})
+        return (*[no_update] * 6, "", status, {**state, "reachable": True})
     flows_note = t("sankey_tce" if snap.flows.unit == "tce" else "sankey_kwh", lang)
     state = {
         **state,
@@ -206,6 +209,7 @@ def refresh(_: int, viewport: dict | None, site: str | None, state: dict):
     }
     return (
         [kpi_tile(k, lang) for k in snap.kpis],
+        _kpi_style(len(snap.kpis)),
         alarm_banner(snap.alarms, lang),
         {
             "sankey": sankey(snap.flows, scale, lang=lang),

@@ -47,14 +47,29 @@ REGION = "east_china"
 PV_INJECTION: dict[str, str] = {"PV-ROOF": "EL-INCOMER"}
 
 
-def _site(code: str, name: str, parent: str | None) -> dict[str, Any]:
-    return {"code": code, "name": name, "parent": parent, "timezone": TIMEZONE, "region": REGION}
+# The plant's contract: weekday peaks reach ~9,300 kW on 5 + 6.3 MVA of transformers. Its one
+# 10 kV connection also serves the enterprise and the park above it (each site's own field,
+# drawn on its wall); the workshops have no contract of their own.
+CONTRACT_KW = 10_000.0
+
+
+def _site(
+    code: str, name: str, parent: str | None, contract_kw: float | None = None
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": name,
+        "parent": parent,
+        "timezone": TIMEZONE,
+        "region": REGION,
+        "contracted_demand_kw": contract_kw,
+    }
 
 
 SITES: list[dict[str, Any]] = [
-    _site("DEMO-PARK", "Demo industrial park 示范产业园", None),
-    _site("DEMO-ENT", "Demo Auto Co., Ltd. 示范汽车有限公司", "DEMO-PARK"),
-    _site("DEMO-PLANT", "Demo vehicle plant 示范整车工厂", "DEMO-ENT"),
+    _site("DEMO-PARK", "Demo industrial park 示范产业园", None, CONTRACT_KW),
+    _site("DEMO-ENT", "Demo Auto Co., Ltd. 示范汽车有限公司", "DEMO-PARK", CONTRACT_KW),
+    _site("DEMO-PLANT", "Demo vehicle plant 示范整车工厂", "DEMO-ENT", CONTRACT_KW),
     _site("WS-STAMP", "Stamping workshop 冲压车间", "DEMO-PLANT"),
     _site("WS-WELD", "Welding workshop 焊装车间", "DEMO-PLANT"),
     _site("WS-PAINT", "Painting workshop 涂装车间", "DEMO-PLANT"),

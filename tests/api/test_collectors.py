@@ -59,7 +59,7 @@ def test_collection_rate_counts_points_with_stored_readings(client, admin_header
         "/api/v1/collectors/health", json=_report(f"gw-{uid}", codes), headers=admin_headers
     )
     assert r.status_code == 200 and r.json()["points"] == 3
-    t = "2026-05-01T00:00:00+00:00"
+    t = "2026-05-01T00:15:00+00:00"  # stamped at the end of its interval
     r = client.post(
         "/api/v1/readings",
         json={
@@ -75,8 +75,8 @@ def test_collection_rate_counts_points_with_stored_readings(client, admin_header
     body = client.get("/api/v1/collection-rate", params=q, headers=admin_headers).json()
     assert (body["points_configured"], body["points_reporting"]) == (3, 2)
     assert body["rate"] == pytest.approx(2 / 3)
-    assert body["not_reporting"] == [plant["delta"]]
-    q["start"] = "2026-05-01T00:00:01Z"  # the period starts after the only readings
+    assert body["not_reporting"] == [plant["delta"]] and body["basis"] == "collector_points"
+    q["start"] = t  # (start, end]: a reading stamped at the start belongs to the period before
     assert (
         client.get("/api/v1/collection-rate", params=q, headers=admin_headers).json()["rate"] == 0
     )

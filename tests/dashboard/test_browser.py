@@ -116,7 +116,6 @@ class DashboardServer:
                 "ECC_API_URL": api_url,
                 "ECC_DASHBOARD_KEY": key,
                 "ECC_TIMEZONE": TZ,
-                "ECC_CONTRACTED_DEMAND_KW": "900",
                 "ECC_LOG_LEVEL": "warning",
             }
         )
@@ -177,6 +176,7 @@ def _seed(api: httpx.Client, uid: str) -> dict:
                 "parent": parent,
                 "timezone": TZ,
                 "region": "east_china",
+                "contracted_demand_kw": 900 if parent is None else None,  # the plant's own
             },
         )
         assert r.status_code == 201, r.text

@@ -663,3 +663,23 @@ def test_wall_compares_yesterday_up_to_the_same_time_and_shows_energy_in_tce() -
     assert energy.sub.startswith("Electricity ") and "kWh" in energy.sub
     assert tiles["renewable_share"].change_pct == pytest.approx(0.0)  # points
     assert tiles["renewable_share"].change_text == "vs yesterday"
+
+
+def test_a_workshops_energy_flow_starts_at_its_own_feeders() -> None:
+    """Workshop B's wall: its feeder FB (parent TX is the plant's) is named, not "Grid", and
+    with no sub-meter all of it is B's own use, not "Unmetered & losses"; steam bought into
+    B likewise. Workshop A: feeder FA (600) → line LA (FA1, 500), its own unmetered 100."""
+    b = data.scope(SITES, METERS, "WB")
+    flows = data.energy_flows(b, TOTALS, None, "en")
+    assert _links(flows) == {("src:FB", "ws:WB"): 400.0}
+    assert flows.labels["src:FB"] == "FB meter" and flows.labels["ws:WB"] == "Workshop B"
+    assert "Grid" not in flows.labels.values() and "losses" not in flows.labels
+    tce = data.energy_flows(b, TOTALS, {"electricity": 0.1229e-3, "steam": 0.1286}, "zh")
+    assert _links(tce) == {
+        ("src:FB", "ws:WB"): pytest.approx(400 * 0.1229e-3),
+        ("src:ST", "ws:WB"): pytest.approx(2 * 0.1286),
+    }
+    assert tce.labels["ws:WB"] == "B车间"
+    a = data.energy_flows(data.scope(SITES, METERS, "WA"), TOTALS, None, "en")
+    assert _links(a) == {("src:FA", "ws:LA"): 500.0, ("src:FA", "losses"): pytest.approx(100.0)}
+    assert a.labels["src:FA"] == "FA meter"

@@ -66,7 +66,11 @@ def test_plant_description_is_consistent():
     roots = [s for s in SITES if s["parent"] is None]
     assert [s["code"] for s in roots] == ["DEMO-PARK"]
     for s in SITES:
-        assert set(s) == {"code", "name", "parent", "timezone", "region"}
+        assert set(s) == {"code", "name", "parent", "timezone", "region", "contracted_demand_kw"}
+        # the contract is the plant's (its 10 kV connection serves the levels above it too)
+        assert (s["contracted_demand_kw"] is not None) == (
+            s["code"] in ("DEMO-PARK", "DEMO-ENT", "DEMO-PLANT")
+        )
         assert s["timezone"] == "Asia/Shanghai" and s["region"] == "east_china"
         assert s["parent"] is None or s["parent"] in codes
     assert 20 <= len(METERS) <= 30
