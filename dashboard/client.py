@@ -389,3 +389,32 @@ class ApiClient:
 
     def create_rule(self, body: dict) -> Any:
         return self.post(f"{API}/alarm-rules", body)
+
+    def alarm_rule(self, rule_id: int) -> dict:
+        return self.get(f"{API}/alarm-rules/{rule_id}")
+
+    def update_rule(self, rule_id: int, body: dict) -> Any:
+        return self._send("PATCH", f"{API}/alarm-rules/{rule_id}", json=body)
+
+    def delete_rule(self, rule_id: int) -> None:
+        self._send("DELETE", f"{API}/alarm-rules/{rule_id}")
+
+    def rule_types(self) -> dict:
+        """The rule-type catalog (each type's fields, units, help in both languages)."""
+        return self.cached(("rule-types",), 300.0, lambda: self.get(f"{API}/alarm-rules/types"))
+
+    def try_rule(self, body: dict, days: float = 7.0) -> dict:
+        """How many alarms the (unsaved) rule would have raised over the last ``days``."""
+        return self._send("POST", f"{API}/alarm-rules/try", json=body, params={"days": days})
+
+    def alarm(self, alarm_id: int | str) -> dict:
+        return self.get(f"{API}/alarms/{alarm_id}")
+
+    def alarm_history(self, alarm_id: int | str) -> list[dict]:
+        return self.get(f"{API}/alarms/{alarm_id}/history")
+
+    def alarm_events(self, start: datetime, end: datetime) -> list[dict]:
+        return self.get(f"{API}/alarms/events", start=start, end=end)
+
+    def alarm_metrics(self, start: datetime, end: datetime, operators: int = 1) -> dict:
+        return self.get(f"{API}/alarms/metrics", start=start, end=end, operators=operators)
