@@ -173,7 +173,7 @@ def _actions(lang: str) -> html.Div:
                 id=ids.ENG_COMMENT,
                 type="text",
                 placeholder=t("comment", lang),
-                style={"minWidth": "320px"},
+                style={"width": "420px"},
             ),
             html.Span(t("shelve_for", lang), className="label"),
             dcc.Dropdown(
@@ -207,9 +207,14 @@ def _history_box(lang: str) -> html.Div:
         className="controls",
         children=[
             html.Span(t("hist_from", lang), className="label"),
-            dcc.Input(id=HIST_START, type="date", value=(today - timedelta(days=7)).isoformat()),
+            dcc.Input(
+                id=HIST_START,
+                type="date",
+                value=(today - timedelta(days=7)).isoformat(),
+                style={"width": "180px"},
+            ),
             html.Span(t("hist_to", lang), className="label"),
-            dcc.Input(id=HIST_END, type="date", value=today.isoformat()),
+            dcc.Input(id=HIST_END, type="date", value=today.isoformat(), style={"width": "180px"}),
         ],
     )
 
@@ -323,7 +328,7 @@ def _history_table(events: list[dict], lang: str) -> html.Table:
     rows = [
         html.Tr(
             [
-                html.Td(console.when(e["at"], tz), className="num"),
+                html.Td(console.when(e["at"], tz), className="nowrap"),
                 html.Td(
                     [
                         html.Span(
@@ -571,7 +576,7 @@ def _field_control(f: dict, value: object, lang: str, meters: list[dict]) -> obj
         return dcc.Dropdown(
             id=fid,
             value=value,
-            clearable=not f["required"],
+            clearable=not f["required"] and f.get("default") is None,
             style={"width": "220px"},
             options=[
                 {"label": _label(labels[c], lang) if c in labels else c, "value": c}

@@ -14,13 +14,13 @@ from models.alarms import RuleType
 
 
 def test_rules_take_their_type_specific_fields_from_the_catalog() -> None:
-    assert rules.PARAMS == catalog.params_by_field()
+    assert catalog.params_by_field() == rules.PARAMS
     assert set(catalog.TYPES) == set(RuleType)
-    assert rules.SITE_TYPES == {
+    assert {
         RuleType.DEMAND,
         RuleType.FORECAST_DEVIATION,
         RuleType.BUDGET,
-    }
+    } == rules.SITE_TYPES
     assert rules.STREAM_TYPES == (RuleType.THRESHOLD, RuleType.RATE, RuleType.IDLE)
     assert set(rules.TIMED_TYPES) == set(RuleType) - set(rules.STREAM_TYPES)
     assert rules.BUDGET_QUANTITIES == ("electricity_kwh", "energy_tce", "co2_t", "cost_cny")

@@ -655,8 +655,8 @@ def test_acknowledging_an_alarm_changes_it_in_the_api(page: Page, stack: dict) -
     page.page.goto(f"{base}/engineer")
     page.page.wait_for_selector("#eng-rule-form", state="visible", timeout=20_000)
     page.page.fill("#eng-rule-name", "inverted limits")
-    page.page.fill("#eng-rule-high", "1")
-    page.page.fill("#eng-rule-low", "5")
+    page.page.fill(".rf-high input", "1")
+    page.page.fill(".rf-low input", "5")
     page.page.click("#eng-rule-create")
     page.page.wait_for_selector("#eng-rule-result.msg-error", timeout=10_000)
     r = admin.post(
