@@ -283,7 +283,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cond_low": ("low", "低限"),
     "cond_low_low": ("low-low", "低低限"),
     "cond_stale": ("no data", "数据中断"),
-    "shelved_left": ("shelved, {left} left", "已搁置，剩余 {left}"),
+    "shelved_left": ("Shelved, {left} left", "已搁置，剩余 {left}"),
     "alarm_detail": ("Alarm detail", "报警详情"),
     "pick_alarm_detail": (
         "Select an alarm to see its history and comments",

@@ -56,6 +56,20 @@ CONFIRM_YES = "eng-rule-confirm-yes"
 CONFIRM_NO = "eng-rule-confirm-no"
 PENDING = "eng-rule-pending"  # the rule a delete waits to be confirmed for
 RULES_MSG = "eng-rules-msg"
+LIST_BOX = "eng-alarm-list-box"
+
+
+def _checklist(options: list[dict], value: list) -> dcc.Checklist:
+    """The alarm list, built afresh on each refresh: Dash 4 fails ("reading 'props'") when a
+    Checklist's component labels change in number, so the component is replaced, never
+    patched; what was selected and is still listed stays selected."""
+    listed = {o["value"] for o in options}
+    return dcc.Checklist(
+        id=ids.ENG_ALARM_TABLE,
+        options=options,
+        value=[v for v in value if v in listed],
+        className="alarm-list",
+    )
 
 
 def _tz() -> str:
@@ -245,9 +259,7 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
                     _history_box(lang),
                     dcc.Interval(id=ids.ENG_ALARM_TICK, interval=10_000),
                     html.Div(id=ids.ENG_ALARM_NOTE, className="note"),
-                    dcc.Checklist(
-                        id=ids.ENG_ALARM_TABLE, options=[], value=[], className="alarm-list"
-                    ),
+                    html.Div(_checklist([], []), id=LIST_BOX),
                     html.Div(id=HIST_TABLE),
                     _actions(lang),
                     html.Div(id=ids.ENG_ACTION_MSG, className="note"),
@@ -380,20 +392,21 @@ def _range(start: str | None, end: str | None) -> tuple[datetime, datetime] | No
 
 
 @callback(
-    Output(ids.ENG_ALARM_TABLE, "options"),
+    Output(LIST_BOX, "children"),
     Output(ids.ENG_ALARM_NOTE, "children"),
     Output(ids.ENG_ACTIONS, "style"),
     Output(HIST_BOX, "style"),
     Output(HIST_TABLE, "children"),
-    Output(ids.ENG_ALARM_TABLE, "style"),
+    Output(LIST_BOX, "style"),
     *[Output(ids.eng_action(a), "style") for a in ACTION_TEXT],
     Input(ids.ENG_ALARM_TICK, "n_intervals"),
     Input(ids.ENG_ALARM_STATE, "value"),
     Input(ids.ENG_ACTION_MSG, "children"),
     Input(HIST_START, "value"),
     Input(HIST_END, "value"),
+    State(ids.ENG_ALARM_TABLE, "value"),
 )
-def alarms(_: int, flt: str, __: object, start: str | None, end: str | None):
+def alarms(_: int, flt: str, __: object, start: str | None, end: str | None, selected: list):
     lang = current()
     history = flt == "history"
     span = _range(start, end) if history else None
@@ -402,17 +415,28 @@ def alarms(_: int, flt: str, __: object, start: str | None, end: str | None):
     if not found.reachable:
         return (no_update, t("reconnecting", lang), *[no_update] * (4 + n_buttons))
     if not found.available:
-        return ([], t("alarms_na", lang), _HIDDEN, _HIDDEN, None, _HIDDEN, *[_HIDDEN] * n_buttons)
+        empty = _checklist([], [])
+        return (
+            empty,
+            t("alarms_na", lang),
+            _HIDDEN,
+            _HIDDEN,
+            None,
+            _HIDDEN,
+            *[_HIDDEN] * n_buttons,
+        )
     hist_style = {"display": "flex"} if history else _HIDDEN
     if history:
         note = found.error or ("" if found.events else t("no_events", lang))
         table = _history_table(found.events, lang) if found.events else None
-        return ([], note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons)
+        empty = _checklist([], [])
+        return (empty, note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons)
     buttons = [{} if a in found.actions else _HIDDEN for a in ACTION_TEXT]
     now = datetime.now(UTC)
     options = [{"label": _alarm_label(a, lang, now), "value": a["id"]} for a in found.rows]
     note = found.error or ("" if found.rows else t("no_alarms_in", lang))
-    return (options, note, {"display": "flex"}, hist_style, None, {}, *buttons)
+    box = _checklist(options, list(selected or []))
+    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons)
 
 
 @callback(

@@ -138,7 +138,7 @@ class DashboardServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
@@ -261,7 +261,7 @@ def _seed(api: httpx.Client, uid: str) -> dict:
 @pytest.fixture(scope="module")
 def stack(db_url: str, engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:  # noqa: ANN001
     workdir = tmp_path_factory.mktemp("dash")
-    server = FixedPortServer(db_url, workdir).start()
+    server = FixedPortServer(db_url, workdir, startup_timeout_s=120).start()  # a loaded CI box
     dash = None
     try:
         admin = server.client(make_key(engine, "admin"))

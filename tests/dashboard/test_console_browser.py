@@ -94,7 +94,8 @@ def _rules_of(st: dict, name: str) -> list[dict]:
 def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:  # noqa: F811
     uid = uuid.uuid4().hex[:6]
     admin = stack["admin"]
-    names = {k: f"{k} {uid}" for k in ("unacked", "acked", "shelved", "oos")}
+    words = {"unacked": "waiting", "acked": "seen", "shelved": "parked", "oos": "offline"}
+    names = {k: f"{w} {uid}" for k, w in words.items()}
     ids = {k: _raise(stack, m) for k, m in names.items()}
     assert admin.post(f"{API}/alarms/{ids['acked']}/ack").status_code == 200
     r = admin.post(f"{API}/alarms/{ids['shelved']}/shelve", json={"duration_s": 7200})
