@@ -297,6 +297,9 @@ class ApiClient:
     def meters(self) -> list[dict]:
         return self.cached(("meters",), 60.0, lambda: self.get(f"{API}/meters"))
 
+    def meter(self, code: str) -> dict:
+        return self.get(f"{API}/meters/{code}")
+
     def series(self, code: str, start: datetime, end: datetime, resolution: str) -> dict:
         return self.get(f"{API}/meters/{code}/series", start=start, end=end, resolution=resolution)
 

@@ -286,7 +286,7 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
                     ),
                     html.Div(id=RULES_MSG, className="note"),
                     html.Div(
-                        _rule_form(lang, catalog) if catalog else t("not_available", lang),
+                        _rule_form(lang, catalog),
                         id=ids.ENG_RULE_FORM,
                         style=_HIDDEN,
                     ),
@@ -628,6 +628,7 @@ def _field_control(f: dict, value: object, lang: str, meters: list[dict]) -> obj
     Output(EDIT_TITLE, "children"),
     Output(ids.ENG_RULE_CREATE, "children"),
     Output(CANCEL_EDIT, "style"),
+    Output(ids.rule_field("type"), "options"),
     Input(ids.rule_field("type"), "value"),
     Input(EDITING, "data"),
 )
@@ -646,7 +647,8 @@ def rule_fields(rtype: str | None, editing: int | None):
         rtype = rule.get("type", rtype)
     spec = console.type_spec(catalog, rtype)
     if spec is None:
-        return [], *[no_update] * 8
+        return t("not_available", lang), *[no_update] * 9
+    types = [{"label": _label(s["label"], lang), "value": s["type"]} for s in catalog["types"]]
     meters = _meters()
     units = {m["code"]: m.get("unit") or m.get("canonical_unit") for m in meters}
     meter_unit = units.get(rule.get("meter")) if rule else None
@@ -686,6 +688,7 @@ def rule_fields(rtype: str | None, editing: int | None):
             t("new_rule", lang),
             t("create_rule", lang),
             _HIDDEN,
+            types,
         )
     return (
         boxes,
@@ -697,6 +700,7 @@ def rule_fields(rtype: str | None, editing: int | None):
         t("editing_rule", lang, name=rule["name"]),
         t("save_rule", lang),
         {},
+        types,
     )
 
 
@@ -713,6 +717,13 @@ def field_units(values: list, fids: list[dict], rtype: str | None):
     spec = console.type_spec(console.rule_catalog(runtime.api()) or {}, rtype)
     by_name = dict(zip([i["name"] for i in fids], values, strict=True))
     units = {m["code"]: m.get("unit") or m.get("canonical_unit") for m in _meters()}
+    code = by_name.get("meter")
+    if code and code not in units:  # a meter newer than the cached list
+        try:
+            m = runtime.api().meter(str(code))
+            units[code] = m.get("unit") or m.get("canonical_unit")
+        except ApiError:
+            pass
     out = []
     for i in fids:
         f = next((f for f in (spec or {}).get("fields", []) if f["name"] == i["name"]), None)
@@ -722,6 +733,11 @@ def field_units(values: list, fids: list[dict], rtype: str | None):
         rule_unit = by_name.get("unit") or None
         out.append(console.field_unit(f, units.get(by_name.get("meter")), rule_unit, lang))
     return out
+
+
+def _clicked() -> bool:
+    """Whether the callback runs because a button was clicked (not because it appeared)."""
+    return any(bool(tr.get("value")) for tr in dash.ctx.triggered)
 
 
 def _body(
@@ -761,7 +777,7 @@ def save_rule(_: int, __: int, edits: list, rtype, editing, name, prio, msg, val
     if trigger == CANCEL_EDIT:
         return "", "note", None
     if isinstance(trigger, dict):  # an Edit button of the rules table
-        if not any(edits):
+        if not _clicked():  # the table was drawn again: new buttons, nothing clicked
             return no_update, no_update, no_update
         return "", "note", int(trigger["id"])
     lang = current()
@@ -852,7 +868,7 @@ def rule_ops(toggles: list, deletes: list, _: int, __: int, pending: dict | None
             return no_update, no_update, None, _HIDDEN, ""
         ok, text = console.delete_rule(api, pending, lang)
         return text, "note msg-ok" if ok else "note msg-error", None, _HIDDEN, ""
-    if not isinstance(trigger, dict) or not any((toggles or []) + (deletes or [])):
+    if not isinstance(trigger, dict) or not _clicked():
         return no_update, no_update, no_update, no_update, no_update
     try:
         rule = api.alarm_rule(int(trigger["id"]))

@@ -262,7 +262,7 @@ def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
         True,
     )
     row = f"#eng-rule-row-{rule['id']}"
-    p.wait_for_selector(f"{row}:has-text('high 50 kWh')", timeout=20_000)
+    p.wait_for_selector(f"{row}:has-text('high 50.0 kWh')", timeout=20_000)
     # edit: the form fills with the rule, the type cannot change
     p.click(f"{row} button:has-text('Edit')")
     p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=10_000)
@@ -276,8 +276,9 @@ def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
     p.wait_for_selector("#eng-rule-edit-title:has-text('New rule')", timeout=10_000)
     # disable, enable
     p.click(f"{row} button:has-text('Disable')")
-    p.wait_for_selector(f"{row}:has-text('disabled')", timeout=20_000)
-    assert _rules_of(stack, name)[0]["enabled"] is False
+    p.wait_for_selector(f"#eng-rules-msg:has-text('rule “{name}” disabled')", timeout=20_000)
+    p.wait_for_selector(f"{row} td:text-is('disabled')", timeout=20_000)
+    assert _rules_of(stack, name)[0]["enabled"] is False, p.inner_text("#eng-rules-msg")
     p.click(f"{row} button:has-text('Enable')")
     p.wait_for_selector(f"{row} button:has-text('Disable')", timeout=20_000)
     assert _rules_of(stack, name)[0]["enabled"] is True
