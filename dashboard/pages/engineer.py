@@ -362,7 +362,7 @@ def _history_table(events: list[dict], lang: str) -> html.Table:
                     f"{console.word('as', e['from_state'], lang)} → "
                     f"{console.word('as', e['to_state'], lang)}"
                 ),
-                html.Td(e["user"]),
+                html.Td(t("system_user", lang) if e["user"] == "system" else e["user"]),
                 html.Td(
                     DASH
                     if e.get("value") is None
