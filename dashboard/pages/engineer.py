@@ -835,8 +835,14 @@ def _try_figure(result: dict, lang: str) -> dict:
         ],
         "layout": {
             "margin": {"l": 40, "r": 10, "t": 10, "b": 30},
-            "yaxis": {"title": t("alarms", lang), "rangemode": "tozero", "dtick": 1},
+            "yaxis": {
+                "title": t("alarms", lang),
+                "rangemode": "tozero",
+                "dtick": 1,
+                "gridcolor": "#263241",
+            },
             "xaxis": {"type": "category"},
+            "font": {"color": "#9fb0c3"},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
         },
