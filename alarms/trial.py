@@ -39,6 +39,14 @@ def try_rule(session: Session, data: RuleIn, end: datetime, days: float = 7.0) -
         raise Invalid("days", f"must be more than 0 and at most {MAX_DAYS}")
     if end.tzinfo is None:
         raise Invalid("end", "timestamp without UTC offset")
+    try:
+        start = end - timedelta(days=days)
+    except OverflowError:
+        raise Invalid("end", "out of range") from None
+    for name in ("on_delay_s", "off_delay_s", "window_s"):
+        value = getattr(data, name)
+        if value is not None and value > MAX_DAYS * 86_400:
+            raise Invalid(name, f"at most {MAX_DAYS} days when trying a rule on history")
     values = validate(session, data, unique_name=False)
     rtype = RuleType(values["type"])
     if rtype not in catalog.stream_types():
@@ -75,7 +83,6 @@ def try_rule(session: Session, data: RuleIn, end: datetime, days: float = 7.0) -
             site.timezone if site is not None else "UTC",
         )
     )
-    start = end - timedelta(days=days)
     lo, hi = _us(start), _us(end)
     margin = max(2 * rule.window_us, evaluate.WIDTH_US["1d"] + US)  # a rate's or bucket's past
     hist = evaluate.fetch_history(session.connection(), {meter.id: (lo - margin, hi)})[meter.id]

@@ -122,6 +122,10 @@ def test_trying_names_what_is_wrong(client, admin_headers, uid) -> None:  # noqa
         ({"name": "t", "type": "threshold", "meter": code, "high": 1}, {"days": 40}, "days", ""),
         ({"name": "t", "type": "threshold", "meter": code, "high": 1, "window_s": 5}, {},
          "window_s", "not used by a threshold rule"),
+        ({"name": "t", "type": "threshold", "meter": code, "high": 1, "on_delay_s": 1e12}, {},
+         "on_delay_s", "at most 31 days"),
+        ({"name": "t", "type": "threshold", "meter": code, "high": 1},
+         {"end": "0001-01-02T00:00:00+00:00"}, "end", "outside the supported period"),
     ]  # fmt: skip
     for body, params, field, words in cases:
         r = _try(client, admin_headers, body, **params)
