@@ -28,6 +28,7 @@ from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
 )
 
 ROW = "#eng-alarm-table label"
+T = 60_000  # ms: generous, the suite runs on a loaded two-core box
 
 
 def _rule(st: dict, **body) -> dict:  # noqa: ANN003
@@ -67,7 +68,7 @@ def _filter(p, name: str) -> None:  # noqa: ANN001
 
 def _listed(p, message: str, present: bool = True) -> None:  # noqa: ANN001
     sel = f"{ROW}:has-text('{message}')"
-    p.wait_for_selector(sel, state="visible" if present else "detached", timeout=20_000)
+    p.wait_for_selector(sel, state="visible" if present else "detached", timeout=T)
 
 
 def _set(p, cid: object, value: object) -> None:  # noqa: ANN001
@@ -80,8 +81,8 @@ def _field(name: str) -> dict:
 
 
 def _ready(p) -> None:  # noqa: ANN001
-    p.wait_for_selector("#eng-rule-form", state="visible", timeout=30_000)
-    p.wait_for_selector(".rule-field", timeout=30_000)
+    p.wait_for_selector("#eng-rule-form", state="visible", timeout=T)
+    p.wait_for_selector(".rule-field", timeout=T)
 
 
 def _rules_of(st: dict, name: str) -> list[dict]:
@@ -123,7 +124,7 @@ def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:  # noqa
     for m in names.values():
         _listed(p, m)
     _filter(p, "History")
-    p.wait_for_selector("#eng-hist-table table.data", timeout=20_000)
+    p.wait_for_selector("#eng-hist-table table.data", timeout=T)
     table = p.inner_text("#eng-hist-table")
     for m in names.values():
         assert m in table
@@ -133,12 +134,12 @@ def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:  # noqa
     # a range that ends before today shows nothing
     yesterday = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
     p.fill("#eng-hist-end", yesterday)
-    p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=20_000)
+    p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
     # the shelved alarm can be found and unshelved
     _filter(p, "Shelved")
     p.click(f"{ROW}:has-text('{names['shelved']}') input")
     p.click("#eng-act-unshelve")
-    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=10_000)
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
     assert admin.get(f"{API}/alarms/{ids['shelved']}").json()["state"] != "shelved"
     _listed(p, names["shelved"], present=False)
     assert page.errors == []
@@ -155,28 +156,28 @@ def test_actions_run_as_the_person_and_clear_selection_and_comment(
     p.goto(f"{base}/engineer")
     _listed(p, first)
     p.click(f"{ROW}:has-text('{first}') input")
-    p.wait_for_selector("#eng-alarm-detail h3", timeout=10_000)
+    p.wait_for_selector("#eng-alarm-detail h3", timeout=T)
     assert first in p.inner_text("#eng-alarm-detail")
     assert "Raised" in p.inner_text("#eng-alarm-detail")
     p.fill("#eng-comment", "checked the feeder")
     p.click("#eng-act-comment")
-    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=10_000)
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
     assert p.input_value("#eng-comment") == ""
     assert p.locator(f"{ROW} input:checked").count() == 0
     p.click(f"{ROW}:has-text('{first}') input")
-    p.wait_for_selector("#eng-alarm-detail:has-text('checked the feeder')", timeout=10_000)
+    p.wait_for_selector("#eng-alarm-detail:has-text('checked the feeder')", timeout=T)
     p.fill("#eng-comment", "on it")
     p.click("#eng-act-ack")
-    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=10_000)
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
     assert p.input_value("#eng-comment") == ""
     assert p.locator(f"{ROW} input:checked").count() == 0
     # the next action starts from nothing: shelving without a choice is refused
     p.click("#eng-act-shelve")
-    p.wait_for_selector("#eng-action-message:has-text('select an alarm first')", timeout=10_000)
+    p.wait_for_selector("#eng-action-message:has-text('select an alarm first')", timeout=T)
     p.click(f"{ROW}:has-text('{second}') input")
     p.fill("#eng-comment", "maintenance")
     p.click("#eng-act-shelve")
-    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=10_000)
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
     assert p.input_value("#eng-comment") == ""
     assert p.locator(f"{ROW} input:checked").count() == 0
     admin = stack["admin"]
@@ -205,7 +206,7 @@ def test_every_rule_types_form_shows_exactly_its_catalog_fields(
     _ready(p)
     p.click("#eng-rule-type")  # a person's choice, once; the rest set directly
     p.click(".dash-dropdown-option:has-text('Rate of change')")
-    p.wait_for_selector(".rf-window_s", timeout=10_000)
+    p.wait_for_selector(".rf-window_s", timeout=T)
     for spec in catalog["types"]:
         _set(p, "eng-rule-type", spec["type"])
         want = [f["name"] for f in spec["fields"]]
@@ -213,7 +214,7 @@ def test_every_rule_types_form_shows_exactly_its_catalog_fields(
             "n => document.querySelectorAll('.rule-field').length === n "
             f"&& document.querySelector('.rf-{want[-1]}') !== null",
             arg=len(want),
-            timeout=10_000,
+            timeout=T,
         )
         shown = p.eval_on_selector_all(
             ".rule-field",
@@ -231,7 +232,7 @@ def test_every_rule_types_form_shows_exactly_its_catalog_fields(
         zh.page.goto(f"{stack['dash'].url}/engineer")
         _ready(zh.page)
         _set(zh.page, "eng-rule-type", "budget")
-        zh.page.wait_for_selector(".rf-quantity", timeout=10_000)
+        zh.page.wait_for_selector(".rf-quantity", timeout=T)
         assert "预算指标" in zh.page.inner_text(".rf-quantity")
         assert "达到预算的此百分比时报警" in zh.page.inner_text(".rf-high")
         assert zh.page.inner_text(".rf-high .unit") == "%"
@@ -248,12 +249,12 @@ def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
     _ready(p)
     p.fill("#eng-rule-name", name)
     _set(p, _field("meter"), stack["codes"]["FA"])
-    p.wait_for_selector(".rf-high .unit:has-text('kWh')", timeout=10_000)  # the meter's unit
+    p.wait_for_selector(".rf-high .unit:has-text('kWh')", timeout=T)  # the meter's unit
     p.fill(".rf-high input", "50")
     p.fill(".rf-on_delay_s input", "30")
     p.fill("#eng-rule-message", "feeder A high")
     p.click("#eng-rule-create")
-    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=10_000)
+    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
     [rule] = _rules_of(stack, name)
     assert (rule["high"], rule["on_delay_s"], rule["type"], rule["enabled"]) == (
         50,
@@ -262,25 +263,25 @@ def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
         True,
     )
     row = f"#eng-rule-row-{rule['id']}"
-    p.wait_for_selector(f"{row}:has-text('high 50.0 kWh')", timeout=20_000)
+    p.wait_for_selector(f"{row}:has-text('high 50.0 kWh')", timeout=T)
     # edit: the form fills with the rule, the type cannot change
     p.click(f"{row} button:has-text('Edit')")
-    p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=10_000)
+    p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=T)
     assert p.input_value(".rf-high input") == "50"
     p.fill(".rf-high input", "75")
     p.fill(".rf-low input", "1")
     p.click("#eng-rule-create")
-    p.wait_for_selector("#eng-rule-result:has-text('rule saved')", timeout=10_000)
+    p.wait_for_selector("#eng-rule-result:has-text('rule saved')", timeout=T)
     [rule] = _rules_of(stack, name)
     assert (rule["high"], rule["low"], rule["version"]) == (75, 1, 2)
-    p.wait_for_selector("#eng-rule-edit-title:has-text('New rule')", timeout=10_000)
+    p.wait_for_selector("#eng-rule-edit-title:has-text('New rule')", timeout=T)
     # disable, enable
     p.click(f"{row} button:has-text('Disable')")
-    p.wait_for_selector(f"#eng-rules-msg:has-text('rule “{name}” disabled')", timeout=20_000)
-    p.wait_for_selector(f"{row} td:text-is('disabled')", timeout=20_000)
+    p.wait_for_selector(f"#eng-rules-msg:has-text('rule “{name}” disabled')", timeout=T)
+    p.wait_for_selector(f"{row} td:text-is('disabled')", timeout=T)
     assert _rules_of(stack, name)[0]["enabled"] is False, p.inner_text("#eng-rules-msg")
     p.click(f"{row} button:has-text('Enable')")
-    p.wait_for_selector(f"{row} button:has-text('Disable')", timeout=20_000)
+    p.wait_for_selector(f"{row} button:has-text('Disable')", timeout=T)
     assert _rules_of(stack, name)[0]["enabled"] is True
     # delete asks first; cancel keeps the rule
     p.click(f"{row} button:has-text('Delete')")
@@ -290,8 +291,8 @@ def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
     assert _rules_of(stack, name)
     p.click(f"{row} button:has-text('Delete')")
     p.click("#eng-rule-confirm-yes")
-    p.wait_for_selector(f"#eng-rules-msg:has-text('{name}')", timeout=10_000)
-    p.wait_for_selector(row, state="detached", timeout=20_000)
+    p.wait_for_selector(f"#eng-rules-msg:has-text('{name}')", timeout=T)
+    p.wait_for_selector(row, state="detached", timeout=T)
     assert _rules_of(stack, name) == []
     assert page.errors == []
 
@@ -302,18 +303,18 @@ def test_a_budget_rule_from_the_editor(page: Page, stack: dict) -> None:  # noqa
     p.goto(f"{stack['dash'].url}/engineer")
     _ready(p)
     _set(p, "eng-rule-type", "budget")
-    p.wait_for_selector(".rf-quantity", timeout=10_000)
+    p.wait_for_selector(".rf-quantity", timeout=T)
     p.fill("#eng-rule-name", name)
     _set(p, _field("site"), stack["site"])
     p.fill(".rf-high input", "90")
     _set(p, _field("quantity"), "electricity_kwh")  # the plant has only a cost budget
     p.click("#eng-rule-create")
-    p.wait_for_selector("#eng-rule-result.msg-error", timeout=10_000)
+    p.wait_for_selector("#eng-rule-result.msg-error", timeout=T)
     shown = p.inner_text("#eng-rule-result")
     assert "quantity" in shown and "electricity_kwh budget" in shown, shown
     _set(p, _field("quantity"), "cost_cny")
     p.click("#eng-rule-create")
-    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=10_000)
+    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
     [rule] = _rules_of(stack, name)
     assert (rule["type"], rule["site"], rule["quantity"], rule["high"]) == (
         "budget",
@@ -358,10 +359,10 @@ def test_try_a_rule_on_the_last_seven_days(page: Page, stack: dict) -> None:  # 
     _ready(p)
     p.fill("#eng-rule-name", f"try {uid}")
     _set(p, _field("meter"), code)
-    p.wait_for_selector(".rf-high .unit:has-text('kW')", timeout=20_000)
+    p.wait_for_selector(".rf-high .unit:has-text('kW')", timeout=T)
     p.fill(".rf-high input", "5")
     p.click("#eng-rule-try")
-    p.wait_for_selector("#eng-rule-try-result.msg-ok", timeout=20_000)
+    p.wait_for_selector("#eng-rule-try-result.msg-ok", timeout=T)
     shown = p.inner_text("#eng-rule-try-result")
     at = [
         (t0 + timedelta(minutes=m)).astimezone(ZoneInfo(TZ)).strftime("%Y-%m-%d %H:%M")
@@ -370,19 +371,17 @@ def test_try_a_rule_on_the_last_seven_days(page: Page, stack: dict) -> None:  # 
     assert shown == (
         f"would have raised 3 alarms in the last 7 days, at {', '.join(at)} (60 readings)"
     ), shown
-    p.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=10_000)
+    p.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=T)
     p.fill(".rf-on_delay_s input", "120")
     p.click("#eng-rule-try")
-    p.wait_for_selector(
-        "#eng-rule-try-result:has-text('would have raised 1 alarms')", timeout=20_000
-    )
+    p.wait_for_selector("#eng-rule-try-result:has-text('would have raised 1 alarms')", timeout=T)
     assert _rules_of(stack, f"try {uid}") == []  # tried, not saved
     # a clock-driven type cannot be tried: the API's message names the type
     _set(p, "eng-rule-type", "stale")
-    p.wait_for_selector(".rf-intervals", timeout=10_000)
+    p.wait_for_selector(".rf-intervals", timeout=T)
     _set(p, _field("meter"), code)
     p.click("#eng-rule-try")
-    p.wait_for_selector("#eng-rule-try-result.msg-error", timeout=20_000)
+    p.wait_for_selector("#eng-rule-try-result.msg-error", timeout=T)
     assert "stale" in p.inner_text("#eng-rule-try-result")
     assert page.errors == []
 
@@ -396,7 +395,7 @@ def test_alarm_kpi_page_renders_the_isa_figures(page: Page, stack: dict) -> None
     m = stack["admin"].get(f"{API}/alarms/metrics").json()
     p = page.page
     p.goto(f"{stack['dash'].url}/alarm-kpis")
-    p.wait_for_selector("#kpi-cards .kpi-card", timeout=20_000)
+    p.wait_for_selector("#kpi-cards .kpi-card", timeout=T)
     cards = p.inner_text("#kpi-cards")
     for label in (
         "Alarms per operator per 10 min (average)",
@@ -406,7 +405,7 @@ def test_alarm_kpi_page_renders_the_isa_figures(page: Page, stack: dict) -> None
         assert label in cards
     standing = p.inner_text(".kpi-card:has-text('Standing alarms') .kpi-val")
     assert m["standing_alarms"] >= 1 and int(standing) >= 1
-    p.wait_for_selector(f"#kpi-top10 td:has-text('{message}')", timeout=20_000)
+    p.wait_for_selector(f"#kpi-top10 td:has-text('{message}')", timeout=T)
     # the nav reaches it, grouped under Operate
     assert p.inner_text(".nav-group:has(a[href='/alarm-kpis']) .nav-group-name") == "OPERATE"
     assert page.errors == []
@@ -425,10 +424,10 @@ def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: 
     p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=stack["session"])
     try:
         p.page.goto(f"{base}/engineer")
-        p.page.wait_for_selector(f"{ROW}", timeout=30_000)
+        p.page.wait_for_selector(f"{ROW}", timeout=T)
         _ready(p.page)
         p.page.click(f"{ROW} >> nth=0")
-        p.page.wait_for_selector("#eng-alarm-detail h3", timeout=10_000)
+        p.page.wait_for_selector("#eng-alarm-detail h3", timeout=T)
         p.page.wait_for_timeout(1300)  # past one blink
         out = _shots_dir()
         p.page.screenshot(path=str(out / f"console-{lang}.png"))
@@ -437,11 +436,11 @@ def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: 
         p.page.fill(".rf-high input", "9.9")
         p.page.fill(".rf-deadband input", "0.5")
         p.page.click("#eng-rule-try")
-        p.page.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=30_000)
+        p.page.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=T)
         p.page.locator("#eng-rule-try-graph").scroll_into_view_if_needed()
         p.page.screenshot(path=str(out / f"rule-editor-{lang}.png"))
         p.page.goto(f"{base}/alarm-kpis")
-        p.page.wait_for_selector("#kpi-cards .kpi-card", timeout=20_000)
+        p.page.wait_for_selector("#kpi-cards .kpi-card", timeout=T)
         p.page.screenshot(path=str(out / f"alarm-kpis-{lang}.png"))
         assert p.errors == []
     finally:
