@@ -294,7 +294,11 @@ class ApiClient:
     def sites(self) -> list[dict]:
         return self.cached(("sites",), 60.0, lambda: self.get(f"{API}/sites"))
 
-    def meters(self) -> list[dict]:
+    def meters(self, fresh: bool = False) -> list[dict]:
+        """The meter registry (cached a minute; ``fresh``: asked now, e.g. for an editor
+        where a meter created a moment ago must be choosable)."""
+        if fresh:
+            return self.get(f"{API}/meters")
         return self.cached(("meters",), 60.0, lambda: self.get(f"{API}/meters"))
 
     def meter(self, code: str) -> dict:

@@ -76,9 +76,9 @@ def _tz() -> str:
     return runtime.settings().timezone
 
 
-def _meters() -> list[dict]:
+def _meters(fresh: bool = False) -> list[dict]:
     try:
-        return sorted(runtime.api().meters(), key=lambda m: m["code"])
+        return sorted(runtime.api().meters(fresh), key=lambda m: m["code"])
     except ApiError:
         return []
 
@@ -649,7 +649,7 @@ def rule_fields(rtype: str | None, editing: int | None):
     if spec is None:
         return t("not_available", lang), *[no_update] * 9
     types = [{"label": _label(s["label"], lang), "value": s["type"]} for s in catalog["types"]]
-    meters = _meters()
+    meters = _meters(fresh=True)  # a meter created a moment ago can be chosen
     units = {m["code"]: m.get("unit") or m.get("canonical_unit") for m in meters}
     meter_unit = units.get(rule.get("meter")) if rule else None
     boxes = []
