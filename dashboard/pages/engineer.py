@@ -171,7 +171,7 @@ def _rule_form(lang: str, catalog: dict | None) -> html.Div:
             dcc.Graph(
                 id=TRY_GRAPH,
                 style={**_HIDDEN, "height": "180px"},
-                config={"displayModeBar": False},
+                config={"displayModeBar": False, "responsive": True},
             ),
         ]
     )
@@ -834,6 +834,8 @@ def _try_figure(result: dict, lang: str) -> dict:
             }
         ],
         "layout": {
+            "height": 180,  # drawn into a box that was hidden: never its default 450 px
+            "autosize": True,
             "margin": {"l": 40, "r": 10, "t": 10, "b": 30},
             "yaxis": {
                 "title": t("alarms", lang),
