@@ -238,7 +238,7 @@ GROUP BY r.meter_id
 """
 
 
-def _history(conn: Connection, spans: dict[int, tuple[int, int]]) -> dict[int, History]:
+def fetch_history(conn: Connection, spans: dict[int, tuple[int, int]]) -> dict[int, History]:
     """Stored readings per meter over its span, fetched as binary arrays (the hot query)."""
     if not spans:
         return {}
@@ -306,7 +306,7 @@ def quantity(rule: Compiled, t: np.ndarray, hist: History | None) -> np.ndarray:
     return hist.at(t, rule.kind) * rule.x_scale
 
 
-def _armed(rule: Compiled, t: np.ndarray) -> np.ndarray | None:
+def armed_mask(rule: Compiled, t: np.ndarray) -> np.ndarray | None:
     mask = None
     if rule.schedule:
         mask = in_windows(t, rule.tz, rule.schedule)
@@ -316,7 +316,7 @@ def _armed(rule: Compiled, t: np.ndarray) -> np.ndarray | None:
     return mask
 
 
-def _masks(
+def condition_masks(
     rule: Compiled, condition: str, x: np.ndarray, armed: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     if rule.type is RuleType.FORECAST_DEVIATION:  # both points: exceedance beyond a margin
@@ -351,7 +351,7 @@ def _run_point(
             return False
         t, x = t[new], x[new]
         armed = armed[new] if armed is not None else None
-    on, off = _masks(rule, row.condition, x, armed)
+    on, off = condition_masks(rule, row.condition, x, armed)
     state = DebounceState(state.eval_ts, state.raw, state.raw_since, row.point.condition_active)
     new_state, changes = debounce(t, on, off, state, rule.on_delay_us, rule.off_delay_us)
     last = float(x[-1]) if np.isfinite(x[-1]) else row.last_value
@@ -405,7 +405,7 @@ def evaluate_readings(
             spans[rule.meter_id] = (
                 (s_lo, s_hi) if old is None else (min(old[0], s_lo), max(old[1], s_hi))
             )
-    hist = _history(conn, spans)
+    hist = fetch_history(conn, spans)
     rec = Recorder(conn, db_now(conn), config)
     changed = set()
     for rid, points in _points_by_rule(rows).items():
@@ -417,7 +417,7 @@ def evaluate_readings(
         a, b = slices[mid]
         t = ts_us[a:b]
         x = quantity(rule, t, hist.get(mid))
-        armed = _armed(rule, t)
+        armed = armed_mask(rule, t)
         for row in points:
             if row.condition in rule.limits and _run_point(rec, row, rule, t, x, armed):
                 changed.add(rid)
@@ -621,7 +621,7 @@ def _evaluate_deviation(
     changed = False
     for row in live:
         t, x = series[row.condition]
-        if len(t) and _run_point(rec, row, rule, t, x, _armed(rule, t)):
+        if len(t) and _run_point(rec, row, rule, t, x, armed_mask(rule, t)):
             changed = True
     return changed
 
@@ -659,7 +659,7 @@ def _evaluate_budget(
     t = np.array([now_us], np.int64)
     changed = False
     for row in live:
-        if _run_point(rec, row, rule, t, x, _armed(rule, t)):
+        if _run_point(rec, row, rule, t, x, armed_mask(rule, t)):
             changed = True
     return changed
 
@@ -805,7 +805,7 @@ def evaluate_timed(
             if rule.contract_site_id is not None:
                 rule = with_site_contract(conn, rule)
             x = np.array([demand_kw(conn, rule, now_us)])
-        armed = _armed(rule, t)
+        armed = armed_mask(rule, t)
         for row in points:
             if (row.condition == "stale" or row.condition in rule.limits) and _run_point(
                 rec, row, rule, t, x, armed, reading_us=seen

@@ -40,6 +40,7 @@ class Action(StrEnum):
     SUPPRESS = "suppress"  # by design: the parent alarm became active
     UNSUPPRESS = "unsuppress"
     RESET = "reset"  # the rule changed or was deleted: condition forced to normal
+    COMMENT = "comment"  # an operator's note in the history; the state does not change
 
 
 OPERATOR_ACTIONS = {
@@ -48,6 +49,7 @@ OPERATOR_ACTIONS = {
     Action.UNSHELVE,
     Action.REMOVE_FROM_SERVICE,
     Action.RETURN_TO_SERVICE,
+    Action.COMMENT,
 }
 ACTIVE_STATES = {AlarmState.ACTIVE_UNACKNOWLEDGED, AlarmState.ACTIVE_ACKNOWLEDGED}
 UNACKED_STATES = {AlarmState.ACTIVE_UNACKNOWLEDGED, AlarmState.RETURNED_UNACKNOWLEDGED}
@@ -159,6 +161,8 @@ def apply(
                 return p, None
             q = replace(p, condition_active=False, acked=True)
             annunciated = False
+        case Action.COMMENT:
+            return p, Transition(action, before, before, False)
         case _:  # pragma: no cover - exhaustive over Action
             raise Invalid("action", f"unknown action {action!r}")
     return q, Transition(action, before, q.state, annunciated)

@@ -76,7 +76,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from alarms import store
+from alarms import catalog, store
 from alarms.config import AlarmConfig
 from alarms.lifecycle import Action
 from alarms.schedule import parse_holidays, parse_windows
@@ -87,46 +87,17 @@ from models import Meter, Site
 from models.alarms import AlarmRule, AlarmRuleLog, Priority, RuleType
 
 LIMITS = ("high", "high_high", "low", "low_low")
-STREAM_TYPES = (RuleType.THRESHOLD, RuleType.RATE, RuleType.IDLE)
-TIMED_TYPES = (
-    RuleType.STALE,
-    RuleType.DEMAND,
-    RuleType.FORECAST_DEVIATION,
-    RuleType.BUDGET,
-    RuleType.NODE_LOSS,
-    RuleType.ETS_DEADLINE,
-)
+STREAM_TYPES = catalog.stream_types()
+TIMED_TYPES = tuple(t for t in RuleType if t not in STREAM_TYPES)
 NOT_AVAILABLE: dict[RuleType, str] = {}
-BUDGET_QUANTITIES = ("electricity_kwh", "energy_tce", "co2_t", "cost_cny")
-RESOLUTIONS = ("raw", "15m", "1h", "1d")
-SITE_TYPES = {
-    RuleType.DEMAND,
-    RuleType.FORECAST_DEVIATION,
-    RuleType.BUDGET,
-    RuleType.NODE_LOSS,
-    RuleType.ETS_DEADLINE,
-}
+BUDGET_QUANTITIES = catalog.choices(RuleType.BUDGET, "quantity")
+RESOLUTIONS = catalog.choices(RuleType.THRESHOLD, "resolution")
+SITE_TYPES = catalog.site_types()
+# type-specific fields and the types that use them: from the one catalog
+PARAMS: dict[str, tuple[RuleType, ...]] = catalog.params_by_field()
 # types that watch a site, never a meter, and whose limits are in a fixed unit
 SITE_ONLY = {RuleType.BUDGET: "%", RuleType.NODE_LOSS: "%", RuleType.ETS_DEADLINE: "t"}
 NODE_LOSS_PERIODS = {"1h": 3600, "1d": 86400, "7d": 7 * 86400}
-# type-specific fields and the types that use them
-PARAMS: dict[str, tuple[RuleType, ...]] = {
-    "resolution": (RuleType.THRESHOLD,),
-    "window_s": (RuleType.RATE,),
-    "intervals": (RuleType.STALE, RuleType.FORECAST_DEVIATION),
-    "method": (RuleType.DEMAND,),
-    "block_s": (RuleType.DEMAND,),
-    "idle_periods": (RuleType.IDLE,),
-    "holidays": (RuleType.IDLE,),
-    "target": (RuleType.FORECAST_DEVIATION,),
-    "carrier": (RuleType.FORECAST_DEVIATION, RuleType.NODE_LOSS),
-    "period": (RuleType.BUDGET, RuleType.NODE_LOSS),
-    "quantity": (RuleType.BUDGET,),
-    "basis": (RuleType.BUDGET,),
-    "node": (RuleType.NODE_LOSS,),
-    "year": (RuleType.ETS_DEADLINE,),
-    "days_before": (RuleType.ETS_DEADLINE,),
-}
 IMMUTABLE = ("type", "meter", "site")
 NOT_NULL = (
     "name",
@@ -244,7 +215,13 @@ def _check_limits(data: RuleIn, rtype: RuleType) -> None:
     if rtype is RuleType.STALE:
         if given:
             raise Invalid(given[0], "a stale rule has no limits; set intervals")
+        if data.deadband:
+            raise Invalid("deadband", "a stale rule has no limits and no deadband")
         return
+    allowed = catalog.limits_of(rtype)
+    for n in given:
+        if n not in allowed:
+            raise Invalid(n, f"not used by a {rtype.value} rule (it takes {', '.join(allowed)})")
     if rtype is RuleType.FORECAST_DEVIATION:
         for n in ("high_high", "low_low"):
             if getattr(data, n) is not None:
@@ -524,8 +501,11 @@ def _parent(session: Session, raw: int | None, rule_id: int | None) -> int | Non
     return raw
 
 
-def validate(session: Session, data: RuleIn, rule_id: int | None = None) -> dict:
-    """Column values of a valid rule; raises ``Invalid`` naming the first wrong field."""
+def validate(
+    session: Session, data: RuleIn, rule_id: int | None = None, *, unique_name: bool = True
+) -> dict:
+    """Column values of a valid rule; raises ``Invalid`` naming the first wrong field
+    (``unique_name=False``: a rule only tried, never saved, may share a name)."""
     if data.extra:
         raise Invalid(next(iter(data.extra)), "unknown field")
     if not data.name or not data.name.strip() or len(data.name) > 200:
@@ -548,7 +528,7 @@ def validate(session: Session, data: RuleIn, rule_id: int | None = None) -> dict
     clash = select(AlarmRule.id).where(AlarmRule.name == data.name, AlarmRule.deleted_at.is_(None))
     if rule_id is not None:
         clash = clash.where(AlarmRule.id != rule_id)
-    if session.scalar(clash) is not None:
+    if unique_name and session.scalar(clash) is not None:
         raise Conflict("name", f"an alarm rule named {data.name!r} exists")
     return {
         "name": data.name,

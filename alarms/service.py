@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from alarms import evaluate, store
 from alarms.config import AlarmConfig
 from alarms.lifecycle import ACTIVE_STATES, UNACKED_STATES, Action
+from core import units
 from core.errors import Invalid, NotFound
 from models.alarms import AlarmState
 
@@ -30,7 +31,8 @@ SELECT a.id, a.rule_id, r.name, r.type, m.code AS meter, s.code AS site, a.condi
        CASE a.condition WHEN 'high' THEN coalesce(r.high, CASE r.type WHEN 'demand'
                                  THEN s.contracted_demand_kw END) WHEN 'low' THEN r.low
             WHEN 'high_high' THEN r.high_high WHEN 'low_low' THEN r.low_low END AS limit_value,
-       r.unit, r.priority, r.message, a.state, a.condition_active, a.acked, a.shelved_until,
+       r.unit, m.canonical_unit, r.params, r.priority, r.message, a.state, a.condition_active,
+       a.acked, a.shelved_until,
        a.suppressed, a.out_of_service, a.activation_count, a.activated_at, a.cleared_at,
        a.acked_at, a.acked_by, a.trigger_value, a.trigger_ts, a.last_value, a.updated_at, a.seq
 FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id
@@ -39,8 +41,31 @@ LEFT JOIN site s ON s.id = coalesce(r.site_id, m.site_id)
 """
 
 
+def units_of(rtype: str, unit: str | None, canonical: str | None, params: dict | None) -> tuple:
+    """(unit of the limits, unit of the values) of an alarm: the rule's ``unit`` or, when it
+    has none, the unit of the quantity it compares (see :mod:`alarms.catalog`)."""
+    if rtype == "stale":
+        return "s", "s"
+    if rtype == "budget":
+        return "%", "%"
+    quantity = canonical
+    if rtype == "demand":
+        quantity = "kW"
+    elif rtype == "forecast_deviation":
+        target = (params or {}).get("target", "energy")
+        quantity = "kW" if target == "load" else canonical
+    if unit is None:
+        return quantity, quantity
+    value_unit = quantity
+    power = rtype == "idle" and canonical is not None and units.lookup(unit).dimension == "power"
+    if power and units.lookup(str(canonical)).dimension != "power":
+        value_unit = "kW"  # energy per interval compared as average power
+    return unit, value_unit
+
+
 def _out(row) -> dict:  # noqa: ANN001
     d = dict(row._mapping)
+    limit_unit, value_unit = units_of(d["type"], d["unit"], d["canonical_unit"], d["params"])
     return {
         "id": d["id"],
         "rule": d["rule_id"],
@@ -50,7 +75,8 @@ def _out(row) -> dict:  # noqa: ANN001
         "site": d["site"],
         "condition": d["condition"],
         "limit": d["limit_value"],
-        "unit": d["unit"],
+        "unit": limit_unit,
+        "value_unit": value_unit,
         "priority": d["priority"],
         "message": d["message"],
         "state": d["state"],
@@ -149,6 +175,60 @@ def history(session: Session, alarm_id: int) -> list[dict]:
         }
         for r in rows
     ]
+
+
+_EVENTS = """
+SELECT e.alarm_id, e.seq, e.at, e.action, e.from_state, e.to_state, e.user_name, e.comment,
+       e.value, e.reading_ts, a.rule_id, r.name, r.type, r.priority, r.message, a.condition,
+       m.code AS meter, s.code AS site, r.unit, m.canonical_unit, r.params
+FROM alarm_event e JOIN alarm a ON a.id = e.alarm_id JOIN alarm_rule r ON r.id = a.rule_id
+LEFT JOIN meter m ON m.id = r.meter_id
+LEFT JOIN site s ON s.id = coalesce(r.site_id, m.site_id)
+WHERE e.at > :start AND e.at <= :end
+ORDER BY e.at DESC, e.alarm_id, e.seq DESC LIMIT :limit
+"""
+
+
+def events(session: Session, start: datetime, end: datetime, limit: int = 1000) -> list[dict]:
+    """Every recorded transition of every alarm in (start, end], newest first: the alarm
+    history over a time range (the history of one alarm is :func:`history`)."""
+    for name, value in (("start", start), ("end", end)):
+        if value.tzinfo is None:
+            raise Invalid(name, "timestamp without UTC offset")
+    if end <= start:
+        raise Invalid("end", "must be after start")
+    if end - start > timedelta(days=366):
+        raise Invalid("start", "a range of at most 366 days")
+    if not 1 <= limit <= 10_000:
+        raise Invalid("limit", "must be 1 to 10000")
+    rows = session.execute(text(_EVENTS), {"start": start, "end": end, "limit": limit})
+    out = []
+    for r in rows:
+        _, value_unit = units_of(r.type, r.unit, r.canonical_unit, r.params)
+        out.append(
+            {
+                "alarm": r.alarm_id,
+                "seq": r.seq,
+                "at": r.at,
+                "action": r.action,
+                "from_state": r.from_state,
+                "to_state": r.to_state,
+                "user": r.user_name,
+                "comment": r.comment,
+                "value": r.value,
+                "value_unit": value_unit,
+                "reading_ts": r.reading_ts,
+                "rule": r.rule_id,
+                "rule_name": r.name,
+                "type": r.type,
+                "priority": r.priority,
+                "message": r.message,
+                "condition": r.condition,
+                "meter": r.meter,
+                "site": r.site,
+            }
+        )
+    return out
 
 
 def act(

@@ -85,20 +85,16 @@ def _who(lang: str) -> html.Div:
 
 def _shell() -> html.Div:
     lang = current()
-    links = [
-        ("/wall", "nav_wall"),
-        ("/engineer", "nav_engineer"),
-        ("/manager", "nav_manager"),
-        ("/budgets", "nav_budgets"),
-        ("/forecasts", "nav_forecasts"),
-        ("/sites", "nav_sites"),
-        ("/zero-carbon", "nav_zero_carbon"),
-        ("/benchmarking", "nav_benchmarking"),
-        ("/products", "nav_products"),
-        ("/suppliers", "nav_suppliers"),
-        ("/audit", "nav_audit"),
-        ("/people", "nav_people"),
-    ]
+    groups = [
+        ("nav_operate", [("/wall", "nav_wall"), ("/engineer", "nav_engineer"),
+                         ("/alarm-kpis", "nav_alarm_kpis"),
+                         ("/forecasts", "nav_forecasts")]),
+        ("nav_manage", [("/manager", "nav_manager"), ("/budgets", "nav_budgets"),
+                        ("/benchmarking", "nav_benchmarking"), ("/zero-carbon", "nav_zero_carbon"),
+                        ("/products", "nav_products"), ("/suppliers", "nav_suppliers")]),
+        ("nav_admin", [("/sites", "nav_sites"), ("/people", "nav_people"),
+                       ("/audit", "nav_audit")]),
+    ]  # fmt: skip
     return html.Div(
         [
             html.Header(
@@ -106,8 +102,17 @@ def _shell() -> html.Div:
                     html.Span(t("app_title", lang), className="brand"),
                     html.Nav(
                         [
-                            dcc.Link(t(key, lang), href=href, className="nav-link")
-                            for href, key in links
+                            html.Div(
+                                [
+                                    html.Span(t(group, lang), className="nav-group-name"),
+                                    *[
+                                        dcc.Link(t(key, lang), href=href, className="nav-link")
+                                        for href, key in links
+                                    ],
+                                ],
+                                className="nav-group",
+                            )
+                            for group, links in groups
                         ]
                     ),
                     html.Button(t("language", lang), id=ids.LANG_TOGGLE, className="btn btn-lang"),

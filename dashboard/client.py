@@ -297,7 +297,11 @@ class ApiClient:
     def sites(self) -> list[dict]:
         return self.cached(("sites",), 60.0, lambda: self.get(f"{API}/sites"))
 
-    def meters(self) -> list[dict]:
+    def meters(self, fresh: bool = False) -> list[dict]:
+        """The meter registry (cached a minute; ``fresh``: asked now, e.g. for an editor
+        where a meter created a moment ago must be choosable)."""
+        if fresh:
+            return self.get(f"{API}/meters")
         return self.cached(("meters",), 60.0, lambda: self.get(f"{API}/meters"))
 
     def update_site(self, code: str, body: dict) -> dict:
@@ -307,6 +311,8 @@ class ApiClient:
         with self._lock:
             self._cache.pop(("sites",), None)
         return out
+    def meter(self, code: str) -> dict:
+        return self.get(f"{API}/meters/{code}")
 
     def series(self, code: str, start: datetime, end: datetime, resolution: str) -> dict:
         return self.get(f"{API}/meters/{code}/series", start=start, end=end, resolution=resolution)
@@ -419,3 +425,32 @@ class ApiClient:
 
     def create_rule(self, body: dict) -> Any:
         return self.post(f"{API}/alarm-rules", body)
+
+    def alarm_rule(self, rule_id: int) -> dict:
+        return self.get(f"{API}/alarm-rules/{rule_id}")
+
+    def update_rule(self, rule_id: int, body: dict) -> Any:
+        return self._send("PATCH", f"{API}/alarm-rules/{rule_id}", json=body)
+
+    def delete_rule(self, rule_id: int) -> None:
+        self._send("DELETE", f"{API}/alarm-rules/{rule_id}")
+
+    def rule_types(self) -> dict:
+        """The rule-type catalog (each type's fields, units, help in both languages)."""
+        return self.cached(("rule-types",), 300.0, lambda: self.get(f"{API}/alarm-rules/types"))
+
+    def try_rule(self, body: dict, days: float = 7.0) -> dict:
+        """How many alarms the (unsaved) rule would have raised over the last ``days``."""
+        return self._send("POST", f"{API}/alarm-rules/try", json=body, params={"days": days})
+
+    def alarm(self, alarm_id: int | str) -> dict:
+        return self.get(f"{API}/alarms/{alarm_id}")
+
+    def alarm_history(self, alarm_id: int | str) -> list[dict]:
+        return self.get(f"{API}/alarms/{alarm_id}/history")
+
+    def alarm_events(self, start: datetime, end: datetime) -> list[dict]:
+        return self.get(f"{API}/alarms/events", start=start, end=end)
+
+    def alarm_metrics(self, start: datetime, end: datetime, operators: int = 1) -> dict:
+        return self.get(f"{API}/alarms/metrics", start=start, end=end, operators=operators)

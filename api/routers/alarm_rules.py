@@ -1,15 +1,15 @@
-"""Alarm rules: create, list, read, update (partial), delete. Engineers and admins configure;
-viewers read."""
+"""Alarm rules: create, list, read, update (partial), delete; the rule-type catalog; trying a
+rule on stored history. Engineers and admins configure; viewers read."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from alarms import rules
+from alarms import catalog, rules, trial
 from alarms.config import AlarmConfig
 from api.deps import Configurer, DbSession, Reader, State, visible
 from api.routers.alarms import after_commit
@@ -161,6 +161,80 @@ def list_rules(
 ) -> list[dict]:
     found = [rules.to_dict(session, r) for r in rules.list_rules(session, meter, site)]
     return visible(who, session, found)
+
+
+class FieldSpecOut(BaseModel):
+    name: str
+    kind: str = Field(
+        description="number | integer | choice | text | boolean | meter | site | windows | dates"
+    )
+    label: dict[str, str] = Field(description="{en, zh}")
+    help: dict[str, str] = Field(description="{en, zh}")
+    unit: str | None = Field(
+        description="A unit (s, kW, %), or a rule: meter (the meter's unit, or the rule's "
+        "unit field), target (forecast target's unit); null: none"
+    )
+    required: bool
+    default: Any = None
+    choices: list[str]
+    choice_labels: dict[str, dict[str, str]]
+
+
+class TypeSpecOut(BaseModel):
+    type: str
+    label: dict[str, str]
+    help: dict[str, str]
+    target: str = Field(description="meter | site | meter_or_site")
+    stream: bool = Field(description="Evaluated on each reading (can be tried on history)")
+    needs_limit: list[str] = Field(description="At least one of these limits")
+    fields: list[FieldSpecOut] = Field(description="Exactly the fields this type takes")
+
+
+class CatalogOut(BaseModel):
+    types: list[TypeSpecOut]
+    common: list[FieldSpecOut] = Field(description="Fields every rule takes")
+
+
+class Raised(BaseModel):
+    at: datetime
+    condition: str
+    value: float | None
+
+
+class TryWindow(BaseModel):
+    start: datetime
+    end: datetime
+    days: float
+    readings: int
+
+
+class TryOut(BaseModel):
+    alarms: int = Field(description="How many alarms the rule would have raised")
+    raised_at: list[datetime] = Field(description="When (the first 200)")
+    raised: list[Raised]
+    window: TryWindow
+
+
+@router.get("/alarm-rules/types", response_model=CatalogOut)
+def rule_types(_: Reader) -> dict:
+    """The rule-type catalog: each type's fields with units and help (English, 中文)."""
+    return catalog.as_json()
+
+
+@router.post("/alarm-rules/try", response_model=TryOut)
+def try_rule(
+    body: AlarmRuleIn,
+    session: DbSession,
+    _: Configurer,
+    days: Annotated[float, Query(gt=0, le=trial.MAX_DAYS)] = 7.0,
+    end: datetime | None = None,
+) -> dict:
+    """Evaluate the rule (not saved) over the stored readings of the last ``days`` before
+    ``end`` (default now) with the engine's own condition and debounce code. Stream types
+    (threshold, rate, idle) only; others answer 422 naming the type."""
+    return trial.try_rule(
+        session, rules.RuleIn(**body.model_dump()), end or datetime.now(UTC), days
+    )
 
 
 @router.get("/alarm-rules/{rule_id}", response_model=AlarmRuleOut)

@@ -26,7 +26,8 @@ class AlarmOut(BaseModel):
     site: str | None
     condition: str
     limit: float | None
-    unit: str | None
+    unit: str | None = Field(description="Unit of the limit (the rule's, or its quantity's)")
+    value_unit: str | None = Field(description="Unit of value and last_value")
     priority: str
     message: str
     state: str = Field(
@@ -129,6 +130,37 @@ def alarm_metrics(
     return metrics.alarm_metrics(session, start, end, operators)
 
 
+class RangeEventOut(BaseModel):
+    alarm: int
+    seq: int
+    at: datetime
+    action: str
+    from_state: str
+    to_state: str
+    user: str
+    comment: str | None
+    value: float | None
+    value_unit: str | None
+    reading_ts: datetime | None
+    rule: int
+    rule_name: str
+    type: str
+    priority: str
+    message: str
+    condition: str
+    meter: str | None
+    site: str | None
+
+
+@router.get("/alarms/events", response_model=list[RangeEventOut])
+def alarm_events(
+    session: DbSession, who: Reader, start: datetime, end: datetime, limit: int = 1000
+) -> list[dict]:
+    """The alarm history over (start, end]: every transition of every alarm (state, person,
+    time, comment), newest first."""
+    return visible(who, session, service.events(session, start, end, limit))
+
+
 @router.get("/alarms/{alarm_id}", response_model=AlarmOut)
 def get_alarm(alarm_id: int, session: DbSession, _: Reader) -> dict:
     return service.get_alarm(session, alarm_id)
@@ -199,6 +231,26 @@ def unshelve(
     body: Comment | None = None,
 ) -> dict:
     return _act(request, session, state, alarm_id, Action.UNSHELVE, who.name, body or Comment())
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/alarms/{alarm_id}/comment", response_model=AlarmOut)
+def comment(
+    alarm_id: int,
+    body: CommentIn,
+    request: Request,
+    session: DbSession,
+    state: State,
+    who: Configurer,
+) -> dict:
+    """A note in the alarm's history (the state does not change)."""
+    return _act(
+        request, session, state, alarm_id, Action.COMMENT, who.name, Comment(comment=body.comment)
+    )
 
 
 @router.post("/alarms/{alarm_id}/out-of-service", response_model=AlarmOut)

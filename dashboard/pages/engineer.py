@@ -1,5 +1,8 @@
-"""The engineer's console: alarms (acknowledge, shelve with expiry, comment, out of
-service), the rule editor with the API's validation messages, and the meter drill-down.
+"""The engineer's console: the alarm list by filter (active, unacknowledged, shelved with the
+time left, out of service, all, and the history over a time range), an alarm's detail with
+its full history and comments, the operator actions (run as the signed-in person), the rule
+editor generated from the API's rule-type catalog (create, edit, enable/disable, delete, try
+on the last 7 days) and the meter drill-down.
 
 The alarm parts appear when the alarm service is deployed (read from the API's OpenAPI
 document) and show only the actions it offers; until then they say "not available".
@@ -7,22 +10,21 @@ document) and show only the actions it offers; until then they say "not availabl
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids, runtime, snapshots
+from dashboard import console, ids, runtime
 from dashboard.client import ApiError
-from dashboard.components import drilldown
+from dashboard.components import drilldown, site_options
 from dashboard.data import local_name
-from dashboard.i18n import current, fmt_num, fmt_time, t
+from dashboard.i18n import DASH, current, fmt_num, t
 
 dash.register_page(__name__, path="/engineer", title="ECC · engineer", name="Engineer")
 
-STATES = ("active", "unacknowledged", "shelved", "all")
-RULE_TYPES = ("threshold", "rate", "stale", "demand", "idle", "forecast_deviation", "budget")
-PRIORITIES = ("critical", "high", "medium", "low")
 SHELVE_MINUTES = (15, 60, 240, 480, 1440)
 ACTION_TEXT = {
     "ack": "ack",
@@ -32,61 +34,145 @@ ACTION_TEXT = {
     "out-of-service": "out_of_service",
     "return-to-service": "return_to_service",
 }
-_NUMBER_FIELDS = ("high", "low", "high_high", "low_low", "deadband", "on_delay_s", "off_delay_s")
 _HIDDEN = {"display": "none"}
+_SHOWN = {"display": "block"}
+RF = "eng-rf"  # pattern-matching ids of the type's fields: {"type": RF, "name": field}
+RF_UNIT = "eng-rf-unit"
+RULE_BTN = "eng-rule-btn"  # {"type": RULE_BTN, "op": edit|toggle|delete, "id": rule id}
+HIST_START = "eng-hist-start"
+HIST_END = "eng-hist-end"
+HIST_BOX = "eng-hist-box"
+HIST_TABLE = "eng-hist-table"
+DETAIL = "eng-alarm-detail"
+EDITING = "eng-rule-editing"
+EDIT_TITLE = "eng-rule-edit-title"
+CANCEL_EDIT = "eng-rule-cancel"
+FIELDS = "eng-rule-fields"
+TRY = "eng-rule-try"
+TRY_MSG = "eng-rule-try-result"
+TRY_GRAPH = "eng-rule-try-graph"
+CONFIRM = "eng-rule-confirm"
+CONFIRM_YES = "eng-rule-confirm-yes"
+CONFIRM_NO = "eng-rule-confirm-no"
+PENDING = "eng-rule-pending"  # the rule a delete waits to be confirmed for
+RULES_MSG = "eng-rules-msg"
+LIST_BOX = "eng-alarm-list-box"
 
 
-def _meter_options(lang: str) -> list[dict]:
+def _checklist(options: list[dict], value: list) -> dcc.Checklist:
+    """The alarm list, built afresh on each refresh: Dash 4 fails ("reading 'props'") when a
+    Checklist's component labels change in number, so the component is replaced, never
+    patched; what was selected and is still listed stays selected."""
+    listed = {o["value"] for o in options}
+    return dcc.Checklist(
+        id=ids.ENG_ALARM_TABLE,
+        options=options,
+        value=[v for v in value if v in listed],
+        className="alarm-list",
+    )
+
+
+def _tz() -> str:
+    return runtime.settings().timezone
+
+
+def _meters(fresh: bool = False) -> list[dict]:
     try:
-        meters = runtime.api().meters()
+        return sorted(runtime.api().meters(fresh), key=lambda m: m["code"])
     except ApiError:
         return []
+
+
+def _meter_options(lang: str, meters: list[dict]) -> list[dict]:
     return [
         {"label": f"{m['code']} — {local_name(m['name'], lang)}", "value": m["code"]}
-        for m in sorted(meters, key=lambda m: m["code"])
+        for m in meters
     ]
 
 
-def _rule_form(lang: str, meters: list[dict]) -> html.Div:
-    names = {
-        "name": t("rule_name", lang),
-        "type": t("rule_type", lang),
-        "priority": t("priority", lang),
-        "message": t("message", lang),
-        "meter": t("meter", lang),
-    }
-    controls = {
-        "name": dcc.Input(id=ids.rule_field("name"), type="text"),
-        "meter": dcc.Dropdown(id=ids.rule_field("meter"), options=meters, clearable=True),
-        "type": dcc.Dropdown(
-            id=ids.rule_field("type"),
-            value="threshold",
-            clearable=False,
-            options=[{"label": r, "value": r} for r in RULE_TYPES],
-        ),
-        "priority": dcc.Dropdown(
-            id=ids.rule_field("priority"),
-            value="medium",
-            clearable=False,
-            options=[{"label": p, "value": p} for p in PRIORITIES],
-        ),
-        "message": dcc.Input(id=ids.rule_field("message"), type="text"),
-        **{n: dcc.Input(id=ids.rule_field(n), type="number") for n in _NUMBER_FIELDS},
-    }
+def _label(text_by_lang: dict, lang: str) -> str:
+    return text_by_lang.get(lang) or text_by_lang.get("en", "")
 
-    def row(fields: tuple[str, ...]) -> html.Div:
-        return html.Div(
-            [html.Label([names.get(n, n), controls[n]]) for n in fields], className="form-row"
-        )
+
+# -- layout --------------------------------------------------------------------------------
+
+
+def _rule_form(lang: str, catalog: dict | None) -> html.Div:
+    types = (catalog or {}).get("types", [])
+    common = {f["name"]: f for f in (catalog or {}).get("common", [])}
+    prio = common.get("priority", {})
+
+    def labelled(name: str, control: object) -> html.Label:
+        f = common.get(name)
+        text = _label(f["label"], lang) if f else t(name, lang)
+        return html.Label([html.Span(text, className="label"), control])
 
     return html.Div(
         [
-            row(("name", "meter", "type", "priority", "message")),
-            row(_NUMBER_FIELDS),
-            html.Button(
-                t("create_rule", lang), id=ids.ENG_RULE_CREATE, className="btn btn-primary"
+            html.H3(t("new_rule", lang), id=EDIT_TITLE),
+            dcc.Store(id=EDITING, data=None),
+            html.Div(
+                [
+                    labelled("name", dcc.Input(id=ids.rule_field("name"), type="text")),
+                    html.Label(
+                        [
+                            html.Span(t("rule_type", lang), className="label"),
+                            dcc.Dropdown(
+                                id=ids.rule_field("type"),
+                                value="threshold",
+                                clearable=False,
+                                style={"width": "260px"},
+                                options=[
+                                    {"label": _label(s["label"], lang), "value": s["type"]}
+                                    for s in types
+                                ],
+                            ),
+                        ]
+                    ),
+                    labelled(
+                        "priority",
+                        dcc.Dropdown(
+                            id=ids.rule_field("priority"),
+                            value="medium",
+                            clearable=False,
+                            style={"width": "160px"},
+                            options=[
+                                {
+                                    "label": _label(prio.get("choice_labels", {}).get(p, {}), lang)
+                                    or p,
+                                    "value": p,
+                                }
+                                for p in prio.get("choices", ("critical", "high", "medium", "low"))
+                            ],
+                        ),
+                    ),
+                    labelled(
+                        "message",
+                        dcc.Input(
+                            id=ids.rule_field("message"), type="text", style={"minWidth": "320px"}
+                        ),
+                    ),
+                ],
+                className="form-row",
+            ),
+            html.Div(id=FIELDS, className="form-row rule-fields"),
+            html.Div(
+                [
+                    html.Button(
+                        t("create_rule", lang), id=ids.ENG_RULE_CREATE, className="btn btn-primary"
+                    ),
+                    html.Button(t("try_rule", lang), id=TRY, className="btn"),
+                    html.Button(t("cancel", lang), id=CANCEL_EDIT, className="btn", style=_HIDDEN),
+                ],
+                className="controls",
             ),
             html.Div(id=ids.ENG_RULE_MSG, className="note"),
+            html.Div(id=TRY_MSG, className="note"),
+            dcc.Graph(
+                id=TRY_GRAPH,
+                style={**_HIDDEN, "height": "180px"},
+                config={"displayModeBar": False, "responsive": True},
+            ),
         ]
     )
 
@@ -101,7 +187,7 @@ def _actions(lang: str) -> html.Div:
                 id=ids.ENG_COMMENT,
                 type="text",
                 placeholder=t("comment", lang),
-                style={"minWidth": "320px"},
+                style={"width": "420px"},
             ),
             html.Span(t("shelve_for", lang), className="label"),
             dcc.Dropdown(
@@ -127,9 +213,30 @@ def _actions(lang: str) -> html.Div:
     )
 
 
+def _history_box(lang: str) -> html.Div:
+    today = datetime.now(ZoneInfo(_tz())).date()
+    return html.Div(
+        id=HIST_BOX,
+        style=_HIDDEN,
+        className="controls",
+        children=[
+            html.Span(t("hist_from", lang), className="label"),
+            dcc.Input(
+                id=HIST_START,
+                type="date",
+                value=(today - timedelta(days=7)).isoformat(),
+                style={"width": "180px"},
+            ),
+            html.Span(t("hist_to", lang), className="label"),
+            dcc.Input(id=HIST_END, type="date", value=today.isoformat(), style={"width": "180px"}),
+        ],
+    )
+
+
 def layout(meter: str | None = None, **_: str) -> html.Div:
     lang = current()
-    meters = _meter_options(lang)
+    meters = _meter_options(lang, _meters())
+    catalog = console.rule_catalog(runtime.api())
     return html.Div(
         [
             html.H1(t("eng_title", lang)),
@@ -142,25 +249,47 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
                             value="active",
                             inline=True,
                             className="radio",
-                            options=[{"label": t(f"state_{s}", lang), "value": s} for s in STATES],
+                            options=[
+                                {"label": t(f"state_{s}", lang), "value": s}
+                                for s in console.FILTERS
+                            ],
                         ),
                         className="controls",
                     ),
+                    _history_box(lang),
                     dcc.Interval(id=ids.ENG_ALARM_TICK, interval=10_000),
                     html.Div(id=ids.ENG_ALARM_NOTE, className="note"),
-                    dcc.Checklist(
-                        id=ids.ENG_ALARM_TABLE, options=[], value=[], className="alarm-list"
-                    ),
+                    html.Div(_checklist([], []), id=LIST_BOX),
+                    html.Div(id=HIST_TABLE),
                     _actions(lang),
                     html.Div(id=ids.ENG_ACTION_MSG, className="note"),
+                    html.Div(id=DETAIL, className="alarm-detail"),
                 ],
                 className="card",
             ),
             html.Section(
                 [
                     html.H2(t("rules", lang)),
+                    dcc.Store(id=PENDING, data=None),
                     html.Div(id=ids.ENG_RULES),
-                    html.Div(_rule_form(lang, meters), id=ids.ENG_RULE_FORM, style=_HIDDEN),
+                    html.Div(
+                        id=CONFIRM,
+                        style=_HIDDEN,
+                        className="confirm",
+                        children=[
+                            html.Span(id=f"{CONFIRM}-text"),
+                            html.Button(
+                                t("yes_delete", lang), id=CONFIRM_YES, className="btn btn-danger"
+                            ),
+                            html.Button(t("cancel", lang), id=CONFIRM_NO, className="btn"),
+                        ],
+                    ),
+                    html.Div(id=RULES_MSG, className="note"),
+                    html.Div(
+                        _rule_form(lang, catalog),
+                        id=ids.ENG_RULE_FORM,
+                        style=_HIDDEN,
+                    ),
                 ],
                 className="card",
             ),
@@ -185,80 +314,135 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
     )
 
 
-def _alarm_label(a: dict) -> html.Span:
-    value = "" if a["value"] is None else fmt_num(a["value"], a["unit"])
-    if a["limit"] is not None:
-        value += f" / {fmt_num(a['limit'], a['unit'])}"
-    return html.Span(
-        [
-            html.Span(a["priority"].upper(), className=f"pill p-{a['priority']}"),
-            html.Span(f" {a['state']} ", className="note"),
-            html.B(a["subject"]),
-            f"  {a['message']}  ",
-            html.Span(value, className="num"),
-            "  ",
-            html.Span(_local(a["since"]), className="note"),
-            html.Span(f"  “{a['comment']}”", className="note") if a["comment"] else None,
-        ],
-        className="" if a["acknowledged"] else "blink-soft",
-    )
+# -- alarm list ----------------------------------------------------------------------------
 
 
-def _local(iso: str) -> str:
-    """An API timestamp in the plant's clock."""
-    try:
-        return fmt_time(datetime.fromisoformat(iso), runtime.settings().timezone, True)
-    except ValueError:
-        return iso
+def _alarm_label(a: dict, lang: str, now: datetime) -> html.Span:
+    tz = _tz()
+    state = console.word("as", a["state"], lang)
+    if a["state"] == "shelved" and a.get("shelved_until"):
+        state = t("shelved_left", lang, left=console.time_left(a["shelved_until"], now, lang))
+    parts: list = [
+        html.Span(console.word("ap", a["priority"], lang), className=f"pill p-{a['priority']}"),
+        html.Span(f" {state} ", className="note alarm-state"),
+        html.B(a["subject"]),
+        f"  {a['message'] or a.get('rule_name') or ''}  ",
+        html.Span(console.value_text(a), className="num"),
+        "  ",
+        html.Span(console.when(a["since"], tz), className="note"),
+    ]
+    return html.Span(parts, className="" if a["acknowledged"] else "blink-soft")
 
 
-def _rules_table(rules: list[dict]) -> html.Table:
-    cols = ("name", "meter", "type", "priority", "high", "low", "message")
-
-    def cell(r: dict, c: str) -> str:
-        v = r.get(c)
-        if c == "meter" and v is None:
-            v = r.get("site")
-        return "" if v is None else str(v)
-
+def _history_table(events: list[dict], lang: str) -> html.Table:
+    tz = _tz()
+    cols = ("col_time", "col_alarm", "col_action", "col_change", "col_person", "col_value")
+    rows = [
+        html.Tr(
+            [
+                html.Td(console.when(e["at"], tz), className="nowrap"),
+                html.Td(
+                    [
+                        html.Span(
+                            console.word("ap", e["priority"], lang),
+                            className=f"pill p-{e['priority']}",
+                        ),
+                        f" {e['meter'] or e['site'] or ''} · {e['message'] or e['rule_name']}",
+                    ]
+                ),
+                html.Td(
+                    [
+                        console.word("aa", e["action"], lang),
+                        html.Span(f" “{e['comment']}”", className="note")
+                        if e.get("comment")
+                        else "",
+                    ]
+                ),
+                html.Td(
+                    f"{console.word('as', e['from_state'], lang)} → "
+                    f"{console.word('as', e['to_state'], lang)}"
+                ),
+                html.Td(t("system_user", lang) if e["user"] == "system" else e["user"]),
+                html.Td(
+                    DASH
+                    if e.get("value") is None
+                    else fmt_num(e["value"], e.get("value_unit") or ""),
+                    className="num",
+                ),
+            ]
+        )
+        for e in events
+    ]
     return html.Table(
-        [
-            html.Thead(html.Tr([html.Th(c) for c in cols])),
-            html.Tbody([html.Tr([html.Td(cell(r, c)) for c in cols]) for r in rules]),
-        ],
+        [html.Thead(html.Tr([html.Th(t(c, lang)) for c in cols])), html.Tbody(rows)],
         className="data",
     )
 
 
+def _range(start: str | None, end: str | None) -> tuple[datetime, datetime] | None:
+    """Local calendar days [start, end] as UTC instants."""
+    try:
+        d0, d1 = date.fromisoformat(str(start)), date.fromisoformat(str(end))
+    except ValueError:
+        return None
+    tz = ZoneInfo(_tz())
+    lo = datetime.combine(d0, datetime.min.time(), tz)
+    hi = datetime.combine(d1 + timedelta(days=1), datetime.min.time(), tz)
+    return (lo, hi) if hi > lo else None
+
+
 @callback(
-    Output(ids.ENG_ALARM_TABLE, "options"),
+    Output(LIST_BOX, "children"),
     Output(ids.ENG_ALARM_NOTE, "children"),
-    Output(ids.ENG_RULES, "children"),
     Output(ids.ENG_ACTIONS, "style"),
-    Output(ids.ENG_RULE_FORM, "style"),
+    Output(HIST_BOX, "style"),
+    Output(HIST_TABLE, "children"),
+    Output(LIST_BOX, "style"),
     *[Output(ids.eng_action(a), "style") for a in ACTION_TEXT],
     Input(ids.ENG_ALARM_TICK, "n_intervals"),
     Input(ids.ENG_ALARM_STATE, "value"),
     Input(ids.ENG_ACTION_MSG, "children"),
-    Input(ids.ENG_RULE_MSG, "children"),
+    Input(HIST_START, "value"),
+    Input(HIST_END, "value"),
+    State(ids.ENG_ALARM_TABLE, "value"),
 )
-def alarms(_: int, state: str, __: object, ___: object):
+def alarms(_: int, flt: str, __: object, start: str | None, end: str | None, selected: list):
     lang = current()
-    snap = snapshots.alarms_snapshot(runtime.api(), state)
-    if not snap.reachable:
-        return (no_update, t("reconnecting", lang), *[no_update] * (3 + len(ACTION_TEXT)))
-    rules = _rules_table(snap.rules) if snap.rules_available else t("not_available", lang)
-    form = {"display": "block"} if snap.rules_available else _HIDDEN
-    buttons = [{} if a in snap.actions else _HIDDEN for a in ACTION_TEXT]
-    if not snap.available:
-        return ([], t("alarms_na", lang), rules, _HIDDEN, form, *buttons)
-    note = t("no_alarms", lang) if not snap.rows else ""
-    options = [{"label": _alarm_label(a), "value": a["id"]} for a in snap.rows]
-    return (options, note, rules, {"display": "flex"}, form, *buttons)
+    history = flt == "history"
+    span = _range(start, end) if history else None
+    found = console.alarm_list(runtime.api(), flt, *(span or (None, None)))
+    n_buttons = len(ACTION_TEXT)
+    if not found.reachable:
+        return (no_update, t("reconnecting", lang), *[no_update] * (4 + n_buttons))
+    if not found.available:
+        empty = _checklist([], [])
+        return (
+            empty,
+            t("alarms_na", lang),
+            _HIDDEN,
+            _HIDDEN,
+            None,
+            _HIDDEN,
+            *[_HIDDEN] * n_buttons,
+        )
+    hist_style = {"display": "flex"} if history else _HIDDEN
+    if history:
+        note = found.error or ("" if found.events else t("no_events", lang))
+        table = _history_table(found.events, lang) if found.events else None
+        empty = _checklist([], [])
+        return (empty, note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons)
+    buttons = [{} if a in found.actions else _HIDDEN for a in ACTION_TEXT]
+    now = datetime.now(UTC)
+    options = [{"label": _alarm_label(a, lang, now), "value": a["id"]} for a in found.rows]
+    note = found.error or ("" if found.rows else t("no_alarms_in", lang))
+    box = _checklist(options, list(selected or []))
+    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons)
 
 
 @callback(
     Output(ids.ENG_ACTION_MSG, "children"),
+    Output(ids.ENG_ALARM_TABLE, "value"),
+    Output(ids.ENG_COMMENT, "value"),
     *[Input(ids.eng_action(a), "n_clicks") for a in ACTION_TEXT],
     State(ids.ENG_ALARM_TABLE, "value"),
     State(ids.ENG_COMMENT, "value"),
@@ -268,22 +452,441 @@ def alarms(_: int, state: str, __: object, ___: object):
 def act(*args: object):
     selected, comment, minutes = args[-3:]
     action = str(dash.ctx.triggered_id).removeprefix("eng-act-")
-    return snapshots.alarm_action(
+    ok, text = console.alarm_action(
         runtime.api(), list(selected or []), action, str(comment or ""), minutes, current()
     )
+    if ok:  # done: nothing stays selected or typed for the next action
+        return text, [], ""
+    return text, no_update, no_update
+
+
+@callback(
+    Output(DETAIL, "children"),
+    Input(ids.ENG_ALARM_TABLE, "value"),
+    Input(ids.ENG_ACTION_MSG, "children"),
+)
+def detail(selected: list | None, _: object):
+    lang = current()
+    if not selected:
+        return html.P(t("pick_alarm_detail", lang), className="note")
+    found = console.alarm_detail(runtime.api(), str(selected[-1]))
+    if found is None:
+        return html.P(t("not_available", lang), className="note")
+    a, events = found
+    tz = _tz()
+    facts = [
+        html.Span(console.word("ap", a["priority"], lang), className=f"pill p-{a['priority']}"),
+        html.B(f" {a['meter'] or a['site']} · {a['rule_name']} "),
+        html.Span(
+            f"{console.word('cond', a['condition'], lang)} · "
+            f"{console.word('as', a['state'], lang)} · {console.value_text(a)}",
+            className="note",
+        ),
+    ]
+    if a.get("acked_by"):
+        facts.append(
+            html.Span(
+                " · " + t("acked_by", lang, who=a["acked_by"], at=console.when(a["acked_at"], tz)),
+                className="note",
+            )
+        )
+    events = list(reversed(events))
+    for e in events:
+        e.setdefault("priority", a["priority"])
+        e.setdefault("meter", a["meter"])
+        e.setdefault("site", a["site"])
+        e.setdefault("message", a["message"])
+        e.setdefault("rule_name", a["rule_name"])
+        e.setdefault("value_unit", a.get("value_unit"))
+    return html.Div([html.H3(t("alarm_detail", lang)), html.P(facts), _history_table(events, lang)])
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def _rules_table(rules: list[dict], catalog: dict | None, lang: str) -> html.Div | str:
+    if not rules:
+        return t("no_rules", lang)
+    units = {m["code"]: m.get("unit") or m.get("canonical_unit") for m in _meters()}
+    cols = ("rule_name", "col_subject", "rule_type", "priority", "col_limits", "col_enabled")
+    body = []
+    for r in rules:
+        spec = console.type_spec(catalog or {}, r["type"])
+        enabled = r.get("enabled", True)
+        body.append(
+            html.Tr(
+                [
+                    html.Td(r["name"]),
+                    html.Td(r.get("meter") or r.get("site") or DASH),
+                    html.Td(_label(spec["label"], lang) if spec else r["type"]),
+                    html.Td(
+                        html.Span(
+                            console.word("ap", r["priority"], lang),
+                            className=f"pill p-{r['priority']}",
+                        )
+                    ),
+                    html.Td(console.limits_text(r, spec, units.get(r.get("meter")), lang)),
+                    html.Td(
+                        t("rule_enabled" if enabled else "rule_disabled", lang),
+                        className="" if enabled else "muted",
+                    ),
+                    html.Td(
+                        [
+                            html.Button(
+                                t("edit", lang),
+                                id={"type": RULE_BTN, "op": "edit", "id": r["id"]},
+                                className="btn btn-small",
+                            ),
+                            html.Button(
+                                t("disable" if enabled else "enable", lang),
+                                id={"type": RULE_BTN, "op": "toggle", "id": r["id"]},
+                                className="btn btn-small",
+                            ),
+                            html.Button(
+                                t("delete", lang),
+                                id={"type": RULE_BTN, "op": "delete", "id": r["id"]},
+                                className="btn btn-small btn-danger",
+                            ),
+                        ],
+                        className="rule-ops",
+                    ),
+                ],
+                id=f"eng-rule-row-{r['id']}",
+            )
+        )
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(t(c, lang)) for c in cols] + [html.Th("")])),
+            html.Tbody(body),
+        ],
+        className="data rules",
+    )
+
+
+@callback(
+    Output(ids.ENG_RULES, "children"),
+    Output(ids.ENG_RULE_FORM, "style"),
+    Input(ids.ENG_ALARM_TICK, "n_intervals"),
+    Input(ids.ENG_RULE_MSG, "children"),
+    Input(RULES_MSG, "children"),
+)
+def rules_list(*_: object):
+    lang = current()
+    api = runtime.api()
+    if not api.has("/alarm-rules"):
+        return t("not_available", lang), _HIDDEN
+    found = console.rules(api)
+    if found is None:
+        return t("reconnecting", lang), no_update
+    form = _SHOWN if api.has("/alarm-rules", "post") else _HIDDEN
+    return _rules_table(found, console.rule_catalog(api), lang), form
+
+
+def _field_control(f: dict, value: object, lang: str, meters: list[dict]) -> object:
+    fid = {"type": RF, "name": f["name"]}
+    kind = f["kind"]
+    if value is None:
+        value = f.get("default")
+    if kind == "meter":
+        return dcc.Dropdown(
+            id=fid, options=_meter_options(lang, meters), value=value, style={"width": "360px"}
+        )
+    if kind == "site":
+        return dcc.Dropdown(
+            id=fid, options=site_options(lang), value=value, style={"width": "260px"}
+        )
+    if kind == "choice":
+        labels = f.get("choice_labels", {})
+        return dcc.Dropdown(
+            id=fid,
+            value=value,
+            clearable=not f["required"] and f.get("default") is None,
+            style={"width": "220px"},
+            options=[
+                {"label": _label(labels[c], lang) if c in labels else c, "value": c}
+                for c in f["choices"]
+            ],
+        )
+    if kind == "windows":
+        text = json.dumps(value) if value not in (None, "") else ""
+        return dcc.Textarea(id=fid, value=text, style={"width": "420px", "height": "52px"})
+    if kind == "dates":
+        text = ", ".join(value) if isinstance(value, list) else (value or "")
+        return dcc.Input(id=fid, type="text", value=text, placeholder="2026-10-01, 2026-10-02")
+    if kind in ("number", "integer"):
+        return dcc.Input(id=fid, type="number", value=value, step=1 if kind == "integer" else "any")
+    return dcc.Input(id=fid, type="text", value=value)
+
+
+@callback(
+    Output(FIELDS, "children"),
+    Output(ids.rule_field("name"), "value"),
+    Output(ids.rule_field("priority"), "value"),
+    Output(ids.rule_field("message"), "value"),
+    Output(ids.rule_field("type"), "value"),
+    Output(ids.rule_field("type"), "disabled"),
+    Output(EDIT_TITLE, "children"),
+    Output(ids.ENG_RULE_CREATE, "children"),
+    Output(CANCEL_EDIT, "style"),
+    Output(ids.rule_field("type"), "options"),
+    Input(ids.rule_field("type"), "value"),
+    Input(EDITING, "data"),
+)
+def rule_fields(rtype: str | None, editing: int | None):
+    """Exactly the fields of the chosen type (with units and help), filled with the rule's
+    values when editing one."""
+    lang = current()
+    api = runtime.api()
+    catalog = console.rule_catalog(api) or {}
+    rule: dict = {}
+    if editing is not None:
+        try:
+            rule = api.alarm_rule(editing)
+        except ApiError:
+            rule = {}
+        rtype = rule.get("type", rtype)
+    spec = console.type_spec(catalog, rtype)
+    if spec is None:
+        return t("not_available", lang), *[no_update] * 9
+    types = [{"label": _label(s["label"], lang), "value": s["type"]} for s in catalog["types"]]
+    meters = _meters(fresh=True)  # a meter created a moment ago can be chosen
+    units = {m["code"]: m.get("unit") or m.get("canonical_unit") for m in meters}
+    meter_unit = units.get(rule.get("meter")) if rule else None
+    boxes = []
+    for f in spec["fields"]:
+        unit = console.field_unit(f, meter_unit, rule.get("unit"), lang)
+        head = [html.Span(_label(f["label"], lang), className="label")]
+        if f["required"]:
+            head.append(html.Span(" *", className="req", title=t("required", lang)))
+        boxes.append(
+            html.Label(
+                [
+                    html.Span(head),
+                    html.Span(
+                        [
+                            _field_control(f, rule.get(f["name"]), lang, meters),
+                            html.Span(
+                                unit, id={"type": RF_UNIT, "name": f["name"]}, className="unit"
+                            ),
+                        ],
+                        className="field-input",
+                    ),
+                    html.Small(_label(f["help"], lang), className="help"),
+                ],
+                className=f"rule-field rf-{f['name']}",
+            )
+        )
+    boxes.append(html.P(_label(spec["help"], lang), className="note type-help"))
+    if editing is None or not rule:
+        return (
+            boxes,
+            no_update,
+            no_update,
+            no_update,
+            no_update,
+            False,
+            t("new_rule", lang),
+            t("create_rule", lang),
+            _HIDDEN,
+            types,
+        )
+    return (
+        boxes,
+        rule["name"],
+        rule["priority"],
+        rule.get("message", ""),
+        rule["type"],
+        True,
+        t("editing_rule", lang, name=rule["name"]),
+        t("save_rule", lang),
+        {},
+        types,
+    )
+
+
+@callback(
+    Output({"type": RF_UNIT, "name": ALL}, "children"),
+    Input({"type": RF, "name": ALL}, "value"),
+    State({"type": RF, "name": ALL}, "id"),
+    State(ids.rule_field("type"), "value"),
+    prevent_initial_call=True,
+)
+def field_units(values: list, fids: list[dict], rtype: str | None):
+    """Limits follow the chosen meter's unit (or the rule's unit field)."""
+    lang = current()
+    spec = console.type_spec(console.rule_catalog(runtime.api()) or {}, rtype)
+    by_name = dict(zip([i["name"] for i in fids], values, strict=True))
+    units = {m["code"]: m.get("unit") or m.get("canonical_unit") for m in _meters()}
+    code = by_name.get("meter")
+    if code and code not in units:  # a meter newer than the cached list
+        try:
+            m = runtime.api().meter(str(code))
+            units[code] = m.get("unit") or m.get("canonical_unit")
+        except ApiError:
+            pass
+    out = []
+    for i in fids:
+        f = next((f for f in (spec or {}).get("fields", []) if f["name"] == i["name"]), None)
+        if f is None:
+            out.append("")
+            continue
+        rule_unit = by_name.get("unit") or None
+        out.append(console.field_unit(f, units.get(by_name.get("meter")), rule_unit, lang))
+    return out
+
+
+def _clicked() -> bool:
+    """Whether the callback runs because a button was clicked (not because it appeared)."""
+    return any(bool(tr.get("value")) for tr in dash.ctx.triggered)
+
+
+def _body(
+    rtype: str | None, editing: int | None, name: object, prio: object, msg: object, vals, fids
+) -> dict:
+    spec = console.type_spec(console.rule_catalog(runtime.api()) or {}, rtype)
+    if spec is None:
+        raise ValueError(f"type: {rtype!r}")
+    values = dict(zip([i["name"] for i in fids], vals, strict=True))
+    values.update(name=name, priority=prio, message=msg)
+    return console.rule_body(spec, values, patch=editing is not None)
+
+
+_FORM_STATE = (
+    State(ids.rule_field("type"), "value"),
+    State(EDITING, "data"),
+    State(ids.rule_field("name"), "value"),
+    State(ids.rule_field("priority"), "value"),
+    State(ids.rule_field("message"), "value"),
+    State({"type": RF, "name": ALL}, "value"),
+    State({"type": RF, "name": ALL}, "id"),
+)
 
 
 @callback(
     Output(ids.ENG_RULE_MSG, "children"),
     Output(ids.ENG_RULE_MSG, "className"),
+    Output(EDITING, "data"),
     Input(ids.ENG_RULE_CREATE, "n_clicks"),
-    *[State(ids.rule_field(n), "value") for n in ids.ENG_RULE_FIELDS],
+    Input(CANCEL_EDIT, "n_clicks"),
+    Input({"type": RULE_BTN, "op": "edit", "id": ALL}, "n_clicks"),
+    *_FORM_STATE,
     prevent_initial_call=True,
 )
-def create_rule(_: int, *values: object):
-    body = dict(zip(ids.ENG_RULE_FIELDS, values, strict=True))
-    ok, text = snapshots.create_rule(runtime.api(), body, current())
-    return text, "note msg-ok" if ok else "note msg-error"
+def save_rule(_: int, __: int, edits: list, rtype, editing, name, prio, msg, vals, fids):
+    trigger = dash.ctx.triggered_id
+    if trigger == CANCEL_EDIT:
+        return "", "note", None
+    if isinstance(trigger, dict):  # an Edit button of the rules table
+        if not _clicked():  # the table was drawn again: new buttons, nothing clicked
+            return no_update, no_update, no_update
+        return "", "note", int(trigger["id"])
+    lang = current()
+    try:
+        body = _body(rtype, editing, name, prio, msg, vals, fids)
+    except ValueError as exc:
+        return str(exc), "note msg-error", no_update
+    ok, text = console.save_rule(runtime.api(), editing, body, lang)
+    if not ok:
+        return text, "note msg-error", no_update
+    return text, "note msg-ok", None
+
+
+@callback(
+    Output(TRY_MSG, "children"),
+    Output(TRY_MSG, "className"),
+    Output(TRY_GRAPH, "figure"),
+    Output(TRY_GRAPH, "style"),
+    Input(TRY, "n_clicks"),
+    *_FORM_STATE,
+    prevent_initial_call=True,
+)
+def try_rule(_: int, rtype, editing, name, prio, msg, vals, fids):
+    lang = current()
+    hidden = {**_HIDDEN, "height": "180px"}
+    try:
+        body = _body(rtype, None, name or "trial", prio, msg, vals, fids)
+    except ValueError as exc:
+        return str(exc), "note msg-error", no_update, hidden
+    ok, text, result = console.try_rule(runtime.api(), body, _tz(), lang)
+    if not ok or result is None:
+        return text, "note msg-error", no_update, hidden
+    return text, "note msg-ok try-ok", _try_figure(result, lang), {"height": "180px"}
+
+
+def _try_figure(result: dict, lang: str) -> dict:
+    """Alarms raised per day of the window (a small bar chart)."""
+    tz = ZoneInfo(_tz())
+    end = datetime.fromisoformat(result["window"]["end"]).astimezone(tz).date()
+    days = [end - timedelta(days=i) for i in range(console.TRY_DAYS - 1, -1, -1)]
+    counts = dict.fromkeys(days, 0)
+    for at in result["raised_at"]:
+        d = datetime.fromisoformat(at).astimezone(tz).date()
+        if d in counts:
+            counts[d] += 1
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": [d.isoformat() for d in days],
+                "y": list(counts.values()),
+                "marker": {"color": "#d9822b"},
+                "name": t("alarms", lang),
+            }
+        ],
+        "layout": {
+            "height": 180,  # drawn into a box that was hidden: never its default 450 px
+            "autosize": True,
+            "margin": {"l": 40, "r": 10, "t": 10, "b": 30},
+            "yaxis": {
+                "title": t("alarms", lang),
+                "rangemode": "tozero",
+                "dtick": 1,
+                "gridcolor": "#263241",
+            },
+            "xaxis": {"type": "category"},
+            "font": {"color": "#9fb0c3"},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+@callback(
+    Output(RULES_MSG, "children"),
+    Output(RULES_MSG, "className"),
+    Output(PENDING, "data"),
+    Output(CONFIRM, "style"),
+    Output(f"{CONFIRM}-text", "children"),
+    Input({"type": RULE_BTN, "op": "toggle", "id": ALL}, "n_clicks"),
+    Input({"type": RULE_BTN, "op": "delete", "id": ALL}, "n_clicks"),
+    Input(CONFIRM_YES, "n_clicks"),
+    Input(CONFIRM_NO, "n_clicks"),
+    State(PENDING, "data"),
+    prevent_initial_call=True,
+)
+def rule_ops(toggles: list, deletes: list, _: int, __: int, pending: dict | None):
+    """Enable / disable at once; delete only after the confirmation."""
+    lang = current()
+    api = runtime.api()
+    trigger = dash.ctx.triggered_id
+    if trigger == CONFIRM_NO:
+        return "", "note", None, _HIDDEN, ""
+    if trigger == CONFIRM_YES:
+        if not pending:
+            return no_update, no_update, None, _HIDDEN, ""
+        ok, text = console.delete_rule(api, pending, lang)
+        return text, "note msg-ok" if ok else "note msg-error", None, _HIDDEN, ""
+    if not isinstance(trigger, dict) or not _clicked():
+        return no_update, no_update, no_update, no_update, no_update
+    try:
+        rule = api.alarm_rule(int(trigger["id"]))
+    except ApiError as exc:
+        return console.refusal(exc, lang), "note msg-error", None, _HIDDEN, ""
+    if trigger["op"] == "delete":
+        shown = {"display": "flex"}
+        return "", "note", rule, shown, t("confirm_delete", lang, name=rule["name"])
+    ok, text = console.set_enabled(api, rule, not rule.get("enabled", True), lang)
+    return text, "note msg-ok" if ok else "note msg-error", None, _HIDDEN, ""
 
 
 @callback(Output(ids.dd(ids.DD_CODE, "eng"), "data"), Input(ids.ENG_METER, "value"))

@@ -47,6 +47,12 @@ ASSET_USE = (
     "/api/v1/zero-carbon/thresholds",
 )
 
+ALARM_WORK = {
+    ("POST", "/api/v1/alarm-rules/try"),
+    ("POST", "/api/v1/alarms/{alarm_id}/comment"),
+}
+# GET /api/v1/alarm-rules/types and /api/v1/alarms/events are reads (READ)
+
 
 def allowed(method: str, path: str) -> set[str]:
     """Who may call an operation (the policy of the README's API contract)."""
@@ -66,6 +72,8 @@ def allowed(method: str, path: str) -> set[str]:
         return {"admin"}
     if path in ("/api/v1/activity", "/api/v1/production", "/api/v1/green-certificates"):
         return {"engineer", "manager", "admin"}
+    if (method, path) in ALARM_WORK:  # trying a rule, commenting an alarm: the console's work
+        return {"engineer", "admin"}
     if path.startswith(ASSET_USE):  # retiring, surrendering, selling, compliance, thresholds
         return {"manager", "admin"}
     if path.startswith(DATA_ENTRY):  # tariffs, prices, bills, budgets, the ledger, reductions

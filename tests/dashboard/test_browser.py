@@ -137,7 +137,7 @@ class DashboardServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
@@ -261,7 +261,7 @@ def _seed(api: httpx.Client, uid: str) -> dict:
 @pytest.fixture(scope="module")
 def stack(db_url: str, engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:  # noqa: ANN001
     workdir = tmp_path_factory.mktemp("dash")
-    server = FixedPortServer(db_url, workdir).start()
+    server = FixedPortServer(db_url, workdir, startup_timeout_s=120).start()  # a loaded CI box
     dash = None
     try:
         admin = server.client(make_key(engine, "admin"))
@@ -713,8 +713,8 @@ def test_acknowledging_an_alarm_changes_it_in_the_api(page: Page, stack: dict) -
     page.page.goto(f"{base}/engineer")
     page.page.wait_for_selector("#eng-rule-form", state="visible", timeout=20_000)
     page.page.fill("#eng-rule-name", "inverted limits")
-    page.page.fill("#eng-rule-high", "1")
-    page.page.fill("#eng-rule-low", "5")
+    page.page.fill(".rf-high input", "1")
+    page.page.fill(".rf-low input", "5")
     page.page.click("#eng-rule-create")
     page.page.wait_for_selector("#eng-rule-result.msg-error", timeout=10_000)
     r = admin.post(

@@ -1,0 +1,447 @@
+"""The engineer's alarm console in Chromium, signed in as an engineer: every filter, an
+alarm's detail with its history, actions that clear their selection and comment, the rule
+editor generated from the rule-type catalog (every type's form, create, edit, disable,
+delete with confirmation, a budget rule), trying a rule on history, the alarm-KPI page.
+Screenshots at 1920×1080 in English and 中文 go to ``artifacts/`` (and ``ECC_SHOTS``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
+    API,
+    ARTIFACTS,
+    TZ,
+    Page,
+    browser,
+    page,
+    playwright,
+    stack,
+)
+
+ROW = "#eng-alarm-table label"
+T = 60_000  # ms: generous, the suite runs on a loaded two-core box
+
+
+def _rule(st: dict, **body) -> dict:  # noqa: ANN003
+    r = st["admin"].post(f"{API}/alarm-rules", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _raise(st: dict, message: str, meter: str | None = None) -> int:
+    """A threshold rule on a feeder and a reading above it: one active alarm (its id)."""
+    code = meter or st["codes"]["FB"]
+    rule = _rule(
+        st,
+        name=message,
+        meter=code,
+        type="threshold",
+        high=0.001,
+        priority="high",
+        message=message,
+    )
+    ts = datetime.now(UTC).isoformat()
+    r = st["admin"].post(
+        f"{API}/readings", json={"readings": [{"meter": code, "ts": ts, "value": 9.0}]}
+    )
+    assert r.status_code == 200, r.text
+    for _ in range(100):
+        found = st["admin"].get(f"{API}/alarms", params={"rule": rule["id"]}).json()
+        if found:
+            return found[0]["id"]
+        time.sleep(0.1)
+    raise AssertionError("the alarm was not raised")
+
+
+def _filter(p, name: str) -> None:  # noqa: ANN001
+    p.click(f"#eng-alarm-state label:has-text('{name}')")
+
+
+def _listed(p, message: str, present: bool = True) -> None:  # noqa: ANN001
+    sel = f"{ROW}:has-text('{message}')"
+    p.wait_for_selector(sel, state="visible" if present else "detached", timeout=T)
+
+
+def _set(p, cid: object, value: object) -> None:  # noqa: ANN001
+    """Set a Dash component's value as a person choosing it would (dropdowns)."""
+    p.evaluate("([id, v]) => window.dash_clientside.set_props(id, {value: v})", [cid, value])
+
+
+def _field(name: str) -> dict:
+    return {"type": "eng-rf", "name": name}
+
+
+def _ready(p) -> None:  # noqa: ANN001
+    p.wait_for_selector("#eng-rule-form", state="visible", timeout=T)
+    p.wait_for_selector(".rule-field", timeout=T)
+
+
+def _rules_of(st: dict, name: str) -> list[dict]:
+    return [r for r in st["admin"].get(f"{API}/alarm-rules").json() if r["name"] == name]
+
+
+# -- filters, detail, actions --------------------------------------------------------------
+
+
+def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:  # noqa: F811
+    uid = uuid.uuid4().hex[:6]
+    admin = stack["admin"]
+    words = {"unacked": "waiting", "acked": "seen", "shelved": "parked", "oos": "offline"}
+    names = {k: f"{w} {uid}" for k, w in words.items()}
+    ids = {k: _raise(stack, m) for k, m in names.items()}
+    assert admin.post(f"{API}/alarms/{ids['acked']}/ack").status_code == 200
+    r = admin.post(f"{API}/alarms/{ids['shelved']}/shelve", json={"duration_s": 7200})
+    assert r.status_code == 200, r.text
+    assert admin.post(f"{API}/alarms/{ids['oos']}/out-of-service").status_code == 200
+
+    base, p = stack["dash"].url, page.page
+    p.goto(f"{base}/engineer")
+    _listed(p, names["unacked"])
+    _listed(p, names["acked"])
+    _listed(p, names["shelved"], present=False)  # active: neither shelved nor out of service
+    _filter(p, "Unacknowledged")
+    _listed(p, names["acked"], present=False)
+    _listed(p, names["unacked"])
+    _filter(p, "Shelved")
+    _listed(p, names["shelved"])
+    _listed(p, names["unacked"], present=False)
+    shelved = p.inner_text(f"{ROW}:has-text('{names['shelved']}')")
+    assert re.search(r"Shelved, (1 h 5\d|2 h 00) min left", shelved), shelved
+    assert "9.00 kWh / 0.001 kWh" in shelved  # value and limit, with units
+    _filter(p, "Out of service")
+    _listed(p, names["oos"])
+    _listed(p, names["shelved"], present=False)
+    _filter(p, "All")
+    for m in names.values():
+        _listed(p, m)
+    _filter(p, "History")
+    p.wait_for_selector("#eng-hist-table table.data", timeout=T)
+    table = p.inner_text("#eng-hist-table")
+    for m in names.values():
+        assert m in table
+    assert "Acknowledged" in table and "Taken out of service" in table and "Shelved" in table
+    assert "Normal → Active, unacknowledged" in table
+    assert p.locator(ROW).count() == 0  # the history replaces the list
+    # a range that ends before today shows nothing
+    yesterday = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
+    p.fill("#eng-hist-end", yesterday)
+    p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
+    # the shelved alarm can be found and unshelved
+    _filter(p, "Shelved")
+    p.click(f"{ROW}:has-text('{names['shelved']}') input")
+    p.click("#eng-act-unshelve")
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+    assert admin.get(f"{API}/alarms/{ids['shelved']}").json()["state"] != "shelved"
+    _listed(p, names["shelved"], present=False)
+    assert page.errors == []
+
+
+def test_actions_run_as_the_person_and_clear_selection_and_comment(
+    page: Page,  # noqa: F811
+    stack: dict,  # noqa: F811
+) -> None:
+    uid = uuid.uuid4().hex[:6]
+    first, second = f"ack me {uid}", f"shelve me {uid}"
+    a1, a2 = _raise(stack, first), _raise(stack, second)
+    base, p = stack["dash"].url, page.page
+    p.goto(f"{base}/engineer")
+    _listed(p, first)
+    p.click(f"{ROW}:has-text('{first}') input")
+    p.wait_for_selector("#eng-alarm-detail h3", timeout=T)
+    assert first in p.inner_text("#eng-alarm-detail")
+    assert "Raised" in p.inner_text("#eng-alarm-detail")
+    p.fill("#eng-comment", "checked the feeder")
+    p.click("#eng-act-comment")
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+    assert p.input_value("#eng-comment") == ""
+    assert p.locator(f"{ROW} input:checked").count() == 0
+    p.click(f"{ROW}:has-text('{first}') input")
+    p.wait_for_selector("#eng-alarm-detail:has-text('checked the feeder')", timeout=T)
+    p.fill("#eng-comment", "on it")
+    p.click("#eng-act-ack")
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+    assert p.input_value("#eng-comment") == ""
+    assert p.locator(f"{ROW} input:checked").count() == 0
+    # the next action starts from nothing: shelving without a choice is refused
+    p.click("#eng-act-shelve")
+    p.wait_for_selector("#eng-action-message:has-text('select an alarm first')", timeout=T)
+    p.click(f"{ROW}:has-text('{second}') input")
+    p.fill("#eng-comment", "maintenance")
+    p.click("#eng-act-shelve")
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+    assert p.input_value("#eng-comment") == ""
+    assert p.locator(f"{ROW} input:checked").count() == 0
+    admin = stack["admin"]
+    one, two = admin.get(f"{API}/alarms/{a1}").json(), admin.get(f"{API}/alarms/{a2}").json()
+    assert one["acked_by"] == "Engineer One" and two["state"] == "shelved"
+    hist1 = admin.get(f"{API}/alarms/{a1}/history").json()
+    assert [(e["action"], e["user"], e["comment"]) for e in hist1[1:]] == [
+        ("comment", "Engineer One", "checked the feeder"),
+        ("ack", "Engineer One", "on it"),
+    ]
+    hist2 = admin.get(f"{API}/alarms/{a2}/history").json()
+    assert (hist2[-1]["action"], hist2[-1]["comment"]) == ("shelve", "maintenance")
+    assert page.errors == []
+
+
+# -- rule editor ---------------------------------------------------------------------------
+
+
+def test_every_rule_types_form_shows_exactly_its_catalog_fields(
+    page: Page,  # noqa: F811
+    stack: dict,  # noqa: F811
+) -> None:
+    catalog = stack["admin"].get(f"{API}/alarm-rules/types").json()
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _ready(p)
+    p.click("#eng-rule-type")  # a person's choice, once; the rest set directly
+    p.click(".dash-dropdown-option:has-text('Rate of change')")
+    p.wait_for_selector(".rf-window_s", timeout=T)
+    for spec in catalog["types"]:
+        _set(p, "eng-rule-type", spec["type"])
+        want = [f["name"] for f in spec["fields"]]
+        p.wait_for_function(
+            "n => document.querySelectorAll('.rule-field').length === n "
+            f"&& document.querySelector('.rf-{want[-1]}') !== null",
+            arg=len(want),
+            timeout=T,
+        )
+        shown = p.eval_on_selector_all(
+            ".rule-field",
+            "els => els.map(e => [...e.classList].find(c => c.startsWith('rf-')).slice(3))",
+        )
+        assert shown == want, spec["type"]
+        for f in spec["fields"]:
+            box = p.inner_text(f".rf-{f['name']}")
+            assert f["label"]["en"] in box and f["help"]["en"] in box, (spec["type"], f)
+            if f["unit"] not in (None, "meter", "target"):
+                assert p.inner_text(f".rf-{f['name']} .unit") == f["unit"]
+    # 中文: the same form with Chinese labels and help
+    zh = Page(p.context.browser, lang="zh", base=stack["dash"].url, session=stack["session"])
+    try:
+        zh.page.goto(f"{stack['dash'].url}/engineer")
+        _ready(zh.page)
+        _set(zh.page, "eng-rule-type", "budget")
+        zh.page.wait_for_selector(".rf-quantity", timeout=T)
+        assert "预算指标" in zh.page.inner_text(".rf-quantity")
+        assert "达到预算的此百分比时报警" in zh.page.inner_text(".rf-high")
+        assert zh.page.inner_text(".rf-high .unit") == "%"
+        assert zh.errors == []
+    finally:
+        zh.close()
+    assert page.errors == []
+
+
+def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:  # noqa: F811
+    name = f"editor rule {uuid.uuid4().hex[:6]}"
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _ready(p)
+    p.fill("#eng-rule-name", name)
+    _set(p, _field("meter"), stack["codes"]["FA"])
+    p.wait_for_selector(".rf-high .unit:has-text('kWh')", timeout=T)  # the meter's unit
+    p.fill(".rf-high input", "50")
+    p.fill(".rf-on_delay_s input", "30")
+    p.fill("#eng-rule-message", "feeder A high")
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert (rule["high"], rule["on_delay_s"], rule["type"], rule["enabled"]) == (
+        50,
+        30,
+        "threshold",
+        True,
+    )
+    row = f"#eng-rule-row-{rule['id']}"
+    p.wait_for_selector(f"{row}:has-text('high 50.0 kWh')", timeout=T)
+    # edit: the form fills with the rule, the type cannot change
+    p.click(f"{row} button:has-text('Edit')")
+    p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=T)
+    assert p.input_value(".rf-high input") == "50"
+    p.fill(".rf-high input", "75")
+    p.fill(".rf-low input", "1")
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result:has-text('rule saved')", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert (rule["high"], rule["low"], rule["version"]) == (75, 1, 2)
+    p.wait_for_selector("#eng-rule-edit-title:has-text('New rule')", timeout=T)
+    # disable, enable
+    p.click(f"{row} button:has-text('Disable')")
+    p.wait_for_selector(f"#eng-rules-msg:has-text('rule “{name}” disabled')", timeout=T)
+    p.wait_for_selector(f"{row} td:text-is('disabled')", timeout=T)
+    assert _rules_of(stack, name)[0]["enabled"] is False, p.inner_text("#eng-rules-msg")
+    p.click(f"{row} button:has-text('Enable')")
+    p.wait_for_selector(f"{row} button:has-text('Disable')", timeout=T)
+    assert _rules_of(stack, name)[0]["enabled"] is True
+    # delete asks first; cancel keeps the rule
+    p.click(f"{row} button:has-text('Delete')")
+    p.wait_for_selector(f"#eng-rule-confirm:has-text('{name}')", state="visible")
+    p.click("#eng-rule-confirm-no")
+    p.wait_for_selector("#eng-rule-confirm", state="hidden")
+    assert _rules_of(stack, name)
+    p.click(f"{row} button:has-text('Delete')")
+    p.click("#eng-rule-confirm-yes")
+    p.wait_for_selector(f"#eng-rules-msg:has-text('{name}')", timeout=T)
+    p.wait_for_selector(row, state="detached", timeout=T)
+    assert _rules_of(stack, name) == []
+    assert page.errors == []
+
+
+def test_a_budget_rule_from_the_editor(page: Page, stack: dict) -> None:  # noqa: F811
+    name = f"budget rule {uuid.uuid4().hex[:6]}"
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _ready(p)
+    _set(p, "eng-rule-type", "budget")
+    p.wait_for_selector(".rf-quantity", timeout=T)
+    p.fill("#eng-rule-name", name)
+    _set(p, _field("site"), stack["site"])
+    p.fill(".rf-high input", "90")
+    _set(p, _field("quantity"), "electricity_kwh")  # the plant has only a cost budget
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result.msg-error", timeout=T)
+    shown = p.inner_text("#eng-rule-result")
+    assert "quantity" in shown and "electricity_kwh budget" in shown, shown
+    _set(p, _field("quantity"), "cost_cny")
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert (rule["type"], rule["site"], rule["quantity"], rule["high"]) == (
+        "budget",
+        stack["site"],
+        "cost_cny",
+        90,
+    )
+    assert rule["period"] == "month" and rule["basis"] == "projected"  # the catalog defaults
+    assert page.errors == []
+
+
+def test_try_a_rule_on_the_last_seven_days(page: Page, stack: dict) -> None:  # noqa: F811
+    """A kW gauge with a constructed hour two days ago: 1 kW with three excursions to 6 kW
+    (one reading, three readings, one reading) — 3 alarms above 5 kW, 1 with a 120 s
+    on-delay."""
+    uid = uuid.uuid4().hex[:6]
+    admin, code = stack["admin"], f"TRYUI-{uid}"
+    r = admin.post(
+        f"{API}/meters",
+        json={
+            "code": code,
+            "name": "compressor",
+            "site": stack["site"],
+            "carrier": "electricity",
+            "unit": "kW",
+            "kind": "gauge",
+            "interval_s": 60,
+        },
+    )
+    assert r.status_code == 201, r.text
+    t0 = stack["end"] - timedelta(days=2)
+    values = [1.0] * 60
+    for i in (10, 30, 31, 32, 50):
+        values[i] = 6.0
+    stamps = [(t0 + timedelta(minutes=i)).isoformat() for i in range(60)]
+    r = admin.post(
+        f"{API}/readings", json={"series": [{"meter": code, "ts": stamps, "value": values}]}
+    )
+    assert r.status_code == 200, r.text
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _ready(p)
+    p.fill("#eng-rule-name", f"try {uid}")
+    _set(p, _field("meter"), code)
+    p.wait_for_selector(".rf-high .unit:has-text('kW')", timeout=T)
+    p.fill(".rf-high input", "5")
+    p.click("#eng-rule-try")
+    p.wait_for_selector("#eng-rule-try-result.msg-ok", timeout=T)
+    shown = p.inner_text("#eng-rule-try-result")
+    at = [
+        (t0 + timedelta(minutes=m)).astimezone(ZoneInfo(TZ)).strftime("%Y-%m-%d %H:%M")
+        for m in (10, 30, 50)
+    ]
+    assert shown == (
+        f"would have raised 3 alarms in the last 7 days, at {', '.join(at)} (60 readings)"
+    ), shown
+    p.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=T)
+    p.fill(".rf-on_delay_s input", "120")
+    p.click("#eng-rule-try")
+    p.wait_for_selector("#eng-rule-try-result:has-text('would have raised 1 alarms')", timeout=T)
+    assert _rules_of(stack, f"try {uid}") == []  # tried, not saved
+    # a clock-driven type cannot be tried: the API's message names the type
+    _set(p, "eng-rule-type", "stale")
+    p.wait_for_selector(".rf-intervals", timeout=T)
+    _set(p, _field("meter"), code)
+    p.click("#eng-rule-try")
+    p.wait_for_selector("#eng-rule-try-result.msg-error", timeout=T)
+    assert "stale" in p.inner_text("#eng-rule-try-result")
+    assert page.errors == []
+
+
+# -- KPIs and screenshots ------------------------------------------------------------------
+
+
+def test_alarm_kpi_page_renders_the_isa_figures(page: Page, stack: dict) -> None:  # noqa: F811
+    message = f"kpi {uuid.uuid4().hex[:6]}"
+    _raise(stack, message)
+    m = stack["admin"].get(f"{API}/alarms/metrics").json()
+    p = page.page
+    p.goto(f"{stack['dash'].url}/alarm-kpis")
+    p.wait_for_selector("#kpi-cards .kpi-card", timeout=T)
+    cards = p.inner_text("#kpi-cards")
+    for label in (
+        "Alarms per operator per 10 min (average)",
+        "Standing alarms",
+        "Chattering alarms",
+    ):
+        assert label in cards
+    standing = p.inner_text(".kpi-card:has-text('Standing alarms') .kpi-val")
+    assert m["standing_alarms"] >= 1 and int(standing) >= 1
+    p.wait_for_selector(f"#kpi-top10 td:has-text('{message}')", timeout=T)
+    # the nav reaches it, grouped under Operate
+    assert p.inner_text(".nav-group:has(a[href='/alarm-kpis']) .nav-group-name") == "OPERATE"
+    assert page.errors == []
+
+
+def _shots_dir() -> Path:
+    out = Path(os.environ.get("ECC_SHOTS", str(ARTIFACTS)))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: ANN001, F811
+    _raise(stack, f"screenshot {lang} {uuid.uuid4().hex[:4]}")
+    base = stack["dash"].url
+    p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=stack["session"])
+    try:
+        p.page.goto(f"{base}/engineer")
+        p.page.wait_for_selector(f"{ROW}", timeout=T)
+        _ready(p.page)
+        p.page.click(f"{ROW} >> nth=0")
+        p.page.wait_for_selector("#eng-alarm-detail h3", timeout=T)
+        p.page.wait_for_timeout(1300)  # past one blink
+        out = _shots_dir()
+        p.page.screenshot(path=str(out / f"console-{lang}.png"))
+        p.page.fill("#eng-rule-name", "FA high")
+        _set(p.page, _field("meter"), stack["codes"]["FA"])
+        p.page.fill(".rf-high input", "9.9")
+        p.page.fill(".rf-deadband input", "0.5")
+        p.page.click("#eng-rule-try")
+        p.page.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=T)
+        p.page.locator("#eng-rule-try-graph").scroll_into_view_if_needed()
+        p.page.screenshot(path=str(out / f"rule-editor-{lang}.png"))
+        p.page.goto(f"{base}/alarm-kpis")
+        p.page.wait_for_selector("#kpi-cards .kpi-card", timeout=T)
+        p.page.screenshot(path=str(out / f"alarm-kpis-{lang}.png"))
+        assert p.errors == []
+    finally:
+        p.close()
