@@ -683,7 +683,7 @@ def _run_value(
     t = np.array([now_us], np.int64)
     changed = False
     for row in live:
-        if _run_point(rec, row, rule, t, x, _armed(rule, t)):
+        if _run_point(rec, row, rule, t, x, armed_mask(rule, t)):
             changed = True
     return changed
 
