@@ -81,6 +81,7 @@ def try_rule(session: Session, data: RuleIn, end: datetime, days: float = 7.0) -
             meter.interval_s,
             meter.canonical_unit,
             site.timezone if site is not None else "UTC",
+            meter.site_id,
         )
     )
     lo, hi = _us(start), _us(end)

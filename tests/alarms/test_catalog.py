@@ -20,6 +20,8 @@ def test_rules_take_their_type_specific_fields_from_the_catalog() -> None:
         RuleType.DEMAND,
         RuleType.FORECAST_DEVIATION,
         RuleType.BUDGET,
+        RuleType.NODE_LOSS,
+        RuleType.ETS_DEADLINE,
     } == rules.SITE_TYPES
     assert rules.STREAM_TYPES == (RuleType.THRESHOLD, RuleType.RATE, RuleType.IDLE)
     assert set(rules.TIMED_TYPES) == set(RuleType) - set(rules.STREAM_TYPES)
