@@ -115,6 +115,7 @@ class GlobalGBM:
         max_train_days: int = 365,
         calibration_days: int = 28,
         refit: bool = False,
+        target: str = "level",
         rows_per_series: int = 20_000,
         max_rows: int = 400_000,
         max_calibration_rows: int = 400_000,
@@ -134,6 +135,9 @@ class GlobalGBM:
         self.max_train_days = max_train_days
         self.calibration_days = calibration_days
         self.refit = refit
+        if target not in ("level", "weekly"):
+            raise Invalid("target", "level or weekly")
+        self.target = target
         self.rows_per_series = rows_per_series
         self.max_rows = max_rows
         self.max_calibration_rows = max_calibration_rows
@@ -169,6 +173,7 @@ class GlobalGBM:
             "max_train_days": self.max_train_days,
             "calibration_days": self.calibration_days,
             "refit": self.refit,
+            "target": self.target,
             "rows_per_series": self.rows_per_series,
             "max_rows": self.max_rows,
             "max_calibration_rows": self.max_calibration_rows,
@@ -210,8 +215,9 @@ class GlobalGBM:
             cal_rows = min(self.calibration_days * s.day, max(s.horizon, s.rows // 4))
             cut = s.rows - min(cal_rows, origins * s.horizon)
             t, h = self._sample(s, 0, cut, per_series, rng)
-            train_x.append(_features(s, t, h))
-            train_y.append(s.y[t])
+            x = _features(s, t, h)
+            train_x.append(x)
+            train_y.append(s.y[t] - self._base(x))
             calib[name] = _calibration_pairs(s, cut)
         x, y = np.vstack(train_x), np.concatenate(train_y)
         if y.size < 100:
@@ -224,20 +230,30 @@ class GlobalGBM:
             if not ok.any():
                 t, h = t[-s.horizon :], h[-s.horizon :]  # no actuals: a zero-width fallback
                 ok = np.ones(t.size, dtype=bool)
-            point = model.predict(_features(s, t[ok], h[ok])) * s.scale
+            x = _features(s, t[ok], h[ok])
+            point = (model.predict(x) + self._base(x)) * s.scale
             actual = np.nan_to_num(s.y[t[ok]] * s.scale, nan=float(np.median(point)))
             self._bands[name] = ConformalBands().fit(point, actual - point)
         if self.refit:
             train_x, train_y = [], []
             for s in self._series.values():
                 t, h = self._sample(s, 0, s.rows, per_series, rng)
-                train_x.append(_features(s, t, h))
-                train_y.append(s.y[t])
+                x = _features(s, t, h)
+                train_x.append(x)
+                train_y.append(s.y[t] - self._base(x))
             x, y = np.vstack(train_x), np.concatenate(train_y)
             model = self._train(x, y)
         self.trained_rows = int(y.size)
         self._model = model
         return self
+
+    def _base(self, x: np.ndarray) -> np.ndarray:
+        """What the trees add to (``target``): 0 for ``level``; for ``weekly`` the value a
+        week back (the weekly seasonal naive; the last day's mean where it is missing)."""
+        if self.target == "level":
+            return np.zeros(len(x))
+        week, day = x[:, FEATURES.index("lag_w1")], x[:, FEATURES.index("mean_day")]
+        return np.nan_to_num(np.where(np.isfinite(week), week, day), nan=0.0)
 
     def _train(self, x: np.ndarray, y: np.ndarray) -> Any:  # noqa: ANN401 - a lightgbm.Booster
         import lightgbm
@@ -280,7 +296,8 @@ class GlobalGBM:
             h = np.arange(1, steps + 1)
             names.append(name)
             blocks.append(_features(s, s.rows - 1 + h, h))
-        point = self._model.predict(np.vstack(blocks))
+        x = np.vstack(blocks)
+        point = self._model.predict(x) + self._base(x)
         start = 0
         for name, block in zip(names, blocks, strict=True):
             s = self._series[name]

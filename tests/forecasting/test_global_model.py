@@ -41,9 +41,7 @@ def test_global_model_beats_the_seasonal_naive_across_a_group() -> None:
     # calendar the global model learnt from the other series' working days is not
     data = group(4, "2024-06-01", 134)  # 1 June … 12 October: 12 folds from 1 October
     horizons = {name: 24 for name in data}
-    glob = rolling_origin_group(
-        data, lambda: GlobalGBM(24, CN, **LIGHT), horizons, folds=12
-    )
+    glob = rolling_origin_group(data, lambda: GlobalGBM(24, CN, **LIGHT), horizons, folds=12)
     for name, frame in data.items():
         naive = rolling_origin(frame, factories(["naive_weekly"], ModelContext(24, CN)), 24, 12)
         ours, theirs = glob[name].scores["mase"], naive["naive_weekly"].scores["mase"]
@@ -98,6 +96,7 @@ def test_global_model_takes_a_longer_horizon_per_series() -> None:
 
 
 def test_statsforecast_seasonal_naive_agrees_with_ours() -> None:
+    pytest.importorskip("statsforecast")
     # hand-worked: y = 10 × weekday + hour, hourly, two whole weeks from Monday 2024-03-04;
     # the next step is Monday 00:00 (10·0 + 0 = 0), the 35th is Tuesday 10:00 (10·1 + 10)
     index = pd.date_range("2024-03-04", periods=14 * 24, freq="1h")
@@ -111,6 +110,7 @@ def test_statsforecast_seasonal_naive_agrees_with_ours() -> None:
 
 
 def test_statsforecast_mstl_follows_a_daily_and_weekly_pattern() -> None:
+    pytest.importorskip("statsforecast")
     index = pd.date_range("2024-03-04", periods=21 * 24, freq="1h")
     rng = np.random.default_rng(0)
     y = 50 + 20 * (index.hour >= 8) * (index.day_of_week < 5) + rng.normal(0, 1, index.size)
