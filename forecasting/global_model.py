@@ -203,45 +203,45 @@ class GlobalGBM:
         if not histories:
             raise Invalid("history", "no series to fit")
         horizons = horizons or {}
-        self._series = {
-            name: self._prepare(h, horizons.get(name, self.horizon), self._calendar_of(name))
-            for name, h in histories.items()
-        }
+        count = len(histories)
         rng = np.random.default_rng(self.seed)
-        per_series = max(200, min(self.rows_per_series, self.max_rows // len(self._series)))
-        train_x, train_y, calib = [], [], {}
-        for name, s in self._series.items():
-            origins = max(7, self.max_calibration_rows // (len(self._series) * s.horizon))
+        per_series = max(200, min(self.rows_per_series, self.max_rows // count))
+        # one pass over the series: training rows, calibration rows, and only the tail each
+        # forecast needs is kept (memory grows with the group by the tails, not the years)
+        train_x, train_y, refit_x, refit_y = [], [], [], []
+        calib: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._series = {}
+        for name, history in histories.items():
+            s = self._prepare(history, horizons.get(name, self.horizon), self._calendar_of(name))
+            origins = max(7, self.max_calibration_rows // (count * s.horizon))
             cal_rows = min(self.calibration_days * s.day, max(s.horizon, s.rows // 4))
             cut = s.rows - min(cal_rows, origins * s.horizon)
             t, h = self._sample(s, 0, cut, per_series, rng)
             x = _features(s, t, h)
-            train_x.append(x)
+            train_x.append(x.astype(np.float32))
             train_y.append(s.y[t] - self._base(x))
-            calib[name] = _calibration_pairs(s, cut)
+            t, h = _calibration_pairs(s, cut)
+            ok = np.isfinite(s.y[t])
+            if not ok.any():  # no actuals: a zero-width fallback
+                t, h, ok = t[-s.horizon :], h[-s.horizon :], np.ones(s.horizon, dtype=bool)
+            calib[name] = (_features(s, t[ok], h[ok]).astype(np.float32), s.y[t[ok]] * s.scale)
+            if self.refit:
+                t, h = self._sample(s, 0, s.rows, per_series, rng)
+                x = _features(s, t, h)
+                refit_x.append(x.astype(np.float32))
+                refit_y.append(s.y[t] - self._base(x))
+            self._series[name] = _tail(s)
         x, y = np.vstack(train_x), np.concatenate(train_y)
         if y.size < 100:
             raise Invalid("history", f"{self.name} needs more history with values")
         model = self._train(x, y)
         self._bands = {}
-        for name, (t, h) in calib.items():
-            s = self._series[name]
-            ok = np.isfinite(s.y[t])
-            if not ok.any():
-                t, h = t[-s.horizon :], h[-s.horizon :]  # no actuals: a zero-width fallback
-                ok = np.ones(t.size, dtype=bool)
-            x = _features(s, t[ok], h[ok])
-            point = (model.predict(x) + self._base(x)) * s.scale
-            actual = np.nan_to_num(s.y[t[ok]] * s.scale, nan=float(np.median(point)))
+        for name, (x, actual) in calib.items():
+            point = (model.predict(x) + self._base(x)) * self._series[name].scale
+            actual = np.nan_to_num(actual, nan=float(np.median(point)))
             self._bands[name] = ConformalBands().fit(point, actual - point)
         if self.refit:
-            train_x, train_y = [], []
-            for s in self._series.values():
-                t, h = self._sample(s, 0, s.rows, per_series, rng)
-                x = _features(s, t, h)
-                train_x.append(x)
-                train_y.append(s.y[t] - self._base(x))
-            x, y = np.vstack(train_x), np.concatenate(train_y)
+            x, y = np.vstack(refit_x), np.concatenate(refit_y)
             model = self._train(x, y)
         self.trained_rows = int(y.size)
         self._model = model
@@ -407,6 +407,31 @@ class GlobalGBM:
         h = rng.integers(1, s.horizon + 1, candidates.size)
         h = np.minimum(h, candidates - 1)
         return candidates, np.maximum(h, 1)
+
+
+def _tail(s: _Series) -> _Series:
+    """The series cut to the rows a forecast from its end reaches back to (lags, window
+    means); the same-type values and the calendar were computed on the whole history."""
+    reach = (math.ceil(s.horizon / s.week) + 2) * s.week + s.day
+    start = max(0, s.rows - reach)
+    if start == 0:
+        return s
+    return _Series(
+        y=s.y[start:].copy(),
+        csum=s.csum[start:].copy(),
+        ccount=s.ccount[start:].copy(),
+        rows=s.rows - start,
+        horizon=s.horizon,
+        day=s.day,
+        week=s.week,
+        index=s.index[start:],
+        calendar=s.calendar[start:],
+        same=s.same[start:].copy(),
+        exog=s.exog[start:].copy(),
+        scale=s.scale,
+        statics=s.statics,
+        floor=s.floor,
+    )
 
 
 def _calibration_pairs(s: _Series, cut: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -134,57 +134,88 @@ def _freq(series: LoadedSeries) -> str:
     return freq_text(series.freq)
 
 
-def synthetic_fleet(
-    count: int,
-    *,
-    days: int = 365,
-    freq: str = "15min",
-    start: str = "2025-01-01",
-    holidays: str | None = "CN",
-    seed: int = 0,
-) -> list[pd.DataFrame]:
-    """``count`` realistic load series (kW) on one grid: an office, plant (two shifts),
-    residential or round-the-clock daily profile, weekends and public holidays lower (the
-    calendar's make-up working days worked), a yearly swing, AR(1) noise and a few outage
-    days; levels from 5 kW to 5 MW."""
-    from scipy.signal import lfilter
+class SyntheticFleet(Sequence[pd.DataFrame]):
+    """``count`` realistic load series (kW) on one grid, each made when it is read (the same
+    series every time: seeded by its number), so a fleet of 10,000 never sits in memory: an
+    office, plant (two shifts), residential or round-the-clock daily profile, weekends and
+    public holidays lower (the calendar's make-up working days worked), a yearly swing,
+    AR(1) noise and a few outage days; levels from 5 kW to 5 MW."""
 
-    index = pd.date_range(
-        start, periods=days * (pd.Timedelta(days=1) // pd.Timedelta(freq)), freq=freq
-    )
-    rng = np.random.default_rng(seed)
-    days_index = index.normalize()
-    flags = HolidayCalendar(holidays).day_flags(days_index.unique())
-    off = flags["off"].reindex(days_index).to_numpy()
-    hour = (index.hour + index.minute / 60).to_numpy()
-    day_no = (days_index - days_index[0]).days.to_numpy()
-    profiles = np.vstack(
-        [
-            0.25 + 0.75 * ((hour >= 8) & (hour < 18)),  # office
-            0.3 + 0.7 * ((hour >= 6) & (hour < 22)),  # plant, two shifts
-            0.4
-            + 0.5 * np.exp(-(((hour - 7.5) / 1.5) ** 2))
-            + 0.8 * np.exp(-(((hour - 19.5) / 2.0) ** 2)),  # residential
-            0.8 + 0.2 * np.sin(2 * np.pi * (hour - 9) / 24),  # round the clock
-        ]
-    )
-    out = []
-    for _ in range(count):
-        kind = rng.integers(0, 4)
-        level = float(np.exp(rng.uniform(np.log(5.0), np.log(5000.0))))
-        offday = rng.uniform(0.2, 0.6) if kind in (0, 1) else rng.uniform(0.9, 1.15)
-        shape = np.where(
-            off, profiles[kind] * offday if kind < 3 else profiles[kind], profiles[kind]
+    def __init__(
+        self,
+        count: int,
+        *,
+        days: int = 365,
+        freq: str = "15min",
+        start: str = "2025-01-01",
+        holidays: str | None = "CN",
+        seed: int = 0,
+    ) -> None:
+        self.count, self.days, self.freq, self.seed = count, days, freq, seed
+        self.index = pd.date_range(
+            start, periods=days * (pd.Timedelta(days=1) // pd.Timedelta(freq)), freq=freq
         )
-        yearly = 1 + rng.uniform(0, 0.3) * np.cos(2 * np.pi * (day_no - rng.uniform(0, 365)) / 365)
-        noise = lfilter([1.0], [1.0, -0.9], rng.normal(0, 0.03, index.size))
-        outage = np.repeat(rng.random(days) < 0.005, index.size // days)
+        days_index = self.index.normalize()
+        flags = HolidayCalendar(holidays).day_flags(days_index.unique())
+        self.off = flags["off"].reindex(days_index).to_numpy()
+        hour = (self.index.hour + self.index.minute / 60).to_numpy()
+        self.day_no = (days_index - days_index[0]).days.to_numpy()
+        self.profiles = np.vstack(
+            [
+                0.25 + 0.75 * ((hour >= 8) & (hour < 18)),  # office
+                0.3 + 0.7 * ((hour >= 6) & (hour < 22)),  # plant, two shifts
+                0.4
+                + 0.5 * np.exp(-(((hour - 7.5) / 1.5) ** 2))
+                + 0.8 * np.exp(-(((hour - 19.5) / 2.0) ** 2)),  # residential
+                0.8 + 0.2 * np.sin(2 * np.pi * (hour - 9) / 24),  # round the clock
+            ]
+        )
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i):  # noqa: ANN001, ANN204 - Sequence's overloads
+        from scipy.signal import lfilter
+
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.count))]
+        if not 0 <= i < self.count:
+            raise IndexError(i)
+        rng = np.random.default_rng((self.seed, i))
+        kind = int(rng.integers(0, 4))
+        level = float(np.exp(rng.uniform(np.log(5.0), np.log(5000.0))))
+        profile = self.profiles[kind]
+        offday = rng.uniform(0.2, 0.6) if kind in (0, 1) else rng.uniform(0.9, 1.15)
+        shape = np.where(self.off, profile * offday, profile) if kind < 3 else profile
+        swing = rng.uniform(0, 0.3)
+        yearly = 1 + swing * np.cos(2 * np.pi * (self.day_no - rng.uniform(0, 365)) / 365)
+        noise = lfilter([1.0], [1.0, -0.9], rng.normal(0, 0.03, self.index.size))
+        outage = np.repeat(rng.random(self.days) < 0.005, self.index.size // self.days)
         y = level * shape * yearly * (1 + noise)
         y = np.where(outage, 0.1 * y, y)
-        frame = pd.DataFrame({TARGET: np.maximum(y, 0.0)}, index=index)
-        frame.index.freq = freq
-        out.append(frame)
-    return out
+        frame = pd.DataFrame({TARGET: np.maximum(y, 0.0)}, index=self.index)
+        frame.index.freq = self.freq
+        return frame
+
+
+def synthetic_fleet(count: int, **kwargs: object) -> SyntheticFleet:
+    return SyntheticFleet(count, **kwargs)  # type: ignore[arg-type]
+
+
+class _Named(Mapping[str, pd.DataFrame]):
+    """A sequence of series as the name → history mapping ``fit_many`` takes, lazily."""
+
+    def __init__(self, series: Sequence[pd.DataFrame]) -> None:
+        self.series = series
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        return self.series[int(key)]
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(i) for i in range(len(self.series)))
+
+    def __len__(self) -> int:
+        return len(self.series)
 
 
 def _from_file(series: LoadedSeries, count: int, seed: int) -> list[pd.DataFrame]:
@@ -219,7 +250,7 @@ def run_fleet_bench(
     params: dict | None = None,
 ) -> dict:
     """Fit and forecast day-ahead ``count`` one-year series (from ``series`` or synthetic
-    15-minute loads): the global model once across all of them (``workers`` threads), any
+    15-minute loads): the global model once across all of them (one thread), any
     other model per series in ``workers`` processes; the weekly seasonal naive beside it."""
     import resource
 
@@ -237,7 +268,7 @@ def run_fleet_bench(
     if model == GLOBAL:
         t0 = time.perf_counter()
         fitted = make(GLOBAL, ModelContext(horizon, HolidayCalendar(holidays)), **(params or {}))
-        fitted.fit_many({str(i): f for i, f in enumerate(jobs)})  # type: ignore[attr-defined]
+        fitted.fit_many(_Named(jobs))  # type: ignore[attr-defined]
         t1 = time.perf_counter()
         forecasts = fitted.predict_many()  # type: ignore[attr-defined]
         t2 = time.perf_counter()
