@@ -111,6 +111,61 @@ def rolling_origin(
     return results
 
 
+def rolling_origin_group(
+    data: Mapping[str, pd.DataFrame],
+    factory: Callable[[], Forecaster],
+    horizons: Mapping[str, int],
+    folds: int,
+    step: Mapping[str, int] | None = None,
+    on_fold: Callable[[str, int], None] | None = None,
+) -> dict[str, ModelResult]:
+    """Backtest a global model (one with ``fit_many``/``predict_many``, see
+    ``forecasting.global_model``) on a group of series: fold k of every series is placed as in
+    ``rolling_origin`` (counted from each series' own end), one model is trained on the
+    training part of every series and forecasts every series' fold. Scores per series, as
+    ``rolling_origin`` gives them; ``fit_s`` is the fold's time divided among the series."""
+    step = step or {}
+    starts = {
+        name: fold_bounds(len(frame), horizons[name], folds, step.get(name))
+        for name, frame in data.items()
+    }
+    results = {name: ModelResult(getattr(factory(), "name", "global")) for name in data}
+    label = next(iter(results.values())).name
+    for number in range(folds):
+        trains = {name: frame.iloc[: starts[name][number]] for name, frame in data.items()}
+        tests = {
+            name: frame.iloc[starts[name][number] : starts[name][number] + horizons[name]]
+            for name, frame in data.items()
+        }
+        began = time.perf_counter()
+        try:
+            model = factory()
+            model.fit_many(trains, horizons)  # type: ignore[attr-defined]
+            exog = {
+                n: t.drop(columns=[TARGET]) if t.shape[1] > 1 else None for n, t in tests.items()
+            }
+            forecasts = model.predict_many(horizons, exog)  # type: ignore[attr-defined]
+        except Invalid as exc:
+            for result in results.values():
+                result.error = f"fold {number + 1}: {exc}"
+            break
+        seconds = (time.perf_counter() - began) / len(data)
+        season = {n: steps_per(pd.DatetimeIndex(f.index), "week") for n, f in data.items()}
+        for name, forecast in forecasts.items():
+            train, test = trains[name], tests[name]
+            forecast = forecast.assign(**{TARGET: test[TARGET].to_numpy()})
+            scale = metrics.seasonal_naive_scale(train[TARGET].to_numpy(), season[name])
+            results[name].folds.append(
+                Fold(number, forecast, train.index[0], train.index[-1], scale, seconds)
+            )
+        if on_fold is not None:
+            on_fold(label, number)
+    for name, result in results.items():
+        if result.error is None:
+            result.scores = score(result.folds, pd.Timedelta(data[name].index.freq))
+    return results
+
+
 def score(folds: list[Fold], step: pd.Timedelta) -> dict[str, float]:
     frame = pd.concat([f.forecast for f in folds])
     y, yhat = frame[TARGET].to_numpy(), frame[POINT].to_numpy()

@@ -68,7 +68,7 @@ def build(
     out["mean_day"] = base.rolling(day, min_periods=day // 2).mean().to_numpy()
     out["max_day"] = base.rolling(day, min_periods=day // 2).max().to_numpy()
     out["mean_week"] = base.rolling(7 * day, min_periods=3 * day).mean().to_numpy()
-    same = _same_type_values(
+    same = same_type_values(
         y, out["off"].to_numpy(), out["day_number"].to_numpy(), day, math.ceil(horizon / day)
     )
     out["same_type_1"] = same[:, 0]
@@ -113,7 +113,7 @@ def calendar_features(index: pd.DatetimeIndex, calendar: HolidayCalendar) -> pd.
     )
 
 
-def _same_type_values(
+def same_type_values(
     y: np.ndarray, off: np.ndarray, day_number: np.ndarray, day: int, gap_days: int
 ) -> np.ndarray:
     """For each row, the values at the same time of day on the ``SAME_TYPE_DAYS`` most recent

@@ -84,8 +84,9 @@ class SeasonalNaive:
 def _fill_by_phase(y: np.ndarray, period: int) -> np.ndarray:
     """Missing values take the value one season earlier (or later, at the start); a phase
     never observed takes the series mean."""
-    frame = pd.DataFrame({"y": y, "phase": np.arange(y.size) % period})
-    filled = frame.groupby("phase")["y"].transform(lambda s: s.ffill().bfill()).to_numpy()
+    pad = (-y.size) % period  # one row per season, one column per phase
+    grid = np.concatenate([np.asarray(y, dtype=float), np.full(pad, np.nan)]).reshape(-1, period)
+    filled = pd.DataFrame(grid).ffill().bfill().to_numpy().ravel()[: y.size]
     if np.isnan(filled).any():
         mean = np.nanmean(y) if np.isfinite(y).any() else 0.0
         filled = np.where(np.isnan(filled), mean, filled)

@@ -10,8 +10,20 @@ from core.errors import Invalid
 from forecasting.base import Forecaster
 from forecasting.calendar import HolidayCalendar
 
-MODEL_NAMES = ("naive_daily", "naive_weekly", "prophet", "hgb")
+MODEL_NAMES = (
+    "naive_daily",
+    "naive_weekly",
+    "sf_naive",
+    "sf_mstl",
+    "prophet",
+    "hgb",
+    "lgbm_global",
+)
 BASELINE = "naive_weekly"
+# the seasonal-naive baselines a model has to beat, and every fast statistical floor
+SEASONAL_NAIVE = ("naive_daily", "naive_weekly", "sf_naive")
+BASELINES = (*SEASONAL_NAIVE, "sf_mstl")
+GLOBAL = "lgbm_global"  # trained across the series of a group (``GlobalGBM.fit_many``)
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,14 @@ def make(name: str, context: ModelContext, **params: object) -> Forecaster:
         from forecasting.gbm import GradientBoosting
 
         return GradientBoosting(context.horizon, context.calendar, context.exog, **params)  # type: ignore[arg-type]
+    if name in ("sf_naive", "sf_mstl"):
+        from forecasting.stats_models import StatsForecastModel
+
+        return StatsForecastModel(name.removeprefix("sf_"), **params)  # type: ignore[arg-type]
+    if name == GLOBAL:
+        from forecasting.global_model import GlobalGBM
+
+        return GlobalGBM(context.horizon, context.calendar, context.exog, **params)  # type: ignore[arg-type]
     if name == "prophet":
         from forecasting.prophet_model import ProphetModel
 

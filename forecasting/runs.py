@@ -49,7 +49,7 @@ DAY_AHEAD, WEEK_AHEAD = timedelta(days=1), timedelta(days=7)
 HISTORY = timedelta(days=365)
 SELECTION_FOLDS = {DAY_AHEAD: 7, WEEK_AHEAD: 2}
 CANDIDATES = ("naive_daily", "naive_weekly", "hgb")
-NIGHT_CANDIDATES = (*CANDIDATES, "prophet")
+NIGHT_CANDIDATES = (*CANDIDATES, "lgbm_global", "prophet")
 NIGHT_HOURS = range(1, 5)
 KEEP = {"refresh": timedelta(days=2), "nightly": timedelta(days=90)}
 MAX_HORIZON = WEEK_AHEAD

@@ -496,9 +496,11 @@ def bench_collect(
 
 @bench_app.command("forecast")
 def bench_forecast(
-    csv: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV file (.gz too)")],
-    ts_col: Annotated[str, typer.Option(help="Timestamp column")],
-    value_col: Annotated[str, typer.Option(help="Column to forecast")],
+    csv: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="CSV file (.gz too)")
+    ] = None,
+    ts_col: Annotated[str | None, typer.Option(help="Timestamp column")] = None,
+    value_col: Annotated[str | None, typer.Option(help="Column to forecast")] = None,
     exog_col: Annotated[
         list[str] | None,
         typer.Option(help="Exogenous column known ahead (plan, weather); repeatable"),
@@ -509,23 +511,53 @@ def bench_forecast(
     step: Annotated[int | None, typer.Option(help="Steps between folds; default horizon")] = None,
     models: Annotated[
         str, typer.Option(help="Comma-separated model names")
-    ] = "naive_daily,naive_weekly,prophet,hgb",
+    ] = "naive_daily,naive_weekly,sf_naive,sf_mstl,hgb,lgbm_global",
     holidays: Annotated[str, typer.Option(help="Holiday country (CN, KR, …) or none")] = "CN",
     tz: Annotated[str | None, typer.Option(help="Zone of naive stamps / to show")] = None,
     ts_format: Annotated[str | None, typer.Option(help="strptime format if not ISO")] = None,
     fix_midnight: Annotated[bool, typer.Option(help="Repair 24:00 rows labelled 00:00")] = False,
     plot: Annotated[Path | None, typer.Option(help="PNG of the last fold")] = None,
     fleet: Annotated[
-        int | None, typer.Option(help="Instead: time N one-year series made from this one")
+        int | None,
+        typer.Option(
+            help="Instead: time N one-year series (made from --csv, else synthetic 15-minute "
+            "loads) with the last of --models"
+        ),
     ] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option(help="Instead: every shared series (shared), or its tuning / holdout part"),
+    ] = None,
+    week_hourly: Annotated[
+        bool, typer.Option(help="--suite: 7 days ahead at hourly means instead of day-ahead")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
 ) -> None:
     """Backtest the forecasting models on any CSV series (MASE, WAPE, CV(RMSE), NMBE, …)."""
-    from core.errors import DomainError
+    from core.errors import DomainError, Invalid
     from shell.bench import forecast
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     try:
+        if suite:
+            from shell.bench import forecast_suite
+
+            result = forecast_suite.run_suite(
+                suite, folds=folds, models=names, week_hourly=week_hourly, console=console
+            )
+            if not as_json:
+                print(forecast_suite.table(result))
+                return
+            print(json.dumps(result))
+            return
+        if fleet and csv is None:
+            result = forecast.run_fleet_bench(
+                None, count=fleet, model=names[-1], holidays=holidays, workers=None, console=console
+            )
+            print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+            return
+        if csv is None or ts_col is None or value_col is None:
+            raise Invalid("csv", "give --csv, --ts-col and --value-col (or --suite / --fleet)")
         series = forecast.load(
             csv,
             ts_col,

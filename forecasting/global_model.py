@@ -1,0 +1,504 @@
+"""A global LightGBM model: one model trained across the series of a group (a site's meters,
+the series of a bench run, a fleet), behind the same protocol as every other model.
+
+Direct multi-step, one model for every step: a training row is a pair (target time ``t``,
+steps ahead ``h``) with the forecast origin ``o = t − h``; every feature is known at the
+origin (the last value, the mean of the last hour, day and week before it, the values at the
+same time of day one and two days and one and two weeks back — as many days or weeks as
+needed to reach back past the origin —, the same time on the most recent days of the same
+type, working day or day off) plus ``h`` itself (as a fraction of a day), the calendar of
+``t`` (time of day, weekday, holiday, make-up working day, day off, the day before and
+after), series-level features (log of the series' scale, its coefficient of variation, steps
+per day) and the exogenous columns at ``t``. No forecast feeds the next step.
+
+Per-series scaling: the target and every lag are divided by the series' mean absolute value
+over its training window, so a 20 kW meter and a 20 MW feeder share one model; forecasts are
+multiplied back. Loss: absolute error (the forecast is a median; MASE and WAPE are
+absolute-error measures).
+
+Training rows are sampled: ``rows_per_series`` pairs (t, h) per series from its last
+``max_train_days``, at most ``max_rows`` in all, so the cost grows with the group only up to
+that cap.
+
+Intervals: split-conformal per series. The model is trained on everything before the last
+``calibration_days`` of each series; it forecasts those days from origins ``horizon`` steps
+apart, and each series' errors (grouped by forecast size, with the finite-sample
+correction, ``base.ConformalBands``) give its 99 quantiles. With ``refit`` a second model is
+then trained on everything; without (the default), the calibrated model itself forecasts
+(exactly the split-conformal setting, at half the cost).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from core.errors import Invalid
+from forecasting.base import (
+    TARGET,
+    Capabilities,
+    ConformalBands,
+    check_exog,
+    check_history,
+    floor_of,
+    forecast_frame,
+    future_index,
+    steps_per,
+)
+from forecasting.calendar import HolidayCalendar
+from forecasting.features import SAME_TYPE_DAYS, calendar_features, same_type_values
+
+NAME = "lgbm_global"
+_ONE = "series"  # the key of the single series when used through the one-series protocol
+
+FEATURES = (
+    "h_day",
+    "time_of_day",
+    "weekday",
+    "holiday",
+    "makeup_workday",
+    "off",
+    "off_before",
+    "off_after",
+    "last",
+    "mean_hour",
+    "mean_day",
+    "mean_week",
+    "lag_d1",
+    "lag_d2",
+    "lag_w1",
+    "lag_w2",
+    "same_type_1",
+    "same_type_mean",
+    "log_scale",
+    "cv",
+    "steps_per_day",
+)
+
+
+@dataclass
+class _Series:
+    """One series ready for features: scaled values on the history followed by the longest
+    forecast period (NaN there), its calendar and exogenous columns."""
+
+    y: np.ndarray
+    csum: np.ndarray  # cumulative sums of y and of its observed count (window means)
+    ccount: np.ndarray
+    rows: int  # history rows
+    horizon: int
+    day: int
+    week: int
+    index: pd.DatetimeIndex  # history and forecast period
+    calendar: np.ndarray  # rows × 7
+    same: np.ndarray  # rows × SAME_TYPE_DAYS, scaled
+    exog: np.ndarray  # rows × len(exog)
+    scale: float
+    statics: np.ndarray
+    floor: float | None
+
+
+class GlobalGBM:
+    name = NAME
+
+    def __init__(
+        self,
+        horizon: int,
+        calendar: HolidayCalendar | None = None,
+        exog: tuple[str, ...] = (),
+        *,
+        calendars: Mapping[str, HolidayCalendar] | None = None,
+        max_train_days: int = 365,
+        calibration_days: int = 28,
+        refit: bool = False,
+        target: str = "level",
+        rows_per_series: int = 20_000,
+        max_rows: int = 400_000,
+        max_calibration_rows: int = 400_000,
+        n_estimators: int = 300,
+        learning_rate: float = 0.08,
+        num_leaves: int = 63,
+        min_child_samples: int = 50,
+        feature_fraction: float = 0.9,
+        lambda_l2: float = 1.0,
+        threads: int = 1,
+        seed: int = 0,
+    ) -> None:
+        self.horizon = horizon
+        self.calendar = calendar or HolidayCalendar("CN")
+        self.calendars = dict(calendars or {})  # a series' own calendar, by name
+        self.exog = list(exog)
+        self.max_train_days = max_train_days
+        self.calibration_days = calibration_days
+        self.refit = refit
+        if target not in ("level", "weekly"):
+            raise Invalid("target", "level or weekly")
+        self.target = target
+        self.rows_per_series = rows_per_series
+        self.max_rows = max_rows
+        self.max_calibration_rows = max_calibration_rows
+        self.tree: dict[str, Any] = {
+            "objective": "l1",
+            "n_estimators": n_estimators,
+            "learning_rate": learning_rate,
+            "num_leaves": num_leaves,
+            "min_child_samples": min_child_samples,
+            "feature_fraction": feature_fraction,
+            "lambda_l2": lambda_l2,
+            "max_bin": 127,
+            "seed": seed,
+            "verbose": -1,
+        }
+        self.threads = threads
+        self.seed = seed
+        self.capabilities = Capabilities(
+            intervals="conformal", exogenous=True, holidays=True, max_horizon=None, min_history=1
+        )
+        self._model: Any = None
+        self._series: dict[str, _Series] = {}
+        self._bands: dict[str, ConformalBands] = {}
+        self._calendars: dict[tuple, np.ndarray] = {}
+        self.trained_rows = 0
+
+    def params(self) -> dict:
+        return {
+            "horizon": self.horizon,
+            "holidays": self.calendar.country,
+            "calendars": {n: c.country for n, c in self.calendars.items()},
+            "exog": self.exog,
+            "max_train_days": self.max_train_days,
+            "calibration_days": self.calibration_days,
+            "refit": self.refit,
+            "target": self.target,
+            "rows_per_series": self.rows_per_series,
+            "max_rows": self.max_rows,
+            "max_calibration_rows": self.max_calibration_rows,
+            **{k: v for k, v in self.tree.items() if k != "verbose"},
+        }
+
+    # -- the one-series protocol -------------------------------------------------------------
+
+    def fit(self, history: pd.DataFrame) -> Self:
+        return self.fit_many({_ONE: history})
+
+    def update(self, history: pd.DataFrame) -> Self:
+        if self._model is None:
+            return self.fit(history)
+        return self.update_many({_ONE: history})
+
+    def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        return self.predict_many({_ONE: horizon}, {_ONE: exog} if exog is not None else None)[_ONE]
+
+    # -- a group of series -------------------------------------------------------------------
+
+    def fit_many(
+        self, histories: Mapping[str, pd.DataFrame], horizons: Mapping[str, int] | None = None
+    ) -> Self:
+        """Train one model across ``histories`` (name → history frame); ``horizons`` gives
+        each series' steps ahead (default: the model's ``horizon``)."""
+        if not histories:
+            raise Invalid("history", "no series to fit")
+        horizons = horizons or {}
+        count = len(histories)
+        rng = np.random.default_rng(self.seed)
+        per_series = max(200, min(self.rows_per_series, self.max_rows // count))
+        # one pass over the series: training rows, calibration rows, and only the tail each
+        # forecast needs is kept (memory grows with the group by the tails, not the years)
+        train_x, train_y, refit_x, refit_y = [], [], [], []
+        calib: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._series = {}
+        for name, history in histories.items():
+            s = self._prepare(history, horizons.get(name, self.horizon), self._calendar_of(name))
+            origins = max(7, self.max_calibration_rows // (count * s.horizon))
+            cal_rows = min(self.calibration_days * s.day, max(s.horizon, s.rows // 4))
+            cut = s.rows - min(cal_rows, origins * s.horizon)
+            t, h = self._sample(s, 0, cut, per_series, rng)
+            x = _features(s, t, h)
+            train_x.append(x.astype(np.float32))
+            train_y.append(s.y[t] - self._base(x))
+            t, h = _calibration_pairs(s, cut)
+            ok = np.isfinite(s.y[t])
+            if not ok.any():  # no actuals: a zero-width fallback
+                t, h, ok = t[-s.horizon :], h[-s.horizon :], np.ones(s.horizon, dtype=bool)
+            calib[name] = (_features(s, t[ok], h[ok]).astype(np.float32), s.y[t[ok]] * s.scale)
+            if self.refit:
+                t, h = self._sample(s, 0, s.rows, per_series, rng)
+                x = _features(s, t, h)
+                refit_x.append(x.astype(np.float32))
+                refit_y.append(s.y[t] - self._base(x))
+            self._series[name] = _tail(s)
+        x, y = np.vstack(train_x), np.concatenate(train_y)
+        if y.size < 100:
+            raise Invalid("history", f"{self.name} needs more history with values")
+        model = self._train(x, y)
+        self._bands = {}
+        for name, (x, actual) in calib.items():
+            point = (model.predict(x) + self._base(x)) * self._series[name].scale
+            actual = np.nan_to_num(actual, nan=float(np.median(point)))
+            self._bands[name] = ConformalBands().fit(point, actual - point)
+        if self.refit:
+            x, y = np.vstack(refit_x), np.concatenate(refit_y)
+            model = self._train(x, y)
+        self.trained_rows = int(y.size)
+        self._model = model
+        return self
+
+    def _base(self, x: np.ndarray) -> np.ndarray:
+        """What the trees add to (``target``): 0 for ``level``; for ``weekly`` the value a
+        week back (the weekly seasonal naive; the last day's mean where it is missing)."""
+        if self.target == "level":
+            return np.zeros(len(x))
+        week, day = x[:, FEATURES.index("lag_w1")], x[:, FEATURES.index("mean_day")]
+        return np.nan_to_num(np.where(np.isfinite(week), week, day), nan=0.0)
+
+    def _train(self, x: np.ndarray, y: np.ndarray) -> Any:  # noqa: ANN401 - a lightgbm.Booster
+        import lightgbm
+
+        params = {k: v for k, v in self.tree.items() if k != "n_estimators"}
+        params["num_threads"] = self.threads
+        data = lightgbm.Dataset(
+            x, y, feature_name=[*FEATURES, *self.exog], params={"max_bin": params["max_bin"]}
+        )
+        return lightgbm.train(params, data, num_boost_round=self.tree["n_estimators"])
+
+    def update_many(self, histories: Mapping[str, pd.DataFrame]) -> Self:
+        """Move the origins to newer histories without re-training (scale and bands kept)."""
+        for name, history in histories.items():
+            if name not in self._series:
+                raise Invalid("series", f"{name!r} was not in the fitted group")
+            old = self._series[name]
+            self._series[name] = self._prepare(
+                history, old.horizon, self._calendar_of(name), scale=old.scale
+            )
+        return self
+
+    def predict_many(
+        self,
+        horizons: Mapping[str, int] | None = None,
+        exog: Mapping[str, pd.DataFrame | None] | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """Forecast frames per series, from the end of each history."""
+        if self._model is None:
+            raise Invalid("model", "fit the model before predicting")
+        horizons = horizons or {name: s.horizon for name, s in self._series.items()}
+        exog = exog or {}
+        names, blocks, out = [], [], {}
+        for name, steps in horizons.items():
+            s = self._series[name]
+            if steps > s.horizon:
+                raise Invalid("horizon", f"this model was prepared for {s.horizon} steps ahead")
+            if self.exog:
+                self._future_exog(s, steps, exog.get(name))
+            h = np.arange(1, steps + 1)
+            names.append(name)
+            blocks.append(_features(s, s.rows - 1 + h, h))
+        x = np.vstack(blocks)
+        point = self._model.predict(x) + self._base(x)
+        start = 0
+        for name, block in zip(names, blocks, strict=True):
+            s = self._series[name]
+            p = point[start : start + len(block)] * s.scale
+            start += len(block)
+            index = future_index(s.index[: s.rows], len(block))
+            out[name] = forecast_frame(index, p, self._bands[name].quantiles(p), s.floor)
+        return out
+
+    # -- preparation -------------------------------------------------------------------------
+
+    def _calendar_of(self, name: str) -> HolidayCalendar:
+        return self.calendars.get(name, self.calendar)
+
+    def _prepare(
+        self,
+        history: pd.DataFrame,
+        horizon: int,
+        calendar: HolidayCalendar,
+        scale: float | None = None,
+    ) -> _Series:
+        index = check_history(history, 2, self.name)
+        missing = [c for c in self.exog if c not in history.columns]
+        if missing:
+            raise Invalid("exog", f"history lacks {', '.join(missing)}")
+        if horizon < 1:
+            raise Invalid("horizon", "must be at least one step")
+        day, week = steps_per(index, "day"), steps_per(index, "week")
+        keep = self.max_train_days * day + 2 * week + day
+        history = history.iloc[-keep:]
+        index = pd.DatetimeIndex(history.index)
+        raw = history[TARGET].to_numpy(dtype=float)
+        observed = raw[np.isfinite(raw)]
+        if observed.size < 2:
+            raise Invalid("history", f"{self.name} needs at least 2 observed values")
+        if scale is None:
+            scale = float(np.mean(np.abs(observed))) or 1.0
+        full = index.append(future_index(index, horizon))
+        y = np.concatenate([raw / scale, np.full(horizon, np.nan)])
+        ok = np.isfinite(y)
+        csum = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
+        ccount = np.concatenate([[0], np.cumsum(ok)])
+        cal = self._calendar(pd.DatetimeIndex(full), calendar)
+        gap_days = math.ceil(horizon / day)
+        same = same_type_values(y, cal[:, 4], cal[:, 7].astype(np.int64), day, gap_days)
+        ex = np.full((full.size, len(self.exog)), np.nan)
+        if self.exog:
+            ex[: len(history)] = history[self.exog].to_numpy(dtype=float)
+        statics = np.array(
+            [math.log(scale), float(np.std(observed)) / scale, float(day)], dtype=float
+        )
+        return _Series(
+            y=y,
+            csum=csum,
+            ccount=ccount,
+            rows=len(history),
+            horizon=horizon,
+            day=day,
+            week=week,
+            index=pd.DatetimeIndex(full),
+            calendar=cal,
+            same=same,
+            exog=ex,
+            scale=scale,
+            statics=statics,
+            floor=floor_of(raw),
+        )
+
+    def _calendar(self, index: pd.DatetimeIndex, calendar: HolidayCalendar) -> np.ndarray:
+        """Time of day (fraction), weekday, the five day-type flags and the day number;
+        cached per grid (a fleet of meters on one clock computes it once)."""
+        key = (index[0], len(index), index.freq, str(index.tz), calendar.country)
+        if key not in self._calendars:
+            frame = calendar_features(index, calendar)
+            self._calendars[key] = np.column_stack(
+                [
+                    frame["minute_of_day"].to_numpy(dtype=float) / 1440.0,
+                    frame["weekday"].to_numpy(dtype=float),
+                    frame["holiday"].to_numpy(dtype=float),
+                    frame["makeup_workday"].to_numpy(dtype=float),
+                    frame["off"].to_numpy(dtype=float),
+                    frame["off_before"].to_numpy(dtype=float),
+                    frame["off_after"].to_numpy(dtype=float),
+                    frame["day_number"].to_numpy(dtype=float),
+                ]
+            )
+        return self._calendars[key]
+
+    def _future_exog(self, s: _Series, steps: int, exog: pd.DataFrame | None) -> None:
+        index = future_index(s.index[: s.rows], steps)
+        values = check_exog(self.exog, index, exog)
+        if values is not None:
+            s.exog[s.rows : s.rows + steps] = values.to_numpy(dtype=float)
+
+    def _sample(
+        self, s: _Series, lo: int, hi: int, count: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Up to ``count`` pairs (t, h): t in [lo + day, hi) with an observed value, h in
+        1 … horizon with the origin at least a day into the series."""
+        first = max(lo + s.day, 1)
+        candidates = np.arange(first, hi)
+        candidates = candidates[np.isfinite(s.y[candidates])]
+        if candidates.size == 0:
+            return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+        if candidates.size > count:
+            candidates = np.sort(rng.choice(candidates, count, replace=False))
+        h = rng.integers(1, s.horizon + 1, candidates.size)
+        h = np.minimum(h, candidates - 1)
+        return candidates, np.maximum(h, 1)
+
+
+def _tail(s: _Series) -> _Series:
+    """The series cut to the rows a forecast from its end reaches back to (lags, window
+    means); the same-type values and the calendar were computed on the whole history."""
+    reach = (math.ceil(s.horizon / s.week) + 2) * s.week + s.day
+    start = max(0, s.rows - reach)
+    if start == 0:
+        return s
+    return _Series(
+        y=s.y[start:].copy(),
+        csum=s.csum[start:].copy(),
+        ccount=s.ccount[start:].copy(),
+        rows=s.rows - start,
+        horizon=s.horizon,
+        day=s.day,
+        week=s.week,
+        index=s.index[start:],
+        calendar=s.calendar[start:],
+        same=s.same[start:].copy(),
+        exog=s.exog[start:].copy(),
+        scale=s.scale,
+        statics=s.statics,
+        floor=s.floor,
+    )
+
+
+def _calibration_pairs(s: _Series, cut: int) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts from origins ``horizon`` steps apart, the last one ending at the last row,
+    covering the calibration rows from ``cut`` on."""
+    t_all: list[np.ndarray] = []
+    h_all: list[np.ndarray] = []
+    end = s.rows - 1
+    while end - s.horizon + 1 >= cut or not t_all:
+        origin = end - s.horizon
+        if origin < 1:
+            break
+        h = np.arange(1, s.horizon + 1)
+        t_all.append(origin + h)
+        h_all.append(h)
+        end -= s.horizon
+    if not t_all:
+        return np.array([s.rows - 1]), np.array([1])
+    return np.concatenate(t_all[::-1]), np.concatenate(h_all[::-1])
+
+
+def _take(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    ok = at >= 0
+    out = np.full(at.shape, np.nan)
+    out[ok] = values[at[ok]]
+    return out
+
+
+def _window_mean(s: _Series, end: np.ndarray, width: int) -> np.ndarray:
+    """Mean of the observed values in (end − width, end]."""
+    hi = end + 1
+    lo = np.maximum(hi - width, 0)
+    count = s.ccount[hi] - s.ccount[lo]
+    total = s.csum[hi] - s.csum[lo]
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _features(s: _Series, t: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Feature rows for targets ``t`` forecast ``h`` steps ahead (origin ``t − h``)."""
+    t, h = np.asarray(t, dtype=np.int64), np.asarray(h, dtype=np.int64)
+    origin = t - h
+    days_back = -(-h // s.day)  # ceil: the same time on a day at or before the origin
+    weeks_back = -(-h // s.week)
+    hour = max(1, s.day // 24)
+    same = s.same[t]
+    count = np.isfinite(same).sum(axis=1)
+    same_mean = np.where(count > 0, np.nansum(same, axis=1) / np.maximum(count, 1), np.nan)
+    columns = [
+        h / s.day,
+        *s.calendar[t, :7].T,
+        _take(s.y, origin),
+        _window_mean(s, origin, hour),
+        _window_mean(s, origin, s.day),
+        _window_mean(s, origin, s.week),
+        _take(s.y, t - days_back * s.day),
+        _take(s.y, t - (days_back + 1) * s.day),
+        _take(s.y, t - weeks_back * s.week),
+        _take(s.y, t - (weeks_back + 1) * s.week),
+        same[:, 0],
+        same_mean,
+        *np.repeat(s.statics[None, :], t.size, axis=0).T,
+    ]
+    out = np.column_stack(columns)
+    if s.exog.shape[1]:
+        out = np.hstack([out, s.exog[t]])
+    assert out.shape[1] == len(FEATURES) + s.exog.shape[1]
+    return out
+
+
+__all__ = ["FEATURES", "NAME", "SAME_TYPE_DAYS", "GlobalGBM"]

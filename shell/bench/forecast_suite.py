@@ -1,0 +1,270 @@
+"""``ecc bench forecast --suite shared``: every shared real series, one table.
+
+Each series of ``../shared/data`` (the steel plant; the household; transformer station 2 —
+each of its six load columns and the oil temperature; Victoria's demand; each Tetouan zone)
+goes through the same rolling-origin backtest with the per-series models and the global
+LightGBM model (trained across every series of the run, ``backtest.rolling_origin_group``).
+Per series the table gives the best non-baseline model's MASE over the best seasonal naive's
+(``ratio``), and that model's 90 % coverage and pinball loss over 99 quantiles.
+
+``tuning`` marks the series the settings were chosen on; ``--suite tuning`` runs only those
+(the global model then trains on them only), ``--suite holdout`` only the others,
+``--suite shared`` all.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+from core.errors import Invalid
+from forecasting import backtest
+from forecasting.base import TARGET, steps_per
+from forecasting.calendar import HolidayCalendar
+from forecasting.data import freq_text, read_series_csv
+from forecasting.registry import BASELINES, GLOBAL, SEASONAL_NAIVE, ModelContext, factories, make
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+LOCAL_MODELS = ("naive_daily", "naive_weekly", "sf_naive", "sf_mstl", "hgb")
+COVERAGE_RANGE = (0.85, 0.95)
+
+
+@dataclass(frozen=True)
+class SuiteSeries:
+    name: str
+    file: str
+    ts_col: str
+    value_col: str
+    holidays: str
+    tuning: bool = False
+    exog: tuple[str, ...] = ()
+    freq: str | None = None
+    tz: str | None = None
+    ts_format: str | None = None
+    fix_midnight: bool = False
+    loaded: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+_ETT = "ett_station2/ETTm2.csv.gz"
+_TET = "tetouan_city_power/tetouan_city_power_consumption.csv"
+SHARED: tuple[SuiteSeries, ...] = (
+    SuiteSeries(
+        "steel Usage_kWh",
+        "steel_industry_energy/Steel_industry_data.csv",
+        "date",
+        "Usage_kWh",
+        "KR",
+        tuning=True,
+        tz="Asia/Seoul",
+        ts_format="%d/%m/%Y %H:%M",
+        fix_midnight=True,
+    ),
+    SuiteSeries(
+        "household Global_active_power",
+        "household_power_consumption/household_power_consumption.csv.gz",
+        "date_time",
+        "Global_active_power",
+        "FR",
+        freq="15min",
+    ),
+    *(
+        SuiteSeries(f"ETTm2 {col}", _ETT, "date", col, "CN", tuning=col == "HUFL")
+        for col in ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
+    ),
+    SuiteSeries(
+        "vic_elec Demand",
+        "vic_elec/vic_elec.csv",
+        "Time",
+        "Demand",
+        "AU-VIC",
+        exog=("Temperature",),
+        tz="Australia/Melbourne",
+    ),
+    *(
+        SuiteSeries(
+            f"tetouan zone {z}",
+            _TET,
+            "DateTime",
+            f"Zone {z} Power Consumption",
+            "MA",
+            tuning=z == 1,
+            exog=("Temperature",),
+            ts_format="%m/%d/%y %H:%M",
+        )
+        for z in (1, 2, 3)
+    ),
+)
+
+
+def select(part: str) -> tuple[SuiteSeries, ...]:
+    if part in ("shared", "all"):
+        return SHARED
+    if part == "tuning":
+        return tuple(s for s in SHARED if s.tuning)
+    if part == "holdout":
+        return tuple(s for s in SHARED if not s.tuning)
+    raise Invalid("suite", "shared, tuning or holdout")
+
+
+def _load(spec: SuiteSeries, data: Path, week_hourly: bool) -> pd.DataFrame:
+    series = read_series_csv(
+        data / spec.file,
+        spec.ts_col,
+        spec.value_col,
+        spec.exog,
+        freq="1h" if week_hourly else spec.freq,
+        tz=spec.tz,
+        ts_format=spec.ts_format,
+        fix_midnight=spec.fix_midnight,
+    )
+    return series.frame
+
+
+def _local(
+    args: tuple[SuiteSeries, pd.DataFrame, int, int, Sequence[str]],
+) -> dict[str, backtest.ModelResult]:
+    spec, frame, horizon, folds, models = args
+    context = ModelContext(horizon, HolidayCalendar(spec.holidays), spec.exog)
+    return backtest.rolling_origin(frame, factories(models, context), horizon, folds)
+
+
+def run_suite(
+    part: str,
+    *,
+    folds: int,
+    models: Sequence[str],
+    week_hourly: bool = False,
+    data: Path = DATA,
+    workers: int = 2,
+    global_params: dict | None = None,
+    console: Console,
+) -> dict:
+    """Backtest every series of the suite; the JSON-ready table and summary."""
+    specs = select(part)
+    if not (data / specs[0].file).exists():
+        raise Invalid("suite", f"the shared data are not at {data}")
+    frames = {s.name: _load(s, data, week_hourly) for s in specs}
+    horizons = {
+        n: (168 if week_hourly else steps_per(pd.DatetimeIndex(f.index), "day"))
+        for n, f in frames.items()
+    }
+    local = [m for m in models if m != GLOBAL]
+    console.print(f"suite {part}: {len(specs)} series, local models {', '.join(local)}")
+    results: dict[str, dict[str, backtest.ModelResult]] = {}
+    jobs = [(s, frames[s.name], horizons[s.name], folds, local) for s in specs]
+    with ProcessPoolExecutor(workers) as pool:
+        for spec, result in zip(specs, pool.map(_local, jobs), strict=True):
+            results[spec.name] = result
+            console.print(f"  {spec.name}: local models done")
+    if GLOBAL in models:
+        exog = sorted({c for s in specs for c in s.exog})
+        grouped = {n: f.reindex(columns=[TARGET, *exog]) for n, f in frames.items()}
+        for n, f in grouped.items():
+            f.index.freq = frames[n].index.freq
+        params = {
+            "calendars": {s.name: HolidayCalendar(s.holidays) for s in specs},
+            **(global_params or {}),
+        }
+        context = ModelContext(1, HolidayCalendar("none"), tuple(exog))
+        glob = backtest.rolling_origin_group(
+            grouped, partial(make, GLOBAL, context, **params), horizons, folds
+        )
+        for name, result in glob.items():
+            results[name][GLOBAL] = result
+        console.print("  global model done")
+    rows = [_row(s, frames[s.name], horizons[s.name], results[s.name]) for s in specs]
+    ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
+    covered = [r for r in rows if r["coverage_90"] is not None]
+    return {
+        "suite": part,
+        "folds": folds,
+        "horizon": "7 days hourly" if week_hourly else "day-ahead at the series' resolution",
+        "models": list(models),
+        "global_params": global_params or {},
+        "series": rows,
+        "summary": {
+            "series": len(rows),
+            "ratio_median": round(statistics.median(ratios), 3) if ratios else None,
+            "ratio_max": round(max(ratios), 3) if ratios else None,
+            "ratio_le_1": sum(r <= 1.0 for r in ratios),
+            "coverage_in_85_95": sum(
+                COVERAGE_RANGE[0] <= r["coverage_90"] <= COVERAGE_RANGE[1] for r in covered
+            ),
+            "holdout_ratio_median": _median([r["ratio"] for r in rows if not r["tuning"]]),
+        },
+    }
+
+
+def _median(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 3) if values else None
+
+
+def _num(value: float | None, digits: int = 3) -> float | None:
+    return round(value, digits) if value is not None and math.isfinite(value) else None
+
+
+def _row(
+    spec: SuiteSeries, frame: pd.DataFrame, horizon: int, results: dict[str, backtest.ModelResult]
+) -> dict:
+    scored = {n: r.scores for n, r in results.items() if r.error is None and r.scores}
+    naive = {n: s["mase"] for n, s in scored.items() if n in SEASONAL_NAIVE}
+    others = {n: s["mase"] for n, s in scored.items() if n not in BASELINES}
+    best_naive = min(naive, key=naive.__getitem__) if naive else None
+    best_other = min(others, key=others.__getitem__) if others else None
+    ratio = (
+        others[best_other] / naive[best_naive]
+        if best_naive and best_other and naive[best_naive] > 0
+        else None
+    )
+    chosen = scored.get(best_other or "", {})
+    return {
+        "series": spec.name,
+        "tuning": spec.tuning,
+        "freq": freq_text(pd.Timedelta(frame.index.freq)),
+        "rows": len(frame),
+        "horizon": horizon,
+        "exog": list(spec.exog),
+        "best": backtest.best_model(results),
+        "best_non_baseline": best_other,
+        "best_naive": best_naive,
+        "ratio": _num(ratio),
+        "coverage_90": _num(chosen.get("coverage_90")),
+        "pinball": _num(chosen.get("pinball"), 4),
+        "mase": {n: _num(s["mase"]) for n, s in scored.items()},
+        "coverage": {n: _num(s["coverage_90"]) for n, s in scored.items()},
+        "errors": {n: r.error for n, r in results.items() if r.error},
+    }
+
+
+def table(result: dict) -> str:
+    """The suite as a Markdown table (what forecasting/README.md holds)."""
+    lines = [
+        "| series | tuned on? | freq | best non-baseline | MASE | best seasonal naive | MASE "
+        "| ratio | coverage 90 % | pinball |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["series"]:
+        other, naive = r["best_non_baseline"], r["best_naive"]
+        lines.append(
+            f"| {r['series']}{' (+temp.)' if r['exog'] else ''} | "
+            f"{'tuning' if r['tuning'] else 'held out'} | {r['freq']} | {other} | "
+            f"{r['mase'].get(other)} | {naive} | {r['mase'].get(naive)} | {r['ratio']} | "
+            f"{r['coverage_90']} | {r['pinball']} |"
+        )
+    s = result["summary"]
+    lines.append("")
+    lines.append(
+        f"median ratio {s['ratio_median']} (held out {s['holdout_ratio_median']}), max ratio "
+        f"{s['ratio_max']}, ratio ≤ 1.00 on {s['ratio_le_1']} of {s['series']}, coverage "
+        f"in 85–95 % on {s['coverage_in_85_95']} of {s['series']}"
+    )
+    return "\n".join(lines)

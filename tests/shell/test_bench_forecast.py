@@ -1,0 +1,60 @@
+"""``ecc bench forecast --fleet``: the JSON line's shape on a small synthetic fleet, and the
+shared-series suite's list (skipped without ../shared/data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from forecasting.base import TARGET
+from shell.bench import forecast, forecast_suite
+from tests.support.paths import SHARED_DATA
+
+FAST = {"n_estimators": 30, "rows_per_series": 500}
+
+
+def test_fleet_json_has_every_field() -> None:
+    out = forecast.run_fleet_bench(
+        None,
+        count=20,
+        model="lgbm_global",
+        holidays="CN",
+        workers=2,
+        console=Console(quiet=True),
+        days=21,
+        params=FAST,
+    )
+    assert list(out)[:6] == ["series", "wall_s", "cpu_s", "per_series_ms", "models", "peak_rss_mb"]
+    assert out["series"] == 20 and out["horizon"] == 96 and out["freq"] == "15min"
+    assert out["rows_per_series"] == 21 * 96
+    assert set(out["models"]) == {"lgbm_global", "naive_weekly"}
+    assert out["models"]["lgbm_global"]["trained_rows"] == 20 * 500
+    assert out["per_series_ms"] == pytest.approx(1000 * out["wall_s"] / 20, rel=0.01)
+    assert out["wall_s"] > 0 and out["cpu_s"] > 0 and out["peak_rss_mb"] > 50
+
+
+def test_synthetic_fleet_is_realistic_load() -> None:
+    fleet = forecast.synthetic_fleet(8, days=14, seed=3)
+    assert len(fleet) == 8
+    for frame in fleet:
+        y = frame[TARGET].to_numpy()
+        assert frame.index.freqstr == "15min" and len(y) == 14 * 96
+        assert np.isfinite(y).all() and y.min() >= 0
+    levels = sorted(f[TARGET].mean() for f in fleet)
+    assert levels[-1] / levels[0] > 10  # meters from kW to MW
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is absent")
+def test_suite_holds_every_shared_series_and_splits_tuning_from_holdout() -> None:
+    names = [s.name for s in forecast_suite.SHARED]
+    assert len(names) == 13 and len(set(names)) == 13
+    assert [s.name for s in forecast_suite.select("tuning")] == [
+        "steel Usage_kWh",
+        "ETTm2 HUFL",
+        "tetouan zone 1",
+    ]
+    assert len(forecast_suite.select("holdout")) == 10
+    for spec in forecast_suite.SHARED:
+        assert (SHARED_DATA / spec.file).exists(), spec.file
