@@ -311,6 +311,7 @@ class ApiClient:
         with self._lock:
             self._cache.pop(("sites",), None)
         return out
+
     def meter(self, code: str) -> dict:
         return self.get(f"{API}/meters/{code}")
 
