@@ -111,7 +111,8 @@ def test_sites_page_sets_a_sites_contract_and_tiles(
     for key in TILES:
         p.click("#sites-tiles")
         p.locator("input:focus").fill(search[key])
-        p.keyboard.press("Enter")
+        # click the option itself (Enter picks whatever is first before the filter has run)
+        p.locator(".dash-dropdown-option", has_text=search[key]).first.click()
         p.keyboard.press("Escape")
     ARTIFACTS.mkdir(exist_ok=True)
     p.screenshot(path=str(ARTIFACTS / "sites-form-en.png"), full_page=True)

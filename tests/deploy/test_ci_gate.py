@@ -24,6 +24,8 @@ DOMAIN = [
     "budgets",
     "footprints",
     "recommendations",
+    "benchmarking",
+    "collectors",
 ]
 GATE = [
     "python3 -m ruff check .",
