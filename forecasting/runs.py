@@ -26,7 +26,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -36,10 +36,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
-from forecasting import backtest, exog, subjects, tracking
+from forecasting import backtest, exog, groups, subjects, tracking
+from forecasting.backtest import ModelResult
 from forecasting.base import POINT, TARGET, Forecaster, future_index, qcol
 from forecasting.calendar import HolidayCalendar
-from forecasting.registry import ModelContext, factories, make
+from forecasting.groups import Unit
+from forecasting.registry import GLOBAL, ModelContext, factories, make
 from forecasting.subjects import Subject
 from models.forecasting import ForecastPoint, ForecastRun
 
@@ -87,16 +89,24 @@ def select_model(
     calendar: HolidayCalendar,
     folds: int,
     exog_columns: Sequence[str] = (),
+    *,
+    extra: Mapping[str, ModelResult] | None = None,
 ) -> tuple[str, dict]:
     """The candidate with the lowest backtest MASE on this history (with its exogenous
     columns ``exog_columns``), and every candidate's scores; the daily seasonal naive when
-    the history is too short to backtest."""
+    the history is too short to backtest. ``extra``: results of candidates backtested
+    elsewhere on the same folds (a group model's, ``groups.backtest_group``), ranked with
+    the others in the order of ``candidates``."""
     steps = horizon_steps(subject, horizon)
     context = ModelContext(steps, calendar, tuple(exog_columns))
+    extra = extra or {}
+    own = [n for n in candidates if n not in extra]
     try:
-        results = backtest.rolling_origin(frame, factories(candidates, context), steps, folds)
+        found = backtest.rolling_origin(frame, factories(own, context), steps, folds)
     except Invalid as exc:
         return "naive_daily", {"selected": "naive_daily", "reason": str(exc)}
+    found.update(extra)
+    results = {n: found[n] for n in (*candidates, *extra) if n in found}
     best = backtest.best_model(results) or "naive_daily"
     return best, {
         "selected": best,
@@ -250,16 +260,38 @@ class ForecastJobs:
 
     def nightly(self, engine: Engine, site: str | None = None) -> int:
         """Model selection and a fresh fit for every subject that is due (of ``site`` and its
-        descendants if given); returns how many."""
+        descendants if given), a site's counted meters as one group (``forecasting.groups``);
+        returns how many subjects got new runs."""
         now = self.clock()
+        with Session(engine) as session:
+            todo = self.plan(session, site, now)
+        done = 0
+        for unit in todo:
+            with self._cpu, Session(engine) as session:
+                try:
+                    n = self.nightly_unit(session, unit, now)
+                except Invalid as exc:
+                    log.info("no forecast for %s: %s", unit.label, exc)
+                    session.rollback()
+                    continue
+                session.commit()
+                done += n
+        return done
 
-        def one(session: Session, subject: Subject) -> int:
-            first = self.due(session, subject, now)
-            if first is None:
-                return 0
-            return self.nightly_subject(session, subject, now, first)
+    def plan(self, session: Session, site: str | None, now: datetime) -> list[Unit]:
+        """The nightly's units due at ``now``: a site's counted meters together (a group),
+        every other subject alone."""
+        todo = subjects.all_subjects(session, site)
+        due = {s.key: self.due(session, s, now) for s in todo}
+        return groups.units(session, todo, due)
 
-        return self._each_subject(engine, site, one, "no forecast for")
+    def nightly_unit(self, session: Session, unit: Unit, now: datetime) -> int:
+        """One unit's nightly runs as of ``now`` (not committed); how many of its subjects
+        got new runs (0 when all are stored already: a retried task)."""
+        if unit.group is None:
+            subject, first = unit.members[0]
+            return 0 if first is None else self.nightly_subject(session, subject, now, first)
+        return self._nightly_group(session, unit, now)
 
     def due(self, session: Session, subject: Subject, now: datetime) -> bool | None:
         """None when the subject's nightly run is not due at ``now``; else whether it is its
@@ -354,6 +386,101 @@ class ForecastJobs:
                 with self._lock:
                     self._models[subject.key] = (run.id, model, inputs.columns)
         return stored
+
+    def _nightly_group(self, session: Session, unit: Unit, now: datetime) -> int:
+        """Per member, the best of its per-series candidates and the group's global model by
+        backtest; the global model trained once on every member, stored per member."""
+        assert unit.group is not None
+        frames: dict[str, pd.DataFrame] = {}
+        todo: dict[str, tuple[Subject, bool, tuple[str, ...], set[str]]] = {}
+        for subject, first in unit.members:
+            last = subjects.last_complete(subject, now)
+            try:
+                frames[subject.code] = _observed(
+                    subjects.history(session, subject, last - HISTORY, last)
+                )
+            except Invalid as exc:
+                log.info("no forecast for %s %s: %s", subject.kind, subject.code, exc)
+                continue
+            keys = [run_key(subject, horizon, last) for horizon in (DAY_AHEAD, WEEK_AHEAD)]
+            stored = session.scalar(
+                select(func.count()).select_from(ForecastRun).where(ForecastRun.run_key.in_(keys))
+            )
+            if first is None or stored == len(keys):
+                continue  # trained on, not stored: not due, or stored before a retry
+            demoted = tracking.demoted_models(session, subject, now, self.drift)
+            candidates = tracking.without_demoted(
+                self.candidates if first else self.night_candidates, demoted
+            )
+            todo[subject.code] = (subject, first, tuple(candidates), demoted)
+        if not todo:
+            return 0
+        done: set[str] = set()
+        for horizon in (DAY_AHEAD, WEEK_AHEAD):
+            steps, trains, futures, inputs = {}, {}, {}, {}
+            for code, frame in frames.items():
+                subject = next(s for s, _ in unit.members if s.code == code)
+                steps[code] = horizon_steps(subject, horizon)
+                trains[code], futures[code], inputs[code] = with_inputs(
+                    session, subject, frame, steps[code], now
+                )
+            folds = self.folds.get(horizon, 2)
+            wanted = any(GLOBAL in c for _, _, c, _ in todo.values())
+            pooled = groups.backtest_group(trains, steps, self.calendar, folds) if wanted else {}
+            picks: dict[str, tuple[str, dict]] = {}
+            for code, (subject, _, candidates, demoted) in todo.items():
+                extra = {GLOBAL: pooled[code]} if code in pooled and GLOBAL in candidates else {}
+                own = [c for c in candidates if c != GLOBAL or extra]
+                name, scores = select_model(
+                    trains[code],
+                    subject,
+                    horizon,
+                    own,
+                    self.calendar,
+                    folds,
+                    inputs[code].columns,
+                    extra=extra,
+                )
+                if extra:
+                    scores["group"] = {"site": unit.group, "series": len(pooled)}
+                if demoted:
+                    scores["demoted"] = sorted(demoted)
+                picks[code] = (name, scores)
+            members: dict[str, Forecaster] = {}
+            group_s = 0.0
+            if any(name == GLOBAL for name, _ in picks.values()):
+                began = time.perf_counter()
+                members = dict(groups.fit_group(trains, steps, self.calendar, unit.group))
+                group_s = (time.perf_counter() - began) / len(trains)
+            for code, (name, scores) in picks.items():
+                subject = todo[code][0]
+                began = time.perf_counter()
+                if name == GLOBAL:
+                    model = members[code]
+                else:
+                    context = ModelContext(steps[code], self.calendar, inputs[code].columns)
+                    model = make(name, context).fit(trains[code])
+                forecast = model.predict(steps[code], futures[code])
+                last = subjects.last_complete(subject, now)
+                run = store_run_once(
+                    session,
+                    subject,
+                    purpose="nightly",
+                    model=model,
+                    frame=frames[code],
+                    forecast=forecast,
+                    scores=scores,
+                    fit_s=time.perf_counter() - began + (group_s if name == GLOBAL else 0.0),
+                    run_key=run_key(subject, horizon, last),
+                    inputs=inputs[code].record,
+                )
+                if run is None:
+                    continue
+                done.add(code)
+                if horizon == DAY_AHEAD:
+                    with self._lock:
+                        self._models[subject.key] = (run.id, model, inputs[code].columns)
+        return len(done)
 
     def refresh(self, engine: Engine, site: str | None = None) -> int:
         """The next 24 h for every subject with a selected model (of ``site`` and its

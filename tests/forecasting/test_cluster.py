@@ -1,5 +1,6 @@
 """The nightly forecasts on a Ray cluster: two nodes on this machine (``ray.cluster_utils``),
-one task per subject, workers killed mid-run; every subject's runs are stored exactly once."""
+one task per unit (a site's meters as one group, its total alone), workers killed mid-run;
+every subject's runs are stored exactly once."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from forecasting import cluster
 from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs
-from forecasting.subjects import Subject
 from metering import registry
 from models.forecasting import ForecastPoint, ForecastRun
 from tests.support.paths import REPO_ROOT
@@ -32,17 +32,17 @@ DAYS = 20
 
 @dataclass(frozen=True)
 class KillOnce:
-    """Kills the worker running a subject's task at the given stage, the first time only
+    """Kills the worker running a unit's task at the given stage, the first time only
     (a marker file remembers): ``before_commit`` (its transaction is lost) or
     ``after_commit`` (stored, but the task never reports)."""
 
     markers: str
-    plan: tuple[tuple[str, str], ...]  # (subject code, stage)
+    plan: tuple[tuple[str, str], ...]  # (unit label, stage)
 
-    def __call__(self, subject: Subject, stage: str) -> None:
-        if (subject.code, stage) not in self.plan:
+    def __call__(self, label: str, stage: str) -> None:
+        if (label, stage) not in self.plan:
             return
-        marker = Path(self.markers) / f"{subject.code}.{stage}"
+        marker = Path(self.markers) / f"{label.replace(':', '-')}.{stage}"
         if marker.exists():
             return
         marker.write_text(str(os.getpid()))
@@ -115,23 +115,25 @@ def three_meters(client, admin_headers) -> dict:  # noqa: ANN001
 
 def test_every_run_stored_once_when_workers_die(two_nodes, three_meters, engine, tmp_path):  # noqa: ANN001
     assert sum(1 for n in ray.nodes() if n["Alive"]) == 2
-    first, second = three_meters["meters"][:2]
-    hook = KillOnce(str(tmp_path), ((first, "after_commit"), (second, "before_commit")))
+    site = three_meters["site"]
+    group = f"group:{site}"
+    hook = KillOnce(str(tmp_path), ((group, "before_commit"), (site, "after_commit")))
     jobs = ForecastJobs(
         "none",
         clock=lambda: NOW,
         folds={DAY_AHEAD: 1, WEEK_AHEAD: 1},
-        candidates=("naive_daily", "naive_weekly"),
+        candidates=("naive_daily", "naive_weekly", "lgbm_global"),
     )
     address = two_nodes.address  # type: ignore[attr-defined]
-    # 4 subjects: the site's electricity and its 3 meters. The first meter's task died after
-    # its commit: its retry finds the runs stored and stores nothing (0); the second's died
-    # before: its retry stores them.
-    assert cluster.nightly(jobs, engine, address=address, site=three_meters["site"], hook=hook) == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        f"{first}.after_commit",
-        f"{second}.before_commit",
-    ]
+    # 2 units: the site's 3 meters as one group (the global model trained across them) and
+    # the site's electricity total. The group's task died before its commit: its retry
+    # stores the 3 meters' runs; the total's died after: its retry finds the runs stored and
+    # stores nothing (0).
+    assert cluster.nightly(jobs, engine, address=address, site=site, hook=hook) == 3
+    assert {p.name for p in tmp_path.iterdir()} == {
+        f"group-{site}.before_commit",
+        f"{site}.after_commit",
+    }
     with Session(engine) as session:
         site_id = registry.get_site(session, three_meters["site"]).id
         meter_ids = [registry.get_meter(session, c).id for c in three_meters["meters"]]
@@ -148,6 +150,10 @@ def test_every_run_stored_once_when_workers_die(two_nodes, three_meters, engine,
     for r in runs:
         per_subject.setdefault((r.site_id, r.meter_id), []).append(r.horizon_steps)
     assert len(per_subject) == 4
+    meter_runs = [r for r in runs if r.meter_id is not None]
+    # the group model was backtested across the site's meters, on the worker
+    assert all(r.scores["group"] == {"site": site, "series": 3} for r in meter_runs)
+    assert all("lgbm_global" in r.scores["candidates"] for r in meter_runs)
     assert all(sorted(h) == [24, 168] for h in per_subject.values())  # once each, no more
     assert all(points[r.id] == r.horizon_steps for r in runs)
     assert len({r.run_key for r in runs}) == 8

@@ -1,0 +1,139 @@
+"""The nightly job trains one global model across a site's counted meters and each meter
+keeps it only where its backtest wins (real database, real HTTP app)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forecasting import groups
+from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs, run_key
+from forecasting.subjects import all_subjects, last_complete
+from metering import registry
+from models.forecasting import ForecastRun
+
+NOW = datetime(2026, 3, 2, 1, 7, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+DAYS = 42
+CANDIDATES = ("naive_daily", "naive_weekly", "lgbm_global")
+
+
+def _noisy(hours: np.ndarray, weekdays: np.ndarray, level: float, seed: int) -> np.ndarray:
+    """A shift profile with independent noise every hour and every day: a copy of
+    yesterday or of last week carries two draws of noise, a model of the profile one."""
+    rng = np.random.default_rng(seed)
+    work = (hours >= 8) & (hours < 18) & (weekdays < 5)
+    days = np.arange(hours.size) // 24
+    day_noise = rng.normal(0, 0.15, days.max() + 1)[days]
+    base = np.where(work, 10.0, 3.0) * (1 + day_noise)
+    return np.round(level * base * (1 + rng.normal(0, 0.25, hours.size)), 3).clip(0.01)
+
+
+def _exact(hours: np.ndarray) -> np.ndarray:
+    """The same day every day: yesterday's copy is exact."""
+    return np.round(50.0 + 30.0 * np.sin(hours / 24 * 2 * np.pi), 3)
+
+
+@pytest.fixture(scope="module")
+def group_site(client, engine, admin_headers) -> dict:  # noqa: ANN001
+    uid = uuid.uuid4().hex[:6]
+    site = f"GRP-{uid}"
+    r = client.post("/api/v1/sites", headers=admin_headers, json={"code": site, "name": "grp"})
+    assert r.status_code == 201, r.text
+    stamps = [NOW.replace(minute=0) - HOUR * k for k in range(DAYS * 24, -1, -1)]
+    local = [t + timedelta(hours=8) for t in stamps]
+    hours = np.array([t.hour for t in local])
+    weekdays = np.array([t.weekday() for t in local])
+    values = {
+        **{f"GN{k}-{uid}": _noisy(hours, weekdays, 1.0 + 3 * k, k) for k in range(3)},
+        f"GX-{uid}": _exact(hours),
+    }
+    series = []
+    for code, v in values.items():
+        r = client.post(
+            "/api/v1/meters",
+            headers=admin_headers,
+            json={
+                "code": code,
+                "name": code,
+                "site": site,
+                "carrier": "electricity",
+                "unit": "kWh",
+                "kind": "delta",
+                "interval_s": 3600,
+            },
+        )
+        assert r.status_code == 201, r.text
+        series.append({"meter": code, "ts": [t.isoformat() for t in stamps], "value": v.tolist()})
+    r = client.post("/api/v1/readings", json={"series": series}, headers=admin_headers)
+    assert r.status_code == 200 and not r.json()["rejected"], r.text
+    return {"site": site, "noisy": list(values)[:3], "exact": list(values)[3]}
+
+
+def test_a_site_s_meters_are_one_unit(group_site, engine) -> None:  # noqa: ANN001
+    with Session(engine) as session:
+        todo = all_subjects(session, group_site["site"])
+        due = {s.key: True for s in todo}
+        units = groups.units(session, todo, due)
+        # nothing due: no unit; one member due: the group trains on all four
+        assert groups.units(session, todo, {}) == []
+        meter = next(s for s in todo if s.code == group_site["exact"])
+        only = groups.units(session, todo, {meter.key: False})
+    assert [u.label for u in units] == [group_site["site"], f"group:{group_site['site']}"]
+    members = sorted(s.code for s, _ in units[1].members)
+    assert members == sorted([*group_site["noisy"], group_site["exact"]])
+    assert [u.group for u in only] == [group_site["site"]]
+    assert sum(first is not None for _, first in only[0].members) == 1
+
+
+def test_the_global_model_is_chosen_where_its_backtest_wins(group_site, engine) -> None:  # noqa: ANN001
+    jobs = ForecastJobs(
+        "none",
+        clock=lambda: NOW,
+        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
+        candidates=CANDIDATES,
+        night_candidates=CANDIDATES,
+    )
+    assert jobs.nightly(engine, site=group_site["site"]) == 5  # 4 meters and the total
+    assert jobs.nightly(engine, site=group_site["site"]) == 0
+    with Session(engine) as session:
+        runs = {}
+        for code in [*group_site["noisy"], group_site["exact"]]:
+            meter = registry.get_meter(session, code)
+            runs[code] = session.scalar(
+                select(ForecastRun).where(
+                    ForecastRun.meter_id == meter.id, ForecastRun.horizon_steps == 24
+                )
+            )
+    for run in runs.values():
+        scores = run.scores
+        assert scores["group"] == {"site": group_site["site"], "series": 4}
+        assert set(scores["candidates"]) == set(CANDIDATES)
+        mase = {n: s["mase"] for n, s in scores["candidates"].items()}
+        if all(v is not None for v in mase.values()):
+            assert run.model == min(mase, key=lambda n: mase[n])  # the backtest decides
+        assert run.model == scores["selected"]
+    for code in group_site["noisy"]:
+        run = runs[code]
+        mase = {n: s["mase"] for n, s in run.scores["candidates"].items()}
+        assert mase["lgbm_global"] < min(mase["naive_daily"], mase["naive_weekly"])
+        assert run.model == "lgbm_global"
+        assert run.params["group"] == group_site["site"] and run.params["group_series"] == 4
+    assert runs[group_site["exact"]].model == "naive_daily"  # exact: the copy wins
+
+
+def test_a_group_s_stored_runs_are_kept_on_a_retry(group_site, engine) -> None:  # noqa: ANN001
+    jobs = ForecastJobs("none", clock=lambda: NOW, candidates=CANDIDATES)
+    with Session(engine) as session:
+        todo = all_subjects(session, group_site["site"])
+        unit = groups.units(session, todo, {s.key: False for s in todo})[1]
+        # every member's runs are stored: the unit stores nothing and fits nothing
+        assert jobs.nightly_unit(session, unit, NOW) == 0
+        subject = unit.members[0][0]
+        key = run_key(subject, DAY_AHEAD, last_complete(subject, NOW))
+        assert session.scalar(select(ForecastRun.id).where(ForecastRun.run_key == key))
