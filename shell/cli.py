@@ -594,6 +594,35 @@ def bench_forecast(
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 
 
+@bench_app.command("cluster")
+def bench_cluster(
+    nodes: Annotated[str, typer.Option(help="Node counts to time, comma-separated")] = "1,2",
+    sites: Annotated[int, typer.Option(help="Synthetic sites")] = 4,
+    meters: Annotated[int, typer.Option(help="Hourly meters per site")] = 4,
+    days: Annotated[int, typer.Option(help="Days of history per meter")] = 56,
+    server: Annotated[
+        str, typer.Option(help="PostgreSQL server the scratch database is created on")
+    ] = "postgresql://postgres@127.0.0.1:5432/postgres",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+) -> None:
+    """Time the nightly forecasts on a local Ray cluster of 1, then 2 nodes (1 CPU each) in a
+    scratch database (dropped after); only meaningful on a quiet machine."""
+    from shell.bench.cluster import run_cluster_bench
+
+    try:
+        counts = [int(n) for n in nodes.split(",") if n.strip()]
+    except ValueError:
+        console.print(f"[red]nodes: comma-separated whole numbers, not {nodes!r}[/]")
+        raise typer.Exit(2) from None
+    if not counts or min(counts) < 1 or min(sites, meters, days) < 1:
+        console.print("[red]nodes, sites, meters and days must be at least 1[/]")
+        raise typer.Exit(2)
+    result = run_cluster_bench(
+        nodes=counts, sites=sites, meters=meters, days=days, server=server, console=console
+    )
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
 @bench_app.command("alarms")
 def bench_alarms(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
