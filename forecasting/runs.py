@@ -5,14 +5,15 @@ and the answer of ``GET /api/v1/forecasts``.
   subject that has no forecast yet): for the day-ahead and the week-ahead horizon, backtest
   the candidate models on the subject's last year (rolling origin, MASE against the weekly
   seasonal naive), fit the best on the whole history, store its forecast with every
-  candidate's scores.
+  candidate's scores. A site's counted meters are one unit (``forecasting.groups``): one
+  ``lgbm_global`` trained across them is a candidate of each, backtested on the same folds.
 - **Refresh** (``ForecastJobs.refresh``, every 15 minutes): move the selected day-ahead model
   to the newest complete bucket (``update``: no re-estimation) and store the next 24 h.
 
 Both run in the scheduler process (one per deployment), one subject per transaction, with
 one CPU thread for the trees: the API and ingest never wait for them. Fitted models stay in
 that process between runs; after a restart the refresh refits the selected model once. With
-``ECC_RAY_ADDRESS`` set the nightly per-subject work runs on a Ray cluster instead
+``ECC_RAY_ADDRESS`` set the nightly's units run on a Ray cluster instead
 (``forecasting.cluster``); a nightly run is stored once per subject, horizon and origin (its
 ``run_key``, inserted once), so a retried task never stores it twice.
 
