@@ -125,10 +125,32 @@ def test_the_global_model_is_chosen_where_its_backtest_wins(group_site, engine) 
         assert run.model == "lgbm_global"
         assert run.params["group"] == group_site["site"] and run.params["group_series"] == 4
     assert runs[group_site["exact"]].model == "naive_daily"  # exact: the copy wins
+    # the refresh moves the kept group model (one series of it) an hour on, no refit
+    jobs.clock = lambda: NOW + HOUR
+    assert jobs.refresh(engine, site=group_site["site"]) == 5
+    with Session(engine) as session:
+        meter = registry.get_meter(session, group_site["noisy"][0])
+        fresh = session.scalar(
+            select(ForecastRun).where(
+                ForecastRun.meter_id == meter.id, ForecastRun.purpose == "refresh"
+            )
+        )
+    assert fresh is not None and fresh.model == "lgbm_global"
+    assert fresh.params["group"] == group_site["site"]
+    assert fresh.train_end == NOW.replace(minute=0)
+    kept = [m for _, m, _ in jobs._models.values() if isinstance(m, groups.Member)]
+    assert len(kept) == 3 and len({id(m.model) for m in kept}) == 1  # one model, 3 members
 
 
 def test_a_group_s_stored_runs_are_kept_on_a_retry(group_site, engine) -> None:  # noqa: ANN001
-    jobs = ForecastJobs("none", clock=lambda: NOW, candidates=CANDIDATES)
+    jobs = ForecastJobs(
+        "none",
+        clock=lambda: NOW,
+        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
+        candidates=CANDIDATES,
+        night_candidates=CANDIDATES,
+    )
+    jobs.nightly(engine, site=group_site["site"])  # stored by now if not by the test above
     with Session(engine) as session:
         todo = all_subjects(session, group_site["site"])
         unit = groups.units(session, todo, {s.key: False for s in todo})[1]
