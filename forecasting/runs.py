@@ -450,18 +450,42 @@ class ForecastJobs:
             members: dict[str, Forecaster] = {}
             group_s = 0.0
             if any(name == GLOBAL for name, _ in picks.values()):
+                # trained on the members it was backtested on
                 began = time.perf_counter()
-                members = dict(groups.fit_group(trains, steps, self.calendar, unit.group))
-                group_s = (time.perf_counter() - began) / len(trains)
+                try:
+                    members = dict(
+                        groups.fit_group(
+                            {c: trains[c] for c in pooled}, steps, self.calendar, unit.group
+                        )
+                    )
+                except Invalid as exc:
+                    log.warning("group model of %s not fitted: %s", unit.group, exc)
+                group_s = (time.perf_counter() - began) / len(pooled)
             for code, (name, scores) in picks.items():
                 subject = todo[code][0]
+                if name == GLOBAL and code not in members:  # the runner-up instead
+                    own = [c for c in todo[code][2] if c != GLOBAL]
+                    name, scores = select_model(
+                        trains[code],
+                        subject,
+                        horizon,
+                        own,
+                        self.calendar,
+                        folds,
+                        inputs[code].columns,
+                        extra={},
+                    )
                 began = time.perf_counter()
-                if name == GLOBAL:
-                    model = members[code]
-                else:
-                    context = ModelContext(steps[code], self.calendar, inputs[code].columns)
-                    model = make(name, context).fit(trains[code])
-                forecast = model.predict(steps[code], futures[code])
+                try:
+                    if name == GLOBAL:
+                        model = members[code]
+                    else:
+                        context = ModelContext(steps[code], self.calendar, inputs[code].columns)
+                        model = make(name, context).fit(trains[code])
+                    forecast = model.predict(steps[code], futures[code])
+                except Invalid as exc:  # this member only; the others are stored
+                    log.info("no forecast for %s %s: %s", subject.kind, subject.code, exc)
+                    continue
                 last = subjects.last_complete(subject, now)
                 run = store_run_once(
                     session,

@@ -159,3 +159,61 @@ def test_a_group_s_stored_runs_are_kept_on_a_retry(group_site, engine) -> None: 
         subject = unit.members[0][0]
         key = run_key(subject, DAY_AHEAD, last_complete(subject, NOW))
         assert session.scalar(select(ForecastRun.id).where(ForecastRun.run_key == key))
+
+
+def test_a_member_without_readings_does_not_hold_up_its_group(
+    client, engine, admin_headers
+) -> None:  # noqa: ANN001
+    uid = uuid.uuid4().hex[:6]
+    site = f"GRQ-{uid}"
+    r = client.post("/api/v1/sites", headers=admin_headers, json={"code": site, "name": "grq"})
+    assert r.status_code == 201, r.text
+    stamps = [NOW.replace(minute=0) - HOUR * k for k in range(21 * 24, -1, -1)]
+    local = [t + timedelta(hours=8) for t in stamps]
+    hours = np.array([t.hour for t in local])
+    weekdays = np.array([t.weekday() for t in local])
+    codes = [f"GQ{k}-{uid}" for k in range(3)]  # the last one has no readings yet
+    for code in codes:
+        r = client.post(
+            "/api/v1/meters",
+            headers=admin_headers,
+            json={
+                "code": code,
+                "name": code,
+                "site": site,
+                "carrier": "electricity",
+                "unit": "kWh",
+                "kind": "delta",
+                "interval_s": 3600,
+            },
+        )
+        assert r.status_code == 201, r.text
+    series = [
+        {
+            "meter": code,
+            "ts": [t.isoformat() for t in stamps],
+            "value": _noisy(hours, weekdays, 1.0 + k, 7 + k).tolist(),
+        }
+        for k, code in enumerate(codes[:2])
+    ]
+    r = client.post("/api/v1/readings", json={"series": series}, headers=admin_headers)
+    assert r.status_code == 200 and not r.json()["rejected"], r.text
+    jobs = ForecastJobs(
+        "none",
+        clock=lambda: NOW,
+        folds={DAY_AHEAD: 1, WEEK_AHEAD: 1},
+        candidates=CANDIDATES,
+        night_candidates=CANDIDATES,
+    )
+    assert jobs.nightly(engine, site=site) == 3  # two meters and the site total
+    with Session(engine) as session:
+        for code in codes:
+            meter = registry.get_meter(session, code)
+            runs = session.scalars(
+                select(ForecastRun).where(ForecastRun.meter_id == meter.id)
+            ).all()
+            if code == codes[-1]:
+                assert runs == []
+                continue
+            assert sorted(r.horizon_steps for r in runs) == [24, 168]
+            assert all(r.scores["group"] == {"site": site, "series": 2} for r in runs)
