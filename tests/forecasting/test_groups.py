@@ -217,3 +217,27 @@ def test_a_member_without_readings_does_not_hold_up_its_group(
                 continue
             assert sorted(r.horizon_steps for r in runs) == [24, 168]
             assert all(r.scores["group"] == {"site": site, "series": 2} for r in runs)
+
+
+def test_the_demo_plant_s_nightly_has_its_groups(client, engine, admin_headers) -> None:  # noqa: ANN001
+    """The demo's scheduler runs this nightly on ``shell.demo.plant``: the plant and two
+    workshops have several meters of their own, so their meters are trained together."""
+    from shell.demo import plant
+
+    uid = uuid.uuid4().hex[:4].upper()
+    ours = {s["code"]: f"{s['code']}-{uid}" for s in plant.SITES}
+    ours |= {m["code"]: f"{m['code']}-{uid}" for m in plant.METERS}
+    for s in plant.SITES:
+        body = {**s, "code": ours[s["code"]], "parent": ours.get(s["parent"])}
+        r = client.post("/api/v1/sites", headers=admin_headers, json=body)
+        assert r.status_code == 201, r.text
+    for m in plant.METERS:
+        body = {**m, "code": ours[m["code"]], "site": ours[m["site"]]}
+        body["parent"] = ours.get(m["parent"])
+        r = client.post("/api/v1/meters", headers=admin_headers, json=body)
+        assert r.status_code == 201, r.text
+    with Session(engine) as session:
+        todo = all_subjects(session, ours["DEMO-PARK"])
+        units = groups.units(session, todo, {s.key: False for s in todo})
+    found = {u.group: len(u.members) for u in units if u.group is not None}
+    assert found == {ours["DEMO-PLANT"]: 6, ours["WS-PAINT"]: 4, ours["WS-UTIL"]: 3}
