@@ -10,7 +10,8 @@ and the answer of ``GET /api/v1/forecasts``.
 - **Refresh** (``ForecastJobs.refresh``, every 15 minutes): move the selected day-ahead model
   to the newest complete bucket (``update``: no re-estimation) and store the next 24 h.
 
-Both run in the scheduler process (one per deployment), one subject per transaction, with
+Both run in the scheduler process (one per deployment), one unit (a subject, or a site's
+group) per transaction, with
 one CPU thread for the trees: the API and ingest never wait for them. Fitted models stay in
 that process between runs; after a restart the refresh refits the selected model once. With
 ``ECC_RAY_ADDRESS`` set the nightly's units run on a Ray cluster instead
