@@ -6,6 +6,8 @@ Two ways in, both into the append-only ``audit_log`` (the database refuses UPDAT
   model (``__audited__ = True`` on the class, or named in ``AUDITED_TABLES``) is recorded in
   the same transaction, with the actor and request taken from ``session.info["audit"]``. A new
   domain (tariffs, budgets, assets …) opts in by setting ``__audited__ = True`` on its models.
+  Each row names its site (``site_id``, so a site-scoped auditor sees it): the row's own
+  ``site_id`` or, for a row without one, that of the parent its ``__audit_parent__`` names.
 * ``record(...)`` for changes made in SQL (alarm actions, recalculations) and for writes that
   touched no audited model (the API records the request itself then).
 """
@@ -123,9 +125,15 @@ def _entity_id(obj: object) -> str | None:
 
 
 def _site(obj: object) -> int | None:
+    """The site of a change: the site itself, its ``site_id``, or that of the parent named by
+    ``__audit_parent__`` (a relationship set when the row is made; never loaded here)."""
     st = inspect(obj)
     v = st.dict.get("id" if getattr(obj, "__tablename__", None) == "site" else "site_id")
-    return v if isinstance(v, int) else None
+    if isinstance(v, int):
+        return v
+    parent = getattr(type(obj), "__audit_parent__", None)
+    found = st.dict.get(parent) if parent else None
+    return None if found is None else _site(found)
 
 
 def _after_flush(session: Session, _ctx: object) -> None:

@@ -42,6 +42,8 @@ from alarms.rules import LIMITS, NODE_LOSS_PERIODS, STREAM_TYPES, TIMED_TYPES
 from alarms.schedule import Window, in_windows, local_us, parse_holidays, parse_windows
 from alarms.store import PointRow, Recorder, db_now, lock_points, resync_children
 from alarms.store import us_to_dt as us_dt
+from assets.offsets import ets_position
+from benchmarking.energy_balance import site_balance
 from core import units
 from core.errors import Invalid, NotFound
 from metering.registry import contracted_demand_kw
@@ -691,8 +693,6 @@ def _run_value(
 def node_loss_pct(session: Session, rule: Compiled, now: datetime) -> float | None:
     """The loss rate of the rule's node (or the site's unmetered share) in % over the trailing
     window ending at the last complete quarter hour; None when there is nothing to divide."""
-    from benchmarking.energy_balance import site_balance  # the balance's one home
-
     assert rule.node_loss is not None and rule.site_id is not None
     carrier, node, window_s = rule.node_loss
     end_us = int(now.timestamp()) // 900 * 900
@@ -711,8 +711,6 @@ def node_loss_pct(session: Session, rule: Compiled, now: datetime) -> float | No
 def ets_shortfall_t(session: Session, rule: Compiled, now: datetime) -> float | None:
     """The ETS shortfall (t) of the rule's compliance year from ``days_before`` days before
     the surrender deadline (site local date) on; 0 before that; None without a verification."""
-    from assets.offsets import ets_position  # the ETS position's one home
-
     assert rule.ets is not None and rule.site_id is not None
     year, days_before = rule.ets
     site = session.get(Site, rule.site_id)

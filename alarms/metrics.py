@@ -17,16 +17,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.errors import Invalid
+from accounts import scope
+from core.errors import Invalid, NotFound
 
 FLOOD_PER_10MIN = 10
 STALE_AFTER = timedelta(hours=24)
 CHATTER_COUNT, CHATTER_WINDOW_S = 3, 60
 
-_ACTIVATIONS = """
+# an alarm's site is its rule's, or its rule's meter's; ``:estate`` true counts every site
+_IN_SITES = "(:estate OR coalesce(r.site_id, m.site_id) = ANY(CAST(:sites AS integer[])))"
+_RULE = "JOIN alarm_rule r ON r.id = a.rule_id LEFT JOIN meter m ON m.id = r.meter_id"
+
+_ACTIVATIONS = f"""
 SELECT e.alarm_id, e.at, coalesce(e.reading_ts, e.at) AS t, r.priority
-FROM alarm_event e JOIN alarm a ON a.id = e.alarm_id JOIN alarm_rule r ON r.id = a.rule_id
+FROM alarm_event e JOIN alarm a ON a.id = e.alarm_id {_RULE}
 WHERE e.action = 'activate' AND e.annunciated AND e.at > :start AND e.at <= :end
+  AND {_IN_SITES}
 """
 
 _CHATTER = f"""
@@ -60,9 +66,28 @@ def _describe(session: Session, counts: list[tuple[int, int]], key: str) -> list
     ]
 
 
+def sites_of(
+    session: Session, site: str | None, within: frozenset[int] | None
+) -> frozenset[int] | None:
+    """The sites whose alarms count: ``site``'s subtree, or all of ``within`` (a credential's
+    scope; ``None``: the whole estate) when no site is named. A site unknown or outside
+    ``within`` is not found."""
+    if site is None:
+        return within
+    root = scope.site_of_code(session, site)
+    if root is None or (within is not None and root not in within):
+        raise NotFound("site", f"no site {site!r}")
+    return scope.subtree(session, root)
+
+
 def alarm_metrics(
-    session: Session, start: datetime | None, end: datetime | None, operators: int = 1
+    session: Session,
+    start: datetime | None,
+    end: datetime | None,
+    operators: int = 1,
+    sites: frozenset[int] | None = None,
 ) -> dict:
+    """The KPIs over (start, end] of the alarms of ``sites`` (``None``: every site)."""
     now = session.execute(text("SELECT now()")).scalar_one()
     end = end or now
     start = start or end - timedelta(hours=24)
@@ -74,7 +99,8 @@ def alarm_metrics(
     if operators < 1:
         raise Invalid("operators", "must be at least 1")
     period = {"start": start, "end": end}
-    acts = session.execute(text(_ACTIVATIONS), period).all()
+    where = {"estate": sites is None, "sites": sorted(sites or ())}
+    acts = session.execute(text(_ACTIVATIONS), {**period, **where}).all()
     periods = max(1, int((end - start).total_seconds() // 600))
     per_bucket: dict[int, int] = {}
     by_alarm: dict[int, int] = {}
@@ -89,40 +115,44 @@ def alarm_metrics(
     states: dict[str, int] = dict(
         session.execute(
             text(
-                "SELECT a.state, count(*) FROM alarm a JOIN alarm_rule r ON r.id = a.rule_id "
-                "WHERE a.retired_at IS NULL AND r.deleted_at IS NULL GROUP BY a.state"
-            )
+                f"SELECT a.state, count(*) FROM alarm a {_RULE} "
+                f"WHERE a.retired_at IS NULL AND r.deleted_at IS NULL AND {_IN_SITES} "
+                "GROUP BY a.state"
+            ),
+            where,
         ).all()
     )
     stale = session.execute(
         text(
-            "SELECT a.id, extract(epoch FROM (:now - a.activated_at)) FROM alarm a "
-            "JOIN alarm_rule r ON r.id = a.rule_id WHERE a.retired_at IS NULL "
-            "AND r.deleted_at IS NULL AND a.condition_active "
+            f"SELECT a.id, extract(epoch FROM (:now - a.activated_at)) FROM alarm a {_RULE} "
+            "WHERE a.retired_at IS NULL AND r.deleted_at IS NULL AND a.condition_active "
             "AND a.state IN ('active_unacknowledged', 'active_acknowledged') "
-            "AND a.activated_at < :cut ORDER BY a.activated_at"
+            f"AND a.activated_at < :cut AND {_IN_SITES} ORDER BY a.activated_at"
         ),
-        {"now": now, "cut": now - STALE_AFTER},
+        {"now": now, "cut": now - STALE_AFTER, **where},
     ).all()
-    chatter = session.execute(text(_CHATTER), period).all()
+    chatter = session.execute(text(_CHATTER), {**period, **where}).all()
     held: dict[str, int] = dict(
         session.execute(
             text(
-                "SELECT status, count(*) FROM alarm_notification WHERE created_at > :start "
-                "AND created_at <= :end GROUP BY status"
+                "SELECT n.status, count(*) FROM alarm_notification n "
+                "LEFT JOIN alarm_rule r ON r.id = n.rule_id LEFT JOIN meter m ON m.id = r.meter_id "
+                f"WHERE n.created_at > :start AND n.created_at <= :end AND {_IN_SITES} "
+                "GROUP BY n.status"
             ),
-            period,
+            {**period, **where},
         ).all()
     )
     flood = sum(1 for n in per_bucket.values() if n / operators > FLOOD_PER_10MIN)
     # who acted: since people sign in, each acknowledgement names its person
     people = session.execute(
         text(
-            "SELECT count(DISTINCT user_name) FROM alarm_event WHERE at > :start AND at <= :end "
-            "AND action IN ('ack', 'shelve', 'unshelve', 'remove_from_service', "
-            "'return_to_service')"
+            "SELECT count(DISTINCT e.user_name) FROM alarm_event e "
+            f"JOIN alarm a ON a.id = e.alarm_id {_RULE} WHERE e.at > :start AND e.at <= :end "
+            "AND e.action IN ('ack', 'shelve', 'unshelve', 'remove_from_service', "
+            f"'return_to_service') AND {_IN_SITES}"
         ),
-        period,
+        {**period, **where},
     ).scalar_one()
     return {
         **period,

@@ -80,6 +80,8 @@ from alarms import catalog, store
 from alarms.config import AlarmConfig
 from alarms.lifecycle import Action
 from alarms.schedule import parse_holidays, parse_windows
+from assets.offsets import check_year
+from benchmarking.energy_balance import BALANCED_CARRIERS
 from core import units
 from core.errors import Conflict, Invalid, NotFound
 from metering import registry
@@ -386,8 +388,6 @@ def _params(
 def _node_loss_params(session: Session, data: RuleIn, site: Site | None) -> dict:
     """``carrier``, ``period`` and the optional ``node`` of a node_loss rule: the node is a
     meter of that carrier in the site's subtree (its balance tree)."""
-    from benchmarking.energy_balance import BALANCED_CARRIERS  # the balance's own rule
-
     assert site is not None
     carrier = data.carrier or units.Carrier.ELECTRICITY.value
     if carrier not in BALANCED_CARRIERS:
@@ -412,8 +412,6 @@ def _node_loss_params(session: Session, data: RuleIn, site: Site | None) -> dict
 
 
 def _ets_params(data: RuleIn) -> dict:
-    from assets.offsets import check_year  # the ETS position's own year rule
-
     if data.year is None:
         raise Invalid("year", "an ets_deadline rule needs the compliance year")
     check_year(data.year)

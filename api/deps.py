@@ -131,7 +131,7 @@ _PATH_SUBJECT = {
     "/alarms/{alarm_id}": lambda s, v: scope.site_of_alarm(s, int(v)),
     "/alarm-rules/{rule_id}": lambda s, v: scope.site_of_rule(s, int(v)),
 }
-FILTERED = {"/sites", "/meters", "/alarms", "/alarm-rules"}
+FILTERED = {"/sites", "/meters", "/alarms", "/alarms/metrics", "/alarm-rules"}
 # writes that reach every site of the estate (event days apply to every site on the tariff)
 ESTATE_WRITES = {
     "/factors",

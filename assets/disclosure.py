@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from assets import offsets as offsets_mod
 from assets import scorecard as scorecard_mod
 from carbon import report
+from core.exports import figure_text
 from metering import registry
 
 HEADINGS = {
@@ -125,51 +126,95 @@ def to_xlsx(d: dict) -> bytes:
     return buf.getvalue()
 
 
+# the unit of a disclosure figure, from its name's suffix (units in names)
+UNIT_SUFFIXES = (("_tco2e", "tCO₂e"), ("_tco2", "tCO₂"), ("_tce", "tce"))
+VALUE_UNIT = ["value · 数值", "unit · 单位"]
+
+
+def unit_of(key: str) -> str:
+    return next((unit for suffix, unit in UNIT_SUFFIXES if key.endswith(suffix)), "")
+
+
+def figure(v: object, unit: str = "") -> str:
+    """A figure on paper, rounded for people by the one export rule
+    (:func:`core.exports.figure_text`); text as it is, nothing as a dash."""
+    if v is None:
+        return "—"
+    if isinstance(v, Decimal | float | int) and not isinstance(v, bool):
+        return figure_text(float(v), unit)
+    return str(v)
+
+
+def _figure_rows(items: dict) -> list[list[str]]:
+    """[name, figure, unit] of each item of a dict named with its unit suffix."""
+    return [[k, figure(v, unit_of(k)), unit_of(k)] for k, v in items.items()]
+
+
 def to_pdf(d: dict) -> bytes:
+    """The disclosure on paper: every figure rounded (6 significant digits) with its unit; the
+    JSON and the XLSX keep full precision."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.platypus import SimpleDocTemplate, Spacer, Table
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate, Spacer
 
     from core import pdf_fonts
 
     st = pdf_fonts.styles()
     body, head = st["body"], st["head"]
 
-    def Paragraph(text: object, style: object) -> object:  # noqa: N802
+    def paragraph(text: str, style: object) -> object:
         return pdf_fonts.paragraph(text, style)
 
-    def p(text: object) -> object:
-        return Paragraph(report.number_text(_cell(text)) if text is not None else "—", body)
+    def table(rows: list[list], widths_mm: list[int]) -> object:
+        cells = [["—" if c is None else c for c in r] for r in rows]
+        return pdf_fonts.table(cells, body, [w * mm for w in widths_mm])
 
-    def table(rows: list[list]) -> Table:
-        return pdf_fonts.table(
-            [[report.number_text(_cell(c)) if c is not None else "—" for c in r] for r in rows],
-            body,
-        )
+    three = [75, 45, 30]  # name, value, unit
 
-    story: list = [Paragraph(d["title"], st["title"]), Spacer(0, 6)]
-    story += [Paragraph(_h("emissions"), head), table([["", "t"], *d["emissions"].items()])]
-    story += [Paragraph(_h("measures"), head)]
+    t_co2, t_co2e = "tCO₂", "tCO₂e"
+    story: list = [paragraph(d["title"], st["title"]), Spacer(0, 6)]
     story += [
-        table([["measure · 措施", "tCO2"]] + [[r["measure"], r["tco2"]] for r in d["measures"]])
+        paragraph(_h("emissions"), head),
+        table([["", *VALUE_UNIT], *_figure_rows(d["emissions"])], three),
     ]
-    story += [Paragraph(_h("offsets"), head)]
+    story += [paragraph(_h("measures"), head)]
     story += [
         table(
-            [["kind · 类型", "registry · 登记系统", "tCO2e"]]
-            + [[r["kind"], r["registry"], r["tco2e"]] for r in d["offsets"]]
+            [["measure · 措施", *VALUE_UNIT]]
+            + [[r["measure"], figure(r["tco2"], t_co2), t_co2] for r in d["measures"]],
+            three,
         )
     ]
-    story += [Paragraph(_h("net"), head), table([["", "t"], *d["net"].items()])]
-    for w in d["warnings"]:
-        story.append(Paragraph(f"Warning / 警告: {w['message']}", st["warn"]))
-    story += [Paragraph(_h("scorecard"), head)]
+    story += [paragraph(_h("offsets"), head)]
     story += [
         table(
-            [["indicator · 指标", "value", "unit", "status · 状态"]]
+            [["kind · 类型", "registry · 登记系统", *VALUE_UNIT]]
             + [
-                [f"{i['name']} · {i['name_zh']}", i["value"], i["unit"], i["status"]]
+                [r["kind"], r["registry"], figure(r["tco2e"], t_co2e), t_co2e] for r in d["offsets"]
+            ],
+            [30, 45, 45, 30],
+        )
+    ]
+    story += [
+        paragraph(_h("net"), head),
+        table([["", *VALUE_UNIT], *_figure_rows(d["net"])], three),
+    ]
+    for w in d["warnings"]:
+        story.append(paragraph(f"Warning / 警告: {w['message']}", st["warn"]))
+    story += [paragraph(_h("scorecard"), head)]
+    story += [
+        table(
+            [["indicator · 指标", *VALUE_UNIT, "status · 状态"]]
+            + [
+                [
+                    f"{i['name']} · {i['name_zh']}",
+                    figure(i["value"], i["unit"] or ""),
+                    i["unit"],
+                    i["status"],
+                ]
                 for i in d["scorecard"]["indicators"]
-            ]
+            ],
+            [75, 35, 25, 25],
         )
     ]
     buf = io.BytesIO()

@@ -5,10 +5,11 @@ a formula by Excel, LibreOffice and Sheets; :func:`safe_cell` prefixes it with a
 so it is shown, and stays, text. Numbers, dates and every other value pass unchanged. Every
 XLSX and CSV export goes through it (``carbon.report``, the dashboard's CSV downloads).
 
-Figures in CSV downloads are rounded by one rule, :func:`round_figure`: money (CNY) to the
-fen (2 decimals), everything else to 6 significant digits — finer than any meter's accuracy
-class (0.2 S … 2 %), so nothing measured is lost and no 16-digit float tails are shown.
-Full precision stays in the API and in the XLSX workbooks.
+Figures in CSV downloads and on paper (the disclosure PDF) are rounded by one rule,
+:func:`round_figure`: money (CNY) to the fen (2 decimals), everything else to 6 significant
+digits — finer than any meter's accuracy class (0.2 S … 2 %), so nothing measured is lost and
+no 16-digit float tails are shown; :func:`figure_text` writes such a figure for print. Full
+precision stays in the API and in the XLSX workbooks.
 """
 
 from __future__ import annotations
@@ -39,3 +40,19 @@ def round_figure(value: float, unit: str = "") -> float:
         return round(value, 2)
     digits = SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(abs(value)))
     return round(value, digits)
+
+
+def figure_text(value: float, unit: str = "") -> str:
+    """``value`` rounded by :func:`round_figure` as printed text: thousands separators, no
+    exponent, no trailing zeros (money keeps its two decimals); the unit is printed beside it
+    (``12345.678901 kWh`` → ``12,345.7``, ``1e-7`` → ``0.0000001``)."""
+    if not math.isfinite(value):
+        return str(value)
+    rounded = round_figure(value, unit)
+    if unit in MONEY_UNITS:
+        return f"{rounded:,.2f}"
+    if rounded == 0:
+        return "0"
+    decimals = max(0, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(abs(rounded))))
+    text = f"{rounded:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

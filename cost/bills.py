@@ -101,6 +101,22 @@ def _line(name: str, bill: str | Decimal | None, computed: Decimal | None, unit:
     }
 
 
+def _as_printed(lines: dict[str, Any]) -> dict[str, Any]:
+    """The bill's stored lines (exact decimal strings in the database) as Decimals, so the
+    answer writes every figure of the bill like its ``total_cny``: a JSON number."""
+
+    def dec(v: str | None) -> Decimal | None:
+        return None if v is None else Decimal(v)
+
+    return {
+        **{k: dec(v) for k, v in lines.items() if k != "periods"},
+        "periods": [
+            {"period": p["period"], "kwh": dec(p["kwh"]), "cny": dec(p.get("cny"))}
+            for p in lines["periods"]
+        ],
+    }
+
+
 def reconciliation(session: Session, bill_id: int) -> dict[str, Any]:
     bill = session.get(UtilityBill, bill_id)
     if bill is None:
@@ -143,7 +159,7 @@ def reconciliation(session: Session, bill_id: int) -> dict[str, Any]:
             "site": site.code,
             "month": bill.month.strftime("%Y-%m"),
             "total_cny": bill.total_cny,
-            **bill.lines,
+            **_as_printed(bill.lines),
         },
         "computed": {
             k: cost[k]

@@ -112,7 +112,7 @@ def post_issue(session: Session, data: IssueIn, actor: str) -> dict:
     created = issue is None
     if issue is None:
         issue = ExogIssue(
-            series_id=row.id,
+            series=row,
             issued_at=issued_at,
             points=len(stamps),
             first_ts=stamps[0],

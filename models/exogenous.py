@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
 
@@ -45,10 +45,12 @@ class ExogIssue(Base):
 
     __tablename__ = "exog_issue"
     __audited__ = True
+    __audit_parent__ = "series"  # its audit rows name the series' site
     __table_args__ = (UniqueConstraint("series_id", "issued_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("exog_series.id", ondelete="CASCADE"))
+    series: Mapped[ExogSeries] = relationship()
     issued_at: Mapped[datetime] = mapped_column(TZ)
     points: Mapped[int] = mapped_column(Integer)
     first_ts: Mapped[datetime] = mapped_column(TZ)

@@ -121,13 +121,16 @@ def list_alarms(
 @router.get("/alarms/metrics")
 def alarm_metrics(
     session: DbSession,
-    _: Reader,
+    who: Reader,
     start: datetime | None = None,
     end: datetime | None = None,
     operators: int = 1,
+    site: str | None = None,
 ) -> dict:
-    """KPIs of the alarm system over (start, end] (default: the last 24 hours)."""
-    return metrics.alarm_metrics(session, start, end, operators)
+    """KPIs of the alarm system over (start, end] (default: the last 24 hours), of the alarms
+    of ``site``'s subtree or, without it, of every site the caller sees."""
+    sites = metrics.sites_of(session, site, who.sites)
+    return metrics.alarm_metrics(session, start, end, operators, sites)
 
 
 class RangeEventOut(BaseModel):

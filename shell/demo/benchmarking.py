@@ -7,6 +7,7 @@ processes exist); recommendations are refreshed on each run."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
@@ -68,72 +69,46 @@ PROCESSES = (
     ),
 )
 DAILY_OUTPUT = {"PAINT-BODY": 420.0, "STAMP": 160.0}  # per workday
-EQUIPMENT = (
+# the register: code, name, site, kind, rated kW, grade (1 best), meter
+EQUIPMENT_ROWS: tuple[tuple[str, str, str, str, float, int, str], ...] = (
+    ("TX1", "Transformer 1 1#变压器", "DEMO-PLANT", "transformer", 5000, 2, "EL-TX1"),
+    ("TX2", "Transformer 2 2#变压器", "DEMO-PLANT", "transformer", 6300, 1, "EL-TX2"),
+    ("AIRC-1", "Air compressor 1 1#空压机", "WS-UTIL", "air_compressor", 160, 2, "EL-AIRC-1"),
+    ("AIRC-2", "Air compressor 2 2#空压机", "WS-UTIL", "air_compressor", 90, 1, "EL-AIRC-2"),
+    ("PRESS-1", "Press line 1 main motor 冲压一线主电机", "LN-STAMP-1", "motor", 250, 3,
+     "EL-STAMP-L1"),
+    ("PRESS-2", "Press line 2 main motor 冲压二线主电机", "LN-STAMP-2", "motor", 200, 2,
+     "EL-STAMP-L2"),
+)  # fmt: skip
+# what only some have: transformer losses (kW), efficiency against grade 1 (%) with the cost of
+# reaching it (CNY), load that can move to other hours
+EQUIPMENT_EXTRA: dict[str, dict[str, Any]] = {
+    "TX1": {"no_load_loss_kw": 4.8, "load_loss_kw": 36.7},
+    "TX2": {"no_load_loss_kw": 5.6, "load_loss_kw": 43.0},
+    "AIRC-1": {
+        "efficiency_pct": 91.5,
+        "grade_1_efficiency_pct": 94.0,
+        "replacement_cost_cny": "180000",
+    },
+    "PRESS-1": {
+        "efficiency_pct": 94.0,
+        "grade_1_efficiency_pct": 96.0,
+        "replacement_cost_cny": "95000",
+    },
+    "PRESS-2": {"shiftable": True},
+}
+EQUIPMENT = tuple(
     equipment.EquipmentIn(
-        code="TX1",
-        name="Transformer 1 1#变压器",
-        site="DEMO-PLANT",
-        kind="transformer",
-        rated_kw=5000,
-        grade=2,
-        meter="EL-TX1",
-        no_load_loss_kw=4.8,
-        load_loss_kw=36.7,
-    ),
-    equipment.EquipmentIn(
-        code="TX2",
-        name="Transformer 2 2#变压器",
-        site="DEMO-PLANT",
-        kind="transformer",
-        rated_kw=6300,
-        grade=1,
-        meter="EL-TX2",
-        no_load_loss_kw=5.6,
-        load_loss_kw=43.0,
-    ),
-    equipment.EquipmentIn(
-        code="AIRC-1",
-        name="Air compressor 1 1#空压机",
-        site="WS-UTIL",
-        kind="air_compressor",
-        rated_kw=160,
-        grade=2,
-        meter="EL-AIRC-1",
-        efficiency_pct=91.5,
-        grade_1_efficiency_pct=94.0,
-        replacement_cost_cny="180000",
-    ),
-    equipment.EquipmentIn(
-        code="AIRC-2",
-        name="Air compressor 2 2#空压机",
-        site="WS-UTIL",
-        kind="air_compressor",
-        rated_kw=90,
-        grade=1,
-        meter="EL-AIRC-2",
-    ),
-    equipment.EquipmentIn(
-        code="PRESS-1",
-        name="Press line 1 main motor 冲压一线主电机",
-        site="LN-STAMP-1",
-        kind="motor",
-        rated_kw=250,
-        grade=3,
-        meter="EL-STAMP-L1",
-        efficiency_pct=94.0,
-        grade_1_efficiency_pct=96.0,
-        replacement_cost_cny="95000",
-    ),
-    equipment.EquipmentIn(
-        code="PRESS-2",
-        name="Press line 2 main motor 冲压二线主电机",
-        site="LN-STAMP-2",
-        kind="motor",
-        rated_kw=200,
-        grade=2,
-        meter="EL-STAMP-L2",
-        shiftable=True,
-    ),
+        code=code,
+        name=name,
+        site=site,
+        kind=kind,
+        rated_kw=rated_kw,
+        grade=grade,
+        meter=meter,
+        **EQUIPMENT_EXTRA.get(code, {}),
+    )
+    for code, name, site, kind, rated_kw, grade, meter in EQUIPMENT_ROWS
 )
 
 

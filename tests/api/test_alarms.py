@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from alarms.jobs import evaluate_time_rules
+from tests.support.accounts import make_user, sign_in
 from tests.support.alarms import (
     API,
     BASE,
@@ -493,3 +494,43 @@ def test_editing_and_disabling_a_rule_is_recorded(client, admin_headers, uid) ->
         ("activate", None),
         ("reset", "limit removed from the rule"),
     ]
+
+
+def test_alarm_kpis_count_only_the_sites_a_person_sees(client, admin_headers, engine, uid) -> None:  # noqa: ANN001
+    plant, line, other = f"KPI-P-{uid}", f"KPI-L-{uid}", f"KPI-O-{uid}"
+    for code, parent in ((plant, None), (line, plant), (other, None)):
+        body = {"code": code, "name": code, "parent": parent}
+        assert client.post(f"{API}/sites", json=body, headers=admin_headers).status_code == 201
+    counts = {}  # the alarm of each site and how many times it activated
+    for site, n in ((plant, 1), (line, 2), (other, 3)):
+        code = meter(client, admin_headers, f"KPI-M-{site}", site=site)
+        r = rule(client, admin_headers, name=f"kpi {site}", meter=code, type="threshold", high=100)
+        post(client, admin_headers, code, minutes([150, 50] * n))
+        settle(client)
+        alarm = alarms_of(client, admin_headers, r["id"])["high"]
+        assert alarm["activation_count"] == n
+        counts[site] = (alarm["id"], n)
+
+    def kpis(headers: dict, **params: str) -> dict:  # over the last 24 hours of evaluation
+        r = client.get(f"{API}/alarms/metrics", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def seen(m: dict) -> dict[int, int]:
+        ours = {a for a, _ in counts.values()}
+        return {t["alarm"]: t["activations"] for t in m["top_10"] if t["alarm"] in ours}
+
+    assert kpis(admin_headers)["activations"] >= 6  # every site (and other tests' alarms)
+    person = sign_in(client, make_user(engine, ["viewer"], site=plant))
+    mine = kpis(person)  # the plant and the line below it, never the other site
+    assert seen(mine) == {counts[plant][0]: 1, counts[line][0]: 2}
+    assert mine["activations"] == 3 and mine["standing_alarms"] == 0
+    assert seen(kpis(person, site=line)) == {counts[line][0]: 2}
+    assert kpis(person, site=line)["activations"] == 2
+    assert seen(kpis(admin_headers, site=other)) == {counts[other][0]: 3}
+    for headers, site in ((person, other), (person, f"NOWHERE-{uid}"), (admin_headers, "")):
+        r = client.get(f"{API}/alarms/metrics", params={"site": site}, headers=headers)
+        assert r.status_code in (404, 422), (site, r.text)
+        detail = r.json()["detail"]  # the scope check's message, or a list of fields
+        named = detail if isinstance(detail, str) else f"{detail[0]['loc'][-1]}:"
+        assert named.startswith("site:"), r.text

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from tests.support.accounts import bearer, scoped_key
 from tests.support.db import make_key
 
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
@@ -93,20 +95,20 @@ def test_round_trip_versions_and_conversion(client, admin_headers, engine, site)
     assert [p["value"] for p in window["points"]] == [25.0]
 
 
-def test_changes_are_audited(client, admin_headers, site) -> None:  # noqa: ANN001
+def test_changes_are_audited_with_their_site(client, admin_headers, engine, site) -> None:  # noqa: ANN001
     r = client.post(
         URL, json=_issue(site, T0, [1.0], series="plan", unit="t"), headers=admin_headers
     )
     assert r.status_code == 201, r.text
-    audit = client.get(
-        "/api/v1/audit", params={"entity": "exog_issue"}, headers=admin_headers
-    ).json()
-    rows = audit if isinstance(audit, list) else audit["entries"]
-    assert any(
-        row["action"] == "create"
-        and (row["after"] or {}).get("issued_at", "").startswith("2026-07-01T00:00")
-        for row in rows
-    )
+    with engine.connect() as conn:
+        site_id = conn.execute(text("SELECT id FROM site WHERE code = :c"), {"c": site}).scalar()
+    # an auditor scoped to the site sees both rows of the post, each naming the site
+    auditor = bearer(scoped_key(engine, "auditor", site=site))
+    for entity in ("exog_series", "exog_issue"):
+        rows = client.get("/api/v1/audit", params={"entity": entity}, headers=auditor).json()
+        assert [(row["action"], row["site_id"]) for row in rows] == [("create", site_id)], rows
+    (issue,) = client.get("/api/v1/audit", params={"entity": "exog_issue"}, headers=auditor).json()
+    assert issue["after"]["issued_at"].startswith("2026-07-01T00:00")
 
 
 @pytest.mark.parametrize(

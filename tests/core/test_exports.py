@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.exports import round_figure, safe_cell
+from core.exports import figure_text, round_figure, safe_cell
 from dashboard.data import csv_safe
 
 
@@ -31,3 +31,20 @@ def test_round_figure_keeps_six_significant_digits_and_money_to_the_fen() -> Non
     assert round_figure(1234567.891, "CNY") == 1234567.89
     assert round_figure(0.0, "kWh") == 0.0
     assert round_figure(-2.0 / 3.0, "%") == -0.666667
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (12345.678901, "kWh", "12,345.7"),
+        (0.00123456789, "tce", "0.00123457"),
+        (1e-7, "t", "0.0000001"),  # never an exponent on paper
+        (1234567.891, "CNY", "1,234,567.89"),
+        (40.0, "CNY", "40.00"),
+        (5.0, "t", "5"),
+        (0.0, "t", "0"),
+        (-2.0 / 3.0, "%", "-0.666667"),
+    ],
+)
+def test_figure_text_prints_the_rounded_figure(value: float, unit: str, text: str) -> None:
+    assert figure_text(value, unit) == text

@@ -69,6 +69,23 @@ def test_bill_beside_the_computed_month(client, admin_headers, uid) -> None:  # 
     assert lines["demand_cny"]["computed"] == 3840 and lines["demand_cny"]["difference"] == -160
     assert lines["total_cny"]["computed"] == 31812 and lines["total_cny"]["difference"] == -188
     assert rec.json()["computed"]["derivation_hash"]
+    # the bill as printed: every figure a JSON number, like its total and the computed month
+    assert rec.json()["bill"] == {
+        "id": r.json()["id"],
+        "site": p["site"],
+        "month": "2026-06",
+        "total_cny": 32000,
+        "periods": [
+            {"period": "peak", "kwh": 17800, "cny": 19224},
+            {"period": "flat", "kwh": 12720, "cny": None},
+            {"period": "valley", "kwh": 5500, "cny": None},
+        ],
+        "max_demand_kw": 100,
+        "power_factor": None,
+        "energy_cny": None,
+        "demand_cny": 4000,
+        "power_factor_cny": None,
+    }
 
 
 def test_bills_name_their_wrong_fields(client, admin_headers, uid) -> None:  # noqa: ANN001
