@@ -23,7 +23,9 @@ that cap.
 Intervals: split-conformal per series. The model is trained on everything before the last
 ``calibration_days`` of each series; it forecasts those days from origins ``horizon`` steps
 apart, and each series' errors (grouped by forecast size, with the finite-sample
-correction, ``base.ConformalBands``) give its 99 quantiles. With ``refit`` a second model is
+correction, ``base.ConformalBands``), stretched by ``widen`` around their median (the days
+after the calibration days drift further from the training data), give its 99 quantiles.
+With ``refit`` a second model is
 then trained on everything; without (the default), the calibrated model itself forecasts
 (exactly the split-conformal setting, at half the cost).
 
@@ -122,7 +124,7 @@ class GlobalGBM:
         *,
         calendars: Mapping[str, HolidayCalendar] | None = None,
         max_train_days: int = 365,
-        calibration_days: int = 28,
+        calibration_days: int = 56,
         refit: bool = False,
         target: str = "level",
         rows_per_series: int = 20_000,
@@ -130,7 +132,7 @@ class GlobalGBM:
         max_calibration_rows: int = 400_000,
         blend: bool = True,
         blend_step: float = 0.1,
-        widen: float = 1.0,
+        widen: float = 1.2,
         n_estimators: int = 300,
         learning_rate: float = 0.08,
         num_leaves: int = 63,
