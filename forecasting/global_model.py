@@ -124,7 +124,7 @@ class GlobalGBM:
         *,
         calendars: Mapping[str, HolidayCalendar] | None = None,
         max_train_days: int = 365,
-        calibration_days: int = 56,
+        calibration_days: int = 28,
         refit: bool = False,
         target: str = "level",
         rows_per_series: int = 20_000,
