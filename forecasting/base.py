@@ -151,11 +151,16 @@ class ConformalBands:
 
     ``fit(point, residual)`` takes out-of-sample forecasts and their errors (actual − point);
     ``quantiles(point)`` returns point + the residual quantiles of each point's group.
+    ``widen`` > 1 stretches the quantiles away from the residual median by that factor: the
+    errors of the days calibrated on understate those of later days when the series drifts.
     """
 
-    def __init__(self, groups: int = 4, min_per_group: int = 200) -> None:
+    def __init__(self, groups: int = 4, min_per_group: int = 200, widen: float = 1.0) -> None:
+        if widen <= 0:
+            raise Invalid("widen", "must be positive")
         self.groups = groups
         self.min_per_group = min_per_group
+        self.widen = widen
         self.edges: np.ndarray = np.array([])
         self.table: np.ndarray = np.zeros((1, len(QUANTILE_LEVELS)))
 
@@ -176,6 +181,9 @@ class ConformalBands:
                 for g in range(groups)
             ]
         )
+        if self.widen != 1.0:
+            median = self.table[:, [QUANTILE_LEVELS.index(0.5)]]
+            self.table = median + self.widen * (self.table - median)
         return self
 
     def quantiles(self, point: np.ndarray) -> np.ndarray:

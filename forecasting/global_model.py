@@ -23,9 +23,20 @@ that cap.
 Intervals: split-conformal per series. The model is trained on everything before the last
 ``calibration_days`` of each series; it forecasts those days from origins ``horizon`` steps
 apart, and each series' errors (grouped by forecast size, with the finite-sample
-correction, ``base.ConformalBands``) give its 99 quantiles. With ``refit`` a second model is
+correction, ``base.ConformalBands``), stretched by ``widen`` around their median (the days
+after the calibration days drift further from the training data), give its 99 quantiles.
+With ``refit`` a second model is
 then trained on everything; without (the default), the calibrated model itself forecasts
 (exactly the split-conformal setting, at half the cost).
+
+Combination with the seasonal naives (``blend``): on the same calibration forecasts, which
+the model made without seeing those days, each series gets the weights (a grid of step
+``blend_step`` on the simplex) of the model's forecast, the value a day back and the value a
+week back (the daily and weekly seasonal naives' forecasts) with the lowest mean absolute
+error; its forecasts are that weighted sum and its intervals are calibrated on the weighted
+sum's errors. A very regular series (yesterday is the best forecast) so leans on the naive,
+one the trees read better keeps weight 1 on the model. The weights are chosen on the
+training data only: in a backtest, never on the fold scored.
 """
 
 from __future__ import annotations
@@ -119,6 +130,9 @@ class GlobalGBM:
         rows_per_series: int = 20_000,
         max_rows: int = 400_000,
         max_calibration_rows: int = 400_000,
+        blend: bool = True,
+        blend_step: float = 0.1,
+        widen: float = 1.2,
         n_estimators: int = 300,
         learning_rate: float = 0.08,
         num_leaves: int = 63,
@@ -141,6 +155,11 @@ class GlobalGBM:
         self.rows_per_series = rows_per_series
         self.max_rows = max_rows
         self.max_calibration_rows = max_calibration_rows
+        if not 0 < blend_step <= 1:
+            raise Invalid("blend_step", "between 0 (excluded) and 1")
+        self.blend = blend
+        self.blend_step = blend_step
+        self.widen = widen
         self.tree: dict[str, Any] = {
             "objective": "l1",
             "n_estimators": n_estimators,
@@ -161,6 +180,7 @@ class GlobalGBM:
         self._model: Any = None
         self._series: dict[str, _Series] = {}
         self._bands: dict[str, ConformalBands] = {}
+        self._weights: dict[str, np.ndarray] = {}  # model, a day back, a week back
         self._calendars: dict[tuple, np.ndarray] = {}
         self.trained_rows = 0
 
@@ -177,6 +197,9 @@ class GlobalGBM:
             "rows_per_series": self.rows_per_series,
             "max_rows": self.max_rows,
             "max_calibration_rows": self.max_calibration_rows,
+            "blend": self.blend,
+            "blend_step": self.blend_step,
+            "widen": self.widen,
             **{k: v for k, v in self.tree.items() if k != "verbose"},
         }
 
@@ -235,11 +258,16 @@ class GlobalGBM:
         if y.size < 100:
             raise Invalid("history", f"{self.name} needs more history with values")
         model = self._train(x, y)
-        self._bands = {}
+        self._bands, self._weights = {}, {}
         for name, (x, actual) in calib.items():
-            point = (model.predict(x) + self._base(x)) * self._series[name].scale
+            scale = self._series[name].scale
+            parts = _components(model.predict(x) + self._base(x), x) * scale
+            point = parts[:, 0]
             actual = np.nan_to_num(actual, nan=float(np.median(point)))
-            self._bands[name] = ConformalBands().fit(point, actual - point)
+            weights = _best_weights(parts, actual, self.blend_step) if self.blend else _MODEL_ONLY
+            self._weights[name] = weights
+            point = parts @ weights
+            self._bands[name] = ConformalBands(widen=self.widen).fit(point, actual - point)
         if self.refit:
             x, y = np.vstack(refit_x), np.concatenate(refit_y)
             model = self._train(x, y)
@@ -297,11 +325,11 @@ class GlobalGBM:
             names.append(name)
             blocks.append(_features(s, s.rows - 1 + h, h))
         x = np.vstack(blocks)
-        point = self._model.predict(x) + self._base(x)
+        parts = _components(self._model.predict(x) + self._base(x), x)
         start = 0
         for name, block in zip(names, blocks, strict=True):
             s = self._series[name]
-            p = point[start : start + len(block)] * s.scale
+            p = parts[start : start + len(block)] @ self._weights[name] * s.scale
             start += len(block)
             index = future_index(s.index[: s.rows], len(block))
             out[name] = forecast_frame(index, p, self._bands[name].quantiles(p), s.floor)
@@ -407,6 +435,32 @@ class GlobalGBM:
         h = rng.integers(1, s.horizon + 1, candidates.size)
         h = np.minimum(h, candidates - 1)
         return candidates, np.maximum(h, 1)
+
+
+_MODEL_ONLY = np.array([1.0, 0.0, 0.0])
+
+
+def _components(point: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Rows × 3: the model's forecast, the value a day back and a week back (the seasonal
+    naives' forecasts; the model's forecast where that value is missing)."""
+    out = np.empty((len(point), 3))
+    out[:, 0] = point
+    for column, feature in ((1, "lag_d1"), (2, "lag_w1")):
+        lag = x[:, FEATURES.index(feature)]
+        out[:, column] = np.where(np.isfinite(lag), lag, point)
+    return out
+
+
+def _best_weights(parts: np.ndarray, actual: np.ndarray, step: float) -> np.ndarray:
+    """The weights on the simplex grid of ``step`` with the lowest mean absolute error of
+    ``parts @ weights`` against ``actual`` (a tie keeps the most weight on the model)."""
+    n = round(1 / step)
+    grid = np.array(
+        [(a, b, n - a - b) for a in range(n, -1, -1) for b in range(n - a + 1)], dtype=float
+    )
+    grid /= n
+    errors = np.abs(parts @ grid.T - actual[:, None]).mean(axis=0)
+    return grid[int(np.argmin(errors))]
 
 
 def _tail(s: _Series) -> _Series:

@@ -15,6 +15,7 @@ Per series the table gives the best non-baseline model's MASE over the best seas
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,7 +33,11 @@ from forecasting.calendar import HolidayCalendar
 from forecasting.data import freq_text, read_series_csv
 from forecasting.registry import BASELINES, GLOBAL, SEASONAL_NAIVE, ModelContext, factories, make
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+# beside the repository's checkout; ECC_SHARED_DATA points elsewhere (a git worktree, say)
+DATA = Path(
+    os.environ.get("ECC_SHARED_DATA")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
+)
 LOCAL_MODELS = ("naive_daily", "naive_weekly", "sf_naive", "sf_mstl", "hgb")
 COVERAGE_RANGE = (0.85, 0.95)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,3 +122,67 @@ def test_statsforecast_mstl_follows_a_daily_and_weekly_pattern() -> None:
     # Monday 25 March: 50 before 08:00, 70 from 08:00
     assert abs(forecast[POINT].iloc[3] - 50) < 4 and abs(forecast[POINT].iloc[12] - 70) < 4
     assert (forecast[LOWER_90] < forecast[POINT]).all()
+
+
+def test_blend_weights_are_the_lowest_error_point_of_the_grid() -> None:
+    from forecasting.global_model import _best_weights
+
+    # hand-worked: the actual is exactly yesterday's value; the model is off by 10
+    actual = np.array([100.0, 50.0, 80.0, 20.0])
+    parts = np.column_stack([actual + 10, actual, actual - 37])
+    np.testing.assert_allclose(_best_weights(parts, actual, 0.1), [0.0, 1.0, 0.0])
+    # a tie keeps the weight on the model: all three are the same forecast
+    same = np.column_stack([actual, actual, actual])
+    np.testing.assert_allclose(_best_weights(same, actual, 0.5), [1.0, 0.0, 0.0])
+    # the midpoint of two errors of opposite sign (+10, −10) is exact
+    mixed = np.column_stack([actual + 10, actual - 10, actual + 53])
+    np.testing.assert_allclose(_best_weights(mixed, actual, 0.1), [0.5, 0.5, 0.0])
+
+
+def test_blend_leans_on_yesterday_for_a_series_that_repeats_its_days() -> None:
+    # a daily profile with a level that random-walks from day to day: yesterday's curve is
+    # the best forecast, the calendar and last week's values (what the trees read) are not
+    index = pd.date_range("2024-03-01", periods=70 * 24, freq="1h")
+    rng = np.random.default_rng(3)
+    level = np.repeat(100 + np.cumsum(rng.normal(0, 15, 70)), 24)
+    y = level * (1 + 0.5 * np.sin(2 * np.pi * np.asarray(index.hour) / 24))
+    frame = pd.DataFrame({"y": y}, index=index)
+    frame.index.freq = "1h"
+    data = {"walk": frame}
+    blended = GlobalGBM(24, CN, **LIGHT).fit_many(data)
+    plain = GlobalGBM(24, CN, blend=False, **LIGHT).fit_many(data)
+    assert blended._weights["walk"][1] >= 0.5  # the daily naive's weight
+    np.testing.assert_allclose(plain._weights["walk"], [1.0, 0.0, 0.0])
+    # the blended forecast follows yesterday's curve closely
+    yesterday = y[-24:]
+    err_blend = np.abs(blended.predict_many()["walk"][POINT].to_numpy() - yesterday).mean()
+    err_plain = np.abs(plain.predict_many()["walk"][POINT].to_numpy() - yesterday).mean()
+    assert err_blend < err_plain
+    mase = {
+        blend: rolling_origin_group(
+            data, partial(GlobalGBM, 24, CN, blend=blend, **LIGHT), {"walk": 24}, folds=6
+        )["walk"].scores["mase"]
+        for blend in (True, False)
+    }
+    naive = rolling_origin(frame, factories(["naive_daily"], ModelContext(24, CN)), 24, 6)
+    assert mase[True] < 0.9 * mase[False], mase
+    assert mase[True] <= 1.1 * naive["naive_daily"].scores["mase"], mase
+    with pytest.raises(Invalid, match="blend_step"):
+        GlobalGBM(24, CN, blend_step=0)
+
+
+def test_widened_bands_stretch_around_the_residual_median() -> None:
+    from forecasting.base import QUANTILE_LEVELS, ConformalBands
+
+    rng = np.random.default_rng(0)
+    point = rng.uniform(0, 10, 2000)
+    residual = 1.0 + rng.normal(0, 2, 2000)
+    plain = ConformalBands().fit(point, residual)
+    wide = ConformalBands(widen=1.5).fit(point, residual)
+    mid = QUANTILE_LEVELS.index(0.5)
+    np.testing.assert_allclose(wide.table[:, mid], plain.table[:, mid])
+    np.testing.assert_allclose(
+        wide.table - wide.table[:, [mid]], 1.5 * (plain.table - plain.table[:, [mid]])
+    )
+    with pytest.raises(Invalid, match="widen"):
+        ConformalBands(widen=0)
