@@ -403,12 +403,13 @@ def test_meter_drilldown_zooms_finer_and_exports_csv(page: Page, stack: dict) ->
     starts = [datetime.strptime(r[when], "%Y-%m-%d %H:%M:%S %z") for r in rows]
     quarter = timedelta(minutes=15)
     assert all(b - a == quarter for a, b in zip(starts, starts[1:], strict=False))
-    held = datetime.fromtimestamp(stack["end"].timestamp() // 900 * 900, UTC)
+    # a reading closes the minute up to its stamp: it counts in the bucket (start, start + 15m]
+    held = datetime.fromtimestamp((stack["end"].timestamp() - 1) // 900 * 900, UTC)
     assert starts[-1] == held
     day = timedelta(hours=24)
     assert asked - day - quarter <= starts[0] <= answered - day + quarter
-    # the last bucket holds the readings from its start up to the plant's last one
-    assert rows[-1]["readings"] == str((stack["end"] - held) // timedelta(minutes=1) + 1)
+    # the last bucket holds the readings after its start up to the plant's last one
+    assert rows[-1]["readings"] == str((stack["end"] - held) // timedelta(minutes=1))
     full = [r for r in rows if r["readings"] == "15"]
     assert full and all(float(r["energy_kWh_per_bucket"]) > 0 for r in full)
     for r in full:  # 15 minutes of kWh at their mean power; 6 significant digits at most
