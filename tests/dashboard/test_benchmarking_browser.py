@@ -8,19 +8,19 @@ from datetime import timedelta
 
 import pytest
 
-from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
+from tests.support.browser import (
     API,
     ARTIFACTS,
+    NEEDS_CHROMIUM,
     Page,
-    browser,
-    page,
     playwright,
-    stack,
 )
+
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def rated(stack: dict) -> dict:  # noqa: F811
+def rated(stack: dict) -> dict:
     admin, site = stack["admin"], stack["site"]
     uid = site.split("-", 1)[1]
     start, end = stack["end"] - timedelta(hours=24), stack["end"]
@@ -79,8 +79,8 @@ def _ready(p, timeout_ms: int = 20_000) -> None:  # noqa: ANN001
 
 
 def test_page_shows_ratings_balance_and_recommendations(
-    page: Page,  # noqa: F811
-    stack: dict,  # noqa: F811
+    page: Page,
+    stack: dict,
     rated: dict,
 ) -> None:
     base = stack["dash"].url
@@ -120,7 +120,7 @@ def test_page_shows_ratings_balance_and_recommendations(
     assert page.errors == [], page.errors
 
 
-def test_chinese(browser, stack: dict, rated: dict) -> None:  # noqa: ANN001, F811
+def test_chinese(browser, stack: dict, rated: dict) -> None:  # noqa: ANN001
     base = stack["dash"].url
     p = Page(browser, lang="zh", base=base, session=stack["session"])
     try:

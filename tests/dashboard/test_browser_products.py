@@ -7,20 +7,20 @@ import uuid
 
 import pytest
 
-from tests.dashboard.test_browser import (  # noqa: F401  (the shared stack and browser)
+from tests.support.browser import (
     ARTIFACTS,
+    NEEDS_CHROMIUM,
     Page,
-    browser,
-    page,
     playwright,
-    stack,
 )
+
+pytestmark = NEEDS_CHROMIUM
 
 API = "/api/v1"
 
 
 @pytest.fixture(scope="module")
-def product(stack: dict) -> str:  # noqa: F811
+def product(stack: dict) -> str:
     admin, uid = stack["admin"], uuid.uuid4().hex[:8]
     code = f"PANEL-{uid}"
     r = admin.post(f"{API}/products", json={"code": code, "name": "Panel 面板", "unit": "kg"})
@@ -50,7 +50,7 @@ def product(stack: dict) -> str:  # noqa: F811
     return code
 
 
-def test_products_page_shows_the_footprint(page: Page, stack: dict, product: str) -> None:  # noqa: F811
+def test_products_page_shows_the_footprint(page: Page, stack: dict, product: str) -> None:
     url = f"{stack['dash'].url}/products?product={product}&start=2024-03-01&end=2024-03-02"
     page.page.goto(url)
     try:
@@ -76,7 +76,7 @@ def test_products_page_shows_the_footprint(page: Page, stack: dict, product: str
     assert page.errors == []
 
 
-def test_suppliers_page_shows_requests_and_factors(page: Page, stack: dict) -> None:  # noqa: F811
+def test_suppliers_page_shows_requests_and_factors(page: Page, stack: dict) -> None:
     admin, uid = stack["admin"], uuid.uuid4().hex[:8]
     sup = f"SUP-{uid}"
     assert admin.post(f"{API}/suppliers", json={"code": sup, "name": "Sheet Co"}).status_code == 201

@@ -10,25 +10,39 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
+from tests.support.browser import (
     API,
     ARTIFACTS,
+    NEEDS_CHROMIUM,
     TZ,
     Page,
-    browser,
-    page,
-    playwright,
-    stack,
+    run_stack,
 )
+from tests.support.db import fresh_database
+
+pytestmark = NEEDS_CHROMIUM
 
 ROW = "#eng-alarm-table label"
 T = 60_000  # ms: generous, the suite runs on a loaded two-core box
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The API and the dashboard on a database of this module's own: the alarm lists, the
+    History filter and the rule list hold only the alarms and rules raised here (on the
+    session database they hold thousands from other modules, and every page takes long)."""
+    with (
+        fresh_database("ecc_console") as (url, engine),
+        run_stack(url, engine, tmp_path_factory.mktemp("console")) as st,
+    ):
+        yield st
 
 
 def _rule(st: dict, **body) -> dict:  # noqa: ANN003
@@ -76,6 +90,18 @@ def _set(p, cid: object, value: object) -> None:  # noqa: ANN001
     p.evaluate("([id, v]) => window.dash_clientside.set_props(id, {value: v})", [cid, value])
 
 
+def _act_done(p, button: str) -> None:  # noqa: ANN001
+    """Press an action with a comment typed and wait for *this* action's answer: the message
+    may still read "done" from the previous one, so wait for the comment to be cleared too
+    (the same callback clears both)."""
+    assert p.input_value("#eng-comment") != ""
+    p.click(button)
+    p.wait_for_function(
+        "document.querySelector('#eng-comment').value === ''", timeout=T, polling=100
+    )
+    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+
+
 def _field(name: str) -> dict:
     return {"type": "eng-rf", "name": name}
 
@@ -92,7 +118,7 @@ def _rules_of(st: dict, name: str) -> list[dict]:
 # -- filters, detail, actions --------------------------------------------------------------
 
 
-def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:  # noqa: F811
+def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:
     uid = uuid.uuid4().hex[:6]
     admin = stack["admin"]
     words = {"unacked": "waiting", "acked": "seen", "shelved": "parked", "oos": "offline"}
@@ -146,8 +172,8 @@ def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:  # noqa
 
 
 def test_actions_run_as_the_person_and_clear_selection_and_comment(
-    page: Page,  # noqa: F811
-    stack: dict,  # noqa: F811
+    page: Page,
+    stack: dict,
 ) -> None:
     uid = uuid.uuid4().hex[:6]
     first, second = f"ack me {uid}", f"shelve me {uid}"
@@ -160,15 +186,13 @@ def test_actions_run_as_the_person_and_clear_selection_and_comment(
     assert first in p.inner_text("#eng-alarm-detail")
     assert "Raised" in p.inner_text("#eng-alarm-detail")
     p.fill("#eng-comment", "checked the feeder")
-    p.click("#eng-act-comment")
-    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+    _act_done(p, "#eng-act-comment")
     assert p.input_value("#eng-comment") == ""
     assert p.locator(f"{ROW} input:checked").count() == 0
     p.click(f"{ROW}:has-text('{first}') input")
     p.wait_for_selector("#eng-alarm-detail:has-text('checked the feeder')", timeout=T)
     p.fill("#eng-comment", "on it")
-    p.click("#eng-act-ack")
-    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+    _act_done(p, "#eng-act-ack")
     assert p.input_value("#eng-comment") == ""
     assert p.locator(f"{ROW} input:checked").count() == 0
     # the next action starts from nothing: shelving without a choice is refused
@@ -176,8 +200,7 @@ def test_actions_run_as_the_person_and_clear_selection_and_comment(
     p.wait_for_selector("#eng-action-message:has-text('select an alarm first')", timeout=T)
     p.click(f"{ROW}:has-text('{second}') input")
     p.fill("#eng-comment", "maintenance")
-    p.click("#eng-act-shelve")
-    p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
+    _act_done(p, "#eng-act-shelve")
     assert p.input_value("#eng-comment") == ""
     assert p.locator(f"{ROW} input:checked").count() == 0
     admin = stack["admin"]
@@ -197,8 +220,8 @@ def test_actions_run_as_the_person_and_clear_selection_and_comment(
 
 
 def test_every_rule_types_form_shows_exactly_its_catalog_fields(
-    page: Page,  # noqa: F811
-    stack: dict,  # noqa: F811
+    page: Page,
+    stack: dict,
 ) -> None:
     catalog = stack["admin"].get(f"{API}/alarm-rules/types").json()
     p = page.page
@@ -242,7 +265,7 @@ def test_every_rule_types_form_shows_exactly_its_catalog_fields(
     assert page.errors == []
 
 
-def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:  # noqa: F811
+def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
     name = f"editor rule {uuid.uuid4().hex[:6]}"
     p = page.page
     p.goto(f"{stack['dash'].url}/engineer")
@@ -297,7 +320,7 @@ def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
     assert page.errors == []
 
 
-def test_a_budget_rule_from_the_editor(page: Page, stack: dict) -> None:  # noqa: F811
+def test_a_budget_rule_from_the_editor(page: Page, stack: dict) -> None:
     name = f"budget rule {uuid.uuid4().hex[:6]}"
     p = page.page
     p.goto(f"{stack['dash'].url}/engineer")
@@ -335,7 +358,7 @@ def test_a_budget_rule_from_the_editor(page: Page, stack: dict) -> None:  # noqa
     assert page.errors == []
 
 
-def test_try_a_rule_on_the_last_seven_days(page: Page, stack: dict) -> None:  # noqa: F811
+def test_try_a_rule_on_the_last_seven_days(page: Page, stack: dict) -> None:
     """A kW gauge with a constructed hour two days ago: 1 kW with three excursions to 6 kW
     (one reading, three readings, one reading) — 3 alarms above 5 kW, 1 with a 120 s
     on-delay."""
@@ -398,7 +421,7 @@ def test_try_a_rule_on_the_last_seven_days(page: Page, stack: dict) -> None:  # 
 # -- KPIs and screenshots ------------------------------------------------------------------
 
 
-def test_alarm_kpi_page_renders_the_isa_figures(page: Page, stack: dict) -> None:  # noqa: F811
+def test_alarm_kpi_page_renders_the_isa_figures(page: Page, stack: dict) -> None:
     message = f"kpi {uuid.uuid4().hex[:6]}"
     _raise(stack, message)
     m = stack["admin"].get(f"{API}/alarms/metrics").json()
@@ -433,7 +456,7 @@ def _shots_dir() -> Path:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: ANN001, F811
+def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: ANN001
     _raise(stack, f"screenshot {lang} {uuid.uuid4().hex[:4]}")
     base = stack["dash"].url
     p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=stack["session"])

@@ -21,18 +21,20 @@ from forecasting import tracking
 from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs
 from models import Meter, Site
 from models.forecasting import ForecastRun
-from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
+from tests.support.accounts import PASSWORD, make_user
+from tests.support.browser import (
     API,
     ARTIFACTS,
+    NEEDS_CHROMIUM,
     TZ,
     DashboardServer,
     FixedPortServer,
     Page,
-    browser,
     playwright,
 )
-from tests.support.accounts import PASSWORD, make_user
 from tests.support.db import make_key
+
+pytestmark = NEEDS_CHROMIUM
 
 STEP = timedelta(minutes=15)
 DAYS = 28
@@ -177,7 +179,7 @@ def _shot(p, name: str) -> None:  # noqa: ANN001
 
 
 @pytest.mark.timeout(900)  # the fixture runs a week of nightly selections
-def test_pick_a_subject_and_toggle_the_horizon(browser, stack: dict, forecast_plant: dict) -> None:  # noqa: ANN001, F811
+def test_pick_a_subject_and_toggle_the_horizon(browser, stack: dict, forecast_plant: dict) -> None:  # noqa: ANN001
     base = stack["dash"].url
     page = Page(browser, width=1920, height=1080, base=base, session=stack["session"])
     p = page.page
@@ -235,7 +237,7 @@ def test_pick_a_subject_and_toggle_the_horizon(browser, stack: dict, forecast_pl
         page.close()
 
 
-def test_the_page_in_chinese(browser, stack: dict, forecast_plant: dict) -> None:  # noqa: ANN001, F811
+def test_the_page_in_chinese(browser, stack: dict, forecast_plant: dict) -> None:  # noqa: ANN001
     base = stack["dash"].url
     page = Page(browser, width=1920, height=1080, lang="zh", base=base, session=stack["session"])
     p = page.page

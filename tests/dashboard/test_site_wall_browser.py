@@ -11,21 +11,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.i18n import fmt_num
-from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
+from tests.support.browser import (
     API,
     ARTIFACTS,
+    NEEDS_CHROMIUM,
     TZ,
     Page,
-    browser,
-    page,
-    playwright,
-    stack,
 )
+
+pytestmark = NEEDS_CHROMIUM
 
 TILES = ["load_now", "net_emissions_year", "devices_offline", "collection_rate"]
 
 
-def _workshop(stack: dict) -> str:  # noqa: F811
+def _workshop(stack: dict) -> str:
     return "WB-" + stack["site"].split("-", 1)[1]
 
 
@@ -46,7 +45,7 @@ def _kpi_keys(p) -> list[str]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def collectors(stack: dict) -> dict:  # noqa: F811
+def collectors(stack: dict) -> dict:
     """A collector at workshop B: one device online (its feeder), one offline (its steam)."""
     c, uid = stack["codes"], stack["site"].split("-", 1)[1]
     now = datetime.now(UTC).timestamp()
@@ -65,7 +64,7 @@ def collectors(stack: dict) -> dict:  # noqa: F811
     return report
 
 
-def test_a_workshops_wall_is_its_own(page: Page, stack: dict) -> None:  # noqa: F811
+def test_a_workshops_wall_is_its_own(page: Page, stack: dict) -> None:
     base, ws = stack["dash"].url, _workshop(stack)
     p = page.page
     p.goto(f"{base}/wall?site={ws}")
@@ -85,8 +84,8 @@ def test_a_workshops_wall_is_its_own(page: Page, stack: dict) -> None:  # noqa: 
 
 
 def test_sites_page_sets_a_sites_contract_and_tiles(
-    page: Page,  # noqa: F811
-    stack: dict,  # noqa: F811
+    page: Page,
+    stack: dict,
     collectors: dict,
 ) -> None:
     base, ws = stack["dash"].url, _workshop(stack)
@@ -168,7 +167,7 @@ def test_sites_page_sets_a_sites_contract_and_tiles(
     assert page.errors == []
 
 
-def test_the_new_tiles_in_chinese(browser, stack: dict, collectors: dict) -> None:  # noqa: ANN001, F811
+def test_the_new_tiles_in_chinese(browser, stack: dict, collectors: dict) -> None:  # noqa: ANN001
     ws = _workshop(stack)
     tiles = ",".join(TILES)
     zh = Page(browser, 1920, 1080, lang="zh", base=stack["dash"].url, session=stack["session"])

@@ -7,19 +7,19 @@ from datetime import timedelta
 
 import pytest
 
-from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
+from tests.support.browser import (
     API,
     ARTIFACTS,
+    NEEDS_CHROMIUM,
     Page,
-    browser,
-    page,
     playwright,
-    stack,
 )
+
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def ledger(stack: dict) -> dict:  # noqa: F811
+def ledger(stack: dict) -> dict:
     year = (stack["end"] - timedelta(minutes=1)).year  # the year the seeded readings are in
     credit = {
         "kind": "ccer",
@@ -42,8 +42,8 @@ def _ready(p, timeout_ms: int = 60_000) -> None:  # noqa: ANN001
 
 
 def test_scorecard_waterfall_ledger_and_year_switch(
-    page: Page,  # noqa: F811
-    stack: dict,  # noqa: F811
+    page: Page,
+    stack: dict,
     ledger: dict,
 ) -> None:
     base = stack["dash"].url
@@ -67,7 +67,7 @@ def test_scorecard_waterfall_ledger_and_year_switch(
     assert page.errors == [], page.errors
 
 
-def test_downloads_and_chinese(browser, stack: dict, ledger: dict) -> None:  # noqa: ANN001, F811
+def test_downloads_and_chinese(browser, stack: dict, ledger: dict) -> None:  # noqa: ANN001
     base = stack["dash"].url
     p = Page(browser, lang="zh", base=base, session=stack["session"])
     try:

@@ -265,7 +265,9 @@ def test_server_dying_before_ready_is_started_again(tmp_path, monkeypatch) -> No
         f"await import({harness.SERVER_SCRIPT.as_uri()!r});\n"
     )
     monkeypatch.setattr(harness, "SERVER_SCRIPT", flaky)
-    with start_pglite_or_skip(tmp_path / "pgdata") as srv:
+    # two starts in one test, late in the suite on a loaded two-core box: each may take long
+    # to load the WASM TimescaleDB (once it did not print READY within the default 60 s)
+    with start_pglite_or_skip(tmp_path / "pgdata", timeout_s=240) as srv:
         assert _create_and_count(srv) == 1
         log = srv.stderr_text()
     assert "simulated WASM abort before READY" in log
