@@ -46,6 +46,7 @@ HIST_START = "eng-hist-start"
 HIST_END = "eng-hist-end"
 HIST_BOX = "eng-hist-box"
 HIST_TABLE = "eng-hist-table"
+HIST_SEEN = "eng-hist-seen"  # what the history table shows: redrawn only when it changes
 DETAIL = "eng-alarm-detail"
 EDITING = "eng-rule-editing"
 EDIT_TITLE = "eng-rule-edit-title"
@@ -294,6 +295,7 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
                     html.Div(id=ids.ENG_ALARM_NOTE, className="note"),
                     html.Div(_checklist([], []), id=LIST_BOX),
                     html.Div(id=HIST_TABLE),
+                    dcc.Store(id=HIST_SEEN, data=None),
                     _actions(lang),
                     html.Div(id=ids.ENG_ACTION_MSG, className="note"),
                     html.Div(id=DETAIL, className="alarm-detail"),
@@ -432,14 +434,26 @@ def _range(start: str | None, end: str | None) -> tuple[datetime, datetime] | No
     Output(HIST_TABLE, "children"),
     Output(LIST_BOX, "style"),
     *[Output(ids.eng_action(a), "style") for a in ACTION_TEXT],
+    Output(HIST_SEEN, "data"),
     Input(ids.ENG_ALARM_TICK, "n_intervals"),
     Input(ids.ENG_ALARM_STATE, "value"),
     Input(ids.ENG_ACTION_MSG, "children"),
     Input(HIST_START, "value"),
     Input(HIST_END, "value"),
     State(ids.ENG_ALARM_TABLE, "value"),
+    State(HIST_SEEN, "data"),
 )
-def alarms(_: int, flt: str, __: object, start: str | None, end: str | None, selected: list):
+def alarms(
+    _: int,
+    flt: str,
+    __: object,
+    start: str | None,
+    end: str | None,
+    selected: list,
+    seen: list | None,
+):
+    """The alarm list of the filter, or the history of the range; on the 10 s tick the
+    history is drawn again only when it changed (never for a range in the past)."""
     lang = current()
     history = flt == "history"
     span = _range(start, end) if history else None
@@ -449,7 +463,7 @@ def alarms(_: int, flt: str, __: object, start: str | None, end: str | None, sel
     found = console.alarm_list(runtime.api(), flt, *(span or (None, None)))
     n_buttons = len(ACTION_TEXT)
     if not found.reachable:
-        return (no_update, t("reconnecting", lang), *[no_update] * (4 + n_buttons))
+        return (no_update, t("reconnecting", lang), *[no_update] * (5 + n_buttons))
     if not found.available:
         empty = _checklist([], [])
         return (
@@ -460,19 +474,36 @@ def alarms(_: int, flt: str, __: object, start: str | None, end: str | None, sel
             None,
             _HIDDEN,
             *[_HIDDEN] * n_buttons,
+            None,
         )
     hist_style = {"display": "flex"} if history else _HIDDEN
     if history:
+        shown = _shown(span, found)
+        if ticked and shown == seen:
+            raise PreventUpdate
         note = console.history_note(found, lang)
         table = _history_table(found.events, lang) if found.events else None
         empty = _checklist([], [])
-        return (empty, note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons)
+        return (empty, note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons, shown)
     buttons = [{} if a in found.actions else _HIDDEN for a in ACTION_TEXT]
     now = datetime.now(UTC)
     options = [{"label": _alarm_label(a, lang, now), "value": a["id"]} for a in found.rows]
     note = found.error or ("" if found.rows else t("no_alarms_in", lang))
     box = _checklist(options, list(selected or []))
-    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons)
+    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons, None)
+
+
+def _shown(span: tuple[datetime, datetime] | None, found: console.AlarmList) -> list:
+    """What a history table shows, in brief: its range, its size and its newest event."""
+    newest = found.events[0] if found.events else {}
+    return [
+        [v.isoformat() for v in span] if span else None,
+        len(found.events),
+        found.more_events,
+        found.error,
+        newest.get("alarm"),
+        newest.get("seq"),
+    ]
 
 
 @callback(

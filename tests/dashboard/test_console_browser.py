@@ -559,14 +559,18 @@ def _tick_status(p) -> int:  # noqa: ANN001
     return found.value.status
 
 
-def test_history_shows_the_newest_200_and_leaves_a_past_range(
+def test_history_shows_the_newest_200_and_redraws_only_on_change(
     page: Page,  # noqa: F811
     stack: dict,  # noqa: F811
 ) -> None:
     alarm = _raise(stack, f"busy {uuid.uuid4().hex[:6]}")
-    for i in range(201):
+
+    def comment(i: int) -> None:
         r = stack["admin"].post(f"{API}/alarms/{alarm}/comment", json={"comment": f"note {i}"})
         assert r.status_code == 200, r.text
+
+    for i in range(201):
+        comment(i)
     p = page.page
     p.goto(f"{stack['dash'].url}/engineer")
     _filter(p, "History")
@@ -577,9 +581,23 @@ def test_history_shows_the_newest_200_and_leaves_a_past_range(
     assert p.locator("#eng-hist-table tbody tr").count() == 200
     table = p.inner_text("#eng-hist-table")
     assert "“note 200”" in table and "“note 0”" not in table  # the newest
-    assert _tick_status(p) == 200  # a range that ends today is refreshed
+    # the 10 s refresh draws the table again only when it changed
+    comment(201)
+    p.wait_for_selector("#eng-hist-table td:has-text('“note 201”')", timeout=T)
+    assert p.locator("#eng-hist-table tbody tr").count() == 200
+    assert _tick_status(p) == 204  # nothing new: not drawn again
+    # a range that ended before today is never drawn again
     past = (datetime.now(ZoneInfo(TZ)) - timedelta(days=3)).date().isoformat()
     p.fill("#eng-hist-end", past)
     p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
-    assert _tick_status(p) == 204  # one that ended before today is not drawn again
+    assert _tick_status(p) == 204
+    # 中文: the note in Chinese
+    zh = Page(p.context.browser, lang="zh", base=stack["dash"].url, session=stack["session"])
+    try:
+        zh.page.goto(f"{stack['dash'].url}/engineer")
+        zh.page.click("#eng-alarm-state label:has-text('历史')")
+        zh.page.wait_for_selector("#eng-alarm-note:has-text('仅显示最新 200 条')", timeout=T)
+        assert zh.errors == []
+    finally:
+        zh.close()
     assert page.errors == []
