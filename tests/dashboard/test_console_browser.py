@@ -168,8 +168,9 @@ def test_actions_run_as_the_person_and_clear_selection_and_comment(
     p.wait_for_selector("#eng-alarm-detail:has-text('checked the feeder')", timeout=T)
     p.fill("#eng-comment", "on it")
     p.click("#eng-act-ack")
+    # "done" still shows from the comment: the emptied box tells this action is done
+    p.wait_for_function("() => document.querySelector('#eng-comment').value === ''", timeout=T)
     p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
-    assert p.input_value("#eng-comment") == ""
     assert p.locator(f"{ROW} input:checked").count() == 0
     # the next action starts from nothing: shelving without a choice is refused
     p.click("#eng-act-shelve")
