@@ -27,7 +27,7 @@ from models.alarms import RuleType
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # number | integer | choice | text | meter | site | windows | dates
+    kind: str  # number | integer | choice | text | boolean | meter | site | rule | windows | dates
     label: tuple[str, str]  # (English, 中文)
     help: tuple[str, str]
     unit: str | None = None
@@ -582,22 +582,30 @@ COMMON: tuple[Field, ...] = (
         ("Armed in", "启用时段"),
         (
             "Armed only inside these weekly windows (site time, Monday = 0): "
-            '[{"days": [0,1,2,3,4], "start": "08:00", "end": "18:00"}]',
+            '[{"days": [0,1,2,3,4], "start": "08:00", "end": "18:00"}]; empty: always',
             "仅在这些每周时段内启用（站点时间，周一 = 0）："
-            '[{"days": [0,1,2,3,4], "start": "08:00", "end": "18:00"}]',
+            '[{"days": [0,1,2,3,4], "start": "08:00", "end": "18:00"}]；留空则始终启用',
         ),
     ),
     Field(
         "parent_rule",
-        "integer",
+        "rule",
         ("Parent rule", "上级规则"),
-        ("Suppressed while this rule's alarm is active", "该规则报警时本规则被抑制"),
+        (
+            "Suppressed while the parent rule has an active alarm (an alarm rule's id); "
+            "empty: never suppressed",
+            "上级规则有活动报警时本规则被抑制（报警规则编号）；留空则不抑制",
+        ),
     ),
     Field(
         "webhook_url",
         "text",
         ("Webhook", "Webhook 地址"),
-        ("http(s) URL notified", "通知的 http(s) 地址"),
+        (
+            "http:// or https:// URL posted to when an alarm is raised or returns to normal; "
+            "empty: none",
+            "报警产生或恢复正常时推送到此 http:// 或 https:// 地址；留空则不推送",
+        ),
     ),
     Field(
         "enabled",

@@ -450,8 +450,9 @@ class ApiClient:
     def alarm_history(self, alarm_id: int | str) -> list[dict]:
         return self.get(f"{API}/alarms/{alarm_id}/history")
 
-    def alarm_events(self, start: datetime, end: datetime) -> list[dict]:
-        return self.get(f"{API}/alarms/events", start=start, end=end)
+    def alarm_events(self, start: datetime, end: datetime, limit: int = 1000) -> list[dict]:
+        """The newest ``limit`` events of (start, end]."""
+        return self.get(f"{API}/alarms/events", start=start, end=end, limit=limit)
 
     def alarm_metrics(self, start: datetime, end: datetime, operators: int = 1) -> dict:
         return self.get(f"{API}/alarms/metrics", start=start, end=end, operators=operators)

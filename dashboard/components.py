@@ -284,3 +284,33 @@ def site_options(lang: str) -> list[dict]:
     except ApiError:
         return []
     return [{"label": local_name(s["name"], lang), "value": s["code"]} for s in sites]
+
+
+def site_selector(
+    cid: str,
+    value: str | None,
+    lang: str,
+    *,
+    clearable: bool = True,
+    placeholder: str = "site",
+    options: list[dict] | None = None,
+) -> dcc.Dropdown:
+    """The site dropdown heading a page (``placeholder``: an i18n key)."""
+    return dcc.Dropdown(
+        id=cid,
+        options=site_options(lang) if options is None else options,
+        value=value,
+        clearable=clearable,
+        placeholder=t(placeholder, lang),
+        style={"width": "320px"},
+    )
+
+
+def page_header(title: str, *controls: object, status: str | None = None) -> list:
+    """The head the analysis pages share: the title, then one row of controls (the site or
+    product selector, the period …) ending in the status line whose id is ``status``.
+    Spread it into the page's children."""
+    row = list(controls)
+    if status is not None:
+        row.append(html.Span(id=status, className="status-bad"))
+    return [html.H1(title), html.Div(row, className="controls")]

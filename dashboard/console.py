@@ -6,6 +6,7 @@ rule, try a rule on history, and the alarm-system KPIs. Texts in the person's la
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ from dashboard.i18n import DASH, TEXT, fmt_num, fmt_time, t
 FILTERS = ("active", "unacknowledged", "shelved", "out_of_service", "all", "history")
 TRY_DAYS = 7
 TRY_LISTED = 5  # activation times spelled out
+HISTORY_SHOWN = 200  # newest events of a range drawn in the history table
+HEADER_COMMON = ("name", "priority", "message")  # the editor's first row
 
 
 def word(prefix: str, value: str | None, lang: str) -> str:
@@ -74,6 +77,7 @@ class AlarmList:
     available: bool = False
     rows: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    more_events: bool = False  # the range has more than the events listed
     actions: tuple[str, ...] = ()
     error: str = ""
 
@@ -84,7 +88,8 @@ ALARM_ACTIONS = ("ack", "shelve", "unshelve", "comment", "out-of-service", "retu
 def alarm_list(
     api: ApiClient, flt: str, start: datetime | None = None, end: datetime | None = None
 ) -> AlarmList:
-    """The alarms of a filter (``history``: the events of every alarm in (start, end])."""
+    """The alarms of a filter (``history``: the newest :data:`HISTORY_SHOWN` events of every
+    alarm in (start, end]; ``more_events`` when the range has more)."""
     try:
         out = AlarmList(available=api.has("/alarms"))
         if not out.available:
@@ -92,7 +97,9 @@ def alarm_list(
         out.actions = tuple(a for a in ALARM_ACTIONS if api.has(f"/alarms/{{}}/{a}", "post"))
         if flt == "history":
             if start is not None and end is not None:
-                out.events = api.alarm_events(start, end)
+                found = api.alarm_events(start, end, limit=HISTORY_SHOWN + 1)
+                out.events = found[:HISTORY_SHOWN]
+                out.more_events = len(found) > HISTORY_SHOWN
             return out
         raw = api.alarms(flt if flt in FILTERS else "active")
         by_id = {str(a["id"]): a for a in raw} if isinstance(raw, list) else {}
@@ -102,6 +109,18 @@ def alarm_list(
         return AlarmList(reachable=False)
     except (NotAvailable, Rejected) as exc:
         return AlarmList(error=exc.detail)
+
+
+def history_note(found: AlarmList, lang: str) -> str:
+    """What the history says above its table: nothing, none in the range, or that only the
+    newest are shown."""
+    if found.error:
+        return found.error
+    if not found.events:
+        return t("no_events", lang)
+    if found.more_events:
+        return t("hist_capped", lang, shown=HISTORY_SHOWN)
+    return ""
 
 
 def alarm_action(
@@ -162,15 +181,25 @@ def _parse(f: dict, value: Any) -> Any:
             raise ValueError(f"{f['name']}: invalid JSON ({exc})") from exc
     if kind == "dates":
         return [d.strip() for d in str(value).replace("，", ",").split(",") if d.strip()]
-    if kind == "integer" and isinstance(value, float) and value.is_integer():
+    if kind in ("integer", "rule") and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
-def rule_body(spec: dict, values: dict[str, Any], *, patch: bool = False) -> dict:
+def extra_common(catalog: dict) -> list[dict]:
+    """The catalog's common fields the editor shows below the type's fields (schedule, parent
+    rule, webhook …): all but the first row's and ``enabled`` (the rules table's button)."""
+    skip = {*HEADER_COMMON, "enabled"}
+    return [f for f in catalog.get("common", []) if f["name"] not in skip]
+
+
+def rule_body(
+    spec: dict, values: dict[str, Any], *, patch: bool = False, common: Sequence[dict] = ()
+) -> dict:
     """The API body of a rule from the editor's values (only the fields of its type, plus the
-    common ones). A new rule leaves out what is empty (the API's defaults); a change sends
-    ``null`` for an emptied limit (removes it). Raises ValueError naming a malformed field."""
+    common ones: ``common`` are those of :func:`extra_common`). A new rule leaves out what is
+    empty (the API's defaults); a change sends ``null`` for an emptied limit or optional
+    common field (removes it). Raises ValueError naming a malformed field."""
     body: dict[str, Any] = {}
     if not patch:
         body["type"] = spec["type"]
@@ -184,10 +213,17 @@ def rule_body(spec: dict, values: dict[str, Any], *, patch: bool = False) -> dic
                 body[name] = None
             continue
         body[name] = _parse(f, v)
-    for name in ("name", "priority", "message"):
+    for name in HEADER_COMMON:
         v = values.get(name)
         if v not in (None, "") or (name == "message" and patch):
             body[name] = v or ""
+    for f in common:
+        v = values.get(f["name"])
+        if v is None or v == "" or v == []:
+            if patch:
+                body[f["name"]] = None
+            continue
+        body[f["name"]] = _parse(f, v)
     return body
 
 

@@ -17,7 +17,6 @@ from api.app import create_app
 from core.db import make_engine
 from core.settings import Settings
 from migrations import runner as migrate
-from tests.support import procs
 from tests.support.db import SERVER_URL, _admin, make_key  # noqa: F401  (re-exported)
 from tests.support.paths import SHARED_DATA  # noqa: F401
 
@@ -135,25 +134,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
         since = item.stash.get(_STARTED, 0.0)
         for title, text in harness.report_sections(since):
             report.sections.append((title, text))
-
-
-# --- no module leaves a process running for the rest of the suite -----------------------------
-# Helpers that live for the whole session by design and load nothing while idle.
-_SESSION_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver", "loky")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a module's fixtures are torn down (autouse: set up first, torn down last), no
-    server, browser, Ray node, PGlite or demo child it started may still run: ended here and
-    reported as an error of the module's last test."""
-    yield
-    leaked = {
-        pid: cmd
-        for pid, cmd in procs.left_behind().items()
-        if not any(helper in cmd for helper in _SESSION_HELPERS)
-    }
-    if leaked:
-        procs.end(leaked)
-        lines = "\n".join(f"  {pid}: {cmd}" for pid, cmd in sorted(leaked.items()))
-        pytest.fail(f"{request.node.nodeid} left {len(leaked)} process(es) running:\n{lines}")

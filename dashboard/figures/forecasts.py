@@ -63,13 +63,14 @@ def _base(unit: str, uirevision: str) -> go.Figure:
     return fig
 
 
-def forecast_figure(answer: dict | None, tz: str, lang: str = "en") -> go.Figure | dict:
-    """Actuals up to the forecast origin, then the forecast with its 90 % band."""
-    if not answer or not answer.get("points"):
-        return theme.empty()
+def _against_actual(
+    answer: dict, tz: str, lang: str, uirevision: str, name: str, past: bool = False
+) -> go.Figure:
+    """The 90 % band, the actuals and the forecast line named ``name``: what the forecast and
+    past figures share (``past``: dashed, the model that made each point in the hover)."""
     unit = answer.get("unit", "")
     frame = _frame(answer, tz)
-    fig = _base(unit, f"fc-{answer.get('horizon_h')}")
+    fig = _base(unit, uirevision)
     _band(fig, frame, lang, unit)
     fig.add_trace(
         go.Scatter(
@@ -81,16 +82,33 @@ def forecast_figure(answer: dict | None, tz: str, lang: str = "en") -> go.Figure
             hovertemplate=f"%{{y:,.1f}} {unit}",
         )
     )
+    line = {"color": theme.ACCENT, "width": 2}
+    by_model: dict = {}
+    hover = f"%{{y:,.1f}} {unit}"
+    if past:
+        line["dash"] = "dash"
+        by_model = {"customdata": frame["model"].fillna("")}
+        hover += " (%{customdata})"
     fig.add_trace(
         go.Scatter(
             x=frame["ts"],
             y=frame["forecast"],
             mode="lines",
-            name=t("forecast", lang),
-            line={"color": theme.ACCENT, "width": 2},
-            hovertemplate=f"%{{y:,.1f}} {unit}",
+            name=name,
+            line=line,
+            hovertemplate=hover,
+            **by_model,
         )
     )
+    return fig
+
+
+def forecast_figure(answer: dict | None, tz: str, lang: str = "en") -> go.Figure | dict:
+    """Actuals up to the forecast origin, then the forecast with its 90 % band."""
+    if not answer or not answer.get("points"):
+        return theme.empty()
+    uirevision = f"fc-{answer.get('horizon_h')}"
+    fig = _against_actual(answer, tz, lang, uirevision, t("forecast", lang))
     origin = (answer.get("run") or {}).get("origin")
     if origin:
         x = pd.Timestamp(origin).tz_convert(tz)
@@ -121,32 +139,8 @@ def past_figure(answer: dict | None, tz: str, lang: str = "en") -> go.Figure | d
     happened."""
     if not answer or not answer.get("points"):
         return theme.empty()
-    unit = answer.get("unit", "")
-    frame = _frame(answer, tz)
-    fig = _base(unit, f"past-{answer.get('horizon_h')}")
-    _band(fig, frame, lang, unit)
-    fig.add_trace(
-        go.Scatter(
-            x=frame["ts"],
-            y=frame["actual"],
-            mode="lines",
-            name=t("fc_actual", lang),
-            line={"color": theme.TEXT, "width": 2},
-            hovertemplate=f"%{{y:,.1f}} {unit}",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=frame["ts"],
-            y=frame["forecast"],
-            mode="lines",
-            name=t("fc_past_forecast", lang),
-            line={"color": theme.ACCENT, "width": 2, "dash": "dash"},
-            customdata=frame["model"].fillna(""),
-            hovertemplate=f"%{{y:,.1f}} {unit} (%{{customdata}})",
-        )
-    )
-    return fig
+    uirevision = f"past-{answer.get('horizon_h')}"
+    return _against_actual(answer, tz, lang, uirevision, t("fc_past_forecast", lang), past=True)
 
 
 def error_figure(

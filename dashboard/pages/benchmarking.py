@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard import benchmarking as bm
 from dashboard import ids, runtime
 from dashboard.client import ApiError
-from dashboard.components import site_options
+from dashboard.components import page_header, site_options, site_selector
 from dashboard.figures import theme
 from dashboard.figures.benchmarking import balance_sankey, evidence_figure, trend_figure
 from dashboard.i18n import current, t
@@ -32,44 +32,41 @@ def layout(
     today = datetime.now(UTC).date()
     return html.Div(
         [
-            html.H1(t("bm_title", lang)),
-            html.Div(
-                [
-                    dcc.Dropdown(
-                        id=ids.BM_SITE,
-                        options=options,
-                        value=site,
-                        clearable=False,
-                        placeholder=t("zc_pick_site", lang),
-                        style={"width": "320px"},
-                    ),
-                    html.Label(t("bm_start", lang)),
-                    dcc.Input(
-                        id=ids.BM_START,
-                        type="text",
-                        debounce=True,
-                        value=start or (today - timedelta(days=30)).isoformat(),
-                        style={"width": "120px"},
-                    ),
-                    html.Label(t("bm_end", lang)),
-                    dcc.Input(
-                        id=ids.BM_END,
-                        type="text",
-                        debounce=True,
-                        value=end or (today + timedelta(days=1)).isoformat(),
-                        style={"width": "120px"},
-                    ),
-                    dcc.Dropdown(
-                        id=ids.BM_CARRIER,
-                        value="electricity",
-                        clearable=False,
-                        options=["electricity", "natural_gas", "steam", "coal", "water"],
-                        style={"width": "160px"},
-                    ),
-                    dcc.Download(id=ids.BM_DOWNLOAD),
-                    html.Span(id=ids.BM_STATUS, className="status-bad"),
-                ],
-                className="controls",
+            *page_header(
+                t("bm_title", lang),
+                site_selector(
+                    ids.BM_SITE,
+                    site,
+                    lang,
+                    clearable=False,
+                    placeholder="zc_pick_site",
+                    options=options,
+                ),
+                html.Label(t("bm_start", lang)),
+                dcc.Input(
+                    id=ids.BM_START,
+                    type="text",
+                    debounce=True,
+                    value=start or (today - timedelta(days=30)).isoformat(),
+                    style={"width": "120px"},
+                ),
+                html.Label(t("bm_end", lang)),
+                dcc.Input(
+                    id=ids.BM_END,
+                    type="text",
+                    debounce=True,
+                    value=end or (today + timedelta(days=1)).isoformat(),
+                    style={"width": "120px"},
+                ),
+                dcc.Dropdown(
+                    id=ids.BM_CARRIER,
+                    value="electricity",
+                    clearable=False,
+                    options=["electricity", "natural_gas", "steam", "coal", "water"],
+                    style={"width": "160px"},
+                ),
+                dcc.Download(id=ids.BM_DOWNLOAD),
+                status=ids.BM_STATUS,
             ),
             html.Section(
                 [

@@ -11,7 +11,7 @@ import dash
 from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
-from dashboard.components import site_options
+from dashboard.components import page_header, site_selector
 from dashboard.figures import theme
 from dashboard.figures.budgets import burn_up
 from dashboard.i18n import DASH, current, fmt_num, t
@@ -26,35 +26,21 @@ def layout(site: str | None = None, quantity: str = "cost_cny", **_: str) -> htm
     month = datetime.now(UTC).astimezone(ZoneInfo(runtime.settings().timezone)).strftime("%Y-%m")
     return html.Div(
         [
-            html.H1(t("bud_title", lang)),
-            html.Div(
-                [
-                    dcc.Dropdown(
-                        id=ids.BUD_SITE,
-                        options=site_options(lang),
-                        value=site,
-                        clearable=True,
-                        placeholder=t("site", lang),
-                        style={"width": "320px"},
-                    ),
-                    dcc.RadioItems(
-                        id=ids.BUD_QUANTITY,
-                        value=quantity
-                        if quantity in snapshots.BUDGET_PAGE_QUANTITIES
-                        else "cost_cny",
-                        inline=True,
-                        className="radio",
-                        options=[
-                            {"label": t(f"{q}_q", lang), "value": q}
-                            for q in snapshots.BUDGET_PAGE_QUANTITIES
-                        ],
-                    ),
-                    dcc.Input(
-                        id=ids.BUD_MONTH, value=month, debounce=True, style={"width": "110px"}
-                    ),
-                    html.Span(id=ids.BUD_STATUS, className="status-bad"),
-                ],
-                className="controls",
+            *page_header(
+                t("bud_title", lang),
+                site_selector(ids.BUD_SITE, site, lang),
+                dcc.RadioItems(
+                    id=ids.BUD_QUANTITY,
+                    value=quantity if quantity in snapshots.BUDGET_PAGE_QUANTITIES else "cost_cny",
+                    inline=True,
+                    className="radio",
+                    options=[
+                        {"label": t(f"{q}_q", lang), "value": q}
+                        for q in snapshots.BUDGET_PAGE_QUANTITIES
+                    ],
+                ),
+                dcc.Input(id=ids.BUD_MONTH, value=month, debounce=True, style={"width": "110px"}),
+                status=ids.BUD_STATUS,
             ),
             html.Section(
                 [

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import console, ids, runtime
 from dashboard.client import ApiError
@@ -38,11 +39,14 @@ _HIDDEN = {"display": "none"}
 _SHOWN = {"display": "block"}
 RF = "eng-rf"  # pattern-matching ids of the type's fields: {"type": RF, "name": field}
 RF_UNIT = "eng-rf-unit"
+RC = "eng-rc"  # the catalog's further common fields: {"type": RC, "name": field, "kind": kind}
+COMMON_BOX = "eng-rule-common"
 RULE_BTN = "eng-rule-btn"  # {"type": RULE_BTN, "op": edit|toggle|delete, "id": rule id}
 HIST_START = "eng-hist-start"
 HIST_END = "eng-hist-end"
 HIST_BOX = "eng-hist-box"
 HIST_TABLE = "eng-hist-table"
+HIST_SEEN = "eng-hist-seen"  # what the history table shows: redrawn only when it changes
 DETAIL = "eng-alarm-detail"
 EDITING = "eng-rule-editing"
 EDIT_TITLE = "eng-rule-edit-title"
@@ -95,6 +99,35 @@ def _label(text_by_lang: dict, lang: str) -> str:
 
 
 # -- layout --------------------------------------------------------------------------------
+
+
+def _field_box(f: dict, control: object, unit: object, lang: str, cls: str) -> html.Label:
+    """A catalog field: its label (* when required), control, unit and help."""
+    head = [html.Span(_label(f["label"], lang), className="label")]
+    if f["required"]:
+        head.append(html.Span(" *", className="req", title=t("required", lang)))
+    return html.Label(
+        [
+            html.Span(head),
+            html.Span([control, unit], className="field-input"),
+            html.Small(_label(f["help"], lang), className="help"),
+        ],
+        className=cls,
+    )
+
+
+def _common_boxes(lang: str, catalog: dict | None) -> list[html.Label]:
+    """Schedule, parent rule, webhook …: the common fields every type takes, below its own."""
+    return [
+        _field_box(
+            f,
+            _field_control(f, None, lang, [], {"type": RC, "name": f["name"], "kind": f["kind"]}),
+            html.Span(f.get("unit") or "", className="unit"),
+            lang,
+            f"rule-common-field rc-{f['name']}",
+        )
+        for f in console.extra_common(catalog or {})
+    ]
 
 
 def _rule_form(lang: str, catalog: dict | None) -> html.Div:
@@ -156,6 +189,7 @@ def _rule_form(lang: str, catalog: dict | None) -> html.Div:
                 className="form-row",
             ),
             html.Div(id=FIELDS, className="form-row rule-fields"),
+            html.Div(_common_boxes(lang, catalog), id=COMMON_BOX, className="form-row rule-common"),
             html.Div(
                 [
                     html.Button(
@@ -261,6 +295,7 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
                     html.Div(id=ids.ENG_ALARM_NOTE, className="note"),
                     html.Div(_checklist([], []), id=LIST_BOX),
                     html.Div(id=HIST_TABLE),
+                    dcc.Store(id=HIST_SEEN, data=None),
                     _actions(lang),
                     html.Div(id=ids.ENG_ACTION_MSG, className="note"),
                     html.Div(id=DETAIL, className="alarm-detail"),
@@ -399,21 +434,36 @@ def _range(start: str | None, end: str | None) -> tuple[datetime, datetime] | No
     Output(HIST_TABLE, "children"),
     Output(LIST_BOX, "style"),
     *[Output(ids.eng_action(a), "style") for a in ACTION_TEXT],
+    Output(HIST_SEEN, "data"),
     Input(ids.ENG_ALARM_TICK, "n_intervals"),
     Input(ids.ENG_ALARM_STATE, "value"),
     Input(ids.ENG_ACTION_MSG, "children"),
     Input(HIST_START, "value"),
     Input(HIST_END, "value"),
     State(ids.ENG_ALARM_TABLE, "value"),
+    State(HIST_SEEN, "data"),
 )
-def alarms(_: int, flt: str, __: object, start: str | None, end: str | None, selected: list):
+def alarms(
+    _: int,
+    flt: str,
+    __: object,
+    start: str | None,
+    end: str | None,
+    selected: list,
+    seen: list | None,
+):
+    """The alarm list of the filter, or the history of the range; on the 10 s tick the
+    history is drawn again only when it changed (never for a range in the past)."""
     lang = current()
     history = flt == "history"
     span = _range(start, end) if history else None
+    ticked = dash.ctx.triggered_id == ids.ENG_ALARM_TICK
+    if ticked and span is not None and span[1] <= datetime.now(UTC):
+        raise PreventUpdate  # a range in the past does not change: keep its table as it is
     found = console.alarm_list(runtime.api(), flt, *(span or (None, None)))
     n_buttons = len(ACTION_TEXT)
     if not found.reachable:
-        return (no_update, t("reconnecting", lang), *[no_update] * (4 + n_buttons))
+        return (no_update, t("reconnecting", lang), *[no_update] * (5 + n_buttons))
     if not found.available:
         empty = _checklist([], [])
         return (
@@ -424,19 +474,36 @@ def alarms(_: int, flt: str, __: object, start: str | None, end: str | None, sel
             None,
             _HIDDEN,
             *[_HIDDEN] * n_buttons,
+            None,
         )
     hist_style = {"display": "flex"} if history else _HIDDEN
     if history:
-        note = found.error or ("" if found.events else t("no_events", lang))
+        shown = _shown(span, found)
+        if ticked and shown == seen:
+            raise PreventUpdate
+        note = console.history_note(found, lang)
         table = _history_table(found.events, lang) if found.events else None
         empty = _checklist([], [])
-        return (empty, note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons)
+        return (empty, note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons, shown)
     buttons = [{} if a in found.actions else _HIDDEN for a in ACTION_TEXT]
     now = datetime.now(UTC)
     options = [{"label": _alarm_label(a, lang, now), "value": a["id"]} for a in found.rows]
     note = found.error or ("" if found.rows else t("no_alarms_in", lang))
     box = _checklist(options, list(selected or []))
-    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons)
+    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons, None)
+
+
+def _shown(span: tuple[datetime, datetime] | None, found: console.AlarmList) -> list:
+    """What a history table shows, in brief: its range, its size and its newest event."""
+    newest = found.events[0] if found.events else {}
+    return [
+        [v.isoformat() for v in span] if span else None,
+        len(found.events),
+        found.more_events,
+        found.error,
+        newest.get("alarm"),
+        newest.get("seq"),
+    ]
 
 
 @callback(
@@ -582,11 +649,24 @@ def rules_list(*_: object):
     return _rules_table(found, console.rule_catalog(api), lang), form
 
 
-def _field_control(f: dict, value: object, lang: str, meters: list[dict]) -> object:
-    fid = {"type": RF, "name": f["name"]}
+def _rule_options(rules: list[dict], editing: int | None) -> list[dict]:
+    """Rules another may name (a parent): every rule but the one being edited."""
+    return [
+        {"label": f"{r['name']} (#{r['id']})", "value": r["id"]}
+        for r in sorted(rules, key=lambda r: r["name"])
+        if r["id"] != editing
+    ]
+
+
+def _field_control(
+    f: dict, value: object, lang: str, meters: list[dict], fid: dict | None = None
+) -> object:
+    fid = fid or {"type": RF, "name": f["name"]}
     kind = f["kind"]
     if value is None:
         value = f.get("default")
+    if kind == "rule":  # options: the rules there are when the form is drawn
+        return dcc.Dropdown(id=fid, options=[], value=value, style={"width": "360px"})
     if kind == "meter":
         return dcc.Dropdown(
             id=fid, options=_meter_options(lang, meters), value=value, style={"width": "360px"}
@@ -629,12 +709,15 @@ def _field_control(f: dict, value: object, lang: str, meters: list[dict]) -> obj
     Output(ids.ENG_RULE_CREATE, "children"),
     Output(CANCEL_EDIT, "style"),
     Output(ids.rule_field("type"), "options"),
+    Output({"type": RC, "name": ALL, "kind": ALL}, "value"),
+    Output({"type": RC, "name": ALL, "kind": "rule"}, "options"),
     Input(ids.rule_field("type"), "value"),
     Input(EDITING, "data"),
+    State({"type": RC, "name": ALL, "kind": ALL}, "id"),
 )
-def rule_fields(rtype: str | None, editing: int | None):
+def rule_fields(rtype: str | None, editing: int | None, common_ids: list[dict]):
     """Exactly the fields of the chosen type (with units and help), filled with the rule's
-    values when editing one."""
+    values when editing one; the common fields (schedule, parent, webhook) filled likewise."""
     lang = current()
     api = runtime.api()
     catalog = console.rule_catalog(api) or {}
@@ -646,8 +729,11 @@ def rule_fields(rtype: str | None, editing: int | None):
             rule = {}
         rtype = rule.get("type", rtype)
     spec = console.type_spec(catalog, rtype)
+    n_rule_refs = sum(1 for i in common_ids if i["kind"] == "rule")
+    keep_common = [no_update] * len(common_ids)  # a wildcard output: one per component
     if spec is None:
-        return t("not_available", lang), *[no_update] * 9
+        return t("not_available", lang), *[no_update] * 9, keep_common, [no_update] * n_rule_refs
+    parents = [_rule_options(console.rules(api) or [], editing)] * n_rule_refs
     types = [{"label": _label(s["label"], lang), "value": s["type"]} for s in catalog["types"]]
     meters = _meters(fresh=True)  # a meter created a moment ago can be chosen
     units = {m["code"]: m.get("unit") or m.get("canonical_unit") for m in meters}
@@ -655,27 +741,9 @@ def rule_fields(rtype: str | None, editing: int | None):
     boxes = []
     for f in spec["fields"]:
         unit = console.field_unit(f, meter_unit, rule.get("unit"), lang)
-        head = [html.Span(_label(f["label"], lang), className="label")]
-        if f["required"]:
-            head.append(html.Span(" *", className="req", title=t("required", lang)))
-        boxes.append(
-            html.Label(
-                [
-                    html.Span(head),
-                    html.Span(
-                        [
-                            _field_control(f, rule.get(f["name"]), lang, meters),
-                            html.Span(
-                                unit, id={"type": RF_UNIT, "name": f["name"]}, className="unit"
-                            ),
-                        ],
-                        className="field-input",
-                    ),
-                    html.Small(_label(f["help"], lang), className="help"),
-                ],
-                className=f"rule-field rf-{f['name']}",
-            )
-        )
+        control = _field_control(f, rule.get(f["name"]), lang, meters)
+        unit_span = html.Span(unit, id={"type": RF_UNIT, "name": f["name"]}, className="unit")
+        boxes.append(_field_box(f, control, unit_span, lang, f"rule-field rf-{f['name']}"))
     boxes.append(html.P(_label(spec["help"], lang), className="note type-help"))
     if editing is None or not rule:
         return (
@@ -689,7 +757,11 @@ def rule_fields(rtype: str | None, editing: int | None):
             t("create_rule", lang),
             _HIDDEN,
             types,
+            keep_common,
+            parents,
         )
+    kinds = {f["name"]: f["kind"] for f in console.extra_common(catalog)}
+    common = [_common_value(rule.get(i["name"]), kinds.get(i["name"])) for i in common_ids]
     return (
         boxes,
         rule["name"],
@@ -701,7 +773,16 @@ def rule_fields(rtype: str | None, editing: int | None):
         t("save_rule", lang),
         {},
         types,
+        common,
+        parents,
     )
+
+
+def _common_value(value: object, kind: str | None) -> object:
+    """A rule's common field as its control shows it (windows as JSON text)."""
+    if kind == "windows":
+        return json.dumps(value) if value else ""
+    return value
 
 
 @callback(
@@ -741,14 +822,25 @@ def _clicked() -> bool:
 
 
 def _body(
-    rtype: str | None, editing: int | None, name: object, prio: object, msg: object, vals, fids
+    rtype: str | None,
+    editing: int | None,
+    name: object,
+    prio: object,
+    msg: object,
+    vals: list,
+    fids: list[dict],
+    common_vals: list,
+    common_ids: list[dict],
 ) -> dict:
-    spec = console.type_spec(console.rule_catalog(runtime.api()) or {}, rtype)
+    catalog = console.rule_catalog(runtime.api()) or {}
+    spec = console.type_spec(catalog, rtype)
     if spec is None:
         raise ValueError(f"type: {rtype!r}")
     values = dict(zip([i["name"] for i in fids], vals, strict=True))
+    values.update(zip([i["name"] for i in common_ids], common_vals, strict=True))
     values.update(name=name, priority=prio, message=msg)
-    return console.rule_body(spec, values, patch=editing is not None)
+    common = console.extra_common(catalog)
+    return console.rule_body(spec, values, patch=editing is not None, common=common)
 
 
 _FORM_STATE = (
@@ -759,6 +851,8 @@ _FORM_STATE = (
     State(ids.rule_field("message"), "value"),
     State({"type": RF, "name": ALL}, "value"),
     State({"type": RF, "name": ALL}, "id"),
+    State({"type": RC, "name": ALL, "kind": ALL}, "value"),
+    State({"type": RC, "name": ALL, "kind": ALL}, "id"),
 )
 
 
@@ -772,7 +866,7 @@ _FORM_STATE = (
     *_FORM_STATE,
     prevent_initial_call=True,
 )
-def save_rule(_: int, __: int, edits: list, rtype, editing, name, prio, msg, vals, fids):
+def save_rule(_: int, __: int, edits: list, rtype, editing, name, prio, msg, *fields: list):
     trigger = dash.ctx.triggered_id
     if trigger == CANCEL_EDIT:
         return "", "note", None
@@ -782,7 +876,7 @@ def save_rule(_: int, __: int, edits: list, rtype, editing, name, prio, msg, val
         return "", "note", int(trigger["id"])
     lang = current()
     try:
-        body = _body(rtype, editing, name, prio, msg, vals, fids)
+        body = _body(rtype, editing, name, prio, msg, *fields)
     except ValueError as exc:
         return str(exc), "note msg-error", no_update
     ok, text = console.save_rule(runtime.api(), editing, body, lang)
@@ -800,11 +894,11 @@ def save_rule(_: int, __: int, edits: list, rtype, editing, name, prio, msg, val
     *_FORM_STATE,
     prevent_initial_call=True,
 )
-def try_rule(_: int, rtype, editing, name, prio, msg, vals, fids):
+def try_rule(_: int, rtype, editing, name, prio, msg, *fields: list):
     lang = current()
     hidden = {**_HIDDEN, "height": "180px"}
     try:
-        body = _body(rtype, None, name or "trial", prio, msg, vals, fids)
+        body = _body(rtype, None, name or "trial", prio, msg, *fields)
     except ValueError as exc:
         return str(exc), "note msg-error", no_update, hidden
     ok, text, result = console.try_rule(runtime.api(), body, _tz(), lang)

@@ -10,7 +10,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import forecast_view as fv
 from dashboard import ids, runtime
 from dashboard.client import ApiError
-from dashboard.components import site_options
+from dashboard.components import page_header, site_selector
 from dashboard.data import default_site
 from dashboard.figures import theme
 from dashboard.figures.forecasts import error_figure, forecast_figure, past_figure
@@ -39,37 +39,27 @@ def layout(
     site = site or _site_of(meter)
     return html.Div(
         [
-            html.H1(t("fc_title", lang)),
-            html.Div(
-                [
-                    dcc.Dropdown(
-                        id=ids.FC_SITE,
-                        options=site_options(lang),
-                        value=site,
-                        clearable=False,
-                        placeholder=t("site", lang),
-                        style={"width": "320px"},
-                    ),
-                    dcc.Dropdown(
-                        id=ids.FC_METER,
-                        value=meter,
-                        clearable=True,
-                        placeholder=t("fc_site_total", lang),
-                        style={"width": "360px"},
-                    ),
-                    dcc.RadioItems(
-                        id=ids.FC_HORIZON,
-                        value=horizon if horizon in fv.HORIZONS else "24h",
-                        inline=True,
-                        className="radio",
-                        options=[
-                            {"label": t("fc_day", lang), "value": "24h"},
-                            {"label": t("fc_week", lang), "value": "7d"},
-                        ],
-                    ),
-                    html.Span(id=ids.FC_STATUS, className="status-bad"),
-                ],
-                className="controls",
+            *page_header(
+                t("fc_title", lang),
+                site_selector(ids.FC_SITE, site, lang, clearable=False),
+                dcc.Dropdown(
+                    id=ids.FC_METER,
+                    value=meter,
+                    clearable=True,
+                    placeholder=t("fc_site_total", lang),
+                    style={"width": "360px"},
+                ),
+                dcc.RadioItems(
+                    id=ids.FC_HORIZON,
+                    value=horizon if horizon in fv.HORIZONS else "24h",
+                    inline=True,
+                    className="radio",
+                    options=[
+                        {"label": t("fc_day", lang), "value": "24h"},
+                        {"label": t("fc_week", lang), "value": "7d"},
+                    ],
+                ),
+                status=ids.FC_STATUS,
             ),
             html.Section(
                 [

@@ -13,7 +13,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids, runtime, snapshots
-from dashboard.components import site_options
+from dashboard.components import page_header, site_selector
 from dashboard.data import csv_safe
 from dashboard.figures import theme
 from dashboard.figures.manager import energy_carbon, intensity_trend, scopes, top_consumers
@@ -30,35 +30,25 @@ def layout(site: str | None = None, period: str = "month", **_: str) -> html.Div
     today = datetime.now(UTC).astimezone(ZoneInfo(runtime.settings().timezone)).date()
     return html.Div(
         [
-            html.H1(t("mgr_title", lang)),
-            html.Div(
-                [
-                    dcc.Dropdown(
-                        id=ids.MGR_SITE,
-                        options=site_options(lang),
-                        value=site,
-                        clearable=True,
-                        placeholder=t("site", lang),
-                        style={"width": "320px"},
+            *page_header(
+                t("mgr_title", lang),
+                site_selector(ids.MGR_SITE, site, lang),
+                dcc.RadioItems(
+                    id=ids.MGR_PERIOD,
+                    value=period if period in snapshots.PERIODS else "month",
+                    inline=True,
+                    className="radio",
+                    options=[{"label": t(p, lang), "value": p} for p in snapshots.PERIODS],
+                ),
+                html.Div(
+                    dcc.DatePickerSingle(
+                        id=ids.MGR_DATE, date=today.isoformat(), display_format="YYYY-MM-DD"
                     ),
-                    dcc.RadioItems(
-                        id=ids.MGR_PERIOD,
-                        value=period if period in snapshots.PERIODS else "month",
-                        inline=True,
-                        className="radio",
-                        options=[{"label": t(p, lang), "value": p} for p in snapshots.PERIODS],
-                    ),
-                    html.Div(
-                        dcc.DatePickerSingle(
-                            id=ids.MGR_DATE, date=today.isoformat(), display_format="YYYY-MM-DD"
-                        ),
-                        style={"width": "170px"},
-                    ),
-                    html.Button(t("export_csv", lang), id=ids.MGR_CSV, className="btn"),
-                    dcc.Download(id=ids.MGR_DOWNLOAD),
-                    html.Span(id=ids.MGR_STATUS, className="status-bad"),
-                ],
-                className="controls",
+                    style={"width": "170px"},
+                ),
+                html.Button(t("export_csv", lang), id=ids.MGR_CSV, className="btn"),
+                dcc.Download(id=ids.MGR_DOWNLOAD),
+                status=ids.MGR_STATUS,
             ),
             html.Div(id=ids.MGR_NOTE, className="note"),
             html.Div(id=ids.MGR_COMPARED, className="note"),

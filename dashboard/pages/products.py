@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import footprints, ids, runtime
 from dashboard.client import ApiError
+from dashboard.components import page_header
 from dashboard.figures import theme
 from dashboard.figures.products import hotspots, stage_waterfall
 from dashboard.i18n import DASH, current, fmt_num, fmt_pct, t
@@ -55,29 +56,26 @@ def layout(
     graph = lambda i: dcc.Graph(id=i, figure=theme.empty(), className="graph-sm", config=_GRAPH)  # noqa: E731
     return html.Div(
         [
-            html.H1(t("prod_title", lang)),
-            html.Div(
-                [
-                    dcc.Dropdown(
-                        id=ids.PROD_SELECT,
-                        options=options,
-                        value=product or (options[0]["value"] if options else None),
-                        clearable=False,
-                        placeholder=t("product", lang),
-                        style={"width": "360px"},
-                    ),
-                    dcc.DatePickerRange(
-                        id=ids.PROD_RANGE,
-                        start_date=lo.isoformat(),
-                        end_date=hi.isoformat(),
-                        display_format="YYYY-MM-DD",
-                    ),
-                    html.Button(t("report_xlsx", lang), id=ids.PROD_XLSX, className="btn"),
-                    html.Button(t("report_pdf", lang), id=ids.PROD_PDF, className="btn"),
-                    dcc.Download(id=ids.PROD_DOWNLOAD),
-                    html.Span(id=ids.PROD_STATUS, className="status-bad"),
-                ],
-                className="controls",
+            *page_header(
+                t("prod_title", lang),
+                dcc.Dropdown(
+                    id=ids.PROD_SELECT,
+                    options=options,
+                    value=product or (options[0]["value"] if options else None),
+                    clearable=False,
+                    placeholder=t("product", lang),
+                    style={"width": "360px"},
+                ),
+                dcc.DatePickerRange(
+                    id=ids.PROD_RANGE,
+                    start_date=lo.isoformat(),
+                    end_date=hi.isoformat(),
+                    display_format="YYYY-MM-DD",
+                ),
+                html.Button(t("report_xlsx", lang), id=ids.PROD_XLSX, className="btn"),
+                html.Button(t("report_pdf", lang), id=ids.PROD_PDF, className="btn"),
+                dcc.Download(id=ids.PROD_DOWNLOAD),
+                status=ids.PROD_STATUS,
             ),
             html.Section(id=ids.PROD_HEADLINE, className="card"),
             html.Div(

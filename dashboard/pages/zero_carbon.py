@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard import ids, runtime
 from dashboard import zero_carbon as zc
 from dashboard.client import ApiError
-from dashboard.components import site_options
+from dashboard.components import page_header, site_options, site_selector
 from dashboard.figures import theme
 from dashboard.figures.zero_carbon import net_waterfall
 from dashboard.i18n import current, t
@@ -42,40 +42,37 @@ def layout(site: str | None = None, year: str | None = None, **_: str) -> html.D
     this_year = datetime.now(UTC).year
     return html.Div(
         [
-            html.H1(t("zc_title", lang)),
-            html.Div(
-                [
-                    dcc.Dropdown(
-                        id=ids.ZC_SITE,
-                        options=options,
-                        value=site,
-                        clearable=False,
-                        placeholder=t("zc_pick_site", lang),
-                        style={"width": "320px"},
-                    ),
-                    html.Label(t("zc_year", lang)),
-                    dcc.Input(
-                        id=ids.ZC_YEAR,
-                        type="number",
-                        min=2000,
-                        max=2100,
-                        step=1,
-                        value=int(year) if year and year.isdigit() else this_year,
-                        debounce=True,
-                        style={"width": "90px"},
-                    ),
-                    *[
-                        html.Button(t(key, lang), id=bid, className="btn")
-                        for bid, key in (
-                            (ids.ZC_REPORT_PDF, "zc_report_pdf"),
-                            (ids.ZC_REPORT_XLSX, "zc_report_xlsx"),
-                            (ids.ZC_PACKAGE, "zc_package"),
-                        )
-                    ],
-                    dcc.Download(id=ids.ZC_DOWNLOAD),
-                    html.Span(id=ids.ZC_STATUS, className="status-bad"),
+            *page_header(
+                t("zc_title", lang),
+                site_selector(
+                    ids.ZC_SITE,
+                    site,
+                    lang,
+                    clearable=False,
+                    placeholder="zc_pick_site",
+                    options=options,
+                ),
+                html.Label(t("zc_year", lang)),
+                dcc.Input(
+                    id=ids.ZC_YEAR,
+                    type="number",
+                    min=2000,
+                    max=2100,
+                    step=1,
+                    value=int(year) if year and year.isdigit() else this_year,
+                    debounce=True,
+                    style={"width": "90px"},
+                ),
+                *[
+                    html.Button(t(key, lang), id=bid, className="btn")
+                    for bid, key in (
+                        (ids.ZC_REPORT_PDF, "zc_report_pdf"),
+                        (ids.ZC_REPORT_XLSX, "zc_report_xlsx"),
+                        (ids.ZC_PACKAGE, "zc_package"),
+                    )
                 ],
-                className="controls",
+                dcc.Download(id=ids.ZC_DOWNLOAD),
+                status=ids.ZC_STATUS,
             ),
             html.Div(id=ids.ZC_WARNINGS, className="note"),
             html.Section(

@@ -41,7 +41,16 @@ def test_the_catalog_lists_every_type_with_its_fields_in_both_languages(
         assert t["label"]["en"] and t["label"]["zh"] and t["help"]["zh"]
         for f in t["fields"]:
             assert f["label"]["en"] and f["label"]["zh"] and f["help"]["en"] and f["help"]["zh"]
-    assert {f["name"] for f in body["common"]} >= {"name", "priority", "message", "enabled"}
+    common = {f["name"]: f for f in body["common"]}
+    assert set(common) >= {"name", "priority", "message", "enabled"}
+    # the editor's further common fields, under the rule schema's names
+    assert {n: common[n]["kind"] for n in ("schedule", "parent_rule", "webhook_url")} == {
+        "schedule": "windows",
+        "parent_rule": "rule",
+        "webhook_url": "text",
+    }
+    for f in common.values():
+        assert f["label"]["en"] and f["label"]["zh"] and f["help"]["en"] and f["help"]["zh"]
     assert [t["type"] for t in body["types"] if t["stream"]] == ["threshold", "rate", "idle"]
     assert len(body["types"]) == len(catalog.TYPES)
 

@@ -483,3 +483,144 @@ def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: 
         assert p.errors == []
     finally:
         p.close()
+
+
+# -- the common fields: schedule, parent rule, webhook ---------------------------------------
+
+RC_SCHEDULE = ".rc-schedule textarea"
+RC_WEBHOOK = ".rc-webhook_url input"
+
+
+def _pick_parent(p, label: str) -> None:  # noqa: ANN001
+    p.click(".rc-parent_rule .field-input > div")
+    p.click(f".dash-dropdown-option:has-text('{label}')")
+
+
+def _refused(p, text: str) -> None:  # noqa: ANN001
+    p.wait_for_selector(f"#eng-rule-result.msg-error:has-text('{text}')", timeout=T)
+
+
+def test_schedule_parent_and_webhook_from_the_editor(page: Page, stack: dict) -> None:  # noqa: F811
+    uid = uuid.uuid4().hex[:6]
+    parent = _rule(stack, name=f"parent {uid}", meter=stack["codes"]["FB"], type="threshold",
+                   high=1e9)  # fmt: skip
+    name = f"child {uid}"
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _ready(p)
+    assert "Armed in" in p.inner_text(".rc-schedule")
+    assert "Parent rule" in p.inner_text(".rc-parent_rule")
+    p.fill("#eng-rule-name", name)
+    _set(p, _field("meter"), stack["codes"]["FA"])
+    p.fill(".rf-high input", "50")
+    # bad values: the API's 422 names the field, the form shows it, nothing is created
+    p.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "25:00", "end": "18:00"}]')
+    p.click("#eng-rule-create")
+    _refused(p, "schedule[0].start: not a time of day")
+    p.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]')
+    p.fill(RC_WEBHOOK, "ftp://127.0.0.1/hook")
+    p.click("#eng-rule-create")
+    _refused(p, "webhook_url: must be an http:// or https:// URL")
+    p.fill(RC_SCHEDULE, "[{")  # not JSON: said before anything is sent
+    p.click("#eng-rule-create")
+    _refused(p, "schedule: invalid JSON")
+    assert _rules_of(stack, name) == []
+    # good values: created with them
+    p.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]')
+    p.fill(RC_WEBHOOK, "http://127.0.0.1:9/hook")
+    _pick_parent(p, f"parent {uid} (#{parent['id']})")
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert rule["schedule"] == [{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]
+    assert (rule["parent_rule"], rule["webhook_url"]) == (parent["id"], "http://127.0.0.1:9/hook")
+    # edit: the form shows them; a bad webhook is refused; emptied fields are removed
+    row = f"#eng-rule-row-{rule['id']}"
+    p.click(f"{row} button:has-text('Edit')")
+    p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=T)
+    p.wait_for_function(
+        "sel => document.querySelector(sel).value.includes('08:00')", arg=RC_SCHEDULE, timeout=T
+    )
+    assert p.input_value(RC_WEBHOOK) == "http://127.0.0.1:9/hook"
+    assert f"#{parent['id']}" in p.inner_text(".rc-parent_rule")
+    p.fill(RC_WEBHOOK, "mailto:someone")
+    p.click("#eng-rule-create")
+    _refused(p, "webhook_url: must be an http:// or https:// URL")
+    p.fill(RC_SCHEDULE, "")
+    p.fill(RC_WEBHOOK, "https://127.0.0.1:9/other")
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result:has-text('rule saved')", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert (rule["schedule"], rule["webhook_url"]) == (None, "https://127.0.0.1:9/other")
+    assert rule["parent_rule"] == parent["id"]
+    # the parent cannot be suppressed by its own child: 422 on parent_rule, shown
+    p.click(f"#eng-rule-row-{parent['id']} button:has-text('Edit')")
+    p.wait_for_selector(f"#eng-rule-edit-title:has-text('parent {uid}')", timeout=T)
+    _pick_parent(p, f"{name} (#{rule['id']})")
+    p.click("#eng-rule-create")
+    _refused(p, "parent_rule: a rule cannot be suppressed by itself (cycle)")
+    assert _rules_of(stack, f"parent {uid}")[0]["parent_rule"] is None
+    assert page.errors == []
+
+
+# -- the history over a range: at most the newest 200 events, a past range left alone --------
+
+
+def _tick_status(p) -> int:  # noqa: ANN001
+    """The status of the next 10 s refresh of the alarm list (204: nothing redrawn)."""
+
+    def refresh(r) -> bool:  # noqa: ANN001
+        body = r.request.post_data or ""
+        return (
+            "_dash-update-component" in r.url
+            and '"changedPropIds":["eng-alarm-tick.n_intervals"]' in body
+            and "eng-hist-table" in body
+        )
+
+    with p.expect_response(refresh, timeout=T) as found:
+        pass
+    return found.value.status
+
+
+def test_history_shows_the_newest_200_and_redraws_only_on_change(
+    page: Page,  # noqa: F811
+    stack: dict,  # noqa: F811
+) -> None:
+    alarm = _raise(stack, f"busy {uuid.uuid4().hex[:6]}")
+
+    def comment(i: int) -> None:
+        r = stack["admin"].post(f"{API}/alarms/{alarm}/comment", json={"comment": f"note {i}"})
+        assert r.status_code == 200, r.text
+
+    for i in range(201):
+        comment(i)
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _filter(p, "History")
+    p.wait_for_selector(
+        "#eng-alarm-note:has-text('Newest 200 of more than 200 events shown — narrow the range')",
+        timeout=T,
+    )
+    assert p.locator("#eng-hist-table tbody tr").count() == 200
+    table = p.inner_text("#eng-hist-table")
+    assert "“note 200”" in table and "“note 0”" not in table  # the newest
+    # the 10 s refresh draws the table again only when it changed
+    comment(201)
+    p.wait_for_selector("#eng-hist-table td:has-text('“note 201”')", timeout=T)
+    assert p.locator("#eng-hist-table tbody tr").count() == 200
+    assert _tick_status(p) == 204  # nothing new: not drawn again
+    # a range that ended before today is never drawn again
+    past = (datetime.now(ZoneInfo(TZ)) - timedelta(days=3)).date().isoformat()
+    p.fill("#eng-hist-end", past)
+    p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
+    assert _tick_status(p) == 204
+    # 中文: the note in Chinese
+    zh = Page(p.context.browser, lang="zh", base=stack["dash"].url, session=stack["session"])
+    try:
+        zh.page.goto(f"{stack['dash'].url}/engineer")
+        zh.page.click("#eng-alarm-state label:has-text('历史')")
+        zh.page.wait_for_selector("#eng-alarm-note:has-text('仅显示最新 200 条')", timeout=T)
+        assert zh.errors == []
+    finally:
+        zh.close()
+    assert page.errors == []
