@@ -269,7 +269,8 @@ class MqttIngest:
         self.config = config
         self.inbox: queue.Queue = queue.Queue()
         self.stop_event = threading.Event()
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # set on the SUBACK: connected *and* subscribed
+        self._subscribe_mid: int | None = None
         self.stats = dict.fromkeys(
             ("messages", "accepted", "duplicates", "rejected", "dead_letters"), 0
         )
@@ -284,15 +285,24 @@ class MqttIngest:
         self.client.max_inflight_messages_set(100)
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda c, u, msg: self.inbox.put(msg)
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = lambda *a: self.connected.clear()
 
     def _on_connect(self, client, userdata, flags, reason, props) -> None:  # noqa: ANN001
         if reason.is_failure:
             log.warning("MQTT connect refused: %s", reason)
             return
-        client.subscribe(self.config.topic, qos=1)
+        _, self._subscribe_mid = client.subscribe(self.config.topic, qos=1)
+        log.info("subscribing to %s (session present: %s)", self.config.topic, flags.session_present)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, props) -> None:  # noqa: ANN001
+        if mid != self._subscribe_mid:
+            return
+        if any(rc.is_failure for rc in reason_codes):
+            log.warning("MQTT subscription to %s refused: %s", self.config.topic, reason_codes)
+            return
         self.connected.set()
-        log.info("subscribed to %s (session present: %s)", self.config.topic, flags.session_present)
+        log.info("subscribed to %s", self.config.topic)
 
     def start(self) -> MqttIngest:
         self.client.reconnect_delay_set(1, 10)
