@@ -28,10 +28,10 @@ from tests.support.browser import (
     ARTIFACTS,
     NEEDS_CHROMIUM,
     TZ,
-    FixedPortServer,
     Page,
     playwright,
 )
+from tests.support.live_server import LiveServer
 
 pytestmark = NEEDS_CHROMIUM
 
@@ -284,7 +284,7 @@ def test_wall_refreshes_without_reloading_and_survives_an_api_restart(
     page.page.evaluate("window.__same_document = true")
     fresh = page.page.inner_text("#wall-freshness")
     assert fresh.startswith("last reading") and fresh.endswith("ago")
-    api: FixedPortServer = stack["api"]
+    api: LiveServer = stack["api"]
     api.stop()
     try:
         page.page.wait_for_selector("#wall-status:has-text('reconnecting')", timeout=20_000)

@@ -28,8 +28,8 @@ from tests.support.browser import (
     NEEDS_CHROMIUM,
     TZ,
     DashboardServer,
-    FixedPortServer,
     Page,
+    fixed_port_server,
     playwright,
 )
 from tests.support.db import make_key
@@ -55,7 +55,7 @@ def stack(db_url: str, engine, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The API and the dashboard over the forecast plant, and a signed-in engineer (the API
     gets three minutes to start: the machine may be busy)."""
     workdir = tmp_path_factory.mktemp("fc")
-    server = FixedPortServer(db_url, workdir, startup_timeout_s=180.0).start()
+    server = fixed_port_server(db_url, workdir, 180.0).start()
     dash = None
     try:
         admin = server.client(make_key(engine, "admin"))

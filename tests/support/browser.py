@@ -81,38 +81,9 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 )
 
 
-class FixedPortServer(LiveServer):
+def fixed_port_server(db_url: str, workdir: Path, startup_timeout_s: float) -> LiveServer:
     """The API on one port for its whole life, so it can be stopped and started again."""
-
-    def start(self) -> FixedPortServer:
-        self.port = self.port or free_port()
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "api.app:create_app",
-                    "--factory",
-                    "--app-dir",
-                    str(REPO_ROOT),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                cwd=self.workdir,
-                env=self._env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        ok, error = self._wait_healthy()
-        if not ok:
-            raise RuntimeError(f"API did not start: {error}\n{self.log()}")
-        return self
+    return LiveServer(db_url, workdir, startup_timeout_s=startup_timeout_s, port=free_port())
 
 
 class DashboardServer:
@@ -272,7 +243,7 @@ def seed_plant(api: httpx.Client, uid: str) -> dict:
 @contextmanager
 def run_stack(db_url: str, engine, workdir: Path) -> Iterator[dict]:  # noqa: ANN001
     """The API and the dashboard on ``db_url`` with the plant seeded; both stopped on exit."""
-    server = FixedPortServer(db_url, workdir, startup_timeout_s=120).start()  # a loaded CI box
+    server = fixed_port_server(db_url, workdir, 120).start()  # a loaded CI box
     dash = None
     try:
         admin = server.client(make_key(engine, "admin"))
