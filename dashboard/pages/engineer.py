@@ -10,6 +10,7 @@ document) and show only the actions it offers; until then they say "not availabl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from plotly.utils import PlotlyJSONEncoder
 
 from dashboard import console, ids, runtime
 from dashboard.client import ApiError
@@ -46,7 +48,7 @@ HIST_START = "eng-hist-start"
 HIST_END = "eng-hist-end"
 HIST_BOX = "eng-hist-box"
 HIST_TABLE = "eng-hist-table"
-HIST_SEEN = "eng-hist-seen"  # what the history table shows: redrawn only when it changes
+HIST_SEEN = "eng-hist-seen"  # what the list or history shows: redrawn only when it changes
 DETAIL = "eng-alarm-detail"
 EDITING = "eng-rule-editing"
 EDIT_TITLE = "eng-rule-edit-title"
@@ -452,8 +454,8 @@ def alarms(
     selected: list,
     seen: list | None,
 ):
-    """The alarm list of the filter, or the history of the range; on the 10 s tick the
-    history is drawn again only when it changed (never for a range in the past)."""
+    """The alarm list of the filter, or the history of the range; on the 10 s tick either is
+    drawn again only when it changed (a history range in the past never)."""
     lang = current()
     history = flt == "history"
     span = _range(start, end) if history else None
@@ -489,8 +491,17 @@ def alarms(
     now = datetime.now(UTC)
     options = [{"label": _alarm_label(a, lang, now), "value": a["id"]} for a in found.rows]
     note = found.error or ("" if found.rows else t("no_alarms_in", lang))
+    drawn = _drawn(options, note, buttons)
+    if ticked and drawn == seen:
+        raise PreventUpdate  # unchanged: a row is not replaced under the engineer's pointer
     box = _checklist(options, list(selected or []))
-    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons, None)
+    return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons, drawn)
+
+
+def _drawn(options: list[dict], note: str, buttons: list[dict]) -> str:
+    """What an alarm list shows, as a digest: labels, note and buttons exactly as drawn."""
+    shown = json.dumps([options, note, buttons], cls=PlotlyJSONEncoder, sort_keys=True)
+    return hashlib.sha256(shown.encode()).hexdigest()
 
 
 def _shown(span: tuple[datetime, datetime] | None, found: console.AlarmList) -> list:
