@@ -293,7 +293,9 @@ class MqttIngest:
             log.warning("MQTT connect refused: %s", reason)
             return
         _, self._subscribe_mid = client.subscribe(self.config.topic, qos=1)
-        log.info("subscribing to %s (session present: %s)", self.config.topic, flags.session_present)
+        log.info(
+            "subscribing to %s (session present: %s)", self.config.topic, flags.session_present
+        )
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, props) -> None:  # noqa: ANN001
         if mid != self._subscribe_mid:
