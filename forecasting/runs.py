@@ -13,7 +13,9 @@ and the answer of ``GET /api/v1/forecasts``.
 Both run in the scheduler process (one per deployment), one unit (a subject, or a site's
 group) per transaction, with
 one CPU thread for the trees: the API and ingest never wait for them. Fitted models stay in
-that process between runs; after a restart the refresh refits the selected model once. With
+that process between runs; after a restart the refresh refits the selected model once (a
+group model on its whole group, once for all the members that selected it). A group's first
+catch-up adds the group model to the fast candidates (``ForecastJobs.group_candidates``). With
 ``ECC_RAY_ADDRESS`` set the nightly's units run on a Ray cluster instead
 (``forecasting.cluster``); a nightly run is stored once per subject, horizon and origin (its
 ``run_key``, inserted once), so a retried task never stores it twice.
