@@ -13,7 +13,9 @@ and the answer of ``GET /api/v1/forecasts``.
 Both run in the scheduler process (one per deployment), one unit (a subject, or a site's
 group) per transaction, with
 one CPU thread for the trees: the API and ingest never wait for them. Fitted models stay in
-that process between runs; after a restart the refresh refits the selected model once. With
+that process between runs; after a restart the refresh refits the selected model once (a
+group model on its whole group, once for all the members that selected it). A group's first
+catch-up adds the group model to the fast candidates (``ForecastJobs.group_candidates``). With
 ``ECC_RAY_ADDRESS`` set the nightly's units run on a Ray cluster instead
 (``forecasting.cluster``); a nightly run is stored once per subject, horizon and origin (its
 ``run_key``, inserted once), so a retried task never stores it twice.
@@ -256,6 +258,10 @@ class ForecastJobs:
         self.folds = folds or SELECTION_FOLDS
         self.candidates = tuple(candidates)
         self.night_candidates = tuple(night_candidates)
+        # a group's first catch-up trains the group model too (once across the group)
+        self.group_candidates = tuple(
+            dict.fromkeys((*self.candidates, *(n for n in night_candidates if n == GLOBAL)))
+        )
         self._models: dict[tuple, tuple[int, Forecaster, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._cpu = threading.Lock()  # one subject at a time across both jobs: one core
@@ -412,7 +418,7 @@ class ForecastJobs:
                 continue  # trained on, not stored: not due, or stored before a retry
             demoted = tracking.demoted_models(session, subject, now, self.drift)
             candidates = tracking.without_demoted(
-                self.candidates if first else self.night_candidates, demoted
+                self.group_candidates if first else self.night_candidates, demoted
             )
             todo[subject.code] = (subject, first, tuple(candidates), demoted)
         if not todo:
@@ -529,15 +535,7 @@ class ForecastJobs:
         return done
 
     def _refresh_one(self, session: Session, subject: Subject, now: datetime) -> int:
-        selected = session.scalar(
-            _subject_runs(subject)
-            .where(
-                ForecastRun.purpose == "nightly",
-                ForecastRun.horizon_steps == horizon_steps(subject, DAY_AHEAD),
-            )
-            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
-            .limit(1)
-        )
+        selected = selected_run(session, subject)
         if selected is None:
             return 0
         last = subjects.last_complete(subject, now)
@@ -556,10 +554,14 @@ class ForecastJobs:
         else:  # after a restart, or when the inputs the model was fitted with are gone
             frame = _observed(subjects.history(session, subject, last - HISTORY, last))
             train, future, inputs = with_inputs(session, subject, frame, steps, now)
-            context = ModelContext(steps, self.calendar, inputs.columns)
-            model = make(selected.model, context).fit(train)
-            with self._lock:
-                self._models[subject.key] = (selected.id, model, inputs.columns)
+            group = (selected.params or {}).get("group") if selected.model == GLOBAL else None
+            if group:  # the group's model, refitted on the group once for all its members
+                model = self._refit_group(session, subject, str(group), now)
+            else:
+                context = ModelContext(steps, self.calendar, inputs.columns)
+                model = make(selected.model, context).fit(train)
+                with self._lock:
+                    self._models[subject.key] = (selected.id, model, inputs.columns)
         forecast = model.predict(steps, future)
         store_run(
             session,
@@ -573,6 +575,53 @@ class ForecastJobs:
             inputs=inputs.record,
         )
         return 1
+
+    def _refit_group(
+        self, session: Session, subject: Subject, group: str, now: datetime
+    ) -> groups.Member:
+        """The day-ahead group model of site ``group`` trained once more on every member's
+        history (the refresh after a restart), kept for each member that selected it; the
+        member of ``subject``."""
+        members = groups.site_groups(session, subjects.all_subjects(session, group)).get(group)
+        if not members or subject.key not in {m.key for m in members}:
+            raise Invalid("model", f"{subject.code} is no longer in the group of {group}")
+        trains, steps, columns = {}, {}, {}
+        for member in members:
+            last = subjects.last_complete(member, now)
+            try:
+                frame = _observed(subjects.history(session, member, last - HISTORY, last))
+            except Invalid:
+                continue  # no readings yet: as in the nightly, it sits the training out
+            steps[member.code] = horizon_steps(member, DAY_AHEAD)
+            trains[member.code], _, inputs = with_inputs(
+                session, member, frame, steps[member.code], now
+            )
+            columns[member.code] = inputs.columns
+        fitted = groups.fit_group(trains, steps, self.calendar, group)
+        for member in members:
+            chosen = selected_run(session, member) if member.code in fitted else None
+            if chosen is None or chosen.model != GLOBAL:
+                continue
+            if (chosen.params or {}).get("group") != group:
+                continue
+            with self._lock:
+                self._models[member.key] = (chosen.id, fitted[member.code], columns[member.code])
+        if subject.code not in fitted:
+            raise Invalid("history", f"{subject.code} has no readings for its group model")
+        return fitted[subject.code]
+
+
+def selected_run(session: Session, subject: Subject) -> ForecastRun | None:
+    """The subject's newest nightly day-ahead run: the model the refresh moves."""
+    return session.scalar(
+        _subject_runs(subject)
+        .where(
+            ForecastRun.purpose == "nightly",
+            ForecastRun.horizon_steps == horizon_steps(subject, DAY_AHEAD),
+        )
+        .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+        .limit(1)
+    )
 
 
 def run_key(subject: Subject, horizon: timedelta, last: datetime) -> str:

@@ -93,7 +93,7 @@ JOBS: list[Job] = [
         forecast_jobs.nightly,
         3600,
         "forecast model selection by backtest and refit per meter and site (01:00-05:00 plant "
-        "time; at once for a new meter)",
+        "time; at once for a new meter, a group's with its group model)",
     ),
     Job(
         "forecast_refresh",

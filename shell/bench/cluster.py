@@ -32,6 +32,8 @@ from rich.console import Console
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from shell.bench.hourly import add_hourly_site
+
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 CANDIDATES = ("naive_daily", "naive_weekly", "hgb", "lgbm_global")
 HOUR = timedelta(hours=1)
@@ -97,34 +99,11 @@ def seed_plant(url: str, *, sites: int, meters: int, days: int, now: datetime) -
     with TestClient(create_app(settings)) as client:
         for s in range(sites):
             site = f"BC-S{s}"
-            r = client.post("/api/v1/sites", headers=headers, json={"code": site, "name": site})
-            r.raise_for_status()
+            series = {
+                f"{site}-M{m}": _loads(hours, weekdays, 1.0 + m, s * 100 + m) for m in range(meters)
+            }
+            add_hourly_site(client, headers, site, series, stamps)
             codes.append(site)
-            series = []
-            for m in range(meters):
-                code = f"BC-S{s}-M{m}"
-                r = client.post(
-                    "/api/v1/meters",
-                    headers=headers,
-                    json={
-                        "code": code,
-                        "name": code,
-                        "site": site,
-                        "carrier": "electricity",
-                        "unit": "kWh",
-                        "kind": "delta",
-                        "interval_s": 3600,
-                    },
-                )
-                r.raise_for_status()
-                values = _loads(hours, weekdays, 1.0 + m, s * 100 + m)
-                series.append(
-                    {"meter": code, "ts": [t.isoformat() for t in stamps], "value": values.tolist()}
-                )
-            r = client.post("/api/v1/readings", headers=headers, json={"series": series})
-            r.raise_for_status()
-            if r.json()["rejected"]:
-                raise RuntimeError(f"readings rejected: {r.json()['rejected'][:3]}")
     return codes
 
 

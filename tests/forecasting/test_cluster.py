@@ -21,6 +21,7 @@ from forecasting import cluster
 from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs
 from metering import registry
 from models.forecasting import ForecastPoint, ForecastRun
+from shell.bench.hourly import add_hourly_site
 from tests.support.paths import REPO_ROOT
 
 ray = pytest.importorskip("ray")
@@ -83,33 +84,14 @@ def two_nodes() -> Iterator[object]:
 def three_meters(client, admin_headers) -> dict:  # noqa: ANN001
     uid = uuid.uuid4().hex[:6]
     site = f"RAY-{uid}"
-    r = client.post("/api/v1/sites", headers=admin_headers, json={"code": site, "name": "ray"})
-    assert r.status_code == 201, r.text
     codes = [f"RAY{k}-{uid}" for k in range(3)]
     stamps = [NOW.replace(minute=0) - HOUR * k for k in range(DAYS * 24, -1, -1)]
     hours = np.array([(t + timedelta(hours=8)).hour for t in stamps])
-    series = []
-    for k, code in enumerate(codes):
-        r = client.post(
-            "/api/v1/meters",
-            headers=admin_headers,
-            json={
-                "code": code,
-                "name": code,
-                "site": site,
-                "carrier": "electricity",
-                "unit": "kWh",
-                "kind": "delta",
-                "interval_s": 3600,
-            },
-        )
-        assert r.status_code == 201, r.text
-        values = np.where((hours >= 8) & (hours < 18), 100.0 * (k + 1), 10.0)
-        series.append(
-            {"meter": code, "ts": [t.isoformat() for t in stamps], "value": values.tolist()}
-        )
-    r = client.post("/api/v1/readings", json={"series": series}, headers=admin_headers)
-    assert r.status_code == 200 and not r.json()["rejected"], r.text
+    series = {
+        code: np.where((hours >= 8) & (hours < 18), 100.0 * (k + 1), 10.0)
+        for k, code in enumerate(codes)
+    }
+    add_hourly_site(client, admin_headers, site, series, stamps)
     return {"site": site, "meters": codes}
 
 

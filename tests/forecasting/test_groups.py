@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from forecasting import groups
@@ -16,6 +16,7 @@ from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs, run_key
 from forecasting.subjects import all_subjects, last_complete
 from metering import registry
 from models.forecasting import ForecastRun
+from shell.bench.hourly import add_hourly_site
 
 NOW = datetime(2026, 3, 2, 1, 7, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -39,40 +40,29 @@ def _exact(hours: np.ndarray) -> np.ndarray:
     return np.round(50.0 + 30.0 * np.sin(hours / 24 * 2 * np.pi), 3)
 
 
+def _stamps(days: int) -> tuple[list[datetime], np.ndarray, np.ndarray]:
+    """Hourly stamps over ``days`` up to NOW's hour, and their local hours and weekdays."""
+    stamps = [NOW.replace(minute=0) - HOUR * k for k in range(days * 24, -1, -1)]
+    local = [t + timedelta(hours=8) for t in stamps]
+    return stamps, np.array([t.hour for t in local]), np.array([t.weekday() for t in local])
+
+
+def _shift_site(client, headers, prefix: str) -> dict:  # noqa: ANN001
+    """A site of three noisy shift loads and one series that repeats every day exactly."""
+    uid = uuid.uuid4().hex[:6]
+    site = f"{prefix}-{uid}"
+    stamps, hours, weekdays = _stamps(DAYS)
+    values = {
+        **{f"{prefix}N{k}-{uid}": _noisy(hours, weekdays, 1.0 + 3 * k, k) for k in range(3)},
+        f"{prefix}X-{uid}": _exact(hours),
+    }
+    add_hourly_site(client, headers, site, values, stamps)
+    return {"site": site, "noisy": list(values)[:3], "exact": list(values)[3]}
+
+
 @pytest.fixture(scope="module")
 def group_site(client, engine, admin_headers) -> dict:  # noqa: ANN001
-    uid = uuid.uuid4().hex[:6]
-    site = f"GRP-{uid}"
-    r = client.post("/api/v1/sites", headers=admin_headers, json={"code": site, "name": "grp"})
-    assert r.status_code == 201, r.text
-    stamps = [NOW.replace(minute=0) - HOUR * k for k in range(DAYS * 24, -1, -1)]
-    local = [t + timedelta(hours=8) for t in stamps]
-    hours = np.array([t.hour for t in local])
-    weekdays = np.array([t.weekday() for t in local])
-    values = {
-        **{f"GN{k}-{uid}": _noisy(hours, weekdays, 1.0 + 3 * k, k) for k in range(3)},
-        f"GX-{uid}": _exact(hours),
-    }
-    series = []
-    for code, v in values.items():
-        r = client.post(
-            "/api/v1/meters",
-            headers=admin_headers,
-            json={
-                "code": code,
-                "name": code,
-                "site": site,
-                "carrier": "electricity",
-                "unit": "kWh",
-                "kind": "delta",
-                "interval_s": 3600,
-            },
-        )
-        assert r.status_code == 201, r.text
-        series.append({"meter": code, "ts": [t.isoformat() for t in stamps], "value": v.tolist()})
-    r = client.post("/api/v1/readings", json={"series": series}, headers=admin_headers)
-    assert r.status_code == 200 and not r.json()["rejected"], r.text
-    return {"site": site, "noisy": list(values)[:3], "exact": list(values)[3]}
+    return _shift_site(client, admin_headers, "GRP")
 
 
 def test_a_site_s_meters_are_one_unit(group_site, engine) -> None:  # noqa: ANN001
@@ -142,6 +132,97 @@ def test_the_global_model_is_chosen_where_its_backtest_wins(group_site, engine) 
     assert len(kept) == 3 and len({id(m.model) for m in kept}) == 1  # one model, 3 members
 
 
+def _day_ahead(engine, site: str, codes: list[str], purpose: str) -> dict:  # noqa: ANN001
+    """The newest day-ahead run of each meter of ``codes`` and of the site's total."""
+    with Session(engine) as session:
+        out = {}
+        for code in [*codes, site]:
+            column = ForecastRun.site_id if code == site else ForecastRun.meter_id
+            owner = registry.get_site(session, code) if code == site else None
+            owner = owner or registry.get_meter(session, code)
+            out[code] = session.scalar(
+                select(ForecastRun)
+                .where(
+                    column == owner.id,
+                    ForecastRun.purpose == purpose,
+                    ForecastRun.horizon_steps == 24,
+                )
+                .order_by(ForecastRun.id.desc())
+                .limit(1)
+            )
+    return out
+
+
+def test_a_group_s_first_catch_up_trains_the_group_model(client, engine, admin_headers) -> None:  # noqa: ANN001
+    """A new group's first catch-up (by day, no forecast yet) runs the fast candidates and
+    the group model (one training across the group): it is chosen where it wins at once."""
+    built = _shift_site(client, admin_headers, "GRF")
+    site, meters = built["site"], [*built["noisy"], built["exact"]]
+    jobs = ForecastJobs(
+        "none",
+        clock=lambda: NOW,  # 09:07 plant time: not the night
+        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
+        candidates=("naive_daily", "naive_weekly"),
+        night_candidates=(*CANDIDATES, "prophet"),
+    )
+    with Session(engine) as session:
+        units = jobs.plan(session, site, NOW)
+    assert [first for u in units for _, first in u.members] == [True] * 5  # first catch-up
+    assert jobs.nightly(engine, site=site) == 5
+    runs = _day_ahead(engine, site, meters, "nightly")
+    for code in meters:  # the group model among the fast ones, Prophet not
+        assert set(runs[code].scores["candidates"]) == set(CANDIDATES)
+        assert runs[code].scores["group"] == {"site": site, "series": 4}
+    for code in built["noisy"]:
+        assert runs[code].model == "lgbm_global"
+        assert runs[code].params["group"] == site and runs[code].params["group_series"] == 4
+    assert runs[built["exact"]].model == "naive_daily"
+    # the site's total is no group: its catch-up stays with the fast candidates
+    assert set(runs[site].scores["candidates"]) == {"naive_daily", "naive_weekly"}
+
+
+def test_after_a_restart_the_refresh_refits_the_group_model_on_its_group(
+    group_site, engine
+) -> None:  # noqa: ANN001
+    site, meters = group_site["site"], [*group_site["noisy"], group_site["exact"]]
+    jobs = ForecastJobs(
+        "none",
+        clock=lambda: NOW,
+        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
+        candidates=CANDIDATES,
+        night_candidates=CANDIDATES,
+    )
+    jobs.nightly(engine, site=site)  # stored by now if not by the tests above
+    chosen = _day_ahead(engine, site, meters, "nightly")
+    assert all(chosen[c].model == "lgbm_global" for c in group_site["noisy"])
+    with Session(engine) as session:  # the refresh below is the first since the restart
+        ids = [registry.get_meter(session, c).id for c in meters]
+        site_id = registry.get_site(session, site).id
+        session.execute(
+            delete(ForecastRun).where(
+                ForecastRun.purpose == "refresh",
+                ForecastRun.meter_id.in_(ids) | (ForecastRun.site_id == site_id),
+            )
+        )
+        session.commit()
+    restarted = ForecastJobs(  # a fresh process: no fitted model kept
+        "none",
+        clock=lambda: NOW + HOUR,
+        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
+        candidates=CANDIDATES,
+        night_candidates=CANDIDATES,
+    )
+    assert restarted.refresh(engine, site=site) == 5
+    fresh = _day_ahead(engine, site, meters, "refresh")
+    for code in group_site["noisy"]:  # the group model, trained on the group's 4 series
+        assert fresh[code].model == "lgbm_global"
+        assert fresh[code].params["group"] == site and fresh[code].params["group_series"] == 4
+        assert fresh[code].train_end == NOW.replace(minute=0)
+    assert fresh[group_site["exact"]].model == "naive_daily"
+    kept = [m for _, m, _ in restarted._models.values() if isinstance(m, groups.Member)]
+    assert len(kept) == 3 and len({id(m.model) for m in kept}) == 1  # trained once
+
+
 def test_a_group_s_stored_runs_are_kept_on_a_retry(group_site, engine) -> None:  # noqa: ANN001
     jobs = ForecastJobs(
         "none",
@@ -166,38 +247,10 @@ def test_a_member_without_readings_does_not_hold_up_its_group(
 ) -> None:  # noqa: ANN001
     uid = uuid.uuid4().hex[:6]
     site = f"GRQ-{uid}"
-    r = client.post("/api/v1/sites", headers=admin_headers, json={"code": site, "name": "grq"})
-    assert r.status_code == 201, r.text
-    stamps = [NOW.replace(minute=0) - HOUR * k for k in range(21 * 24, -1, -1)]
-    local = [t + timedelta(hours=8) for t in stamps]
-    hours = np.array([t.hour for t in local])
-    weekdays = np.array([t.weekday() for t in local])
+    stamps, hours, weekdays = _stamps(21)
     codes = [f"GQ{k}-{uid}" for k in range(3)]  # the last one has no readings yet
-    for code in codes:
-        r = client.post(
-            "/api/v1/meters",
-            headers=admin_headers,
-            json={
-                "code": code,
-                "name": code,
-                "site": site,
-                "carrier": "electricity",
-                "unit": "kWh",
-                "kind": "delta",
-                "interval_s": 3600,
-            },
-        )
-        assert r.status_code == 201, r.text
-    series = [
-        {
-            "meter": code,
-            "ts": [t.isoformat() for t in stamps],
-            "value": _noisy(hours, weekdays, 1.0 + k, 7 + k).tolist(),
-        }
-        for k, code in enumerate(codes[:2])
-    ]
-    r = client.post("/api/v1/readings", json={"series": series}, headers=admin_headers)
-    assert r.status_code == 200 and not r.json()["rejected"], r.text
+    series = {code: _noisy(hours, weekdays, 1.0 + k, 7 + k) for k, code in enumerate(codes[:2])}
+    add_hourly_site(client, admin_headers, site, {**series, codes[2]: None}, stamps)
     jobs = ForecastJobs(
         "none",
         clock=lambda: NOW,
