@@ -15,6 +15,7 @@ Exogenous columns seen in ``fit`` must be supplied for the forecast period in ``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol, Self, runtime_checkable
 
@@ -149,18 +150,27 @@ class ConformalBands:
     (Mondrian conformal): load residuals are wider at full production than at night, so one
     global band would be too wide at night and too narrow at the peak.
 
-    ``fit(point, residual)`` takes out-of-sample forecasts and their errors (actual − point);
-    ``quantiles(point)`` returns point + the residual quantiles of each point's group.
-    ``widen`` > 1 stretches the quantiles away from the residual median by that factor: the
-    errors of the days calibrated on understate those of later days when the series drifts.
+    ``fit(point, residual)`` takes out-of-sample forecasts and their errors (actual − point),
+    oldest first; ``quantiles(point)`` returns point + the residual quantiles of each point's
+    group. ``widen`` > 1 stretches the quantiles away from the residual median by that
+    factor: the errors of the days calibrated on understate those of later days when the
+    series drifts. ``widen=None`` chooses the factor per fit from the residuals themselves
+    (``chosen_widen``, see ``later_widen``): how much bands fitted on the older residuals
+    had to be stretched to cover the newer ones — the same step forward in time the bands
+    then take to the days they forecast. Only what ``fit`` is given is used, so in a
+    backtest (the residuals come from inside a fold's training data) the factor is never
+    chosen on the fold scored.
     """
 
-    def __init__(self, groups: int = 4, min_per_group: int = 200, widen: float = 1.0) -> None:
-        if widen <= 0:
-            raise Invalid("widen", "must be positive")
+    def __init__(
+        self, groups: int = 4, min_per_group: int = 200, widen: float | None = 1.0
+    ) -> None:
+        if widen is not None and widen <= 0:
+            raise Invalid("widen", "must be positive (or None: chosen from the residuals)")
         self.groups = groups
         self.min_per_group = min_per_group
         self.widen = widen
+        self.chosen_widen = 1.0 if widen is None else widen
         self.edges: np.ndarray = np.array([])
         self.table: np.ndarray = np.zeros((1, len(QUANTILE_LEVELS)))
 
@@ -169,6 +179,10 @@ class ConformalBands:
         point, residual = np.asarray(point)[ok], np.asarray(residual)[ok]
         if residual.size == 0:
             raise Invalid("history", "no out-of-sample residuals to calibrate intervals on")
+        if self.widen is None:
+            self.chosen_widen = later_widen(point, residual, self.groups, self.min_per_group)
+        else:
+            self.chosen_widen = self.widen
         groups = int(max(1, min(self.groups, residual.size // self.min_per_group)))
         self.edges = np.quantile(point, np.linspace(0, 1, groups + 1)[1:-1])
         labels = np.searchsorted(self.edges, point, side="right")
@@ -181,9 +195,9 @@ class ConformalBands:
                 for g in range(groups)
             ]
         )
-        if self.widen != 1.0:
+        if self.chosen_widen != 1.0:
             median = self.table[:, [QUANTILE_LEVELS.index(0.5)]]
-            self.table = median + self.widen * (self.table - median)
+            self.table = median + self.chosen_widen * (self.table - median)
         return self
 
     def quantiles(self, point: np.ndarray) -> np.ndarray:
@@ -198,3 +212,48 @@ def _finite_sample_quantiles(residual: np.ndarray, levels: np.ndarray) -> np.nda
     n = residual.size
     adjusted = np.clip(0.5 + (levels - 0.5) * (n + 1) / n, 0.0, 1.0)
     return np.quantile(residual, adjusted)
+
+
+# ``later_widen``: the newer ``LATER_SHARE`` of the residuals is scored against bands fitted
+# on the older rest; the factor is kept within ``WIDEN_BOUNDS``; fewer than ``MIN_SPLIT``
+# residuals on either side leave the bands as fitted (factor 1).
+LATER_SHARE = 0.5
+WIDEN_BOUNDS = (0.5, 3.0)
+MIN_SPLIT = 20
+
+
+def later_widen(
+    point: np.ndarray,
+    residual: np.ndarray,
+    groups: int = 4,
+    min_per_group: int = 200,
+    coverage: float = 0.90,
+) -> float:
+    """The widening factor the newer residuals call for (an inner rolling-origin check).
+
+    ``point`` and ``residual`` are out-of-sample forecasts and their errors, oldest first.
+    Bands are fitted (unwidened) on the older half; each newer residual ``r`` gets the score
+    ``(r − m) / (q95 − m)`` above its group's residual median ``m``, ``(m − r) / (m − q05)``
+    below it: the factor by which the 90 % band would have to be stretched around ``m`` to
+    reach it. The factor is the split-conformal quantile of those scores (the
+    ``⌈(k + 1)·coverage⌉``-th smallest of ``k``), so the stretched band covers ``coverage`` of
+    the newer residuals. Steady series get a factor near or below 1 (their bands tighten), a
+    drifting one above.
+    """
+    point, residual = np.asarray(point, dtype=float), np.asarray(residual, dtype=float)
+    later = int(round(residual.size * LATER_SHARE))
+    split = residual.size - later
+    if later < MIN_SPLIT or split < MIN_SPLIT:
+        return 1.0
+    old = ConformalBands(groups, min_per_group).fit(point[:split], residual[:split])
+    labels = np.searchsorted(old.edges, point[split:], side="right")
+    row = old.table[labels]
+    low, mid, high = (row[:, QUANTILE_LEVELS.index(a)] for a in (0.05, 0.5, 0.95))
+    r = residual[split:]
+    reach = np.where(r >= mid, r - mid, mid - r)
+    half = np.where(r >= mid, high - mid, mid - low)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(half > 0, reach / half, np.where(reach > 0, np.inf, 0.0))
+    rank = min(later, math.ceil((later + 1) * coverage))
+    factor = float(np.sort(score)[rank - 1])
+    return float(np.clip(factor, *WIDEN_BOUNDS))

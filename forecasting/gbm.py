@@ -6,9 +6,10 @@ One direct model for the whole horizon: every lag is at least ``horizon`` steps 
 and WAPE are absolute-error measures, and it is robust to the plant's spikes). Intervals are
 split-conformal: a lighter model is fitted on the ``calibration_train_days`` before the last
 ``calibration_days``, its errors on those days give the residual quantiles (grouped by
-forecast size), then the model is fitted on everything (``refit``). Training uses at most
-``max_train_days`` of history and ``threads`` CPU threads, so a nightly retrain in the
-scheduler leaves the other core to the API.
+forecast size), stretched as ``widen`` says (None, the default: a factor chosen per series
+from those errors, ``base.later_widen``), then the model is fitted on everything
+(``refit``). Training uses at most ``max_train_days`` of history and ``threads`` CPU
+threads, so a nightly retrain in the scheduler leaves the other core to the API.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class GradientBoosting:
         calibration_train_days: int = 120,
         calibration_max_iter: int = 60,
         refit: bool = True,
+        widen: float | None = None,
         max_iter: int = 120,
         learning_rate: float = 0.125,
         max_leaf_nodes: int = 31,
@@ -65,6 +67,7 @@ class GradientBoosting:
         self.calibration_train_days = calibration_train_days
         self.calibration_max_iter = calibration_max_iter
         self.refit = refit
+        self.widen = widen
         self.tree = {
             "max_iter": max_iter,
             "learning_rate": learning_rate,
@@ -96,6 +99,7 @@ class GradientBoosting:
             "calibration_train_days": self.calibration_train_days,
             "calibration_max_iter": self.calibration_max_iter,
             "refit": self.refit,
+            "widen": self.widen,
             **self.tree,
         }
 
@@ -143,7 +147,7 @@ class GradientBoosting:
         with threadpool_limits(self.threads):
             model = self._regressor(calibrating=self.refit).fit(x.iloc[train], y[train])
             point = model.predict(x.iloc[calib])
-            self._bands = ConformalBands().fit(point, y[calib] - point)
+            self._bands = ConformalBands(widen=self.widen).fit(point, y[calib] - point)
             if self.refit:
                 model = self._regressor().fit(x.iloc[rows], y[rows])
         self._floor = floor_of(history[TARGET])

@@ -23,9 +23,12 @@ that cap.
 Intervals: split-conformal per series. The model is trained on everything before the last
 ``calibration_days`` of each series; it forecasts those days from origins ``horizon`` steps
 apart, and each series' errors (grouped by forecast size, with the finite-sample
-correction, ``base.ConformalBands``), stretched by ``widen`` around their median (the days
-after the calibration days drift further from the training data), give its 99 quantiles.
-With ``refit`` a second model is
+correction, ``base.ConformalBands``), stretched around their median (the days after the
+calibration days drift further from the training data), give its 99 quantiles. The stretch
+is chosen per series (``widen=None``, the default; ``base.later_widen``): bands fitted on the
+older half of its calibration days are stretched just enough to cover 90 % of the newer
+half — the same step away from the training data the forecast takes; a number fixes it for
+every series. With ``refit`` a second model is
 then trained on everything; without (the default), the calibrated model itself forecasts
 (exactly the split-conformal setting, at half the cost).
 
@@ -132,7 +135,7 @@ class GlobalGBM:
         max_calibration_rows: int = 400_000,
         blend: bool = True,
         blend_step: float = 0.1,
-        widen: float = 1.2,
+        widen: float | None = None,
         n_estimators: int = 300,
         learning_rate: float = 0.08,
         num_leaves: int = 63,

@@ -186,3 +186,27 @@ def test_widened_bands_stretch_around_the_residual_median() -> None:
     )
     with pytest.raises(Invalid, match="widen"):
         ConformalBands(widen=0)
+
+
+def test_widening_is_chosen_per_series_from_the_training_data_only() -> None:
+    data = group(2, "2024-06-01", 70, seed=2)  # no holiday in the last 17 (calibration) days
+    calm, loud = "meter 0", "meter 1"
+    # the loud meter's noise grows five-fold over the last week before the scored day (the
+    # newer half of its calibration days): its bands must widen, the calm meter's not
+    y = data[loud]["y"].to_numpy().copy()
+    noisy = slice(len(y) - 8 * 24, len(y) - 24)
+    y[noisy] *= 1 + 0.15 * np.random.default_rng(3).standard_normal(7 * 24)
+    data[loud] = data[loud].assign(y=y)
+    model = GlobalGBM(24, CN, **LIGHT).fit_many({n: f.iloc[:-24] for n, f in data.items()})
+    widen = {n: model._bands[n].chosen_widen for n in data}
+    assert widen[loud] > 2.0 > 1.3 > widen[calm] > 0.7, widen
+    # chosen before the scored day: a scored day ten times off changes no quantile
+    wild = {n: f.copy() for n, f in data.items()}
+    wild[loud].iloc[-24:, 0] *= 10
+    runs = [
+        rolling_origin_group(d, lambda: GlobalGBM(24, CN, **LIGHT), {n: 24 for n in d}, folds=1)
+        for d in (data, wild)
+    ]
+    for name in data:
+        before, after = (r[name].folds[0].forecast[list(QUANTILE_COLUMNS)] for r in runs)
+        pd.testing.assert_frame_equal(before, after)

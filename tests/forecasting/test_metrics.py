@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forecasting import metrics
-from forecasting.base import QUANTILE_LEVELS, ConformalBands, forecast_frame, qcol
+from forecasting.base import QUANTILE_LEVELS, ConformalBands, forecast_frame, later_widen, qcol
 
 # y − ŷ = [−1, 0, 1, 2]; Σ|e| = 4, Σe² = 6, Σe = 2, Σy = 10, ȳ = 2.5
 Y = [1.0, 2.0, 3.0, 4.0]
@@ -89,3 +89,25 @@ def test_forecast_frame_sorts_quantiles_and_applies_the_floor() -> None:
     values = frame[[qcol(x) for x in QUANTILE_LEVELS]].to_numpy()
     assert (np.diff(values, axis=1) >= 0).all()
     assert values.min() == 0.0 and frame["yhat"].tolist() == [0.0, 0.5]
+
+
+def test_later_widen_by_hand() -> None:
+    """100 older residuals ±1 (band q05 … q95 = −1 … 1 around the median 0); the 100 newer ones
+    ±0.02, ±0.04, … ±2.00 need the band stretched by |r|: the factor is the
+    ⌈101 · 0.9⌉ = 91st smallest, 1.82, and the bands on all residuals are stretched by it."""
+    older = np.tile([-1.0, 1.0], 50)
+    newer = np.arange(1, 101) / 50 * np.tile([1.0, -1.0], 50)
+    residual = np.concatenate([older, newer])
+    point = np.full(residual.size, 5.0)
+    assert later_widen(point, residual, groups=1) == pytest.approx(1.82)
+    bands = ConformalBands(groups=1, widen=None).fit(point, residual)
+    assert bands.chosen_widen == pytest.approx(1.82)
+    fixed = ConformalBands(groups=1, widen=1.82).fit(point, residual)
+    np.testing.assert_allclose(bands.table, fixed.table)
+    # newer residuals halved: the bands tighten (1.82 / 2); a quarter: held at the bound 0.5
+    assert later_widen(point, np.concatenate([older, newer / 2]), groups=1) == pytest.approx(0.91)
+    assert later_widen(point, np.concatenate([older, newer / 4]), groups=1) == 0.5
+    # the order matters: the same residuals with the wide ones first call for narrowing
+    assert later_widen(point, np.concatenate([newer, older]), groups=1) < 0.6
+    # too few residuals to split: the bands stay as fitted
+    assert later_widen(point[:30], residual[:30], groups=1) == 1.0
