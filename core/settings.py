@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         description="The dashboard's own token, used only by the wall (a display token from "
         "`ecc displays create`); people sign in. Unset: a viewer key in data_dir.",
     )
+    console_refresh_s: float = Field(
+        default=10.0,
+        ge=1.0,
+        le=300.0,
+        description="Seconds between refreshes of the engineer console's alarm list and "
+        "history (each drawn again only when what it shows changed).",
+    )
     wall_tiles: str = Field(
         default=(
             "load_now,energy_today,cost_today,budget_month,co2_today,carbon_intensity,"

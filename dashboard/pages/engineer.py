@@ -293,7 +293,10 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
                         className="controls",
                     ),
                     _history_box(lang),
-                    dcc.Interval(id=ids.ENG_ALARM_TICK, interval=10_000),
+                    dcc.Interval(
+                        id=ids.ENG_ALARM_TICK,
+                        interval=int(runtime.settings().console_refresh_s * 1000),
+                    ),
                     html.Div(id=ids.ENG_ALARM_NOTE, className="note"),
                     html.Div(_checklist([], []), id=LIST_BOX),
                     html.Div(id=HIST_TABLE),
@@ -454,7 +457,7 @@ def alarms(
     selected: list,
     seen: list | None,
 ):
-    """The alarm list of the filter, or the history of the range; on the 10 s tick either is
+    """The alarm list of the filter, or the history of the range; on the console's tick either is
     drawn again only when it changed (a history range in the past never)."""
     lang = current()
     history = flt == "history"

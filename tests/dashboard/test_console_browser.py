@@ -567,7 +567,7 @@ def test_schedule_parent_and_webhook_from_the_editor(page: Page, stack: dict) ->
 
 
 def _tick_status(p) -> int:  # noqa: ANN001
-    """The status of the next 10 s refresh of the alarm list (204: nothing redrawn)."""
+    """The status of the alarm list's next refresh (204: nothing redrawn)."""
 
     def refresh(r) -> bool:  # noqa: ANN001
         body = r.request.post_data or ""
@@ -607,7 +607,7 @@ def test_list_and_history_redraw_only_on_change_and_history_shows_the_newest_200
     assert p.locator("#eng-hist-table tbody tr").count() == 200
     table = p.inner_text("#eng-hist-table")
     assert "“note 200”" in table and "“note 0”" not in table  # the newest
-    # the 10 s refresh draws the table again only when it changed
+    # the refresh draws the table again only when it changed
     comment(201)
     p.wait_for_selector("#eng-hist-table td:has-text('“note 201”')", timeout=T)
     assert p.locator("#eng-hist-table tbody tr").count() == 200

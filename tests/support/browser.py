@@ -98,6 +98,7 @@ class DashboardServer:
                 "ECC_API_URL": api_url,
                 "ECC_DASHBOARD_KEY": key,
                 "ECC_TIMEZONE": TZ,
+                "ECC_CONSOLE_REFRESH_S": "3",  # the console's tick, 10 s in use
                 "ECC_LOG_LEVEL": "warning",
             }
         )
