@@ -255,6 +255,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "hist_from": ("From", "从"),
     "hist_to": ("to", "至"),
     "no_events": ("No alarm events in this range", "该时段无报警记录"),
+    "no_parent_rule": ("none (never suppressed)", "无（不抑制）"),
     "hist_capped": (
         "Newest {shown} of more than {shown} events shown — narrow the range",
         "仅显示最新 {shown} 条（共超过 {shown} 条报警记录）— 请缩小时间范围",

@@ -560,6 +560,13 @@ def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: 
         p.page.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=T)
         p.page.locator("#eng-rule-try-graph").scroll_into_view_if_needed()
         p.page.screenshot(path=str(out / f"rule-editor-{lang}.png"))
+        # the common fields (schedule, parent rule, webhook) with values, as an engineer sees them
+        p.page.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]')
+        p.page.fill(RC_WEBHOOK, "https://hooks.example.com/ecc/alarms")
+        p.page.locator(".rc-webhook_url").scroll_into_view_if_needed()
+        p.page.screenshot(path=str(out / f"rule-common-{lang}.png"))
+        none = {"en": "none (never suppressed)", "zh": "无（不抑制）"}[lang]
+        assert none in p.page.inner_text(".rc-parent_rule")  # an empty picker says what it means
         p.page.goto(f"{base}/alarm-kpis")
         p.page.wait_for_selector("#kpi-cards .kpi-card", timeout=T)
         p.page.screenshot(path=str(out / f"alarm-kpis-{lang}.png"))
@@ -678,12 +685,15 @@ def test_history_shows_the_newest_200_and_redraws_only_on_change(
     for i in range(201):
         comment(i)
     p = page.page
+    p.set_viewport_size({"width": 1920, "height": 1080})  # a control-room screen, for the shot
     p.goto(f"{stack['dash'].url}/engineer")
     _filter(p, "History")
     p.wait_for_selector(
         "#eng-alarm-note:has-text('Newest 200 of more than 200 events shown — narrow the range')",
         timeout=T,
     )
+    p.screenshot(path=str(_shots_dir() / "history-capped-en.png"))
+    assert p.locator("#eng-alarm-note #eng-hist-capped.status-bad").count() == 1  # a warning
     assert p.locator("#eng-hist-table tbody tr").count() == 200
     table = p.inner_text("#eng-hist-table")
     assert "“note 200”" in table and "“note 0”" not in table  # the newest
@@ -698,11 +708,20 @@ def test_history_shows_the_newest_200_and_redraws_only_on_change(
     p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
     assert _tick_status(p) == 204
     # 中文: the note in Chinese
-    zh = Page(p.context.browser, lang="zh", base=stack["dash"].url, session=stack["session"])
+    zh = Page(
+        p.context.browser,
+        width=1920,
+        height=1080,
+        lang="zh",
+        base=stack["dash"].url,
+        session=stack["session"],
+    )
     try:
         zh.page.goto(f"{stack['dash'].url}/engineer")
         zh.page.click("#eng-alarm-state label:has-text('历史')")
         zh.page.wait_for_selector("#eng-alarm-note:has-text('仅显示最新 200 条')", timeout=T)
+        zh.page.screenshot(path=str(_shots_dir() / "history-capped-zh.png"))
+        assert zh.page.locator("#eng-hist-capped.status-bad").count() == 1
         assert zh.errors == []
     finally:
         zh.close()
