@@ -17,17 +17,38 @@ unit: energy per bucket in the meter's unit, load in kW), or None (a dimensionle
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from benchmarking.energy_balance import BALANCED_CARRIERS
 from core.units import Carrier
 from models.alarms import RuleType
 
+Kind = Literal[
+    "number", "integer", "choice", "text", "boolean", "meter", "site", "rule", "windows", "dates"
+]  # fmt: skip
+
+#: What a field's value is, by its kind: part of the API's contract (``GET
+#: /alarm-rules/types`` serves the kind; the OpenAPI schema lists these and only these).
+#: ``rule`` (``parent_rule``) was served as ``integer`` before: the value is still the id.
+KINDS: dict[Kind, str] = {
+    "number": "a number, in the field's unit",
+    "integer": "a whole number",
+    "choice": "one of the field's choices",
+    "text": "a string",
+    "boolean": "true or false",
+    "meter": "a meter's code",
+    "site": "a site's code",
+    "rule": "another alarm rule's id (an integer; pick it from GET /alarm-rules)",
+    "windows": 'weekly windows, site time, Monday = 0: [{"days": [0..6], "start": "HH:MM", '
+    '"end": "HH:MM"}]',
+    "dates": 'whole days: ["YYYY-MM-DD", …]',
+}
+
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # number | integer | choice | text | boolean | meter | site | rule | windows | dates
+    kind: Kind  # what the value is: see KINDS
     label: tuple[str, str]  # (English, 中文)
     help: tuple[str, str]
     unit: str | None = None

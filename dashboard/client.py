@@ -454,5 +454,10 @@ class ApiClient:
         """The newest ``limit`` events of (start, end]."""
         return self.get(f"{API}/alarms/events", start=start, end=end, limit=limit)
 
-    def alarm_metrics(self, start: datetime, end: datetime, operators: int = 1) -> dict:
-        return self.get(f"{API}/alarms/metrics", start=start, end=end, operators=operators)
+    def alarm_metrics(
+        self, start: datetime, end: datetime, operators: int = 1, site: str | None = None
+    ) -> dict:
+        """The alarm KPIs of ``site``'s subtree or, without it, of every site the caller sees."""
+        return self.get(
+            f"{API}/alarms/metrics", start=start, end=end, operators=operators, site=site
+        )

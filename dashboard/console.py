@@ -302,9 +302,11 @@ def limits_text(rule: dict, spec: dict | None, meter_unit: str | None, lang: str
 
 
 def alarm_kpis(
-    api: ApiClient, start: datetime, end: datetime, operators: int
+    api: ApiClient, start: datetime, end: datetime, operators: int, site: str | None = None
 ) -> tuple[dict | None, str]:
+    """The KPIs of ``site`` (None: every site the signed-in person sees), or the API's
+    message (a site they may not see: 404 naming ``site``)."""
     try:
-        return api.alarm_metrics(start, end, operators), ""
+        return api.alarm_metrics(start, end, operators, site or None), ""
     except ApiError as exc:
         return None, exc.detail

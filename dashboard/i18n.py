@@ -255,6 +255,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "hist_from": ("From", "从"),
     "hist_to": ("to", "至"),
     "no_events": ("No alarm events in this range", "该时段无报警记录"),
+    "no_parent_rule": ("none (never suppressed)", "无（不抑制）"),
     "hist_capped": (
         "Newest {shown} of more than {shown} events shown — narrow the range",
         "仅显示最新 {shown} 条（共超过 {shown} 条报警记录）— 请缩小时间范围",
@@ -343,6 +344,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_alarm_kpis": ("Alarm KPIs", "报警指标"),
     "kpi_title": ("Alarm system performance (ISA-18.2)", "报警系统绩效（ISA-18.2）"),
     "kpi_range": ("Period", "统计周期"),
+    "kpi_all_sites": ("All my sites", "我可见的全部站点"),
+    "kpi_scope": ("Alarms of {site} and the sites below it", "{site}及其下属站点的报警"),
+    "kpi_scope_all": ("Alarms of every site you may see", "您可见的全部站点的报警"),
     "kpi_24h": ("last 24 hours", "最近24小时"),
     "kpi_7d": ("last 7 days", "最近7天"),
     "kpi_30d": ("last 30 days", "最近30天"),

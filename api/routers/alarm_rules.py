@@ -165,8 +165,8 @@ def list_rules(
 
 class FieldSpecOut(BaseModel):
     name: str
-    kind: str = Field(
-        description="number | integer | choice | text | boolean | meter | site | windows | dates"
+    kind: catalog.Kind = Field(
+        description="What the value is: " + "; ".join(f"{k}: {v}" for k, v in catalog.KINDS.items())
     )
     label: dict[str, str] = Field(description="{en, zh}")
     help: dict[str, str] = Field(description="{en, zh}")

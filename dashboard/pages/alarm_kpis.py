@@ -7,45 +7,55 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import console, runtime
+from dashboard.components import page_header, site_options, site_selector
 from dashboard.i18n import DASH, current, fmt_num, t
 
 dash.register_page(__name__, path="/alarm-kpis", title="ECC · alarm KPIs", name="Alarm KPIs")
 
+SITE = "kpi-site"
 RANGE = "kpi-range"
 OPERATORS = "kpi-operators"
 BODY = "kpi-body"
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
-def layout(**_: str) -> html.Div:
+def layout(site: str | None = None, **_: str) -> html.Div:
+    """``site`` (the query string): the site whose alarms count; none: every site the
+    signed-in person sees (the API applies their rights either way)."""
     lang = current()
+    options = site_options(lang)
+    known = {o["value"] for o in options}
     return html.Div(
         [
-            html.H1(t("kpi_title", lang)),
-            html.Div(
-                [
-                    html.Span(t("kpi_range", lang), className="label"),
-                    dcc.RadioItems(
-                        id=RANGE,
-                        value="24h",
-                        inline=True,
-                        className="radio",
-                        options=[{"label": t(f"kpi_{k}", lang), "value": k} for k in RANGES],
-                    ),
-                    html.Span(t("kpi_operators", lang), className="label"),
-                    dcc.Input(
-                        id=OPERATORS,
-                        type="number",
-                        min=1,
-                        step=1,
-                        value=1,
-                        style={"width": "120px"},
-                    ),
-                ],
-                className="controls",
+            *page_header(
+                t("kpi_title", lang),
+                site_selector(
+                    SITE,
+                    site if site in known else None,
+                    lang,
+                    placeholder="kpi_all_sites",
+                    options=options,
+                ),
+                html.Span(t("kpi_range", lang), className="label"),
+                dcc.RadioItems(
+                    id=RANGE,
+                    value="24h",
+                    inline=True,
+                    className="radio",
+                    options=[{"label": t(f"kpi_{k}", lang), "value": k} for k in RANGES],
+                ),
+                html.Span(t("kpi_operators", lang), className="label"),
+                dcc.Input(
+                    id=OPERATORS,
+                    type="number",
+                    min=1,
+                    step=1,
+                    value=1,
+                    style={"width": "120px"},
+                ),
             ),
             html.Div(id=BODY),
         ]
@@ -90,12 +100,26 @@ def _table(rows: list[dict], cols: list[tuple[str, str, bool]], lang: str) -> ht
     )
 
 
-@callback(Output(BODY, "children"), Input(RANGE, "value"), Input(OPERATORS, "value"))
-def kpis(span: str, operators: int | None):
+def _scope(site: str | None, options: list[dict], lang: str) -> str:
+    """Whose alarms the figures count, in words."""
+    if not site:
+        return t("kpi_scope_all", lang)
+    name = next((o["label"] for o in options if o["value"] == site), site)
+    return t("kpi_scope", lang).format(site=name)
+
+
+@callback(
+    Output(BODY, "children"),
+    Input(SITE, "value"),
+    Input(RANGE, "value"),
+    Input(OPERATORS, "value"),
+    State(SITE, "options"),
+)
+def kpis(site: str | None, span: str, operators: int | None, options: list[dict] | None):
     lang = current()
     end = datetime.now(UTC)
     start = end - RANGES.get(span, RANGES["24h"])
-    m, error = console.alarm_kpis(runtime.api(), start, end, max(1, int(operators or 1)))
+    m, error = console.alarm_kpis(runtime.api(), start, end, max(1, int(operators or 1)), site)
     if m is None:
         return html.P(error or t("not_available", lang), className="note msg-error")
     avg = m["alarms_per_operator_per_10min"]
@@ -148,6 +172,7 @@ def kpis(span: str, operators: int | None):
         for r in m["chattering"]
     ]
     return [
+        html.P(_scope(site, options or [], lang), className="note", id="kpi-scope"),
         cards,
         html.Section(
             [

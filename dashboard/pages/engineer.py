@@ -487,6 +487,8 @@ def alarms(
         if ticked and shown == seen:
             raise PreventUpdate
         note = console.history_note(found, lang)
+        if found.more_events:  # rows are missing: said so where the eye stops, not in grey
+            note = html.Span(note, className="status-bad", id="eng-hist-capped")
         table = _history_table(found.events, lang) if found.events else None
         empty = _checklist([], [])
         return (empty, note, _HIDDEN, hist_style, table, _HIDDEN, *[_HIDDEN] * n_buttons, shown)
@@ -680,7 +682,13 @@ def _field_control(
     if value is None:
         value = f.get("default")
     if kind == "rule":  # options: the rules there are when the form is drawn
-        return dcc.Dropdown(id=fid, options=[], value=value, style={"width": "360px"})
+        return dcc.Dropdown(
+            id=fid,
+            options=[],
+            value=value,
+            placeholder=t("no_parent_rule", lang),
+            style={"width": "360px"},
+        )
     if kind == "meter":
         return dcc.Dropdown(
             id=fid, options=_meter_options(lang, meters), value=value, style={"width": "360px"}

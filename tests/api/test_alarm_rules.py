@@ -5,6 +5,7 @@ dates and the window's ``end`` is given: nothing depends on the wall clock."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 from alarms import catalog
 from models.alarms import RuleType
@@ -53,6 +54,22 @@ def test_the_catalog_lists_every_type_with_its_fields_in_both_languages(
         assert f["label"]["en"] and f["label"]["zh"] and f["help"]["en"] and f["help"]["zh"]
     assert [t["type"] for t in body["types"] if t["stream"]] == ["threshold", "rate", "idle"]
     assert len(body["types"]) == len(catalog.TYPES)
+
+
+def test_the_catalogs_field_kinds_are_a_closed_documented_list(client, admin_headers) -> None:  # noqa: ANN001
+    """The kinds are the API's contract (a client draws its form from them): the OpenAPI
+    schema enumerates them, each is described, and ``parent_rule`` is a ``rule`` (another
+    rule's id, chosen from the rules), no longer a bare ``integer``."""
+    kinds = list(get_args(catalog.Kind))
+    assert list(catalog.KINDS) == kinds  # every kind described, in the same order
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["FieldSpecOut"]
+    kind = schema["properties"]["kind"]
+    assert kind["enum"] == kinds and "rule" in kind["enum"]
+    assert "rule: another alarm rule's id" in kind["description"]
+    body = client.get(f"{API}/alarm-rules/types", headers=admin_headers).json()
+    served = [f for t in body["types"] for f in t["fields"]] + body["common"]
+    assert {f["kind"] for f in served} == set(kinds)  # each kind used, none other
+    assert [f["name"] for f in served if f["kind"] == "rule"] == ["parent_rule"]
 
 
 def _try(client, h, body: dict, **params):  # noqa: ANN001, ANN202

@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
+from tests.support.accounts import PASSWORD, make_user
 from tests.support.browser import (
     API,
     ARTIFACTS,
@@ -42,7 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         fresh_database("ecc_console") as (url, engine),
         run_stack(url, engine, tmp_path_factory.mktemp("console")) as st,
     ):
-        yield st
+        yield {**st, "engine": engine}
 
 
 def _rule(st: dict, **body) -> dict:  # noqa: ANN003
@@ -449,6 +451,87 @@ def test_alarm_kpi_page_renders_the_isa_figures(page: Page, stack: dict) -> None
     assert page.errors == []
 
 
+def _site_with_alarms(st: dict, code: str, name: str, n: int) -> str:
+    """A top-level site with one meter and a threshold rule that activated ``n`` times in the
+    last hour: the KPI page counts exactly ``n`` alarms raised there."""
+    admin = st["admin"]
+    r = admin.post(f"{API}/sites", json={"code": code, "name": name, "timezone": TZ})
+    assert r.status_code == 201, r.text
+    body = {"code": f"M-{code}", "name": "kiln fan", "site": code, "carrier": "electricity",
+            "unit": "kW", "kind": "gauge", "interval_s": 60}  # fmt: skip
+    r = admin.post(f"{API}/meters", json=body)
+    assert r.status_code == 201, r.text
+    rule = _rule(st, name=f"kiln {code}", meter=f"M-{code}", type="threshold", high=100)
+    t0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
+    readings = [
+        {"meter": f"M-{code}", "ts": (t0 + timedelta(minutes=i)).isoformat(), "value": v}
+        for i, v in enumerate([150.0, 50.0] * n)
+    ]
+    r = admin.post(f"{API}/readings", json={"readings": readings})
+    assert r.status_code == 200, r.text
+    for _ in range(200):
+        found = admin.get(f"{API}/alarms", params={"state": "all", "rule": rule["id"]}).json()
+        if found and found[0]["activation_count"] == n:
+            return code
+        time.sleep(0.1)
+    raise AssertionError(f"{code}: not {n} activations")
+
+
+def _raised(p) -> str:  # noqa: ANN001
+    return p.inner_text(".kpi-card:has(.kpi-name:text-is('Alarms raised')) .kpi-val")
+
+
+def _person(st: dict, role: str, site: str | None = None) -> str:
+    """A new person's session token (a new token: the dashboard's site list, cached a minute
+    per person, is read afresh and holds the sites created a moment ago)."""
+    login = make_user(st["engine"], [role], site=site, name=f"{role} {site or 'all'}")
+    r = httpx.post(f"{st['api'].url}{API}/auth/login", json={"login": login, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+def test_alarm_kpis_of_the_site_chosen_and_of_a_managers_own_site(
+    browser,  # noqa: ANN001
+    stack: dict,  # noqa: F811
+) -> None:
+    uid = uuid.uuid4().hex[:6]
+    one = _site_with_alarms(stack, f"KA-{uid}", f"Kiln A{uid} 窑线A{uid}", 1)
+    three = _site_with_alarms(stack, f"KB-{uid}", f"Kiln B{uid} 窑线B{uid}", 3)
+    base = stack["dash"].url
+    en = Page(browser, base=base, session=_person(stack, "engineer"))
+    try:
+        p = en.page
+        p.goto(f"{base}/alarm-kpis")
+        p.wait_for_selector("#kpi-scope:has-text('Alarms of every site you may see')", timeout=T)
+        for code, label, n in ((one, f"Kiln A{uid}", "1"), (three, f"Kiln B{uid}", "3")):
+            p.click("#kpi-site")
+            p.click(f".dash-dropdown-option:has-text('{label}')")
+            p.wait_for_selector(f"#kpi-scope:has-text('Alarms of {label} and the')", timeout=T)
+            assert _raised(p) == n, code
+            top = p.inner_text("#kpi-top10")
+            assert f"kiln {code}" in top and f"kiln {one if code == three else three}" not in top
+        assert en.errors == []
+    finally:
+        en.close()
+    # a manager of one site, in Chinese: that site's alarms; the other site is not offered
+    zh = Page(browser, lang="zh", base=base, session=_person(stack, "manager", three))
+    try:
+        z = zh.page
+        z.goto(f"{base}/alarm-kpis?site={one}")  # not theirs: not chosen
+        z.wait_for_selector("#kpi-scope:has-text('您可见的全部站点的报警')", timeout=T)
+        assert z.inner_text(".kpi-card:has(.kpi-name:text-is('报警总数')) .kpi-val") == "3"
+        z.click("#kpi-site")
+        z.wait_for_selector(f".dash-dropdown-option:has-text('窑线B{uid}')", timeout=T)
+        options = z.locator(".dash-dropdown-option").all_inner_texts()
+        assert not any(f"窑线A{uid}" in o for o in options), options
+        z.click(f".dash-dropdown-option:has-text('窑线B{uid}')")
+        z.wait_for_selector(f"#kpi-scope:has-text('窑线B{uid}及其下属站点的报警')", timeout=T)
+        assert z.inner_text(".kpi-card:has(.kpi-name:text-is('报警总数')) .kpi-val") == "3"
+        assert zh.errors == []
+    finally:
+        zh.close()
+
+
 def _shots_dir() -> Path:
     out = Path(os.environ.get("ECC_SHOTS", str(ARTIFACTS)))
     out.mkdir(parents=True, exist_ok=True)
@@ -477,6 +560,13 @@ def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: 
         p.page.wait_for_selector("#eng-rule-try-graph g.barlayer .trace", timeout=T)
         p.page.locator("#eng-rule-try-graph").scroll_into_view_if_needed()
         p.page.screenshot(path=str(out / f"rule-editor-{lang}.png"))
+        # the common fields (schedule, parent rule, webhook) with values, as an engineer sees them
+        p.page.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]')
+        p.page.fill(RC_WEBHOOK, "https://hooks.example.com/ecc/alarms")
+        p.page.locator(".rc-webhook_url").scroll_into_view_if_needed()
+        p.page.screenshot(path=str(out / f"rule-common-{lang}.png"))
+        none = {"en": "none (never suppressed)", "zh": "无（不抑制）"}[lang]
+        assert none in p.page.inner_text(".rc-parent_rule")  # an empty picker says what it means
         p.page.goto(f"{base}/alarm-kpis")
         p.page.wait_for_selector("#kpi-cards .kpi-card", timeout=T)
         p.page.screenshot(path=str(out / f"alarm-kpis-{lang}.png"))
@@ -594,6 +684,7 @@ def test_list_and_history_redraw_only_on_change_and_history_shows_the_newest_200
         assert r.status_code == 200, r.text
 
     p = page.page
+    p.set_viewport_size({"width": 1920, "height": 1080})  # a control-room screen, for the shot
     p.goto(f"{stack['dash'].url}/engineer")
     p.wait_for_selector(f"#eng-alarm-table label:has-text('{busy}')", timeout=T)
     assert _tick_status(p) == 204  # the alarm list unchanged: its rows are not replaced
@@ -604,6 +695,8 @@ def test_list_and_history_redraw_only_on_change_and_history_shows_the_newest_200
         "#eng-alarm-note:has-text('Newest 200 of more than 200 events shown — narrow the range')",
         timeout=T,
     )
+    p.screenshot(path=str(_shots_dir() / "history-capped-en.png"))
+    assert p.locator("#eng-alarm-note #eng-hist-capped.status-bad").count() == 1  # a warning
     assert p.locator("#eng-hist-table tbody tr").count() == 200
     table = p.inner_text("#eng-hist-table")
     assert "“note 200”" in table and "“note 0”" not in table  # the newest
@@ -618,11 +711,20 @@ def test_list_and_history_redraw_only_on_change_and_history_shows_the_newest_200
     p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
     assert _tick_status(p) == 204
     # 中文: the note in Chinese
-    zh = Page(p.context.browser, lang="zh", base=stack["dash"].url, session=stack["session"])
+    zh = Page(
+        p.context.browser,
+        width=1920,
+        height=1080,
+        lang="zh",
+        base=stack["dash"].url,
+        session=stack["session"],
+    )
     try:
         zh.page.goto(f"{stack['dash'].url}/engineer")
         zh.page.click("#eng-alarm-state label:has-text('历史')")
         zh.page.wait_for_selector("#eng-alarm-note:has-text('仅显示最新 200 条')", timeout=T)
+        zh.page.screenshot(path=str(_shots_dir() / "history-capped-zh.png"))
+        assert zh.page.locator("#eng-hist-capped.status-bad").count() == 1
         assert zh.errors == []
     finally:
         zh.close()
