@@ -63,6 +63,7 @@ CONFIRM_NO = "eng-rule-confirm-no"
 PENDING = "eng-rule-pending"  # the rule a delete waits to be confirmed for
 RULES_MSG = "eng-rules-msg"
 LIST_BOX = "eng-alarm-list-box"
+RULES_SEEN = "eng-rules-seen"  # what the rule table shows: redrawn on the tick only when changed
 
 
 def _checklist(options: list[dict], value: list) -> dcc.Checklist:
@@ -311,6 +312,7 @@ def layout(meter: str | None = None, **_: str) -> html.Div:
                 [
                     html.H2(t("rules", lang)),
                     dcc.Store(id=PENDING, data=None),
+                    dcc.Store(id=RULES_SEEN, data=None),
                     html.Div(id=ids.ENG_RULES),
                     html.Div(
                         id=CONFIRM,
@@ -458,13 +460,12 @@ def alarms(
     seen: list | None,
 ):
     """The alarm list of the filter, or the history of the range; on the console's tick either is
-    drawn again only when it changed (a history range in the past never)."""
+    drawn again only when what it shows changed. ``seen`` is what the page shows now (set only
+    by a response that drew), so a tick after a dropped response draws it again."""
     lang = current()
     history = flt == "history"
     span = _range(start, end) if history else None
     ticked = dash.ctx.triggered_id == ids.ENG_ALARM_TICK
-    if ticked and span is not None and span[1] <= datetime.now(UTC):
-        raise PreventUpdate  # a range in the past does not change: keep its table as it is
     found = console.alarm_list(runtime.api(), flt, *(span or (None, None)))
     n_buttons = len(ACTION_TEXT)
     if not found.reachable:
@@ -503,9 +504,9 @@ def alarms(
     return (box, note, {"display": "flex"}, hist_style, None, {}, *buttons, drawn)
 
 
-def _drawn(options: list[dict], note: str, buttons: list[dict]) -> str:
-    """What an alarm list shows, as a digest: labels, note and buttons exactly as drawn."""
-    shown = json.dumps([options, note, buttons], cls=PlotlyJSONEncoder, sort_keys=True)
+def _drawn(*parts: object) -> str:
+    """What a refreshed part of the page shows, as a digest of its components as drawn."""
+    shown = json.dumps(parts, cls=PlotlyJSONEncoder, sort_keys=True)
     return hashlib.sha256(shown.encode()).hexdigest()
 
 
@@ -649,20 +650,28 @@ def _rules_table(rules: list[dict], catalog: dict | None, lang: str) -> html.Div
 @callback(
     Output(ids.ENG_RULES, "children"),
     Output(ids.ENG_RULE_FORM, "style"),
+    Output(RULES_SEEN, "data"),
     Input(ids.ENG_ALARM_TICK, "n_intervals"),
     Input(ids.ENG_RULE_MSG, "children"),
     Input(RULES_MSG, "children"),
+    State(RULES_SEEN, "data"),
 )
-def rules_list(*_: object):
+def rules_list(_: int, __: object, ___: object, seen: str | None):
+    """The rule table; on the console's tick drawn again only when it changed (its buttons are
+    not replaced under the engineer's pointer)."""
     lang = current()
     api = runtime.api()
     if not api.has("/alarm-rules"):
-        return t("not_available", lang), _HIDDEN
+        return t("not_available", lang), _HIDDEN, None
     found = console.rules(api)
     if found is None:
-        return t("reconnecting", lang), no_update
+        return t("reconnecting", lang), no_update, None
     form = _SHOWN if api.has("/alarm-rules", "post") else _HIDDEN
-    return _rules_table(found, console.rule_catalog(api), lang), form
+    table = _rules_table(found, console.rule_catalog(api), lang)
+    drawn = _drawn(table, form)
+    if dash.ctx.triggered_id == ids.ENG_ALARM_TICK and drawn == seen:
+        raise PreventUpdate
+    return table, form, drawn
 
 
 def _rule_options(rules: list[dict], editing: int | None) -> list[dict]:
@@ -838,6 +847,16 @@ def field_units(values: list, fids: list[dict], rtype: str | None):
     return out
 
 
+def _clicked_id() -> str | dict | None:
+    """The control a person clicked, among everything that fired together (a redrawn table's
+    new buttons fire with no clicks beside the click itself), or None."""
+    ids_of = dash.ctx.triggered_prop_ids
+    for fired in dash.ctx.triggered:
+        if fired.get("value") and fired["prop_id"] in ids_of:
+            return ids_of[fired["prop_id"]]
+    return None
+
+
 def _clicked() -> bool:
     """Whether the callback runs because a button was clicked (not because it appeared)."""
     return any(bool(tr.get("value")) for tr in dash.ctx.triggered)
@@ -984,7 +1003,7 @@ def rule_ops(toggles: list, deletes: list, _: int, __: int, pending: dict | None
     """Enable / disable at once; delete only after the confirmation."""
     lang = current()
     api = runtime.api()
-    trigger = dash.ctx.triggered_id
+    trigger = _clicked_id()
     if trigger == CONFIRM_NO:
         return "", "note", None, _HIDDEN, ""
     if trigger == CONFIRM_YES:
@@ -992,7 +1011,7 @@ def rule_ops(toggles: list, deletes: list, _: int, __: int, pending: dict | None
             return no_update, no_update, None, _HIDDEN, ""
         ok, text = console.delete_rule(api, pending, lang)
         return text, "note msg-ok" if ok else "note msg-error", None, _HIDDEN, ""
-    if not isinstance(trigger, dict) or not _clicked():
+    if not isinstance(trigger, dict):
         return no_update, no_update, no_update, no_update, no_update
     try:
         rule = api.alarm_rule(int(trigger["id"]))

@@ -317,6 +317,9 @@ def _launch(
             break
     if "port" in found:
         return proc, found["port"], stderr_file, recent, False
+    if ready.is_set():  # stdout reached EOF: the process is ending; its exit status may lag
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
     timed_out = proc.poll() is None
     if timed_out:  # did not start in time: end it
         with contextlib.suppress(ProcessLookupError):
