@@ -32,7 +32,7 @@ from rich.console import Console
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from shell.bench.hourly import add_hourly_site
+from shell.bench.hourly import add_hourly_site, shift_loads
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 CANDIDATES = ("naive_daily", "naive_weekly", "hgb", "lgbm_global")
@@ -63,16 +63,6 @@ def scratch_database(server: str) -> Iterator[str]:
         _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _loads(hours: np.ndarray, weekdays: np.ndarray, level: float, seed: int) -> np.ndarray:
-    """kWh per hour: shifts on working days, noise per day and per hour."""
-    rng = np.random.default_rng(seed)
-    work = (hours >= 8) & (hours < 18) & (weekdays < 5)
-    days = np.arange(hours.size) // 24
-    day = rng.normal(0, 0.1, days.max() + 1)[days]
-    base = np.where(work, 10.0, 3.0) * (1 + day)
-    return np.round(level * base * (1 + rng.normal(0, 0.1, hours.size)), 3).clip(0.01)
-
-
 def seed_plant(url: str, *, sites: int, meters: int, days: int, now: datetime) -> list[str]:
     """``sites`` sites of ``meters`` hourly delta meters, ``days`` days of readings up to
     ``now``, posted through the HTTP app; returns the site codes."""
@@ -100,7 +90,10 @@ def seed_plant(url: str, *, sites: int, meters: int, days: int, now: datetime) -
         for s in range(sites):
             site = f"BC-S{s}"
             series = {
-                f"{site}-M{m}": _loads(hours, weekdays, 1.0 + m, s * 100 + m) for m in range(meters)
+                f"{site}-M{m}": shift_loads(
+                    hours, weekdays, 1.0 + m, s * 100 + m, day_sd=0.1, hour_sd=0.1
+                )
+                for m in range(meters)
             }
             add_hourly_site(client, headers, site, series, stamps)
             codes.append(site)

@@ -63,6 +63,8 @@ def study(data: Path) -> dict[str, dict[str, dict[str, float]]]:
 def main() -> None:
     default = os.environ.get("ECC_SHARED_DATA") or Path.cwd().parent / "shared" / "data"
     data = Path(sys.argv[1] if len(sys.argv) > 1 else default)
+    if not data.is_dir():
+        sys.exit(f"DATA_DIR: {data} is not a folder (the shared data: ../shared/data)")
     for series, rules in study(data).items():
         print(series)
         for name, figures in rules.items():

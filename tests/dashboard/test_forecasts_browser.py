@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import numpy as np
 import pytest
 from sqlalchemy import or_, update
@@ -21,7 +20,6 @@ from forecasting import tracking
 from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs
 from models import Meter, Site
 from models.forecasting import ForecastRun
-from tests.support.accounts import PASSWORD, make_user
 from tests.support.browser import (
     API,
     ARTIFACTS,
@@ -29,6 +27,7 @@ from tests.support.browser import (
     TZ,
     DashboardServer,
     Page,
+    engineer_session,
     fixed_port_server,
     playwright,
 )
@@ -68,15 +67,11 @@ def stack(db_url: str, engine, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert r.status_code == 201, r.text
         display = admin.post(f"{API}/displays", json={"site": site}).json()["secret"]
         dash = DashboardServer(server.url, display, workdir)
-        engineer = make_user(engine, ["engineer"], name="Engineer One")
-        r = httpx.post(
-            f"{server.url}{API}/auth/login", json={"login": engineer, "password": PASSWORD}
-        )
         yield {
             "api": server,
             "admin": admin,
             "dash": dash,
-            "session": r.json()["token"],
+            "session": engineer_session(server.url, engine),
             "site": site,
             "uid": uid,
         }

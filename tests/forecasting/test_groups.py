@@ -16,7 +16,7 @@ from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs, run_key
 from forecasting.subjects import all_subjects, last_complete
 from metering import registry
 from models.forecasting import ForecastRun
-from shell.bench.hourly import add_hourly_site
+from shell.bench.hourly import add_hourly_site, shift_loads
 
 NOW = datetime(2026, 3, 2, 1, 7, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -25,14 +25,20 @@ CANDIDATES = ("naive_daily", "naive_weekly", "lgbm_global")
 
 
 def _noisy(hours: np.ndarray, weekdays: np.ndarray, level: float, seed: int) -> np.ndarray:
-    """A shift profile with independent noise every hour and every day: a copy of
-    yesterday or of last week carries two draws of noise, a model of the profile one."""
-    rng = np.random.default_rng(seed)
-    work = (hours >= 8) & (hours < 18) & (weekdays < 5)
-    days = np.arange(hours.size) // 24
-    day_noise = rng.normal(0, 0.15, days.max() + 1)[days]
-    base = np.where(work, 10.0, 3.0) * (1 + day_noise)
-    return np.round(level * base * (1 + rng.normal(0, 0.25, hours.size)), 3).clip(0.01)
+    """Noise every hour and every day: a copy of yesterday or of last week carries two draws
+    of noise, a model of the profile one."""
+    return shift_loads(hours, weekdays, level, seed, day_sd=0.15, hour_sd=0.25)
+
+
+def _jobs(now: datetime = NOW, day_ahead_folds: int = 3) -> ForecastJobs:
+    """The nightly of these tests: the group model among the candidates day and night."""
+    return ForecastJobs(
+        "none",
+        clock=lambda: now,
+        folds={DAY_AHEAD: day_ahead_folds, WEEK_AHEAD: 1},
+        candidates=CANDIDATES,
+        night_candidates=CANDIDATES,
+    )
 
 
 def _exact(hours: np.ndarray) -> np.ndarray:
@@ -82,13 +88,7 @@ def test_a_site_s_meters_are_one_unit(group_site, engine) -> None:  # noqa: ANN0
 
 
 def test_the_global_model_is_chosen_where_its_backtest_wins(group_site, engine) -> None:  # noqa: ANN001
-    jobs = ForecastJobs(
-        "none",
-        clock=lambda: NOW,
-        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
-        candidates=CANDIDATES,
-        night_candidates=CANDIDATES,
-    )
+    jobs = _jobs()
     assert jobs.nightly(engine, site=group_site["site"]) == 5  # 4 meters and the total
     assert jobs.nightly(engine, site=group_site["site"]) == 0
     with Session(engine) as session:
@@ -185,13 +185,7 @@ def test_after_a_restart_the_refresh_refits_the_group_model_on_its_group(
     group_site, engine
 ) -> None:  # noqa: ANN001
     site, meters = group_site["site"], [*group_site["noisy"], group_site["exact"]]
-    jobs = ForecastJobs(
-        "none",
-        clock=lambda: NOW,
-        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
-        candidates=CANDIDATES,
-        night_candidates=CANDIDATES,
-    )
+    jobs = _jobs()
     jobs.nightly(engine, site=site)  # stored by now if not by the tests above
     chosen = _day_ahead(engine, site, meters, "nightly")
     assert all(chosen[c].model == "lgbm_global" for c in group_site["noisy"])
@@ -205,13 +199,7 @@ def test_after_a_restart_the_refresh_refits_the_group_model_on_its_group(
             )
         )
         session.commit()
-    restarted = ForecastJobs(  # a fresh process: no fitted model kept
-        "none",
-        clock=lambda: NOW + HOUR,
-        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
-        candidates=CANDIDATES,
-        night_candidates=CANDIDATES,
-    )
+    restarted = _jobs(NOW + HOUR)  # a fresh process: no fitted model kept
     assert restarted.refresh(engine, site=site) == 5
     fresh = _day_ahead(engine, site, meters, "refresh")
     for code in group_site["noisy"]:  # the group model, trained on the group's 4 series
@@ -224,13 +212,7 @@ def test_after_a_restart_the_refresh_refits_the_group_model_on_its_group(
 
 
 def test_a_group_s_stored_runs_are_kept_on_a_retry(group_site, engine) -> None:  # noqa: ANN001
-    jobs = ForecastJobs(
-        "none",
-        clock=lambda: NOW,
-        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
-        candidates=CANDIDATES,
-        night_candidates=CANDIDATES,
-    )
+    jobs = _jobs()
     jobs.nightly(engine, site=group_site["site"])  # stored by now if not by the test above
     with Session(engine) as session:
         todo = all_subjects(session, group_site["site"])
@@ -251,13 +233,7 @@ def test_a_member_without_readings_does_not_hold_up_its_group(
     codes = [f"GQ{k}-{uid}" for k in range(3)]  # the last one has no readings yet
     series = {code: _noisy(hours, weekdays, 1.0 + k, 7 + k) for k, code in enumerate(codes[:2])}
     add_hourly_site(client, admin_headers, site, {**series, codes[2]: None}, stamps)
-    jobs = ForecastJobs(
-        "none",
-        clock=lambda: NOW,
-        folds={DAY_AHEAD: 1, WEEK_AHEAD: 1},
-        candidates=CANDIDATES,
-        night_candidates=CANDIDATES,
-    )
+    jobs = _jobs(day_ahead_folds=1)
     assert jobs.nightly(engine, site=site) == 3  # two meters and the site total
     with Session(engine) as session:
         for code in codes:

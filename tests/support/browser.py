@@ -23,7 +23,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ import httpx
 import numpy as np
 import pytest
 
+from shell import processes
 from tests.support.accounts import PASSWORD, make_user
 from tests.support.db import make_key
 from tests.support.live_server import REPO_ROOT, LiveServer, free_port
@@ -120,26 +120,13 @@ class DashboardServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}/wall", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"dashboard did not start:\n{self.log_path.read_text()[-3000:]}")
+        try:  # a loaded CI box: up to 2 minutes
+            processes.wait_until_answering(self.proc, f"{self.url}/wall", "the dashboard", 120)
+        except processes.DidNotStart as exc:
+            raise RuntimeError(f"{exc}:\n{self.log_path.read_text()[-3000:]}") from exc
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        processes.stop(self.proc, interrupt=False)
 
 
 def seed_plant(api: httpx.Client, uid: str) -> dict:
@@ -241,6 +228,14 @@ def seed_plant(api: httpx.Client, uid: str) -> dict:
     return {"site": site, "codes": c, "end": end}
 
 
+def engineer_session(api_url: str, engine) -> str:  # noqa: ANN001
+    """The session token of a new engineer ("Engineer One") signed in through the API."""
+    engineer = make_user(engine, ["engineer"], name="Engineer One")
+    r = httpx.post(f"{api_url}{API}/auth/login", json={"login": engineer, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
 @contextmanager
 def run_stack(db_url: str, engine, workdir: Path) -> Iterator[dict]:  # noqa: ANN001
     """The API and the dashboard on ``db_url`` with the plant seeded; both stopped on exit."""
@@ -252,17 +247,13 @@ def run_stack(db_url: str, engine, workdir: Path) -> Iterator[dict]:  # noqa: AN
         viewer = server.client(make_key(engine, "viewer"))
         display = admin.post(f"{API}/displays", json={"site": plant["site"]}).json()["secret"]
         dash = DashboardServer(server.url, display, workdir)
-        engineer = make_user(engine, ["engineer"], name="Engineer One")
-        r = httpx.post(
-            f"{server.url}{API}/auth/login", json={"login": engineer, "password": PASSWORD}
-        )
         yield {
             "api": server,
             "admin": admin,
             "viewer": viewer,
             "dash": dash,
             "display": display,
-            "session": r.json()["token"],
+            "session": engineer_session(server.url, engine),
             **plant,
         }
     finally:
