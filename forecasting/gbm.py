@@ -6,10 +6,13 @@ One direct model for the whole horizon: every lag is at least ``horizon`` steps 
 and WAPE are absolute-error measures, and it is robust to the plant's spikes). Intervals are
 split-conformal: a lighter model is fitted on the ``calibration_train_days`` before the last
 ``calibration_days``, its errors on those days give the residual quantiles (grouped by
-forecast size), stretched as ``widen`` says (None, the default: a factor chosen per series
-from those errors, ``base.later_widen``), then the model is fitted on everything
-(``refit``). Training uses at most ``max_train_days`` of history and ``threads`` CPU
-threads, so a nightly retrain in the scheduler leaves the other core to the API.
+forecast size), stretched as ``widen`` says, then the model is fitted on everything
+(``refit``). ``widen`` is 1 by default: the refitted model is trained up to the forecast
+origin, so the drift over the calibration days that ``base.later_widen`` measures (what
+``lgbm_global``'s calibrated model, which forecasts without a refit, has to allow for) is
+not a step this forecast takes; ``None`` chooses a factor per fit as ``lgbm_global`` does.
+Training uses at most ``max_train_days`` of history and ``threads`` CPU threads, so a
+nightly retrain in the scheduler leaves the other core to the API.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class GradientBoosting:
         calibration_train_days: int = 120,
         calibration_max_iter: int = 60,
         refit: bool = True,
-        widen: float | None = None,
+        widen: float | None = 1.0,
         max_iter: int = 120,
         learning_rate: float = 0.125,
         max_leaf_nodes: int = 31,

@@ -198,8 +198,11 @@ def test_widening_is_chosen_per_series_from_the_training_data_only() -> None:
     y[noisy] *= 1 + 0.15 * np.random.default_rng(3).standard_normal(7 * 24)
     data[loud] = data[loud].assign(y=y)
     model = GlobalGBM(24, CN, **LIGHT).fit_many({n: f.iloc[:-24] for n, f in data.items()})
+    measured = {n: model._bands[n].measured_widen for n in data}
+    assert measured[loud] > 2.0 > 1.3 > measured[calm] > 0.7, measured
+    # applied halfway (in log scale) to 1
     widen = {n: model._bands[n].chosen_widen for n in data}
-    assert widen[loud] > 2.0 > 1.3 > widen[calm] > 0.7, widen
+    assert widen == pytest.approx({n: m**0.5 for n, m in measured.items()}), widen
     # chosen before the scored day: a scored day ten times off changes no quantile
     wild = {n: f.copy() for n, f in data.items()}
     wild[loud].iloc[-24:, 0] *= 10

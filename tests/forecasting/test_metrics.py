@@ -101,8 +101,10 @@ def test_later_widen_by_hand() -> None:
     point = np.full(residual.size, 5.0)
     assert later_widen(point, residual, groups=1) == pytest.approx(1.82)
     bands = ConformalBands(groups=1, widen=None).fit(point, residual)
-    assert bands.chosen_widen == pytest.approx(1.82)
-    fixed = ConformalBands(groups=1, widen=1.82).fit(point, residual)
+    # measured 1.82, applied halfway in log scale: √1.82 = 1.349
+    assert bands.measured_widen == pytest.approx(1.82)
+    assert bands.chosen_widen == pytest.approx(1.82**0.5) == pytest.approx(1.349, abs=1e-3)
+    fixed = ConformalBands(groups=1, widen=1.82**0.5).fit(point, residual)
     np.testing.assert_allclose(bands.table, fixed.table)
     # newer residuals halved: the bands tighten (1.82 / 2); a quarter: held at the bound 0.5
     assert later_widen(point, np.concatenate([older, newer / 2]), groups=1) == pytest.approx(0.91)

@@ -61,3 +61,44 @@ def test_suite_holds_every_shared_series_and_splits_tuning_from_holdout() -> Non
     assert len(forecast_suite.select("holdout")) == 10
     for spec in forecast_suite.SHARED:
         assert (SHARED_DATA / spec.file).exists(), spec.file
+
+
+def test_interval_study_scores_band_rules_by_hand(tmp_path) -> None:  # noqa: ANN001
+    """Residuals ±0.01 … ±1.00 put the 90 % band at about ±0.9 around the point (±1.09
+    stretched by 1.2): of hgb's actuals nine 0.5 above it are inside and one 1.0 above is in
+    only when stretched; lgbm_global's point is 0.5 higher, all ten inside. The ratio is the
+    better model's MASE over the better seasonal naive's."""
+    import pickle
+
+    from shell.bench import interval_study
+
+    assert interval_study._naive(np.arange(20.0), 4, 6).tolist() == [16, 17, 18, 19, 16, 17]
+    residual = np.arange(1, 101) / 100 * np.tile([1.0, -1.0], 50)
+    point = np.full(10, 10.0)
+    actual = point + np.array([0.5] * 9 + [1.0])
+    records = []
+    for series in ("steel Usage_kWh", "held out"):
+        for model, off in (("hgb", 0.0), ("lgbm_global", 0.5)):
+            records.append(
+                {
+                    "model": model,
+                    "series": series,
+                    "fold": 0,
+                    "calibrated": (np.full(100, 10.0), residual),
+                    "point": point + off,  # lgbm_global 0.5 higher: MAE 0.05, hgb 0.55
+                    "actual": actual,
+                    "scale": 1.0,
+                    "floor": 0.0,
+                    "naive": {"naive_daily": point - 1.0, "naive_weekly": point + 3.0},
+                }
+            )
+    path = tmp_path / "records.pkl"
+    path.write_bytes(pickle.dumps({"folds": 1, "week_hourly": False, "records": records}))
+    table = interval_study.score(path)
+    row = table["steel Usage_kWh"]
+    assert row["tuning"] and not table["held out"]["tuning"]
+    # lgbm_global: |0 × 9, 0.5| → MAE 0.05; naive daily |1.5 × 9, 2.0| → 1.55
+    assert row["best"] == "lgbm_global" and row["ratio"] == pytest.approx(0.05 / 1.55, abs=1e-3)
+    assert row[("hgb", "widen 1.0")] == pytest.approx(0.9)
+    assert row[("hgb", "widen 1.2")] == pytest.approx(1.0)
+    assert row[("lgbm_global", "widen 1.0")] == pytest.approx(1.0)

@@ -1,0 +1,245 @@
+"""How the 90 % bands of the non-baseline models cover, under each band rule, over many folds.
+
+``python -m shell.bench.interval_study collect OUT.pkl [--folds N] [--week-hourly]`` runs the
+shared suite's rolling-origin folds for ``hgb`` (per series) and ``lgbm_global`` (across all
+series, as ``ecc bench forecast --suite shared`` trains it) and keeps, per model, series and
+fold, what each fit calibrated its bands on (the out-of-sample forecasts and errors handed to
+``ConformalBands.fit``), the fold's forecast and its actuals, and the seasonal naives' forecasts.
+``python -m shell.bench.interval_study rules OUT.pkl`` then scores every band rule of
+``RULES`` on those records without fitting again: coverage of the 90 % band per series, for the
+tuning series apart from the held-out ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting import base, metrics
+from forecasting.base import QUANTILE_LEVELS, TARGET, ConformalBands, later_widen, steps_per
+from forecasting.calendar import HolidayCalendar
+from forecasting.registry import GLOBAL, ModelContext, make
+from shell.bench.forecast_suite import DATA, _load, select
+
+LO, MID, HI = (QUANTILE_LEVELS.index(a) for a in (0.05, 0.5, 0.95))
+
+
+class _Recording(ConformalBands):
+    def fit(self, point: np.ndarray, residual: np.ndarray) -> ConformalBands:
+        self.calibrated = (np.asarray(point, float).copy(), np.asarray(residual, float).copy())
+        return super().fit(point, residual)
+
+
+def _record(model_name: str, names: list[str], folds: int, week_hourly: bool) -> list[dict]:
+    import forecasting.gbm
+    import forecasting.global_model
+
+    forecasting.gbm.ConformalBands = _Recording  # type: ignore[misc]
+    forecasting.global_model.ConformalBands = _Recording  # type: ignore[misc]
+    specs = [s for s in select("shared") if s.name in names]
+    frames = {s.name: _load(s, DATA, week_hourly) for s in specs}
+    horizons = {
+        n: (168 if week_hourly else steps_per(pd.DatetimeIndex(f.index), "day"))
+        for n, f in frames.items()
+    }
+    exog = sorted({c for s in specs for c in s.exog})
+    if model_name == GLOBAL:
+        frames = {n: f.reindex(columns=[TARGET, *exog]) for n, f in frames.items()}
+    starts = {
+        n: [len(f) - (folds - 1 - k) * horizons[n] - horizons[n] for k in range(folds)]
+        for n, f in frames.items()
+    }
+    out = []
+    for k in range(folds):
+        trains = {n: f.iloc[: starts[n][k]] for n, f in frames.items()}
+        tests = {n: f.iloc[starts[n][k] : starts[n][k] + horizons[n]] for n, f in frames.items()}
+        for n in trains:
+            trains[n].index.freq = frames[n].index.freq
+        if model_name == GLOBAL:
+            model = make(
+                GLOBAL,
+                ModelContext(1, HolidayCalendar("none"), tuple(exog)),
+                calendars={s.name: HolidayCalendar(s.holidays) for s in specs},
+            )
+            model.fit_many(trains, horizons)  # type: ignore[attr-defined]
+            ex = {n: t.drop(columns=[TARGET]) if t.shape[1] > 1 else None for n, t in tests.items()}
+            forecasts = model.predict_many(horizons, ex)  # type: ignore[attr-defined]
+            bands = {n: model._bands[n] for n in frames}  # type: ignore[attr-defined]
+        else:
+            forecasts, bands = {}, {}
+            for s in specs:
+                context = ModelContext(horizons[s.name], HolidayCalendar(s.holidays), s.exog)
+                test = tests[s.name]
+                model = make(model_name, context).fit(trains[s.name])
+                forecasts[s.name] = model.predict(
+                    horizons[s.name], test[list(s.exog)] if s.exog else None
+                )
+                bands[s.name] = model._bands  # type: ignore[attr-defined]
+        for n, forecast in forecasts.items():
+            train, test = trains[n], tests[n]
+            y = train[TARGET].to_numpy(float)
+            day = steps_per(pd.DatetimeIndex(frames[n].index), "day")
+            week = 7 * day
+            h = horizons[n]
+            naive = {
+                "naive_daily": _naive(y, day, h),
+                "naive_weekly": _naive(y, week, h),
+            }
+            out.append(
+                {
+                    "model": model_name,
+                    "series": n,
+                    "fold": k,
+                    "calibrated": bands[n].calibrated,
+                    "point": forecast["yhat"].to_numpy(float),
+                    "actual": test[TARGET].to_numpy(float),
+                    "scale": metrics.seasonal_naive_scale(y, week),
+                    "floor": base.floor_of(y),
+                    "naive": naive,
+                }
+            )
+        print(f"{model_name} fold {k + 1}/{folds}", flush=True)
+    return out
+
+
+def _naive(y: np.ndarray, season: int, horizon: int) -> np.ndarray:
+    """The seasonal naive forecast: k seasons back for k seasons ahead."""
+    steps = np.arange(horizon)
+    back = season * (steps // season + 1)
+    return y[len(y) - back + steps]
+
+
+def collect(out: Path, folds: int, week_hourly: bool) -> None:
+    names = [s.name for s in select("shared")]
+    tasks = [(GLOBAL, names)] + [("hgb", [n]) for n in names]
+    records: list[dict] = []
+    with ProcessPoolExecutor(2) as pool:
+        run = partial(_run, folds=folds, week_hourly=week_hourly)
+        for part in pool.map(run, tasks):
+            records.extend(part)
+    out.write_bytes(pickle.dumps({"folds": folds, "week_hourly": week_hourly, "records": records}))
+
+
+def _run(task: tuple[str, list[str]], folds: int, week_hourly: bool) -> list[dict]:
+    return _record(task[0], task[1], folds, week_hourly)
+
+
+Rule = Callable[[np.ndarray, np.ndarray], ConformalBands]
+
+
+def _fixed(factor: float | None) -> Rule:
+    return lambda p, r: ConformalBands(widen=factor).fit(p, r)
+
+
+def _newer(share: float) -> Rule:
+    def rule(p: np.ndarray, r: np.ndarray) -> ConformalBands:
+        keep = int(len(r) * share)
+        return ConformalBands().fit(p[-keep:], r[-keep:])
+
+    return rule
+
+
+def _measured(p: np.ndarray, r: np.ndarray) -> ConformalBands:
+    return ConformalBands(widen=later_widen(p, r)).fit(p, r)
+
+
+RULES: dict[str, Rule] = {
+    "widen 1.0": _fixed(1.0),
+    "widen 1.2": _fixed(1.2),
+    "measured": _measured,  # base.later_widen taken whole (round 3)
+    "halfway": _fixed(None),  # base.shrunk_widen of it (round 4, lgbm_global's default)
+    "newer half": _newer(0.5),
+}
+# each model's default: hgb refits through the origin (no drift step to allow for)
+KEPT = {"hgb": "widen 1.0", GLOBAL: "halfway"}
+
+
+def _coverage(record: dict, rule: Rule) -> np.ndarray:
+    bands = rule(*record["calibrated"])
+    q = bands.quantiles(record["point"])
+    if record["floor"] is not None:
+        q = np.maximum(q, record["floor"])
+    y = record["actual"]
+    ok = np.isfinite(y)
+    return (y[ok] >= q[ok, LO]) & (y[ok] <= q[ok, HI])
+
+
+def score(path: Path, rules: dict[str, Rule] = RULES) -> dict:
+    data = pickle.loads(path.read_bytes())
+    records = data["records"]
+    tuning = {s.name for s in select("tuning")}
+    by: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        by.setdefault((r["series"], r["model"]), []).append(r)
+    table = {}
+    for series in dict.fromkeys(r["series"] for r in records):
+        mase = {}
+        for model in ("hgb", GLOBAL):
+            rs = by[(series, model)]
+            err = np.concatenate([np.abs(r["actual"] - r["point"]) / r["scale"] for r in rs])
+            mase[model] = float(np.nanmean(err))
+        rs = by[(series, GLOBAL)]
+        for naive in ("naive_daily", "naive_weekly"):
+            err = np.concatenate([np.abs(r["actual"] - r["naive"][naive]) / r["scale"] for r in rs])
+            mase[naive] = float(np.nanmean(err))
+        best = min(("hgb", GLOBAL), key=mase.__getitem__)
+        ratio = mase[best] / min(mase["naive_daily"], mase["naive_weekly"])
+        row: dict = {"tuning": series in tuning, "best": best, "ratio": round(ratio, 3)}
+        for model in ("hgb", GLOBAL):
+            for name, rule in rules.items():
+                hits = [_coverage(r, rule) for r in by[(series, model)]]
+                row[(model, name)] = round(float(np.concatenate(hits).mean()), 3)
+        table[series] = row
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m shell.bench.interval_study")
+    parser.add_argument("action", choices=("collect", "rules"))
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--folds", type=int, default=28)
+    parser.add_argument("--week-hourly", action="store_true")
+    args = parser.parse_args()
+    if args.action == "collect":
+        collect(args.path, args.folds, args.week_hourly)
+        return
+    table = score(args.path)
+    print(f"{'series':32s} {'best':12s} ratio  " + "  ".join(f"{n[:9]:>9s}" for n in RULES))
+    for series, row in table.items():
+        for model in ("hgb", GLOBAL):
+            mark = "*" if model == row["best"] else " "
+            cells = "  ".join(f"{row[(model, n)]:9.3f}" for n in RULES)
+            tag = "T" if row["tuning"] else " "
+            print(f"{tag} {series[:30]:30s} {mark}{model:11s} {row['ratio']:.3f}  {cells}")
+    tuning = [row for row in table.values() if row["tuning"]]
+    for model in ("hgb", GLOBAL):
+        gaps = {n: np.mean([abs(row[(model, n)] - 0.9) for row in tuning]) for n in RULES}
+        print(
+            f"tuning series, {model}: mean |coverage - 90 %| "
+            + ", ".join(f"{n} {g:.4f}" for n, g in gaps.items())
+        )
+    kept = [row[(row["best"], KEPT[row["best"]])] for row in table.values()]
+    print(
+        f"kept ({', '.join(f'{m}: {n}' for m, n in KEPT.items())}): best model's coverage "
+        f"in 85-95 % on {sum(0.85 <= c <= 0.95 for c in kept)} of {len(kept)}, "
+        f"mean |coverage - 90 %| {np.mean([abs(c - 0.9) for c in kept]):.3f}"
+    )
+    for name in RULES:
+        best = [row[(row["best"], name)] for row in table.values()]
+        inside = sum(0.85 <= c <= 0.95 for c in best)
+        gap = np.mean([abs(c - 0.9) for c in best])
+        print(
+            f"{name}: best model's coverage in 85-95 % on {inside} of {len(best)}, "
+            f"mean |coverage - 90 %| {gap:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
