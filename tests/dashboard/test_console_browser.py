@@ -764,6 +764,45 @@ def test_schedule_parent_and_webhook_from_the_editor(page: Page, stack: dict) ->
     assert page.errors == []
 
 
+def test_idle_periods_of_an_idle_rule_by_the_same_controls(page: Page, stack: dict) -> None:  # noqa: F811
+    """A type's own windows field (an idle rule's idle periods) is edited like the schedule."""
+    name = f"idle {uuid.uuid4().hex[:6]}"
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _ready(p)
+    _set(p, "eng-rule-type", "idle")
+    p.wait_for_selector(".rf-idle_periods .win-row", timeout=T)
+    p.fill("#eng-rule-name", name)
+    _set(p, _field("meter"), stack["codes"]["FA"])
+    p.fill(".rf-high input", "3")
+    rows = ".rf-idle_periods .win-row"
+    first = p.locator(f"{rows} >> nth=0")
+    for k in range(5):  # Monday to Friday nights
+        first.locator(".win-days label input").nth(k).check()
+    first.locator(".win-time input >> nth=0").fill("22:00")
+    first.locator(".win-time input >> nth=1").fill("06:00")
+    second = p.locator(f"{rows} >> nth=1")
+    for k in (5, 6):  # the weekend, all day
+        second.locator(".win-days label input").nth(k).check()
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert rule["idle_periods"] == [
+        {"days": [0, 1, 2, 3, 4], "start": "22:00", "end": "06:00"},
+        {"days": [5, 6], "start": "00:00", "end": "24:00"},
+    ]
+    p.click(f"#eng-rule-row-{rule['id']} button:has-text('Edit')")
+    p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=T)
+    p.wait_for_function(
+        "sel => document.querySelector(sel).value === '22:00'",
+        arg=f"{rows} .win-time input",
+        timeout=T,
+    )
+    second_days = p.locator(f"{rows} >> nth=1").locator(".win-days label:has(input:checked)")
+    assert second_days.all_inner_texts() == ["Sat", "Sun"]
+    assert page.errors == []
+
+
 def test_history_range_reads_yyyy_mm_dd_in_either_language(browser, stack: dict) -> None:  # noqa: ANN001
     """In an en-US browser a date input shows 11/27/2026; the range shows the app's own
     YYYY-MM-DD in English and 中文, and a day typed so sets the range."""
