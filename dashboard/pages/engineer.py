@@ -277,14 +277,17 @@ def _history_box(lang: str) -> html.Div:
         className="controls",
         children=[
             html.Span(t("hist_range", lang), className="label"),
-            dcc.DatePickerRange(
-                id=HIST_RANGE,
-                start_date=(today - timedelta(days=7)).isoformat(),
-                end_date=today.isoformat(),
-                display_format=DATE_FORMAT,
-                start_date_placeholder_text=DATE_FORMAT,
-                end_date_placeholder_text=DATE_FORMAT,
-                first_day_of_week=1,
+            html.Div(
+                dcc.DatePickerRange(
+                    id=HIST_RANGE,
+                    start_date=(today - timedelta(days=7)).isoformat(),
+                    end_date=today.isoformat(),
+                    display_format=DATE_FORMAT,
+                    start_date_placeholder_text=DATE_FORMAT,
+                    end_date_placeholder_text=DATE_FORMAT,
+                    first_day_of_week=1,
+                ),
+                style={"width": "300px"},
             ),
         ],
     )
