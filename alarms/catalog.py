@@ -308,10 +308,9 @@ TYPES: dict[RuleType, TypeSpec] = {
                 "windows",
                 ("Idle periods", "非生产时段"),
                 (
-                    'Weekly windows, site time, Monday = 0: [{"days": [0,1,2,3,4], '
-                    '"start": "22:00", "end": "06:00"}]',
-                    '每周时段（站点时间，周一 = 0）：[{"days": [0,1,2,3,4], '
-                    '"start": "22:00", "end": "06:00"}]',
+                    "The ticked weekdays from the start to the end time (site time, HH:MM; "
+                    "22:00 to 06:00 runs past midnight)",
+                    "勾选的星期、开始至结束时间（站点时间，HH:MM；22:00 至 06:00 跨越午夜）",
                 ),
                 required=True,
             ),
@@ -602,10 +601,10 @@ COMMON: tuple[Field, ...] = (
         "windows",
         ("Armed in", "启用时段"),
         (
-            "Armed only inside these weekly windows (site time, Monday = 0): "
-            '[{"days": [0,1,2,3,4], "start": "08:00", "end": "18:00"}]; empty: always',
-            "仅在这些每周时段内启用（站点时间，周一 = 0）："
-            '[{"days": [0,1,2,3,4], "start": "08:00", "end": "18:00"}]；留空则始终启用',
+            "Armed only on the ticked weekdays from the start to the end time (site time, "
+            "HH:MM; an end at or before the start runs past midnight); none: always armed",
+            "仅在勾选的星期、开始至结束时间内启用（站点时间，HH:MM；结束早于或等于开始则跨越午夜）；"
+            "未设时段则始终启用",
         ),
     ),
     Field(
@@ -613,9 +612,8 @@ COMMON: tuple[Field, ...] = (
         "rule",
         ("Parent rule", "上级规则"),
         (
-            "Suppressed while the parent rule has an active alarm (an alarm rule's id); "
-            "empty: never suppressed",
-            "上级规则有活动报警时本规则被抑制（报警规则编号）；留空则不抑制",
+            "The rule whose active alarm suppresses this one; empty: never suppressed",
+            "其活动报警会抑制本规则的规则；留空则不抑制",
         ),
     ),
     Field(

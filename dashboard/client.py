@@ -31,6 +31,10 @@ import httpx
 
 API = "/api/v1"
 OPENAPI_TTL_S = 60.0
+#: The person's site list is taken as it is for this long (the calls of one page load share
+#: one answer), then asked again with its ETag: a 304 without a body while it is unchanged,
+#: the new list on the next page load once a site is created or the person's access changes.
+SITES_FRESH_S = 1.0
 
 
 class ApiError(Exception):
@@ -71,10 +75,10 @@ def _detail(response: httpx.Response) -> str:
 
 
 class _Entry:
-    __slots__ = ("at", "value", "refreshing")
+    __slots__ = ("at", "value", "refreshing", "etag")
 
-    def __init__(self, at: float, value: Any) -> None:
-        self.at, self.value, self.refreshing = at, value, False
+    def __init__(self, at: float, value: Any, etag: str | None = None) -> None:
+        self.at, self.value, self.refreshing, self.etag = at, value, False, etag
 
 
 class ApiClient:
@@ -141,6 +145,9 @@ class ApiClient:
             r = self._http.request(method, path, headers=self._auth or None, **kw)
         except httpx.HTTPError as exc:
             raise Unreachable(path, None, type(exc).__name__) from exc
+        return self._answer(path, r)
+
+    def _answer(self, path: str, r: httpx.Response) -> Any:
         if r.status_code >= 500:
             raise Unreachable(path, r.status_code, _detail(r))
         if r.status_code == 404 and _detail(r) == "Not Found":  # no such route
@@ -210,6 +217,34 @@ class ApiClient:
             return
         with self._lock:
             self._cache[key] = _Entry(time.monotonic(), value)
+
+    def revalidated(self, key: Any, fresh_s: float, path: str) -> Any:
+        """``GET path``, kept ``fresh_s`` seconds, then asked again with the ETag it came with
+        (``If-None-Match``): a 304 keeps the value held, anything else replaces it. The API
+        away: the value held, if any."""
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None and time.monotonic() - entry.at < fresh_s:
+                return entry.value
+        headers = dict(self._auth)
+        if entry is not None and entry.etag:
+            headers["If-None-Match"] = entry.etag
+        try:
+            r = self._http.request("GET", path, headers=headers or None)
+            held = entry is not None and r.status_code == 304
+            value = entry.value if held else self._answer(path, r)
+            etag = r.headers.get("etag")
+        except Unreachable:
+            if entry is None:
+                raise
+            value, etag = entry.value, entry.etag  # the API away: held, asked after fresh_s
+        except httpx.HTTPError as exc:
+            if entry is None:
+                raise Unreachable(path, None, type(exc).__name__) from exc
+            value, etag = entry.value, entry.etag
+        with self._lock:
+            self._cache[key] = _Entry(time.monotonic(), value, etag)
+        return value
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Future:
         return self.pool.submit(fn, *args, **kw)
@@ -295,7 +330,9 @@ class ApiClient:
     # -- metering (always there) -----------------------------------------------------------
 
     def sites(self) -> list[dict]:
-        return self.cached(("sites",), 60.0, lambda: self.get(f"{API}/sites"))
+        """The sites the person may see: a site created a moment ago, by any process, is
+        there on the next page load (see :data:`SITES_FRESH_S`)."""
+        return self.revalidated(("sites",), SITES_FRESH_S, f"{API}/sites")
 
     def meters(self, fresh: bool = False) -> list[dict]:
         """The meter registry (cached a minute; ``fresh``: asked now, e.g. for an editor

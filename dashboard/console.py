@@ -5,7 +5,7 @@ rule, try a rule on history, and the alarm-system KPIs. Texts in the person's la
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,16 +174,79 @@ def field_unit(f: dict, meter_unit: str | None, rule_unit: str | None, lang: str
 
 def _parse(f: dict, value: Any) -> Any:
     kind = f["kind"]
-    if kind == "windows":
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise ValueError(f"{f['name']}: invalid JSON ({exc})") from exc
     if kind == "dates":
         return [d.strip() for d in str(value).replace("，", ",").split(",") if d.strip()]
     if kind in ("integer", "rule") and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+WEEKDAYS = range(7)  # Monday = 0, as the API stores them
+_HHMM = re.compile(r"(\d{1,2})[:：](\d{2})")  # a full-width colon, as a Chinese IME types it
+
+
+def window_rows(stored: object) -> list[dict]:
+    """A stored windows value (``[{"days", "start", "end"}]``, None) as the editor's rows, with
+    the API's defaults written out (every day, 00:00)."""
+    if not isinstance(stored, list):
+        return []
+    return [
+        {
+            "days": sorted(w.get("days", list(WEEKDAYS))),
+            "start": w.get("start", "00:00"),
+            "end": w.get("end", "00:00"),
+        }
+        for w in stored
+        if isinstance(w, dict)
+    ]
+
+
+def _hhmm(text: str) -> str | None:
+    """``08:00`` from ``8:00`` or ``08：00``; None when it is not a time of day."""
+    found = _HHMM.fullmatch(text)
+    hh, mm = (int(found[1]), int(found[2])) if found else (-1, -1)
+    if not (0 <= hh <= 24 and 0 <= mm < 60) or (hh == 24 and mm):
+        return None
+    return f"{hh:02d}:{mm:02d}"
+
+
+def windows_value(rows: Sequence[dict], label: str, lang: str) -> list[dict] | None:
+    """The stored form of a windows field from its editor rows (``days`` ticked, ``start`` and
+    ``end`` typed HH:MM): a row left empty is skipped, an empty start is 00:00 and an empty
+    end 24:00 (the whole day); no row used: None. Raises ValueError naming the field, the
+    window and what is wrong, in the person's language."""
+    out = []
+    for n, row in enumerate(rows, 1):
+        days = sorted({int(d) for d in row.get("days") or []})
+        start, end = (str(row.get(k) or "").strip() for k in ("start", "end"))
+        if not (days or start or end):
+            continue
+        if not days:
+            raise ValueError(t("win_wrong", lang, field=label, n=n, why=t("win_no_days", lang)))
+        window = {"days": days}
+        for part, text, empty in (("start", start, "00:00"), ("end", end, "24:00")):
+            hhmm = _hhmm(text or empty)
+            if hhmm is None:
+                what = {"field": label, "n": n, "part": t(f"win_{part}", lang)}
+                why = t("win_bad_time", lang, got=text)
+                raise ValueError(t("win_wrong_part", lang, **what, why=why))
+            window[part] = hhmm
+        out.append(window)
+    return out or None
+
+
+def windows_from_form(
+    values: Sequence[Any], parts: Sequence[dict], labels: dict[str, str], lang: str
+) -> dict[str, list[dict] | None]:
+    """Every windows field of the editor (``parts``: the ids ``{name, row, part}`` of its
+    controls, ``values`` theirs) in its stored form, by field name."""
+    rows: dict[str, dict[int, dict]] = {}
+    for value, part in zip(values, parts, strict=True):
+        rows.setdefault(part["name"], {}).setdefault(int(part["row"]), {})[part["part"]] = value
+    return {
+        name: windows_value([r[i] for i in sorted(r)], labels.get(name, name), lang)
+        for name, r in rows.items()
+    }
 
 
 def extra_common(catalog: dict) -> list[dict]:

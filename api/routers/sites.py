@@ -4,9 +4,11 @@ site balance and load."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
+from api import conditional
 from api.deps import Configurer, DbSession, Reader
 from api.schemas import SiteCreate, SiteLoadOut, SiteOut, SiteTotalsOut, SiteUpdate
 from metering import balance, registry, series
@@ -43,10 +45,14 @@ def update_site(code: str, body: SiteUpdate, session: DbSession, _: Configurer) 
     return _out(site, registry.site_codes(session))
 
 
-@router.get("/sites", response_model=list[SiteOut])
-def list_sites(session: DbSession, who: Reader) -> list[SiteOut]:
+@router.get("/sites", response_model=list[SiteOut], responses=conditional.NOT_MODIFIED)
+def list_sites(session: DbSession, who: Reader, request: Request, response: Response) -> Any:
+    """The sites the caller may see, with an ETag: sent back in ``If-None-Match`` it is
+    answered 304 without a body while that list is unchanged (the dashboard asks so on every
+    page load instead of keeping the list a minute)."""
     codes = registry.site_codes(session)
-    return [_out(s, codes) for s in registry.list_sites(session) if who.sees(s.id)]
+    out = [_out(s, codes) for s in registry.list_sites(session) if who.sees(s.id)]
+    return conditional.answer(request, response, out)
 
 
 @router.get("/sites/{code}/totals", response_model=SiteTotalsOut)

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dash
-from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.utils import PlotlyJSONEncoder
 
@@ -44,8 +44,8 @@ RF_UNIT = "eng-rf-unit"
 RC = "eng-rc"  # the catalog's further common fields: {"type": RC, "name": field, "kind": kind}
 COMMON_BOX = "eng-rule-common"
 RULE_BTN = "eng-rule-btn"  # {"type": RULE_BTN, "op": edit|toggle|delete, "id": rule id}
-HIST_START = "eng-hist-start"
-HIST_END = "eng-hist-end"
+HIST_RANGE = "eng-hist-range"  # its inputs: #eng-hist-range (from), #eng-hist-range-end-date
+DATE_FORMAT = "YYYY-MM-DD"  # as the whole app writes dates, in both languages
 HIST_BOX = "eng-hist-box"
 HIST_TABLE = "eng-hist-table"
 HIST_SEEN = "eng-hist-seen"  # what the list or history shows: redrawn only when it changes
@@ -64,6 +64,13 @@ PENDING = "eng-rule-pending"  # the rule a delete waits to be confirmed for
 RULES_MSG = "eng-rules-msg"
 LIST_BOX = "eng-alarm-list-box"
 RULES_SEEN = "eng-rules-seen"  # what the rule table shows: redrawn on the tick only when changed
+# a windows field (schedule, idle periods) is rows of weekdays ticked, from and to HH:MM; scope
+# "rf" for a type's field, "rc" for a common one
+WIN = "eng-win"  # {"type": WIN, "scope", "name", "row", "part": days | start | end}
+WIN_ROW = "eng-win-row"  # {"type": WIN_ROW, "scope", "name", "row"}: shown when used or next
+WIN_BOX = "eng-win-box"  # {"type": WIN_BOX, "scope", "name"}: a field's rows
+WIN_SPARE = 4  # rows offered beyond a rule's windows, each shown once the one above is used
+_WIN_PARTS = {"type": WIN, "scope": ALL, "name": ALL, "row": ALL, "part": ALL}
 
 
 def _checklist(options: list[dict], value: list) -> dcc.Checklist:
@@ -104,11 +111,21 @@ def _label(text_by_lang: dict, lang: str) -> str:
 # -- layout --------------------------------------------------------------------------------
 
 
-def _field_box(f: dict, control: object, unit: object, lang: str, cls: str) -> html.Label:
-    """A catalog field: its label (* when required), control, unit and help."""
+def _field_box(f: dict, control: object, unit: object, lang: str, cls: str) -> html.Component:
+    """A catalog field: its label (* when required), control, unit and help (a box, not a
+    label, round the several controls of a windows field)."""
     head = [html.Span(_label(f["label"], lang), className="label")]
     if f["required"]:
         head.append(html.Span(" *", className="req", title=t("required", lang)))
+    if f["kind"] == "windows":
+        return html.Div(
+            [
+                html.Span(head),
+                html.Div([control, unit], className="field-input"),
+                html.Small(_label(f["help"], lang), className="help"),
+            ],
+            className=f"{cls} win-field",
+        )
     return html.Label(
         [
             html.Span(head),
@@ -251,21 +268,27 @@ def _actions(lang: str) -> html.Div:
 
 
 def _history_box(lang: str) -> html.Div:
+    """The history's range: local calendar days, shown and typed as YYYY-MM-DD in either
+    language (a browser's date input would show its own locale's order, 11/27/2026)."""
     today = datetime.now(ZoneInfo(_tz())).date()
     return html.Div(
         id=HIST_BOX,
         style=_HIDDEN,
         className="controls",
         children=[
-            html.Span(t("hist_from", lang), className="label"),
-            dcc.Input(
-                id=HIST_START,
-                type="date",
-                value=(today - timedelta(days=7)).isoformat(),
-                style={"width": "180px"},
+            html.Span(t("hist_range", lang), className="label"),
+            html.Div(
+                dcc.DatePickerRange(
+                    id=HIST_RANGE,
+                    start_date=(today - timedelta(days=7)).isoformat(),
+                    end_date=today.isoformat(),
+                    display_format=DATE_FORMAT,
+                    start_date_placeholder_text=DATE_FORMAT,
+                    end_date_placeholder_text=DATE_FORMAT,
+                    first_day_of_week=1,
+                ),
+                style={"width": "300px"},
             ),
-            html.Span(t("hist_to", lang), className="label"),
-            dcc.Input(id=HIST_END, type="date", value=today.isoformat(), style={"width": "180px"}),
         ],
     )
 
@@ -424,7 +447,7 @@ def _history_table(events: list[dict], lang: str) -> html.Table:
 def _range(start: str | None, end: str | None) -> tuple[datetime, datetime] | None:
     """Local calendar days [start, end] as UTC instants."""
     try:
-        d0, d1 = date.fromisoformat(str(start)), date.fromisoformat(str(end))
+        d0, d1 = date.fromisoformat(str(start)[:10]), date.fromisoformat(str(end)[:10])
     except ValueError:
         return None
     tz = ZoneInfo(_tz())
@@ -445,8 +468,8 @@ def _range(start: str | None, end: str | None) -> tuple[datetime, datetime] | No
     Input(ids.ENG_ALARM_TICK, "n_intervals"),
     Input(ids.ENG_ALARM_STATE, "value"),
     Input(ids.ENG_ACTION_MSG, "children"),
-    Input(HIST_START, "value"),
-    Input(HIST_END, "value"),
+    Input(HIST_RANGE, "start_date"),
+    Input(HIST_RANGE, "end_date"),
     State(ids.ENG_ALARM_TABLE, "value"),
     State(HIST_SEEN, "data"),
 )
@@ -674,6 +697,73 @@ def rules_list(_: int, __: object, ___: object, seen: str | None):
     return table, form, drawn
 
 
+def _window_rows(scope: str, name: str, stored: object, lang: str) -> list[html.Div]:
+    """A windows field's rows: the stored windows, then empty ones, each shown once the row
+    above it is used (the clientside callback below keeps that as the person types)."""
+    rows = console.window_rows(stored)
+    out = []
+    for i in range(len(rows) + WIN_SPARE):
+        row = rows[i] if i < len(rows) else {"days": [], "start": "", "end": ""}
+        key = {"scope": scope, "name": name, "row": i}
+        out.append(
+            html.Div(
+                [
+                    dcc.Checklist(
+                        id={"type": WIN, **key, "part": "days"},
+                        options=[
+                            {"label": t(f"wd_{d}", lang), "value": d} for d in console.WEEKDAYS
+                        ],
+                        value=row["days"],
+                        inline=True,
+                        className="win-days",
+                    ),
+                    html.Span(t("win_from", lang), className="label"),
+                    dcc.Input(
+                        id={"type": WIN, **key, "part": "start"},
+                        type="text",
+                        value=row["start"],
+                        placeholder="00:00",
+                        maxLength=5,
+                        className="win-time",
+                    ),
+                    html.Span(t("win_to", lang), className="label"),
+                    dcc.Input(
+                        id={"type": WIN, **key, "part": "end"},
+                        type="text",
+                        value=row["end"],
+                        placeholder="24:00",
+                        maxLength=5,
+                        className="win-time",
+                    ),
+                ],
+                id={"type": WIN_ROW, **key},
+                className="win-row",
+                style={} if i <= len(rows) else _HIDDEN,
+            )
+        )
+    return out
+
+
+clientside_callback(
+    """function(values, parts, rows) {
+        const used = new Set();
+        parts.forEach((p, k) => {
+            const v = values[k];
+            if (Array.isArray(v) ? v.length : String(v ?? '').trim()) {
+                used.add(JSON.stringify([p.scope, p.name, p.row]));
+            }
+        });
+        const on = (r, i) => used.has(JSON.stringify([r.scope, r.name, i]));
+        const shown = r => r.row === 0 || on(r, r.row) || on(r, r.row - 1);
+        return rows.map(r => shown(r) ? {} : {display: 'none'});
+    }""",
+    Output({"type": WIN_ROW, "scope": ALL, "name": ALL, "row": ALL}, "style"),
+    Input(_WIN_PARTS, "value"),
+    State(_WIN_PARTS, "id"),
+    State({"type": WIN_ROW, "scope": ALL, "name": ALL, "row": ALL}, "id"),
+)
+
+
 def _rule_options(rules: list[dict], editing: int | None) -> list[dict]:
     """Rules another may name (a parent): every rule but the one being edited."""
     return [
@@ -719,8 +809,12 @@ def _field_control(
             ],
         )
     if kind == "windows":
-        text = json.dumps(value) if value not in (None, "") else ""
-        return dcc.Textarea(id=fid, value=text, style={"width": "420px", "height": "52px"})
+        scope = "rc" if fid["type"] == RC else "rf"
+        return html.Div(
+            _window_rows(scope, f["name"], value, lang),
+            id={"type": WIN_BOX, "scope": scope, "name": f["name"]},
+            className="win-box",
+        )
     if kind == "dates":
         text = ", ".join(value) if isinstance(value, list) else (value or "")
         return dcc.Input(id=fid, type="text", value=text, placeholder="2026-10-01, 2026-10-02")
@@ -742,11 +836,13 @@ def _field_control(
     Output(ids.rule_field("type"), "options"),
     Output({"type": RC, "name": ALL, "kind": ALL}, "value"),
     Output({"type": RC, "name": ALL, "kind": "rule"}, "options"),
+    Output({"type": WIN_BOX, "scope": "rc", "name": ALL}, "children"),
     Input(ids.rule_field("type"), "value"),
     Input(EDITING, "data"),
     State({"type": RC, "name": ALL, "kind": ALL}, "id"),
+    State({"type": WIN_BOX, "scope": "rc", "name": ALL}, "id"),
 )
-def rule_fields(rtype: str | None, editing: int | None, common_ids: list[dict]):
+def rule_fields(rtype: str | None, editing: int | None, common_ids: list[dict], win_ids: list):
     """Exactly the fields of the chosen type (with units and help), filled with the rule's
     values when editing one; the common fields (schedule, parent, webhook) filled likewise."""
     lang = current()
@@ -762,8 +858,10 @@ def rule_fields(rtype: str | None, editing: int | None, common_ids: list[dict]):
     spec = console.type_spec(catalog, rtype)
     n_rule_refs = sum(1 for i in common_ids if i["kind"] == "rule")
     keep_common = [no_update] * len(common_ids)  # a wildcard output: one per component
+    keep_windows = [no_update] * len(win_ids)
     if spec is None:
-        return t("not_available", lang), *[no_update] * 9, keep_common, [no_update] * n_rule_refs
+        no_refs = [no_update] * n_rule_refs
+        return t("not_available", lang), *[no_update] * 9, keep_common, no_refs, keep_windows
     parents = [_rule_options(console.rules(api) or [], editing)] * n_rule_refs
     types = [{"label": _label(s["label"], lang), "value": s["type"]} for s in catalog["types"]]
     meters = _meters(fresh=True)  # a meter created a moment ago can be chosen
@@ -790,9 +888,10 @@ def rule_fields(rtype: str | None, editing: int | None, common_ids: list[dict]):
             types,
             keep_common,
             parents,
+            keep_windows,
         )
-    kinds = {f["name"]: f["kind"] for f in console.extra_common(catalog)}
-    common = [_common_value(rule.get(i["name"]), kinds.get(i["name"])) for i in common_ids]
+    common = [rule.get(i["name"]) for i in common_ids]
+    windows = [_window_rows("rc", i["name"], rule.get(i["name"]), lang) for i in win_ids]
     return (
         boxes,
         rule["name"],
@@ -806,24 +905,19 @@ def rule_fields(rtype: str | None, editing: int | None, common_ids: list[dict]):
         types,
         common,
         parents,
+        windows,
     )
-
-
-def _common_value(value: object, kind: str | None) -> object:
-    """A rule's common field as its control shows it (windows as JSON text)."""
-    if kind == "windows":
-        return json.dumps(value) if value else ""
-    return value
 
 
 @callback(
     Output({"type": RF_UNIT, "name": ALL}, "children"),
     Input({"type": RF, "name": ALL}, "value"),
     State({"type": RF, "name": ALL}, "id"),
+    State({"type": RF_UNIT, "name": ALL}, "id"),
     State(ids.rule_field("type"), "value"),
     prevent_initial_call=True,
 )
-def field_units(values: list, fids: list[dict], rtype: str | None):
+def field_units(values: list, fids: list[dict], unit_ids: list[dict], rtype: str | None):
     """Limits follow the chosen meter's unit (or the rule's unit field)."""
     lang = current()
     spec = console.type_spec(console.rule_catalog(runtime.api()) or {}, rtype)
@@ -837,7 +931,7 @@ def field_units(values: list, fids: list[dict], rtype: str | None):
         except ApiError:
             pass
     out = []
-    for i in fids:
+    for i in unit_ids:  # one per field (a windows field has several controls, none of them RF)
         f = next((f for f in (spec or {}).get("fields", []) if f["name"] == i["name"]), None)
         if f is None:
             out.append("")
@@ -872,15 +966,20 @@ def _body(
     fids: list[dict],
     common_vals: list,
     common_ids: list[dict],
+    win_vals: list,
+    win_ids: list[dict],
 ) -> dict:
+    lang = current()
     catalog = console.rule_catalog(runtime.api()) or {}
     spec = console.type_spec(catalog, rtype)
     if spec is None:
         raise ValueError(f"type: {rtype!r}")
+    common = console.extra_common(catalog)
+    labels = {f["name"]: _label(f["label"], lang) for f in [*spec["fields"], *common]}
     values = dict(zip([i["name"] for i in fids], vals, strict=True))
     values.update(zip([i["name"] for i in common_ids], common_vals, strict=True))
+    values.update(console.windows_from_form(win_vals, win_ids, labels, lang))
     values.update(name=name, priority=prio, message=msg)
-    common = console.extra_common(catalog)
     return console.rule_body(spec, values, patch=editing is not None, common=common)
 
 
@@ -894,6 +993,8 @@ _FORM_STATE = (
     State({"type": RF, "name": ALL}, "id"),
     State({"type": RC, "name": ALL, "kind": ALL}, "value"),
     State({"type": RC, "name": ALL, "kind": ALL}, "id"),
+    State(_WIN_PARTS, "value"),
+    State(_WIN_PARTS, "id"),
 )
 
 

@@ -152,3 +152,29 @@ def test_site_zone_defaults_to_the_setting_and_is_checked(
     )
     assert r.status_code == 422, r.text
     assert "timezone" in r.text
+
+
+def test_site_list_etag_answers_304_until_a_site_is_created_or_changed(
+    client: TestClient, admin_headers: dict
+) -> None:
+    """The dashboard asks for a person's site list on every page load with the ETag it holds:
+    unchanged, 304 and no body; a site created or changed a moment ago, the new list."""
+    h = admin_headers
+    first = client.get("/api/v1/sites", headers=h)
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and tag.startswith('"')
+    again = client.get("/api/v1/sites", headers={**h, "If-None-Match": tag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
+    assert client.get("/api/v1/sites", headers={**h, "If-None-Match": '"other"'}).status_code == 200
+    code = f"ETAG-{uuid.uuid4().hex[:8]}"
+    r = client.post(
+        "/api/v1/sites", json={"code": code, "name": "new", "region": "江苏"}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    after = client.get("/api/v1/sites", headers={**h, "If-None-Match": tag})
+    assert after.status_code == 200 and code in [s["code"] for s in after.json()]
+    tag = after.headers["etag"]
+    r = client.patch(f"/api/v1/sites/{code}", json={"contracted_demand_kw": 500}, headers=h)
+    assert r.status_code == 200, r.text
+    changed = client.get("/api/v1/sites", headers={**h, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag

@@ -104,6 +104,16 @@ def _act_done(p, button: str) -> None:  # noqa: ANN001
     p.wait_for_selector("#eng-action-message:has-text('done')", timeout=T)
 
 
+HIST_FROM, HIST_TO = "#eng-hist-range", "#eng-hist-range-end-date"  # the range's two inputs
+
+
+def _hist_end(p, day: str) -> None:  # noqa: ANN001
+    """Type the history's last day as a person would (YYYY-MM-DD, Enter)."""
+    p.fill(HIST_TO, day)
+    p.press(HIST_TO, "Enter")
+    p.press(HIST_TO, "Escape")  # the calendar closed: it covers the filters below
+
+
 def _field(name: str) -> dict:
     return {"type": "eng-rf", "name": name}
 
@@ -161,7 +171,7 @@ def test_every_filter_shows_its_alarms(page: Page, stack: dict) -> None:
     assert p.locator(ROW).count() == 0  # the history replaces the list
     # a range that ends before today shows nothing
     yesterday = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
-    p.fill("#eng-hist-end", yesterday)
+    _hist_end(p, yesterday)
     p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
     # the shelved alarm can be found and unshelved
     _filter(p, "Shelved")
@@ -482,8 +492,7 @@ def _raised(p) -> str:  # noqa: ANN001
 
 
 def _person(st: dict, role: str, site: str | None = None) -> str:
-    """A new person's session token (a new token: the dashboard's site list, cached a minute
-    per person, is read afresh and holds the sites created a moment ago)."""
+    """A new person's session token."""
     login = make_user(st["engine"], [role], site=site, name=f"{role} {site or 'all'}")
     r = httpx.post(f"{st['api'].url}{API}/auth/login", json={"login": login, "password": PASSWORD})
     assert r.status_code == 200, r.text
@@ -532,6 +541,34 @@ def test_alarm_kpis_of_the_site_chosen_and_of_a_managers_own_site(
         zh.close()
 
 
+def test_a_site_created_a_moment_ago_is_offered_on_the_next_page_load(
+    page: Page,  # noqa: F811
+    stack: dict,  # noqa: F811
+) -> None:
+    """The site picker of a person who had the page open: a site the API created since is
+    offered on the next load (the site list was kept a minute; now asked again, with its
+    ETag, on every load)."""
+    uid = uuid.uuid4().hex[:6]
+    p, url = page.page, f"{stack['dash'].url}/alarm-kpis"
+
+    def offered() -> list[str]:
+        p.goto(url)
+        p.click("#kpi-site")
+        p.wait_for_selector(".dash-dropdown-option", timeout=T)
+        return p.locator(".dash-dropdown-option").all_inner_texts()
+
+    assert not any(f"Furnace {uid}" in o for o in offered())
+    r = stack["admin"].post(
+        f"{API}/sites", json={"code": f"NEW-{uid}", "name": f"Furnace {uid}", "timezone": TZ}
+    )
+    assert r.status_code == 201, r.text
+    deadline = time.monotonic() + 30  # the next load, or one after it on a slow box
+    while not any(f"Furnace {uid}" in o for o in offered()):  # (was: a minute later)
+        assert time.monotonic() < deadline, f"Furnace {uid} not offered"
+        p.wait_for_timeout(1000)
+    assert page.errors == []
+
+
 def _shots_dir() -> Path:
     out = Path(os.environ.get("ECC_SHOTS", str(ARTIFACTS)))
     out.mkdir(parents=True, exist_ok=True)
@@ -561,10 +598,30 @@ def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: 
         p.page.locator("#eng-rule-try-graph").scroll_into_view_if_needed()
         p.page.screenshot(path=str(out / f"rule-editor-{lang}.png"))
         # the common fields (schedule, parent rule, webhook) with values, as an engineer sees them
-        p.page.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]')
+        wd = WEEKDAYS[lang]
+        _window(p.page, 0, wd[:5], "08:00", "18:00")
+        _window(p.page, 1, wd[5:6], "8:00", "12:00")  # a second window (Saturday mornings)
         p.page.fill(RC_WEBHOOK, "https://hooks.example.com/ecc/alarms")
         p.page.locator(".rc-webhook_url").scroll_into_view_if_needed()
         p.page.screenshot(path=str(out / f"rule-common-{lang}.png"))
+        # a mistake is named in the person's language before anything is sent
+        p.page.locator(f"{RC_SCHEDULE_ROW} >> nth=1").locator(".win-time input >> nth=1").fill(
+            "7pm"
+        )
+        p.page.click("#eng-rule-try")
+        said = {
+            "en": "Armed in, window 2, end: expected a time HH:MM from 00:00 to 24:00, e.g. "
+            "08:00 (got “7pm”)",
+            "zh": "启用时段第 2 个时段的结束时间：应为 00:00 至 24:00 之间的 HH:MM 时间，"
+            "如 08:00（输入为“7pm”）",
+        }[lang]
+        p.page.wait_for_selector(f"#eng-rule-try-result.msg-error:has-text('{said}')", timeout=T)
+        p.page.screenshot(path=str(out / f"rule-schedule-error-{lang}.png"))
+        parent_help = {
+            "en": "The rule whose active alarm suppresses this one; empty: never suppressed",
+            "zh": "其活动报警会抑制本规则的规则；留空则不抑制",
+        }[lang]
+        assert p.page.inner_text(".rc-parent_rule .help") == parent_help
         none = {"en": "none (never suppressed)", "zh": "无（不抑制）"}[lang]
         assert none in p.page.inner_text(".rc-parent_rule")  # an empty picker says what it means
         p.page.goto(f"{base}/alarm-kpis")
@@ -577,8 +634,34 @@ def test_console_screenshots(browser, stack: dict, lang: str) -> None:  # noqa: 
 
 # -- the common fields: schedule, parent rule, webhook ---------------------------------------
 
-RC_SCHEDULE = ".rc-schedule textarea"
+RC_SCHEDULE_ROW = ".rc-schedule .win-row"
 RC_WEBHOOK = ".rc-webhook_url input"
+WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+}
+
+
+def _window(p, row: int, days: tuple[str, ...], start: str, end: str) -> None:  # noqa: ANN001
+    """Fill the schedule's ``row``-th window as a person would: tick exactly ``days``, type
+    the times (the row appears once the one above it is used)."""
+    box = p.locator(f"{RC_SCHEDULE_ROW} >> nth={row}")
+    box.wait_for(state="visible", timeout=T)
+    ticks = box.locator(".win-days label")
+    assert ticks.count() == 7
+    for k in range(7):
+        tick = ticks.nth(k)
+        tick.locator("input").set_checked(tick.inner_text().strip() in days)
+    box.locator(".win-time input >> nth=0").fill(start)
+    box.locator(".win-time input >> nth=1").fill(end)
+
+
+def _window_shown(p, row: int) -> tuple[list[str], str, str]:  # noqa: ANN001
+    """What the schedule's ``row``-th window shows: the days ticked, from, to."""
+    box = p.locator(f"{RC_SCHEDULE_ROW} >> nth={row}")
+    days = box.locator(".win-days label:has(input:checked)").all_inner_texts()
+    times = box.locator(".win-time input")
+    return [d.strip() for d in days], times.nth(0).input_value(), times.nth(1).input_value()
 
 
 def _pick_parent(p, label: str) -> None:  # noqa: ANN001
@@ -600,49 +683,77 @@ def test_schedule_parent_and_webhook_from_the_editor(page: Page, stack: dict) ->
     _ready(p)
     assert "Armed in" in p.inner_text(".rc-schedule")
     assert "Parent rule" in p.inner_text(".rc-parent_rule")
+    assert p.locator(f"{RC_SCHEDULE_ROW}:visible").count() == 1  # one window offered at first
     p.fill("#eng-rule-name", name)
     _set(p, _field("meter"), stack["codes"]["FA"])
     p.fill(".rf-high input", "50")
-    # bad values: the API's 422 names the field, the form shows it, nothing is created
-    p.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "25:00", "end": "18:00"}]')
+    # bad values: the form names the field, the window and the mistake; nothing is created
+    weekdays, saturday = WEEKDAYS["en"][:5], WEEKDAYS["en"][5:6]
+    _window(p, 0, weekdays, "25:00", "18:00")
     p.click("#eng-rule-create")
-    _refused(p, "schedule[0].start: not a time of day")
-    p.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]')
+    _refused(p, "Armed in, window 1, start: expected a time HH:MM from 00:00 to 24:00")
+    _window(p, 0, weekdays, "08:00", "18:00")
+    _window(p, 1, (), "08:00", "12:00")  # the next row appeared: times but no day
+    p.click("#eng-rule-create")
+    _refused(p, "Armed in, window 2: tick at least one weekday")
+    _window(p, 1, saturday, "8:00", "12:00")  # 8:00 is read as 08:00
     p.fill(RC_WEBHOOK, "ftp://127.0.0.1/hook")
     p.click("#eng-rule-create")
-    _refused(p, "webhook_url: must be an http:// or https:// URL")
-    p.fill(RC_SCHEDULE, "[{")  # not JSON: said before anything is sent
-    p.click("#eng-rule-create")
-    _refused(p, "schedule: invalid JSON")
+    _refused(p, "webhook_url: must be an http:// or https:// URL")  # the API's 422
     assert _rules_of(stack, name) == []
     # good values: created with them
-    p.fill(RC_SCHEDULE, '[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]')
     p.fill(RC_WEBHOOK, "http://127.0.0.1:9/hook")
     _pick_parent(p, f"parent {uid} (#{parent['id']})")
     p.click("#eng-rule-create")
     p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
     [rule] = _rules_of(stack, name)
-    assert rule["schedule"] == [{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}]
+    schedule = [
+        {"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"},
+        {"days": [5], "start": "08:00", "end": "12:00"},
+    ]
+    assert rule["schedule"] == schedule  # the stored form, as a JSON body would have sent it
+    assert stack["admin"].get(f"{API}/alarm-rules/{rule['id']}").json()["schedule"] == schedule
     assert (rule["parent_rule"], rule["webhook_url"]) == (parent["id"], "http://127.0.0.1:9/hook")
-    # edit: the form shows them; a bad webhook is refused; emptied fields are removed
+    # the page loaded afresh, the rule edited: the controls show what was stored
+    p.reload()
+    _ready(p)
     row = f"#eng-rule-row-{rule['id']}"
     p.click(f"{row} button:has-text('Edit')")
     p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=T)
     p.wait_for_function(
-        "sel => document.querySelector(sel).value.includes('08:00')", arg=RC_SCHEDULE, timeout=T
+        "sel => document.querySelector(sel).value === '08:00'",
+        arg=".rc-schedule .win-time input",
+        timeout=T,
     )
+    assert _window_shown(p, 0) == (list(weekdays), "08:00", "18:00")
+    assert _window_shown(p, 1) == (list(saturday), "08:00", "12:00")
+    assert p.locator(f"{RC_SCHEDULE_ROW}:visible").count() == 3  # and room for one more
     assert p.input_value(RC_WEBHOOK) == "http://127.0.0.1:9/hook"
     assert f"#{parent['id']}" in p.inner_text(".rc-parent_rule")
     p.fill(RC_WEBHOOK, "mailto:someone")
     p.click("#eng-rule-create")
     _refused(p, "webhook_url: must be an http:// or https:// URL")
-    p.fill(RC_SCHEDULE, "")
+    # emptied: the first window only, from 22:00 past midnight to 06:00, every day
+    _window(p, 0, WEEKDAYS["en"], "22:00", "06:00")
+    _window(p, 1, (), "", "")
     p.fill(RC_WEBHOOK, "https://127.0.0.1:9/other")
     p.click("#eng-rule-create")
     p.wait_for_selector("#eng-rule-result:has-text('rule saved')", timeout=T)
     [rule] = _rules_of(stack, name)
-    assert (rule["schedule"], rule["webhook_url"]) == (None, "https://127.0.0.1:9/other")
-    assert rule["parent_rule"] == parent["id"]
+    assert rule["schedule"] == [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00"}]
+    assert rule["webhook_url"] == "https://127.0.0.1:9/other"
+    # every window emptied: no schedule (always armed)
+    p.click(f"{row} button:has-text('Edit')")
+    p.wait_for_function(
+        "sel => document.querySelector(sel).value === '22:00'",
+        arg=".rc-schedule .win-time input",
+        timeout=T,
+    )
+    _window(p, 0, (), "", "")
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result:has-text('rule saved')", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert (rule["schedule"], rule["parent_rule"]) == (None, parent["id"])
     # the parent cannot be suppressed by its own child: 422 on parent_rule, shown
     p.click(f"#eng-rule-row-{parent['id']} button:has-text('Edit')")
     p.wait_for_selector(f"#eng-rule-edit-title:has-text('parent {uid}')", timeout=T)
@@ -651,6 +762,69 @@ def test_schedule_parent_and_webhook_from_the_editor(page: Page, stack: dict) ->
     _refused(p, "parent_rule: a rule cannot be suppressed by itself (cycle)")
     assert _rules_of(stack, f"parent {uid}")[0]["parent_rule"] is None
     assert page.errors == []
+
+
+def test_idle_periods_of_an_idle_rule_by_the_same_controls(page: Page, stack: dict) -> None:  # noqa: F811
+    """A type's own windows field (an idle rule's idle periods) is edited like the schedule."""
+    name = f"idle {uuid.uuid4().hex[:6]}"
+    p = page.page
+    p.goto(f"{stack['dash'].url}/engineer")
+    _ready(p)
+    _set(p, "eng-rule-type", "idle")
+    p.wait_for_selector(".rf-idle_periods .win-row", timeout=T)
+    p.fill("#eng-rule-name", name)
+    _set(p, _field("meter"), stack["codes"]["FA"])
+    p.fill(".rf-high input", "3")
+    rows = ".rf-idle_periods .win-row"
+    first = p.locator(f"{rows} >> nth=0")
+    for k in range(5):  # Monday to Friday nights
+        first.locator(".win-days label input").nth(k).check()
+    first.locator(".win-time input >> nth=0").fill("22:00")
+    first.locator(".win-time input >> nth=1").fill("06:00")
+    second = p.locator(f"{rows} >> nth=1")
+    for k in (5, 6):  # the weekend, all day
+        second.locator(".win-days label input").nth(k).check()
+    p.click("#eng-rule-create")
+    p.wait_for_selector("#eng-rule-result.msg-ok", timeout=T)
+    [rule] = _rules_of(stack, name)
+    assert rule["idle_periods"] == [
+        {"days": [0, 1, 2, 3, 4], "start": "22:00", "end": "06:00"},
+        {"days": [5, 6], "start": "00:00", "end": "24:00"},
+    ]
+    p.click(f"#eng-rule-row-{rule['id']} button:has-text('Edit')")
+    p.wait_for_selector(f"#eng-rule-edit-title:has-text('{name}')", timeout=T)
+    p.wait_for_function(
+        "sel => document.querySelector(sel).value === '22:00'",
+        arg=f"{rows} .win-time input",
+        timeout=T,
+    )
+    second_days = p.locator(f"{rows} >> nth=1").locator(".win-days label:has(input:checked)")
+    assert second_days.all_inner_texts() == ["Sat", "Sun"]
+    assert page.errors == []
+
+
+def test_history_range_reads_yyyy_mm_dd_in_either_language(browser, stack: dict) -> None:  # noqa: ANN001
+    """In an en-US browser a date input shows 11/27/2026; the range shows the app's own
+    YYYY-MM-DD in English and 中文, and a day typed so sets the range."""
+    today = datetime.now(ZoneInfo(TZ)).date()
+    for lang, history in (("en", "History"), ("zh", "历史")):
+        p = Page(
+            browser, lang=lang, base=stack["dash"].url, session=stack["session"], locale="en-US"
+        )
+        try:
+            p.page.goto(f"{stack['dash'].url}/engineer")
+            p.page.click(f"#eng-alarm-state label:has-text('{history}')")
+            p.page.wait_for_selector(HIST_TO, state="visible", timeout=T)
+            for sel, day in ((HIST_FROM, today - timedelta(days=7)), (HIST_TO, today)):
+                shown = p.page.eval_on_selector(sel, "e => [e.type, e.value]")
+                assert shown == ["text", day.isoformat()], (lang, sel, shown)  # as it reads
+            _hist_end(p.page, (today - timedelta(days=5)).isoformat())
+            none = {"en": "No alarm events", "zh": "该时段无报警记录"}[lang]
+            p.page.wait_for_selector(f"#eng-alarm-note:has-text('{none}')", timeout=T)
+            assert p.page.input_value(HIST_TO) == (today - timedelta(days=5)).isoformat()
+            assert p.errors == []
+        finally:
+            p.close()
 
 
 # -- the history over a range: at most the newest 200 events, a past range left alone --------
@@ -707,7 +881,7 @@ def test_list_and_history_redraw_only_on_change_and_history_shows_the_newest_200
     assert _tick_status(p) == 204  # nothing new: not drawn again
     # a range that ended before today is never drawn again
     past = (datetime.now(ZoneInfo(TZ)) - timedelta(days=3)).date().isoformat()
-    p.fill("#eng-hist-end", past)
+    _hist_end(p, past)
     p.wait_for_selector("#eng-alarm-note:has-text('No alarm events')", timeout=T)
     assert _tick_status(p) == 204
     # 中文: the note in Chinese

@@ -288,9 +288,12 @@ class Page:
         lang: str | None = None,
         base: str = "",
         session: str | None = None,
+        locale: str | None = None,
     ) -> None:
         self.ctx = browser.new_context(
-            viewport={"width": width, "height": height}, accept_downloads=True
+            viewport={"width": width, "height": height},
+            accept_downloads=True,
+            **({"locale": locale} if locale else {}),  # the browser's own language (en-US …)
         )
         if lang:
             self.ctx.add_cookies([{"name": "ecc_lang", "value": lang, "url": base}])
