@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     ingest_nats_deadletter_subject: str = Field(
         default="ecc.deadletter.readings", description="Where rejected items are published."
     )
+    ingest_nats_ack_wait_s: float = Field(
+        default=30.0,
+        description="Seconds JetStream waits for a worker's acknowledgement before it hands "
+        "the message to another worker (a worker that died mid-batch).",
+    )
     ingest_broker_batch: int = Field(
         default=100, description="Broker messages stored per commit by the subscribers."
     )

@@ -125,6 +125,7 @@ def ingest_nats(settings: Settings, console: Console) -> None:
                 durable=settings.ingest_nats_durable,
                 deadletter_subject=settings.ingest_nats_deadletter_subject,
                 batch_messages=settings.ingest_broker_batch,
+                ack_wait_s=settings.ingest_nats_ack_wait_s,
             ),
         )
 

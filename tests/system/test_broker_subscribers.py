@@ -131,6 +131,9 @@ def test_nats_subscriber_killed_mid_stream(db_url, engine, client, admin_headers
         ECC_INGEST_NATS_SUBJECT=f"{subject}.>",
         ECC_INGEST_NATS_DURABLE=f"ingest-{uid}",
         ECC_INGEST_NATS_DEADLETTER_SUBJECT=f"ecc-test.{uid}.dead",
+        # what the killed worker had fetched comes back after this wait, not the default 30 s;
+        # a slow commit redelivered meanwhile is counted as duplicates, never stored twice
+        ECC_INGEST_NATS_ACK_WAIT_S="5",
     )
 
     async def publish(lo: int, hi: int) -> None:
