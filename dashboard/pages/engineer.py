@@ -697,6 +697,13 @@ def rules_list(_: int, __: object, ___: object, seen: str | None):
     return table, form, drawn
 
 
+def _time_input(key: dict, value: str, placeholder: str) -> dcc.Input:
+    """A window's HH:MM box (empty: ``placeholder``, the whole day's edge)."""
+    return dcc.Input(
+        id=key, type="text", value=value, placeholder=placeholder, maxLength=5, className="win-time"
+    )
+
+
 def _window_rows(scope: str, name: str, stored: object, lang: str) -> list[html.Div]:
     """A windows field's rows: the stored windows, then empty ones, each shown once the row
     above it is used (the clientside callback below keeps that as the person types)."""
@@ -718,23 +725,9 @@ def _window_rows(scope: str, name: str, stored: object, lang: str) -> list[html.
                         className="win-days",
                     ),
                     html.Span(t("win_from", lang), className="label"),
-                    dcc.Input(
-                        id={"type": WIN, **key, "part": "start"},
-                        type="text",
-                        value=row["start"],
-                        placeholder="00:00",
-                        maxLength=5,
-                        className="win-time",
-                    ),
+                    _time_input({"type": WIN, **key, "part": "start"}, row["start"], "00:00"),
                     html.Span(t("win_to", lang), className="label"),
-                    dcc.Input(
-                        id={"type": WIN, **key, "part": "end"},
-                        type="text",
-                        value=row["end"],
-                        placeholder="24:00",
-                        maxLength=5,
-                        className="win-time",
-                    ),
+                    _time_input({"type": WIN, **key, "part": "end"}, row["end"], "24:00"),
                 ],
                 id={"type": WIN_ROW, **key},
                 className="win-row",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,7 +28,7 @@ from rich.console import Console
 
 from core.errors import Invalid
 from forecasting import backtest
-from forecasting.base import TARGET, steps_per
+from forecasting.base import TARGET, Forecaster, steps_per
 from forecasting.calendar import HolidayCalendar
 from forecasting.data import freq_text, read_series_csv
 from forecasting.registry import BASELINES, GLOBAL, SEASONAL_NAIVE, ModelContext, factories, make
@@ -133,6 +133,34 @@ def _load(spec: SuiteSeries, data: Path, week_hourly: bool) -> pd.DataFrame:
     return series.frame
 
 
+def load(
+    specs: Sequence[SuiteSeries], data: Path, week_hourly: bool
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Each series' frame and horizon (day-ahead at its resolution, or 168 hourly steps)."""
+    if not (data / specs[0].file).exists():
+        raise Invalid("suite", f"the shared data are not at {data}")
+    frames = {s.name: _load(s, data, week_hourly) for s in specs}
+    horizons = {
+        n: (168 if week_hourly else steps_per(pd.DatetimeIndex(f.index), "day"))
+        for n, f in frames.items()
+    }
+    return frames, horizons
+
+
+def global_setup(
+    specs: Sequence[SuiteSeries], frames: Mapping[str, pd.DataFrame], params: dict | None = None
+) -> tuple[dict[str, pd.DataFrame], Callable[[], Forecaster]]:
+    """The frames as the global model takes them (every series with every exogenous column of
+    the run) and its factory: one model, each series with its own holiday calendar."""
+    exog = sorted({c for s in specs for c in s.exog})
+    grouped = {n: f.reindex(columns=[TARGET, *exog]) for n, f in frames.items()}
+    for n, f in grouped.items():
+        f.index.freq = frames[n].index.freq
+    params = {"calendars": {s.name: HolidayCalendar(s.holidays) for s in specs}, **(params or {})}
+    context = ModelContext(1, HolidayCalendar("none"), tuple(exog))
+    return grouped, partial(make, GLOBAL, context, **params)
+
+
 def _local(
     args: tuple[SuiteSeries, pd.DataFrame, int, int, Sequence[str]],
 ) -> dict[str, backtest.ModelResult]:
@@ -154,13 +182,7 @@ def run_suite(
 ) -> dict:
     """Backtest every series of the suite; the JSON-ready table and summary."""
     specs = select(part)
-    if not (data / specs[0].file).exists():
-        raise Invalid("suite", f"the shared data are not at {data}")
-    frames = {s.name: _load(s, data, week_hourly) for s in specs}
-    horizons = {
-        n: (168 if week_hourly else steps_per(pd.DatetimeIndex(f.index), "day"))
-        for n, f in frames.items()
-    }
+    frames, horizons = load(specs, data, week_hourly)
     local = [m for m in models if m != GLOBAL]
     console.print(f"suite {part}: {len(specs)} series, local models {', '.join(local)}")
     results: dict[str, dict[str, backtest.ModelResult]] = {}
@@ -170,18 +192,8 @@ def run_suite(
             results[spec.name] = result
             console.print(f"  {spec.name}: local models done")
     if GLOBAL in models:
-        exog = sorted({c for s in specs for c in s.exog})
-        grouped = {n: f.reindex(columns=[TARGET, *exog]) for n, f in frames.items()}
-        for n, f in grouped.items():
-            f.index.freq = frames[n].index.freq
-        params = {
-            "calendars": {s.name: HolidayCalendar(s.holidays) for s in specs},
-            **(global_params or {}),
-        }
-        context = ModelContext(1, HolidayCalendar("none"), tuple(exog))
-        glob = backtest.rolling_origin_group(
-            grouped, partial(make, GLOBAL, context, **params), horizons, folds
-        )
+        grouped, factory = global_setup(specs, frames, global_params)
+        glob = backtest.rolling_origin_group(grouped, factory, horizons, folds)
         for name, result in glob.items():
             results[name][GLOBAL] = result
         console.print("  global model done")

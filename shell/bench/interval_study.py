@@ -22,11 +22,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting import base, metrics
-from forecasting.base import QUANTILE_LEVELS, TARGET, ConformalBands, later_widen, steps_per
+from forecasting import backtest, base, metrics
+from forecasting.base import (
+    POINT,
+    QUANTILE_LEVELS,
+    TARGET,
+    ConformalBands,
+    later_widen,
+    steps_per,
+)
 from forecasting.calendar import HolidayCalendar
 from forecasting.registry import GLOBAL, ModelContext, make
-from shell.bench.forecast_suite import DATA, _load, select
+from shell.bench.forecast_suite import DATA, global_setup, load, select
 
 LO, MID, HI = (QUANTILE_LEVELS.index(a) for a in (0.05, 0.5, 0.95))
 
@@ -41,33 +48,21 @@ def _record(model_name: str, names: list[str], folds: int, week_hourly: bool) ->
     import forecasting.gbm
     import forecasting.global_model
 
+    # this process only: every fit keeps what it calibrated on
     forecasting.gbm.ConformalBands = _Recording  # type: ignore[misc]
     forecasting.global_model.ConformalBands = _Recording  # type: ignore[misc]
     specs = [s for s in select("shared") if s.name in names]
-    frames = {s.name: _load(s, DATA, week_hourly) for s in specs}
-    horizons = {
-        n: (168 if week_hourly else steps_per(pd.DatetimeIndex(f.index), "day"))
-        for n, f in frames.items()
-    }
-    exog = sorted({c for s in specs for c in s.exog})
+    frames, horizons = load(specs, DATA, week_hourly)
+    factory = None
     if model_name == GLOBAL:
-        frames = {n: f.reindex(columns=[TARGET, *exog]) for n, f in frames.items()}
-    starts = {
-        n: [len(f) - (folds - 1 - k) * horizons[n] - horizons[n] for k in range(folds)]
-        for n, f in frames.items()
-    }
+        frames, factory = global_setup(specs, frames)
+    starts = {n: backtest.fold_bounds(len(f), horizons[n], folds) for n, f in frames.items()}
     out = []
     for k in range(folds):
         trains = {n: f.iloc[: starts[n][k]] for n, f in frames.items()}
         tests = {n: f.iloc[starts[n][k] : starts[n][k] + horizons[n]] for n, f in frames.items()}
-        for n in trains:
-            trains[n].index.freq = frames[n].index.freq
-        if model_name == GLOBAL:
-            model = make(
-                GLOBAL,
-                ModelContext(1, HolidayCalendar("none"), tuple(exog)),
-                calendars={s.name: HolidayCalendar(s.holidays) for s in specs},
-            )
+        if factory is not None:
+            model = factory()
             model.fit_many(trains, horizons)  # type: ignore[attr-defined]
             ex = {n: t.drop(columns=[TARGET]) if t.shape[1] > 1 else None for n, t in tests.items()}
             forecasts = model.predict_many(horizons, ex)  # type: ignore[attr-defined]
@@ -83,14 +78,12 @@ def _record(model_name: str, names: list[str], folds: int, week_hourly: bool) ->
                 )
                 bands[s.name] = model._bands  # type: ignore[attr-defined]
         for n, forecast in forecasts.items():
-            train, test = trains[n], tests[n]
+            train, test, h = trains[n], tests[n], horizons[n]
             y = train[TARGET].to_numpy(float)
-            day = steps_per(pd.DatetimeIndex(frames[n].index), "day")
-            week = 7 * day
-            h = horizons[n]
+            week = steps_per(pd.DatetimeIndex(frames[n].index), "week")
             naive = {
-                "naive_daily": _naive(y, day, h),
-                "naive_weekly": _naive(y, week, h),
+                name: make(name, ModelContext(h)).fit(train[[TARGET]]).predict(h)[POINT].to_numpy()
+                for name in ("naive_daily", "naive_weekly")
             }
             out.append(
                 {
@@ -98,7 +91,7 @@ def _record(model_name: str, names: list[str], folds: int, week_hourly: bool) ->
                     "series": n,
                     "fold": k,
                     "calibrated": bands[n].calibrated,
-                    "point": forecast["yhat"].to_numpy(float),
+                    "point": forecast[POINT].to_numpy(float),
                     "actual": test[TARGET].to_numpy(float),
                     "scale": metrics.seasonal_naive_scale(y, week),
                     "floor": base.floor_of(y),
@@ -107,13 +100,6 @@ def _record(model_name: str, names: list[str], folds: int, week_hourly: bool) ->
             )
         print(f"{model_name} fold {k + 1}/{folds}", flush=True)
     return out
-
-
-def _naive(y: np.ndarray, season: int, horizon: int) -> np.ndarray:
-    """The seasonal naive forecast: k seasons back for k seasons ahead."""
-    steps = np.arange(horizon)
-    back = season * (steps // season + 1)
-    return y[len(y) - back + steps]
 
 
 def collect(out: Path, folds: int, week_hourly: bool) -> None:
@@ -207,9 +193,15 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=28)
     parser.add_argument("--week-hourly", action="store_true")
     args = parser.parse_args()
+    if args.folds < 1:
+        parser.error("--folds: at least 1")
     if args.action == "collect":
+        if not DATA.is_dir():
+            parser.error(f"the shared data are not at {DATA} (set ECC_SHARED_DATA)")
         collect(args.path, args.folds, args.week_hourly)
         return
+    if not args.path.is_file():
+        parser.error(f"path: {args.path} is not a file (write it with collect first)")
     table = score(args.path)
     print(f"{'series':32s} {'best':12s} ratio  " + "  ".join(f"{n[:9]:>9s}" for n in RULES))
     for series, row in table.items():
