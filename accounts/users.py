@@ -8,6 +8,7 @@ then ``start_session`` issues the same kind of session whoever vouched.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,7 +31,12 @@ MAX_LOCK_S = 900.0
 TOUCH_EVERY_S = 30.0
 
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of no one's password, made once on first use (not at import: ~130 ms)."""
+    return _hasher.hash("not a password of anyone")
 
 
 class SignInRefused(Exception):
@@ -155,7 +161,7 @@ def authenticate(
         select(AppUser).where(AppUser.login == login, AppUser.provider == "local").with_for_update()
     )
     if user is None or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)  # same work as a real check: no login probing by timing
+        _verify(_dummy_hash(), password)  # same work as a real check: no login probing by timing
         raise SignInRefused()
     if user.locked_until is not None and user.locked_until > now:
         raise SignInRefused(retry_after_s=max(1, int((user.locked_until - now).total_seconds())))

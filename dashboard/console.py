@@ -6,7 +6,7 @@ rule, try a rule on history, and the alarm-system KPIs. Texts in the person's la
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -257,12 +257,19 @@ def extra_common(catalog: dict) -> list[dict]:
 
 
 def rule_body(
-    spec: dict, values: dict[str, Any], *, patch: bool = False, common: Sequence[dict] = ()
+    spec: dict,
+    values: dict[str, Any],
+    *,
+    patch: bool = False,
+    common: Sequence[dict] = (),
+    labels: Mapping[str, str] | None = None,
+    lang: str = "en",
 ) -> dict:
     """The API body of a rule from the editor's values (only the fields of its type, plus the
     common ones: ``common`` are those of :func:`extra_common`). A new rule leaves out what is
     empty (the API's defaults); a change sends ``null`` for an emptied limit or optional
-    common field (removes it). Raises ValueError naming a malformed field."""
+    common field (removes it). Raises ValueError naming a malformed field, or a required one
+    left empty (by its label in ``labels``, in the person's language)."""
     body: dict[str, Any] = {}
     if not patch:
         body["type"] = spec["type"]
@@ -272,6 +279,8 @@ def rule_body(
             continue  # cannot change: a new rule instead
         v = values.get(name)
         if v is None or v == "" or v == []:
+            if f.get("required"):
+                raise ValueError(f"{(labels or {}).get(name, name)}: {t('required', lang)}")
             if patch and name in ("high", "high_high", "low", "low_low"):
                 body[name] = None
             continue

@@ -973,7 +973,9 @@ def _body(
     values.update(zip([i["name"] for i in common_ids], common_vals, strict=True))
     values.update(console.windows_from_form(win_vals, win_ids, labels, lang))
     values.update(name=name, priority=prio, message=msg)
-    return console.rule_body(spec, values, patch=editing is not None, common=common)
+    return console.rule_body(
+        spec, values, patch=editing is not None, common=common, labels=labels, lang=lang
+    )
 
 
 _FORM_STATE = (

@@ -79,3 +79,22 @@ def test_the_form_controls_by_field_and_back() -> None:
     assert body["schedule"] == got["schedule"]  # sent as it is, no JSON text in between
     emptied = console.rule_body(spec, {"schedule": None}, patch=True, common=common)
     assert emptied["schedule"] is None  # every window emptied: the schedule removed
+
+
+def test_a_required_windows_field_left_empty_is_refused_in_the_persons_language() -> None:
+    """An idle rule with no idle period is refused before sending, by the field's label and
+    in the person's language (the API's English "expected a non-empty list" never shown),
+    on a new rule and on a change alike; an optional field left empty is simply left out."""
+    spec = {
+        "type": "idle",
+        "fields": [
+            {"name": "idle_periods", "kind": "windows", "required": True},
+            {"name": "holidays", "kind": "dates", "required": False},
+        ],
+    }
+    labels = {"idle_periods": "非生产时段"}
+    for patch in (False, True):
+        with pytest.raises(ValueError, match="^非生产时段: 必填$"):
+            console.rule_body(spec, {"idle_periods": None}, patch=patch, labels=labels, lang="zh")
+    body = console.rule_body(spec, {"idle_periods": [WEEKDAYS_8_TO_18], "holidays": ""})
+    assert body == {"type": "idle", "idle_periods": [WEEKDAYS_8_TO_18]}
