@@ -16,9 +16,19 @@ over its training window, so a 20 kW meter and a 20 MW feeder share one model; f
 multiplied back. Loss: absolute error (the forecast is a median; MASE and WAPE are
 absolute-error measures).
 
+Local level (``target="day"``, the default): the trees forecast the difference from the mean
+of the last day before the origin, and read every level feature (the last value, the hour
+and week means, the lags, the same-type values) as its difference from that mean; the mean
+itself stays a feature. A series whose level moves beyond what its training year held is
+then forecast from its new level, not clipped to the leaves of the old one (trees cannot
+extrapolate a level). ``level`` forecasts the scaled value itself, ``weekly`` the difference
+from the value a week back.
+
 Training rows are sampled: ``rows_per_series`` pairs (t, h) per series from its last
 ``max_train_days``, at most ``max_rows`` in all, so the cost grows with the group only up to
-that cap.
+that cap. Bagging (``bags``): that many models, each on its own sample and seed, their mean
+the forecast; they share the ``max_rows`` budget (each at least 200 rows a series, so a
+large fleet trains one), so averaging costs no more rows than one model on the cap.
 
 Intervals: split-conformal per series. The model is trained on everything before the last
 ``calibration_days`` of each series; it forecasts those days from origins ``horizon`` steps
@@ -46,7 +56,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 import numpy as np
@@ -68,6 +78,7 @@ from forecasting.calendar import HolidayCalendar
 from forecasting.features import SAME_TYPE_DAYS, calendar_features, same_type_values
 
 NAME = "lgbm_global"
+TARGETS = ("day", "level", "weekly")
 _ONE = "series"  # the key of the single series when used through the one-series protocol
 
 FEATURES = (
@@ -129,12 +140,13 @@ class GlobalGBM:
         max_train_days: int = 365,
         calibration_days: int = 28,
         refit: bool = False,
-        target: str = "level",
+        target: str = "day",
         rows_per_series: int = 20_000,
         max_rows: int = 400_000,
         max_calibration_rows: int = 400_000,
         blend: bool = True,
         blend_step: float = 0.1,
+        bags: int = 3,
         widen: float | None = None,
         n_estimators: int = 300,
         learning_rate: float = 0.08,
@@ -152,8 +164,10 @@ class GlobalGBM:
         self.max_train_days = max_train_days
         self.calibration_days = calibration_days
         self.refit = refit
-        if target not in ("level", "weekly"):
-            raise Invalid("target", "level or weekly")
+        if target not in TARGETS:
+            raise Invalid("target", f"one of {', '.join(TARGETS)}")
+        if bags < 1:
+            raise Invalid("bags", "at least 1")
         self.target = target
         self.rows_per_series = rows_per_series
         self.max_rows = max_rows
@@ -162,6 +176,7 @@ class GlobalGBM:
             raise Invalid("blend_step", "between 0 (excluded) and 1")
         self.blend = blend
         self.blend_step = blend_step
+        self.bags = bags
         self.widen = widen
         self.tree: dict[str, Any] = {
             "objective": "l1",
@@ -180,12 +195,13 @@ class GlobalGBM:
         self.capabilities = Capabilities(
             intervals="conformal", exogenous=True, holidays=True, max_horizon=None, min_history=1
         )
-        self._model: Any = None
+        self._models: list[Any] = []  # lightgbm Boosters, one a bag
         self._series: dict[str, _Series] = {}
         self._bands: dict[str, ConformalBands] = {}
         self._weights: dict[str, np.ndarray] = {}  # model, a day back, a week back
         self._calendars: dict[tuple, np.ndarray] = {}
         self.trained_rows = 0
+        self.trained_bags = 0
 
     def params(self) -> dict:
         return {
@@ -202,6 +218,7 @@ class GlobalGBM:
             "max_calibration_rows": self.max_calibration_rows,
             "blend": self.blend,
             "blend_step": self.blend_step,
+            "bags": self.bags,
             "widen": self.widen,
             **{k: v for k, v in self.tree.items() if k != "verbose"},
         }
@@ -212,7 +229,7 @@ class GlobalGBM:
         return self.fit_many({_ONE: history})
 
     def update(self, history: pd.DataFrame) -> Self:
-        if self._model is None:
+        if not self._models:
             return self.fit(history)
         return self.update_many({_ONE: history})
 
@@ -231,10 +248,13 @@ class GlobalGBM:
         horizons = horizons or {}
         count = len(histories)
         rng = np.random.default_rng(self.seed)
-        per_series = max(200, min(self.rows_per_series, self.max_rows // count))
+        # the bags share the training budget (max_rows), each at least _MIN_ROWS a series
+        bags = max(1, min(self.bags, self.max_rows // (count * _MIN_ROWS)))
+        per_series = max(_MIN_ROWS, min(self.rows_per_series, self.max_rows // (count * bags)))
         # one pass over the series: training rows, calibration rows, and only the tail each
         # forecast needs is kept (memory grows with the group by the tails, not the years)
-        train_x, train_y, refit_x, refit_y = [], [], [], []
+        train: list[_Rows] = [_Rows() for _ in range(bags)]
+        refit: list[_Rows] = [_Rows() for _ in range(bags if self.refit else 0)]
         calib: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._series = {}
         for name, history in histories.items():
@@ -242,57 +262,74 @@ class GlobalGBM:
             origins = max(7, self.max_calibration_rows // (count * s.horizon))
             cal_rows = min(self.calibration_days * s.day, max(s.horizon, s.rows // 4))
             cut = s.rows - min(cal_rows, origins * s.horizon)
-            t, h = self._sample(s, 0, cut, per_series, rng)
-            x = _features(s, t, h)
-            train_x.append(x.astype(np.float32))
-            train_y.append(s.y[t] - self._base(x))
+            for rows in train:
+                rows.add(s, self._sample(s, 0, cut, per_series, rng))
             t, h = _calibration_pairs(s, cut)
             ok = np.isfinite(s.y[t])
             if not ok.any():  # no actuals: a zero-width fallback
                 t, h, ok = t[-s.horizon :], h[-s.horizon :], np.ones(s.horizon, dtype=bool)
             calib[name] = (_features(s, t[ok], h[ok]).astype(np.float32), s.y[t[ok]] * s.scale)
-            if self.refit:
-                t, h = self._sample(s, 0, s.rows, per_series, rng)
-                x = _features(s, t, h)
-                refit_x.append(x.astype(np.float32))
-                refit_y.append(s.y[t] - self._base(x))
+            for rows in refit:
+                rows.add(s, self._sample(s, 0, s.rows, per_series, rng))
             self._series[name] = _tail(s)
-        x, y = np.vstack(train_x), np.concatenate(train_y)
-        if y.size < 100:
+        if train[0].size < 100:
             raise Invalid("history", f"{self.name} needs more history with values")
-        model = self._train(x, y)
+        models = [self._train(rows, bag) for bag, rows in enumerate(train)]
         self._bands, self._weights = {}, {}
         for name, (x, actual) in calib.items():
             scale = self._series[name].scale
-            parts = _components(model.predict(x) + self._base(x), x) * scale
+            parts = _components(self._point(models, x), x) * scale
             point = parts[:, 0]
             actual = np.nan_to_num(actual, nan=float(np.median(point)))
             weights = _best_weights(parts, actual, self.blend_step) if self.blend else _MODEL_ONLY
             self._weights[name] = weights
             point = parts @ weights
             self._bands[name] = ConformalBands(widen=self.widen).fit(point, actual - point)
-        if self.refit:
-            x, y = np.vstack(refit_x), np.concatenate(refit_y)
-            model = self._train(x, y)
-        self.trained_rows = int(y.size)
-        self._model = model
+        if refit:
+            models = [self._train(rows, bag) for bag, rows in enumerate(refit)]
+        self.trained_rows = sum(rows.size for rows in refit or train)
+        self.trained_bags = len(models)
+        self._models = models
         return self
 
     def _base(self, x: np.ndarray) -> np.ndarray:
-        """What the trees add to (``target``): 0 for ``level``; for ``weekly`` the value a
-        week back (the weekly seasonal naive; the last day's mean where it is missing)."""
+        """What the trees add to (``target``): 0 for ``level``; for ``day`` the last day's
+        mean; for ``weekly`` the value a week back (the weekly seasonal naive; the last day's
+        mean where it is missing)."""
         if self.target == "level":
             return np.zeros(len(x))
+        if self.target == "day":
+            return np.nan_to_num(x[:, _DAY_MEAN], nan=0.0)
         week, day = x[:, FEATURES.index("lag_w1")], x[:, FEATURES.index("mean_day")]
         return np.nan_to_num(np.where(np.isfinite(week), week, day), nan=0.0)
 
-    def _train(self, x: np.ndarray, y: np.ndarray) -> Any:  # noqa: ANN401 - a lightgbm.Booster
+    def _tree_input(self, x: np.ndarray) -> np.ndarray:
+        """The features as the trees read them: for ``day``, every level feature as its
+        difference from the last day's mean (which stays as it is)."""
+        if self.target != "day":
+            return x
+        out = x.copy()
+        out[:, _LEVEL_COLUMNS] -= x[:, [_DAY_MEAN]]
+        return out
+
+    def _point(self, models: list, x: np.ndarray) -> np.ndarray:
+        """The scaled point forecast: the mean of the bags' trees plus the base."""
+        tree_x = self._tree_input(x)
+        return np.mean([m.predict(tree_x) for m in models], axis=0) + self._base(x)
+
+    def _train(self, rows: _Rows, bag: int) -> Any:  # noqa: ANN401 - a lightgbm.Booster
         import lightgbm
 
+        x = np.vstack(rows.x)
+        y = np.concatenate(rows.y) - self._base(x)
         params = {k: v for k, v in self.tree.items() if k != "n_estimators"}
         params["num_threads"] = self.threads
+        params["seed"] = self.seed + bag
         data = lightgbm.Dataset(
-            x, y, feature_name=[*FEATURES, *self.exog], params={"max_bin": params["max_bin"]}
+            self._tree_input(x),
+            y,
+            feature_name=[*FEATURES, *self.exog],
+            params={"max_bin": params["max_bin"]},
         )
         return lightgbm.train(params, data, num_boost_round=self.tree["n_estimators"])
 
@@ -313,7 +350,7 @@ class GlobalGBM:
         exog: Mapping[str, pd.DataFrame | None] | None = None,
     ) -> dict[str, pd.DataFrame]:
         """Forecast frames per series, from the end of each history."""
-        if self._model is None:
+        if not self._models:
             raise Invalid("model", "fit the model before predicting")
         horizons = horizons or {name: s.horizon for name, s in self._series.items()}
         exog = exog or {}
@@ -328,7 +365,7 @@ class GlobalGBM:
             names.append(name)
             blocks.append(_features(s, s.rows - 1 + h, h))
         x = np.vstack(blocks)
-        parts = _components(self._model.predict(x) + self._base(x), x)
+        parts = _components(self._point(self._models, x), x)
         start = 0
         for name, block in zip(names, blocks, strict=True):
             s = self._series[name]
@@ -441,6 +478,30 @@ class GlobalGBM:
 
 
 _MODEL_ONLY = np.array([1.0, 0.0, 0.0])
+_MIN_ROWS = 200  # training rows a series gets at least (in each bag)
+_DAY_MEAN = FEATURES.index("mean_day")
+_LEVEL_COLUMNS = [
+    FEATURES.index(f)
+    for f in ("last", "mean_hour", "mean_week", "lag_d1", "lag_d2", "lag_w1", "lag_w2")
+    + ("same_type_1", "same_type_mean")
+]
+
+
+@dataclass
+class _Rows:
+    """One bag's training rows (features as float32 and scaled targets), series by series."""
+
+    x: list[np.ndarray] = field(default_factory=list)
+    y: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, s: _Series, pairs: tuple[np.ndarray, np.ndarray]) -> None:
+        t, h = pairs
+        self.x.append(_features(s, t, h).astype(np.float32))
+        self.y.append(s.y[t])
+
+    @property
+    def size(self) -> int:
+        return sum(len(y) for y in self.y)
 
 
 def _components(point: np.ndarray, x: np.ndarray) -> np.ndarray:

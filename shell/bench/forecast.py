@@ -277,6 +277,7 @@ def run_fleet_bench(
             "fit_s": round(t1 - t0, 2),
             "predict_s": round(t2 - t1, 2),
             "trained_rows": fitted.trained_rows,  # type: ignore[attr-defined]
+            "bags": fitted.trained_bags,  # type: ignore[attr-defined]
             "threads": 1,
         }
         t0 = time.perf_counter()

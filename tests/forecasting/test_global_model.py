@@ -73,7 +73,7 @@ def test_global_model_scales_per_series_and_updates_without_refitting() -> None:
     # the 10 MW meter's forecast is 1000 × the 10 kW meter's, within the noise
     ratio = first["meter 1"][POINT].sum() / first["meter 0"][POINT].sum()
     assert 900 < ratio < 1100
-    booster = model._model
+    boosters = list(model._models)
     newer = {
         n: pd.concat([f, f.iloc[-24:].set_axis(f.index[-24:] + pd.Timedelta(days=1))])
         for n, f in data.items()
@@ -81,11 +81,63 @@ def test_global_model_scales_per_series_and_updates_without_refitting() -> None:
     for f in newer.values():
         f.index.freq = "1h"
     model.update_many(newer)
-    assert model._model is booster
+    assert len(boosters) == 3 and all(a is b for a, b in zip(model._models, boosters, strict=True))
     moved = model.predict_many()["meter 0"]
     assert moved.index[0] == first["meter 0"].index[0] + pd.Timedelta(days=1)
     with pytest.raises(Invalid, match="not in the fitted group"):
         model.update_many({"meter 9": data["meter 0"]})
+
+
+def test_bags_share_the_training_budget() -> None:
+    """Three bags of a small group each get their own sample within ``max_rows``; when the
+    floor of 200 rows a series already fills the budget, one model is trained."""
+    data = group(2, "2024-03-01", 42)
+    small = GlobalGBM(24, CN, **{**LIGHT, "rows_per_series": 1000, "max_rows": 3000})
+    small.fit_many(data)
+    # 3000 // (2 series × 3 bags) = 500 rows a series in each bag
+    assert (small.trained_bags, small.trained_rows) == (3, 3000)
+    assert len({m.model_to_string() for m in small._models}) == 3  # not one model thrice
+    tight = GlobalGBM(24, CN, **{**LIGHT, "max_rows": 300}).fit_many(data)
+    assert (tight.trained_bags, tight.trained_rows) == (1, 2 * 200)  # the floor over the cap
+    with pytest.raises(Invalid, match="bags"):
+        GlobalGBM(24, CN, bags=0)
+
+
+def test_local_level_follows_a_level_the_training_never_held() -> None:
+    """A 10 kW meter joined by a 20 kW load running day and night for its last two days:
+    forecast from the last day's level (``target="day"``), tomorrow is near the new level;
+    trees forecasting the level itself cannot leave the range of their leaves (never above
+    about 10 kW in training) and stay far below. Worked by hand: tomorrow is 20 kW plus the
+    usual 10 kW in working hours, 1 kW otherwise."""
+    frame = group(1, "2024-03-01", 60, seed=3)["meter 0"]
+    frame.iloc[-48:, 0] += 20.0
+    tomorrow = pd.date_range(frame.index[-1] + pd.Timedelta(hours=1), periods=24, freq="1h")
+    off = CN.day_flags(tomorrow.normalize().unique())["off"].reindex(tomorrow.normalize())
+    on = (tomorrow.hour >= 8) & (tomorrow.hour < 17) & ~off.to_numpy()
+    actual = 20.0 + 10.0 * np.where(on, 1.0, 0.1)
+    errors = {}
+    for target in ("day", "level"):
+        params = {**LIGHT, "target": target, "blend": False}
+        out = GlobalGBM(24, CN, **params).fit_many({"m": frame}).predict_many()["m"]
+        errors[target] = float(np.abs(out[POINT].to_numpy() - actual).mean())
+    assert errors["day"] < 2.0 < 10.0 < errors["level"]
+
+
+def test_tree_input_is_relative_to_the_last_days_mean() -> None:
+    """Worked by hand: a row with the last day's mean 2.0 and level features 3.0 reads 1.0
+    for each of them; the mean itself, the calendar and the statics are left alone."""
+    from forecasting.global_model import FEATURES, _LEVEL_COLUMNS
+
+    x = np.full((1, len(FEATURES)), 3.0)
+    x[0, FEATURES.index("mean_day")] = 2.0
+    out = GlobalGBM(24, CN)._tree_input(x)
+    level = {FEATURES[i] for i in _LEVEL_COLUMNS}
+    assert level == {"last", "mean_hour", "mean_week", "lag_d1", "lag_d2", "lag_w1", "lag_w2",
+                     "same_type_1", "same_type_mean"}  # fmt: skip
+    for i, name in enumerate(FEATURES):
+        want = 1.0 if name in level else (2.0 if name == "mean_day" else 3.0)
+        assert out[0, i] == want, name
+    assert (GlobalGBM(24, CN, target="level")._tree_input(x) == x).all()
 
 
 def test_global_model_takes_a_longer_horizon_per_series() -> None:

@@ -31,7 +31,9 @@ def test_fleet_json_has_every_field() -> None:
     assert out["series"] == 20 and out["horizon"] == 96 and out["freq"] == "15min"
     assert out["rows_per_series"] == 21 * 96
     assert set(out["models"]) == {"lgbm_global", "naive_weekly"}
-    assert out["models"]["lgbm_global"]["trained_rows"] == 20 * 500
+    # three bags (the default) of 500 rows a series: 30,000 rows, well inside the 400,000 cap
+    assert out["models"]["lgbm_global"]["bags"] == 3
+    assert out["models"]["lgbm_global"]["trained_rows"] == 3 * 20 * 500
     # both are rounded (wall_s to 0.01 s, per_series_ms to 0.1 ms): compare within that rounding
     assert out["per_series_ms"] == pytest.approx(
         1000 * out["wall_s"] / 20, abs=0.01 * 1000 / 20 + 0.1
