@@ -126,7 +126,7 @@ def test_local_level_follows_a_level_the_training_never_held() -> None:
 def test_tree_input_is_relative_to_the_last_days_mean() -> None:
     """Worked by hand: a row with the last day's mean 2.0 and level features 3.0 reads 1.0
     for each of them; the mean itself, the calendar and the statics are left alone."""
-    from forecasting.global_model import FEATURES, _LEVEL_COLUMNS
+    from forecasting.global_model import _LEVEL_COLUMNS, FEATURES
 
     x = np.full((1, len(FEATURES)), 3.0)
     x[0, FEATURES.index("mean_day")] = 2.0
