@@ -147,6 +147,7 @@ class GlobalGBM:
         blend: bool = True,
         blend_step: float = 0.1,
         bags: int = 3,
+        overlap: bool = True,
         widen: float | None = None,
         n_estimators: int = 300,
         learning_rate: float = 0.08,
@@ -177,6 +178,7 @@ class GlobalGBM:
         self.blend = blend
         self.blend_step = blend_step
         self.bags = bags
+        self.overlap = overlap
         self.widen = widen
         self.tree: dict[str, Any] = {
             "objective": "l1",
@@ -219,6 +221,7 @@ class GlobalGBM:
             "blend": self.blend,
             "blend_step": self.blend_step,
             "bags": self.bags,
+            "overlap": self.overlap,
             "widen": self.widen,
             **{k: v for k, v in self.tree.items() if k != "verbose"},
         }
@@ -264,7 +267,7 @@ class GlobalGBM:
             cut = s.rows - min(cal_rows, origins * s.horizon)
             for rows in train:
                 rows.add(s, self._sample(s, 0, cut, per_series, rng))
-            t, h = _calibration_pairs(s, cut)
+            t, h = _calibration_pairs(s, cut, self._calibration_step(s, cut, count))
             ok = np.isfinite(s.y[t])
             if not ok.any():  # no actuals: a zero-width fallback
                 t, h, ok = t[-s.horizon :], h[-s.horizon :], np.ones(s.horizon, dtype=bool)
@@ -291,6 +294,17 @@ class GlobalGBM:
         self.trained_bags = len(models)
         self._models = models
         return self
+
+    def _calibration_step(self, s: _Series, cut: int, count: int) -> int:
+        """Steps between calibration origins: a horizon (disjoint forecasts); for a horizon
+        longer than a day (7 days hourly), a day when ``overlap`` and the calibration budget
+        allow — four weekly forecasts in 28 days are too few to read a band's tails from,
+        22 a day apart are not."""
+        if not self.overlap or s.horizon <= s.day:
+            return s.horizon
+        origins = (s.rows - cut - s.horizon) // s.day + 1
+        fits = origins > 1 and count * origins * s.horizon <= self.max_calibration_rows
+        return s.day if fits else s.horizon
 
     def _base(self, x: np.ndarray) -> np.ndarray:
         """What the trees add to (``target``): 0 for ``level``; for ``day`` the last day's
@@ -552,9 +566,10 @@ def _tail(s: _Series) -> _Series:
     )
 
 
-def _calibration_pairs(s: _Series, cut: int) -> tuple[np.ndarray, np.ndarray]:
-    """Forecasts from origins ``horizon`` steps apart, the last one ending at the last row,
-    covering the calibration rows from ``cut`` on."""
+def _calibration_pairs(s: _Series, cut: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts of ``horizon`` steps from origins ``step`` steps apart, the last one ending
+    at the last row, each ending at or after ``cut + horizon − 1`` (its targets all in the
+    calibration rows from ``cut`` on); oldest first."""
     t_all: list[np.ndarray] = []
     h_all: list[np.ndarray] = []
     end = s.rows - 1
@@ -565,7 +580,7 @@ def _calibration_pairs(s: _Series, cut: int) -> tuple[np.ndarray, np.ndarray]:
         h = np.arange(1, s.horizon + 1)
         t_all.append(origin + h)
         h_all.append(h)
-        end -= s.horizon
+        end -= step
     if not t_all:
         return np.array([s.rows - 1]), np.array([1])
     return np.concatenate(t_all[::-1]), np.concatenate(h_all[::-1])

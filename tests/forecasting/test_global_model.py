@@ -268,3 +268,28 @@ def test_widening_is_chosen_per_series_from_the_training_data_only() -> None:
     for name in data:
         before, after = (r[name].folds[0].forecast[list(QUANTILE_COLUMNS)] for r in runs)
         pd.testing.assert_frame_equal(before, after)
+
+
+def test_week_ahead_calibrates_on_forecasts_a_day_apart() -> None:
+    """Worked by hand on 30 days hourly with 28 calibration days: a week-ahead fit
+    calibrates on 22 forecasts of 168 h whose origins are a day apart (the last ending at
+    the last hour, the first starting at the cut), a day-ahead fit on 28 disjoint ones; with
+    ``overlap=False`` or a budget too small for the overlap, the week-ahead keeps 4."""
+    from forecasting.global_model import _calibration_pairs
+
+    frame = group(1, "2024-03-01", 30)["meter 0"]
+    model = GlobalGBM(168, CN)
+    s = model._prepare(frame, 168, CN)
+    cut = s.rows - 28 * 24
+    step = model._calibration_step(s, cut, count=1)
+    assert step == 24
+    t, h = _calibration_pairs(s, cut, step)
+    assert len(t) == 22 * 168 and t.max() == s.rows - 1 and t.min() == cut
+    assert (np.unique(t - h) == np.arange(cut - 1, s.rows - 168, 24)).all()  # the origins
+    assert GlobalGBM(168, CN, overlap=False)._calibration_step(s, cut, count=1) == 168
+    tight = GlobalGBM(168, CN, max_calibration_rows=22 * 168 * 10 - 1)
+    assert tight._calibration_step(s, cut, count=10) == 168
+    day = model._prepare(frame, 24, CN)
+    assert model._calibration_step(day, cut, count=1) == 24
+    t, h = _calibration_pairs(day, cut, 24)
+    assert len(t) == 28 * 24 and len(np.unique(t)) == len(t)  # disjoint
