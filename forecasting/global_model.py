@@ -32,9 +32,10 @@ large fleet trains one), so averaging costs no more rows than one model on the c
 
 Intervals: split-conformal per series. The model is trained on everything before the last
 ``calibration_days`` of each series; it forecasts those days from origins ``horizon`` steps
-apart, and each series' errors (grouped by forecast size, with the finite-sample
-correction, ``base.ConformalBands``), stretched around their median (the days after the
-calibration days drift further from the training data), give its 99 quantiles. The stretch
+apart (a day apart for a longer horizon, ``overlap``), and each series' errors (grouped
+by forecast size, with the finite-sample correction, ``base.ConformalBands``), stretched
+around their median (the days after the calibration days drift further from the training
+data), give its 99 quantiles. The stretch
 is chosen per series (``widen=None``, the default; ``base.later_widen``): bands fitted on the
 older half of its calibration days are stretched just enough to cover 90 % of the newer
 half — the same step away from the training data the forecast takes; a number fixes it for
