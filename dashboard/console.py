@@ -268,8 +268,10 @@ def rule_body(
     """The API body of a rule from the editor's values (only the fields of its type, plus the
     common ones: ``common`` are those of :func:`extra_common`). A new rule leaves out what is
     empty (the API's defaults); a change sends ``null`` for an emptied limit or optional
-    common field (removes it). Raises ValueError naming a malformed field, or a required one
-    left empty (by its label in ``labels``, in the person's language)."""
+    common field (removes it). Raises ValueError naming a malformed field, or a required
+    windows field left empty (by its label in ``labels``, in the person's language: the
+    API's own message would speak of the list the editor's rows stand for); other fields'
+    mistakes are left to the API, whose message names them."""
     body: dict[str, Any] = {}
     if not patch:
         body["type"] = spec["type"]
@@ -279,7 +281,7 @@ def rule_body(
             continue  # cannot change: a new rule instead
         v = values.get(name)
         if v is None or v == "" or v == []:
-            if f.get("required"):
+            if f.get("required") and f["kind"] == "windows":  # the API would speak of a list
                 raise ValueError(f"{(labels or {}).get(name, name)}: {t('required', lang)}")
             if patch and name in ("high", "high_high", "low", "low_low"):
                 body[name] = None

@@ -775,6 +775,9 @@ def test_idle_periods_of_an_idle_rule_by_the_same_controls(page: Page, stack: di
     p.fill("#eng-rule-name", name)
     _set(p, _field("meter"), stack["codes"]["FA"])
     p.fill(".rf-high input", "3")
+    p.click("#eng-rule-create")  # no idle period yet: refused in words, nothing sent
+    _refused(p, "Idle periods: required")
+    assert _rules_of(stack, name) == []
     rows = ".rf-idle_periods .win-row"
     first = p.locator(f"{rows} >> nth=0")
     for k in range(5):  # Monday to Friday nights

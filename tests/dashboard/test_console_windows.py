@@ -98,3 +98,7 @@ def test_a_required_windows_field_left_empty_is_refused_in_the_persons_language(
             console.rule_body(spec, {"idle_periods": None}, patch=patch, labels=labels, lang="zh")
     body = console.rule_body(spec, {"idle_periods": [WEEKDAYS_8_TO_18], "holidays": ""})
     assert body == {"type": "idle", "idle_periods": [WEEKDAYS_8_TO_18]}
+    # other required fields are left to the API, whose message names them ("give exactly one
+    # of meter or site" is more than "required" could say)
+    meter = {"type": "threshold", "fields": [{"name": "meter", "kind": "meter", "required": True}]}
+    assert console.rule_body(meter, {"meter": None}) == {"type": "threshold"}
