@@ -282,7 +282,7 @@ def rule_body(
         v = values.get(name)
         if v is None or v == "" or v == []:
             if f.get("required") and f["kind"] == "windows":  # the API would speak of a list
-                raise ValueError(f"{(labels or {}).get(name, name)}: {t('required', lang)}")
+                raise ValueError(t("field_required", lang, field=(labels or {}).get(name, name)))
             if patch and name in ("high", "high_high", "low", "low_low"):
                 body[name] = None
             continue

@@ -358,6 +358,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_rules": ("No alarm rules yet", "尚无报警规则"),
     "field_json": ("not valid JSON: {error}", "JSON 格式错误：{error}"),
     "required": ("required", "必填"),
+    "field_required": ("{field}: required", "{field}：必填"),
     "unit_of_meter": ("meter's unit", "计量表单位"),
     # alarm KPIs
     "nav_alarm_kpis": ("Alarm KPIs", "报警指标"),

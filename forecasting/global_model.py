@@ -315,7 +315,7 @@ class GlobalGBM:
             return np.zeros(len(x))
         if self.target == "day":
             return np.nan_to_num(x[:, _DAY_MEAN], nan=0.0)
-        week, day = x[:, FEATURES.index("lag_w1")], x[:, FEATURES.index("mean_day")]
+        week, day = x[:, FEATURES.index("lag_w1")], x[:, _DAY_MEAN]
         return np.nan_to_num(np.where(np.isfinite(week), week, day), nan=0.0)
 
     def _tree_input(self, x: np.ndarray) -> np.ndarray:
@@ -504,7 +504,8 @@ _LEVEL_COLUMNS = [
 
 @dataclass
 class _Rows:
-    """One bag's training rows (features as float32 and scaled targets), series by series."""
+    """One bag's training rows, series by series: the features (float32) and the scaled
+    values at the target times (``_train`` takes the base off them)."""
 
     x: list[np.ndarray] = field(default_factory=list)
     y: list[np.ndarray] = field(default_factory=list)

@@ -123,6 +123,18 @@ def _ready(p) -> None:  # noqa: ANN001
     p.wait_for_selector(".rule-field", timeout=T)
 
 
+def _new_rule_form(page: Page, st: dict, rtype: str, shown: str, name: str):  # noqa: ANN202
+    """The engineer page with the editor set to a new rule of ``rtype`` (its form drawn when
+    ``shown`` is) and named ``name``; the Playwright page."""
+    p = page.page
+    p.goto(f"{st['dash'].url}/engineer")
+    _ready(p)
+    _set(p, "eng-rule-type", rtype)
+    p.wait_for_selector(shown, timeout=T)
+    p.fill("#eng-rule-name", name)
+    return p
+
+
 def _rules_of(st: dict, name: str) -> list[dict]:
     return [r for r in st["admin"].get(f"{API}/alarm-rules").json() if r["name"] == name]
 
@@ -334,12 +346,7 @@ def test_create_edit_disable_and_delete_a_rule(page: Page, stack: dict) -> None:
 
 def test_a_budget_rule_from_the_editor(page: Page, stack: dict) -> None:
     name = f"budget rule {uuid.uuid4().hex[:6]}"
-    p = page.page
-    p.goto(f"{stack['dash'].url}/engineer")
-    _ready(p)
-    _set(p, "eng-rule-type", "budget")
-    p.wait_for_selector(".rf-quantity", timeout=T)
-    p.fill("#eng-rule-name", name)
+    p = _new_rule_form(page, stack, "budget", ".rf-quantity", name)
     _set(p, _field("site"), stack["site"])
     p.fill(".rf-high input", "90")
     _set(p, _field("quantity"), "electricity_kwh")  # the plant has only a cost budget
@@ -767,12 +774,7 @@ def test_schedule_parent_and_webhook_from_the_editor(page: Page, stack: dict) ->
 def test_idle_periods_of_an_idle_rule_by_the_same_controls(page: Page, stack: dict) -> None:  # noqa: F811
     """A type's own windows field (an idle rule's idle periods) is edited like the schedule."""
     name = f"idle {uuid.uuid4().hex[:6]}"
-    p = page.page
-    p.goto(f"{stack['dash'].url}/engineer")
-    _ready(p)
-    _set(p, "eng-rule-type", "idle")
-    p.wait_for_selector(".rf-idle_periods .win-row", timeout=T)
-    p.fill("#eng-rule-name", name)
+    p = _new_rule_form(page, stack, "idle", ".rf-idle_periods .win-row", name)
     _set(p, _field("meter"), stack["codes"]["FA"])
     p.fill(".rf-high input", "3")
     p.click("#eng-rule-create")  # no idle period yet: refused in words, nothing sent

@@ -94,7 +94,7 @@ def test_a_required_windows_field_left_empty_is_refused_in_the_persons_language(
     }
     labels = {"idle_periods": "非生产时段"}
     for patch in (False, True):
-        with pytest.raises(ValueError, match="^非生产时段: 必填$"):
+        with pytest.raises(ValueError, match="^非生产时段：必填$"):
             console.rule_body(spec, {"idle_periods": None}, patch=patch, labels=labels, lang="zh")
     body = console.rule_body(spec, {"idle_periods": [WEEKDAYS_8_TO_18], "holidays": ""})
     assert body == {"type": "idle", "idle_periods": [WEEKDAYS_8_TO_18]}
