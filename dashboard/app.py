@@ -64,9 +64,10 @@ def _who(lang: str) -> html.Div:
             html.A(t("sign_in", lang), href="/login", className="nav-link", id=ids.SIGN_IN),
             className="who",
         )
+    signed_in = t("signed_in_as", lang, name=person["name"])
     return html.Div(
         [
-            html.Span(t("signed_in_as", lang, name=person["name"]), id=ids.WHO),
+            html.Span(signed_in, title=signed_in, id=ids.WHO),
             html.Form(
                 [
                     dcc.Input(type="hidden", name="csrf", value=auth.csrf_token()),

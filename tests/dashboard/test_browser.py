@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -541,6 +542,50 @@ def test_pages_need_a_person_who_signs_in_and_out(
         p.page.wait_for_url("**/login", timeout=10_000)
         p.page.goto(f"{base}/engineer")
         p.page.wait_for_url("**/login?next=/engineer", timeout=10_000)
+    finally:
+        p.close()
+
+
+def _header_line(p: Page) -> tuple[dict, dict, bool]:
+    """The signed-in text's and the Sign-out button's boxes, and whether the text is cut."""
+    who = p.page.locator("#who").bounding_box()
+    out = p.page.locator("#sign-out").bounding_box()
+    assert who is not None and out is not None
+    cut = p.page.eval_on_selector("#who", "e => e.scrollWidth > e.clientWidth")
+    return who, out, cut
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"), [("en", "Signed in: Engineer One"), ("zh", "当前用户：Engineer One")]
+)
+def test_the_signed_in_name_and_sign_out_share_one_line_in_the_header(
+    browser,  # noqa: ANN001
+    stack: dict,
+    lang: str,
+    text: str,
+) -> None:
+    """At 1920×1080 the top bar shows "Signed in: …" whole and beside the Sign-out button, not
+    above it; at 1280×800 the name may be cut with an ellipsis but still sits left of the
+    button on its line. Screenshots go to ``ECC_SHOTS`` when it is set."""
+    base, shots = stack["dash"].url, os.environ.get("ECC_SHOTS")
+    p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=stack["session"])
+    try:
+        p.page.goto(f"{base}/manager?site={stack['site']}")
+        p.page.wait_for_selector("#mgr-kpi-table", timeout=20_000)
+        assert p.page.inner_text("#who") == text
+        for width, height in ((1920, 1080), (1280, 800)):
+            p.page.set_viewport_size({"width": width, "height": height})
+            p.page.wait_for_timeout(200)
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                p.page.screenshot(path=f"{shots}/header-{lang}-{width}x{height}.png")
+            who, out, cut = _header_line(p)
+            middle = abs((who["y"] + who["height"] / 2) - (out["y"] + out["height"] / 2))
+            assert middle <= 3, f"{width}: the name is not on the button's line ({who}, {out})"
+            assert who["x"] + who["width"] <= out["x"], f"{width}: the name runs under the button"
+            if width == 1920:
+                assert not cut, "1920: the name is cut"
+        assert p.errors == []
     finally:
         p.close()
 
