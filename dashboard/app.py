@@ -15,12 +15,17 @@ from dash.dependencies import Input, Output
 from core.settings import Settings, get_settings
 from dashboard import auth, ids, runtime
 from dashboard.client import ApiClient, ApiError
-from dashboard.i18n import current, t
+from dashboard.i18n import HTML_LANG, current, t
 
 HERE = Path(__file__).resolve().parent
 # plotly.js with only scatter, bar and sankey (vendor/build_plotly.sh): served in place of
 # plotly.py's full 4.8 MB bundle, it is ready in a third of the time on a wall's browser.
 PLOTLY_BUNDLE = HERE / "vendor" / "plotly-ecc.min.js"
+# date-fns' zh-CN locale (vendor/fetch_date_fns_zh.sh): Dash's date pickers name months and
+# weekdays from the locales on window.dateFns.locale, so a page in 中文 loads it and one in
+# English loads none (date-fns' own English).
+DATE_LOCALE_ZH = HERE / "vendor" / "date-fns-zh-CN.min.js"
+DATE_LOCALE_PATH = "/_ecc/date-fns-zh-CN.min.js"
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +47,19 @@ INDEX = """<!DOCTYPE html>
         </footer>
     </body>
 </html>"""
+
+
+class _Dash(Dash):
+    """Dash whose page says its language (``<html lang>``) and, in 中文, loads the date
+    pickers' zh-CN locale before Dash's own scripts (the calendar reads it when it opens)."""
+
+    def interpolate_index(self, **kwargs: str) -> str:
+        lang = current()
+        if lang == "zh":
+            src = self.get_relative_path(DATE_LOCALE_PATH)
+            kwargs["scripts"] = f'<script src="{src}"></script>\n' + kwargs.get("scripts", "")
+        page = super().interpolate_index(**kwargs)
+        return page.replace("<html>", f'<html lang="{HTML_LANG[lang]}">', 1)
 
 
 def api_url(settings: Settings) -> str:
@@ -132,7 +150,7 @@ def create_app(settings: Settings | None = None, api: ApiClient | None = None) -
     settings = settings or get_settings()
     api = api or ApiClient(api_url(settings), settings.dashboard_key)
     runtime.install(api, settings)
-    app = Dash(
+    app = _Dash(
         "dashboard",
         use_pages=True,
         pages_folder=str(HERE / "pages"),
@@ -154,6 +172,8 @@ def create_app(settings: Settings | None = None, api: ApiClient | None = None) -
             return flask.redirect("/wall" + (f"?{query}" if query else ""))
         if path == plotly_js and PLOTLY_BUNDLE.exists():
             return flask.send_file(PLOTLY_BUNDLE, mimetype="text/javascript", max_age=86400)
+        if path == app.get_relative_path(DATE_LOCALE_PATH):
+            return flask.send_file(DATE_LOCALE_ZH, mimetype="text/javascript", max_age=86400)
         return None
 
     auth.install(app.server, settings, api)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
 LANGS = ("en", "zh")
 COOKIE = "ecc_lang"
@@ -606,6 +607,23 @@ def current() -> str:
     except RuntimeError:  # no request context (tests, the CLI)
         return "en"
     return value if value in LANGS else "en"
+
+
+HTML_LANG = {"en": "en", "zh": "zh-CN"}  # <html lang>: fonts, screen readers, CSS :lang(zh)
+DATE_FORMAT = "YYYY-MM-DD"  # as the whole app writes dates, in both languages
+
+
+def date_picker(lang: str | None = None) -> dict[str, Any]:
+    """The date pickers' props in the language: the input YYYY-MM-DD in either, the week from
+    Monday (as in China), the calendar's month "December" or "12月" (with the year before it
+    in 中文, 2026年 12月: the shell's CSS). Month and weekday names come from the date-fns
+    locale the page loads in 中文 (dashboard/app.py), English without one."""
+    zh = (lang or current()) == "zh"
+    return {
+        "display_format": DATE_FORMAT,
+        "month_format": "YYYY年MMM" if zh else "MMMM YYYY",
+        "first_day_of_week": 1,
+    }
 
 
 def t(key: str, lang: str | None = None, **fmt: object) -> str:

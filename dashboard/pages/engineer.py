@@ -24,7 +24,7 @@ from dashboard import console, ids, runtime
 from dashboard.client import ApiError
 from dashboard.components import drilldown, site_options
 from dashboard.data import local_name
-from dashboard.i18n import DASH, current, fmt_num, t
+from dashboard.i18n import DASH, DATE_FORMAT, current, date_picker, fmt_num, t
 
 dash.register_page(__name__, path="/engineer", title="ECC · engineer", name="Engineer")
 
@@ -45,7 +45,6 @@ RC = "eng-rc"  # the catalog's further common fields: {"type": RC, "name": field
 COMMON_BOX = "eng-rule-common"
 RULE_BTN = "eng-rule-btn"  # {"type": RULE_BTN, "op": edit|toggle|delete, "id": rule id}
 HIST_RANGE = "eng-hist-range"  # its inputs: #eng-hist-range (from), #eng-hist-range-end-date
-DATE_FORMAT = "YYYY-MM-DD"  # as the whole app writes dates, in both languages
 HIST_BOX = "eng-hist-box"
 HIST_TABLE = "eng-hist-table"
 HIST_SEEN = "eng-hist-seen"  # what the list or history shows: redrawn only when it changes
@@ -282,10 +281,9 @@ def _history_box(lang: str) -> html.Div:
                     id=HIST_RANGE,
                     start_date=(today - timedelta(days=7)).isoformat(),
                     end_date=today.isoformat(),
-                    display_format=DATE_FORMAT,
                     start_date_placeholder_text=DATE_FORMAT,
                     end_date_placeholder_text=DATE_FORMAT,
-                    first_day_of_week=1,
+                    **date_picker(lang),
                 ),
                 style={"width": "300px"},
             ),

@@ -17,7 +17,7 @@ from dashboard.components import page_header, site_selector
 from dashboard.data import csv_safe
 from dashboard.figures import theme
 from dashboard.figures.manager import energy_carbon, intensity_trend, scopes, top_consumers
-from dashboard.i18n import DASH, current, fmt_change, fmt_num, t
+from dashboard.i18n import DASH, current, date_picker, fmt_change, fmt_num, t
 
 dash.register_page(__name__, path="/manager", title="ECC · manager", name="Manager")
 
@@ -42,7 +42,7 @@ def layout(site: str | None = None, period: str = "month", **_: str) -> html.Div
                 ),
                 html.Div(
                     dcc.DatePickerSingle(
-                        id=ids.MGR_DATE, date=today.isoformat(), display_format="YYYY-MM-DD"
+                        id=ids.MGR_DATE, date=today.isoformat(), **date_picker(lang)
                     ),
                     style={"width": "170px"},
                 ),

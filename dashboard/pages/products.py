@@ -15,7 +15,7 @@ from dashboard.client import ApiError
 from dashboard.components import page_header
 from dashboard.figures import theme
 from dashboard.figures.products import hotspots, stage_waterfall
-from dashboard.i18n import DASH, current, fmt_num, fmt_pct, t
+from dashboard.i18n import DASH, current, date_picker, fmt_num, fmt_pct, t
 
 dash.register_page(__name__, path="/products", title="ECC · products", name="Products")
 
@@ -70,7 +70,7 @@ def layout(
                     id=ids.PROD_RANGE,
                     start_date=lo.isoformat(),
                     end_date=hi.isoformat(),
-                    display_format="YYYY-MM-DD",
+                    **date_picker(lang),
                 ),
                 html.Button(t("report_xlsx", lang), id=ids.PROD_XLSX, className="btn"),
                 html.Button(t("report_pdf", lang), id=ids.PROD_PDF, className="btn"),
