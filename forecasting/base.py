@@ -239,11 +239,10 @@ def shrunk_widen(measured: float, shrink: float = WIDEN_SHRINK) -> float:
     """The factor applied: ``measured ** shrink``, by default (``WIDEN_SHRINK``) halfway (in
     log scale) between the bands as calibrated and the stretch ``later_widen`` measured.
     The measurement compares two weeks of residuals with two weeks, so it is noisy from fit
-    to fit; taken whole it
-    over-stretched and over-shrank single fits, halfway it landed closest to 90 % on the
-    tuning series over 42 rolling day-ahead origins (``shell.bench.interval_study``;
-    forecasting/README.md, round 4). The global model takes it whole for a horizon longer
-    than a day (``GlobalGBM.long_shrink``, round 6)."""
+    to fit; taken whole it over-stretched and over-shrank single fits, halfway it landed
+    closest to 90 % on the tuning series over 42 rolling day-ahead origins
+    (``shell.bench.interval_study``; forecasting/README.md, round 4). The global model takes
+    it whole for a horizon longer than a day (``GlobalGBM.long_shrink``, round 6)."""
     return float(measured**shrink)
 
 
