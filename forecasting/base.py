@@ -158,19 +158,25 @@ class ConformalBands:
     (``chosen_widen``): ``measured_widen``, how much bands fitted on the older residuals had
     to be stretched to cover the newer ones (``later_widen``) — the same step forward in
     time the bands then take to the days they forecast —, taken halfway to 1
-    (``shrunk_widen``). Only what ``fit`` is given is used, so in a
+    (``shrunk_widen``; ``shrink`` says how far: 0.5 by default, 1 whole). Only what ``fit``
+    is given is used, so in a
     backtest (the residuals come from inside a fold's training data) the factor is never
     chosen on the fold scored.
     """
 
     def __init__(
-        self, groups: int = 4, min_per_group: int = 200, widen: float | None = 1.0
+        self,
+        groups: int = 4,
+        min_per_group: int = 200,
+        widen: float | None = 1.0,
+        shrink: float | None = None,
     ) -> None:
         if widen is not None and widen <= 0:
             raise Invalid("widen", "must be positive (or None: chosen from the residuals)")
         self.groups = groups
         self.min_per_group = min_per_group
         self.widen = widen
+        self.shrink = WIDEN_SHRINK if shrink is None else shrink
         self.chosen_widen = 1.0 if widen is None else widen
         self.measured_widen: float | None = None
         self.edges: np.ndarray = np.array([])
@@ -183,7 +189,7 @@ class ConformalBands:
             raise Invalid("history", "no out-of-sample residuals to calibrate intervals on")
         if self.widen is None:
             self.measured_widen = later_widen(point, residual, self.groups, self.min_per_group)
-            self.chosen_widen = shrunk_widen(self.measured_widen)
+            self.chosen_widen = shrunk_widen(self.measured_widen, self.shrink)
         else:
             self.chosen_widen = self.widen
         groups = int(max(1, min(self.groups, residual.size // self.min_per_group)))
@@ -229,14 +235,15 @@ MIN_SPLIT = 20
 WIDEN_SHRINK = 0.5
 
 
-def shrunk_widen(measured: float) -> float:
-    """The factor applied: ``measured ** WIDEN_SHRINK``, halfway (in log scale) between the
-    bands as calibrated and the stretch ``later_widen`` measured. The measurement compares
-    two weeks of residuals with two weeks, so it is noisy from fit to fit; taken whole it
-    over-stretched and over-shrank single fits, halfway it landed closest to 90 % on the
-    tuning series over 42 rolling day-ahead origins (``shell.bench.interval_study``;
-    forecasting/README.md, round 4)."""
-    return float(measured**WIDEN_SHRINK)
+def shrunk_widen(measured: float, shrink: float = WIDEN_SHRINK) -> float:
+    """The factor applied: ``measured ** shrink``, by default (``WIDEN_SHRINK``) halfway (in
+    log scale) between the bands as calibrated and the stretch ``later_widen`` measured.
+    The measurement compares two weeks of residuals with two weeks, so it is noisy from fit
+    to fit; taken whole it over-stretched and over-shrank single fits, halfway it landed
+    closest to 90 % on the tuning series over 42 rolling day-ahead origins
+    (``shell.bench.interval_study``; forecasting/README.md, round 4). The global model takes
+    it whole for a horizon longer than a day (``GlobalGBM.long_shrink``, round 6)."""
+    return float(measured**shrink)
 
 
 def later_widen(

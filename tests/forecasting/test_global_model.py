@@ -293,3 +293,21 @@ def test_week_ahead_calibrates_on_forecasts_a_day_apart() -> None:
     assert model._calibration_step(day, cut, count=1) == 24
     t, h = _calibration_pairs(day, cut, 24)
     assert len(t) == 28 * 24 and len(np.unique(t)) == len(t)  # disjoint
+
+
+def test_week_ahead_bands_take_the_measured_stretch_whole() -> None:
+    """Day-ahead the bands take the stretch ``later_widen`` measured halfway (its square
+    root), week-ahead whole (``long_shrink=1``); ``long_shrink`` fixes the share."""
+    data = group(2, "2024-03-01", 70, seed=2)
+    y = data["meter 1"]["y"].to_numpy().copy()  # noise growing over the last two weeks
+    y[-14 * 24 :] *= 1 + 0.15 * np.random.default_rng(3).standard_normal(14 * 24)
+    data["meter 1"] = data["meter 1"].assign(y=y)
+    for horizon, shrink, power in ((24, 1.0, 0.5), (168, 1.0, 1.0), (168, 0.5, 0.5)):
+        model = GlobalGBM(horizon, CN, long_shrink=shrink, **LIGHT).fit_many(data)
+        for name in data:
+            bands = model._bands[name]
+            assert bands.measured_widen is not None
+            assert bands.chosen_widen == pytest.approx(bands.measured_widen**power)
+        assert model._bands["meter 1"].measured_widen > 1.2  # a stretch, not the identity
+    with pytest.raises(Invalid, match="long_shrink"):
+        GlobalGBM(168, CN, long_shrink=-1)
