@@ -130,7 +130,7 @@ def alarm_action(
     if not ids:
         return False, t("select_alarm", lang)
     if action == "comment" and not comment.strip():
-        return False, f"comment: {t('required', lang)}"
+        return False, t("field_required", lang, field=t("comment", lang))
     shelve_s = (shelve_minutes or 60) * 60.0 if action == "shelve" else None
     try:
         for alarm_id in ids:

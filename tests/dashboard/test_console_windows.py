@@ -102,3 +102,13 @@ def test_a_required_windows_field_left_empty_is_refused_in_the_persons_language(
     # of meter or site" is more than "required" could say)
     meter = {"type": "threshold", "fields": [{"name": "meter", "kind": "meter", "required": True}]}
     assert console.rule_body(meter, {"meter": None}) == {"type": "threshold"}
+
+
+@pytest.mark.parametrize(("lang", "text"), [("en", "Comment: required"), ("zh", "备注：必填")])
+def test_a_comment_left_empty_is_refused_by_its_label_before_anything_is_sent(
+    lang: str, text: str
+) -> None:
+    """The alarm console's comment action with nothing written: refused by the field's label
+    in the person's language (the same words as a required rule field), before the API is
+    called (no client is given, so a call would fail)."""
+    assert console.alarm_action(None, ["a1"], "comment", "  ", None, lang) == (False, text)
