@@ -7,14 +7,18 @@ fold, what each fit calibrated its bands on (the out-of-sample forecasts and err
 ``ConformalBands.fit``), the fold's forecast and its actuals, and the seasonal naives' forecasts.
 ``python -m shell.bench.interval_study rules OUT.pkl`` then scores every band rule of
 ``RULES`` on those records without fitting again: coverage of the 90 % band per series, for the
-tuning series apart from the held-out ones.
+tuning series apart from the held-out ones. ``python -m shell.bench.interval_study combine
+OUT.pkl [--weights 0.2,0.3,0.5]`` scores, on the same records, the weighted means of the two
+models' forecasts (``w`` × hgb + (1 − w) × lgbm_global, quantiles averaged the same way, each
+model's bands as its default rule makes them): MASE, the ratio to the better seasonal naive,
+coverage and pinball per series (forecasting/README.md, round 7).
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -143,8 +147,15 @@ RULES: dict[str, Rule] = {
     "halfway": _fixed(None),  # base.shrunk_widen of it (round 4, lgbm_global's default)
     "newer half": _newer(0.5),
 }
-# each model's default: hgb refits through the origin (no drift step to allow for)
+# each model's default: hgb refits through the origin (no drift step to allow for); the
+# global model takes the measured stretch halfway day-ahead, whole for a longer horizon
 KEPT = {"hgb": "widen 1.0", GLOBAL: "halfway"}
+KEPT_LONG = {"hgb": "widen 1.0", GLOBAL: "measured"}
+
+
+def kept(week_hourly: bool) -> dict[str, str]:
+    """Each model's default band rule at the records' horizon."""
+    return KEPT_LONG if week_hourly else KEPT
 
 
 def _coverage(record: dict, rule: Rule) -> np.ndarray:
@@ -155,6 +166,61 @@ def _coverage(record: dict, rule: Rule) -> np.ndarray:
     y = record["actual"]
     ok = np.isfinite(y)
     return (y[ok] >= q[ok, LO]) & (y[ok] <= q[ok, HI])
+
+
+def _kept_quantiles(record: dict, rule: Rule) -> np.ndarray:
+    q = rule(*record["calibrated"]).quantiles(record["point"])
+    return np.maximum(q, record["floor"]) if record["floor"] is not None else q
+
+
+def combine(path: Path, weights: Sequence[float]) -> dict:
+    """Per series: MASE of hgb, lgbm_global, the two seasonal naives and each weighted mean
+    ``w`` × hgb + (1 − w) × lgbm_global (keys ``"w=0.2"`` …), the ratio of each combination to
+    the better naive, and its coverage of the 90 % band and pinball over the 99 quantiles
+    (the two models' quantiles, each from its default band rule, averaged with the same
+    weights)."""
+    data = pickle.loads(path.read_bytes())
+    rules = {m: RULES[name] for m, name in kept(data["week_hourly"]).items()}
+    tuning = {s.name for s in select("tuning")}
+    by: dict[tuple[str, str], dict[int, dict]] = {}
+    for r in data["records"]:
+        by.setdefault((r["series"], r["model"]), {})[r["fold"]] = r
+    table = {}
+    for series in dict.fromkeys(r["series"] for r in data["records"]):
+        hgb, glob = by[(series, "hgb")], by[(series, GLOBAL)]
+        errors: dict[str, list[np.ndarray]] = {}
+        hits: dict[str, list[np.ndarray]] = {}
+        losses: dict[str, list[float]] = {}
+        for fold in sorted(glob):
+            h, g = hgb[fold], glob[fold]
+            y, ok = g["actual"], np.isfinite(g["actual"])
+            points = {
+                "hgb": h["point"],
+                GLOBAL: g["point"],
+                "naive_daily": g["naive"]["naive_daily"],
+                "naive_weekly": g["naive"]["naive_weekly"],
+            }
+            qh, qg = _kept_quantiles(h, rules["hgb"]), _kept_quantiles(g, rules[GLOBAL])
+            for w in weights:
+                key = f"w={w:g}"
+                points[key] = w * h["point"] + (1 - w) * g["point"]
+                q = w * qh + (1 - w) * qg
+                inside = (y[ok] >= q[ok, LO]) & (y[ok] <= q[ok, HI])
+                hits.setdefault(key, []).append(inside)
+                losses.setdefault(key, []).append(metrics.pinball(y[ok], q[ok], QUANTILE_LEVELS))
+            for name, point in points.items():
+                errors.setdefault(name, []).append(np.abs(y - point)[ok] / g["scale"])
+        mase = {n: float(np.mean(np.concatenate(e))) for n, e in errors.items()}
+        naive = min(mase["naive_daily"], mase["naive_weekly"])
+        row: dict = {"tuning": series in tuning, "mase": mase, "naive": naive}
+        for key in hits:
+            row[key] = {
+                "ratio": mase[key] / naive,
+                "coverage": float(np.concatenate(hits[key]).mean()),
+                "pinball": float(np.mean(losses[key])),
+            }
+        table[series] = row
+    return table
 
 
 def score(path: Path, rules: dict[str, Rule] = RULES) -> dict:
@@ -188,10 +254,11 @@ def score(path: Path, rules: dict[str, Rule] = RULES) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m shell.bench.interval_study")
-    parser.add_argument("action", choices=("collect", "rules"))
+    parser.add_argument("action", choices=("collect", "rules", "combine"))
     parser.add_argument("path", type=Path)
     parser.add_argument("--folds", type=int, default=28)
     parser.add_argument("--week-hourly", action="store_true")
+    parser.add_argument("--weights", default="0.2,0.3,0.5", help="hgb's weights, comma-separated")
     args = parser.parse_args()
     if args.folds < 1:
         parser.error("--folds: at least 1")
@@ -202,6 +269,15 @@ def main() -> None:
         return
     if not args.path.is_file():
         parser.error(f"path: {args.path} is not a file (write it with collect first)")
+    if args.action == "combine":
+        try:
+            weights = [float(w) for w in args.weights.split(",")]
+        except ValueError:
+            parser.error("--weights: numbers between 0 and 1, comma-separated")
+        if not all(0 <= w <= 1 for w in weights):
+            parser.error("--weights: numbers between 0 and 1, comma-separated")
+        _print_combinations(combine(args.path, weights), weights)
+        return
     table = score(args.path)
     print(f"{'series':32s} {'best':12s} ratio  " + "  ".join(f"{n[:9]:>9s}" for n in RULES))
     for series, row in table.items():
@@ -217,11 +293,12 @@ def main() -> None:
             f"tuning series, {model}: mean |coverage - 90 %| "
             + ", ".join(f"{n} {g:.4f}" for n, g in gaps.items())
         )
-    kept = [row[(row["best"], KEPT[row["best"]])] for row in table.values()]
+    rules_kept = kept(pickle.loads(args.path.read_bytes())["week_hourly"])
+    covered = [row[(row["best"], rules_kept[row["best"]])] for row in table.values()]
     print(
-        f"kept ({', '.join(f'{m}: {n}' for m, n in KEPT.items())}): best model's coverage "
-        f"in 85-95 % on {sum(0.85 <= c <= 0.95 for c in kept)} of {len(kept)}, "
-        f"mean |coverage - 90 %| {np.mean([abs(c - 0.9) for c in kept]):.3f}"
+        f"kept ({', '.join(f'{m}: {n}' for m, n in rules_kept.items())}): best model's "
+        f"coverage in 85-95 % on {sum(0.85 <= c <= 0.95 for c in covered)} of "
+        f"{len(covered)}, mean |coverage - 90 %| {np.mean([abs(c - 0.9) for c in covered]):.3f}"
     )
     for name in RULES:
         best = [row[(row["best"], name)] for row in table.values()]
@@ -231,6 +308,35 @@ def main() -> None:
             f"{name}: best model's coverage in 85-95 % on {inside} of {len(best)}, "
             f"mean |coverage - 90 %| {gap:.3f}"
         )
+
+
+def _print_combinations(table: dict, weights: Sequence[float]) -> None:
+    keys = [f"w={w:g}" for w in weights]
+    print(f"{'series':32s} {'hgb':>6s} {'lgbm':>6s} {'naive':>6s}  " + "  ".join(keys))
+    for series, row in table.items():
+        m = row["mase"]
+        cells = "  ".join(
+            f"{row[k]['ratio']:.3f}/{row[k]['coverage']:.3f}/{row[k]['pinball']:.4g}" for k in keys
+        )
+        tag = "T" if row["tuning"] else " "
+        print(
+            f"{tag} {series[:30]:30s} {m['hgb'] / row['naive']:6.3f} "
+            f"{m[GLOBAL] / row['naive']:6.3f} {row['naive']:6.3f}  {cells}"
+        )
+    for key in ("hgb", GLOBAL, *keys):
+        ratios = {s: r["mase"][key] / r["naive"] for s, r in table.items()}
+        tuning = [ratios[s] for s, r in table.items() if r["tuning"]]
+        best = [
+            min(r["mase"][k] for k in ("hgb", GLOBAL, key)) / r["naive"] for r in table.values()
+        ]
+        print(
+            f"{key}: tuning mean ratio {np.mean(tuning):.3f}; best of hgb, lgbm_global and it: "
+            f"median {np.median(best):.3f}, max {max(best):.3f}, ≤ 1 on "
+            f"{sum(b <= 1 for b in best)} of {len(best)}"
+        )
+    for key in keys:
+        inside = sum(0.85 <= r[key]["coverage"] <= 0.95 for r in table.values())
+        print(f"{key}: coverage in 85-95 % on {inside} of {len(table)}")
 
 
 if __name__ == "__main__":

@@ -105,3 +105,48 @@ def test_interval_study_scores_band_rules_by_hand(tmp_path: Path) -> None:
     assert row[("hgb", "widen 1.0")] == pytest.approx(0.9)
     assert row[("hgb", "widen 1.2")] == pytest.approx(1.0)
     assert row[("lgbm_global", "widen 1.0")] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("week_hourly", [False, True])
+def test_interval_study_combines_the_two_models_by_hand(tmp_path: Path, week_hourly: bool) -> None:
+    """hgb forecasts 10.0, lgbm_global 10.5; at w = 0.2 the combination is 0.2 × 10 + 0.8 ×
+    10.5 = 10.4. Actuals 10.5 nine times and 15.4: errors 0.1 × 9 and 5.0, MAE 0.59; the
+    daily naive (9.0) is off by 1.5 × 9 and 6.4, MAE 1.99, so the ratio is 0.59 / 1.99. The
+    averaged bands (about ±0.9 around each point, stretched by 0.5–3 at most) hold the nine
+    and miss the tenth whatever the stretch: coverage 0.9. w = 0 is lgbm_global alone, w = 1
+    hgb alone."""
+    import pickle
+
+    from shell.bench import interval_study
+
+    residual = np.arange(1, 101) / 100 * np.tile([1.0, -1.0], 50)
+    actual = np.array([10.5] * 9 + [15.4])
+    records = [
+        {
+            "model": model,
+            "series": "steel Usage_kWh",
+            "fold": 0,
+            "calibrated": (np.full(100, 10.0), residual),
+            "point": np.full(10, point),
+            "actual": actual,
+            "scale": 1.0,
+            "floor": 0.0,
+            "naive": {"naive_daily": np.full(10, 9.0), "naive_weekly": np.full(10, 13.0)},
+        }
+        for model, point in (("hgb", 10.0), ("lgbm_global", 10.5))
+    ]
+    path = tmp_path / "records.pkl"
+    path.write_bytes(pickle.dumps({"folds": 1, "week_hourly": week_hourly, "records": records}))
+    row = interval_study.combine(path, [0.0, 0.2, 1.0])["steel Usage_kWh"]
+    assert row["tuning"] and row["naive"] == pytest.approx(1.99)
+    assert row["mase"]["w=0.2"] == pytest.approx(0.59)
+    assert row["w=0.2"]["ratio"] == pytest.approx(0.59 / 1.99)
+    assert row["w=0.2"]["coverage"] == pytest.approx(0.9)
+    assert row["mase"]["w=0"] == pytest.approx(row["mase"]["lgbm_global"])
+    assert row["mase"]["w=1"] == pytest.approx(row["mase"]["hgb"]) and row["mase"]["hgb"] == (
+        pytest.approx((0.5 * 9 + 5.4) / 10)
+    )
+    assert row["w=0.2"]["pinball"] > 0
+    assert interval_study.kept(week_hourly)["lgbm_global"] == (
+        "measured" if week_hourly else "halfway"
+    )
