@@ -9,6 +9,7 @@ from functools import partial
 from core.errors import Invalid
 from forecasting.base import Forecaster
 from forecasting.calendar import HolidayCalendar
+from forecasting.combined import NAME
 
 MODEL_NAMES = (
     "naive_daily",
@@ -18,12 +19,14 @@ MODEL_NAMES = (
     "prophet",
     "hgb",
     "lgbm_global",
+    "combined",
 )
 BASELINE = "naive_weekly"
 # the seasonal-naive baselines a model has to beat, and every fast statistical floor
 SEASONAL_NAIVE = ("naive_daily", "naive_weekly", "sf_naive")
 BASELINES = (*SEASONAL_NAIVE, "sf_mstl")
 GLOBAL = "lgbm_global"  # trained across the series of a group (``GlobalGBM.fit_many``)
+COMBINED = NAME  # the weighted mean of hgb and lgbm_global (``forecasting.combined``)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ def make(name: str, context: ModelContext, **params: object) -> Forecaster:
         from forecasting.global_model import GlobalGBM
 
         return GlobalGBM(context.horizon, context.calendar, context.exog, **params)  # type: ignore[arg-type]
+    if name == COMBINED:
+        from forecasting.combined import PARTS, Combined  # noqa: PLC0415 - as the others
+
+        return Combined({part: make(part, context) for part in PARTS}, **params)  # type: ignore[arg-type]
     if name == "prophet":
         from forecasting.prophet_model import ProphetModel
 

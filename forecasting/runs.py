@@ -40,12 +40,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
-from forecasting import backtest, exog, groups, subjects, tracking
+from forecasting import backtest, combined, exog, groups, subjects, tracking
 from forecasting.backtest import ModelResult
 from forecasting.base import POINT, TARGET, Forecaster, future_index, qcol
 from forecasting.calendar import HolidayCalendar
 from forecasting.groups import Unit
-from forecasting.registry import GLOBAL, ModelContext, factories, make
+from forecasting.registry import COMBINED, GLOBAL, ModelContext, factories, make
 from forecasting.subjects import Subject
 from models.forecasting import ForecastPoint, ForecastRun
 
@@ -55,7 +55,9 @@ DAY_AHEAD, WEEK_AHEAD = timedelta(days=1), timedelta(days=7)
 HISTORY = timedelta(days=365)
 SELECTION_FOLDS = {DAY_AHEAD: 7, WEEK_AHEAD: 2}
 CANDIDATES = ("naive_daily", "naive_weekly", "hgb")
-NIGHT_CANDIDATES = (*CANDIDATES, "lgbm_global", "prophet")
+NIGHT_CANDIDATES = (*CANDIDATES, "lgbm_global", "combined", "prophet")
+# models that use the group's model where the subject is in a site's group
+GROUP_MODELS = (GLOBAL, COMBINED)
 NIGHT_HOURS = range(1, 5)
 KEEP = {"refresh": timedelta(days=2), "nightly": timedelta(days=90)}
 MAX_HORIZON = WEEK_AHEAD
@@ -100,17 +102,25 @@ def select_model(
     columns ``exog_columns``), and every candidate's scores; the daily seasonal naive when
     the history is too short to backtest. ``extra``: results of candidates backtested
     elsewhere on the same folds (a group model's, ``groups.backtest_group``), ranked with
-    the others in the order of ``candidates``."""
+    the others in the order of ``candidates``. The combination (``combined``) is not
+    backtested itself: its folds are the mean of its parts' (``combined.combined_result``),
+    which are backtested for it when they are not candidates themselves (then only
+    ``candidates`` are ranked)."""
     steps = horizon_steps(subject, horizon)
     context = ModelContext(steps, calendar, tuple(exog_columns))
     extra = extra or {}
-    own = [n for n in candidates if n not in extra]
+    wanted = [n for n in candidates if n != COMBINED]
+    if COMBINED in candidates:
+        wanted += [p for p in combined.PARTS if p not in wanted]
+    own = [n for n in wanted if n not in extra]
     try:
         found = backtest.rolling_origin(frame, factories(own, context), steps, folds)
     except Invalid as exc:
         return "naive_daily", {"selected": "naive_daily", "reason": str(exc)}
     found.update(extra)
-    results = {n: found[n] for n in (*candidates, *extra) if n in found}
+    if COMBINED in candidates:
+        combined.derive(found, frame)
+    results = {n: found[n] for n in candidates if n in found}
     best = backtest.best_model(results) or "naive_daily"
     return best, {
         "selected": best,
@@ -260,7 +270,7 @@ class ForecastJobs:
         self.night_candidates = tuple(night_candidates)
         # a group's first catch-up trains the group model too (once across the group)
         self.group_candidates = tuple(
-            dict.fromkeys((*self.candidates, *(n for n in night_candidates if n == GLOBAL)))
+            dict.fromkeys((*self.candidates, *(n for n in night_candidates if n in GROUP_MODELS)))
         )
         self._models: dict[tuple, tuple[int, Forecaster, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
@@ -433,12 +443,13 @@ class ForecastJobs:
                     session, subject, frame, steps[code], now
                 )
             folds = self.folds.get(horizon, 2)
-            wanted = any(GLOBAL in c for _, _, c, _ in todo.values())
+            wanted = any(GLOBAL in c or COMBINED in c for _, _, c, _ in todo.values())
             pooled = groups.backtest_group(trains, steps, self.calendar, folds) if wanted else {}
             picks: dict[str, tuple[str, dict]] = {}
             for code, (subject, _, candidates, demoted) in todo.items():
-                extra = {GLOBAL: pooled[code]} if code in pooled and GLOBAL in candidates else {}
-                own = [c for c in candidates if c != GLOBAL or extra]
+                uses_group = GLOBAL in candidates or COMBINED in candidates
+                extra = {GLOBAL: pooled[code]} if code in pooled and uses_group else {}
+                own = [c for c in candidates if c not in GROUP_MODELS or extra]
                 name, scores = select_model(
                     trains[code],
                     subject,
@@ -456,7 +467,7 @@ class ForecastJobs:
                 picks[code] = (name, scores)
             members: dict[str, Forecaster] = {}
             group_s = 0.0
-            if any(name == GLOBAL for name, _ in picks.values()):
+            if any(name in GROUP_MODELS for name, _ in picks.values()):
                 # trained on the members it was backtested on
                 began = time.perf_counter()
                 try:
@@ -470,8 +481,8 @@ class ForecastJobs:
                 group_s = (time.perf_counter() - began) / len(pooled)
             for code, (name, scores) in picks.items():
                 subject = todo[code][0]
-                if name == GLOBAL and code not in members:  # the runner-up instead
-                    own = [c for c in todo[code][2] if c != GLOBAL]
+                if name in GROUP_MODELS and code not in members:  # the runner-up instead
+                    own = [c for c in todo[code][2] if c not in GROUP_MODELS]
                     name, scores = select_model(
                         trains[code],
                         subject,
@@ -486,6 +497,11 @@ class ForecastJobs:
                 try:
                     if name == GLOBAL:
                         model = members[code]
+                    elif name == COMBINED:  # the group's model with this member's own hgb
+                        context = ModelContext(steps[code], self.calendar, inputs[code].columns)
+                        model = combined.Combined(
+                            {"hgb": make("hgb", context).fit(trains[code]), GLOBAL: members[code]}
+                        )
                     else:
                         context = ModelContext(steps[code], self.calendar, inputs[code].columns)
                         model = make(name, context).fit(trains[code])
@@ -502,7 +518,7 @@ class ForecastJobs:
                     frame=frames[code],
                     forecast=forecast,
                     scores=scores,
-                    fit_s=time.perf_counter() - began + (group_s if name == GLOBAL else 0.0),
+                    fit_s=time.perf_counter() - began + (group_s if name in GROUP_MODELS else 0.0),
                     run_key=run_key(subject, horizon, last),
                     inputs=inputs[code].record,
                 )
@@ -554,9 +570,9 @@ class ForecastJobs:
         else:  # after a restart, or when the inputs the model was fitted with are gone
             frame = _observed(subjects.history(session, subject, last - HISTORY, last))
             train, future, inputs = with_inputs(session, subject, frame, steps, now)
-            group = (selected.params or {}).get("group") if selected.model == GLOBAL else None
+            group = _group_of(selected)
             if group:  # the group's model, refitted on the group once for all its members
-                model = self._refit_group(session, subject, str(group), now)
+                model = self._refit_group(session, subject, group, now)
             else:
                 context = ModelContext(steps, self.calendar, inputs.columns)
                 model = make(selected.model, context).fit(train)
@@ -578,10 +594,11 @@ class ForecastJobs:
 
     def _refit_group(
         self, session: Session, subject: Subject, group: str, now: datetime
-    ) -> groups.Member:
+    ) -> Forecaster:
         """The day-ahead group model of site ``group`` trained once more on every member's
-        history (the refresh after a restart), kept for each member that selected it; the
-        member of ``subject``."""
+        history (the refresh after a restart), kept for each member that selected it or the
+        combination with it (then with the member's own ``hgb`` fitted beside it); the model
+        of ``subject``."""
         members = groups.site_groups(session, subjects.all_subjects(session, group)).get(group)
         if not members or subject.key not in {m.key for m in members}:
             raise Invalid("model", f"{subject.code} is no longer in the group of {group}")
@@ -598,17 +615,36 @@ class ForecastJobs:
             )
             columns[member.code] = inputs.columns
         fitted = groups.fit_group(trains, steps, self.calendar, group)
-        for member in members:
-            chosen = selected_run(session, member) if member.code in fitted else None
-            if chosen is None or chosen.model != GLOBAL:
-                continue
-            if (chosen.params or {}).get("group") != group:
-                continue
-            with self._lock:
-                self._models[member.key] = (chosen.id, fitted[member.code], columns[member.code])
         if subject.code not in fitted:
             raise Invalid("history", f"{subject.code} has no readings for its group model")
-        return fitted[subject.code]
+        out: Forecaster = fitted[subject.code]
+        for member in members:
+            chosen = selected_run(session, member) if member.code in fitted else None
+            if chosen is None or _group_of(chosen) != group:
+                continue
+            model: Forecaster = fitted[member.code]
+            if chosen.model == COMBINED:
+                context = ModelContext(steps[member.code], self.calendar, columns[member.code])
+                own = make("hgb", context).fit(trains[member.code])
+                model = combined.Combined({"hgb": own, GLOBAL: model})
+            with self._lock:
+                self._models[member.key] = (chosen.id, model, columns[member.code])
+            if member.key == subject.key:
+                out = model
+        return out
+
+
+def _group_of(run: ForecastRun) -> str | None:
+    """The site group whose model a run's forecast came from (``lgbm_global`` of a group, or
+    the combination with it), None for a model of the one series."""
+    params = run.params or {}
+    if run.model == GLOBAL:
+        group = params.get("group")
+    elif run.model == COMBINED:
+        group = (params.get(GLOBAL) or {}).get("group")
+    else:
+        group = None
+    return str(group) if group else None
 
 
 def selected_run(session: Session, subject: Subject) -> ForecastRun | None:

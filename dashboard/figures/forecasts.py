@@ -14,6 +14,8 @@ MODEL_COLOURS = {
     "naive_weekly": theme.MUTED,
     "hgb": theme.SERIES[0],
     "prophet": theme.SERIES[3],
+    "lgbm_global": theme.SERIES[2],
+    "combined": theme.SERIES[5],
 }
 
 

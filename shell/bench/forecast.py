@@ -24,11 +24,11 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from forecasting import backtest
+from forecasting import backtest, combined
 from forecasting.base import TARGET, steps_per
 from forecasting.calendar import HolidayCalendar
 from forecasting.data import LoadedSeries, freq_text, read_series_csv
-from forecasting.registry import GLOBAL, ModelContext, factories, make
+from forecasting.registry import COMBINED, GLOBAL, ModelContext, factories, make
 
 REPORTED = ("mase", "wape", "cv_rmse", "nmbe", "coverage_90", "pinball", "fit_s")
 
@@ -68,6 +68,7 @@ def run_forecast_bench(
     console: Console,
 ) -> dict:
     """Backtest ``models`` on the series; the JSON-ready summary."""
+    combined.check_parts(models)
     frame = series.frame
     index = pd.DatetimeIndex(frame.index)
     horizon = horizon or steps_per(index, "day")
@@ -80,9 +81,12 @@ def run_forecast_bench(
         def advance(name: str, fold: int) -> None:
             progress.update(task, advance=1, description=f"{name} fold {fold + 1}/{folds}")
 
+        own = [m for m in models if m != COMBINED]  # combined: from its parts' folds
         results = backtest.rolling_origin(
-            frame, factories(models, context), horizon, folds, step, on_fold=advance
+            frame, factories(own, context), horizon, folds, step, on_fold=advance
         )
+    if COMBINED in models:
+        combined.derive(results, frame)
     best = backtest.best_model(results)
     if plot is not None:
         from forecasting.plot import last_fold_figure

@@ -27,11 +27,19 @@ import pandas as pd
 from rich.console import Console
 
 from core.errors import Invalid
-from forecasting import backtest
+from forecasting import backtest, combined
 from forecasting.base import TARGET, Forecaster, steps_per
 from forecasting.calendar import HolidayCalendar
 from forecasting.data import freq_text, read_series_csv
-from forecasting.registry import BASELINES, GLOBAL, SEASONAL_NAIVE, ModelContext, factories, make
+from forecasting.registry import (
+    BASELINES,
+    COMBINED,
+    GLOBAL,
+    SEASONAL_NAIVE,
+    ModelContext,
+    factories,
+    make,
+)
 
 # beside the repository's checkout; ECC_SHARED_DATA points elsewhere (a git worktree, say)
 DATA = Path(
@@ -181,9 +189,10 @@ def run_suite(
     console: Console,
 ) -> dict:
     """Backtest every series of the suite; the JSON-ready table and summary."""
+    combined.check_parts(models)
     specs = select(part)
     frames, horizons = load(specs, data, week_hourly)
-    local = [m for m in models if m != GLOBAL]
+    local = [m for m in models if m not in (GLOBAL, COMBINED)]
     console.print(f"suite {part}: {len(specs)} series, local models {', '.join(local)}")
     results: dict[str, dict[str, backtest.ModelResult]] = {}
     jobs = [(s, frames[s.name], horizons[s.name], folds, local) for s in specs]
@@ -197,6 +206,9 @@ def run_suite(
         for name, result in glob.items():
             results[name][GLOBAL] = result
         console.print("  global model done")
+    if COMBINED in models:  # from hgb's and lgbm_global's folds, not fitted again
+        for spec in specs:
+            combined.derive(results[spec.name], frames[spec.name])
     rows = [_row(s, frames[s.name], horizons[s.name], results[s.name]) for s in specs]
     ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
     covered = [r for r in rows if r["coverage_90"] is not None]

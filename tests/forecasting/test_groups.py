@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from forecasting import groups
+from forecasting import combined, groups
 from forecasting.runs import DAY_AHEAD, WEEK_AHEAD, ForecastJobs, run_key
 from forecasting.subjects import all_subjects, last_complete
 from metering import registry
@@ -209,6 +209,70 @@ def test_after_a_restart_the_refresh_refits_the_group_model_on_its_group(
     assert fresh[group_site["exact"]].model == "naive_daily"
     kept = [m for _, m, _ in restarted._models.values() if isinstance(m, groups.Member)]
     assert len(kept) == 3 and len({id(m.model) for m in kept}) == 1  # trained once
+
+
+def test_a_member_s_combination_is_its_own_hgb_beside_the_group_s_model(
+    client, engine, admin_headers
+) -> None:  # noqa: ANN001
+    """Offered the daily naive and the combination, the noisy members take the combination:
+    its lgbm_global part is the group's model (trained once across the four meters), its hgb
+    the member's own. The refresh moves it; after a restart it refits the group once and
+    each member's hgb."""
+    built = _shift_site(client, admin_headers, "GRC")
+    site, meters = built["site"], [*built["noisy"], built["exact"]]
+    offered = ("naive_daily", "combined")
+    jobs = ForecastJobs(
+        "none",
+        clock=lambda: NOW,
+        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
+        candidates=offered,
+        night_candidates=offered,
+    )
+    assert jobs.nightly(engine, site=site) == 5
+    runs = _day_ahead(engine, site, meters, "nightly")
+    for code in built["noisy"]:
+        run = runs[code]
+        assert set(run.scores["candidates"]) == set(offered)  # its parts are not offered
+        assert run.scores["group"] == {"site": site, "series": 4}
+        assert run.model == "combined" == run.scores["selected"]
+        assert run.params["weights"] == combined.WEIGHTS
+        assert run.params["lgbm_global"]["group"] == site
+        assert run.params["lgbm_global"]["group_series"] == 4
+        assert "group" not in run.params["hgb"]
+    assert runs[built["exact"]].model == "naive_daily"  # exact: the copy wins
+    kept = [
+        m
+        for _, m, _ in jobs._models.values()
+        if isinstance(m, combined.Combined) and isinstance(m.parts["lgbm_global"], groups.Member)
+    ]
+    assert len(kept) == 3 and len({id(m.parts["lgbm_global"].model) for m in kept}) == 1
+    jobs.clock = lambda: NOW + HOUR
+    assert jobs.refresh(engine, site=site) == 5
+    moved = _day_ahead(engine, site, meters, "refresh")
+    assert all(moved[c].model == "combined" for c in built["noisy"])
+    with Session(engine) as session:  # the refresh below is the first since the restart
+        ids = [registry.get_meter(session, c).id for c in meters]
+        session.execute(
+            delete(ForecastRun).where(
+                ForecastRun.purpose == "refresh", ForecastRun.meter_id.in_(ids)
+            )
+        )
+        session.commit()
+    restarted = ForecastJobs(
+        "none",
+        clock=lambda: NOW + HOUR,
+        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
+        candidates=offered,
+        night_candidates=offered,
+    )
+    assert restarted.refresh(engine, site=site) == 4  # the site total is refreshed already
+    fresh = _day_ahead(engine, site, meters, "refresh")
+    for code in built["noisy"]:
+        assert fresh[code].model == "combined"
+        assert fresh[code].params["lgbm_global"]["group"] == site
+        assert fresh[code].train_end == NOW.replace(minute=0)
+    kept = [m for _, m, _ in restarted._models.values() if isinstance(m, combined.Combined)]
+    assert len(kept) == 3 and len({id(m.parts["lgbm_global"].model) for m in kept}) == 1
 
 
 def test_a_group_s_stored_runs_are_kept_on_a_retry(group_site, engine) -> None:  # noqa: ANN001
