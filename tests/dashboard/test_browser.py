@@ -590,6 +590,89 @@ def test_the_signed_in_name_and_sign_out_share_one_line_in_the_header(
         p.close()
 
 
+# Every box in the top bar, read in the page: the header's height, each item's vertical
+# centre and box, and whether its text is cut (drawn wider than its box).
+HEADER_BOXES = """() => {
+  const box = e => { const r = e.getBoundingClientRect();
+    return {text: e.innerText.trim(), x: r.x, y: r.y, w: r.width, h: r.height,
+            mid: r.y + r.height / 2, cut: e.scrollWidth > e.clientWidth + 1}; };
+  const bar = document.querySelector('header.topbar'), cs = getComputedStyle(bar);
+  const chrome = ['paddingTop', 'paddingBottom', 'borderTopWidth', 'borderBottomWidth']
+    .reduce((sum, k) => sum + parseFloat(cs[k]), 0);
+  return {height: bar.getBoundingClientRect().height, chrome,
+          items: [...bar.querySelectorAll(
+            '.brand, .nav-group-name, .nav-link, #lang-toggle, #who, #sign-out')].map(box)};
+}"""
+
+
+def _admin_session(stack: dict, engine) -> str:  # noqa: ANN001
+    """A signed-in admin's session token (an admin is shown every nav group)."""
+    login = make_user(engine, ["admin"], name="Admin Zhao")
+    r = httpx.post(
+        f"{stack['api'].url}{API}/auth/login", json={"login": login, "password": PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_header_is_one_row_at_1920x1080_for_an_admin(
+    browser,  # noqa: ANN001
+    stack: dict,
+    engine,  # noqa: ANN001
+    lang: str,
+) -> None:
+    """A control room's wall screen (1920×1080) reads the top bar on one line: the brand, every
+    nav group's name and link, the language switch, "Signed in: …" and Sign out have their
+    vertical centres within 3 px of one another, the bar is one row high (its tallest item, the
+    30 px buttons, and its padding and border: 51 px; two rows were 61) and no text is cut, the
+    links' text still 15 px. At 1280×800 the bar may wrap, but no two items overlap and every
+    one is inside the screen; the name alone may end in an ellipsis. Screenshots go to
+    ``ECC_SHOTS`` when it is set."""
+    base, shots = stack["dash"].url, os.environ.get("ECC_SHOTS")
+    session = _admin_session(stack, engine)
+    p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=session)
+    try:
+        p.page.goto(f"{base}/manager?site={stack['site']}")
+        p.page.wait_for_selector("#mgr-kpi-table", timeout=20_000)
+        p.page.wait_for_selector("#who:has-text('Admin Zhao')", timeout=20_000)
+        for width, height in ((1920, 1080), (1280, 800)):
+            p.page.set_viewport_size({"width": width, "height": height})
+            p.page.wait_for_timeout(200)
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                p.page.screenshot(path=f"{shots}/header-admin-{lang}-{width}x{height}.png")
+            bar = p.page.evaluate(HEADER_BOXES)
+            items = bar["items"]
+            assert len([i for i in items if i["text"]]) == len(items) == 20, items
+            # legible at 5 m: the links' text never shrinks below 15 px
+            sizes = p.page.eval_on_selector_all(
+                "header.topbar .nav-link",
+                "es => es.map(e => parseFloat(getComputedStyle(e).fontSize))",
+            )
+            assert min(sizes) >= 15, sizes
+            for i in items:
+                assert i["x"] >= 0 and i["x"] + i["w"] <= width + 0.5, f"{width}: off screen {i}"
+                if i["text"].startswith(("Signed in", "当前用户")) and width < 1920:
+                    continue  # the name may end in an ellipsis on a laptop
+                assert not i["cut"], f"{width}: cut {i}"
+            for n, a in enumerate(items):
+                for b in items[n + 1 :]:
+                    overlap_x = a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+                    overlap_y = a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+                    assert not (overlap_x and overlap_y), f"{width}: {a} overlaps {b}"
+            if width == 1920:
+                mids = [i["mid"] for i in items]
+                assert max(mids) - min(mids) <= 3, (
+                    f"1920: not one row, centres {[(i['text'], round(i['mid'])) for i in items]}"
+                )
+                row = max(i["h"] for i in items) + bar["chrome"]  # its tallest, padding, border
+                assert bar["height"] <= row + 1, f"1920: the header is {bar['height']} px high"
+        assert p.errors == []
+    finally:
+        p.close()
+
+
 def _raise_alarm(stack: dict, message: str) -> None:
     admin, code = stack["admin"], stack["codes"]["FB"]
     r = admin.post(
