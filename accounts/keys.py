@@ -33,6 +33,18 @@ WRITE_READINGS_ROLES = {Role.INGEST, Role.ENGINEER, Role.ADMIN}
 CONFIGURE_ROLES = {Role.ENGINEER, Role.ADMIN}
 ADMIN_ROLES = {Role.ADMIN}
 AUDIT_ROLES = {Role.ADMIN, Role.AUDITOR}
+# The same sets by name: ``/auth/me`` lists the ones a caller holds (``Principal.abilities``),
+# so a client (the dashboard) shows a person only what they may open without restating roles.
+ABILITIES = {
+    "read": READ_ROLES,
+    "write_readings": WRITE_READINGS_ROLES,
+    "configure": CONFIGURE_ROLES,
+    "admin": ADMIN_ROLES,
+    "audit": AUDIT_ROLES,
+}
+# and "estate": an admin limited to no site, who alone may change the whole estate (people,
+# keys, factors: ``api.deps.estate_wide``)
+ESTATE = "estate"
 
 KEY = "key"
 DISPLAY = "display"
@@ -65,6 +77,11 @@ class Principal:
 
     def may(self, roles: set[Role]) -> bool:
         return bool(self.roles & roles)
+
+    def abilities(self) -> list[str]:
+        """The names in :data:`ABILITIES` (and :data:`ESTATE`) this credential holds."""
+        held = [name for name, roles in ABILITIES.items() if self.may(roles)]
+        return held + [ESTATE] if self.may(ADMIN_ROLES) and self.sites is None else held
 
     def sees(self, site_id: int | None) -> bool:
         return self.sites is None or site_id in self.sites

@@ -114,8 +114,8 @@ AuditReader = Annotated[keys.Principal, Depends(require(keys.AUDIT_ROLES))]
 
 def estate_wide(p: Annotated[keys.Principal, Depends(require(keys.ADMIN_ROLES))]) -> None:
     """Changes of the whole estate (people, keys, factors, recalculations) need an unscoped
-    credential."""
-    if p.sites is not None:
+    credential (``keys.ESTATE``)."""
+    if keys.ESTATE not in p.abilities():
         raise HTTPException(403, "scope: a site-scoped credential may not do this")
 
 

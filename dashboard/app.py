@@ -5,6 +5,7 @@ and ``serve`` (a production WSGI server, waitress). Pages live in ``dashboard/pa
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import dash
@@ -69,15 +70,49 @@ def api_url(settings: Settings) -> str:
     return f"http://{host}:{settings.api_port}"
 
 
-def _who(lang: str) -> html.Div:
+# The top bar's groups of links; each link names what a person must be allowed to open it,
+# one of the names the API's ``/auth/me`` lists in ``may`` (the API's own role sets, so no
+# role is named here), or None for every reader: the site tree shows its settings to all and
+# the API refuses a save to those who may not configure.
+NAV: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
+    ("nav_operate", (("/wall", "nav_wall", None), ("/engineer", "nav_engineer", None),
+                     ("/alarm-kpis", "nav_alarm_kpis", None),
+                     ("/forecasts", "nav_forecasts", None))),
+    ("nav_manage", (("/manager", "nav_manager", None), ("/budgets", "nav_budgets", None),
+                    ("/benchmarking", "nav_benchmarking", None),
+                    ("/zero-carbon", "nav_zero_carbon", None),
+                    ("/products", "nav_products", None), ("/suppliers", "nav_suppliers", None))),
+    ("nav_admin", (("/sites", "nav_sites", None), ("/people", "nav_people", "estate"),
+                   ("/audit", "nav_audit", "audit"))),
+)  # fmt: skip
+
+
+def nav_groups(
+    may: Collection[str], nav: Sequence[tuple[str, Sequence[tuple[str, str, str | None]]]] = NAV
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The groups and their ``(href, label key)`` links shown to a person allowed ``may``;
+    a group none of whose links they may open is not shown at all."""
+    shown = [
+        (group, [(href, key) for href, key, need in links if need is None or need in may])
+        for group, links in nav
+    ]
+    return [(group, links) for group, links in shown if links]
+
+
+def _person() -> dict | None:
+    """The signed-in person as the API's ``/auth/me`` has them, or None."""
+    if auth.token() is None:
+        return None
+    try:
+        person = runtime.api().me()
+    except ApiError:
+        return None
+    return person if person.get("kind") == "session" else None
+
+
+def _who(lang: str, person: dict | None) -> html.Div:
     """Who is signed in and a sign-out button (a form with its cross-site token)."""
-    person = None
-    if auth.token() is not None:
-        try:
-            person = runtime.api().me()
-        except ApiError:
-            person = None
-    if not person or person.get("kind") != "session":
+    if person is None:
         return html.Div(
             html.A(t("sign_in", lang), href="/login", className="nav-link", id=ids.SIGN_IN),
             className="who",
@@ -104,16 +139,8 @@ def _who(lang: str) -> html.Div:
 
 def _shell() -> html.Div:
     lang = current()
-    groups = [
-        ("nav_operate", [("/wall", "nav_wall"), ("/engineer", "nav_engineer"),
-                         ("/alarm-kpis", "nav_alarm_kpis"),
-                         ("/forecasts", "nav_forecasts")]),
-        ("nav_manage", [("/manager", "nav_manager"), ("/budgets", "nav_budgets"),
-                        ("/benchmarking", "nav_benchmarking"), ("/zero-carbon", "nav_zero_carbon"),
-                        ("/products", "nav_products"), ("/suppliers", "nav_suppliers")]),
-        ("nav_admin", [("/sites", "nav_sites"), ("/people", "nav_people"),
-                       ("/audit", "nav_audit")]),
-    ]  # fmt: skip
+    person = _person()
+    groups = nav_groups(person.get("may", ()) if person else ())
     return html.Div(
         [
             html.Header(
@@ -135,7 +162,7 @@ def _shell() -> html.Div:
                         ]
                     ),
                     html.Button(t("language", lang), id=ids.LANG_TOGGLE, className="btn btn-lang"),
-                    _who(lang),
+                    _who(lang, person),
                 ],
                 className="topbar",
             ),

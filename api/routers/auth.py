@@ -45,6 +45,10 @@ class LoginOut(BaseModel):
 
 class MeOut(UserBrief):
     kind: str = Field(description="session | key | display")
+    may: list[str] = Field(
+        description="What the roles allow: read, write_readings, configure, admin, audit, and "
+        "estate (an admin limited to no site: people, keys, factors)"
+    )
 
 
 @router.post("/auth/login", response_model=LoginOut)
@@ -97,4 +101,5 @@ def me(who: Caller, session: DbSession) -> dict:
         "roles": sorted(r.value for r in who.roles),
         "site": site,
         "kind": who.kind,
+        "may": who.abilities(),
     }

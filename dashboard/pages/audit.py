@@ -8,7 +8,7 @@ import json
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import ids, runtime
+from dashboard import console, ids, runtime
 from dashboard.client import ApiError
 from dashboard.i18n import current, t
 
@@ -64,12 +64,14 @@ def _table(rows: list[dict], lang: str) -> html.Table:
 
 
 def layout(entity: str | None = None, **_: str) -> html.Div:
+    """The trail and its filters; to whoever the API refuses it (neither an admin nor an
+    auditor), only why, in their language."""
     lang = current()
     try:
         rows = runtime.api().audit(entity=entity or None, limit=200)
-        body: html.Component = _table(rows, lang)
     except ApiError as exc:
-        body = html.Div(exc.detail, className="note msg-error")
+        refused = html.Div(console.refusal(exc, lang), className="note msg-error")
+        return html.Div([html.H1(t("audit_title", lang)), html.Div(refused, className="card")])
     return html.Div(
         [
             html.H1(t("audit_title", lang)),
@@ -88,7 +90,7 @@ def layout(entity: str | None = None, **_: str) -> html.Div:
                 ],
                 className="controls",
             ),
-            html.Div(body, id=ids.AUDIT_TABLE, className="card"),
+            html.Div(_table(rows, lang), id=ids.AUDIT_TABLE, className="card"),
         ]
     )
 
@@ -99,7 +101,7 @@ def filter_entity(entity: str | None):
     try:
         return _table(runtime.api().audit(entity=entity or None, limit=200), lang)
     except ApiError as exc:
-        return html.Div(exc.detail, className="note msg-error")
+        return html.Div(console.refusal(exc, lang), className="note msg-error")
 
 
 @callback(

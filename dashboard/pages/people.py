@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import ids, runtime
+from dashboard import console, ids, runtime
 from dashboard.client import ApiError
 from dashboard.i18n import current, t
 
@@ -14,11 +14,11 @@ dash.register_page(__name__, path="/people", title="ECC · people", name="People
 ROLES = ("viewer", "engineer", "manager", "admin", "auditor", "ingest")
 
 
-def _table(lang: str) -> html.Component:
+def _table(lang: str, people: list[dict] | None = None) -> html.Component:
     try:
-        people = runtime.api().users()
+        people = runtime.api().users() if people is None else people
     except ApiError as exc:
-        return html.Div(exc.detail, className="note msg-error")
+        return html.Div(console.refusal(exc, lang), className="note msg-error")
     rows = []
     for p in people:
         state = t("people_enabled" if p["enabled"] else "people_disabled", lang)
@@ -43,7 +43,14 @@ def _table(lang: str) -> html.Component:
 
 
 def layout(**_: str) -> html.Div:
+    """The people and the form to add one; to whoever the API refuses the list (not an admin
+    of the whole estate), only why, in their language."""
     lang = current()
+    try:
+        people = runtime.api().users()
+    except ApiError as exc:
+        refused = html.Div(console.refusal(exc, lang), className="note msg-error")
+        return html.Div([html.H1(t("people_title", lang)), html.Div(refused, className="card")])
     field = [
         (ids.PEOPLE_LOGIN, "login_name", "text"),
         (ids.PEOPLE_NAME, "people_name", "text"),
@@ -53,7 +60,7 @@ def layout(**_: str) -> html.Div:
     return html.Div(
         [
             html.H1(t("people_title", lang)),
-            html.Div(_table(lang), id=ids.PEOPLE_TABLE, className="card"),
+            html.Div(_table(lang, people), id=ids.PEOPLE_TABLE, className="card"),
             html.H2(t("people_create", lang)),
             html.Div(
                 [
@@ -114,5 +121,5 @@ def change(_: int, toggles: list, login, name, password, roles, site):  # noqa: 
             api.create_user(body)
             message = f"{login}: ✓"
     except ApiError as exc:
-        return exc.detail, dash.no_update
+        return console.refusal(exc, lang), dash.no_update
     return message, _table(lang)

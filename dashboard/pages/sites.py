@@ -9,7 +9,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from core import wall
-from dashboard import ids, runtime
+from dashboard import console, ids, runtime
 from dashboard.client import ApiError, Unreachable
 from dashboard.components import site_options
 from dashboard.data import local_name, site_children
@@ -176,6 +176,6 @@ def save_settings(_: int, code: str | None, contract: float | None, tiles: list 
     body["wall_tiles"] = list(tiles) if tiles else None
     try:
         runtime.api().update_site(code, body)
-    except ApiError as exc:
-        return exc.detail, "note msg-error"
+    except ApiError as exc:  # a viewer, manager or auditor reads the settings, may not save
+        return console.refusal(exc, current()), "note msg-error"
     return t("site_saved", current(), site=code), "note msg-ok"

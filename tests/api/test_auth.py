@@ -35,6 +35,7 @@ def test_sign_in_answers_token_expiry_and_who(client: TestClient, engine) -> Non
         "roles": ["engineer"],
         "site": None,
         "kind": "session",
+        "may": ["read", "write_readings", "configure"],
     }
 
 
@@ -289,6 +290,7 @@ def test_display_token_shows_one_site_and_cannot_act(
     assert client.post(f"{API}/alarms/{t['alarmA']}/ack", headers=wall).status_code == 403
     me = client.get(f"{API}/auth/me", headers=wall).json()
     assert me["kind"] == "display" and me["roles"] == ["viewer"] and me["site"] == t["A"]
+    assert me["may"] == ["read"]
 
 
 def test_security_headers_and_local_docs(client: TestClient) -> None:

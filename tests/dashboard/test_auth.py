@@ -1,5 +1,6 @@
 """The dashboard's sign-in rules that need no browser: where a sign-in may send you back to,
-which callbacks may run without a person, which POSTs count as cross-site."""
+which callbacks may run without a person, which POSTs count as cross-site, which links the top
+bar shows to whom."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import json
 import flask
 import pytest
 
+from accounts import keys
 from core.settings import Settings
-from dashboard import auth
+from dashboard import app, auth
 
 APP = flask.Flask(__name__)
 
@@ -72,3 +74,40 @@ def test_content_security_policy_names_the_wall_hosts() -> None:
     h = auth.headers(Settings(frame_ancestors="'self' https://wall.example"))
     assert "frame-ancestors 'self' https://wall.example" in h["Content-Security-Policy"]
     assert h["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_nav_asks_only_for_what_the_api_reports() -> None:
+    """Every link's need is a name ``/auth/me`` lists in ``may`` (the API's role sets)."""
+    needs = {need for _, links in app.NAV for _, _, need in links} - {None}
+    assert needs == {"estate", "audit"}
+    assert needs <= {*keys.ABILITIES, keys.ESTATE}
+
+
+@pytest.mark.parametrize(
+    ("roles", "sites", "admin_links"),
+    [
+        ({keys.Role.ADMIN}, None, ["/sites", "/people", "/audit"]),
+        ({keys.Role.ADMIN}, frozenset({1}), ["/sites", "/audit"]),  # an admin of one site
+        ({keys.Role.AUDITOR}, None, ["/sites", "/audit"]),
+        ({keys.Role.ENGINEER}, None, ["/sites"]),
+        ({keys.Role.MANAGER}, None, ["/sites"]),
+        ({keys.Role.VIEWER}, None, ["/sites"]),
+    ],
+)
+def test_each_role_is_shown_the_admin_links_it_may_open(
+    roles: set, sites: frozenset | None, admin_links: list[str]
+) -> None:
+    may = keys.Principal("P", frozenset(roles), kind=keys.SESSION, sites=sites).abilities()
+    groups = dict(app.nav_groups(may))
+    assert list(groups) == ["nav_operate", "nav_manage", "nav_admin"]
+    assert [href for href, _ in groups["nav_admin"]] == admin_links
+    assert len(groups["nav_operate"]) == 4 and len(groups["nav_manage"]) == 6
+
+
+def test_a_group_none_of_whose_links_may_be_opened_has_no_heading() -> None:
+    nav = (
+        ("nav_operate", (("/wall", "nav_wall", None),)),
+        ("nav_admin", (("/people", "nav_people", "estate"), ("/audit", "nav_audit", "audit"))),
+    )
+    assert app.nav_groups(["read", "configure"], nav) == [("nav_operate", [("/wall", "nav_wall")])]
+    assert app.nav_groups(["read", "audit"], nav)[1] == ("nav_admin", [("/audit", "nav_audit")])

@@ -605,14 +605,19 @@ HEADER_BOXES = """() => {
 }"""
 
 
-def _admin_session(stack: dict, engine) -> str:  # noqa: ANN001
-    """A signed-in admin's session token (an admin is shown every nav group)."""
-    login = make_user(engine, ["admin"], name="Admin Zhao")
+def _session(stack: dict, engine, roles: list[str], name: str, site: str | None = None) -> str:  # noqa: ANN001
+    """A new person's session token, signed in through the API."""
+    login = make_user(engine, roles, site=site, name=name)
     r = httpx.post(
         f"{stack['api'].url}{API}/auth/login", json={"login": login, "password": PASSWORD}
     )
     assert r.status_code == 200, r.text
     return r.json()["token"]
+
+
+def _admin_session(stack: dict, engine) -> str:  # noqa: ANN001
+    """A signed-in admin's session token (an admin is shown every nav group)."""
+    return _session(stack, engine, ["admin"], "Admin Zhao")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -668,6 +673,82 @@ def test_the_header_is_one_row_at_1920x1080_for_an_admin(
                 )
                 row = max(i["h"] for i in items) + bar["chrome"]  # its tallest, padding, border
                 assert bar["height"] <= row + 1, f"1920: the header is {bar['height']} px high"
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+# The top bar's nav as shown: each group's heading and the paths of its links.
+NAV = """() => [...document.querySelectorAll('header.topbar nav .nav-group')].map(g => ({
+  name: g.querySelector('.nav-group-name').innerText.trim(),
+  links: [...g.querySelectorAll('.nav-link')].map(a => a.getAttribute('href'))}))"""
+EVERY_OTHER_LINK = [
+    *("/wall", "/engineer", "/alarm-kpis", "/forecasts"),
+    *("/manager", "/budgets", "/benchmarking", "/zero-carbon", "/products", "/suppliers"),
+]
+
+
+@pytest.mark.parametrize(
+    ("roles", "site", "admin_links"),
+    [
+        (["admin"], None, ["/sites", "/people", "/audit"]),
+        (["auditor"], None, ["/sites", "/audit"]),
+        (["engineer"], None, ["/sites"]),
+        (["viewer"], None, ["/sites"]),
+        (["manager"], None, ["/sites"]),
+        # an admin of one site may read its audit trail but not manage the estate's people
+        (["admin"], "site", ["/sites", "/audit"]),
+    ],
+    ids=["admin", "auditor", "engineer", "viewer", "manager", "site-admin"],
+)
+def test_the_nav_shows_only_the_pages_the_person_may_open(
+    browser,  # noqa: ANN001
+    stack: dict,
+    engine,  # noqa: ANN001
+    roles: list[str],
+    site: str | None,
+    admin_links: list[str],
+) -> None:
+    """Everyone who reads sees OPERATE and MANAGE whole and the site tree (read-only for those
+    who may not configure); People only for an admin of the whole estate, the audit trail only
+    for admins and auditors (the API's role sets, as ``/auth/me`` reports them)."""
+    base = stack["dash"].url
+    session = _session(stack, engine, roles, "Nav Person", stack["site"] if site else None)
+    p = Page(browser, width=1920, height=1080, lang="en", base=base, session=session)
+    try:
+        p.page.goto(f"{base}/manager?site={stack['site']}")
+        p.page.wait_for_selector("#who:has-text('Nav Person')", timeout=20_000)
+        nav = p.page.evaluate(NAV)
+        assert [g["name"] for g in nav] == ["OPERATE", "MANAGE", "ADMIN"], nav
+        assert [x for g in nav[:2] for x in g["links"]] == EVERY_OTHER_LINK
+        assert nav[2]["links"] == admin_links
+        if roles == ["engineer"] and os.environ.get("ECC_SHOTS"):
+            Path(os.environ["ECC_SHOTS"]).mkdir(parents=True, exist_ok=True)
+            p.page.screenshot(path=f"{os.environ['ECC_SHOTS']}/header-engineer-1920x1080.png")
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize(("path", "lang"), [("/people", "en"), ("/audit", "zh")])
+def test_a_page_typed_by_someone_who_may_not_open_it_says_so(
+    browser,  # noqa: ANN001
+    stack: dict,
+    engine,  # noqa: ANN001
+    path: str,
+    lang: str,
+) -> None:
+    """An engineer who types /people or /audit is told, in their language, that it is not
+    permitted (not the API's English words, not the people form or the audit filters)."""
+    base = stack["dash"].url
+    session = _session(stack, engine, ["engineer"], "Curious Engineer")
+    p = Page(browser, lang=lang, base=base, session=session)
+    try:
+        p.page.goto(base + path)
+        text = {"en": "not permitted for your role or site", "zh": "您的角色或站点无此权限"}[lang]
+        p.page.wait_for_selector(f"main .msg-error:has-text('{text}')", timeout=20_000)
+        assert "may not do this" not in p.page.inner_text("main")
+        assert p.page.query_selector("#people-create, #audit-entity, #audit-csv") is None
         assert p.errors == []
     finally:
         p.close()
