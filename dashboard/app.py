@@ -15,7 +15,7 @@ from dash.dependencies import Input, Output
 
 from core.settings import Settings, get_settings
 from dashboard import auth, ids, runtime
-from dashboard.client import ApiClient, ApiError
+from dashboard.client import ApiClient
 from dashboard.i18n import HTML_LANG, current, t
 
 HERE = Path(__file__).resolve().parent
@@ -72,8 +72,8 @@ def api_url(settings: Settings) -> str:
 
 # The top bar's groups of links; each link names what a person must be allowed to open it,
 # one of the names the API's ``/auth/me`` lists in ``may`` (the API's own role sets, so no
-# role is named here), or None for every reader: the site tree shows its settings to all and
-# the API refuses a save to those who may not configure.
+# role is named here), or None for every reader: the site tree shows its settings to all,
+# read-only to those who may not configure (``auth.may_configure``; the API refuses their save).
 NAV: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
     ("nav_operate", (("/wall", "nav_wall", None), ("/engineer", "nav_engineer", None),
                      ("/alarm-kpis", "nav_alarm_kpis", None),
@@ -97,17 +97,6 @@ def nav_groups(
         for group, links in nav
     ]
     return [(group, links) for group, links in shown if links]
-
-
-def _person() -> dict | None:
-    """The signed-in person as the API's ``/auth/me`` has them, or None."""
-    if auth.token() is None:
-        return None
-    try:
-        person = runtime.api().me()
-    except ApiError:
-        return None
-    return person if person.get("kind") == "session" else None
 
 
 def _who(lang: str, person: dict | None) -> html.Div:
@@ -139,7 +128,7 @@ def _who(lang: str, person: dict | None) -> html.Div:
 
 def _shell() -> html.Div:
     lang = current()
-    person = _person()
+    person = runtime.person()
     groups = nav_groups(person.get("may", ()) if person else ())
     return html.Div(
         [

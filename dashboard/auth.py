@@ -17,6 +17,7 @@ import hmac
 import html
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -39,6 +40,23 @@ def token() -> str | None:
     if not flask.has_request_context():
         return None
     return flask.request.cookies.get(SESSION_COOKIE) or None
+
+
+# What ``/auth/me`` lists in ``may`` for whoever may change a site's settings (the API's own
+# role set by name; no role is named here).
+CONFIGURE = "configure"
+
+
+def may(person: Mapping | None, ability: str) -> bool:
+    """Whether a person (as ``/auth/me`` has them) holds ``ability``; nobody signed in holds
+    none."""
+    return person is not None and ability in (person.get("may") or ())
+
+
+def may_configure(person: Mapping | None) -> bool:
+    """Whether a person may change settings (a site's contract and wall tiles): the editable
+    form for them, the read-only one for the rest (the API refuses their save anyway)."""
+    return may(person, CONFIGURE)
 
 
 def browser() -> str | None:

@@ -594,6 +594,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "site_save": ("Save", "保存"),
     "site_saved": ("Saved: {site}", "已保存：{site}"),
+    "site_read_only": (
+        "Read-only: your role may not change site settings",
+        "只读：您的角色无权修改站点设置",
+    ),
     "site_pick": ("Site", "站点"),
 }
 

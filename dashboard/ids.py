@@ -126,6 +126,7 @@ SITES_CONTRACT = "sites-contract"
 SITES_TILES = "sites-tiles"
 SITES_SAVE = "sites-save"
 SITES_MSG = "sites-msg"
+SITES_READONLY = "sites-readonly"
 
 # zero-carbon page
 ZC_SITE = "zc-site"

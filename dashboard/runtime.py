@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from core.settings import Settings
 from dashboard import auth
-from dashboard.client import ApiClient
+from dashboard.client import ApiClient, ApiError
 
 _api: ApiClient | None = None
 _settings: Settings | None = None
@@ -40,3 +40,15 @@ def settings() -> Settings:
     if _settings is None:
         raise RuntimeError("the dashboard is not set up: build it with dashboard.app.create_app")
     return _settings
+
+
+def person() -> dict | None:
+    """The signed-in person as the API's ``/auth/me`` has them (``may``: what their roles
+    allow), or None."""
+    if auth.token() is None:
+        return None
+    try:
+        who = api().me()
+    except ApiError:
+        return None
+    return who if who.get("kind") == "session" else None

@@ -1,7 +1,8 @@
 """``/sites``: the site tree (park → enterprise → plant → workshops → lines) with the
 meters installed at each site, each a link to its meter page; and each site's own settings
 (contracted demand, the wall's tiles), saved through ``PATCH /api/v1/sites/{code}`` as the
-signed-in person (engineers and admins; the API refuses the others and says so)."""
+signed-in person: editable for whoever ``/auth/me`` says may ``configure`` (engineers, admins),
+read-only and saying so for the rest (the API refuses their save anyway)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from core import wall
-from dashboard import console, ids, runtime
+from dashboard import auth, console, ids, runtime
 from dashboard.client import ApiError, Unreachable
 from dashboard.components import site_options
 from dashboard.data import local_name, site_children
@@ -87,7 +88,11 @@ def layout(site: str | None = None, **_: str) -> html.Div:
     return html.Div(
         [
             html.H1(t("sites_title", lang)),
-            _settings_form(lang, site if site in index else roots[0] if roots else None),
+            _settings_form(
+                lang,
+                site if site in index else roots[0] if roots else None,
+                auth.may_configure(runtime.person()),
+            ),
             html.Div(
                 html.Ul([_node(r, index, kids, by_site, lang) for r in roots]),
                 className="tree card",
@@ -97,11 +102,16 @@ def layout(site: str | None = None, **_: str) -> html.Div:
     )
 
 
-def _settings_form(lang: str, first: str | None) -> html.Div:
-    """A site's own settings: its contracted demand and its wall's tiles."""
+def _settings_form(lang: str, first: str | None, editable: bool) -> html.Div:
+    """A site's own settings: its contracted demand and its wall's tiles; not ``editable``
+    (the person may not configure): shown, with a note saying so, but neither typed in nor
+    saved (the site may still be picked)."""
+    read_only = not editable
+    note = html.Div(t("site_read_only", lang), id=ids.SITES_READONLY, className="note read-only")
     return html.Div(
         [
             html.H2(t("site_settings", lang)),
+            *([note] if read_only else []),
             html.Div(
                 [
                     html.Label(
@@ -118,7 +128,13 @@ def _settings_form(lang: str, first: str | None) -> html.Div:
                     html.Label(
                         [
                             t("site_contract", lang),
-                            dcc.Input(id=ids.SITES_CONTRACT, type="number", min=0, step="any"),
+                            dcc.Input(
+                                id=ids.SITES_CONTRACT,
+                                type="number",
+                                min=0,
+                                step="any",
+                                disabled=read_only,
+                            ),
                             html.Div(t("site_contract_help", lang), className="note"),
                         ]
                     ),
@@ -129,6 +145,7 @@ def _settings_form(lang: str, first: str | None) -> html.Div:
                                 id=ids.SITES_TILES,
                                 options=[{"label": t(k, lang), "value": k} for k in wall.TILES],
                                 multi=True,
+                                disabled=read_only,
                             ),
                             html.Div(t("site_tiles_help", lang), className="note"),
                         ]
@@ -136,7 +153,9 @@ def _settings_form(lang: str, first: str | None) -> html.Div:
                 ],
                 className="form-row site-settings",
             ),
-            html.Button(t("site_save", lang), id=ids.SITES_SAVE, className="btn"),
+            html.Button(
+                t("site_save", lang), id=ids.SITES_SAVE, className="btn", disabled=read_only
+            ),
             html.Div(id=ids.SITES_MSG, className="note"),
         ],
         className="card form",

@@ -111,3 +111,32 @@ def test_a_group_none_of_whose_links_may_be_opened_has_no_heading() -> None:
     )
     assert app.nav_groups(["read", "configure"], nav) == [("nav_operate", [("/wall", "nav_wall")])]
     assert app.nav_groups(["read", "audit"], nav)[1] == ("nav_admin", [("/audit", "nav_audit")])
+
+
+@pytest.mark.parametrize(
+    ("roles", "sites", "editable"),
+    [
+        ({keys.Role.ENGINEER}, None, True),
+        ({keys.Role.ADMIN}, None, True),
+        ({keys.Role.ADMIN}, frozenset({1}), True),  # an admin of one site
+        ({keys.Role.VIEWER}, None, False),
+        ({keys.Role.MANAGER}, None, False),
+        ({keys.Role.AUDITOR}, None, False),
+        ({keys.Role.INGEST}, None, False),
+        ({keys.Role.VIEWER, keys.Role.ENGINEER}, None, True),
+    ],
+)
+def test_the_site_settings_are_editable_for_whoever_may_configure(
+    roles: set, sites: frozenset | None, editable: bool
+) -> None:
+    """``/auth/me``'s ``may`` decides the Sites page's form, as the API's own role set does."""
+    may = keys.Principal("P", frozenset(roles), kind=keys.SESSION, sites=sites).abilities()
+    assert auth.CONFIGURE in keys.ABILITIES
+    assert auth.may_configure({"login": "p", "kind": "session", "may": may}) is editable
+    assert editable is bool(roles & keys.CONFIGURE_ROLES)
+
+
+@pytest.mark.parametrize("person", [None, {}, {"may": None}, {"may": []}, {"may": ["read"]}])
+def test_nobody_or_a_reader_may_not_configure(person: dict | None) -> None:
+    assert auth.may_configure(person) is False
+    assert auth.may({"may": ["read", "audit"]}, "audit") and not auth.may(None, "read")

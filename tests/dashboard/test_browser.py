@@ -754,6 +754,64 @@ def test_a_page_typed_by_someone_who_may_not_open_it_says_so(
         p.close()
 
 
+# Whether the site settings form can be used: its note, Save, the contract and the tiles.
+SITES_FORM = """() => ({
+  note: document.querySelector('#sites-readonly')?.innerText.trim() ?? null,
+  save: document.querySelector('#sites-save')?.disabled ?? null,
+  contract: document.querySelector('#sites-contract').disabled,
+  tiles: document.querySelector('#sites-tiles').disabled,
+  pick: !document.querySelector('#sites-pick').disabled})"""
+
+
+@pytest.mark.parametrize(
+    ("roles", "lang", "editable"),
+    [(["viewer"], "en", False), (["viewer"], "zh", False), (["engineer"], "en", True)],
+    ids=["viewer-en", "viewer-zh", "engineer-en"],
+)
+def test_the_sites_settings_are_read_only_for_whoever_may_not_configure(
+    browser,  # noqa: ANN001
+    stack: dict,
+    engine,  # noqa: ANN001
+    roles: list[str],
+    lang: str,
+    editable: bool,
+) -> None:
+    """A viewer (no ``configure`` in ``/auth/me``'s ``may``) is told in their language that the
+    settings are read-only, and can neither type in them nor press Save (still choosing which
+    site to read); an engineer keeps the form as it was. 1920×1080 screenshots in ``artifacts/``."""
+    base = stack["dash"].url
+    session = _session(stack, engine, roles, "Sites Person")
+    p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=session)
+    try:
+        p.page.goto(f"{base}/sites?site={stack['site']}")
+        p.page.wait_for_selector("#sites-pick", timeout=20_000)
+        p.page.wait_for_selector(f"#{stack['site']}", timeout=20_000)
+        p.page.wait_for_load_state("networkidle")
+        form = p.page.evaluate(SITES_FORM)
+        ARTIFACTS.mkdir(exist_ok=True)
+        p.page.screenshot(path=str(ARTIFACTS / f"sites-{roles[0]}-{lang}-1920x1080.png"))
+        if editable:
+            assert form == {
+                "note": None,
+                "save": False,
+                "contract": False,
+                "tiles": False,
+                "pick": True,
+            }, form
+        else:
+            note = {
+                "en": "Read-only: your role may not change site settings",
+                "zh": "只读：您的角色无权修改站点设置",
+            }[lang]
+            assert form["note"] == note, form
+            assert form["save"] in (True, None), form  # disabled, or not there at all
+            assert form["contract"] and form["tiles"] and form["pick"], form
+            assert p.page.input_value("#sites-contract") == "900"  # the settings, shown
+        assert p.errors == []
+    finally:
+        p.close()
+
+
 def _raise_alarm(stack: dict, message: str) -> None:
     admin, code = stack["admin"], stack["codes"]["FB"]
     r = admin.post(
