@@ -121,11 +121,6 @@ class Combined:
     def params(self) -> dict:
         return {"weights": self.weights, **{n: p.params() for n, p in self.parts.items()}}
 
-    @property
-    def group(self) -> str | None:
-        """The site group whose model is the ``lgbm_global`` part, if any."""
-        return self.parts["lgbm_global"].params().get("group")
-
     def fit(self, history: pd.DataFrame) -> Self:
         for part in self.parts.values():
             part.fit(history)
