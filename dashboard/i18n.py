@@ -458,7 +458,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "last_7d": ("Last 7 days", "近7天"),
     "last_30d": ("Last 30 days", "近30天"),
     "today_total": ("Today", "今日累计"),
-    "sites_title": ("Site tree", "站点树"),
+    "sites_title": ("Sites & meters", "站点与计量"),
     "meters_n": ("{n} meters", "{n} 块表"),
     "meter_1": ("1 meter", "1 块表"),
     # products and suppliers (footprints)

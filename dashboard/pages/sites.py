@@ -78,7 +78,8 @@ def layout(site: str | None = None, **_: str) -> html.Div:
             ]
         )
     except ApiError as exc:
-        return html.Div([html.H1(t("sites_title", lang)), html.Div(exc.detail, className="note")])
+        refused = html.Div(console.refusal(exc, lang), className="note msg-error")
+        return html.Div([html.H1(t("sites_title", lang)), refused])
     by_site: dict[str, list[dict]] = {}
     for m in sorted(meters, key=lambda m: m["code"]):
         by_site.setdefault(m["site"], []).append(m)
