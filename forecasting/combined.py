@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Self
 
+import numpy as np
 import pandas as pd
 
 from core.errors import Invalid
@@ -32,6 +33,14 @@ from forecasting.base import POINT, QUANTILE_COLUMNS, Capabilities, Forecaster
 NAME = "combined"
 WEIGHTS: dict[str, float] = {"hgb": 0.2, "lgbm_global": 0.8}
 PARTS = tuple(WEIGHTS)
+
+
+def weighted_mean(
+    values: Mapping[str, np.ndarray], weights: Mapping[str, float] = WEIGHTS
+) -> np.ndarray:
+    """The rule of the combination: Σ weight × the part's values (points or quantiles, the
+    same shape for every part)."""
+    return sum(weights[n] * np.asarray(values[n], dtype=float) for n in weights)  # type: ignore[return-value]
 
 
 def mean_frame(
@@ -48,9 +57,8 @@ def mean_frame(
         if not frames[name].index.equals(first.index):
             raise Invalid("model", f"{NAME}: the forecasts of {names[0]} and {name} differ in time")
     columns = [POINT, *QUANTILE_COLUMNS]
-    values = sum(weights[n] * frames[n][columns].to_numpy(dtype=float) for n in names)
     out = first.copy()
-    out[columns] = values
+    out[columns] = weighted_mean({n: frames[n][columns].to_numpy() for n in names}, weights)
     return out
 
 
@@ -162,4 +170,5 @@ __all__ = [
     "combined_result",
     "derive",
     "mean_frame",
+    "weighted_mean",
 ]

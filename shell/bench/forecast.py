@@ -75,13 +75,13 @@ def run_forecast_bench(
     context = ModelContext(
         horizon, HolidayCalendar(holidays), tuple(c for c in frame.columns if c != TARGET)
     )
+    own = [m for m in models if m != COMBINED]  # combined: from its parts' folds
     with _progress(console) as progress:
-        task = progress.add_task("backtest", total=folds * len(models))
+        task = progress.add_task("backtest", total=folds * len(own))
 
         def advance(name: str, fold: int) -> None:
             progress.update(task, advance=1, description=f"{name} fold {fold + 1}/{folds}")
 
-        own = [m for m in models if m != COMBINED]  # combined: from its parts' folds
         results = backtest.rolling_origin(
             frame, factories(own, context), horizon, folds, step, on_fold=advance
         )

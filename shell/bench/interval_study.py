@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting import backtest, base, metrics
+from forecasting import backtest, base, combined, metrics
 from forecasting.base import (
     POINT,
     QUANTILE_LEVELS,
@@ -158,19 +158,20 @@ def kept(week_hourly: bool) -> dict[str, str]:
     return KEPT_LONG if week_hourly else KEPT
 
 
-def _coverage(record: dict, rule: Rule) -> np.ndarray:
-    bands = rule(*record["calibrated"])
-    q = bands.quantiles(record["point"])
-    if record["floor"] is not None:
-        q = np.maximum(q, record["floor"])
-    y = record["actual"]
-    ok = np.isfinite(y)
-    return (y[ok] >= q[ok, LO]) & (y[ok] <= q[ok, HI])
-
-
-def _kept_quantiles(record: dict, rule: Rule) -> np.ndarray:
+def _quantiles(record: dict, rule: Rule) -> np.ndarray:
+    """The fold's 99 quantiles as ``rule`` makes the bands from what the fit calibrated on."""
     q = rule(*record["calibrated"]).quantiles(record["point"])
     return np.maximum(q, record["floor"]) if record["floor"] is not None else q
+
+
+def _inside(actual: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """For each observed actual, whether it lies in the 90 % band of ``q``."""
+    ok = np.isfinite(actual)
+    return (actual[ok] >= q[ok, LO]) & (actual[ok] <= q[ok, HI])
+
+
+def _coverage(record: dict, rule: Rule) -> np.ndarray:
+    return _inside(record["actual"], _quantiles(record, rule))
 
 
 def combine(path: Path, weights: Sequence[float]) -> dict:
@@ -200,13 +201,13 @@ def combine(path: Path, weights: Sequence[float]) -> dict:
                 "naive_daily": g["naive"]["naive_daily"],
                 "naive_weekly": g["naive"]["naive_weekly"],
             }
-            qh, qg = _kept_quantiles(h, rules["hgb"]), _kept_quantiles(g, rules[GLOBAL])
+            quantiles = {"hgb": _quantiles(h, rules["hgb"]), GLOBAL: _quantiles(g, rules[GLOBAL])}
+            parts = {"hgb": h["point"], GLOBAL: g["point"]}
             for w in weights:
-                key = f"w={w:g}"
-                points[key] = w * h["point"] + (1 - w) * g["point"]
-                q = w * qh + (1 - w) * qg
-                inside = (y[ok] >= q[ok, LO]) & (y[ok] <= q[ok, HI])
-                hits.setdefault(key, []).append(inside)
+                key, share = f"w={w:g}", {"hgb": w, GLOBAL: 1 - w}
+                points[key] = combined.weighted_mean(parts, share)
+                q = combined.weighted_mean(quantiles, share)
+                hits.setdefault(key, []).append(_inside(y, q))
                 losses.setdefault(key, []).append(metrics.pinball(y[ok], q[ok], QUANTILE_LEVELS))
             for name, point in points.items():
                 errors.setdefault(name, []).append(np.abs(y - point)[ok] / g["scale"])

@@ -114,7 +114,7 @@ def test_interval_study_combines_the_two_models_by_hand(tmp_path: Path, week_hou
     daily naive (9.0) is off by 1.5 × 9 and 6.4, MAE 1.99, so the ratio is 0.59 / 1.99. The
     averaged bands (about ±0.9 around each point, stretched by 0.5–3 at most) hold the nine
     and miss the tenth whatever the stretch: coverage 0.9. w = 0 is lgbm_global alone, w = 1
-    hgb alone."""
+    hgb alone. Two identical folds pool to the same figures."""
     import pickle
 
     from shell.bench import interval_study
@@ -125,7 +125,7 @@ def test_interval_study_combines_the_two_models_by_hand(tmp_path: Path, week_hou
         {
             "model": model,
             "series": "steel Usage_kWh",
-            "fold": 0,
+            "fold": fold,
             "calibrated": (np.full(100, 10.0), residual),
             "point": np.full(10, point),
             "actual": actual,
@@ -134,9 +134,10 @@ def test_interval_study_combines_the_two_models_by_hand(tmp_path: Path, week_hou
             "naive": {"naive_daily": np.full(10, 9.0), "naive_weekly": np.full(10, 13.0)},
         }
         for model, point in (("hgb", 10.0), ("lgbm_global", 10.5))
+        for fold in (0, 1)
     ]
     path = tmp_path / "records.pkl"
-    path.write_bytes(pickle.dumps({"folds": 1, "week_hourly": week_hourly, "records": records}))
+    path.write_bytes(pickle.dumps({"folds": 2, "week_hourly": week_hourly, "records": records}))
     row = interval_study.combine(path, [0.0, 0.2, 1.0])["steel Usage_kWh"]
     assert row["tuning"] and row["naive"] == pytest.approx(1.99)
     assert row["mase"]["w=0.2"] == pytest.approx(0.59)
