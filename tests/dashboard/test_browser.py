@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -567,18 +566,14 @@ def test_the_signed_in_name_and_sign_out_share_one_line_in_the_header(
     """At 1920×1080 the top bar shows "Signed in: …" whole and beside the Sign-out button, not
     above it; at 1280×800 the name may be cut with an ellipsis but still sits left of the
     button on its line. Screenshots go to ``ECC_SHOTS`` when it is set."""
-    base, shots = stack["dash"].url, os.environ.get("ECC_SHOTS")
+    base = stack["dash"].url
     p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=stack["session"])
     try:
         p.page.goto(f"{base}/manager?site={stack['site']}")
         p.page.wait_for_selector("#mgr-kpi-table", timeout=20_000)
         assert p.page.inner_text("#who") == text
         for width, height in ((1920, 1080), (1280, 800)):
-            p.page.set_viewport_size({"width": width, "height": height})
-            p.page.wait_for_timeout(200)
-            if shots:
-                Path(shots).mkdir(parents=True, exist_ok=True)
-                p.page.screenshot(path=f"{shots}/header-{lang}-{width}x{height}.png")
+            p.resize(width, height, shot=f"header-{lang}")
             who, out, cut = _header_line(p)
             middle = abs((who["y"] + who["height"] / 2) - (out["y"] + out["height"] / 2))
             assert middle <= 3, f"{width}: the name is not on the button's line ({who}, {out})"
@@ -634,7 +629,7 @@ def test_the_header_is_one_row_at_1920x1080_for_an_admin(
     links' text still 15 px. At 1280×800 the bar may wrap, but no two items overlap and every
     one is inside the screen; the name alone may end in an ellipsis. Screenshots go to
     ``ECC_SHOTS`` when it is set."""
-    base, shots = stack["dash"].url, os.environ.get("ECC_SHOTS")
+    base = stack["dash"].url
     session = _admin_session(stack, engine)
     p = Page(browser, width=1920, height=1080, lang=lang, base=base, session=session)
     try:
@@ -642,11 +637,7 @@ def test_the_header_is_one_row_at_1920x1080_for_an_admin(
         p.page.wait_for_selector("#mgr-kpi-table", timeout=20_000)
         p.page.wait_for_selector("#who:has-text('Admin Zhao')", timeout=20_000)
         for width, height in ((1920, 1080), (1280, 800)):
-            p.page.set_viewport_size({"width": width, "height": height})
-            p.page.wait_for_timeout(200)
-            if shots:
-                Path(shots).mkdir(parents=True, exist_ok=True)
-                p.page.screenshot(path=f"{shots}/header-admin-{lang}-{width}x{height}.png")
+            p.resize(width, height, shot=f"header-admin-{lang}")
             bar = p.page.evaluate(HEADER_BOXES)
             items = bar["items"]
             assert len([i for i in items if i["text"]]) == len(items) == 20, items
@@ -722,9 +713,8 @@ def test_the_nav_shows_only_the_pages_the_person_may_open(
         assert [g["name"] for g in nav] == ["OPERATE", "MANAGE", "ADMIN"], nav
         assert [x for g in nav[:2] for x in g["links"]] == EVERY_OTHER_LINK
         assert nav[2]["links"] == admin_links
-        if roles == ["engineer"] and os.environ.get("ECC_SHOTS"):
-            Path(os.environ["ECC_SHOTS"]).mkdir(parents=True, exist_ok=True)
-            p.page.screenshot(path=f"{os.environ['ECC_SHOTS']}/header-engineer-1920x1080.png")
+        if roles == ["engineer"]:
+            p.shoot("header-engineer-1920x1080.png")
         assert p.errors == []
     finally:
         p.close()

@@ -6,9 +6,6 @@ Mo Tu We …; the input shows YYYY-MM-DD in either. Screenshots at 1920×1080 go
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.support.browser import NEEDS_CHROMIUM, Page
@@ -74,7 +71,7 @@ def test_date_picker_calendar_reads_in_the_ui_language(
     ready: str,
     picker: str,
 ) -> None:
-    base, shots = stack["dash"].url, os.environ.get("ECC_SHOTS")
+    base = stack["dash"].url
     # the browser's own language is English: the calendar follows the dashboard's switch
     p = Page(
         browser,
@@ -87,9 +84,7 @@ def test_date_picker_calendar_reads_in_the_ui_language(
     )
     try:
         caption, days, shown = _open(p, base, path.format(site=stack["site"]), ready, picker)
-        if shots:
-            Path(shots).mkdir(parents=True, exist_ok=True)
-            p.page.screenshot(path=f"{shots}/datepicker-{name}-{lang}.png")
+        p.shoot(f"datepicker-{name}-{lang}.png")
         assert len(shown) == 10 and shown[4] == "-" and shown[7] == "-", shown  # YYYY-MM-DD
         if lang == "zh":
             assert "年" in caption and "月" in caption, caption

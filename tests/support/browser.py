@@ -307,6 +307,22 @@ class Page:
     def close(self) -> None:
         self.ctx.close()
 
+    def shoot(self, name: str) -> None:
+        """The viewport as ``$ECC_SHOTS/name`` when ``ECC_SHOTS`` is set (for a person to
+        look at; nothing is written otherwise)."""
+        shots = os.environ.get("ECC_SHOTS")
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=f"{shots}/{name}")
+
+    def resize(self, width: int, height: int, shot: str | None = None) -> None:
+        """The viewport at ``width`` × ``height``, given time to lay out again; with ``shot``,
+        a screenshot ``{shot}-{width}x{height}.png`` (``shoot``)."""
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.page.wait_for_timeout(200)
+        if shot:
+            self.shoot(f"{shot}-{width}x{height}.png")
+
 
 @pytest.fixture
 def page(browser, stack) -> Iterator[Page]:  # noqa: ANN001
