@@ -5,7 +5,7 @@ and ``serve`` (a production WSGI server, waitress). Pages live in ``dashboard/pa
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import dash
@@ -88,12 +88,14 @@ NAV: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
 
 
 def nav_groups(
-    may: Collection[str], nav: Sequence[tuple[str, Sequence[tuple[str, str, str | None]]]] = NAV
+    person: Mapping | None,
+    nav: Sequence[tuple[str, Sequence[tuple[str, str, str | None]]]] = NAV,
 ) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The groups and their ``(href, label key)`` links shown to a person allowed ``may``;
-    a group none of whose links they may open is not shown at all."""
+    """The groups and their ``(href, label key)`` links shown to a person (as ``/auth/me``
+    has them, None when nobody is signed in); a group none of whose links they may open
+    (``auth.may``) is not shown at all."""
     shown = [
-        (group, [(href, key) for href, key, need in links if need is None or need in may])
+        (group, [(h, key) for h, key, need in links if need is None or auth.may(person, need)])
         for group, links in nav
     ]
     return [(group, links) for group, links in shown if links]
@@ -129,7 +131,7 @@ def _who(lang: str, person: dict | None) -> html.Div:
 def _shell() -> html.Div:
     lang = current()
     person = runtime.person()
-    groups = nav_groups(person.get("may", ()) if person else ())
+    groups = nav_groups(person)
     return html.Div(
         [
             html.Header(

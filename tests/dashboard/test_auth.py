@@ -98,7 +98,7 @@ def test_each_role_is_shown_the_admin_links_it_may_open(
     roles: set, sites: frozenset | None, admin_links: list[str]
 ) -> None:
     may = keys.Principal("P", frozenset(roles), kind=keys.SESSION, sites=sites).abilities()
-    groups = dict(app.nav_groups(may))
+    groups = dict(app.nav_groups({"may": may}))
     assert list(groups) == ["nav_operate", "nav_manage", "nav_admin"]
     assert [href for href, _ in groups["nav_admin"]] == admin_links
     assert len(groups["nav_operate"]) == 4 and len(groups["nav_manage"]) == 6
@@ -109,8 +109,11 @@ def test_a_group_none_of_whose_links_may_be_opened_has_no_heading() -> None:
         ("nav_operate", (("/wall", "nav_wall", None),)),
         ("nav_admin", (("/people", "nav_people", "estate"), ("/audit", "nav_audit", "audit"))),
     )
-    assert app.nav_groups(["read", "configure"], nav) == [("nav_operate", [("/wall", "nav_wall")])]
-    assert app.nav_groups(["read", "audit"], nav)[1] == ("nav_admin", [("/audit", "nav_audit")])
+    read = {"may": ["read", "configure"]}
+    assert app.nav_groups(read, nav) == [("nav_operate", [("/wall", "nav_wall")])]
+    auditor = {"may": ["read", "audit"]}
+    assert app.nav_groups(auditor, nav)[1] == ("nav_admin", [("/audit", "nav_audit")])
+    assert app.nav_groups(None, nav) == [("nav_operate", [("/wall", "nav_wall")])]
 
 
 @pytest.mark.parametrize(
