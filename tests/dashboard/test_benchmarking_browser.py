@@ -13,6 +13,7 @@ from tests.support.browser import (
     ARTIFACTS,
     NEEDS_CHROMIUM,
     Page,
+    choose,
     playwright,
 )
 
@@ -98,9 +99,7 @@ def test_page_shows_ratings_balance_and_recommendations(
     assert "Balance closes" in page.page.inner_text("#bm-balance")
     recs = page.page.inner_text("#bm-recs")
     assert "Base load" in recs and "open" in recs
-    page.page.click("#bm-process")
-    page.page.keyboard.type("PROC-")
-    page.page.keyboard.press("Enter")
+    choose(page.page, "#bm-process", "PROC-")
     page.page.wait_for_selector("#bm-trend g.barlayer .trace", timeout=20_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "benchmarking-en.png"), full_page=True)

@@ -27,6 +27,7 @@ from tests.support.browser import (
     TZ,
     DashboardServer,
     Page,
+    choose,
     engineer_session,
     fixed_port_server,
     playwright,
@@ -198,9 +199,7 @@ def test_pick_a_subject_and_toggle_the_horizon(browser, stack: dict, forecast_pl
             "Math.max(...document.querySelector('#fc-forecast .js-plotly-plot')._fullData"
             ".flatMap(t => Array.from(t.y || []).filter(Number.isFinite)))"
         )
-        p.click("#fc-meter")
-        p.keyboard.type(forecast_plant["line"])
-        p.keyboard.press("Enter")
+        choose(p, "#fc-meter", forecast_plant["line"])
         p.wait_for_function(
             """(peak) => {
                 const d = document.querySelector('#fc-forecast .js-plotly-plot')._fullData || [];

@@ -17,6 +17,7 @@ from tests.support.browser import (
     NEEDS_CHROMIUM,
     TZ,
     Page,
+    choose,
 )
 
 pytestmark = NEEDS_CHROMIUM
@@ -108,10 +109,7 @@ def test_sites_page_sets_a_sites_contract_and_tiles(
         "collection_rate": "collection rate",
     }
     for key in TILES:
-        p.click("#sites-tiles")
-        p.locator("input:focus").fill(search[key])
-        # click the option itself (Enter picks whatever is first before the filter has run)
-        p.locator(".dash-dropdown-option", has_text=search[key]).first.click()
+        choose(p, "#sites-tiles", search[key])
         p.keyboard.press("Escape")
     ARTIFACTS.mkdir(exist_ok=True)
     p.screenshot(path=str(ARTIFACTS / "sites-form-en.png"), full_page=True)

@@ -277,6 +277,15 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def choose(p, dropdown: str, text: str) -> None:  # noqa: ANN001
+    """Open the Dash dropdown ``dropdown`` (a selector), type ``text`` into its search and
+    click the first option that shows it: the option itself, as a person would (Enter picks
+    whatever is first before the filter has run)."""
+    p.click(dropdown)
+    p.locator("input:focus").fill(text)
+    p.locator(".dash-dropdown-option", has_text=text).first.click()
+
+
 class Page:
     """A fresh browser context with console errors collected."""
 
