@@ -95,7 +95,11 @@ def layout(entity: str | None = None, **_: str) -> html.Div:
     )
 
 
-@callback(Output(ids.AUDIT_TABLE, "children"), Input(ids.AUDIT_ENTITY, "value"))
+@callback(
+    Output(ids.AUDIT_TABLE, "children"),
+    Input(ids.AUDIT_ENTITY, "value"),
+    prevent_initial_call=True,  # the layout has read the trail for the page's own filter
+)
 def filter_entity(entity: str | None):
     lang = current()
     try:

@@ -29,6 +29,7 @@ from tests.support.browser import (
     NEEDS_CHROMIUM,
     TZ,
     Page,
+    choose,
     playwright,
 )
 from tests.support.live_server import LiveServer
@@ -946,6 +947,9 @@ def test_an_admin_disables_a_person_and_reads_it_in_the_audit_trail(
         row = f"#audit-table tr:has-text('{victim}'):has-text('Admin Zhao')"
         p.page.wait_for_selector(row, timeout=20_000)
         assert "enabled: true → false" in p.page.inner_text(row)
+        choose(p.page, "#audit-entity", "meter")  # another entity: the person's row leaves
+        p.page.wait_for_selector(row, state="detached", timeout=20_000)
+        assert "meter" in p.page.inner_text("#audit-table tbody")
         assert p.errors == []
     finally:
         p.close()

@@ -282,7 +282,7 @@ def choose(p, dropdown: str, text: str) -> None:  # noqa: ANN001
     click the first option that shows it: the option itself, as a person would (Enter picks
     whatever is first before the filter has run)."""
     p.click(dropdown)
-    p.locator("input:focus").fill(text)
+    p.locator("input.dash-dropdown-search:visible").fill(text)  # focus may be on the value
     p.locator(".dash-dropdown-option", has_text=text).first.click()
 
 
