@@ -11,6 +11,11 @@ class DomainError(Exception):
         self.field = field
         self.reason = reason
 
+    def __reduce__(self) -> tuple:
+        """Rebuilt from its field and reason: one raised in a worker process (a bench's
+        process pool, a Ray task) reaches the caller as itself."""
+        return (self.__class__, (self.field, self.reason))
+
 
 class NotFound(DomainError):
     """A referenced object does not exist (404)."""

@@ -18,6 +18,7 @@ MODEL_NAMES = (
     "sf_mstl",
     "prophet",
     "hgb",
+    "linear",
     "lgbm_global",
     "combined",
 )
@@ -51,6 +52,10 @@ def make(name: str, context: ModelContext, **params: object) -> Forecaster:
         from forecasting.gbm import GradientBoosting
 
         return GradientBoosting(context.horizon, context.calendar, context.exog, **params)  # type: ignore[arg-type]
+    if name == "linear":
+        from forecasting.linear import LinearDirect
+
+        return LinearDirect(context.horizon, **params)  # type: ignore[arg-type]
     if name in ("sf_naive", "sf_mstl"):
         from forecasting.stats_models import StatsForecastModel
 

@@ -55,7 +55,7 @@ DAY_AHEAD, WEEK_AHEAD = timedelta(days=1), timedelta(days=7)
 HISTORY = timedelta(days=365)
 SELECTION_FOLDS = {DAY_AHEAD: 7, WEEK_AHEAD: 2}
 CANDIDATES = ("naive_daily", "naive_weekly", "hgb")
-NIGHT_CANDIDATES = (*CANDIDATES, "lgbm_global", "combined", "prophet")
+NIGHT_CANDIDATES = (*CANDIDATES, "linear", "lgbm_global", "combined", "prophet")
 # models that use the group's model where the subject is in a site's group
 GROUP_MODELS = (GLOBAL, COMBINED)
 NIGHT_HOURS = range(1, 5)

@@ -511,7 +511,7 @@ def bench_forecast(
     step: Annotated[int | None, typer.Option(help="Steps between folds; default horizon")] = None,
     models: Annotated[
         str, typer.Option(help="Comma-separated model names")
-    ] = "naive_daily,naive_weekly,sf_naive,sf_mstl,hgb,combined,lgbm_global",
+    ] = "naive_daily,naive_weekly,sf_naive,sf_mstl,hgb,linear,combined,lgbm_global",
     holidays: Annotated[str, typer.Option(help="Holiday country (CN, KR, …) or none")] = "CN",
     tz: Annotated[str | None, typer.Option(help="Zone of naive stamps / to show")] = None,
     ts_format: Annotated[str | None, typer.Option(help="strptime format if not ISO")] = None,

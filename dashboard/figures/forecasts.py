@@ -16,6 +16,7 @@ MODEL_COLOURS = {
     "prophet": theme.SERIES[3],
     "lgbm_global": theme.SERIES[2],
     "combined": theme.SERIES[5],
+    "linear": theme.SERIES[6],
 }
 
 

@@ -1,0 +1,171 @@
+"""A linear map from the last two weeks to the next horizon, per series (``linear``).
+
+Direct multi-output ridge regression in the manner of NLinear (Zeng et al., "Are
+Transformers Effective for Time Series Forecasting?", AAAI 2023): the input is the last
+``window_days`` of values at the series' resolution, the output every step of the horizon at
+once, both read against the mean of the last day of the input (so the same meter in another
+unit or from another offset gets the same forecast, scaled and shifted). One weight matrix
+(window × horizon), no calendar, no exogenous input: what it adds beside the trees is a
+different error — a fitted weighting of the recent curves — which is why it is worth a place
+in a selection by backtest.
+
+Training windows: every origin whose window and horizon lie in the training data (the last
+``max_train_days``), thinned evenly to at most ``max_samples`` (a year of hourly origins).
+A history shorter than four times the window or the calibration days (a new meter) takes a
+quarter of itself for each.
+Ridge penalty: ``ridge`` × the mean of the Gram matrix's diagonal (scale-free). Gaps are
+interpolated in time before windows are cut; missing actuals are never scored.
+
+Intervals: split-conformal, as ``hgb`` makes them. Weights fitted on everything before the
+last ``calibration_days`` forecast those days (origins a horizon apart, a day apart for a
+longer horizon) and their errors give the bands (``base.ConformalBands``, grouped by forecast
+size, not stretched); the weights are then fitted again on everything (a second solve costs
+little), so the forecast is made by a model that has seen the days up to its origin and the
+drift from the calibration days is not a step it takes (``hgb``'s argument, README round 4).
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from core.errors import Invalid
+from forecasting.base import (
+    TARGET,
+    Capabilities,
+    ConformalBands,
+    check_history,
+    floor_of,
+    forecast_frame,
+    future_index,
+    steps_per,
+)
+
+NAME = "linear"
+
+
+class LinearDirect:
+    name = NAME
+
+    def __init__(
+        self,
+        horizon: int,
+        *,
+        window_days: int = 14,
+        max_train_days: int = 365,
+        max_samples: int = 8760,
+        calibration_days: int = 28,
+        ridge: float = 1e-3,
+    ) -> None:
+        if horizon < 1:
+            raise Invalid("horizon", "must be at least one step")
+        if window_days < 1 or calibration_days < 1:
+            raise Invalid("window_days", "window and calibration days must be at least 1")
+        if ridge < 0:
+            raise Invalid("ridge", "must be 0 or more")
+        self.horizon = horizon
+        self.window_days = window_days
+        self.max_train_days = max_train_days
+        self.max_samples = max_samples
+        self.calibration_days = calibration_days
+        self.ridge = ridge
+        self.capabilities = Capabilities(intervals="conformal", min_history=2)
+        self._weights: np.ndarray = np.zeros((0, 0))
+        self._bands: ConformalBands | None = None
+        self._window: np.ndarray = np.array([])
+        self._day = 0
+        self._index: pd.DatetimeIndex | None = None
+        self._floor: float | None = None
+
+    def params(self) -> dict:
+        return {
+            "window_days": self.window_days,
+            "max_train_days": self.max_train_days,
+            "max_samples": self.max_samples,
+            "calibration_days": self.calibration_days,
+            "ridge": self.ridge,
+        }
+
+    def fit(self, history: pd.DataFrame) -> Self:
+        index = check_history(history, 2, NAME)
+        day = steps_per(index, "day")
+        actual = history[TARGET].to_numpy(dtype=float)
+        y = _filled(actual)
+        days, h = len(y) // day, self.horizon
+        # a short history (a new meter) takes a quarter of itself for each
+        width = min(self.window_days, max(1, days // 4)) * day
+        cut = len(y) - min(self.calibration_days, max(1, days // 4)) * day
+        if cut - width - h < 0 or len(y) - cut < h:
+            raise Invalid(
+                "history",
+                f"{NAME} needs more than {days} days of history for a {h}-step horizon "
+                "(a window, calibration days and the horizon)",
+            )
+        train = self.max_train_days * day
+        weights = _solve(y[max(0, cut - train) : cut], width, h, day, self.max_samples, self.ridge)
+        step = h if h <= day else day
+        points, residuals = [], []
+        for origin in range(cut, len(y) - h + 1, step):
+            point = _forecast(weights, y[origin - width : origin], day)
+            points.append(point)
+            residuals.append(actual[origin : origin + h] - point)
+        self._bands = ConformalBands().fit(np.concatenate(points), np.concatenate(residuals))
+        self._weights = _solve(y[-train:], width, h, day, self.max_samples, self.ridge)
+        self._day = day
+        self._floor = floor_of(actual)
+        return self.update(history)
+
+    def update(self, history: pd.DataFrame) -> Self:
+        """The origin moved to the end of a newer history; the weights and bands kept."""
+        if self._bands is None:
+            return self.fit(history)
+        index = check_history(history, 2, NAME)
+        width = self._weights.shape[0]
+        y = _filled(history[TARGET].to_numpy(dtype=float))
+        if len(y) < width:
+            raise Invalid("history", f"{NAME} needs the last {self.window_days} days")
+        self._window = y[-width:]
+        self._index = index
+        return self
+
+    def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        assert self._index is not None and self._bands is not None, "fit first"
+        if horizon > self.horizon:
+            raise Invalid("horizon", f"{NAME} was fitted for {self.horizon} steps")
+        point = _forecast(self._weights, self._window, self._day)[:horizon]
+        quantiles = self._bands.quantiles(point)
+        return forecast_frame(future_index(self._index, horizon), point, quantiles, self._floor)
+
+
+def _filled(y: np.ndarray) -> np.ndarray:
+    """Gaps interpolated in time (the ends carried); a series with no value is refused."""
+    if not np.isfinite(y).any():
+        raise Invalid("history", f"{NAME} needs at least one observed value")
+    return pd.Series(y).interpolate(limit_direction="both").to_numpy(dtype=float)
+
+
+def _solve(
+    y: np.ndarray, width: int, horizon: int, day: int, max_samples: int, ridge: float
+) -> np.ndarray:
+    """Ridge weights (width × horizon) from every window of ``y``, thinned evenly to at most
+    ``max_samples``, inputs and outputs read against the window's last day's mean."""
+    count = len(y) - width - horizon + 1
+    stride = max(1, -(-count // max_samples))
+    starts = np.arange(count - 1, -1, -stride)[::-1]  # the newest window always in
+    x = y[starts[:, None] + np.arange(width)]
+    target = y[starts[:, None] + width + np.arange(horizon)]
+    level = x[:, -day:].mean(axis=1, keepdims=True)
+    x, target = x - level, target - level
+    gram = x.T @ x
+    penalty = ridge * float(np.trace(gram)) / width
+    return np.linalg.solve(gram + penalty * np.eye(width), x.T @ target)
+
+
+def _forecast(weights: np.ndarray, window: np.ndarray, day: int) -> np.ndarray:
+    level = window[-day:].mean()
+    return (window - level) @ weights + level
+
+
+__all__ = ["NAME", "LinearDirect"]

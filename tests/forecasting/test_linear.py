@@ -1,0 +1,73 @@
+"""The linear model (``linear``): the next horizon as a fitted weighting of the last two
+weeks, read against the last day's level, worked on series whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import Invalid
+from forecasting.base import POINT
+from forecasting.linear import LinearDirect
+from forecasting.registry import ModelContext, make
+
+
+def _hourly(days: int, seed: int = 0, noise: float = 0.5) -> pd.DataFrame:
+    """10 kW at night, 50 kW from 08:00 to 18:00, every day, plus noise."""
+    index = pd.date_range("2025-01-06", periods=days * 24, freq="1h")
+    rng = np.random.default_rng(seed)
+    y = np.where((index.hour >= 8) & (index.hour < 18), 50.0, 10.0) + rng.normal(
+        0, noise, index.size
+    )
+    return pd.DataFrame({"y": y}, index=index)
+
+
+def test_a_daily_shape_is_forecast_a_week_ahead() -> None:
+    """Worked by hand: every day is 10 kW at night and 50 kW from 08:00 to 18:00, so each of the
+    next 168 hours is known to within the noise (0.5 kW)."""
+    frame = _hourly(120)
+    out = make("linear", ModelContext(168)).fit(frame).predict(168)
+    hours = out.index.hour
+    want = np.where((hours >= 8) & (hours < 18), 50.0, 10.0)
+    assert np.abs(out[POINT].to_numpy() - want).mean() < 0.5
+    inside = (out["q05"].to_numpy() <= want) & (want <= out["q95"].to_numpy())
+    assert inside.mean() > 0.9
+
+
+def test_the_same_forecast_in_any_unit_and_from_any_offset() -> None:
+    """Inputs and outputs are read against the last day's mean and the penalty scales with the
+    data, so the same meter in MWh with a 5 MWh offset gets the forecast in kWh divided by
+    1,000 plus 5 — every point and quantile (worked by hand: f(a·y + c) = a·f(y) + c)."""
+    frame = _hourly(60, seed=1)
+    kwh = LinearDirect(24).fit(frame).predict(24)
+    mwh = LinearDirect(24).fit(frame / 1000 + 5).predict(24)
+    assert np.allclose(mwh.to_numpy(), kwh.to_numpy() / 1000 + 5, rtol=0, atol=1e-9)
+
+
+def test_update_moves_the_origin_and_keeps_the_weights() -> None:
+    frame = _hourly(60)
+    model = LinearDirect(24).fit(frame.iloc[:-24])
+    weights = model._weights  # noqa: SLF001 - the fitted weights must be kept
+    model.update(frame)
+    out = model.predict(24)
+    assert model._weights is weights  # noqa: SLF001
+    assert out.index[0] == frame.index[-1] + pd.Timedelta("1h")
+    with pytest.raises(Invalid, match="horizon"):
+        model.predict(25)
+
+
+def test_a_short_history_takes_a_quarter_of_itself_and_too_short_is_a_clear_error() -> None:
+    assert len(LinearDirect(24).fit(_hourly(8)).predict(24)) == 24  # 2-day window and calibration
+    with pytest.raises(Invalid, match="history") as info:
+        LinearDirect(168).fit(_hourly(9))
+    assert info.value.field == "history"
+    with pytest.raises(Invalid, match="ridge"):
+        LinearDirect(24, ridge=-1)
+
+
+def test_gaps_are_interpolated_and_never_scored() -> None:
+    frame = _hourly(60)
+    frame.iloc[-30:-20, 0] = np.nan  # ten missing hours in the last days
+    out = LinearDirect(24).fit(frame).predict(24)
+    assert np.isfinite(out.to_numpy()).all()
