@@ -71,3 +71,19 @@ def test_gaps_are_interpolated_and_never_scored() -> None:
     frame.iloc[-30:-20, 0] = np.nan  # ten missing hours in the last days
     out = LinearDirect(24).fit(frame).predict(24)
     assert np.isfinite(out.to_numpy()).all()
+
+
+def test_bands_take_the_measured_stretch_halfway_day_ahead_and_whole_week_ahead() -> None:
+    """``lgbm_global``'s rule: the stretch ``later_widen`` measured on the calibration days,
+    its square root day-ahead, whole a week ahead; a number fixes it."""
+    frame = _hourly(120, seed=2)
+    y = frame["y"].to_numpy().copy()  # noise growing over the last two weeks
+    y[-14 * 24 :] += 6.0 * np.random.default_rng(3).standard_normal(14 * 24)
+    frame = frame.assign(y=y)
+    for horizon, power in ((24, 0.5), (168, 1.0)):
+        bands = LinearDirect(horizon).fit(frame)._bands  # noqa: SLF001
+        assert bands is not None and bands.measured_widen is not None
+        assert bands.measured_widen > 1.2  # a stretch, not the identity
+        assert bands.chosen_widen == pytest.approx(bands.measured_widen**power)
+    fixed = LinearDirect(24, widen=1.0).fit(frame)._bands  # noqa: SLF001
+    assert fixed is not None and fixed.chosen_widen == 1.0
