@@ -74,6 +74,7 @@ from forecasting.base import (
     floor_of,
     forecast_frame,
     future_index,
+    horizon_shrink,
     steps_per,
 )
 from forecasting.calendar import HolidayCalendar
@@ -323,7 +324,7 @@ class GlobalGBM:
         the calibration days (up to a week beyond them); halfway left ETTm2 HUFL at 83.4 %
         over 16 weekly folds, whole brought the tuning series nearer 90 % (2.60 points from
         it against 2.90; forecasting/README.md, round 6)."""
-        return self.long_shrink if s.horizon > s.day else None
+        return horizon_shrink(s.horizon, s.day, self.long_shrink)
 
     def _base(self, x: np.ndarray) -> np.ndarray:
         """What the trees add to (``target``): 0 for ``level``; for ``day`` the last day's

@@ -43,6 +43,7 @@ from forecasting.base import (
     floor_of,
     forecast_frame,
     future_index,
+    horizon_shrink,
     steps_per,
 )
 
@@ -117,7 +118,7 @@ class LinearDirect:
             point = _forecast(weights, y[origin - width : origin], day)
             points.append(point)
             residuals.append(actual[origin : origin + h] - point)
-        bands = ConformalBands(widen=self.widen, shrink=1.0 if h > day else None)
+        bands = ConformalBands(widen=self.widen, shrink=horizon_shrink(h, day))
         self._bands = bands.fit(np.concatenate(points), np.concatenate(residuals))
         self._weights = _solve(y[-train:], width, h, day, self.max_samples, self.ridge)
         self._day = day
