@@ -13,7 +13,7 @@ Training windows: every origin whose window and horizon lie in the training data
 ``max_train_days``), thinned evenly to at most ``max_samples`` (a year of hourly origins).
 A history shorter than four times the window or the calibration days (a new meter) takes a
 quarter of itself for each.
-Ridge penalty: ``ridge`` × the mean of the Gram matrix's diagonal (scale-free). Gaps are
+Ridge penalty: ``ridge`` (> 0) × the mean of the Gram matrix's diagonal (scale-free). Gaps are
 interpolated in time before windows are cut; missing actuals are never scored.
 
 Intervals: split-conformal. Weights fitted on everything before the last
@@ -66,10 +66,19 @@ class LinearDirect:
     ) -> None:
         if horizon < 1:
             raise Invalid("horizon", "must be at least one step")
-        if window_days < 1 or calibration_days < 1:
-            raise Invalid("window_days", "window and calibration days must be at least 1")
-        if ridge < 0:
-            raise Invalid("ridge", "must be 0 or more")
+        counts = {
+            "window_days": window_days,
+            "max_train_days": max_train_days,
+            "max_samples": max_samples,
+            "calibration_days": calibration_days,
+        }
+        for field_name, count in counts.items():
+            if count < 1:
+                raise Invalid(field_name, "must be at least 1")
+        if not ridge > 0:  # with no penalty the lags of a regular series are collinear
+            raise Invalid("ridge", "must be more than 0")
+        if widen is not None and not widen > 0:
+            raise Invalid("widen", "must be positive (or None: measured)")
         self.horizon = horizon
         self.window_days = window_days
         self.max_train_days = max_train_days
@@ -133,7 +142,7 @@ class LinearDirect:
         width = self._weights.shape[0]
         y = _filled(history[TARGET].to_numpy(dtype=float))
         if len(y) < width:
-            raise Invalid("history", f"{NAME} needs the last {self.window_days} days")
+            raise Invalid("history", f"{NAME} needs the last {width // self._day} days")
         self._window = y[-width:]
         self._index = index
         return self

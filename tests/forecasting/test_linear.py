@@ -62,8 +62,27 @@ def test_a_short_history_takes_a_quarter_of_itself_and_too_short_is_a_clear_erro
     with pytest.raises(Invalid, match="history") as info:
         LinearDirect(168).fit(_hourly(9))
     assert info.value.field == "history"
-    with pytest.raises(Invalid, match="ridge"):
-        LinearDirect(24, ridge=-1)
+    with pytest.raises(Invalid, match="history") as info:
+        LinearDirect(24).fit(_hourly(8)).update(_hourly(8).iloc[-30:])
+    assert "the last 2 days" in info.value.reason  # the window it was fitted with
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"window_days": 0}, "window_days"),
+        ({"calibration_days": 0}, "calibration_days"),
+        ({"max_train_days": 0}, "max_train_days"),
+        ({"max_samples": 0}, "max_samples"),
+        ({"ridge": 0}, "ridge"),
+        ({"ridge": -1}, "ridge"),
+        ({"widen": 0}, "widen"),
+    ],
+)
+def test_bad_settings_name_their_field(params: dict, field: str) -> None:
+    with pytest.raises(Invalid) as info:
+        LinearDirect(24, **params)
+    assert info.value.field == field
 
 
 def test_gaps_are_interpolated_and_never_scored() -> None:
