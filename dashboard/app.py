@@ -72,8 +72,10 @@ def api_url(settings: Settings) -> str:
 
 # The top bar's groups of links; each link names what a person must be allowed to open it,
 # one of the names the API's ``/auth/me`` lists in ``may`` (the API's own role sets, so no
-# role is named here), or None for every reader: the site tree shows its settings to all,
-# read-only to those who may not configure (``auth.may_configure``; the API refuses their save).
+# role is named here), or None for every signed-in reader: the site tree shows its settings to
+# all, read-only to those who may not configure (``auth.may_configure``; the API refuses their
+# save). Whether a link is shown is ``auth.may_open``, the gate's own rule: signed out, only the
+# public pages (the wall).
 NAV: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
     ("nav_operate", (("/wall", "nav_wall", None), ("/engineer", "nav_engineer", None),
                      ("/alarm-kpis", "nav_alarm_kpis", None),
@@ -92,10 +94,10 @@ def nav_groups(
     nav: Sequence[tuple[str, Sequence[tuple[str, str, str | None]]]] = NAV,
 ) -> list[tuple[str, list[tuple[str, str]]]]:
     """The groups and their ``(href, label key)`` links shown to a person (as ``/auth/me``
-    has them, None when nobody is signed in); a group none of whose links they may open
-    (``auth.may``) is not shown at all."""
+    has them, None when nobody is signed in): the pages they may open (``auth.may_open``);
+    a group none of whose links they may open is not shown at all."""
     shown = [
-        (group, [(h, key) for h, key, need in links if need is None or auth.may(person, need)])
+        (group, [(h, key) for h, key, need in links if auth.may_open(person, h, need)])
         for group, links in nav
     ]
     return [(group, links) for group, links in shown if links]

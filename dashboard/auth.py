@@ -53,6 +53,23 @@ def may(person: Mapping | None, ability: str) -> bool:
     return person is not None and ability in (person.get("may") or ())
 
 
+def is_public(path: str) -> bool:
+    """Whether the page at ``path`` opens without signing in (the wall, the home page that
+    shows it, sign-in and sign-out)."""
+    return path == "/" or path in PUBLIC_PAGES
+
+
+def may_open(person: Mapping | None, path: str, need: str | None = None) -> bool:
+    """Whether a person (as ``/auth/me`` has them, None when nobody is signed in) may open the
+    page at ``path``: a public page anybody, any other page a signed-in person who, when the
+    page names a ``need`` (one of the names ``/auth/me`` lists in ``may``), holds it. The one
+    rule of who may open which page: the gate asks it before serving a page, the top bar before
+    showing a link."""
+    if is_public(path):
+        return True
+    return person is not None and (need is None or may(person, need))
+
+
 def may_configure(person: Mapping | None) -> bool:
     """Whether a person may change settings (a site's contract and wall tiles): the editable
     form for them, the read-only one for the rest (the API refuses their save anyway)."""
@@ -99,7 +116,7 @@ def _outputs_only_wall() -> bool:
             and i.get("id") == "_pages_location"
             and i.get("property") == "pathname"
         ]
-        return bool(paths) and all(p in ("/", "/wall") for p in paths)
+        return bool(paths) and all(isinstance(p, str) and may_open(None, p) for p in paths)
     return False
 
 
@@ -139,7 +156,7 @@ def install(server: flask.Flask, settings: Settings, api: ApiClient) -> None:
         path = req.path
         if req.method == "POST" and not _same_origin():
             return flask.Response("cross-site request refused", status=403)
-        if path.startswith(PUBLIC_PREFIXES) or path in PUBLIC_PAGES or path == "/":
+        if path.startswith(PUBLIC_PREFIXES) or is_public(path):
             return None
         if path == "/_dash-update-component":
             if "json" not in req.headers.get("Content-Type", ""):
@@ -149,7 +166,7 @@ def install(server: flask.Flask, settings: Settings, api: ApiClient) -> None:
             return None
         if path.startswith("/_dash-"):  # layout, dependencies: the shell itself
             return None
-        if signed_in() is None:
+        if not may_open(signed_in(), path):  # a role a page needs: the API refuses, it says
             nxt = req.full_path.rstrip("?")
             resp = flask.redirect(f"/login?next={flask.request.script_root}{nxt}")
             if token() is not None:  # an ended or revoked session: forget it

@@ -46,6 +46,7 @@ WALL_TREND_BOX = "wall-trend-box"
 WALL_TREND_NOTE = "wall-trend-note"
 WALL_VIEW = "wall-view"
 WALL_LANG = "wall-lang"
+WALL_SIGN_IN = "wall-sign-in"  # the wall menu's sign-in link, when nobody is signed in
 
 # engineer
 ENG_ALARM_STATE = "eng-alarm-state"

@@ -15,8 +15,9 @@ import json
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash.development.base_component import Component
 
-from dashboard import ids, runtime, snapshots
+from dashboard import auth, ids, runtime, snapshots
 from dashboard.components import alarm_banner, kpi_tile
 from dashboard.figures.wall import load_trend, sankey
 from dashboard.i18n import current, t
@@ -27,6 +28,9 @@ REFRESH_MS = 5_000
 ROTATE_MS = 30_000
 VIEWS = ("overview", "flow", "load")
 _GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+# The wall's own menu: the pages an engineer at the screen goes on to, each shown only to
+# whoever may open it (``auth.may_open``, the gate's rule); to nobody signed in, sign-in.
+MENU = (("/engineer", "nav_engineer"), ("/manager", "nav_manager"), ("/sites", "nav_sites"))
 
 
 def _keys(text: str | None) -> list[str]:
@@ -70,13 +74,14 @@ def layout(
         ],
         className="wall-views",
     )
+    person = runtime.person()
+    links: list[Component] = [
+        dcc.Link(t(key, lang), href=href) for href, key in MENU if auth.may_open(person, href)
+    ]
+    if person is None:
+        links.append(html.A(t("sign_in", lang), href="/login", id=ids.WALL_SIGN_IN))
     nav = html.Nav(
-        [
-            dcc.Link(t("nav_engineer", lang), href="/engineer"),
-            dcc.Link(t("nav_manager", lang), href="/manager"),
-            dcc.Link(t("nav_sites", lang), href="/sites"),
-            html.Button(t("language", lang), id=ids.WALL_LANG, className="linklike"),
-        ],
+        [*links, html.Button(t("language", lang), id=ids.WALL_LANG, className="linklike")],
         className="wall-nav",
     )
     return html.Div(

@@ -44,6 +44,7 @@ def _callback(outputs: list[str], pathname: str | None = None) -> dict:
         (_callback(["wall-kpis", "eng-action-message"]), False),
         (_callback(["eng-action-message"]), False),
         (_callback(["_pages_content", "_pages_store"], "/wall"), True),
+        (_callback(["_pages_content", "_pages_store"], "/"), True),  # the home page is the wall
         (_callback(["_pages_content", "_pages_store"], "/engineer"), False),
         ({"outputs": []}, False),
     ],
@@ -114,6 +115,49 @@ def test_a_group_none_of_whose_links_may_be_opened_has_no_heading() -> None:
     auditor = {"may": ["read", "audit"]}
     assert app.nav_groups(auditor, nav)[1] == ("nav_admin", [("/audit", "nav_audit")])
     assert app.nav_groups(None, nav) == [("nav_operate", [("/wall", "nav_wall")])]
+
+
+READER = {"login": "r", "kind": "session", "may": ["read", "configure"]}
+AUDITOR = {"login": "a", "kind": "session", "may": ["read", "audit"]}
+
+
+@pytest.mark.parametrize(
+    ("person", "path", "need", "opens"),
+    [
+        (None, "/wall", None, True),
+        (None, "/", None, True),  # the home page is the wall
+        (None, "/login", None, True),
+        (None, "/engineer", None, False),
+        (None, "/sites", None, False),
+        (None, "/audit", "audit", False),
+        (READER, "/engineer", None, True),
+        (READER, "/audit", "audit", False),
+        (AUDITOR, "/audit", "audit", True),
+        (AUDITOR, "/wall", "audit", True),  # a public page asks nothing of anybody
+    ],
+)
+def test_who_may_open_a_page(person: dict | None, path: str, need: str | None, opens: bool) -> None:
+    assert auth.may_open(person, path, need) is opens
+
+
+def test_signed_out_the_nav_shows_only_the_public_pages() -> None:
+    """A wall screen nobody is signed in to is offered the wall, not links that only lead to
+    the sign-in form (the top bar adds Sign in itself)."""
+    assert app.nav_groups(None) == [("nav_operate", [("/wall", "nav_wall")])]
+
+
+def test_signed_out_the_nav_shows_a_link_exactly_when_the_gate_serves_its_page() -> None:
+    """The top bar and the gate ask one rule: signed out, every page the nav hides sends the
+    browser to the sign-in form and every page it shows is served."""
+    server = flask.Flask(__name__)
+    auth.install(server, Settings(), api=None)  # type: ignore[arg-type]  (never asked: no session)
+    shown = {href for _, links in app.nav_groups(None) for href, _ in links}
+    client = server.test_client()
+    for _, links in app.NAV:
+        for href, _, _ in links:
+            answer = client.get(href)
+            to_sign_in = answer.status_code == 302 and answer.location.startswith("/login")
+            assert to_sign_in is (href not in shown), href
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from dashboard import ids
 from tests.support.accounts import PASSWORD, make_user
 from tests.support.browser import (
     API,
@@ -719,6 +720,61 @@ def test_the_nav_shows_only_the_pages_the_person_may_open(
         assert p.errors == []
     finally:
         p.close()
+
+
+# The nav as the document holds it (the wall hides the top bar, so text is read as written,
+# not as drawn): each group's heading and the paths of its links; the wall menu's links.
+NAV_HELD = """() => [...document.querySelectorAll('header.topbar nav .nav-group')].map(g => ({
+  name: g.querySelector('.nav-group-name').textContent.trim(),
+  links: [...g.querySelectorAll('.nav-link')].map(a => a.getAttribute('href'))}))"""
+WALL_MENU = """() => [...document.querySelectorAll('.wall-nav a')].map(a => ({
+  href: a.getAttribute('href'), text: a.innerText.trim()}))"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "operate", "engineer", "sign_in"),
+    [("en", "Operate", "Engineer", "Sign in"), ("zh", "运行", "运行工程师", "登录")],
+)
+def test_signed_out_the_nav_offers_only_the_wall_and_sign_in(
+    browser,  # noqa: ANN001
+    stack: dict,
+    lang: str,
+    operate: str,
+    engineer: str,
+    sign_in: str,
+) -> None:
+    """A wall screen nobody is signed in to: the top bar holds OPERATE with the wall alone and
+    Sign in, and the wall's own menu Sign in instead of Engineer, Manager and Sites (each of
+    which only led to the sign-in form); signed in, both offer those pages again. Screenshots
+    of the signed-out wall at 1920×1080 go to ``ECC_SHOTS`` when it is set."""
+    base, site = stack["dash"].url, stack["site"]
+    out = Page(browser, width=1920, height=1080, lang=lang, base=base)
+    try:
+        out.page.goto(f"{base}/wall?site={site}")
+        _wall_ready(out.page)
+        assert out.page.evaluate(NAV_HELD) == [{"name": operate, "links": ["/wall"]}]
+        assert out.page.text_content(f"header.topbar #{ids.SIGN_IN}") == sign_in
+        menu = out.page.evaluate(WALL_MENU)
+        assert menu == [{"href": "/login", "text": sign_in}], menu
+        assert out.page.is_visible(f"#{ids.WALL_SIGN_IN}")
+        out.shoot(f"nav-signed-out-{lang}-1920x1080.png")
+        assert out.errors == []
+    finally:
+        out.close()
+    signed = Page(browser, width=1920, height=1080, lang=lang, base=base, session=stack["session"])
+    try:
+        signed.page.goto(f"{base}/wall?site={site}")
+        _wall_ready(signed.page)
+        nav = signed.page.evaluate(NAV_HELD)
+        assert [x for g in nav[:2] for x in g["links"]] == EVERY_OTHER_LINK, nav
+        assert nav[2]["links"] == ["/sites"]  # an engineer
+        assert signed.page.query_selector(f"#{ids.SIGN_IN}, #{ids.WALL_SIGN_IN}") is None
+        menu = signed.page.evaluate(WALL_MENU)
+        assert [m["href"] for m in menu] == ["/engineer", "/manager", "/sites"], menu
+        assert menu[0]["text"] == engineer
+        assert signed.errors == []
+    finally:
+        signed.close()
 
 
 @pytest.mark.parametrize(("path", "lang"), [("/people", "en"), ("/audit", "zh")])
