@@ -4,9 +4,11 @@ after — filtered by entity, with a CSV export. Reads only the API (with the pe
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
+from dash.development.base_component import Component
 
 from dashboard import console, ids, runtime
 from dashboard.client import ApiError
@@ -14,6 +16,7 @@ from dashboard.i18n import current, t
 
 dash.register_page(__name__, path="/audit", title="ECC · audit", name="Audit")
 
+SHOWN = 200  # newest entries of the trail on the page (the CSV export holds more)
 ENTITIES = (
     "site",
     "meter",
@@ -63,15 +66,32 @@ def _table(rows: list[dict], lang: str) -> html.Table:
     )
 
 
+class Trail(NamedTuple):
+    """What the page shows of the trail: the table, or why the person may not read it."""
+
+    shown: Component
+    refused: bool
+
+
+def read_trail(entity: str | None, lang: str) -> Trail:
+    """The newest entries of the trail (of ``entity`` when one is chosen) as a table; when the
+    API refuses the person (neither an admin nor an auditor) or is away, why, in their language
+    (a ``note msg-error``), and ``refused``. The page's one read of the trail: its layout asks
+    it (and hides the filters when refused), and so does the filter."""
+    try:
+        rows = runtime.api().audit(entity=entity or None, limit=SHOWN)
+    except ApiError as exc:
+        return Trail(html.Div(console.refusal(exc, lang), className="note msg-error"), True)
+    return Trail(_table(rows, lang), False)
+
+
 def layout(entity: str | None = None, **_: str) -> html.Div:
     """The trail and its filters; to whoever the API refuses it (neither an admin nor an
     auditor), only why, in their language."""
     lang = current()
-    try:
-        rows = runtime.api().audit(entity=entity or None, limit=200)
-    except ApiError as exc:
-        refused = html.Div(console.refusal(exc, lang), className="note msg-error")
-        return html.Div([html.H1(t("audit_title", lang)), html.Div(refused, className="card")])
+    trail = read_trail(entity, lang)
+    if trail.refused:
+        return html.Div([html.H1(t("audit_title", lang)), html.Div(trail.shown, className="card")])
     return html.Div(
         [
             html.H1(t("audit_title", lang)),
@@ -90,7 +110,7 @@ def layout(entity: str | None = None, **_: str) -> html.Div:
                 ],
                 className="controls",
             ),
-            html.Div(_table(rows, lang), id=ids.AUDIT_TABLE, className="card"),
+            html.Div(trail.shown, id=ids.AUDIT_TABLE, className="card"),
         ]
     )
 
@@ -101,11 +121,7 @@ def layout(entity: str | None = None, **_: str) -> html.Div:
     prevent_initial_call=True,  # the layout has read the trail for the page's own filter
 )
 def filter_entity(entity: str | None):
-    lang = current()
-    try:
-        return _table(runtime.api().audit(entity=entity or None, limit=200), lang)
-    except ApiError as exc:
-        return html.Div(console.refusal(exc, lang), className="note msg-error")
+    return read_trail(entity, current()).shown
 
 
 @callback(
