@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from plotly.utils import PlotlyJSONEncoder
 
@@ -110,7 +111,7 @@ def _label(text_by_lang: dict, lang: str) -> str:
 # -- layout --------------------------------------------------------------------------------
 
 
-def _field_box(f: dict, control: object, unit: object, lang: str, cls: str) -> html.Component:
+def _field_box(f: dict, control: object, unit: object, lang: str, cls: str) -> Component:
     """A catalog field: its label (* when required), control, unit and help (a box, not a
     label, round the several controls of a windows field)."""
     head = [html.Span(_label(f["label"], lang), className="label")]

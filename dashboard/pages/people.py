@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash.development.base_component import Component
 
 from dashboard import console, ids, runtime
 from dashboard.client import ApiError
@@ -14,7 +15,7 @@ dash.register_page(__name__, path="/people", title="ECC · people", name="People
 ROLES = ("viewer", "engineer", "manager", "admin", "auditor", "ingest")
 
 
-def _table(lang: str, people: list[dict] | None = None) -> html.Component:
+def _table(lang: str, people: list[dict] | None = None) -> Component:
     try:
         people = runtime.api().users() if people is None else people
     except ApiError as exc:
