@@ -859,7 +859,8 @@ def test_the_sites_settings_are_read_only_for_whoever_may_not_configure(
         p.close()
 
 
-def _raise_alarm(stack: dict, message: str) -> None:
+def _raise_alarm(stack: dict, message: str, priority: str = "high") -> None:
+    """A threshold rule on feeder B and a reading above it: an active alarm on the plant."""
     admin, code = stack["admin"], stack["codes"]["FB"]
     r = admin.post(
         f"{API}/alarm-rules",
@@ -868,7 +869,7 @@ def _raise_alarm(stack: dict, message: str) -> None:
             "meter": code,
             "type": "threshold",
             "high": 0.001,
-            "priority": "high",
+            "priority": priority,
             "message": message,
         },
     )
@@ -923,6 +924,8 @@ def test_the_wall_runs_on_its_display_token_which_cannot_act(
     stack: dict,  # noqa: ANN001
 ) -> None:
     base = stack["dash"].url
+    # an alarm of its own (low: it leaves the wall banner's four chips to the other tests')
+    _raise_alarm(stack, message := f"wall {uuid.uuid4().hex[:6]}", priority="low")
     p = Page(browser)  # nobody signed in: a kiosk
     try:
         p.page.goto(f"{base}/wall?site={stack['site']}&kiosk=1")
@@ -932,10 +935,17 @@ def test_the_wall_runs_on_its_display_token_which_cannot_act(
         p.close()
     api = stack["api"].url
     wall = {"Authorization": f"Bearer {stack['display']}"}
-    alarms = httpx.get(f"{api}{API}/alarms", params={"state": "all"}, headers=wall).json()
-    assert alarms, "the display token sees its site's alarms"
-    r = httpx.post(f"{api}{API}/alarms/{alarms[0]['id']}/ack", headers=wall)
+    deadline = time.monotonic() + 10
+    while True:
+        alarms = httpx.get(f"{api}{API}/alarms", params={"state": "all"}, headers=wall).json()
+        mine = [a for a in alarms if a["message"] == message]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert mine, "the display token sees its site's alarms"
+    r = httpx.post(f"{api}{API}/alarms/{mine[0]['id']}/ack", headers=wall)
     assert r.status_code == 403
+    assert not stack["admin"].get(f"{API}/alarms/{mine[0]['id']}").json()["acknowledged"]
     r = httpx.post(f"{api}{API}/alarm-rules", json={"name": "x"}, headers=wall)
     assert r.status_code == 403
 
