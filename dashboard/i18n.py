@@ -566,7 +566,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "fc_m_hgb": ("Gradient boosting (hgb)", "梯度提升树（hgb）"),
     "fc_m_prophet": ("Prophet", "Prophet"),
     "fc_m_lgbm_global": ("Global gradient boosting (lgbm_global)", "全局梯度提升树（lgbm_global）"),
-    "fc_m_combined": ("hgb + lgbm_global combined", "组合预测（hgb + lgbm_global）"),
+    "fc_m_combined": (
+        "Combined: hgb + lgbm_global (+ linear beyond a day)",
+        "组合预测（hgb + lgbm_global，超过一天另加 linear）",
+    ),
     "fc_m_linear": ("Linear, last two weeks (linear)", "线性模型，近两周（linear）"),
     # wall: net emissions and the field side (site setting of the wall's tiles)
     "net_emissions_year": ("Net emissions this year", "本年净排放"),

@@ -246,13 +246,19 @@ def shrunk_widen(measured: float, shrink: float = WIDEN_SHRINK) -> float:
     return float(measured**shrink)
 
 
+def beyond_a_day(horizon: int, day: int) -> bool:
+    """Whether a horizon of ``horizon`` steps (``day`` steps a day) reaches past a day ahead:
+    the one line between the day-ahead and the longer settings (bands, combination)."""
+    return horizon > day
+
+
 def horizon_shrink(horizon: int, day: int, long_shrink: float = 1.0) -> float | None:
     """How much of the measured stretch a model's bands take for a horizon (``day`` steps a
     day): day-ahead halfway (None: ``ConformalBands``' default, ``WIDEN_SHRINK``), for a
     longer horizon ``long_shrink`` — whole by default: week-ahead the measurement rests on
     forecasts a day apart and the forecast steps up to a week past the calibration days
     (forecasting/README.md, round 6 for ``lgbm_global``, round 8 for ``linear``)."""
-    return long_shrink if horizon > day else None
+    return long_shrink if beyond_a_day(horizon, day) else None
 
 
 def later_widen(

@@ -1,20 +1,23 @@
-"""``combined``: the weighted mean of ``hgb`` and ``lgbm_global``, point and quantiles alike.
+"""``combined``: the weighted mean of ``hgb``, ``lgbm_global`` and, beyond a day ahead,
+``linear``, point and quantiles alike.
 
-The two models err differently — ``hgb`` is fitted per series through the origin,
-``lgbm_global`` across a group from the last day's level — so their weighted mean beats
-either on most series and its averaged bands cover nearer 90 % than either's. The weights
-(``WEIGHTS``: 0.2 ``hgb``, 0.8 ``lgbm_global``) were chosen on the tuning series only, the
-same on both horizons (forecasting/README.md, round 7: mean ratio to the better seasonal
-naive 0.743 day-ahead and 0.836 week-ahead there, against 0.748 and 0.846 for
-``lgbm_global`` alone).
+The models err differently — ``hgb`` is trees fitted per series through the origin,
+``lgbm_global`` trees across a group from the last day's level, ``linear`` one ridge map
+from the series' last fortnight to the horizon — so their weighted mean beats each on most
+series and its averaged bands cover nearer 90 % than each's. The weights were chosen on the
+tuning series only, for each horizon (``weights_for``; forecasting/README.md, rounds 7
+and 9): day-ahead 0.2 ``hgb`` and 0.8 ``lgbm_global`` (``DAY_WEIGHTS``; ``linear``, with
+no calendar, only made the day-ahead mean worse there), beyond a day 0.2 ``hgb``,
+0.6 ``lgbm_global`` and 0.2 ``linear`` (``LONG_WEIGHTS``).
 
-Averaging quantiles (not mixing the two distributions) keeps each level's forecast between
-the two models' and never crosses: the mean of two sorted rows is sorted.
+Averaging quantiles (not mixing the distributions) keeps each level's forecast between the
+parts' and never crosses: a weighted mean of sorted rows is sorted.
 
 In a backtest the combination is not fitted again: ``combined_result`` averages the fold
-forecasts both models already made on the same folds (the nightly selection and the bench
-suite backtest both anyway). Fitted for a forecast, ``Combined`` holds both models; in a
-site's group the ``lgbm_global`` part is the group's model (``groups.Member``).
+forecasts its parts already made on the same folds (the nightly selection and the bench
+suite backtest them anyway). Fitted for a forecast, ``Combined`` holds its parts; in a
+site's group the ``lgbm_global`` part (``GROUP_PART``) is the group's model
+(``groups.Member``), the others are the member's own.
 """
 
 from __future__ import annotations
@@ -28,24 +31,39 @@ import pandas as pd
 from core.errors import Invalid
 from forecasting import backtest
 from forecasting.backtest import Fold, ModelResult
-from forecasting.base import POINT, QUANTILE_COLUMNS, Capabilities, Forecaster
+from forecasting.base import (
+    POINT,
+    QUANTILE_COLUMNS,
+    Capabilities,
+    Forecaster,
+    beyond_a_day,
+    steps_per,
+)
 
 NAME = "combined"
-WEIGHTS: dict[str, float] = {"hgb": 0.2, "lgbm_global": 0.8}
-PARTS = tuple(WEIGHTS)
+DAY_WEIGHTS: dict[str, float] = {"hgb": 0.2, "lgbm_global": 0.8}
+LONG_WEIGHTS: dict[str, float] = {"hgb": 0.2, "lgbm_global": 0.6, "linear": 0.2}
+PARTS = tuple(dict.fromkeys([*DAY_WEIGHTS, *LONG_WEIGHTS]))  # every part of either horizon
+GROUP_PART = "lgbm_global"  # fitted across a group; the others per series
 
 
-def weighted_mean(
-    values: Mapping[str, np.ndarray], weights: Mapping[str, float] = WEIGHTS
-) -> np.ndarray:
+def weights_for(horizon: int, day: int) -> dict[str, float]:
+    """The rule of the combination's weights for a horizon of ``horizon`` steps (``day``
+    steps a day): ``DAY_WEIGHTS`` up to a day ahead, ``LONG_WEIGHTS`` beyond."""
+    return dict(LONG_WEIGHTS if beyond_a_day(horizon, day) else DAY_WEIGHTS)
+
+
+def _day(step: pd.Timedelta) -> int:
+    return int(pd.Timedelta(days=1) / step)
+
+
+def weighted_mean(values: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
     """The rule of the combination: Σ weight × the part's values (points or quantiles, the
     same shape for every part)."""
     return sum(weights[n] * np.asarray(values[n], dtype=float) for n in weights)  # type: ignore[return-value]
 
 
-def mean_frame(
-    frames: Mapping[str, pd.DataFrame], weights: Mapping[str, float] = WEIGHTS
-) -> pd.DataFrame:
+def mean_frame(frames: Mapping[str, pd.DataFrame], weights: Mapping[str, float]) -> pd.DataFrame:
     """The weighted mean of forecast frames (same index): ``yhat`` and ``q01`` … ``q99``;
     any other column (the actuals of a backtest fold) is taken from the first part."""
     names = list(weights)
@@ -65,10 +83,16 @@ def mean_frame(
 def combined_result(
     results: Mapping[str, ModelResult],
     step: pd.Timedelta,
-    weights: Mapping[str, float] = WEIGHTS,
+    weights: Mapping[str, float] | None = None,
 ) -> ModelResult | None:
     """The combination's backtest from its parts' results on the same folds (None when a
-    part is missing); a part's error is the combination's."""
+    part is missing); a part's error is the combination's. ``weights``: by default those
+    of the folds' horizon (``weights_for``)."""
+    if weights is None:
+        first = next((r for r in results.values() if r.error is None and r.folds), None)
+        if first is None:
+            return None
+        weights = weights_for(len(first.folds[0].forecast), _day(step))
     parts = [results.get(n) for n in weights]
     if any(p is None for p in parts):
         return None
@@ -102,20 +126,34 @@ def combined_result(
 
 
 class Combined:
-    """Both models behind the one-series protocol: ``fit`` and ``update`` move both,
-    ``predict`` is the weighted mean of their forecasts."""
+    """The parts behind the one-series protocol: ``fit`` and ``update`` move every part,
+    ``predict`` is the weighted mean of their forecasts.
+
+    Given ``weights``, it is made of exactly those parts. Given a ``horizon`` instead (steps;
+    the registry's way), it holds every part either horizon may need and, at ``fit``, takes
+    the weights of that horizon at the history's resolution (``weights_for``) and fits only
+    the parts they name."""
 
     name = NAME
 
     def __init__(
-        self, parts: Mapping[str, Forecaster], weights: Mapping[str, float] = WEIGHTS
+        self,
+        parts: Mapping[str, Forecaster],
+        weights: Mapping[str, float] | None = None,
+        horizon: int | None = None,
     ) -> None:
-        if set(parts) != set(weights):
-            raise Invalid("model", f"{NAME} is made of {', '.join(weights)}")
-        if abs(sum(weights.values()) - 1.0) > 1e-9 or min(weights.values()) < 0:
+        if weights is None and horizon is None:
+            raise Invalid("weights", f"{NAME} needs its weights or the horizon that sets them")
+        needed = list(weights) if weights is not None else list(PARTS)
+        if (set(parts) != set(needed)) if weights is not None else not set(needed) <= set(parts):
+            raise Invalid("model", f"{NAME} is made of {', '.join(needed)}")
+        if weights is not None and (
+            abs(sum(weights.values()) - 1.0) > 1e-9 or min(weights.values()) < 0
+        ):
             raise Invalid("weights", "non-negative, summing to 1")
-        self.parts = {n: parts[n] for n in weights}
-        self.weights = dict(weights)
+        self.parts = {n: parts[n] for n in needed}
+        self.weights = dict(weights) if weights is not None else None
+        self.horizon = horizon
         caps = [p.capabilities for p in self.parts.values()]
         longest = [c.max_horizon for c in caps if c.max_horizon is not None]
         self.capabilities = Capabilities(
@@ -130,6 +168,11 @@ class Combined:
         return {"weights": self.weights, **{n: p.params() for n, p in self.parts.items()}}
 
     def fit(self, history: pd.DataFrame) -> Self:
+        if self.weights is None:
+            assert self.horizon is not None  # __init__: one or the other
+            day = steps_per(pd.DatetimeIndex(history.index), "day")
+            self.weights = weights_for(self.horizon, day)
+            self.parts = {n: self.parts[n] for n in self.weights}
         for part in self.parts.values():
             part.fit(history)
         return self
@@ -140,35 +183,40 @@ class Combined:
         return self
 
     def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        if self.weights is None:
+            raise Invalid("model", f"{NAME} is not fitted")
         frames = {n: p.predict(horizon, exog) for n, p in self.parts.items()}
         return mean_frame(frames, self.weights)
 
 
-def check_parts(models: Sequence[str]) -> None:
-    """``Invalid`` when a bench run asks for the combination without both of its parts (it
-    is scored from their folds)."""
-    missing = [p for p in PARTS if p not in models]
+def check_parts(models: Sequence[str], weights: Mapping[str, float]) -> None:
+    """``Invalid`` when a bench run asks for the combination without all of its parts for the
+    run's horizon (``weights``, from ``weights_for``): it is scored from their folds."""
+    missing = [p for p in weights if p not in models]
     if NAME in models and missing:
         raise Invalid(
-            "models", f"{NAME} is scored from {' and '.join(PARTS)}: add {', '.join(missing)}"
+            "models", f"{NAME} is scored from {', '.join(weights)}: add {', '.join(missing)}"
         )
 
 
 def derive(results: dict[str, ModelResult], data: pd.DataFrame) -> None:
-    """Add the combination's backtest to ``results`` (in place) when both parts are there."""
+    """Add the combination's backtest to ``results`` (in place) when all its parts are there."""
     found = combined_result(results, pd.Timedelta(pd.DatetimeIndex(data.index).freq))
     if found is not None:
         results[NAME] = found
 
 
 __all__ = [
+    "DAY_WEIGHTS",
+    "GROUP_PART",
+    "LONG_WEIGHTS",
     "NAME",
     "PARTS",
-    "WEIGHTS",
     "Combined",
     "check_parts",
     "combined_result",
     "derive",
     "mean_frame",
     "weighted_mean",
+    "weights_for",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import cast
 
 from core.errors import Invalid
 from forecasting.base import Forecaster
@@ -27,7 +28,7 @@ BASELINE = "naive_weekly"
 SEASONAL_NAIVE = ("naive_daily", "naive_weekly", "sf_naive")
 BASELINES = (*SEASONAL_NAIVE, "sf_mstl")
 GLOBAL = "lgbm_global"  # trained across the series of a group (``GlobalGBM.fit_many``)
-COMBINED = NAME  # the weighted mean of hgb and lgbm_global (``forecasting.combined``)
+COMBINED = NAME  # the weighted mean of hgb, lgbm_global (and linear) (``forecasting.combined``)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ def make(name: str, context: ModelContext, **params: object) -> Forecaster:
     if name == COMBINED:
         from forecasting.combined import PARTS, Combined  # noqa: PLC0415 - as the others
 
-        return Combined({part: make(part, context) for part in PARTS}, **params)  # type: ignore[arg-type]
+        weights = cast("Mapping[str, float] | None", params.get("weights"))
+        names = list(weights) if weights else PARTS  # given: those; else the horizon's, at fit
+        return Combined({part: make(part, context) for part in names}, weights, context.horizon)
     if name == "prophet":
         from forecasting.prophet_model import ProphetModel
 

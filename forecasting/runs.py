@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from core.errors import Invalid, NotFound
 from forecasting import backtest, combined, exog, groups, subjects, tracking
 from forecasting.backtest import ModelResult
-from forecasting.base import POINT, TARGET, Forecaster, future_index, qcol
+from forecasting.base import POINT, TARGET, Forecaster, future_index, qcol, steps_per
 from forecasting.calendar import HolidayCalendar
 from forecasting.groups import Unit
 from forecasting.registry import COMBINED, GLOBAL, ModelContext, factories, make
@@ -111,7 +111,8 @@ def select_model(
     extra = extra or {}
     wanted = [n for n in candidates if n != COMBINED]
     if COMBINED in candidates:
-        wanted += [p for p in combined.PARTS if p not in wanted]
+        parts = combined.weights_for(steps, steps_per(pd.DatetimeIndex(frame.index), "day"))
+        wanted += [p for p in parts if p not in wanted]
     own = [n for n in wanted if n not in extra]
     try:
         found = backtest.rolling_origin(frame, factories(own, context), steps, folds)
@@ -497,11 +498,9 @@ class ForecastJobs:
                 try:
                     if name == GLOBAL:
                         model = members[code]
-                    elif name == COMBINED:  # the group's model with this member's own hgb
+                    elif name == COMBINED:  # the group's model with this member's own parts
                         context = ModelContext(steps[code], self.calendar, inputs[code].columns)
-                        model = combined.Combined(
-                            {"hgb": make("hgb", context).fit(trains[code]), GLOBAL: members[code]}
-                        )
+                        model = member_combination(context, trains[code], members[code])
                     else:
                         context = ModelContext(steps[code], self.calendar, inputs[code].columns)
                         model = make(name, context).fit(trains[code])
@@ -625,13 +624,25 @@ class ForecastJobs:
             model: Forecaster = fitted[member.code]
             if chosen.model == COMBINED:
                 context = ModelContext(steps[member.code], self.calendar, columns[member.code])
-                own = make("hgb", context).fit(trains[member.code])
-                model = combined.Combined({"hgb": own, GLOBAL: model})
+                model = member_combination(context, trains[member.code], model)
             with self._lock:
                 self._models[member.key] = (chosen.id, model, columns[member.code])
             if member.key == subject.key:
                 out = model
         return out
+
+
+def member_combination(
+    context: ModelContext, history: pd.DataFrame, group_model: Forecaster
+) -> combined.Combined:
+    """A group member's combination for the context's horizon (``combined.weights_for``):
+    its own parts fitted on its history, the group's fitted model as ``combined.GROUP_PART``."""
+    day = steps_per(pd.DatetimeIndex(history.index), "day")
+    weights = combined.weights_for(context.horizon, day)
+    own = {
+        part: make(part, context).fit(history) for part in weights if part != combined.GROUP_PART
+    }
+    return combined.Combined({**own, combined.GROUP_PART: group_model}, weights)
 
 
 def _group_of(run: ForecastRun) -> str | None:

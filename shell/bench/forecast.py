@@ -68,10 +68,10 @@ def run_forecast_bench(
     console: Console,
 ) -> dict:
     """Backtest ``models`` on the series; the JSON-ready summary."""
-    combined.check_parts(models)
     frame = series.frame
     index = pd.DatetimeIndex(frame.index)
     horizon = horizon or steps_per(index, "day")
+    combined.check_parts(models, combined.weights_for(horizon, steps_per(index, "day")))
     context = ModelContext(
         horizon, HolidayCalendar(holidays), tuple(c for c in frame.columns if c != TARGET)
     )

@@ -189,7 +189,8 @@ def run_suite(
     console: Console,
 ) -> dict:
     """Backtest every series of the suite; the JSON-ready table and summary."""
-    combined.check_parts(models)
+    in_days = (7, 1) if week_hourly else (1, 1)  # the horizon and a day, in days
+    combined.check_parts(models, combined.weights_for(*in_days))
     specs = select(part)
     frames, horizons = load(specs, data, week_hourly)
     local = [m for m in models if m not in (GLOBAL, COMBINED)]
@@ -206,7 +207,7 @@ def run_suite(
         for name, result in glob.items():
             results[name][GLOBAL] = result
         console.print("  global model done")
-    if COMBINED in models:  # from hgb's and lgbm_global's folds, not fitted again
+    if COMBINED in models:  # from its parts' folds, not fitted again
         for spec in specs:
             combined.derive(results[spec.name], frames[spec.name])
     rows = [_row(s, frames[s.name], horizons[s.name], results[s.name]) for s in specs]

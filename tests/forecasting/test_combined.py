@@ -1,5 +1,5 @@
-"""The combination of hgb and lgbm_global: forecasts, backtests and the selection that ranks
-it, worked by hand."""
+"""The combination of hgb, lgbm_global and linear: forecasts, backtests and the selection
+that ranks it, worked by hand."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from forecasting.backtest import Fold, ModelResult
 from forecasting.base import POINT, QUANTILE_COLUMNS, TARGET
 from forecasting.calendar import HolidayCalendar
 from forecasting.naive import SeasonalNaive
-from forecasting.registry import ModelContext, factories
-from forecasting.runs import DAY_AHEAD, select_model
+from forecasting.registry import ModelContext, factories, make
+from forecasting.runs import DAY_AHEAD, member_combination, select_model
 from forecasting.subjects import Subject
 from tests.forecasting.test_models import plant
 
@@ -33,15 +33,34 @@ def _frame(point: float, spread: float, actual: float | None = None) -> pd.DataF
 
 
 def test_the_weighted_mean_of_points_and_quantiles() -> None:
-    """0.2 × (10 ± 1) + 0.8 × (20 ± 3) = 18 ± 2.6; the actuals stay as they were."""
-    out = combined.mean_frame({"hgb": _frame(10, 1, 19.0), "lgbm_global": _frame(20, 3, 19.0)})
-    assert out[POINT].tolist() == pytest.approx([18.0, 18.0])
-    assert out["q01"].tolist() == pytest.approx([15.4, 15.4])
-    assert out["q99"].tolist() == pytest.approx([20.6, 20.6])
+    """Beyond a day: 0.2 × (10 ± 1) + 0.6 × (20 ± 3) + 0.2 × (30 ± 5) = 20 ± 3; the actuals
+    stay as they were."""
+    parts = {
+        "hgb": _frame(10, 1, 19.0),
+        "lgbm_global": _frame(20, 3, 19.0),
+        "linear": _frame(30, 5, 19.0),
+    }
+    out = combined.mean_frame(parts, combined.LONG_WEIGHTS)
+    assert out[POINT].tolist() == pytest.approx([20.0, 20.0])
+    assert out["q01"].tolist() == pytest.approx([17.0, 17.0])
+    assert out["q99"].tolist() == pytest.approx([23.0, 23.0])
     assert out[TARGET].tolist() == [19.0, 19.0]
     assert (np.diff(out[list(QUANTILE_COLUMNS)].to_numpy(), axis=1) >= 0).all()
-    with pytest.raises(Invalid, match="lgbm_global"):
-        combined.mean_frame({"hgb": _frame(10, 1)})
+    with pytest.raises(Invalid, match="lgbm_global, linear"):
+        combined.mean_frame({"hgb": _frame(10, 1)}, combined.LONG_WEIGHTS)
+
+
+def test_the_weights_follow_the_horizon() -> None:
+    """Up to a day ahead hgb and lgbm_global (0.2, 0.8), beyond it linear as well — at any
+    resolution; the line is ``base.beyond_a_day``, the bands' line too."""
+    assert combined.weights_for(96, 96) == {"hgb": 0.2, "lgbm_global": 0.8}
+    assert combined.weights_for(1, 24) == combined.DAY_WEIGHTS
+    assert combined.weights_for(97, 96) == {"hgb": 0.2, "lgbm_global": 0.6, "linear": 0.2}
+    assert combined.weights_for(168, 24) == combined.LONG_WEIGHTS
+    for weights in (combined.DAY_WEIGHTS, combined.LONG_WEIGHTS):
+        assert sum(weights.values()) == pytest.approx(1.0)
+        assert set(weights) <= set(combined.PARTS)
+    assert combined.GROUP_PART in combined.DAY_WEIGHTS
 
 
 def _result(name: str, point: float, spread: float, error: str | None = None) -> ModelResult:
@@ -54,17 +73,30 @@ def _result(name: str, point: float, spread: float, error: str | None = None) ->
 
 
 def test_its_backtest_is_the_mean_of_its_parts_folds() -> None:
-    """hgb 10, lgbm_global 20 → 18 against actuals of 19: MAE 1, MASE 1 / 2 (the folds'
-    scale); hgb alone 9 / 2. Its fit time is the parts' together."""
+    """Two-hour folds (day-ahead weights): hgb 10, lgbm_global 20 → 18 against actuals of 19:
+    MAE 1, MASE 1 / 2 (the folds' scale); hgb alone 9 / 2; linear's folds are not read. Its
+    fit time is its parts' together. With the longer horizon's weights linear's 30 counts:
+    20, MAE 1 again, three parts' time."""
     step = pd.Timedelta(hours=1)
-    parts = {"hgb": _result("hgb", 10, 1), "lgbm_global": _result("lgbm_global", 20, 3)}
+    parts = {
+        "hgb": _result("hgb", 10, 1),
+        "lgbm_global": _result("lgbm_global", 20, 3),
+        "linear": _result("linear", 30, 5),
+    }
     found = combined.combined_result(parts, step)
     assert found is not None and found.name == "combined" and found.error is None
+    assert found.folds[0].forecast[POINT].tolist() == pytest.approx([18.0, 18.0])
     assert found.scores["mae"] == pytest.approx(1.0)
     assert found.scores["mase"] == pytest.approx(0.5)
     assert found.scores["fit_s"] == pytest.approx(1.0)
     assert backtest.score(parts["hgb"].folds, step)["mase"] == pytest.approx(4.5)
-    # the 90 % band 18 ± 2.6 × 0.9 holds 19 at every step
+    longer = combined.combined_result(parts, step, combined.LONG_WEIGHTS)
+    assert longer is not None and longer.folds[0].forecast[POINT].tolist() == pytest.approx(
+        [20.0, 20.0]
+    )
+    assert longer.scores["mae"] == pytest.approx(1.0)
+    assert longer.scores["fit_s"] == pytest.approx(1.5)
+    # the 90 % band, 18 ± 2.6 × 90/98 (q05 … q95 of an even spread), holds 19 at every step
     assert found.scores["coverage_90"] == pytest.approx(1.0)
     assert combined.combined_result({"hgb": parts["hgb"]}, step) is None
     failed = {**parts, "hgb": _result("hgb", 10, 1, error="fold 1: too short")}
@@ -95,13 +127,38 @@ def test_the_fitted_combination_forecasts_the_weighted_mean_of_its_parts() -> No
         )
     with pytest.raises(Invalid, match="made of"):
         combined.Combined({"day": SeasonalNaive("day")}, weights)
+    with pytest.raises(Invalid, match="horizon"):
+        combined.Combined({"day": SeasonalNaive("day")})
+
+
+def test_made_by_the_registry_it_takes_its_horizon_s_parts_at_fit() -> None:
+    """``make("combined")`` holds every part; fitted day-ahead on an hourly history it keeps
+    hgb and lgbm_global (linear is not fitted), a week ahead all three, each forecast the
+    weighted mean of its parts'."""
+    frame = plant("2024-09-01", 38, freq="1h")[["y"]]
+    calendar = HolidayCalendar("CN")
+    day = make("combined", ModelContext(24, calendar))
+    assert isinstance(day, combined.Combined) and set(day.parts) == set(combined.PARTS)
+    with pytest.raises(Invalid, match="not fitted"):
+        day.predict(24)
+    day.fit(frame)
+    assert day.params()["weights"] == combined.DAY_WEIGHTS
+    assert set(day.parts) == {"hgb", "lgbm_global"}
+    week = make("combined", ModelContext(168, calendar)).fit(frame)
+    assert isinstance(week, combined.Combined)
+    assert week.params()["weights"] == combined.LONG_WEIGHTS
+    out = week.predict(168)
+    by_hand = combined.weighted_mean(
+        {n: p.predict(168)[POINT].to_numpy() for n, p in week.parts.items()}, week.weights or {}
+    )
+    np.testing.assert_allclose(out[POINT], by_hand)
 
 
 def test_the_selection_ranks_it_from_its_parts_backtests() -> None:
-    """Asked for the daily naive and the combination only, the selection backtests hgb and
-    lgbm_global as its parts, ranks the two it was asked for, and the combination's scores
-    are exactly those of its parts' folds averaged."""
-    frame = plant("2024-09-01", 35, freq="1h")[["y"]]
+    """Asked for the daily naive and the combination only, the selection backtests its
+    parts, ranks the two it was asked for, and the combination's scores are exactly those of
+    its parts' folds averaged."""
+    frame = plant("2024-09-01", 38, freq="1h")[["y"]]  # to the first working day after 国庆
     subject = Subject(
         kind="meter",
         id=1,
@@ -116,7 +173,7 @@ def test_the_selection_ranks_it_from_its_parts_backtests() -> None:
     calendar = HolidayCalendar("CN")
     name, scores = select_model(frame, subject, DAY_AHEAD, ("naive_daily", "combined"), calendar, 2)
     assert set(scores["candidates"]) == {"naive_daily", "combined"}
-    assert name == "combined"  # the plant's working hours: the models beat yesterday's copy
+    assert name == "combined"  # the models know the calendar; yesterday's copy is a holiday
     parts = backtest.rolling_origin(
         frame, factories(combined.PARTS, ModelContext(24, calendar)), 24, 2
     )
@@ -125,9 +182,33 @@ def test_the_selection_ranks_it_from_its_parts_backtests() -> None:
     assert scores["candidates"]["combined"]["mase"] == pytest.approx(by_hand.scores["mase"])
 
 
-def test_a_bench_run_asks_for_both_parts() -> None:
-    combined.check_parts(["naive_daily", "hgb", "lgbm_global", "combined"])
-    combined.check_parts(["hgb"])  # no combination asked for: nothing to check
-    with pytest.raises(Invalid, match="add lgbm_global") as caught:
-        combined.check_parts(["naive_daily", "hgb", "combined"])
+def test_a_bench_run_asks_for_every_part_of_its_horizon() -> None:
+    day, week = combined.DAY_WEIGHTS, combined.LONG_WEIGHTS
+    combined.check_parts(["naive_daily", "hgb", "lgbm_global", "linear", "combined"], week)
+    combined.check_parts(["naive_daily", "hgb", "lgbm_global", "combined"], day)
+    combined.check_parts(["hgb"], week)  # no combination asked for: nothing to check
+    with pytest.raises(Invalid, match="add lgbm_global$") as caught:
+        combined.check_parts(["naive_daily", "hgb", "linear", "combined"], week)
     assert caught.value.field == "models"
+    with pytest.raises(Invalid, match="add lgbm_global, linear$"):
+        combined.check_parts(["naive_daily", "hgb", "combined"], week)
+    with pytest.raises(Invalid, match="add lgbm_global$"):
+        combined.check_parts(["naive_daily", "hgb", "combined"], day)
+
+
+def test_a_group_member_gets_the_group_model_and_its_own_other_parts() -> None:
+    """The nightly job's combination for a member of a site's group: the parts of its
+    horizon but the group's fitted on the member's own history (day-ahead hgb, a week ahead
+    hgb and linear), the group's model passed in as it is."""
+    frame = plant("2024-09-01", 38, freq="1h")[["y"]]
+    group_model = SeasonalNaive("day").fit(frame)
+    for horizon, weights in ((24, combined.DAY_WEIGHTS), (168, combined.LONG_WEIGHTS)):
+        context = ModelContext(horizon, HolidayCalendar("CN"))
+        model = member_combination(context, frame, group_model)
+        assert model.weights == weights and set(model.parts) == set(weights)
+        assert model.parts[combined.GROUP_PART] is group_model
+        out = model.predict(horizon)
+        by_hand = combined.weighted_mean(
+            {n: p.predict(horizon)[POINT].to_numpy() for n, p in model.parts.items()}, weights
+        )
+        np.testing.assert_allclose(out[POINT], by_hand)

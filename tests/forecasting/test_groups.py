@@ -216,8 +216,8 @@ def test_a_member_s_combination_is_its_own_hgb_beside_the_group_s_model(
 ) -> None:  # noqa: ANN001
     """Offered the daily naive and the combination, the noisy members take the combination:
     its lgbm_global part is the group's model (trained once across the four meters), its hgb
-    the member's own. The refresh moves it; after a restart it refits the group once and
-    each member's hgb."""
+    the member's own (day-ahead: no linear part). The refresh moves it; after a restart it
+    refits the group once and each member's hgb."""
     built = _shift_site(client, admin_headers, "GRC")
     site, meters = built["site"], [*built["noisy"], built["exact"]]
     offered = ("naive_daily", "combined")
@@ -235,10 +235,10 @@ def test_a_member_s_combination_is_its_own_hgb_beside_the_group_s_model(
         assert set(run.scores["candidates"]) == set(offered)  # its parts are not offered
         assert run.scores["group"] == {"site": site, "series": 4}
         assert run.model == "combined" == run.scores["selected"]
-        assert run.params["weights"] == combined.WEIGHTS
+        assert run.params["weights"] == combined.DAY_WEIGHTS
         assert run.params["lgbm_global"]["group"] == site
         assert run.params["lgbm_global"]["group_series"] == 4
-        assert "group" not in run.params["hgb"]
+        assert "group" not in run.params["hgb"] and "linear" not in run.params  # day-ahead
     assert runs[built["exact"]].model == "naive_daily"  # exact: the copy wins
     kept = [
         m
