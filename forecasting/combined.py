@@ -145,7 +145,8 @@ class Combined:
         if weights is None and horizon is None:
             raise Invalid("weights", f"{NAME} needs its weights or the horizon that sets them")
         needed = list(weights) if weights is not None else list(PARTS)
-        if (set(parts) != set(needed)) if weights is not None else not set(needed) <= set(parts):
+        exact = weights is not None  # exactly those parts; else at least every part
+        if not set(needed) <= set(parts) or (exact and set(parts) != set(needed)):
             raise Invalid("model", f"{NAME} is made of {', '.join(needed)}")
         if weights is not None and (
             abs(sum(weights.values()) - 1.0) > 1e-9 or min(weights.values()) < 0
