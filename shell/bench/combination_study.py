@@ -14,7 +14,6 @@ record (choose on the tuning rows: forecasting/README.md, round 9).
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import statistics
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +24,7 @@ import pandas as pd
 
 from forecasting import backtest, combined
 from forecasting.registry import GLOBAL
+from shell.bench import study_cli
 from shell.bench.forecast_suite import DATA, _local, global_setup, load, select
 
 NAIVES = ("naive_daily", "naive_weekly")
@@ -103,23 +103,12 @@ def _show(scored: Scored) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m shell.bench.combination_study")
-    parser.add_argument("action", choices=("collect", "grid"))
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--folds", type=int, default=16)
-    parser.add_argument("--week-hourly", action="store_true")
-    parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--all", action="store_true", help="the held-out rows of the best too")
-    args = parser.parse_args()
-    if args.folds < 1:
-        parser.error("--folds: at least 1")
-    if args.action == "collect":
-        if not DATA.is_dir():
-            parser.error(f"the shared data are not at {DATA} (set ECC_SHARED_DATA)")
-        collect(args.path, args.folds, args.week_hourly)
+    made = study_cli.parser("combination_study", ("collect", "grid"), folds=16)
+    made.add_argument("--top", type=int, default=10)
+    made.add_argument("--all", action="store_true", help="the held-out rows of the best too")
+    args = made.parse_args()
+    if study_cli.collected(made, args, collect):
         return
-    if not args.path.is_file():
-        parser.error(f"path: {args.path} is not a file (write it with collect first)")
     record = pickle.loads(args.path.read_bytes())
     ranked = grid(record)
     for scored in ranked[: args.top]:

@@ -16,7 +16,6 @@ coverage and pinball per series (forecasting/README.md, round 7).
 
 from __future__ import annotations
 
-import argparse
 import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +36,7 @@ from forecasting.base import (
 )
 from forecasting.calendar import HolidayCalendar
 from forecasting.registry import GLOBAL, ModelContext, make
+from shell.bench import study_cli
 from shell.bench.forecast_suite import DATA, global_setup, load, select
 
 LO, MID, HI = (QUANTILE_LEVELS.index(a) for a in (0.05, 0.5, 0.95))
@@ -254,22 +254,11 @@ def score(path: Path, rules: dict[str, Rule] = RULES) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m shell.bench.interval_study")
-    parser.add_argument("action", choices=("collect", "rules", "combine"))
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--folds", type=int, default=28)
-    parser.add_argument("--week-hourly", action="store_true")
+    parser = study_cli.parser("interval_study", ("collect", "rules", "combine"), folds=28)
     parser.add_argument("--weights", default="0.2,0.3,0.5", help="hgb's weights, comma-separated")
     args = parser.parse_args()
-    if args.folds < 1:
-        parser.error("--folds: at least 1")
-    if args.action == "collect":
-        if not DATA.is_dir():
-            parser.error(f"the shared data are not at {DATA} (set ECC_SHARED_DATA)")
-        collect(args.path, args.folds, args.week_hourly)
+    if study_cli.collected(parser, args, collect):
         return
-    if not args.path.is_file():
-        parser.error(f"path: {args.path} is not a file (write it with collect first)")
     if args.action == "combine":
         try:
             weights = [float(w) for w in args.weights.split(",")]

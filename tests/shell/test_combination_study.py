@@ -67,3 +67,24 @@ def test_the_choice_reads_the_tuning_series_only() -> None:
     assert means == sorted(means)
     best = ranked[0].weights
     assert 11 * best["hgb"] + 14 * best["lgbm_global"] + 6 * best["linear"] == pytest.approx(10)
+
+
+def test_the_studies_command_line_refuses_bad_arguments_by_name(tmp_path, capsys) -> None:  # noqa: ANN001
+    """The line both studies share: folds below 1 and a record that is not there are refused
+    with the option named; an existing record is read, not collected again."""
+    from shell.bench import study_cli
+
+    made = study_cli.parser("combination_study", ("collect", "grid"), folds=16)
+    ran: list = []
+    for argv, said in (
+        (["grid", str(tmp_path / "x.pkl"), "--folds", "0"], "--folds: at least 1"),
+        (["grid", str(tmp_path / "x.pkl")], "is not a file"),
+    ):
+        with pytest.raises(SystemExit):
+            study_cli.collected(made, made.parse_args(argv), lambda *a: ran.append(a))
+        assert said in capsys.readouterr().err
+    record = tmp_path / "r.pkl"
+    record.write_bytes(b"")
+    args = made.parse_args(["grid", str(record), "--week-hourly"])
+    assert study_cli.collected(made, args, lambda *a: ran.append(a)) is False
+    assert ran == [] and args.folds == 16 and args.week_hourly
