@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids, runtime, snapshots
+from dashboard import console, ids, runtime, snapshots
 from dashboard.client import ApiError
 from dashboard.data import csv_safe, local_name, unit_text
 from dashboard.figures import theme
@@ -79,7 +79,10 @@ def alarm_banner(alarms: list[dict] | None, lang: str, limit: int = 4) -> list:
         return [html.Span("✓ " + t("no_alarms", lang), className="alarm-ok")]
     items = [
         html.Span(
-            [html.B(a["priority"].upper()), f"  {a['subject']}  {a['message']}"],
+            [
+                html.B(console.word("ap", a["priority"], lang).upper()),
+                f"  {a['subject']}  {a['message']}",
+            ],
             className=f"alarm-chip p-{a['priority']}" + ("" if a["acknowledged"] else " blink"),
             title=a["since"],
         )

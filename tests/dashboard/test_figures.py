@@ -223,6 +223,20 @@ def test_local_name_picks_the_language_half() -> None:
 # -- other services' answers --------------------------------------------------------------
 
 
+def test_the_alarm_banner_names_the_priority_in_the_wall_s_language() -> None:
+    """A 中文 wall says 高 where an English one says HIGH; an unknown word stays as sent."""
+    from dashboard.components import alarm_banner
+
+    alarm = {"priority": "high", "subject": "FA", "message": "above limit", "since": "08:00"}
+    alarm["acknowledged"] = False
+    assert alarm_banner([alarm], "en")[0].children[0].children == "HIGH"
+    chip = alarm_banner([alarm], "zh")[0]
+    assert chip.children[0].children == "高" and "above limit" in chip.children[1]
+    assert chip.className == "alarm-chip p-high blink"
+    odd = {**alarm, "priority": "urgent", "acknowledged": True}
+    assert alarm_banner([odd], "zh")[0].children[0].children == "URGENT"
+
+
 def test_alarm_rows_sort_by_priority_and_know_unacknowledged() -> None:
     rows = data.alarm_rows(
         [
