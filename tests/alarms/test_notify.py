@@ -120,7 +120,7 @@ def subscriber(topic: str) -> Iterator[Subscriber]:
 
 
 def test_transitions_reach_the_broker_and_annunciations_the_webhook(
-    fast, admin_headers, receiver, subscriber, topic, uid
+    fast, admin_headers, receiver, subscriber, topic, engine, uid
 ) -> None:  # noqa: ANN001
     code = meter(fast, admin_headers, f"MQ-{uid}")
     r = rule(
@@ -161,7 +161,22 @@ def test_transitions_reach_the_broker_and_annunciations_the_webhook(
     fast.post(f"{API}/alarms/{aid}/ack", json={"comment": "on it"}, headers=admin_headers)
     acked = wait_for(lambda: [m for m in subscriber.of(aid) if m["action"] == "ack"])[0]
     assert acked["comment"] == "on it" and acked["state"] == "active_acknowledged"
-    time.sleep(0.3)
+
+    def hooks_pending() -> int:
+        with engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT count(*) FROM alarm_notification "
+                    "WHERE rule_id = :r AND channel = 'webhook' AND status = 'pending'"
+                ),
+                {"r": r["id"]},
+            ).scalar_one()
+
+    # A negative check needs a point after which a page would have arrived: the ack's outbox
+    # rows (a webhook one, were acks paged) were committed with the ack, and the webhook thread
+    # marks a row sent only after the receiver answered. So once nothing of this rule's webhook
+    # outbox is pending, the receiver has had every page it will get, however slow the machine.
+    wait_for(lambda: hooks_pending() == 0, timeout_s=20)
     assert len(receiver.at("/hook")) == 1  # acknowledgements are not paged
 
 

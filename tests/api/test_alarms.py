@@ -232,14 +232,19 @@ def test_shelving_with_expiry_and_out_of_service(client, admin_headers, engineer
     assert r.json()["state"] == "active_unacknowledged"  # annunciated afresh
     assert client.post(f"{API}/alarms/{aid}/unshelve", headers=engineer).status_code == 409
     client.post(f"{API}/alarms/{aid}/ack", headers=engineer)
-    until = datetime.now(UTC) + timedelta(seconds=1)
+    # ``until`` must still be in the future when the request reaches the database: a 1 s
+    # margin is too tight for a loaded CI machine, where one request can take longer
+    until = datetime.now(UTC) + timedelta(seconds=3)
     r = client.post(
         f"{API}/alarms/{aid}/shelve", json={"until": until.isoformat()}, headers=engineer
     )
     assert r.json()["state"] == "shelved"
+    assert datetime.fromisoformat(r.json()["shelved_until"]) == until
+    # a read after ``until`` expires the shelving itself (lazily, in its own transaction), so
+    # one read is conclusive once the clock has passed ``until``: wait for that, not a guess
     import time
 
-    time.sleep(1.2)
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.2)
     listed = client.get(
         f"{API}/alarms", params={"rule": rid, "state": "all"}, headers=admin_headers
     ).json()

@@ -77,8 +77,13 @@ def test_revoked_key_is_refused_within_a_second(
     r = client.post(f"{API}/keys/k-{uid}/revoke", headers=admin_headers)
     assert r.status_code == 200 and r.json()["revoked_at"] is not None
     revoked = time.monotonic()
-    while client.get(f"{API}/sites", headers=key).status_code == 200:
-        assert time.monotonic() - revoked < 1.2, "revoked key still accepted"
+    while True:
+        # timed when asked, not when answered: a slow answer on a loaded machine to a request
+        # made in time is no late acceptance
+        asked = time.monotonic()
+        if client.get(f"{API}/sites", headers=key).status_code != 200:
+            break
+        assert asked - revoked < 1.2, "revoked key still accepted"
         time.sleep(0.05)
     listed = {k["name"]: k for k in client.get(f"{API}/keys", headers=admin_headers).json()}
     assert listed[f"k-{uid}"]["last_used_at"] is not None

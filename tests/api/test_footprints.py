@@ -11,7 +11,6 @@ A (declared unit kg, 600 kg made, output value 6,000 CNY) and B (pieces of 2 kg,
 from __future__ import annotations
 
 import io
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -21,10 +20,12 @@ import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from carbon.derivation import content_hash
 from footprints import calc, pact, service, suppliers
+from tests.support.alarms import wait_for
 from tests.support.pact import PACT_SUPPLIER_DOC
 from tests.support.pdf import HOUSE_FONTS, embedded_fonts
 
@@ -503,13 +504,27 @@ def test_concurrent_writers_get_successive_versions(world: dict, engine) -> None
         )
         suppliers.add_factor(session, factor, "test")
 
+    def waiting_on_a_lock(pid: int) -> bool:
+        with engine.connect() as conn:
+            return (
+                conn.execute(
+                    text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
+                    {"p": pid},
+                ).scalar()
+                == "Lock"
+            )
+
     with Session(engine) as s1, Session(engine) as s2, ThreadPoolExecutor(1) as pool:
         steel(s1, "1.4")
         first = service.footprint(s1, world["a"], start, end)  # holds the product's lock
         steel(s2, "1.3")
+        pid2 = s2.execute(text("SELECT pg_backend_pid()")).scalar_one()
         second = pool.submit(service.footprint, s2, world["a"], start, end)
-        time.sleep(0.5)
+        # not a fixed sleep, which a loaded machine may spend before the thread even runs:
+        # the second writer's backend is seen blocked on the product's lock, and stays so
+        wait_for(lambda: second.done() or waiting_on_a_lock(pid2), timeout_s=30)
         assert not second.done()  # waits for the first writer
+        assert waiting_on_a_lock(pid2)
         s1.commit()
         result = second.result(timeout=30)
         s2.commit()

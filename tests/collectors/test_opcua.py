@@ -11,7 +11,7 @@ import pytest
 from collectors.acquire import Result
 from collectors.config import Device, Point
 from collectors.opcua import OpcUaSource
-from tests.support.field import OpcUaSim
+from tests.support.field import OpcUaSim, wait_for
 
 
 def _device(url: str, points: list[Point], mode: str = "poll", poll_s: float = 0.1) -> Device:
@@ -69,13 +69,16 @@ def test_subscription_honours_the_deadband(sim: OpcUaSim) -> None:
     async def go() -> None:
         src = OpcUaSource(device)
         task = asyncio.ensure_future(src.run_subscription(got.extend, lambda ok: None))
-        for _ in range(100):
-            if got:
-                break
-            await asyncio.sleep(0.05)
+        # polled in a worker thread: the subscription runs on this event loop
+        await asyncio.to_thread(wait_for, lambda: bool(got), 20, "the initial value")
         for v in (10.2, 10.5, 10.9, 12.0, 12.3, 14.0):  # changes below 1.0 are filtered
             await asyncio.to_thread(sim.set, "p", v)
             await asyncio.sleep(0.3)
+        # the last change must have arrived before the subscription is cancelled; anything
+        # wrongly let through before it was published earlier and has arrived too
+        await asyncio.to_thread(
+            wait_for, lambda: any(r.ok and r.value == 14.0 for r in got), 20, "the last change"
+        )
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

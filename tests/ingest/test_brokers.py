@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import time
+import threading
 from datetime import UTC, datetime
 
 import orjson
@@ -74,8 +74,10 @@ def test_one_commit_many_messages_indexes_per_message(engine, plant) -> None:
 def test_mqtt_dead_letters(engine, plant, uid) -> None:
     code = plant["gauge"]
     dead: queue.Queue = queue.Queue()
+    watching = threading.Event()
     watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     watcher.on_message = lambda c, u, m: dead.put(orjson.loads(m.payload))
+    watcher.on_subscribe = lambda *_: watching.set()
     watcher.connect("127.0.0.1", 1883)
     watcher.subscribe(f"ecc-test/{uid}/dead", qos=1)
     watcher.loop_start()
@@ -88,8 +90,10 @@ def test_mqtt_dead_letters(engine, plant, uid) -> None:
         ),
     ).start()
     try:
-        assert sub.connected.wait(10)
-        time.sleep(0.2)
+        assert sub.connected.wait(10)  # set on the SUBACK: subscribed
+        # the broker drops a dead letter that nobody is subscribed to yet: the watcher's
+        # subscription is acknowledged (SUBACK) before anything is published, not guessed at
+        assert watching.wait(10), "the dead-letter watcher could not subscribe"
         pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
         pub.connect("127.0.0.1", 1883)
         pub.loop_start()

@@ -147,6 +147,15 @@ def test_nats_subscriber_killed_mid_stream(db_url, engine, client, admin_headers
             await js.publish(f"{subject}.plant{n % 3}", bodies[n])  # acked: stored in the stream
         await nc.close()
 
+    async def settled() -> bool:
+        """Nothing left for the durable consumer: no message undelivered or unacknowledged."""
+        nc = await nats.connect("nats://127.0.0.1:4222")
+        try:
+            info = await nc.jetstream().consumer_info(stream, f"ingest-{uid}")
+        finally:
+            await nc.close()
+        return info.num_pending == 0 and info.num_ack_pending == 0
+
     async def drop_stream() -> None:
         nc = await nats.connect("nats://127.0.0.1:4222")
         await nc.jetstream().delete_stream(stream)
@@ -161,7 +170,11 @@ def test_nats_subscriber_killed_mid_stream(db_url, engine, client, admin_headers
         workers[0] = EccProcess(["ingest-nats"], tmp_path, env).start()
         total = MESSAGES * PER_MESSAGE
         wait_for(lambda: _count(engine, codes)[0] >= total, 90, "every published reading")
-        time.sleep(0.5)
+        # What the killed worker had fetched (stored or not) comes back only after the ack
+        # wait (5 s), possibly after every reading is stored: a fixed short pause would end
+        # before that redelivery. Once the consumer has nothing pending or unacknowledged, every
+        # redelivery has been handled, and the count below is final.
+        wait_for(lambda: asyncio.run(settled()), 60, "the redeliveries")
         assert _count(engine, codes) == (total, total)
     finally:
         for w in workers:
