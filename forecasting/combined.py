@@ -53,10 +53,6 @@ def weights_for(horizon: int, day: int) -> dict[str, float]:
     return dict(LONG_WEIGHTS if beyond_a_day(horizon, day) else DAY_WEIGHTS)
 
 
-def _day(step: pd.Timedelta) -> int:
-    return int(pd.Timedelta(days=1) / step)
-
-
 def weighted_mean(values: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
     """The rule of the combination: Σ weight × the part's values (points or quantiles, the
     same shape for every part)."""
@@ -81,18 +77,10 @@ def mean_frame(frames: Mapping[str, pd.DataFrame], weights: Mapping[str, float])
 
 
 def combined_result(
-    results: Mapping[str, ModelResult],
-    step: pd.Timedelta,
-    weights: Mapping[str, float] | None = None,
+    results: Mapping[str, ModelResult], step: pd.Timedelta, weights: Mapping[str, float]
 ) -> ModelResult | None:
-    """The combination's backtest from its parts' results on the same folds (None when a
-    part is missing); a part's error is the combination's. ``weights``: by default those
-    of the folds' horizon (``weights_for``)."""
-    if weights is None:
-        first = next((r for r in results.values() if r.error is None and r.folds), None)
-        if first is None:
-            return None
-        weights = weights_for(len(first.folds[0].forecast), _day(step))
+    """The combination's backtest with ``weights`` from its parts' results on the same folds
+    (None when a part is missing); a part's error is the combination's."""
     parts = [results.get(n) for n in weights]
     if any(p is None for p in parts):
         return None
@@ -201,8 +189,14 @@ def check_parts(models: Sequence[str], weights: Mapping[str, float]) -> None:
 
 
 def derive(results: dict[str, ModelResult], data: pd.DataFrame) -> None:
-    """Add the combination's backtest to ``results`` (in place) when all its parts are there."""
-    found = combined_result(results, pd.Timedelta(pd.DatetimeIndex(data.index).freq))
+    """Add the combination's backtest to ``results`` (in place) when all the parts of the
+    folds' horizon (``weights_for``) are there."""
+    first = next((r for r in results.values() if r.error is None and r.folds), None)
+    if first is None:
+        return
+    index = pd.DatetimeIndex(data.index)
+    weights = weights_for(len(first.folds[0].forecast), steps_per(index, "day"))
+    found = combined_result(results, pd.Timedelta(index.freq), weights)
     if found is not None:
         results[NAME] = found
 

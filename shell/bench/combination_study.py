@@ -109,8 +109,13 @@ def main() -> None:
     args = made.parse_args()
     if study_cli.collected(made, args, collect):
         return
-    record = pickle.loads(args.path.read_bytes())
-    ranked = grid(record)
+    if args.top < 1:
+        made.error("--top: at least 1")
+    try:
+        record = pickle.loads(args.path.read_bytes())
+        ranked = grid(record)
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as exc:
+        made.error(f"path: {args.path} is not a record of this study's collect ({exc!r})")
     for scored in ranked[: args.top]:
         print(_show(scored))
     if args.all:

@@ -73,17 +73,21 @@ def _result(name: str, point: float, spread: float, error: str | None = None) ->
 
 
 def test_its_backtest_is_the_mean_of_its_parts_folds() -> None:
-    """Two-hour folds (day-ahead weights): hgb 10, lgbm_global 20 → 18 against actuals of 19:
-    MAE 1, MASE 1 / 2 (the folds' scale); hgb alone 9 / 2; linear's folds are not read. Its
-    fit time is its parts' together. With the longer horizon's weights linear's 30 counts:
-    20, MAE 1 again, three parts' time."""
+    """Two-hour folds of hourly data, so day-ahead weights (``derive`` reads the horizon off
+    the folds): hgb 10, lgbm_global 20 → 18 against actuals of 19: MAE 1, MASE 1 / 2 (the
+    folds' scale); hgb alone 9 / 2; linear's folds are not read. Its fit time is its parts'
+    together. With the longer horizon's weights linear's 30 counts: 20, MAE 1 again, three
+    parts' time."""
     step = pd.Timedelta(hours=1)
     parts = {
         "hgb": _result("hgb", 10, 1),
         "lgbm_global": _result("lgbm_global", 20, 3),
         "linear": _result("linear", 30, 5),
     }
-    found = combined.combined_result(parts, step)
+    hourly = pd.DataFrame(index=pd.date_range("2026-02-01", periods=48, freq="h"))
+    derived: dict[str, ModelResult] = dict(parts)
+    combined.derive(derived, hourly)
+    found = derived.get("combined")
     assert found is not None and found.name == "combined" and found.error is None
     assert found.folds[0].forecast[POINT].tolist() == pytest.approx([18.0, 18.0])
     assert found.scores["mae"] == pytest.approx(1.0)
@@ -98,12 +102,14 @@ def test_its_backtest_is_the_mean_of_its_parts_folds() -> None:
     assert longer.scores["fit_s"] == pytest.approx(1.5)
     # the 90 % band, 18 ± 2.6 × 90/98 (q05 … q95 of an even spread), holds 19 at every step
     assert found.scores["coverage_90"] == pytest.approx(1.0)
-    assert combined.combined_result({"hgb": parts["hgb"]}, step) is None
+    day = combined.DAY_WEIGHTS
+    assert combined.combined_result(parts, step, day).scores == found.scores  # type: ignore[union-attr]
+    assert combined.combined_result({"hgb": parts["hgb"]}, step, day) is None
     failed = {**parts, "hgb": _result("hgb", 10, 1, error="fold 1: too short")}
-    assert combined.combined_result(failed, step).error == "hgb: fold 1: too short"  # type: ignore[union-attr]
+    assert combined.combined_result(failed, step, day).error == "hgb: fold 1: too short"  # type: ignore[union-attr]
     shifted = _result("lgbm_global", 20, 3)
     shifted.folds[1].train_end += pd.Timedelta(hours=1)
-    mismatch = combined.combined_result({**parts, "lgbm_global": shifted}, step)
+    mismatch = combined.combined_result({**parts, "lgbm_global": shifted}, step, day)
     assert mismatch is not None and "different folds" in str(mismatch.error)
 
 
@@ -177,7 +183,7 @@ def test_the_selection_ranks_it_from_its_parts_backtests() -> None:
     parts = backtest.rolling_origin(
         frame, factories(combined.PARTS, ModelContext(24, calendar)), 24, 2
     )
-    by_hand = combined.combined_result(parts, pd.Timedelta(hours=1))
+    by_hand = combined.combined_result(parts, pd.Timedelta(hours=1), combined.weights_for(24, 24))
     assert by_hand is not None
     assert scores["candidates"]["combined"]["mase"] == pytest.approx(by_hand.scores["mase"])
 

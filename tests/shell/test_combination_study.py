@@ -88,3 +88,18 @@ def test_the_studies_command_line_refuses_bad_arguments_by_name(tmp_path, capsys
     args = made.parse_args(["grid", str(record), "--week-hourly"])
     assert study_cli.collected(made, args, lambda *a: ran.append(a)) is False
     assert ran == [] and args.folds == 16 and args.week_hourly
+
+
+def test_a_file_that_is_no_record_is_refused_by_name(tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    """``grid`` on an empty file or another study's record says which argument is wrong."""
+    import pickle
+    import sys
+
+    for name, content in (("empty.pkl", b""), ("other.pkl", pickle.dumps({"records": []}))):
+        path = tmp_path / name
+        path.write_bytes(content)
+        monkeypatch.setattr(sys, "argv", ["combination_study", "grid", str(path)])
+        with pytest.raises(SystemExit) as ended:
+            study.main()
+        assert ended.value.code == 2
+        assert "path:" in capsys.readouterr().err
