@@ -1,17 +1,23 @@
-"""A linear map from the last two weeks to the next horizon, per series (``linear``).
+"""A linear map from the last weeks to the next horizon, per series (``linear``).
 
 Direct multi-output ridge regression in the manner of NLinear (Zeng et al., "Are
-Transformers Effective for Time Series Forecasting?", AAAI 2023): the input is the last
-``window_days`` of values at the series' resolution, the output every step of the horizon at
-once, both read against the mean of the last day of the input (so the same meter in another
-unit or from another offset gets the same forecast, scaled and shifted). One weight matrix
-(window × horizon), no calendar, no exogenous input: what it adds beside the trees is a
-different error — a fitted weighting of the recent curves — which is why it is worth a place
-in a selection by backtest.
+Transformers Effective for Time Series Forecasting?", AAAI 2023): the input is the last days
+of values at the series' resolution, the output every step of the horizon at once, both read
+against the mean of the last day of the input (so the same meter in another unit or from
+another offset gets the same forecast, scaled and shifted). No calendar, no exogenous input:
+what it adds beside the trees is a different error — a fitted weighting of the recent
+curves — which is why it is worth a place in a selection by backtest.
+
+Windows (``window_days``, the rule ``windows_for``): day-ahead one map from the last 14
+days; beyond a day the mean of three maps, from the last 7, 14 and 28 days. Which window
+reads a series best a week ahead differs by series (7 days for ETTm2 HUFL, 28 for the steel
+plant) and the mean of the three was better on the tuning series than any one window or a
+choice per series on its calibration days (forecasting/README.md, round 10); day-ahead a
+map costs seconds at 10 minutes and plays no part in the combination, so it keeps one.
 
 Training windows: every origin whose window and horizon lie in the training data (the last
 ``max_train_days``), thinned evenly to at most ``max_samples`` (a year of hourly origins).
-A history shorter than four times the window or the calibration days (a new meter) takes a
+A history shorter than four times a window or the calibration days (a new meter) takes a
 quarter of itself for each.
 Ridge penalty: ``ridge`` (> 0) × the mean of the Gram matrix's diagonal (scale-free). Gaps are
 interpolated in time before windows are cut; missing actuals are never scored.
@@ -23,7 +29,8 @@ with ``lgbm_global``'s stretch (``widen=None``): the drift measured on the calib
 (``base.later_widen``), taken halfway day-ahead and whole for a longer horizon — unstretched
 (``widen=1.0``, ``hgb``'s rule) the bands under-covered ETTm2 HUFL, a tuning series (83.4 %
 day-ahead over 42 folds, 80.5 % week-ahead over 16; stretched 88.1 % and 85.6 %;
-forecasting/README.md, round 8). The weights are then fitted again on everything (a second
+forecasting/README.md, round 8); with several windows the calibration forecast is the mean
+of the maps', as the forecast is. The weights are then fitted again on everything (a second
 solve costs little).
 """
 
@@ -39,6 +46,7 @@ from forecasting.base import (
     TARGET,
     Capabilities,
     ConformalBands,
+    beyond_a_day,
     check_history,
     floor_of,
     forecast_frame,
@@ -48,6 +56,13 @@ from forecasting.base import (
 )
 
 NAME = "linear"
+DAY_AHEAD_WINDOWS = (14,)  # days
+LONG_WINDOWS = (7, 14, 28)  # days, beyond a day: the maps' mean
+
+
+def windows_for(horizon: int, day: int) -> tuple[int, ...]:
+    """The windows (days) of the maps whose mean forecasts ``horizon`` steps (``day`` a day)."""
+    return LONG_WINDOWS if beyond_a_day(horizon, day) else DAY_AHEAD_WINDOWS
 
 
 class LinearDirect:
@@ -57,7 +72,7 @@ class LinearDirect:
         self,
         horizon: int,
         *,
-        window_days: int = 14,
+        window_days: tuple[int, ...] | None = None,
         max_train_days: int = 365,
         max_samples: int = 8760,
         calibration_days: int = 28,
@@ -66,8 +81,9 @@ class LinearDirect:
     ) -> None:
         if horizon < 1:
             raise Invalid("horizon", "must be at least one step")
+        if window_days is not None and (not window_days or min(window_days) < 1):
+            raise Invalid("window_days", "must be days, each at least 1 (or None: the rule)")
         counts = {
-            "window_days": window_days,
             "max_train_days": max_train_days,
             "max_samples": max_samples,
             "calibration_days": calibration_days,
@@ -87,7 +103,7 @@ class LinearDirect:
         self.ridge = ridge
         self.widen = widen
         self.capabilities = Capabilities(intervals="conformal", min_history=2)
-        self._weights: np.ndarray = np.zeros((0, 0))
+        self._weights: list[np.ndarray] = []  # one map per window
         self._bands: ConformalBands | None = None
         self._window: np.ndarray = np.array([])
         self._day = 0
@@ -111,25 +127,29 @@ class LinearDirect:
         y = _filled(actual)
         days, h = len(y) // day, self.horizon
         # a short history (a new meter) takes a quarter of itself for each
-        width = min(self.window_days, max(1, days // 4)) * day
-        cut = len(y) - min(self.calibration_days, max(1, days // 4)) * day
-        if cut - width - h < 0 or len(y) - cut < h:
+        quarter = max(1, days // 4)
+        windows = self.window_days or windows_for(h, day)
+        widths = sorted({min(w, quarter) * day for w in windows})
+        cut = len(y) - min(self.calibration_days, quarter) * day
+        if cut - widths[-1] - h < 0 or len(y) - cut < h:
             raise Invalid(
                 "history",
                 f"{NAME} needs more than {days} days of history for a {h}-step horizon "
                 "(a window, calibration days and the horizon)",
             )
         train = self.max_train_days * day
-        weights = _solve(y[max(0, cut - train) : cut], width, h, day, self.max_samples, self.ridge)
+        before = y[max(0, cut - train) : cut]
+        maps = [_solve(before, w, h, day, self.max_samples, self.ridge) for w in widths]
         step = h if h <= day else day
         points, residuals = [], []
         for origin in range(cut, len(y) - h + 1, step):
-            point = _forecast(weights, y[origin - width : origin], day)
+            point = _forecast(maps, y[:origin], day)
             points.append(point)
             residuals.append(actual[origin : origin + h] - point)
         bands = ConformalBands(widen=self.widen, shrink=horizon_shrink(h, day))
         self._bands = bands.fit(np.concatenate(points), np.concatenate(residuals))
-        self._weights = _solve(y[-train:], width, h, day, self.max_samples, self.ridge)
+        latest = y[-train:]
+        self._weights = [_solve(latest, w, h, day, self.max_samples, self.ridge) for w in widths]
         self._day = day
         self._floor = floor_of(actual)
         return self.update(history)
@@ -139,7 +159,7 @@ class LinearDirect:
         if self._bands is None:
             return self.fit(history)
         index = check_history(history, 2, NAME)
-        width = self._weights.shape[0]
+        width = max(m.shape[0] for m in self._weights)
         y = _filled(history[TARGET].to_numpy(dtype=float))
         if len(y) < width:
             raise Invalid("history", f"{NAME} needs the last {width // self._day} days")
@@ -180,9 +200,11 @@ def _solve(
     return np.linalg.solve(gram + penalty * np.eye(width), x.T @ target)
 
 
-def _forecast(weights: np.ndarray, window: np.ndarray, day: int) -> np.ndarray:
-    level = window[-day:].mean()
-    return (window - level) @ weights + level
+def _forecast(maps: list[np.ndarray], recent: np.ndarray, day: int) -> np.ndarray:
+    """The mean of the maps' forecasts from the end of ``recent`` (each reads its own window
+    against the last day's mean)."""
+    level = recent[-day:].mean()
+    return np.mean([(recent[-m.shape[0] :] - level) @ m for m in maps], axis=0) + level
 
 
-__all__ = ["NAME", "LinearDirect"]
+__all__ = ["DAY_AHEAD_WINDOWS", "LONG_WINDOWS", "NAME", "LinearDirect", "windows_for"]

@@ -1,5 +1,5 @@
-"""The linear model (``linear``): the next horizon as a fitted weighting of the last two
-weeks, read against the last day's level, worked on series whose answer is known."""
+"""The linear model (``linear``): the next horizon as a fitted weighting of the last weeks,
+read against the last day's level, worked on series whose answer is known."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import Invalid
 from forecasting.base import POINT
-from forecasting.linear import LinearDirect
+from forecasting.linear import LONG_WINDOWS, LinearDirect, windows_for
 from forecasting.registry import ModelContext, make
 
 
@@ -45,6 +45,22 @@ def test_the_same_forecast_in_any_unit_and_from_any_offset() -> None:
     assert np.allclose(mwh.to_numpy(), kwh.to_numpy() / 1000 + 5, rtol=0, atol=1e-9)
 
 
+def test_beyond_a_day_the_forecast_is_the_mean_of_the_three_windows_maps() -> None:
+    """The rule ``windows_for``: day-ahead the last 14 days, beyond a day the maps from the last
+    7, 14 and 28 days, averaged — the same as three one-window models' points, averaged."""
+    assert windows_for(24, 24) == (14,) and windows_for(96, 96) == (14,)
+    assert windows_for(168, 24) == LONG_WINDOWS == (7, 14, 28)
+    frame = _hourly(150, seed=4, noise=3.0)
+    frame = frame.assign(y=frame["y"] + np.linspace(0, 20, len(frame)))  # a drift to follow
+    three = LinearDirect(168).fit(frame).predict(168)[POINT].to_numpy()
+    ones = [
+        LinearDirect(168, window_days=(w,)).fit(frame).predict(168)[POINT].to_numpy()
+        for w in LONG_WINDOWS
+    ]
+    assert np.allclose(three, np.mean(ones, axis=0), rtol=0, atol=1e-9)
+    assert not np.allclose(ones[0], ones[2], rtol=0, atol=0.1)  # the windows do differ
+
+
 def test_update_moves_the_origin_and_keeps_the_weights() -> None:
     frame = _hourly(60)
     model = LinearDirect(24).fit(frame.iloc[:-24])
@@ -70,7 +86,8 @@ def test_a_short_history_takes_a_quarter_of_itself_and_too_short_is_a_clear_erro
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"window_days": 0}, "window_days"),
+        ({"window_days": (0,)}, "window_days"),
+        ({"window_days": ()}, "window_days"),
         ({"calibration_days": 0}, "calibration_days"),
         ({"max_train_days": 0}, "max_train_days"),
         ({"max_samples": 0}, "max_samples"),
