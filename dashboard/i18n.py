@@ -570,7 +570,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Combined: hgb + lgbm_global (+ linear beyond a day)",
         "组合预测（hgb + lgbm_global，超过一天另加 linear）",
     ),
-    "fc_m_linear": ("Linear, last weeks (linear)", "线性模型，近几周（linear）"),
+    "fc_m_linear": ("Linear, last 1–4 weeks (linear)", "线性模型，近 1–4 周（linear）"),
     # wall: net emissions and the field side (site setting of the wall's tiles)
     "net_emissions_year": ("Net emissions this year", "本年净排放"),
     "net_sub": ("gross {gross} · offset {offsets}", "总量 {gross} · 抵消 {offsets}"),
