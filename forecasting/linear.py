@@ -104,6 +104,7 @@ class LinearDirect:
         self.widen = widen
         self.capabilities = Capabilities(intervals="conformal", min_history=2)
         self._weights: list[np.ndarray] = []  # one map per window
+        self._windows: tuple[int, ...] | None = None  # the windows of the fit (days)
         self._bands: ConformalBands | None = None
         self._window: np.ndarray = np.array([])
         self._day = 0
@@ -112,7 +113,8 @@ class LinearDirect:
 
     def params(self) -> dict:
         return {
-            "window_days": self.window_days,
+            # the fitted model's windows (a stored run says which), else as set (None: the rule)
+            "window_days": self._windows or self.window_days,
             "max_train_days": self.max_train_days,
             "max_samples": self.max_samples,
             "calibration_days": self.calibration_days,
@@ -129,6 +131,7 @@ class LinearDirect:
         # a short history (a new meter) takes a quarter of itself for each
         quarter = max(1, days // 4)
         windows = self.window_days or windows_for(h, day)
+        self._windows = tuple(windows)
         widths = sorted({min(w, quarter) * day for w in windows})
         cut = len(y) - min(self.calibration_days, quarter) * day
         if cut - widths[-1] - h < 0 or len(y) - cut < h:

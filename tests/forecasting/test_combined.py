@@ -160,6 +160,15 @@ def test_made_by_the_registry_it_takes_its_horizon_s_parts_at_fit() -> None:
     np.testing.assert_allclose(out[POINT], by_hand)
 
 
+def test_the_registry_refuses_a_setting_the_combination_does_not_take() -> None:
+    """Its parts take their own settings; a stray one is named, not silently dropped."""
+    with pytest.raises(Invalid, match="takes only weights") as info:
+        make("combined", ModelContext(24), window_days=(7,))
+    assert info.value.field == "params"
+    given = make("combined", ModelContext(24), weights={"hgb": 1.0})
+    assert isinstance(given, combined.Combined) and given.weights == {"hgb": 1.0}
+
+
 def test_the_selection_ranks_it_from_its_parts_backtests() -> None:
     """Asked for the daily naive and the combination only, the selection backtests its
     parts, ranks the two it was asked for, and the combination's scores are exactly those of

@@ -61,6 +61,18 @@ def test_beyond_a_day_the_forecast_is_the_mean_of_the_three_windows_maps() -> No
     assert not np.allclose(ones[0], ones[2], rtol=0, atol=0.1)  # the windows do differ
 
 
+def test_a_fitted_model_says_its_windows_and_they_remake_it() -> None:
+    """A stored run's parameters name the windows the rule chose, and a model made from them
+    forecasts the same."""
+    frame = _hourly(80, seed=5, noise=2.0)
+    assert LinearDirect(168).params()["window_days"] is None  # not fitted: the rule
+    week = LinearDirect(168).fit(frame)
+    assert week.params()["window_days"] == (7, 14, 28)
+    assert LinearDirect(24).fit(frame).params()["window_days"] == (14,)
+    again = LinearDirect(168, **week.params()).fit(frame)
+    assert again.predict(168).equals(week.predict(168))
+
+
 def test_update_moves_the_origin_and_keeps_the_weights() -> None:
     frame = _hourly(60)
     model = LinearDirect(24).fit(frame.iloc[:-24])
