@@ -67,6 +67,37 @@ def test_suite_holds_every_shared_series_and_splits_tuning_from_holdout() -> Non
         assert (SHARED_DATA / spec.file).exists(), spec.file
 
 
+def test_the_suite_table_writes_coverage_in_percent_as_the_readme_does() -> None:
+    row = {
+        "series": "steel Usage_kWh",
+        "exog": [],
+        "tuning": True,
+        "freq": "1h",
+        "best_non_baseline": "hgb",
+        "best_naive": "naive_weekly",
+        "mase": {"hgb": 0.621, "naive_weekly": 0.855},
+        "ratio": 0.726,
+        "coverage_90": 0.908,
+        "pinball": 3.4516,
+    }
+    bare = {**row, "series": "vic_elec Demand", "exog": ["Temperature"], "coverage_90": None}
+    summary = {
+        "series": 2,
+        "ratio_median": 0.726,
+        "holdout_ratio_median": None,
+        "ratio_max": 0.726,
+        "ratio_le_1": 2,
+        "coverage_in_85_95": 1,
+    }
+    lines = forecast_suite.table({"series": [row, bare], "summary": summary}).splitlines()
+    assert lines[2] == (
+        "| steel Usage_kWh | tuning | 1h | hgb | 0.621 | naive_weekly | 0.855 | 0.726 "
+        "| 90.8 % | 3.4516 |"
+    )
+    assert lines[3].startswith("| vic_elec Demand (+temp.) |") and "| — |" in lines[3]
+    assert lines[-1].endswith("coverage in 85–95 % on 1 of 2")
+
+
 def test_interval_study_scores_band_rules_by_hand(tmp_path: Path) -> None:
     """Residuals ±0.01 … ±1.00 put the 90 % band at about ±0.9 around the point (±1.09
     stretched by 1.2): of hgb's actuals nine 0.5 above it are inside and one 1.0 above is in
