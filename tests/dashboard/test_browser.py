@@ -214,7 +214,8 @@ def test_cost_and_budget_tiles_and_the_budget_page(page: Page, stack: dict) -> N
 
 
 def _layout_problems(page) -> list[str]:  # noqa: ANN001
-    """Scrollbars, boxes outside the screen, overlapping tiles, text cut off."""
+    """Scrollbars, boxes outside the screen, overlapping tiles, text cut off (a tile's lines
+    under its number may wrap onto a second line, never be cut)."""
     return page.evaluate("""() => {
         const out = [];
         const W = window.innerWidth, H = window.innerHeight;
@@ -240,6 +241,10 @@ def _layout_problems(page) -> list[str]:  # noqa: ANN001
         }
         for (const el of document.querySelectorAll('.tile')) {
             if (el.scrollHeight > el.clientHeight + 1) out.push(`tile cut off: ${el.innerText}`);
+        }
+        for (const el of document.querySelectorAll('.tile-trend, .tile-sub, .tile-note')) {
+            if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+                out.push(`line cut off: ${el.className} '${el.innerText}'`);
         }
         return out;
     }""")
