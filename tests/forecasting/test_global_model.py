@@ -141,6 +141,33 @@ def test_tree_input_is_relative_to_the_last_days_mean() -> None:
     assert (GlobalGBM(24, CN, target="level")._tree_input(x) == x).all()
 
 
+def test_week_ahead_reads_the_same_type_days_the_origin_has_seen() -> None:
+    """Worked by hand: hourly, each day's value its day number, history to Wednesday
+    2024-03-13 23:00 (no holiday in March; weekends off). Forecast a week ahead from there:
+    Thursday 00:00 (1 h ahead) and Friday 00:00 (25 h) read Wednesday — the last working day
+    before the origin — and Saturday 00:00 (49 h) the last day off, Sunday 10 March; then
+    Tuesday and Monday. With one gap for the whole week (the old rule) Thursday read the
+    Thursday a week back. Day-ahead is unchanged: one gap, a day."""
+    from forecasting.global_model import FEATURES, _features
+
+    index = pd.date_range("2024-02-26", "2024-03-13 23:00", freq="1h")
+    frame = pd.DataFrame({"y": (index.normalize() - index[0]).days + 1.0}, index=index)
+    frame.index.freq = "1h"
+    s = GlobalGBM(168, CN)._prepare(frame, 168, CN)
+    assert s.same.shape[0] == 7  # gaps 1 … 7 days
+    origin = s.rows - 1
+    h = np.array([1, 25, 49])
+    read = _features(s, origin + h, h)[:, FEATURES.index("same_type_1")] * s.scale
+    day_of = {d: (pd.Timestamp(d) - index[0]).days + 1 for d in ("2024-03-13", "2024-03-10")}
+    np.testing.assert_allclose(
+        read, [day_of["2024-03-13"], day_of["2024-03-13"], day_of["2024-03-10"]]
+    )
+    assert _features(s, origin + h, h)[0, FEATURES.index("same_type_mean")] * s.scale == (
+        pytest.approx(day_of["2024-03-13"] - 1)  # Wednesday, Tuesday, Monday
+    )
+    assert GlobalGBM(24, CN)._prepare(frame, 24, CN).same.shape[0] == 1
+
+
 def test_global_model_takes_a_longer_horizon_per_series() -> None:
     data = group(2, "2024-03-01", 42)
     model = GlobalGBM(24, CN, **LIGHT).fit_many(data, {"meter 0": 24, "meter 1": 168})
