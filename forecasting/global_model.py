@@ -3,7 +3,8 @@ the series of a bench run, a fleet), behind the same protocol as every other mod
 
 Direct multi-step, one model for every step: a training row is a pair (target time ``t``,
 steps ahead ``h``) with the forecast origin ``o = t − h``; every feature is known at the
-origin (the last value, the mean of the last hour, day and week before it, the values at the
+origin (the last value, the mean of the last hour, day and week before it, the mean of the
+day before the point as many weeks earlier as the lags below reach, the values at the
 same time of day one and two days and one and two weeks back — as many days or weeks as
 needed to reach back past the origin —, the same time on the most recent days of the same
 type, working day or day off, the origin has seen) plus ``h`` itself (as a fraction of a
@@ -48,9 +49,12 @@ then trained on everything; without (the default), the calibrated model itself f
 Combination with the seasonal naives (``blend``): on the same calibration forecasts, which
 the model made without seeing those days, each series gets the weights (a grid of step
 ``blend_step`` on the simplex) of the model's forecast, the value a day back and the value a
-week back (the daily and weekly seasonal naives' forecasts) with the lowest mean absolute
-error; its forecasts are that weighted sum and its intervals are calibrated on the weighted
-sum's errors. A very regular series (yesterday is the best forecast) so leans on the naive,
+week back moved to the last day's level (the daily and weekly seasonal naives' forecasts, the
+weekly one shifted by how much the mean of the last day before the origin differs from the
+mean of the day before the point a week back: a feeder whose level stepped on Tuesday is not
+forecast at its old level until next Tuesday) with the lowest mean absolute error; its
+forecasts are that weighted sum and its intervals are calibrated on the weighted sum's
+errors. A very regular series (yesterday is the best forecast) so leans on the naive,
 one the trees read better keeps weight 1 on the model. The weights are chosen on the
 training data only: in a backtest, never on the fold scored.
 """
@@ -104,6 +108,7 @@ FEATURES = (
     "lag_w2",
     "same_type_1",
     "same_type_mean",
+    "mean_day_w1",
     "log_scale",
     "cv",
     "steps_per_day",
@@ -517,7 +522,7 @@ _DAY_MEAN = FEATURES.index("mean_day")
 _LEVEL_COLUMNS = [
     FEATURES.index(f)
     for f in ("last", "mean_hour", "mean_week", "lag_d1", "lag_d2", "lag_w1", "lag_w2")
-    + ("same_type_1", "same_type_mean")
+    + ("same_type_1", "same_type_mean", "mean_day_w1")
 ]
 
 
@@ -540,12 +545,14 @@ class _Rows:
 
 
 def _components(point: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Rows × 3: the model's forecast, the value a day back and a week back (the seasonal
-    naives' forecasts; the model's forecast where that value is missing)."""
+    """Rows × 3: the model's forecast, the value a day back, and the value a week back plus
+    the change of the last day's mean over that week (``mean_day`` − ``mean_day_w1``); the
+    model's forecast where a value is missing."""
+    shift = x[:, _DAY_MEAN] - x[:, FEATURES.index("mean_day_w1")]
+    day, week = x[:, FEATURES.index("lag_d1")], x[:, FEATURES.index("lag_w1")] + shift
     out = np.empty((len(point), 3))
     out[:, 0] = point
-    for column, feature in ((1, "lag_d1"), (2, "lag_w1")):
-        lag = x[:, FEATURES.index(feature)]
+    for column, lag in ((1, day), (2, week)):
         out[:, column] = np.where(np.isfinite(lag), lag, point)
     return out
 
@@ -660,6 +667,7 @@ def _features(s: _Series, t: np.ndarray, h: np.ndarray) -> np.ndarray:
         _take(s.y, t - (weeks_back + 1) * s.week),
         same[:, 0],
         same_mean,
+        _window_mean(s, origin - weeks_back * s.week, s.day),
         *np.repeat(s.statics[None, :], t.size, axis=0).T,
     ]
     out = np.column_stack(columns)

@@ -33,7 +33,7 @@ def _frame(point: float, spread: float, actual: float | None = None) -> pd.DataF
 
 
 def test_the_weighted_mean_of_points_and_quantiles() -> None:
-    """Beyond a day: 0.2 × (10 ± 1) + 0.5 × (20 ± 3) + 0.3 × (30 ± 5) = 21 ± 3.2; the actuals
+    """Beyond a day: 0.1 × (10 ± 1) + 0.7 × (20 ± 3) + 0.2 × (30 ± 5) = 21 ± 3.2; the actuals
     stay as they were."""
     parts = {
         "hgb": _frame(10, 1, 19.0),
@@ -55,7 +55,7 @@ def test_the_weights_follow_the_horizon() -> None:
     resolution; the line is ``base.beyond_a_day``, the bands' line too."""
     assert combined.weights_for(96, 96) == {"hgb": 0.2, "lgbm_global": 0.8}
     assert combined.weights_for(1, 24) == combined.DAY_WEIGHTS
-    assert combined.weights_for(97, 96) == {"hgb": 0.2, "lgbm_global": 0.5, "linear": 0.3}
+    assert combined.weights_for(97, 96) == {"hgb": 0.1, "lgbm_global": 0.7, "linear": 0.2}
     assert combined.weights_for(168, 24) == combined.LONG_WEIGHTS
     for weights in (combined.DAY_WEIGHTS, combined.LONG_WEIGHTS):
         assert sum(weights.values()) == pytest.approx(1.0)
@@ -76,8 +76,8 @@ def test_its_backtest_is_the_mean_of_its_parts_folds() -> None:
     """Two-hour folds of hourly data, so day-ahead weights (``derive`` reads the horizon off
     the folds): hgb 10, lgbm_global 20 → 18 against actuals of 19: MAE 1, MASE 1 / 2 (the
     folds' scale); hgb alone 9 / 2; linear's folds are not read. Its fit time is its parts'
-    together. With the longer horizon's weights linear's 30 counts: 0.2 × 10 + 0.5 × 20 +
-    0.3 × 30 = 21, MAE 2, three parts' time."""
+    together. With the longer horizon's weights linear's 30 counts: 0.1 × 10 + 0.7 × 20 +
+    0.2 × 30 = 21, MAE 2, three parts' time."""
     step = pd.Timedelta(hours=1)
     parts = {
         "hgb": _result("hgb", 10, 1),

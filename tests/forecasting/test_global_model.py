@@ -134,7 +134,7 @@ def test_tree_input_is_relative_to_the_last_days_mean() -> None:
     out = GlobalGBM(24, CN)._tree_input(x)
     level = {FEATURES[i] for i in _LEVEL_COLUMNS}
     assert level == {"last", "mean_hour", "mean_week", "lag_d1", "lag_d2", "lag_w1", "lag_w2",
-                     "same_type_1", "same_type_mean"}  # fmt: skip
+                     "same_type_1", "same_type_mean", "mean_day_w1"}  # fmt: skip
     for i, name in enumerate(FEATURES):
         want = 1.0 if name in level else (2.0 if name == "mean_day" else 3.0)
         assert out[0, i] == want, name
@@ -166,6 +166,32 @@ def test_week_ahead_reads_the_same_type_days_the_origin_has_seen() -> None:
         pytest.approx(day_of["2024-03-13"] - 1)  # Wednesday, Tuesday, Monday
     )
     assert GlobalGBM(24, CN)._prepare(frame, 24, CN).same.shape[0] == 1
+
+
+def test_weekly_part_of_the_blend_moves_to_the_last_days_level() -> None:
+    """Worked by hand: the value a week back 5.0, the last day's mean 3.0 and the mean of the
+    day before the point a week back 2.0 (the level rose by 1.0 over the week): the blend's
+    weekly part is 6.0; the daily part is the value a day back as it is; a missing mean
+    leaves the model's forecast in its place. On a day-number series the feature is the
+    mean of the day a week before the origin's last day."""
+    from forecasting.global_model import FEATURES, _components, _features
+
+    x = np.full((2, len(FEATURES)), np.nan)
+    x[:, FEATURES.index("lag_d1")] = 4.0
+    x[:, FEATURES.index("lag_w1")] = 5.0
+    x[:, FEATURES.index("mean_day")] = 3.0
+    x[0, FEATURES.index("mean_day_w1")] = 2.0
+    np.testing.assert_allclose(_components(np.array([7.0, 7.0]), x), [[7, 4, 6], [7, 4, 7]])
+
+    index = pd.date_range("2024-02-26", "2024-03-13 23:00", freq="1h")
+    frame = pd.DataFrame({"y": (index.normalize() - index[0]).days + 1.0}, index=index)
+    frame.index.freq = "1h"
+    s = GlobalGBM(168, CN)._prepare(frame, 168, CN)
+    h = np.array([1, 168])
+    row = _features(s, s.rows - 1 + h, h) * s.scale
+    wednesday_before = (pd.Timestamp("2024-03-06") - index[0]).days + 1
+    np.testing.assert_allclose(row[:, FEATURES.index("mean_day_w1")], wednesday_before)
+    np.testing.assert_allclose(row[:, FEATURES.index("mean_day")], wednesday_before + 7)
 
 
 def test_global_model_takes_a_longer_horizon_per_series() -> None:
@@ -326,8 +352,8 @@ def test_week_ahead_bands_take_the_measured_stretch_whole() -> None:
     """Day-ahead the bands take the stretch ``later_widen`` measured halfway (its square
     root), week-ahead whole (``long_shrink=1``); ``long_shrink`` fixes the share."""
     data = group(2, "2024-03-01", 70, seed=2)
-    y = data["meter 1"]["y"].to_numpy().copy()  # noise growing over the last two weeks
-    y[-14 * 24 :] *= 1 + 0.15 * np.random.default_rng(3).standard_normal(14 * 24)
+    y = data["meter 1"]["y"].to_numpy().copy()  # noise growing over the last week
+    y[-7 * 24 :] *= 1 + 0.15 * np.random.default_rng(3).standard_normal(7 * 24)
     data["meter 1"] = data["meter 1"].assign(y=y)
     for horizon, shrink, power in ((24, 1.0, 0.5), (168, 1.0, 1.0), (168, 0.5, 0.5)):
         model = GlobalGBM(horizon, CN, long_shrink=shrink, **LIGHT).fit_many(data)
