@@ -27,6 +27,7 @@ import pandas as pd
 from rich.console import Console
 
 from core.errors import Invalid
+from dashboard.i18n import fmt_pct
 from forecasting import backtest, combined
 from forecasting.base import TARGET, Forecaster, steps_per
 from forecasting.calendar import HolidayCalendar
@@ -233,11 +234,6 @@ def run_suite(
     }
 
 
-def _percent(share: float | None) -> str:
-    """A share as the README's tables write it: 0.908 → ``90.8 %``; none → ``—``."""
-    return "—" if share is None else f"{100 * share:.1f} %"
-
-
 def _median(values: list) -> float | None:
     values = [v for v in values if v is not None]
     return round(statistics.median(values), 3) if values else None
@@ -293,7 +289,7 @@ def table(result: dict) -> str:
             f"| {r['series']}{' (+temp.)' if r['exog'] else ''} | "
             f"{'tuning' if r['tuning'] else 'held out'} | {r['freq']} | {other} | "
             f"{r['mase'].get(other)} | {naive} | {r['mase'].get(naive)} | {r['ratio']} | "
-            f"{_percent(r['coverage_90'])} | {r['pinball']} |"
+            f"{fmt_pct(r['coverage_90'])} | {r['pinball']} |"
         )
     s = result["summary"]
     lines.append("")
