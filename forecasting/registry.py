@@ -68,8 +68,9 @@ def make(name: str, context: ModelContext, **params: object) -> Forecaster:
     if name == COMBINED:
         from forecasting.combined import PARTS, Combined  # noqa: PLC0415 - as the others
 
-        if set(params) - {"weights"}:  # its parts take their own settings, not the mean's
-            raise Invalid("params", f"{COMBINED} takes only weights, not {', '.join(params)}")
+        stray = sorted(set(params) - {"weights"})  # its parts take their own settings
+        if stray:
+            raise Invalid("params", f"{COMBINED} takes only weights, not {', '.join(stray)}")
         weights = cast("Mapping[str, float] | None", params.get("weights"))
         names = list(weights) if weights else PARTS  # given: those; else the horizon's, at fit
         return Combined({part: make(part, context) for part in names}, weights, context.horizon)

@@ -165,6 +165,8 @@ def test_the_registry_refuses_a_setting_the_combination_does_not_take() -> None:
     with pytest.raises(Invalid, match="takes only weights") as info:
         make("combined", ModelContext(24), window_days=(7,))
     assert info.value.field == "params"
+    with pytest.raises(Invalid, match="takes only weights, not ridge, window_days$"):
+        make("combined", ModelContext(24), weights={"hgb": 1.0}, window_days=(7,), ridge=1.0)
     given = make("combined", ModelContext(24), weights={"hgb": 1.0})
     assert isinstance(given, combined.Combined) and given.weights == {"hgb": 1.0}
 
