@@ -83,7 +83,7 @@ from forecasting.base import (
     steps_per,
 )
 from forecasting.calendar import HolidayCalendar
-from forecasting.features import SAME_TYPE_DAYS, calendar_features, same_type_values
+from forecasting.features import SAME_TYPE_DAYS, calendar_features, same_type_by_gap
 
 NAME = "lgbm_global"
 TARGETS = ("day", "level", "weekly")
@@ -612,20 +612,6 @@ def _calibration_pairs(s: _Series, cut: int, step: int) -> tuple[np.ndarray, np.
     if not t_all:
         return np.array([s.rows - 1]), np.array([1])
     return np.concatenate(t_all[::-1]), np.concatenate(h_all[::-1])
-
-
-def same_type_by_gap(
-    y: np.ndarray, off: np.ndarray, day_number: np.ndarray, day: int, horizon: int
-) -> np.ndarray:
-    """The same-type values (``features.same_type_values``) for every gap a forecast of
-    ``horizon`` steps needs, 1 … ⌈horizon / day⌉ days: gaps × rows × ``SAME_TYPE_DAYS``.
-    A target ``g`` days past the origin's day reads the days at least ``g`` back — the most
-    recent ones the origin has seen. With one gap (a week ahead, seven) the first day of a
-    week-ahead forecast read days a week old; per gap, the tuning series' week-ahead mean
-    ratio fell from 0.846 to 0.829 (forecasting/README.md, round 11). Day-ahead there is one
-    gap: unchanged."""
-    gaps = range(1, math.ceil(horizon / day) + 1)
-    return np.stack([same_type_values(y, off, day_number, day, g) for g in gaps])
 
 
 def _take(values: np.ndarray, at: np.ndarray) -> np.ndarray:
