@@ -113,7 +113,7 @@ def rolling_origin(
 
 def rolling_origin_group(
     data: Mapping[str, pd.DataFrame],
-    factory: Callable[[], Forecaster],
+    factory: Callable[[], object],  # a model with fit_many / predict_many
     horizons: Mapping[str, int],
     folds: int,
     step: Mapping[str, int] | None = None,

@@ -30,6 +30,7 @@ from forecasting.backtest import ModelResult
 from forecasting.base import TARGET, Capabilities
 from forecasting.calendar import HolidayCalendar
 from forecasting.global_model import GlobalGBM
+from forecasting.linear import LinearDirect, LinearGroup
 from forecasting.registry import GLOBAL
 from forecasting.subjects import Subject
 from metering.scope import counted_meters
@@ -105,14 +106,8 @@ def backtest_group(
 ) -> dict[str, ModelResult]:
     """The group model's rolling-origin backtest per member (members too short for the folds
     sit it out; none when fewer than two remain)."""
-    usable = {}
-    for name, frame in frames.items():
-        try:
-            backtest.fold_bounds(len(frame), horizons[name], folds)
-        except Invalid:
-            continue
-        usable[name] = frame
-    if len(usable) < MIN_MEMBERS:
+    usable = _usable(frames, horizons, folds)
+    if not usable:
         return {}
     exog = common_columns(usable)
     data = {n: f[[TARGET, *exog]] for n, f in usable.items()}
@@ -120,6 +115,46 @@ def backtest_group(
     return backtest.rolling_origin_group(
         data, lambda: GlobalGBM(horizon, calendar, exog), {n: horizons[n] for n in data}, folds
     )
+
+
+def _usable(
+    frames: Mapping[str, pd.DataFrame], horizons: Mapping[str, int], folds: int
+) -> dict[str, pd.DataFrame]:
+    """The members long enough for the folds; none when fewer than two are."""
+    usable = {}
+    for name, frame in frames.items():
+        try:
+            backtest.fold_bounds(len(frame), horizons[name], folds)
+        except Invalid:
+            continue
+        usable[name] = frame
+    return usable if len(usable) >= MIN_MEMBERS else {}
+
+
+def backtest_linear(
+    frames: Mapping[str, pd.DataFrame], horizons: Mapping[str, int], folds: int
+) -> dict[str, ModelResult]:
+    """``linear`` with its maps pooled across the members (``linear.LinearGroup``, beyond a
+    day ahead: ``linear.pools``), backtested per member on the same folds as the rest."""
+    usable = _usable(frames, horizons, folds)
+    if not usable:
+        return {}
+    data = {n: f[[TARGET]] for n, f in usable.items()}
+    horizon = max(horizons.values())
+    return backtest.rolling_origin_group(
+        data, lambda: LinearGroup(horizon), {n: horizons[n] for n in data}, folds
+    )
+
+
+def fit_linear(
+    frames: Mapping[str, pd.DataFrame], horizons: Mapping[str, int], group: str
+) -> dict[str, LinearDirect]:
+    """``linear`` per member with the maps pooled across the group, fitted on every member's
+    whole history; each member's model forecasts (and is stored) as a ``linear`` of its
+    own, its params naming the group."""
+    pooled = LinearGroup(max(horizons.values()), group)
+    pooled.fit_many({n: f[[TARGET]] for n, f in frames.items()}, horizons)
+    return pooled.members
 
 
 def fit_group(

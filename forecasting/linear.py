@@ -36,6 +36,8 @@ solve costs little).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
@@ -60,9 +62,33 @@ DAY_AHEAD_WINDOWS = (14,)  # days
 LONG_WINDOWS = (7, 14, 28)  # days, beyond a day: the maps' mean
 
 
+def pools(horizon: int, day: int) -> bool:
+    """The rule of pooling: beyond a day ahead a group's members (a site's meters) share
+    their maps (``LinearGroup``); up to a day each series keeps its own."""
+    return beyond_a_day(horizon, day)
+
+
 def windows_for(horizon: int, day: int) -> tuple[int, ...]:
     """The windows (days) of the maps whose mean forecasts ``horizon`` steps (``day`` a day)."""
     return LONG_WINDOWS if beyond_a_day(horizon, day) else DAY_AHEAD_WINDOWS
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a fit reads off one history: the actuals, the gap-filled values, steps a day, the
+    horizon, the windows' widths (steps), the first calibration row and the training rows."""
+
+    actual: np.ndarray
+    y: np.ndarray
+    day: int
+    h: int
+    widths: tuple[int, ...]
+    cut: int
+    train: int
+
+    def before_and_latest(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training rows before the calibration days, and the latest training rows."""
+        return self.y[max(0, self.cut - self.train) : self.cut], self.y[-self.train :]
 
 
 class LinearDirect:
@@ -110,9 +136,11 @@ class LinearDirect:
         self._day = 0
         self._index: pd.DatetimeIndex | None = None
         self._floor: float | None = None
+        self.group: dict | None = None  # {"group", "group_series"} when its maps are pooled
 
     def params(self) -> dict:
         return {
+            **(self.group or {}),
             # the fitted model's windows (a stored run says which), else as set (None: the rule)
             "window_days": self._windows or self.window_days,
             "max_train_days": self.max_train_days,
@@ -123,6 +151,20 @@ class LinearDirect:
         }
 
     def fit(self, history: pd.DataFrame) -> Self:
+        plan = self._plan(history)
+        before, latest = plan.before_and_latest()
+        maps = [
+            _ridge(*_normal(before, w, plan.h, plan.day, self.max_samples), self.ridge)
+            for w in plan.widths
+        ]
+        latest_maps = [
+            _ridge(*_normal(latest, w, plan.h, plan.day, self.max_samples), self.ridge)
+            for w in plan.widths
+        ]
+        return self._finish(plan, maps, latest_maps, history)
+
+    def _plan(self, history: pd.DataFrame) -> _Plan:
+        """The windows, calibration cut and training rows of a fit on ``history``."""
         index = check_history(history, 2, NAME)
         day = steps_per(index, "day")
         actual = history[TARGET].to_numpy(dtype=float)
@@ -132,7 +174,7 @@ class LinearDirect:
         quarter = max(1, days // 4)
         windows = self.window_days or windows_for(h, day)
         self._windows = tuple(windows)
-        widths = sorted({min(w, quarter) * day for w in windows})
+        widths = tuple(sorted({min(w, quarter) * day for w in windows}))
         cut = len(y) - min(self.calibration_days, quarter) * day
         if cut - widths[-1] - h < 0 or len(y) - cut < h:
             raise Invalid(
@@ -140,21 +182,29 @@ class LinearDirect:
                 f"{NAME} needs more than {days} days of history for a {h}-step horizon "
                 "(a window, calibration days and the horizon)",
             )
-        train = self.max_train_days * day
-        before = y[max(0, cut - train) : cut]
-        maps = [_solve(before, w, h, day, self.max_samples, self.ridge) for w in widths]
+        return _Plan(actual, y, day, h, widths, cut, self.max_train_days * day)
+
+    def _finish(
+        self,
+        plan: _Plan,
+        maps: list[np.ndarray],
+        latest_maps: list[np.ndarray],
+        history: pd.DataFrame,
+    ) -> Self:
+        """Bands from ``maps`` (fitted before the calibration days) forecasting those days,
+        then ``latest_maps`` (fitted on the latest data) for the forecast."""
+        y, h, day = plan.y, plan.h, plan.day
         step = h if h <= day else day
         points, residuals = [], []
-        for origin in range(cut, len(y) - h + 1, step):
+        for origin in range(plan.cut, len(y) - h + 1, step):
             point = _forecast(maps, y[:origin], day)
             points.append(point)
-            residuals.append(actual[origin : origin + h] - point)
+            residuals.append(plan.actual[origin : origin + h] - point)
         bands = ConformalBands(widen=self.widen, shrink=horizon_shrink(h, day))
         self._bands = bands.fit(np.concatenate(points), np.concatenate(residuals))
-        latest = y[-train:]
-        self._weights = [_solve(latest, w, h, day, self.max_samples, self.ridge) for w in widths]
+        self._weights = latest_maps
         self._day = day
-        self._floor = floor_of(actual)
+        self._floor = floor_of(plan.actual)
         return self.update(history)
 
     def update(self, history: pd.DataFrame) -> Self:
@@ -179,6 +229,70 @@ class LinearDirect:
         return forecast_frame(future_index(self._index, horizon), point, quantiles, self._floor)
 
 
+class LinearGroup:
+    """``linear`` across the series of a group (a site's meters), beyond a day ahead: one map
+    per window for every member of the same resolution, horizon and windows, fitted on all
+    their windows with each series divided by its mean absolute value (a 20 kW meter and a
+    2 MW feeder weigh alike); each member's bands from its own calibration days. With one
+    series it is that series' ``LinearDirect`` (the scale cancels in the ridge solution)."""
+
+    name = NAME
+
+    def __init__(self, horizon: int, group: str | None = None, **settings: object) -> None:
+        self.horizon = horizon
+        self.label = group
+        self.settings = settings
+        self.members: dict[str, LinearDirect] = {}
+
+    def fit_many(
+        self, histories: Mapping[str, pd.DataFrame], horizons: Mapping[str, int] | None = None
+    ) -> Self:
+        horizons = horizons or {}
+        self.members = {
+            n: LinearDirect(horizons.get(n, self.horizon), **self.settings)  # type: ignore[arg-type]
+            for n in histories
+        }
+        plans = {n: m._plan(histories[n]) for n, m in self.members.items()}
+        sums: dict[tuple, list[np.ndarray]] = {}
+        for name, plan in plans.items():
+            scale = float(np.mean(np.abs(plan.y))) or 1.0
+            before, latest = (part / scale for part in plan.before_and_latest())
+            member = self.members[name]
+            for part, values in enumerate((before, latest)):
+                for k, width in enumerate(plan.widths):
+                    gram, moment = _normal(values, width, plan.h, plan.day, member.max_samples)
+                    key = (plan.day, plan.h, plan.widths, part, k)
+                    if key in sums:
+                        sums[key][0] += gram
+                        sums[key][1] += moment
+                    else:
+                        sums[key] = [gram, moment]
+        for name, plan in plans.items():
+            ridge = self.members[name].ridge
+            maps = [
+                [
+                    _ridge(gram, moment, ridge)
+                    for gram, moment in (
+                        sums[(plan.day, plan.h, plan.widths, part, k)]
+                        for k in range(len(plan.widths))
+                    )
+                ]
+                for part in (0, 1)
+            ]
+            self.members[name]._finish(plan, maps[0], maps[1], histories[name])
+            if self.label is not None:
+                self.members[name].group = {"group": self.label, "group_series": len(plans)}
+        return self
+
+    def predict_many(
+        self,
+        horizons: Mapping[str, int] | None = None,
+        exog: Mapping[str, pd.DataFrame | None] | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        horizons = horizons or {n: m.horizon for n, m in self.members.items()}
+        return {n: self.members[n].predict(h) for n, h in horizons.items()}
+
+
 def _filled(y: np.ndarray) -> np.ndarray:
     """Gaps interpolated in time (the ends carried); a series with no value is refused."""
     if not np.isfinite(y).any():
@@ -186,10 +300,10 @@ def _filled(y: np.ndarray) -> np.ndarray:
     return pd.Series(y).interpolate(limit_direction="both").to_numpy(dtype=float)
 
 
-def _solve(
-    y: np.ndarray, width: int, horizon: int, day: int, max_samples: int, ridge: float
-) -> np.ndarray:
-    """Ridge weights (width × horizon) from every window of ``y``, thinned evenly to at most
+def _normal(
+    y: np.ndarray, width: int, horizon: int, day: int, max_samples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The normal equations (XᵀX, XᵀY) of every window of ``y``, thinned evenly to at most
     ``max_samples``, inputs and outputs read against the window's last day's mean."""
     count = len(y) - width - horizon + 1
     stride = max(1, -(-count // max_samples))
@@ -198,9 +312,15 @@ def _solve(
     target = y[starts[:, None] + width + np.arange(horizon)]
     level = x[:, -day:].mean(axis=1, keepdims=True)
     x, target = x - level, target - level
-    gram = x.T @ x
+    return x.T @ x, x.T @ target
+
+
+def _ridge(gram: np.ndarray, moment: np.ndarray, ridge: float) -> np.ndarray:
+    """Ridge weights (width × horizon); the penalty ``ridge`` × the mean of the Gram
+    matrix's diagonal (scale-free)."""
+    width = gram.shape[0]
     penalty = ridge * float(np.trace(gram)) / width
-    return np.linalg.solve(gram + penalty * np.eye(width), x.T @ target)
+    return np.linalg.solve(gram + penalty * np.eye(width), moment)
 
 
 def _forecast(maps: list[np.ndarray], recent: np.ndarray, day: int) -> np.ndarray:
@@ -210,4 +330,12 @@ def _forecast(maps: list[np.ndarray], recent: np.ndarray, day: int) -> np.ndarra
     return np.mean([(recent[-m.shape[0] :] - level) @ m for m in maps], axis=0) + level
 
 
-__all__ = ["DAY_AHEAD_WINDOWS", "LONG_WINDOWS", "NAME", "LinearDirect", "windows_for"]
+__all__ = [
+    "DAY_AHEAD_WINDOWS",
+    "LONG_WINDOWS",
+    "NAME",
+    "LinearDirect",
+    "LinearGroup",
+    "pools",
+    "windows_for",
+]

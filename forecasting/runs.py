@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
 from forecasting import backtest, combined, exog, groups, subjects, tracking
+from forecasting import linear as linear_model
 from forecasting.backtest import ModelResult
 from forecasting.base import POINT, TARGET, Forecaster, future_index, qcol, steps_per
 from forecasting.calendar import HolidayCalendar
@@ -446,11 +447,17 @@ class ForecastJobs:
             folds = self.folds.get(horizon, 2)
             wanted = any(GLOBAL in c or COMBINED in c for _, _, c, _ in todo.values())
             pooled = groups.backtest_group(trains, steps, self.calendar, folds) if wanted else {}
+            # beyond a day the members' linear maps are pooled too (linear.pools)
+            sharing = {c: t for c, t in trains.items() if _pools_linear(steps[c], t)}
+            linear_wanted = any("linear" in c or COMBINED in c for _, _, c, _ in todo.values())
+            shared = groups.backtest_linear(sharing, steps, folds) if linear_wanted else {}
             picks: dict[str, tuple[str, dict]] = {}
             for code, (subject, _, candidates, demoted) in todo.items():
                 uses_group = GLOBAL in candidates or COMBINED in candidates
                 extra = {GLOBAL: pooled[code]} if code in pooled and uses_group else {}
-                own = [c for c in candidates if c not in GROUP_MODELS or extra]
+                if code in shared and ("linear" in candidates or COMBINED in candidates):
+                    extra["linear"] = shared[code]
+                own = [c for c in candidates if c not in GROUP_MODELS or GLOBAL in extra]
                 name, scores = select_model(
                     trains[code],
                     subject,
@@ -480,6 +487,14 @@ class ForecastJobs:
                 except Invalid as exc:
                     log.warning("group model of %s not fitted: %s", unit.group, exc)
                 group_s = (time.perf_counter() - began) / len(pooled)
+            linears: dict[str, Forecaster] = {}
+            if shared and any(name in ("linear", COMBINED) for name, _ in picks.values()):
+                try:
+                    linears = dict(
+                        groups.fit_linear({c: trains[c] for c in shared}, steps, unit.group)
+                    )
+                except Invalid as exc:  # each member fits its own instead
+                    log.warning("pooled linear of %s not fitted: %s", unit.group, exc)
             for code, (name, scores) in picks.items():
                 subject = todo[code][0]
                 if name in GROUP_MODELS and code not in members:  # the runner-up instead
@@ -500,7 +515,11 @@ class ForecastJobs:
                         model = members[code]
                     elif name == COMBINED:  # the group's model with this member's own parts
                         context = ModelContext(steps[code], self.calendar, inputs[code].columns)
-                        model = member_combination(context, trains[code], members[code])
+                        model = member_combination(
+                            context, trains[code], members[code], linears.get(code)
+                        )
+                    elif name == "linear" and code in linears:
+                        model = linears[code]
                     else:
                         context = ModelContext(steps[code], self.calendar, inputs[code].columns)
                         model = make(name, context).fit(trains[code])
@@ -633,16 +652,26 @@ class ForecastJobs:
 
 
 def member_combination(
-    context: ModelContext, history: pd.DataFrame, group_model: Forecaster
+    context: ModelContext,
+    history: pd.DataFrame,
+    group_model: Forecaster,
+    linear: Forecaster | None = None,
 ) -> combined.Combined:
     """A group member's combination for the context's horizon (``combined.weights_for``):
-    its own parts fitted on its history, the group's fitted model as ``combined.GROUP_PART``."""
+    the group's fitted model as ``combined.GROUP_PART``, the group's pooled ``linear``
+    (``groups.fit_linear``) when given and the horizon takes it, its other parts fitted on
+    its own history."""
     day = steps_per(pd.DatetimeIndex(history.index), "day")
     weights = combined.weights_for(context.horizon, day)
-    own = {
-        part: make(part, context).fit(history) for part in weights if part != combined.GROUP_PART
-    }
-    return combined.Combined({**own, combined.GROUP_PART: group_model}, weights)
+    given = {combined.GROUP_PART: group_model}
+    if linear is not None and "linear" in weights:
+        given["linear"] = linear
+    own = {part: make(part, context).fit(history) for part in weights if part not in given}
+    return combined.Combined({**own, **given}, weights)
+
+
+def _pools_linear(steps: int, history: pd.DataFrame) -> bool:
+    return linear_model.pools(steps, steps_per(pd.DatetimeIndex(history.index), "day"))
 
 
 def _group_of(run: ForecastRun) -> str | None:

@@ -25,7 +25,15 @@ import pandas as pd
 from forecasting import backtest, combined
 from forecasting.registry import GLOBAL
 from shell.bench import study_cli
-from shell.bench.forecast_suite import DATA, _local, global_setup, load, select
+from shell.bench.forecast_suite import (
+    DATA,
+    _local,
+    global_setup,
+    load,
+    pooled_linear,
+    pools_linear,
+    select,
+)
 
 NAIVES = ("naive_daily", "naive_weekly")
 LOCAL = (*NAIVES, "hgb", "linear")
@@ -44,11 +52,16 @@ def collect(path: Path, folds: int, week_hourly: bool, data: Path = DATA) -> Non
     specs = select("shared")
     frames, horizons = load(specs, data, week_hourly)
     results: dict[str, dict[str, backtest.ModelResult]] = {}
-    jobs = [(s, frames[s.name], horizons[s.name], folds, LOCAL) for s in specs]
+    pooled = pools_linear(frames, horizons)
+    local = [m for m in LOCAL if not (pooled and m == "linear")]
+    jobs = [(s, frames[s.name], horizons[s.name], folds, local) for s in specs]
     with ProcessPoolExecutor(2) as pool:
         for spec, result in zip(specs, pool.map(_local, jobs), strict=True):
             results[spec.name] = result
             print(f"{spec.name}: local models done", flush=True)
+    if pooled:  # as the suite and the nightly fit it beyond a day
+        for name, result in pooled_linear(specs, frames, horizons, folds).items():
+            results[name]["linear"] = result
     grouped, factory = global_setup(specs, frames)
     for name, result in backtest.rolling_origin_group(grouped, factory, horizons, folds).items():
         results[name][GLOBAL] = result

@@ -32,6 +32,8 @@ from forecasting import backtest, combined
 from forecasting.base import TARGET, Forecaster, steps_per
 from forecasting.calendar import HolidayCalendar
 from forecasting.data import freq_text, read_series_csv
+from forecasting.linear import NAME as LINEAR
+from forecasting.linear import LinearGroup, pools
 from forecasting.registry import (
     BASELINES,
     COMBINED,
@@ -59,6 +61,7 @@ class SuiteSeries:
     value_col: str
     holidays: str
     tuning: bool = False
+    site: str | None = None  # the series of one site: a week ahead their linear maps pool
     exog: tuple[str, ...] = ()
     freq: str | None = None
     tz: str | None = None
@@ -90,9 +93,11 @@ SHARED: tuple[SuiteSeries, ...] = (
         freq="15min",
     ),
     *(
-        SuiteSeries(f"ETTm2 {col}", _ETT, "date", col, "CN", tuning=col == "HUFL")
-        for col in ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
+        SuiteSeries(f"ETTm2 {col}", _ETT, "date", col, "CN", tuning=col == "HUFL", site="ETTm2")
+        for col in ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL")
     ),
+    # the oil temperature: a gauge, one unit of its own as in the nightly (forecasting.groups)
+    SuiteSeries("ETTm2 OT", _ETT, "date", "OT", "CN"),
     SuiteSeries(
         "vic_elec Demand",
         "vic_elec/vic_elec.csv",
@@ -110,6 +115,7 @@ SHARED: tuple[SuiteSeries, ...] = (
             f"Zone {z} Power Consumption",
             "MA",
             tuning=z == 1,
+            site="tetouan",
             exog=("Temperature",),
             ts_format="%m/%d/%y %H:%M",
         )
@@ -170,6 +176,35 @@ def global_setup(
     return grouped, partial(make, GLOBAL, context, **params)
 
 
+def pooled_linear(
+    specs: Sequence[SuiteSeries],
+    frames: Mapping[str, pd.DataFrame],
+    horizons: Mapping[str, int],
+    folds: int,
+) -> dict[str, backtest.ModelResult]:
+    """``linear`` as the nightly fits it beyond a day (``linear.pools``): the series of one
+    site with their maps pooled (``linear.LinearGroup``), every other series alone."""
+    sites: dict[str, list[str]] = {}
+    for spec in specs:
+        sites.setdefault(spec.site or spec.name, []).append(spec.name)
+    out: dict[str, backtest.ModelResult] = {}
+    for names in sites.values():
+        data = {n: frames[n][[TARGET]] for n in names}
+        horizon = max(horizons[n] for n in names)
+        out.update(
+            backtest.rolling_origin_group(
+                data, lambda h=horizon: LinearGroup(h), {n: horizons[n] for n in names}, folds
+            )
+        )
+    return out
+
+
+def pools_linear(frames: Mapping[str, pd.DataFrame], horizons: Mapping[str, int]) -> bool:
+    """Whether this run's horizon pools ``linear`` (every series of a run shares it)."""
+    name, frame = next(iter(frames.items()))
+    return pools(horizons[name], steps_per(pd.DatetimeIndex(frame.index), "day"))
+
+
 def _local(
     args: tuple[SuiteSeries, pd.DataFrame, int, int, Sequence[str]],
 ) -> dict[str, backtest.ModelResult]:
@@ -194,7 +229,8 @@ def run_suite(
     combined.check_parts(models, combined.weights_for(*in_days))
     specs = select(part)
     frames, horizons = load(specs, data, week_hourly)
-    local = [m for m in models if m not in (GLOBAL, COMBINED)]
+    pooled = LINEAR in models and pools_linear(frames, horizons)
+    local = [m for m in models if m not in (GLOBAL, COMBINED) and not (pooled and m == LINEAR)]
     console.print(f"suite {part}: {len(specs)} series, local models {', '.join(local)}")
     results: dict[str, dict[str, backtest.ModelResult]] = {}
     jobs = [(s, frames[s.name], horizons[s.name], folds, local) for s in specs]
@@ -202,6 +238,10 @@ def run_suite(
         for spec, result in zip(specs, pool.map(_local, jobs), strict=True):
             results[spec.name] = result
             console.print(f"  {spec.name}: local models done")
+    if pooled:
+        for name, result in pooled_linear(specs, frames, horizons, folds).items():
+            results[name][LINEAR] = result
+        console.print("  linear, pooled per site, done")
     if GLOBAL in models:
         grouped, factory = global_setup(specs, frames, global_params)
         glob = backtest.rolling_origin_group(grouped, factory, horizons, folds)
