@@ -15,6 +15,14 @@ plant) and the mean of the three was better on the tuning series than any one wi
 choice per series on its calibration days (forecasting/README.md, round 10); day-ahead a
 map costs seconds at 10 minutes and plays no part in the combination, so it keeps one.
 
+Pooled across a site (``LinearGroup``, beyond a day: the rule ``pools``): the series of a
+group (a site's meters in the nightly, a site's series in the bench suite) share one map per
+window, fitted on all their windows with each series divided by its mean absolute value;
+each keeps its own bands. A week ahead a map reads 168 to 672 inputs for 168 outputs, and a
+year of one series is few windows for that many weights: on the tuning series the pooled
+maps of ETTm2's six loads and of Tetouan's three zones forecast better than each series'
+own (forecasting/README.md, round 12). Day-ahead a series keeps its own map.
+
 Training windows: every origin whose window and horizon lie in the training data (the last
 ``max_train_days``), thinned evenly to at most ``max_samples`` (a year of hourly origins).
 A history shorter than four times a window or the calibration days (a new meter) takes a

@@ -3,7 +3,9 @@
 Each series of ``../shared/data`` (the steel plant; the household; transformer station 2 —
 each of its six load columns and the oil temperature; Victoria's demand; each Tetouan zone)
 goes through the same rolling-origin backtest with the per-series models and the global
-LightGBM model (trained across every series of the run, ``backtest.rolling_origin_group``).
+LightGBM model (trained across every series of the run, ``backtest.rolling_origin_group``);
+beyond a day ``linear`` pools its maps across the series of one site (``pooled_linear``), as
+the nightly pools a site's meters.
 Per series the table gives the best non-baseline model's MASE over the best seasonal naive's
 (``ratio``), and that model's 90 % coverage and pinball loss over 99 quantiles.
 

@@ -216,7 +216,8 @@ def test_a_bench_run_asks_for_every_part_of_its_horizon() -> None:
 def test_a_group_member_gets_the_group_model_and_its_own_other_parts() -> None:
     """The nightly job's combination for a member of a site's group: the parts of its
     horizon but the group's fitted on the member's own history (day-ahead hgb, a week ahead
-    hgb and linear), the group's model passed in as it is."""
+    hgb and linear), the group's model passed in as it is, and so the group's pooled linear
+    a week ahead when given."""
     frame = plant("2024-09-01", 38, freq="1h")[["y"]]
     group_model = SeasonalNaive("day").fit(frame)
     for horizon, weights in ((24, combined.DAY_WEIGHTS), (168, combined.LONG_WEIGHTS)):
@@ -229,3 +230,9 @@ def test_a_group_member_gets_the_group_model_and_its_own_other_parts() -> None:
             {n: p.predict(horizon)[POINT].to_numpy() for n, p in model.parts.items()}, weights
         )
         np.testing.assert_allclose(out[POINT], by_hand)
+    # the group's pooled linear, when given, is the week-ahead part; day-ahead takes none
+    pooled = make("linear", ModelContext(168)).fit(frame)
+    week = member_combination(ModelContext(168, HolidayCalendar("CN")), frame, group_model, pooled)
+    assert week.parts["linear"] is pooled
+    day = member_combination(ModelContext(24, HolidayCalendar("CN")), frame, group_model, pooled)
+    assert "linear" not in day.parts

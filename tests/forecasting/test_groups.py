@@ -338,3 +338,34 @@ def test_the_demo_plant_s_nightly_has_its_groups(client, engine, admin_headers) 
         units = groups.units(session, todo, {s.key: False for s in todo})
     found = {u.group: len(u.members) for u in units if u.group is not None}
     assert found == {ours["DEMO-PLANT"]: 6, ours["WS-PAINT"]: 4, ours["WS-UTIL"]: 3}
+
+
+def test_a_week_ahead_the_members_linear_maps_are_pooled(client, engine, admin_headers) -> None:  # noqa: ANN001
+    """Offered ``linear`` alone, a week ahead every member's run is the group's pooled linear
+    (backtested pooled: the scores name the group; fitted pooled: the params do), day-ahead
+    each member's own (``linear.pools``)."""
+    built = _shift_site(client, admin_headers, "GRL")
+    site, meters = built["site"], [*built["noisy"], built["exact"]]
+    offered = ("linear",)
+    jobs = ForecastJobs(
+        "none",
+        clock=lambda: NOW,
+        folds={DAY_AHEAD: 2, WEEK_AHEAD: 1},
+        candidates=offered,
+        night_candidates=offered,
+    )
+    assert jobs.nightly(engine, site=site) == 5
+    with Session(engine) as session:
+        for code in meters:
+            meter = registry.get_meter(session, code)
+            runs = session.scalars(
+                select(ForecastRun).where(
+                    ForecastRun.meter_id == meter.id, ForecastRun.purpose == "nightly"
+                )
+            ).all()
+            by_steps = {r.horizon_steps: r for r in runs}
+            week, day = by_steps[168], by_steps[24]
+            assert week.model == day.model == "linear"
+            assert week.params["group"] == site and week.params["group_series"] == 4
+            assert week.scores["group"]["site"] == site
+            assert "group" not in day.params and "group" not in day.scores

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import Invalid
 from forecasting.base import POINT
-from forecasting.linear import LONG_WINDOWS, LinearDirect, windows_for
+from forecasting.linear import LONG_WINDOWS, LinearDirect, LinearGroup, pools, windows_for
 from forecasting.registry import ModelContext, make
 
 
@@ -135,3 +135,33 @@ def test_bands_take_the_measured_stretch_halfway_day_ahead_and_whole_week_ahead(
         assert bands.chosen_widen == pytest.approx(bands.measured_widen**power)
     fixed = LinearDirect(24, widen=1.0).fit(frame)._bands  # noqa: SLF001
     assert fixed is not None and fixed.chosen_widen == 1.0
+
+
+def test_beyond_a_day_a_site_s_series_pool_their_maps() -> None:
+    """The rule: pooled beyond a day only. One series alone is its own ``linear`` (the scale
+    cancels in the ridge solution). Two series of one shape, one a thousand times the other,
+    pool into that series' own maps (each is divided by its mean absolute value), so each
+    forecast is its own. Two series of different shapes share one set of maps, which neither
+    series alone would fit; every member's params name the group."""
+    assert pools(168, 24) and pools(97, 96)
+    assert not pools(24, 24) and not pools(96, 96)
+    a = _hourly(70, seed=1)
+    alone = LinearDirect(168).fit(a).predict(168)
+    one = LinearGroup(168).fit_many({"a": a}).predict_many()["a"]
+    np.testing.assert_allclose(one.to_numpy(), alone.to_numpy(), rtol=1e-8, atol=1e-8)
+    big = a * 1000.0
+    pair = LinearGroup(168, "S1").fit_many({"a": a, "big": big})
+    out = pair.predict_many()
+    np.testing.assert_allclose(out["a"][POINT], alone[POINT], rtol=1e-6)
+    np.testing.assert_allclose(out["big"][POINT], 1000.0 * alone[POINT], rtol=1e-6)
+    assert pair.members["a"].params()["group"] == "S1"
+    assert pair.members["big"].params()["group_series"] == 2
+    assert "group" not in LinearDirect(168).fit(a).params()
+    index = a.index
+    other = pd.DataFrame({"y": 30.0 + 20.0 * np.sin(2 * np.pi * index.hour / 24)}, index=index)
+    mixed = LinearGroup(168).fit_many({"a": a, "other": other})
+    shared = [m._weights for m in mixed.members.values()]
+    for left, right in zip(*shared, strict=True):
+        np.testing.assert_array_equal(left, right)
+    own = LinearDirect(168).fit(a)
+    assert not np.allclose(mixed.members["a"]._weights[0], own._weights[0])
