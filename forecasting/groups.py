@@ -9,8 +9,9 @@ it on the same rolling-origin folds as each member's per-series candidates
 (``backtest.rolling_origin_group``); each member then takes whichever candidate has the
 lowest backtest MASE, the group model included. Beyond a day ahead the members' ``linear``
 maps are pooled across the group as well (``linear.LinearGroup``, ``backtest_linear``,
-``fit_linear``), for ``linear`` itself and as a part of the combination. Site totals, sub-meters, gauges and a site
-with a single meter stay one unit each, with ``lgbm_global`` fitted on the one series.
+``fit_linear``), for ``linear`` itself and as a part of the combination. Site totals,
+sub-meters, gauges and a site with a single meter stay one unit each, with ``lgbm_global``
+fitted on the one series.
 
 A group is one unit of the nightly (one transaction, one Ray task): its model is trained on
 every member, its runs stored per member under their run keys (insert-once), so a retried

@@ -318,6 +318,10 @@ def _row(
     }
 
 
+def _or_dash(value: float | None) -> str:
+    return "—" if value is None else str(value)
+
+
 def table(result: dict) -> str:
     """The suite as a Markdown table (what forecasting/README.md holds)."""
     lines = [
@@ -336,7 +340,8 @@ def table(result: dict) -> str:
     s = result["summary"]
     lines.append("")
     lines.append(
-        f"median ratio {s['ratio_median']} (held out {s['holdout_ratio_median']}), max ratio "
+        f"median ratio {s['ratio_median']} (held out {_or_dash(s['holdout_ratio_median'])}), "
+        f"max ratio "
         f"{s['ratio_max']}, ratio ≤ 1.00 on {s['ratio_le_1']} of {s['series']}, coverage "
         f"in 85–95 % on {s['coverage_in_85_95']} of {s['series']}"
     )

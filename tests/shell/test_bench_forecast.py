@@ -96,6 +96,7 @@ def test_the_suite_table_writes_coverage_in_percent_as_the_readme_does() -> None
     )
     assert lines[3].startswith("| vic_elec Demand (+temp.) |") and "| — |" in lines[3]
     assert lines[-1].endswith("coverage in 85–95 % on 1 of 2")
+    assert lines[-1].startswith("median ratio 0.726 (held out —), max ratio 0.726")
 
 
 def test_interval_study_scores_band_rules_by_hand(tmp_path: Path) -> None:
