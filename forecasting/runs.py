@@ -468,8 +468,9 @@ class ForecastJobs:
                     inputs[code].columns,
                     extra=extra,
                 )
-                if extra:
-                    scores["group"] = {"site": unit.group, "series": len(pooled)}
+                if extra:  # backtested across the group: the global model's, else linear's
+                    size = len(pooled if GLOBAL in extra else shared)
+                    scores["group"] = {"site": unit.group, "series": size}
                 if demoted:
                     scores["demoted"] = sorted(demoted)
                 picks[code] = (name, scores)

@@ -367,5 +367,5 @@ def test_a_week_ahead_the_members_linear_maps_are_pooled(client, engine, admin_h
             week, day = by_steps[168], by_steps[24]
             assert week.model == day.model == "linear"
             assert week.params["group"] == site and week.params["group_series"] == 4
-            assert week.scores["group"]["site"] == site
+            assert week.scores["group"] == {"site": site, "series": 4}
             assert "group" not in day.params and "group" not in day.scores
