@@ -34,14 +34,17 @@ def _noisy(hours: np.ndarray, weekdays: np.ndarray, level: float, seed: int) -> 
     return shift_loads(hours, weekdays, level, seed, day_sd=0.05, hour_sd=0.25)
 
 
-def _jobs(now: datetime = NOW, day_ahead_folds: int = 3) -> ForecastJobs:
-    """The nightly of these tests: the group model among the candidates day and night."""
+def _jobs(
+    now: datetime = NOW, day_ahead_folds: int = 3, offered: tuple[str, ...] = CANDIDATES
+) -> ForecastJobs:
+    """The nightly of these tests: ``offered`` (the group model among them unless told
+    otherwise) the candidates day and night."""
     return ForecastJobs(
         "none",
         clock=lambda: now,
         folds={DAY_AHEAD: day_ahead_folds, WEEK_AHEAD: 1},
-        candidates=CANDIDATES,
-        night_candidates=CANDIDATES,
+        candidates=offered,
+        night_candidates=offered,
     )
 
 
@@ -225,13 +228,7 @@ def test_a_member_s_combination_is_its_own_hgb_beside_the_group_s_model(
     built = _shift_site(client, admin_headers, "GRC")
     site, meters = built["site"], [*built["noisy"], built["exact"]]
     offered = ("naive_daily", "combined")
-    jobs = ForecastJobs(
-        "none",
-        clock=lambda: NOW,
-        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
-        candidates=offered,
-        night_candidates=offered,
-    )
+    jobs = _jobs(offered=offered)
     assert jobs.nightly(engine, site=site) == 5
     runs = _day_ahead(engine, site, meters, "nightly")
     for code in built["noisy"]:
@@ -262,13 +259,7 @@ def test_a_member_s_combination_is_its_own_hgb_beside_the_group_s_model(
             )
         )
         session.commit()
-    restarted = ForecastJobs(
-        "none",
-        clock=lambda: NOW + HOUR,
-        folds={DAY_AHEAD: 3, WEEK_AHEAD: 1},
-        candidates=offered,
-        night_candidates=offered,
-    )
+    restarted = _jobs(NOW + HOUR, offered=offered)
     assert restarted.refresh(engine, site=site) == 4  # the site total is refreshed already
     fresh = _day_ahead(engine, site, meters, "refresh")
     for code in built["noisy"]:
@@ -347,13 +338,7 @@ def test_a_week_ahead_the_members_linear_maps_are_pooled(client, engine, admin_h
     built = _shift_site(client, admin_headers, "GRL")
     site, meters = built["site"], [*built["noisy"], built["exact"]]
     offered = ("linear",)
-    jobs = ForecastJobs(
-        "none",
-        clock=lambda: NOW,
-        folds={DAY_AHEAD: 2, WEEK_AHEAD: 1},
-        candidates=offered,
-        night_candidates=offered,
-    )
+    jobs = _jobs(day_ahead_folds=2, offered=offered)
     assert jobs.nightly(engine, site=site) == 5
     with Session(engine) as session:
         for code in meters:
