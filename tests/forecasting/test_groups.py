@@ -139,8 +139,9 @@ def test_the_global_model_is_chosen_where_its_backtest_wins(group_site, engine) 
     assert len(kept) == 3 and len({id(m.model) for m in kept}) == 1  # one model, 3 members
 
 
-def _day_ahead(engine, site: str, codes: list[str], purpose: str) -> dict:  # noqa: ANN001
-    """The newest day-ahead run of each meter of ``codes`` and of the site's total."""
+def _day_ahead(engine, site: str, codes: list[str], purpose: str, steps: int = 24) -> dict:  # noqa: ANN001
+    """The newest day-ahead (or ``steps``-step) run of each meter of ``codes`` and of the
+    site's total."""
     with Session(engine) as session:
         out = {}
         for code in [*codes, site]:
@@ -152,7 +153,7 @@ def _day_ahead(engine, site: str, codes: list[str], purpose: str) -> dict:  # no
                 .where(
                     column == owner.id,
                     ForecastRun.purpose == purpose,
-                    ForecastRun.horizon_steps == 24,
+                    ForecastRun.horizon_steps == steps,
                 )
                 .order_by(ForecastRun.id.desc())
                 .limit(1)
@@ -223,8 +224,8 @@ def test_a_member_s_combination_is_its_own_hgb_beside_the_group_s_model(
 ) -> None:  # noqa: ANN001
     """Offered the daily naive and the combination, the noisy members take the combination:
     its lgbm_global part is the group's model (trained once across the four meters), its hgb
-    the member's own (day-ahead: no linear part). The refresh moves it; after a restart it
-    refits the group once and each member's hgb."""
+    the member's own (day-ahead: no linear part; a week ahead the group's pooled linear). The
+    refresh moves it; after a restart it refits the group once and each member's hgb."""
     built = _shift_site(client, admin_headers, "GRC")
     site, meters = built["site"], [*built["noisy"], built["exact"]]
     offered = ("naive_daily", "combined")
@@ -241,6 +242,11 @@ def test_a_member_s_combination_is_its_own_hgb_beside_the_group_s_model(
         assert run.params["lgbm_global"]["group_series"] == 4
         assert "group" not in run.params["hgb"] and "linear" not in run.params  # day-ahead
     assert runs[built["exact"]].model == "naive_daily"  # exact: the copy wins
+    week = _day_ahead(engine, site, meters, "nightly", steps=168)
+    for code in built["noisy"]:  # a week ahead its linear part is the group's pooled one
+        assert week[code].model == "combined"
+        assert week[code].params["linear"]["group"] == site
+        assert week[code].params["lgbm_global"]["group"] == site
     kept = [
         m
         for _, m, _ in jobs._models.values()
