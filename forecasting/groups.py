@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid
-from forecasting import backtest
+from forecasting import backtest, linear
 from forecasting.backtest import ModelResult
 from forecasting.base import TARGET, Capabilities
 from forecasting.calendar import HolidayCalendar
@@ -140,7 +140,11 @@ def backtest_linear(
     """``linear`` with its maps pooled across the members (``linear.LinearGroup``, beyond a
     day ahead: ``linear.pools``), backtested per member on the same folds as the rest."""
     usable = _usable(frames, horizons, folds)
-    if not usable:
+    # a member too short for linear at the first fold sits the pooling out (its own linear
+    # fails alone, as before), so it cannot fail the others' folds
+    first = {n: backtest.fold_bounds(len(f), horizons[n], folds)[0] for n, f in usable.items()}
+    usable = {n: f for n, f in usable.items() if linear.fits(horizons[n], f.iloc[: first[n]])}
+    if len(usable) < MIN_MEMBERS:
         return {}
     data = {n: f[[TARGET]] for n, f in usable.items()}
     horizon = max(horizons.values())
@@ -154,9 +158,13 @@ def fit_linear(
 ) -> dict[str, LinearDirect]:
     """``linear`` per member with the maps pooled across the group, fitted on every member's
     whole history; each member's model forecasts (and is stored) as a ``linear`` of its
-    own, its params naming the group."""
+    own, its params naming the group; a member too short for ``linear`` sits it out (none
+    when fewer than two are left)."""
+    usable = {n: f[[TARGET]] for n, f in frames.items() if linear.fits(horizons[n], f)}
+    if len(usable) < MIN_MEMBERS:
+        return {}
     pooled = LinearGroup(max(horizons.values()), group)
-    pooled.fit_many({n: f[[TARGET]] for n, f in frames.items()}, horizons)
+    pooled.fit_many(usable, horizons)
     return pooled.members
 
 

@@ -76,6 +76,21 @@ def pools(horizon: int, day: int) -> bool:
     return beyond_a_day(horizon, day)
 
 
+def pools_history(horizon: int, history: pd.DataFrame) -> bool:
+    """``pools`` for ``horizon`` steps at ``history``'s resolution."""
+    return pools(horizon, steps_per(pd.DatetimeIndex(history.index), "day"))
+
+
+def fits(horizon: int, history: pd.DataFrame) -> bool:
+    """Whether ``linear`` can be fitted for ``horizon`` steps on ``history`` (its windows, the
+    calibration days and the horizon fit in it): a member that cannot sits a pooling out."""
+    try:
+        LinearDirect(horizon)._plan(history)
+    except Invalid:
+        return False
+    return True
+
+
 def windows_for(horizon: int, day: int) -> tuple[int, ...]:
     """The windows (days) of the maps whose mean forecasts ``horizon`` steps (``day`` a day)."""
     return LONG_WINDOWS if beyond_a_day(horizon, day) else DAY_AHEAD_WINDOWS
@@ -344,6 +359,8 @@ __all__ = [
     "NAME",
     "LinearDirect",
     "LinearGroup",
+    "fits",
     "pools",
+    "pools_history",
     "windows_for",
 ]

@@ -448,7 +448,7 @@ class ForecastJobs:
             wanted = any(GLOBAL in c or COMBINED in c for _, _, c, _ in todo.values())
             pooled = groups.backtest_group(trains, steps, self.calendar, folds) if wanted else {}
             # beyond a day the members' linear maps are pooled too (linear.pools)
-            sharing = {c: t for c, t in trains.items() if _pools_linear(steps[c], t)}
+            sharing = {c: t for c, t in trains.items() if linear_model.pools_history(steps[c], t)}
             linear_wanted = any("linear" in c or COMBINED in c for _, _, c, _ in todo.values())
             shared = groups.backtest_linear(sharing, steps, folds) if linear_wanted else {}
             picks: dict[str, tuple[str, dict]] = {}
@@ -669,10 +669,6 @@ def member_combination(
         given["linear"] = linear
     own = {part: make(part, context).fit(history) for part in weights if part not in given}
     return combined.Combined({**own, **given}, weights)
-
-
-def _pools_linear(steps: int, history: pd.DataFrame) -> bool:
-    return linear_model.pools(steps, steps_per(pd.DatetimeIndex(history.index), "day"))
 
 
 def _group_of(run: ForecastRun) -> str | None:

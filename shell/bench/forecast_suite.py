@@ -35,7 +35,7 @@ from forecasting.base import TARGET, Forecaster, steps_per
 from forecasting.calendar import HolidayCalendar
 from forecasting.data import freq_text, read_series_csv
 from forecasting.linear import NAME as LINEAR
-from forecasting.linear import LinearGroup, pools
+from forecasting.linear import LinearGroup, pools_history
 from forecasting.registry import (
     BASELINES,
     COMBINED,
@@ -204,7 +204,7 @@ def pooled_linear(
 def pools_linear(frames: Mapping[str, pd.DataFrame], horizons: Mapping[str, int]) -> bool:
     """Whether this run's horizon pools ``linear`` (every series of a run shares it)."""
     name, frame = next(iter(frames.items()))
-    return pools(horizons[name], steps_per(pd.DatetimeIndex(frame.index), "day"))
+    return pools_history(horizons[name], frame)
 
 
 def _local(

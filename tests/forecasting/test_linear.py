@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from core.errors import Invalid
+from forecasting import groups
 from forecasting.base import POINT
-from forecasting.linear import LONG_WINDOWS, LinearDirect, LinearGroup, pools, windows_for
+from forecasting.linear import LONG_WINDOWS, LinearDirect, LinearGroup, fits, pools, windows_for
 from forecasting.registry import ModelContext, make
 
 
@@ -165,3 +166,20 @@ def test_beyond_a_day_a_site_s_series_pool_their_maps() -> None:
         np.testing.assert_array_equal(left, right)
     own = LinearDirect(168).fit(a)
     assert not np.allclose(mixed.members["a"]._weights[0], own._weights[0])
+
+
+def test_a_member_too_short_for_linear_sits_the_pooling_out() -> None:
+    """A new meter of 20 days cannot hold a week-ahead window, its calibration days and the
+    horizon: the site's other two still pool (backtested and fitted, no error), and it is
+    left to fail alone as its own linear does, not failing theirs."""
+    long_a, long_b = _hourly(70, seed=1), _hourly(70, seed=2) * 3.0
+    short = _hourly(20, seed=3)
+    assert fits(168, long_a) and not fits(168, short)
+    frames = {"a": long_a, "b": long_b, "new": short}
+    horizons = dict.fromkeys(frames, 168)
+    found = groups.backtest_linear(frames, horizons, 1)
+    assert set(found) == {"a", "b"}
+    assert all(r.error is None and r.scores["mase"] > 0 for r in found.values())
+    fitted = groups.fit_linear(frames, horizons, "S1")
+    assert set(fitted) == {"a", "b"} and fitted["a"].params()["group_series"] == 2
+    assert groups.fit_linear({"a": long_a, "new": short}, horizons, "S1") == {}
